@@ -1,0 +1,78 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
+import { openWorkspace, seedDemo } from '../host/workspace';
+import type { OpcUaPlant } from '../sim/opcua-plant';
+
+export interface StartOptions {
+  port: number;
+  host: string;
+  workspace: string;
+  resetDemo: boolean;
+  sims: boolean;
+  opcuaPort: number;
+  log: (line: string) => void;
+}
+
+export interface Running {
+  host: Host;
+  plant: OpcUaPlant | null;
+  stop(): Promise<void>;
+}
+
+/** `plantwire start`: simulators + embedded Node-RED with the palette and the demo flow. */
+export async function start(opts: StartOptions): Promise<Running> {
+  const ws = openWorkspace(path.resolve(opts.workspace));
+  const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
+  const seeded = seedDemo(ws.userDir, fs.readFileSync(demoFile, 'utf8'), opts.resetDemo);
+  const seededText: Record<typeof seeded, string> = {
+    seeded: 'demo flow deployed',
+    updated: 'demo flow updated to this version',
+    reset: 'demo flow reset',
+    kept: 'your flows were kept (run `npm start -- --reset-demo` to load the latest demo)',
+  };
+
+  let plant: OpcUaPlant | null = null;
+  if (opts.sims) {
+    const { startOpcUaPlant } = require('../sim/opcua-plant') as typeof import('../sim/opcua-plant');
+    plant = await startOpcUaPlant({ port: opts.opcuaPort, pkiDir: path.join(ws.dir, 'sim-pki') });
+    opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
+  }
+  let host: Host;
+  try {
+    host = await startHost({
+      userDir: ws.userDir,
+      port: opts.port,
+      host: opts.host,
+      users: [{ username: ws.secrets.adminUser, password: ws.secrets.adminPassword, permissions: '*' }],
+      credentialSecret: ws.secrets.credentialSecret,
+      logLevel: 'info',
+      settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl } },
+    });
+  } catch (err) {
+    await plant?.stop();
+    throw err;
+  }
+  opts.log('');
+  opts.log(`Plantwire is running: ${host.url}/  (${seededText[seeded]})`);
+  if (ws.generatedPassword) {
+    opts.log(`  log in as "${ws.secrets.adminUser}" with password: ${ws.secrets.adminPassword}`);
+    opts.log(`  (generated once and kept in ${path.join(ws.dir, 'admin.json')}; set PLANTWIRE_ADMIN_PASSWORD to choose your own)`);
+  } else {
+    opts.log(`  log in as "${ws.secrets.adminUser}" (password from ${process.env.PLANTWIRE_ADMIN_PASSWORD ? 'PLANTWIRE_ADMIN_PASSWORD' : path.join(ws.dir, 'admin.json')})`);
+  }
+  opts.log('  Ctrl-C stops everything.');
+
+  let stopping: Promise<void> | null = null;
+  return {
+    host,
+    plant,
+    stop() {
+      stopping ??= (async () => {
+        await host.stop();
+        await plant?.stop();
+      })();
+      return stopping;
+    },
+  };
+}

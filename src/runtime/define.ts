@@ -1,0 +1,50 @@
+import { PlantwireError, toError } from '../model/errors';
+import { migrateConfig, type VersionSpec } from './migrate';
+import { setStatus } from './status';
+import type { NodeConfig, RedApi, RedNode } from './types';
+
+export type CredentialsSpec = Record<string, { type: 'text' | 'password' }>;
+
+export interface NodeSpec<C extends NodeConfig> {
+  type: string;
+  version: VersionSpec;
+  /** Credentials, declared here and in the editor alike (a test checks they match). */
+  credentials?: CredentialsSpec;
+  /**
+   * Sets the node up from its (migrated) configuration. A throw here, e.g. a
+   * bad interval, leaves the node deployed but inert, with a red status and
+   * an error that Catch nodes and the log receive; the runtime keeps running.
+   */
+  setup(node: RedNode, config: C, RED: RedApi): void;
+}
+
+/** Registers a node type with the shared migration and configuration-error path. */
+export function defineNode<C extends NodeConfig>(RED: RedApi, spec: NodeSpec<C>): void {
+  function PlantwireNode(this: RedNode, raw: NodeConfig): void {
+    RED.nodes.createNode(this, raw);
+    let config: C;
+    try {
+      config = migrateConfig(spec.type, raw, spec.version) as C;
+      spec.setup(this, config, RED);
+    } catch (err) {
+      const error = toError(err);
+      setStatus(this, 'error', error instanceof PlantwireError ? error.status : error.message);
+      // Report through node.error so the log and Catch nodes see the configuration problem.
+      this.error(`configuration error: ${error.message}`);
+    }
+  }
+  RED.nodes.registerType(spec.type, PlantwireNode, spec.credentials ? { credentials: spec.credentials } : undefined);
+}
+
+/** Reads a numeric setting from the dialog (numbers arrive as strings). */
+export function numberSetting(config: Record<string, unknown>, key: string, opts: { min?: number; max?: number; integer?: boolean; default?: number; label?: string } = {}): number {
+  const label = opts.label ?? key;
+  const raw = config[key];
+  if ((raw === undefined || raw === '' || raw === null) && opts.default !== undefined) return opts.default;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n)) throw new PlantwireError('bad-config', `${label} must be a number, got ${JSON.stringify(raw)}`, `${label} is not a number`);
+  if (opts.integer && !Number.isInteger(n)) throw new PlantwireError('bad-config', `${label} must be a whole number, got ${n}`, `${label} must be whole`);
+  if (opts.min !== undefined && n < opts.min) throw new PlantwireError('bad-config', `${label} must be at least ${opts.min}, got ${n}`, `${label} must be ≥ ${opts.min}`);
+  if (opts.max !== undefined && n > opts.max) throw new PlantwireError('bad-config', `${label} must be at most ${opts.max}, got ${n}`, `${label} must be ≤ ${opts.max}`);
+  return n;
+}

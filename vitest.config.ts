@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts', 'test/nodes/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/pack/**/*.test.ts'],
+    pool: 'forks',
+    // Node tests run a real Node-RED per file; two cores: keep to two workers.
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    reporters: ['default'],
+  },
+});
