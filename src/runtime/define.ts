@@ -28,9 +28,16 @@ export function defineNode<C extends NodeConfig>(RED: RedApi, spec: NodeSpec<C>)
       spec.setup(this, config, RED);
     } catch (err) {
       const error = toError(err);
-      setStatus(this, 'error', error instanceof PlantwireError ? error.status : error.message);
-      // Report through node.error so the log and Catch nodes see the configuration problem.
-      this.error(`configuration error: ${error.message}`);
+      const node = this;
+      setStatus(node, 'error', error instanceof PlantwireError ? error.status : error.message);
+      // Report once the flow has started, so Catch and Status nodes of the same
+      // flow exist and receive the configuration problem (and the log has it).
+      const report = (): void => {
+        setStatus(node, 'error', error instanceof PlantwireError ? error.status : error.message);
+        node.error(`configuration error: ${error.message}`, { payload: undefined, topic: 'configuration' });
+      };
+      if (RED.events?.once) RED.events.once('flows:started', report);
+      else setImmediate(report);
     }
   }
   RED.nodes.registerType(spec.type, PlantwireNode, spec.credentials ? { credentials: spec.credentials } : undefined);

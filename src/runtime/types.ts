@@ -65,6 +65,7 @@ export interface RedApi {
   };
   auth: { needsPermission(permission: string): Handler };
   settings: { userDir?: string; [key: string]: unknown };
+  events?: { once(event: string, handler: (...args: unknown[]) => void): void; on(event: string, handler: (...args: unknown[]) => void): void; removeListener(event: string, handler: (...args: unknown[]) => void): void };
   log: { info(msg: unknown): void; warn(msg: unknown): void; error(msg: unknown): void; debug(msg: unknown): void };
   version?(): string;
 }
