@@ -12,7 +12,7 @@ export class PlantwireError extends Error {
     super(message);
     this.name = 'PlantwireError';
     this.code = code;
-    this.status = status ?? shortStatus(message);
+    this.status = shortStatus(status ?? message);
   }
 }
 

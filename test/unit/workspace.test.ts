@@ -1,0 +1,45 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openWorkspace, seedDemo } from '../../src/host/workspace';
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pw-ws-'));
+
+describe('workspace secrets', () => {
+  it('generates a password once, keeps it (mode 600) and reuses it', () => {
+    const dir = tmp();
+    const first = openWorkspace(dir, {});
+    expect(first.generatedPassword).toBe(true);
+    expect(first.secrets.adminUser).toBe('admin');
+    expect(first.secrets.adminPassword).toMatch(/^[A-Za-z0-9_-]{18}$/);
+    expect(fs.statSync(path.join(dir, 'admin.json')).mode & 0o777).toBe(0o600);
+    const second = openWorkspace(dir, {});
+    expect(second.generatedPassword).toBe(false);
+    expect(second.secrets).toEqual(first.secrets);
+  });
+  it('takes user and password from the environment and never writes that password', () => {
+    const dir = tmp();
+    const ws = openWorkspace(dir, { PLANTWIRE_ADMIN_USER: 'ops', PLANTWIRE_ADMIN_PASSWORD: 'from-env-123' });
+    expect(ws.secrets.adminUser).toBe('ops');
+    expect(ws.secrets.adminPassword).toBe('from-env-123');
+    expect(ws.generatedPassword).toBe(false);
+    expect(fs.readFileSync(path.join(dir, 'admin.json'), 'utf8')).not.toContain('from-env-123');
+  });
+});
+
+describe('demo seeding', () => {
+  it('seeds when empty, updates an untouched demo, keeps a changed flow, resets on request', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'flows.json');
+    expect(seedDemo(dir, '[1]')).toBe('seeded');
+    expect(seedDemo(dir, '[1]')).toBe('kept');
+    expect(seedDemo(dir, '[1,2]')).toBe('updated');
+    expect(fs.readFileSync(file, 'utf8')).toBe('[1,2]');
+    fs.writeFileSync(file, '["mine"]');
+    expect(seedDemo(dir, '[1,2,3]')).toBe('kept');
+    expect(fs.readFileSync(file, 'utf8')).toBe('["mine"]');
+    expect(seedDemo(dir, '[1,2,3]', true)).toBe('reset');
+    expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]');
+  });
+});
