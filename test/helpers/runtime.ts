@@ -6,10 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT, startHost, type Host, type HostUser } from '../../src/host/index';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
+const here = path.join(PACKAGE_ROOT, 'test', 'helpers');
 
 export const ADMIN: HostUser = { username: 'admin', password: 'admin-password-for-tests', permissions: '*' };
 export const READER: HostUser = { username: 'reader', password: 'reader-password-for-tests', permissions: 'read' };

@@ -1,0 +1,109 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/host/index';
+import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+
+const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+const TYPES = Object.keys(pkg['node-red'].nodes);
+
+function flattenKeys(obj: unknown, prefix = ''): string[] {
+  if (obj === null || typeof obj !== 'object') return [prefix];
+  return Object.entries(obj as Record<string, unknown>).flatMap(([k, v]) => flattenKeys(v, prefix ? `${prefix}.${k}` : k));
+}
+
+let rt: TestRuntime;
+beforeAll(async () => {
+  rt = await startTestRuntime();
+});
+afterAll(async () => {
+  await rt?.stop();
+});
+
+describe('the palette in a real runtime', () => {
+  it('GET /nodes lists every Plantwire node type, enabled and without error', async () => {
+    expect(TYPES.length).toBeGreaterThan(0);
+    const res = await rt.admin<Array<{ id: string; module: string; types: string[]; enabled: boolean; err?: string }>>('GET', '/nodes');
+    expect(res.status).toBe(200);
+    const ours = res.body.filter((s) => s.module === pkg.name);
+    expect(ours.flatMap((s) => s.types).sort()).toEqual([...TYPES].sort());
+    for (const set of ours) {
+      expect(set.enabled, set.id).toBe(true);
+      expect(set.err, set.id).toBeUndefined();
+    }
+  });
+
+  it.each(TYPES)('%s: editor, help (en-US and fallback), messages and icon are served', async (type) => {
+    const html = await fetch(`${rt.url}/nodes/${pkg.name}/${type}`, { headers: { authorization: `Bearer ${await rt.token()}`, accept: 'text/html' } });
+    expect(html.status).toBe(200);
+    const text = await html.text();
+    expect(text).toContain(`data-template-name="${type}"`);
+    const help = /<script type="text\/markdown" data-help-name="[^"]+">([\s\S]*?)<\/script>/.exec(text);
+    expect(help, 'help is served with the node').not.toBeNull();
+    expect(help![1]!.trim().length, 'help is at least 400 characters').toBeGreaterThanOrEqual(400);
+    for (const section of ['### Inputs', '### Outputs', '### Details', '### Example']) {
+      if (section === '### Inputs' && /inputs:\s*0/.test(text)) continue;
+      expect(help![1], `help has a "${section}" section`).toContain(section);
+    }
+    const messages = await rt.admin<Record<string, unknown>>('GET', `/locales/${pkg.name}/${type}?lng=en-US`);
+    expect(messages.status).toBe(200);
+    expect(messages.body[type], 'message catalogue namespaced by node type').toBeTypeOf('object');
+    const icon = /icon:\s*'([^']+)'/.exec(text)?.[1];
+    expect(icon, 'editor names an icon').toBeTruthy();
+    const iconRes = await fetch(`${rt.url}/icons/${pkg.name}/${icon}`, { headers: { authorization: `Bearer ${await rt.token()}` } });
+    expect(iconRes.status, `icon ${icon}`).toBe(200);
+  });
+});
+
+describe('palette source rules', () => {
+  it.each(TYPES)('%s: every locale has the same message keys as en-US', (type) => {
+    const dir = path.join(PACKAGE_ROOT, 'nodes', type, 'locales');
+    const en = flattenKeys(JSON.parse(fs.readFileSync(path.join(dir, 'en-US.json'), 'utf8'))).sort();
+    for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.json') && x !== 'en-US.json')) {
+      expect(flattenKeys(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))).sort(), `${type}/${f}`).toEqual(en);
+    }
+  });
+
+  it.each(TYPES)('%s: the dialog only uses message keys the catalogue has', (type) => {
+    const en = new Set(flattenKeys(JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8'))));
+    const html = fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'editor.html'), 'utf8');
+    const used = [...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1]!);
+    expect(used.length).toBeGreaterThan(0);
+    for (const key of used) expect(en.has(key), `${type}: missing message "${key}"`).toBe(true);
+  });
+
+  it.each(TYPES)('%s: has an example flow in flows/ and a docs page', (type) => {
+    const flows = fs.readdirSync(path.join(PACKAGE_ROOT, 'flows')).filter((f) => f.endsWith('.json') && f !== 'demo.json');
+    const covering = flows.filter((f) => (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', f), 'utf8')) as Array<{ type: string }>).some((n) => n.type === type));
+    expect(covering.length, `an example in flows/ uses ${type}`).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(PACKAGE_ROOT, 'docs', 'nodes', `${type}.md`)), `docs/nodes/${type}.md`).toBe(true);
+  });
+
+  it('every example flow and the demo deploy cleanly into the runtime', async () => {
+    const files = fs.readdirSync(path.join(PACKAGE_ROOT, 'flows')).filter((f) => f.endsWith('.json'));
+    for (const f of files) {
+      const flow = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', f), 'utf8')) as Array<Record<string, unknown>>;
+      const ids = flow.map((n) => n.id);
+      expect(new Set(ids).size, `${f}: unique ids`).toBe(ids.length);
+      // Examples carry no tab (Node-RED imports them into the current one): give them one.
+      const hasTab = flow.some((n) => n.type === 'tab');
+      const deployable = hasTab ? flow : [{ id: 'ex-tab', type: 'tab', label: f }, ...flow.map((n) => ({ ...n, z: 'ex-tab' }))];
+      const before = rt.logs.length;
+      await rt.deploy(deployable);
+      await new Promise((r) => setTimeout(r, 300));
+      const problems = rt.logs.slice(before).filter((l) => l.level === 'error' || /missing types|Waiting for/.test(l.msg));
+      expect(problems.map((p) => p.msg), `${f} deploys without errors`).toEqual([]);
+      const state = await rt.admin<{ flows: unknown[] }>('GET', '/flows', undefined, { 'Node-RED-API-Version': 'v2' });
+      expect(state.body.flows.length).toBe(deployable.length);
+    }
+  });
+});
+
+describe('generated docs', () => {
+  it('docs/nodes/*.md match the nodes\' help (run `node scripts/docs.mjs` after editing help)', async () => {
+    const { nodePages } = (await import('../../scripts/docs.mjs')) as { nodePages: () => Record<string, string> };
+    for (const [rel, text] of Object.entries(nodePages())) {
+      expect(fs.readFileSync(path.join(PACKAGE_ROOT, rel), 'utf8'), rel).toBe(text);
+    }
+  });
+});
