@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/nodes/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/pack/**/*.test.ts'],
     pool: 'forks',
+    globalSetup: ['./test/helpers/global-setup.ts'],
     // Node tests run a real Node-RED per file; two cores: keep to two workers.
     maxWorkers: 2,
     testTimeout: 30_000,
