@@ -11,8 +11,11 @@
 // system one, e.g. Debian's `chromium` package) and saves the images.
 //
 // Usage: node scripts/screenshot.mjs [--out docs/img] [--chromium /usr/bin/chromium]
-//        (or CHROMIUM_PATH=...). Browser console errors are listed at the end;
-//        --strict makes them (and raw i18n keys seen in the editor) fail the run.
+//        [--locale en-US] [--strict]
+// The browser is CHROMIUM_PATH or --chromium (default /usr/bin/chromium). Browser
+// console errors and problems seen in the editor (untranslated i18n keys, help
+// that does not render, statuses hidden behind nodes) are listed at the end;
+// --strict makes them fail the run. Images that would exceed 300 KB are cropped.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -33,6 +36,7 @@ const { values: opts } = parseArgs({
     out: { type: 'string', default: path.join(root, 'docs', 'img') },
     chromium: { type: 'string', default: process.env.CHROMIUM_PATH || '/usr/bin/chromium' },
     strict: { type: 'boolean', default: false },
+    locale: { type: 'string', default: 'en-US' },
   },
 });
 const outDir = path.resolve(opts.out);
@@ -129,17 +133,40 @@ async function openSidebarTab(page, id) {
   throw new Error(`no visible "${id}" sidebar tab`);
 }
 
-async function save(page, name, clip) {
+/** Saves a viewport-sized PNG; when it is over MAX_BYTES, only `fallbackClip` (the region that matters). */
+async function save(page, name, fallbackClip) {
   const file = path.join(outDir, name);
-  await page.screenshot({ path: file, type: 'png', fullPage: false, ...(clip ? { clip } : {}) });
+  await page.screenshot({ path: file, type: 'png', fullPage: false });
   let size = fs.statSync(file).size;
-  if (size > MAX_BYTES && !clip) {
-    // Too big for the docs: keep the top-left region, where the demo flow and the dialog are.
-    await page.screenshot({ path: file, type: 'png', clip: { x: 0, y: 0, width: 1200, height: 700 } });
+  if (size > MAX_BYTES && fallbackClip) {
+    await page.screenshot({ path: file, type: 'png', clip: fallbackClip });
+    log(`${name} was ${Math.round(size / 1024)} KB: cropped to ${fallbackClip.width}x${fallbackClip.height}`);
     size = fs.statSync(file).size;
   }
   log(`saved ${path.relative(root, file)} (${Math.round(size / 1024)} KB)`);
   return file;
+}
+
+/** Each node in the workspace: label, status text and colour, and whether another node covers its status. */
+async function nodeStatuses(page) {
+  return page.evaluate(() => {
+    const groups = [...document.querySelectorAll('#red-ui-workspace-chart g.red-ui-flow-node-group')];
+    const rects = groups.map((g) => g.querySelector('rect.red-ui-flow-node')?.getBoundingClientRect());
+    return groups.map((g, i) => {
+      const status = g.querySelector('.red-ui-flow-node-status-group');
+      const label = g.querySelector('.red-ui-flow-node-label')?.textContent.trim() ?? '';
+      if (!status || status.style.display === 'none') return { label, status: null };
+      const text = status.querySelector('.red-ui-flow-node-status-label')?.textContent ?? '';
+      const shape = [...(status.querySelector('rect.red-ui-flow-node-status')?.classList ?? [])].find((c) => c !== 'red-ui-flow-node-status') ?? '';
+      const box = status.querySelector('.red-ui-flow-node-status-label').getBoundingClientRect();
+      const coveredBy = groups
+        .map((_, j) => j)
+        .filter((j) => j !== i && rects[j] && box.width > 0)
+        .filter((j) => box.left < rects[j].right && box.right > rects[j].left && box.top < rects[j].bottom && box.bottom > rects[j].top)
+        .map((j) => groups[j].querySelector('.red-ui-flow-node-label')?.textContent.trim() ?? '?');
+      return { label, status: text, shape: shape.replace('red-ui-flow-node-status-', ''), coveredBy };
+    });
+  });
 }
 
 /** Visible text in the editor that is an untranslated i18n key (e.g. "plantwire-simulator.label.name"). */
@@ -182,15 +209,24 @@ async function run(state) {
   state.workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-screenshot-'));
   const password = randomBytes(12).toString('base64url');
   log(`starting plantwire on port ${port} (OPC UA ${opcuaPort}), workspace ${state.workspace}`);
+  if (state.cleaning) throw new Error('stopped before plantwire started');
   state.plantwire = startPlantwire({ port, opcuaPort, workspace: state.workspace, password });
   const url = await state.plantwire.ready;
   log(`editor at ${url}`);
 
   state.browser = await chromium.launch({
     executablePath: opts.chromium,
+    // Our signal handler closes the browser and stops plantwire; Playwright's own would exit first.
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
-  const context = await state.browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: 'en-US', colorScheme: 'light' });
+  if (state.cleaning) {
+    await state.browser.close();
+    throw new Error('stopped while the browser started');
+  }
+  const context = await state.browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1, locale: opts.locale, colorScheme: 'light' });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   state.page = page;
@@ -219,10 +255,16 @@ async function run(state) {
   // The workspace with the demo flow: its nodes are drawn and the simulator has its label.
   const chart = page.locator('#red-ui-workspace-chart');
   await chart.locator('.red-ui-flow-node').first().waitFor({ state: 'visible' });
-  const simNode = chart.locator('g.red-ui-flow-node-group', { has: page.locator('.red-ui-flow-node-label', { hasText: SIM_LABEL }) }).first();
+  const simNode = chart.locator('g.red-ui-flow-node-group', { has: page.locator('.red-ui-flow-node-label', { hasText: new RegExp(`^\\s*${SIM_LABEL}\\s*$`) }) }).first();
   const simBody = simNode.locator('rect.red-ui-flow-node');
   await simNode.waitFor({ state: 'visible' });
-  log(`demo flow drawn: ${await chart.locator('.red-ui-flow-node').count()} nodes`);
+  log(`demo flow drawn: ${await chart.locator('g.red-ui-flow-node-group').count()} nodes`);
+
+  // The palette: every category collapsed but the palette's own, so its nodes show.
+  await page.locator('#red-ui-palette .red-ui-component-footer button:has(i.fa-angle-double-up)').click();
+  const category = page.locator('#red-ui-palette .red-ui-palette-header', { hasText: 'Plantwire' }).first();
+  if (await category.count()) await category.click();
+  else state.problems.push('no Plantwire category in the palette');
   fs.mkdirSync(outDir, { recursive: true });
 
   // 1. The demo flow running, the debug sidebar with messages.
@@ -230,9 +272,16 @@ async function run(state) {
   await page.locator('#red-ui-sidebar-content .red-ui-debug-msg').first().waitFor({ state: 'visible' });
   await sleep(6_000);
   await chart.locator('.red-ui-flow-node-status-label', { hasText: /\S/ }).first().waitFor({ state: 'visible' });
+  for (const n of await nodeStatuses(page)) {
+    if (n.status === null) continue;
+    log(`  status of "${n.label}": ${n.shape} "${n.status}"`);
+    if (n.coveredBy.length) state.problems.push(`the status of "${n.label}" ("${n.status}") is hidden behind ${n.coveredBy.map((l) => `"${l}"`).join(', ')} in the demo flow layout`);
+  }
+  const simStatus = (await nodeStatuses(page)).find((n) => n.label === SIM_LABEL);
+  if (!simStatus?.status || !/green/.test(simStatus.shape)) state.problems.push(`the simulator has no green status: ${JSON.stringify(simStatus)}`);
   await dismissPopups(page);
   state.i18n.push(...(await rawI18nKeys(page)));
-  await save(page, 'editor-demo.png');
+  await save(page, 'editor-demo.png', { x: 180, y: 48, width: 1220, height: 560 });
 
   // 2. The simulator node selected, its help in the sidebar.
   await simBody.click();
@@ -242,32 +291,46 @@ async function run(state) {
   await sleep(500);
   const helpText = (await help.innerText()).trim();
   if (!/Emits realistic plant signals/.test(helpText)) state.problems.push(`help sidebar does not show the simulator help; it shows: ${helpText.slice(0, 200)}`);
+  // Node-RED renders ": name (type) : text" lines as a property list only when the text has no colon.
+  const looseProps = await help.locator('.property-type').evaluateAll((els) =>
+    els.filter((el) => !el.closest('dl.message-properties')).map((el) => el.closest('dt')?.textContent ?? el.textContent),
+  );
+  if (looseProps.length) state.problems.push(`help: property list rendered as plain text (a ":" in a description line?): ${looseProps.join(', ')}`);
+  // More room for the help text than for the table of contents.
+  const splitter = page.locator('#red-ui-sidebar-content .red-ui-panels-separator:visible').first();
+  const box = (await splitter.count()) ? await splitter.boundingBox() : null;
+  if (box) {
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, 262, { steps: 5 });
+    await page.mouse.up();
+  }
   await dismissPopups(page);
-  await simNode.hover();
-  await sleep(300);
   state.i18n.push(...(await rawI18nKeys(page)));
-  await save(page, 'simulator-help.png');
+  await save(page, 'simulator-help.png', { x: 180, y: 48, width: 1220, height: 752 });
 
-  // 3. The simulator's edit dialog.
+  // 3. The simulator's edit dialog, next to the debug sidebar still receiving samples.
+  await openSidebarTab(page, 'debug');
   await simBody.dblclick();
   const tray = page.locator('.red-ui-tray').last();
   await tray.locator('#node-input-name').waitFor({ state: 'visible' });
   await sleep(800); // the tray slides in
   await dismissPopups(page);
   state.i18n.push(...(await rawI18nKeys(page)));
-  await save(page, 'simulator-dialog.png');
+  await save(page, 'simulator-dialog.png', { x: 560, y: 48, width: 840, height: 752 });
   await tray.locator('#node-dialog-cancel').click();
 }
 
 async function main() {
-  const state = { plantwire: null, browser: null, page: null, workspace: null, loggedIn: false, consoleErrors: [], expectedErrors: [], i18n: [], problems: [] };
+  const state = { plantwire: null, browser: null, page: null, workspace: null, cleaning: null, interrupted: false, loggedIn: false, consoleErrors: [], expectedErrors: [], i18n: [], problems: [] };
   let timer;
   let failed = false;
   const timeout = new Promise((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${GLOBAL_TIMEOUT_MS / 1000} s`)), GLOBAL_TIMEOUT_MS);
   });
   const onSignal = () => {
-    log('interrupted');
+    log('interrupted: cleaning up');
+    state.interrupted = true;
     cleanup(state).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
@@ -276,6 +339,7 @@ async function main() {
     await Promise.race([run(state), timeout]);
   } catch (err) {
     failed = true;
+    if (state.interrupted) return; // the signal handler exits once cleaned up
     console.error(`screenshot: ${err instanceof Error ? err.message : String(err)}`);
     if (state.page) {
       const shot = path.join(os.tmpdir(), 'plantwire-screenshot-failure.png');
@@ -303,12 +367,15 @@ async function main() {
   process.exit(failed ? 1 : 0);
 }
 
-async function cleanup(state) {
-  const { browser, plantwire, workspace } = state;
-  state.browser = state.plantwire = state.workspace = state.page = null;
-  if (browser) await browser.close().catch(() => {});
-  if (plantwire) await stopChild(plantwire.child, plantwire.exited).catch(() => {});
-  if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+/** Closes the browser, stops plantwire (SIGINT, then SIGKILL after 15 s) and removes the workspace; once. */
+function cleanup(state) {
+  state.cleaning ??= (async () => {
+    const { browser, plantwire, workspace } = state;
+    if (browser) await browser.close().catch(() => {});
+    if (plantwire) await stopChild(plantwire.child, plantwire.exited).catch(() => {});
+    if (workspace) fs.rmSync(workspace, { recursive: true, force: true });
+  })();
+  return state.cleaning;
 }
 
 main();
