@@ -1,0 +1,68 @@
+/**
+ * Debian's Chromium driven by playwright-core, for the e2e tests. No browser
+ * download: the machine's /usr/bin/chromium (CI installs it with apt-get).
+ * When it is missing, e2e tests skip with a clear line, unless
+ * PLANTWIRE_REQUIRE_SERVICES=1 (CI), where they fail.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+export function chromiumCheck(): { available: boolean; reason: string } {
+  if (fs.existsSync(CHROMIUM)) return { available: true, reason: '' };
+  const reason = `skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`;
+  if (process.env.PLANTWIRE_REQUIRE_SERVICES === '1') throw new Error(`Chromium is required (PLANTWIRE_REQUIRE_SERVICES=1) but ${CHROMIUM} is missing`);
+  console.log(reason);
+  return { available: false, reason };
+}
+
+export interface EditorSession {
+  browser: Browser;
+  context: BrowserContext;
+  page: Page;
+  /** Browser console errors other than the expected ones (login 401, offline catalogue). */
+  consoleErrors: string[];
+  close(): Promise<void>;
+}
+
+/** Opens the editor at `url` and logs in through its login form. */
+export async function openEditor(url: string, username: string, password: string): Promise<EditorSession> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-chromium-'));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+  });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  const page = await context.newPage();
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = `${m.text()} ${m.location().url ?? ''}`;
+    if (/401 \(Unauthorized\)|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|catalogue\.nodered\.org/.test(text)) return;
+    consoleErrors.push(text);
+  });
+  page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+  await page.goto(`${url}/`);
+  await page.locator('#node-dialog-login-username').fill(username);
+  await page.locator('#node-dialog-login-password').fill(password);
+  await page.locator('#node-dialog-login-submit').click();
+  await page.locator('#node-dialog-login').waitFor({ state: 'hidden' });
+  await page.locator('#red-ui-workspace-chart').waitFor({ state: 'visible' });
+  return {
+    browser,
+    context,
+    page,
+    consoleErrors,
+    async close() {
+      await context.close().catch(() => undefined);
+      await browser.close().catch(() => undefined);
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
