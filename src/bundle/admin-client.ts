@@ -42,8 +42,8 @@ export interface CommsMessage {
 
 /** The flows changed on the target between read and deploy (Node-RED answered 409). */
 export class RevisionConflict extends PlantwireError {
-  constructor(target: string, rev: string) {
-    super('rev-conflict', `the flows on ${target} changed after they were read (revision ${short(rev)} is no longer current): someone deployed in between. Run "plantwire diff" to see what changed, then deploy again (or use --force to overwrite)`, 'flows changed');
+  constructor(rev: string) {
+    super('rev-conflict', `the flows changed after they were read (revision ${short(rev)} is no longer current): someone deployed in between. Run "plantwire diff" to see what changed, then deploy again (or use --force to overwrite)`, 'flows changed');
   }
 }
 
@@ -77,8 +77,8 @@ export class AdminClient {
       this.loggedIn = true;
       return;
     }
-    if (type !== 'credentials') throw new PlantwireError('auth-unsupported', `${this.target.name} uses ${type ? `"${type}"` : 'an unknown'} admin login: give a bearer token (auth.tokenEnv / --token) instead of a password`);
-    if (this.target.auth.kind !== 'password') throw new PlantwireError('auth-failed', `${this.target.name} needs a login: add auth to its inventory entry, or pass --user (password in PLANTWIRE_PASSWORD) or --token`);
+    if (type !== 'credentials') throw new PlantwireError('auth-unsupported', `the target uses ${type ? `"${type}"` : 'an unknown'} admin login: give a bearer token (auth.tokenEnv / --token) instead of a password`);
+    if (this.target.auth.kind !== 'password') throw new PlantwireError('auth-failed', `the Admin API needs a login: add auth to its inventory entry, or pass --user (password in PLANTWIRE_PASSWORD) or --token`);
     const res = await this.raw('POST', 'auth/token', {
       client_id: 'node-red-admin',
       grant_type: 'password',
@@ -87,7 +87,7 @@ export class AdminClient {
       password: this.target.auth.password,
     });
     const token = (res.body as { access_token?: unknown } | undefined)?.access_token;
-    if (res.status === 401 || res.status === 403) throw new PlantwireError('auth-failed', `login to ${this.target.name} as "${this.target.auth.username}" was refused: check the user and password`);
+    if (res.status === 401 || res.status === 403) throw new PlantwireError('auth-failed', `login as "${this.target.auth.username}" was refused: check the user and password`);
     if (res.status !== 200 || typeof token !== 'string') throw this.httpError('POST /auth/token', res);
     this.token = token;
     this.loggedIn = true;
@@ -112,7 +112,7 @@ export class AdminClient {
       const e = toError(err);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : cause?.code ?? cause?.message ?? e.message;
-      throw new PlantwireError('unreachable', `cannot reach ${this.target.name} at ${url.origin}: ${why}`, 'target unreachable');
+      throw new PlantwireError('unreachable', `cannot reach ${url.origin}: ${why}`, 'target unreachable');
     }
     const text = await res.text();
     let parsed: unknown = text;
@@ -128,15 +128,15 @@ export class AdminClient {
   async request<T = unknown>(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }> {
     await this.login();
     const res = await this.raw(method, route, body, headers);
-    if (res.status === 401) throw new PlantwireError('auth-failed', `${this.target.name} refused ${method} /${route.replace(/^\//, '')} (401): ${this.target.auth.kind === 'none' ? 'it needs a login: add auth to the inventory entry or pass --user/--token' : 'the login or token is not accepted'}`);
-    if (res.status === 403) throw new PlantwireError('forbidden', `${this.target.name} refused ${method} /${route.replace(/^\//, '')} (403): the user lacks the permission; deploying needs a user with "*" permissions`);
+    if (res.status === 401) throw new PlantwireError('auth-failed', `the target refused ${method} /${route.replace(/^\//, '')} (401): ${this.target.auth.kind === 'none' ? 'it needs a login: add auth to the inventory entry or pass --user/--token' : 'the login or token is not accepted'}`);
+    if (res.status === 403) throw new PlantwireError('forbidden', `the target refused ${method} /${route.replace(/^\//, '')} (403): the user lacks the permission; deploying needs a user with "*" permissions`);
     return res as { status: number; body: T };
   }
 
   private httpError(what: string, res: { status: number; body: unknown }): PlantwireError {
     const b = res.body as { message?: string; code?: string } | string | undefined;
     const detail = typeof b === 'string' ? b : b?.message ? `${b.code ? `${b.code}: ` : ''}${b.message}` : JSON.stringify(b);
-    return new PlantwireError('http', `${this.target.name}: ${what} failed with HTTP ${res.status}${detail ? ` (${detail})` : ''}`);
+    return new PlantwireError('http', `${what} failed with HTTP ${res.status}${detail ? ` (${detail})` : ''}`);
   }
 
   async version(): Promise<string> {
@@ -158,7 +158,7 @@ export class AdminClient {
   async setFlows(flows: FlowNode[], rev: string | null, type: 'full' | 'nodes' | 'flows' = 'full'): Promise<string> {
     const body = rev === null ? { flows } : { flows, rev };
     const res = await this.request<{ rev?: string }>('POST', 'flows', body, { 'Node-RED-API-Version': 'v2', 'Node-RED-Deployment-Type': type });
-    if (res.status === 409) throw new RevisionConflict(this.target.name, rev ?? '');
+    if (res.status === 409) throw new RevisionConflict(rev ?? '');
     if (res.status !== 200 || typeof res.body?.rev !== 'string') throw this.httpError('POST /flows', res);
     return res.body.rev;
   }
@@ -175,14 +175,14 @@ export class AdminClient {
     if (res.status !== 200) {
       const b = res.body as { code?: string; message?: string } | undefined;
       const hint =
-        b?.code === 'not_found'
+        res.status === 404 || b?.code === 'not_found'
           ? 'the module or version was not found in the npm registry the target uses (for a private module, give "url" in the bundle\'s module entry: pack --module-url)'
           : b?.code === 'invalid_request' || b?.code === 'module_already_loaded'
             ? 'Node-RED refused the request'
             : b?.code === 'install_failed'
               ? 'npm failed on the target: see its log'
               : 'see the target\'s log';
-      throw new PlantwireError('module-install', `${this.target.name}: installing ${name}@${version}${url ? ` from ${url}` : ''} failed (HTTP ${res.status}${b?.code ? ` ${b.code}` : ''}${b?.message ? `: ${b.message}` : ''}): ${hint}`);
+      throw new PlantwireError('module-install', `installing ${name}@${version}${url ? ` from ${url}` : ''} failed (HTTP ${res.status}${b?.message ? `: ${b.message}` : ''}): ${hint}`);
     }
   }
 
@@ -204,7 +204,7 @@ export class AdminClient {
     await this.login();
     const url = new URL('comms', this.base);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    return Comms.open(url.toString(), this.token, this.target.name, this.timeoutMs);
+    return Comms.open(url.toString(), this.token, this.timeoutMs);
   }
 }
 
@@ -217,7 +217,7 @@ export class Comms {
 
   private constructor(private readonly ws: WebSocket) {}
 
-  static open(url: string, token: string | null, name: string, timeoutMs: number): Promise<Comms> {
+  static open(url: string, token: string | null, timeoutMs: number): Promise<Comms> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
       const comms = new Comms(ws);
@@ -231,12 +231,12 @@ export class Comms {
           reject(err);
         } else resolve(comms);
       };
-      const timer = setTimeout(() => finish(new PlantwireError('comms', `${name}: the comms websocket did not open within ${timeoutMs / 1000} s`)), timeoutMs);
-      ws.on('error', (err: Error) => finish(new PlantwireError('comms', `${name}: comms websocket ${url}: ${err.message}`)));
+      const timer = setTimeout(() => finish(new PlantwireError('comms', `the comms websocket did not open within ${timeoutMs / 1000} s`)), timeoutMs);
+      ws.on('error', (err: Error) => finish(new PlantwireError('comms', `comms websocket ${url}: ${err.message}`)));
       ws.on('close', () => {
         comms.closed = true;
         comms.wake();
-        finish(new PlantwireError('comms', `${name}: the comms websocket closed before it was ready`));
+        finish(new PlantwireError('comms', 'the comms websocket closed before it was ready'));
       });
       ws.on('open', () => {
         if (token) ws.send(JSON.stringify({ auth: token }));
@@ -251,7 +251,7 @@ export class Comms {
         }
         if (parsed && typeof parsed === 'object' && 'auth' in parsed) {
           if ((parsed as { auth: string }).auth === 'ok') finish();
-          else finish(new PlantwireError('auth-failed', `${name}: the comms websocket refused the login`));
+          else finish(new PlantwireError('auth-failed', 'the comms websocket refused the login'));
           return;
         }
         for (const m of Array.isArray(parsed) ? parsed : [parsed]) {

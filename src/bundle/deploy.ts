@@ -113,7 +113,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   try {
     // 2. The target: version, flows, drift, modules.
     result.nodeRedVersion = await client.version();
-    if (!satisfies(result.nodeRedVersion, bundle.manifest.nodeRed.range)) {
+    if (!satisfies(result.nodeRedVersion, bundle.manifest.nodeRed.range, { includePrerelease: true })) {
       return refuse(`Node-RED ${result.nodeRedVersion} does not satisfy the bundle's range ${bundle.manifest.nodeRed.range}`);
     }
     const current = await client.getFlows();
@@ -143,7 +143,13 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     // 3. Changes start here: modules, then flows.
     for (const mod of toInstall) {
       log(`${target.name}: installing ${mod.name}@${mod.version}${mod.url ? ` from ${mod.url}` : ''}…`);
-      await client.installModule(mod.name, mod.version, mod.url);
+      try {
+        await client.installModule(mod.name, mod.version, mod.url);
+      } catch (err) {
+        // Nothing changed yet unless an earlier module of this bundle went in.
+        const installed = result.modulesInstalled.length ? ` (${result.modulesInstalled.join(', ')} stayed installed; the flows were not deployed)` : '; the flows were not deployed';
+        return done(result.modulesInstalled.length ? 'failed' : 'refused', `${toError(err).message}${installed}`);
+      }
       result.modulesInstalled.push(`${mod.name}@${mod.version}`);
     }
     if (toInstall.length) {

@@ -171,7 +171,7 @@ export function summaryTable(results: DeployResult[]): string {
     r.revAfter ? r.revAfter.slice(0, 8) : '-',
     r.modulesInstalled.length ? r.modulesInstalled.join(' ') : '-',
     `${(r.durationMs / 1000).toFixed(1)} s`,
-    r.message.split('\n')[0]!,
+    r.outcome === 'deployed' ? 'healthy' : r.message.split('\n')[0]!,
   ]);
   const head = ['target', 'url', 'env', 'result', 'node-red', 'revision', 'installed', 'time', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

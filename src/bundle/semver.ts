@@ -99,8 +99,13 @@ export function isValidRange(range: string): boolean {
   return range.split('||').every((t) => comparators(t) !== null);
 }
 
-/** Whether `version` satisfies `range`. Pre-releases only match comparators of the same major.minor.patch with a pre-release (as npm does). */
-export function satisfies(version: string, range: string): boolean {
+/**
+ * Whether `version` satisfies `range`. Pre-releases only match comparators of
+ * the same major.minor.patch with a pre-release (as npm does), unless
+ * `includePrerelease` (used for Node-RED's own version: a source install
+ * reports `4.1.8-git`, a beta `5.0.0-beta.1`).
+ */
+export function satisfies(version: string, range: string, opts: { includePrerelease?: boolean } = {}): boolean {
   const v = parseVersion(version);
   if (!v) return false;
   return range.split('||').some((term) => {
@@ -110,7 +115,7 @@ export function satisfies(version: string, range: string): boolean {
       const c = compareVersions(v, w);
       return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : op === '>=' ? c >= 0 : c === 0;
     });
-    if (!ok || v.pre.length === 0) return ok;
+    if (!ok || v.pre.length === 0 || opts.includePrerelease) return ok;
     return cs.some(({ v: w }) => w.pre.length > 0 && w.major === v.major && w.minor === v.minor && w.patch === v.patch);
   });
 }
