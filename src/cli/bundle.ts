@@ -413,7 +413,7 @@ async function validateCommand(args: string[], io: Io): Promise<number> {
     }
   }
   const s = summarize(problems);
-  const lines = [...problems.map(formatProblem), `${file}: ${s.errors} error(s), ${s.warnings} warning(s)${s.errors ? '' : ` — the ${kind} is valid`}`];
+  const lines = [...problems.map(formatProblem), `${file}: ${s.errors} error(s), ${s.warnings} warning(s)${s.errors ? '' : ` — the ${kind === 'bundle' ? 'bundle is' : 'flows are'} valid`}`];
   if (values.json) io.out(JSON.stringify({ ok: s.errors === 0, file, kind, errors: s.errors, warnings: s.warnings, problems }, null, 2));
   else for (const l of lines) (s.errors ? io.err : io.out)(l);
   return s.errors ? 1 : 0;
