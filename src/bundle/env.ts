@@ -18,6 +18,9 @@ export const BUILTIN_ENV = new Set([
 /** Node-RED substitutes a property whose whole value is `${NAME}` (or the old `$(NAME)`). */
 const WHOLE_ENV_RE = /^\$\{(\S+)\}$|^\$\((\S+)\)$/;
 
+/** In code and expressions: a function node's `env.get("NAME")`, JSONata's `$env("NAME")`. */
+const CODE_ENV_RE = /\benv\.get\(\s*["'`]([A-Za-z_][A-Za-z0-9_]*)["'`]\s*\)|\$env\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']\s*\)/g;
+
 export interface EnvUse {
   name: string;
   /** JSON path inside the node. */
@@ -26,8 +29,9 @@ export interface EnvUse {
 
 /**
  * The environment variables a node uses: `${NAME}` property values (what
- * Node-RED substitutes) and typed-input fields of type `env` (`payloadType:
- * "env"`, a change rule's `tot: "env"`, an inject property's `vt: "env"`).
+ * Node-RED substitutes), typed-input fields of type `env` (`payloadType:
+ * "env"`, a change rule's `tot: "env"`, an inject property's `vt: "env"`),
+ * and `env.get("NAME")` / `$env("NAME")` in function code and JSONata.
  * Skips `credentials` (secret references live there) and `info` (documentation).
  */
 export function envUses(node: FlowNode): EnvUse[] {
@@ -42,6 +46,7 @@ export function envUses(node: FlowNode): EnvUse[] {
         const m = WHOLE_ENV_RE.exec(value);
         if (m) out.push({ name: (m[1] ?? m[2])!, field: path });
         else if (key !== null && parent && typedAsEnv(parent, key) && value.trim() !== '') out.push({ name: value.trim(), field: path });
+        else for (const c of value.matchAll(CODE_ENV_RE)) out.push({ name: (c[1] ?? c[2])!, field: path });
       },
       k,
     );

@@ -99,7 +99,8 @@ describe('environment variables', () => {
       payload: 'PAYLOAD_VAR',
       payloadType: 'env',
       props: [{ p: 'x', v: 'PROP_VAR', vt: 'env' }],
-      rules: [{ to: '$(OLD_STYLE)', tot: 'str' }],
+      rules: [{ to: '$(OLD_STYLE)', tot: 'str' }, { to: '$env("JSONATA_VAR") & "x"', tot: 'jsonata' }],
+      func: 'const a = env.get("FN_VAR"); const b = env.get(\'FN_VAR2\'); const c = flow.get("notEnv");',
       credentials: { password: '${secret:PW}' },
     };
     expect(envUses(node)).toEqual([
@@ -107,6 +108,9 @@ describe('environment variables', () => {
       { name: 'PAYLOAD_VAR', field: 'payload' },
       { name: 'PROP_VAR', field: 'props[0].v' },
       { name: 'OLD_STYLE', field: 'rules[0].to' },
+      { name: 'JSONATA_VAR', field: 'rules[1].to' },
+      { name: 'FN_VAR', field: 'func' },
+      { name: 'FN_VAR2', field: 'func' },
     ]);
   });
 
