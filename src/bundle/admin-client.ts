@@ -52,6 +52,7 @@ export function short(rev: string | undefined): string {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const INSTALL_TIMEOUT_MS = 600_000;
 
 export class AdminClient {
   readonly target: Target;
@@ -93,7 +94,7 @@ export class AdminClient {
     this.loggedIn = true;
   }
 
-  private async raw(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  private async raw(method: string, route: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<{ status: number; body: unknown }> {
     const url = new URL(route.replace(/^\//, ''), this.base);
     let res: Response;
     try {
@@ -106,12 +107,12 @@ export class AdminClient {
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       const e = toError(err);
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-      const why = e.name === 'TimeoutError' ? `no answer within ${this.timeoutMs / 1000} s` : cause?.code ?? cause?.message ?? e.message;
+      const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : cause?.code ?? cause?.message ?? e.message;
       throw new PlantwireError('unreachable', `cannot reach ${url.origin}: ${why}`, 'target unreachable');
     }
     const text = await res.text();
@@ -125,9 +126,9 @@ export class AdminClient {
   }
 
   /** An authenticated call; 401 names the auth problem. */
-  async request<T = unknown>(method: string, route: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: T }> {
+  async request<T = unknown>(method: string, route: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<{ status: number; body: T }> {
     await this.login();
-    const res = await this.raw(method, route, body, headers);
+    const res = await this.raw(method, route, body, headers, timeoutMs);
     if (res.status === 401) throw new PlantwireError('auth-failed', `the target refused ${method} /${route.replace(/^\//, '')} (401): ${this.target.auth.kind === 'none' ? 'it needs a login: add auth to the inventory entry or pass --user/--token' : 'the login or token is not accepted'}`);
     if (res.status === 403) throw new PlantwireError('forbidden', `the target refused ${method} /${route.replace(/^\//, '')} (403): the user lacks the permission; deploying needs a user with "*" permissions`);
     return res as { status: number; body: T };
@@ -171,7 +172,8 @@ export class AdminClient {
 
   /** Installs a module at a version (or from a URL) with POST /nodes; Node-RED runs npm on the target. */
   async installModule(name: string, version: string, url?: string): Promise<void> {
-    const res = await this.request('POST', 'nodes', { module: name, version, ...(url ? { url } : {}) });
+    // npm runs on the target: a large module takes minutes on a small gateway.
+    const res = await this.request('POST', 'nodes', { module: name, version, ...(url ? { url } : {}) }, undefined, INSTALL_TIMEOUT_MS);
     if (res.status !== 200) {
       const b = res.body as { code?: string; message?: string } | undefined;
       const hint =

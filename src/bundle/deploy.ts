@@ -8,9 +8,10 @@
  * flows are restored automatically.
  */
 import { randomUUID } from 'node:crypto';
-import { PlantwireError, toError } from '../model/errors';
+import { toError } from '../model/errors';
 import { AdminClient, RevisionConflict, short, type Comms, type NodeSet, type Target } from './admin-client';
 import { bundleDigest } from './archive';
+import { STRUCTURAL_TYPES } from './core-types';
 import { injectGlobalEnv, resolveEnvValues } from './env';
 import { checkHealth, markBoundary, type HealthReport } from './health';
 import { parseSecretRef, resolveCredentials, type SecretSource } from './secrets';
@@ -135,7 +136,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     const available = new Set(sets.filter((s) => s.enabled).flatMap((s) => s.types));
     for (const m of toInstall) for (const type of m.types) available.add(type);
     const subflows = new Set(flows.filter((n) => n.type === 'subflow').map((n) => `subflow:${n.id}`));
-    const unavailable = [...new Set(flows.map((n) => n.type))].filter((type) => !['tab', 'subflow', 'group', 'junction'].includes(type) && !subflows.has(type) && !available.has(type));
+    const unavailable = [...new Set(flows.map((n) => n.type))].filter((type) => !STRUCTURAL_TYPES.includes(type) && !subflows.has(type) && !available.has(type));
     if (unavailable.length) {
       return refuse(`node types not available on the target and not provided by a module of the bundle: ${unavailable.join(', ')} (core nodes disabled or removed there?)`);
     }
@@ -172,7 +173,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       rev = await client.setFlows(prepared, current.rev, opts.deployType ?? 'full');
     } catch (err) {
       if (err instanceof RevisionConflict) return refuse(err.message);
-      throw err;
+      // The request may have reached Node-RED: the target's state is unknown.
+      return done('failed', `${toError(err).message} — the deploy may or may not have happened: check the target (plantwire diff), then deploy or roll back`);
     }
     result.revAfter = rev;
     const health = await checkHealth(client, comms, from, rev, prepared, { graceMs: opts.graceMs ?? DEFAULT_GRACE_MS, startTimeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
@@ -293,9 +295,4 @@ export async function rollback(opts: RollbackOptions): Promise<DeployResult> {
   } finally {
     comms?.close();
   }
-}
-
-/** Throws a PlantwireError when a result is not a success (for callers that want exceptions). */
-export function assertDeployed(r: DeployResult): void {
-  if (r.outcome !== 'deployed' && r.outcome !== 'rolled-back') throw new PlantwireError(r.outcome, r.message);
 }

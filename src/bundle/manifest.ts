@@ -50,13 +50,14 @@ export function isCoreType(type: string, core: Iterable<string> = CORE_NODE_TYPE
 
 /**
  * The modules the flows need: for each node type used that is not core,
- * the module that provides it — declared ones first (`--module`), then the
- * Plantwire palette, then what the source instance has installed. Only the
+ * the module that provides it — declared ones first (`--module`), then what
+ * the source instance has installed, then the Plantwire palette. Only the
  * used types are listed. Types nobody provides are returned for validate to report.
  */
 export function deriveModules(flows: FlowNode[], sources: { declared?: ModuleSpec[]; installed?: InstalledModule[]; core?: Iterable<string> }): { modules: ModuleSpec[]; unknown: string[] } {
   const core = [...(sources.core ?? CORE_NODE_TYPES)];
-  const candidates: ModuleSpec[] = [...(sources.declared ?? []), plantwireModule(), ...(sources.installed ?? []).filter((m) => m.name !== 'node-red')];
+  // What the source instance runs wins over this CLI's own palette version.
+  const candidates: ModuleSpec[] = [...(sources.declared ?? []), ...(sources.installed ?? []).filter((m) => m.name !== 'node-red'), plantwireModule()];
   const used = [...new Set(flows.map((n) => n.type))].filter((t) => !isCoreType(t, core)).sort();
   const byName = new Map<string, ModuleSpec>();
   const unknown: string[] = [];

@@ -104,6 +104,7 @@ export function validateFlows(input: FlowsInput): Problem[] {
     checkRefs(node, byId, add);
     checkCredentials(node, input, add);
     checkEnvUses(node, input, envNames, defined, add);
+    checkEmbeddedSecretRefs(node, add);
     for (const f of findPlaintextSecrets(node, { skip: ['credentials'] })) {
       add({ severity: 'error', code: 'plaintext-secret', field: f.path, message: `plaintext secret: ${f.what}. Move it into the node's credentials as \${secret:NAME} (or a credential-type env variable) and supply the value at deploy time` });
     }
@@ -269,12 +270,15 @@ function checkEnvUses(node: FlowNode, input: FlowsInput, envNames: string[], def
       }
     }
   }
+}
+
+/** An embedded reference ("user:${secret:X}@host") is never resolved. */
+function checkEmbeddedSecretRefs(node: FlowNode, add: (p: NodeProblem) => void): void {
   for (const [k, v] of Object.entries(node)) {
     if (k === 'credentials') continue;
     walkJson(
       v,
       (value, path) => {
-        // An embedded reference ("user:${secret:X}@host") is never resolved.
         if (typeof value === 'string' && containsSecretRef(value) && parseSecretRef(value) === null) {
           add({ severity: 'error', code: 'secret-outside-credentials', field: path, message: 'a ${secret:…} reference inside a longer text is never resolved: secrets go into credentials only' });
         }

@@ -33,7 +33,8 @@ const TARGET_HELP = `Targets (--target):
   a URL          http://host:1880 — the Node-RED editor/Admin API root.
                  Login: --user NAME with the password in PLANTWIRE_PASSWORD (or --password-file),
                  or a bearer token in PLANTWIRE_TOKEN (or --token-file). --name sets the target's
-                 name in the deployment history (default host_port).
+                 name in the deployment history (default host_port). --var NAME=value (repeatable)
+                 sets per-target values (the overlay's null entries).
   an inventory   fleet.json — many instances: {"defaults": {...}, "targets": [{"name", "url", "env",
                  "auth": {"username", "passwordEnv"|"passwordFile"} | {"tokenEnv"|"tokenFile"},
                  "vars": {...}, "secretsFile"}]}. --select a,b picks some of them.`;
@@ -101,6 +102,7 @@ Options:
   --start-timeout SECONDS how long the flows may take to start (default 60)
   --deploy-type TYPE     full (default), nodes or flows — as the editor's deploy button
   --state-dir DIR        deployment history (default .plantwire/deployments or PLANTWIRE_STATE_DIR)
+  --keep N               snapshots of earlier flows to keep per target (default 10)
   --json                 one JSON document with every target's result
 
 A fleet deploy stops starting new targets after the first one that is not deployed,
@@ -150,9 +152,21 @@ const TARGET_OPTIONS = {
   'state-dir': { type: 'string' },
   secrets: { type: 'string' },
   env: { type: 'string' },
+  var: { type: 'string', multiple: true },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
+
+/** --var NAME=value (repeatable): per-target values, over the inventory's "vars". */
+function varOptions(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of Array.isArray(v) ? (v as string[]) : []) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(item);
+    if (!m) throw new PlantwireError('bad-option', `--var must look like NAME=value, got "${item}"`);
+    out[m[1]!] = m[2]!;
+  }
+  return out;
+}
 
 function parse<O extends ParseArgsConfig['options']>(args: string[], options: O, command: string): { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] } {
   try {
@@ -172,6 +186,13 @@ function seconds(v: unknown, name: string, fallback: number): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 3600) throw new PlantwireError('bad-option', `--${name} must be a number of seconds from 0 to 3600, got "${String(v)}"`);
   return n * 1000;
+}
+
+function keep(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new PlantwireError('bad-option', `--keep must be a whole number ≥ 1, got "${String(v)}"`);
+  return n;
 }
 
 function urlAuth(values: Record<string, unknown>, io: Io, what = '--target'): TargetAuth {
@@ -194,10 +215,11 @@ function resolveTargets(values: Record<string, unknown>, io: Io, command: string
   if (!target) throw new PlantwireError('bad-option', `--target is required: a Node-RED URL or an inventory file (run "plantwire ${command} --help")`);
   const secretsFile = str(values.secrets);
   const secrets = secretsFile ? { file: readSecretsFile(secretsFile), fileName: secretsFile, env: io.env } : undefined;
+  const vars = varOptions(values.var);
   if (/^https?:\/\//.test(target)) {
     const url = new URL(target);
     return {
-      targets: [{ name: str(values.name) ?? targetKey(url.host), url: target, auth: urlAuth(values, io), env: str(values.env), secrets: secrets ?? { env: io.env } }],
+      targets: [{ name: str(values.name) ?? targetKey(url.host), url: target, auth: urlAuth(values, io), env: str(values.env), vars, secrets: secrets ?? { env: io.env } }],
       fleet: false,
     };
   }
@@ -205,7 +227,7 @@ function resolveTargets(values: Record<string, unknown>, io: Io, command: string
   const inv = parseInventory(target, io.env);
   const selected = selectTargets(inv.targets, str(values.select)?.split(',').map((s) => s.trim()).filter(Boolean));
   return {
-    targets: selected.map((t) => ({ ...t, ...(str(values.env) ? { env: str(values.env) } : {}), ...(secrets ? { secrets } : {}) })),
+    targets: selected.map((t) => ({ ...t, vars: { ...t.vars, ...vars }, ...(str(values.env) ? { env: str(values.env) } : {}), ...(secrets ? { secrets } : {}) })),
     fleet: true,
   };
 }
@@ -495,7 +517,7 @@ export async function deployCommand(args: string[], io: Io = defaultIo): Promise
         deployType: deployType as 'full',
         graceMs: seconds(values.grace, 'grace', 5),
         startTimeoutMs: seconds(values['start-timeout'], 'start-timeout', 60),
-        keep: values.keep ? Number(values.keep) : undefined,
+        keep: keep(values.keep),
         log: progress,
       }),
     { parallel },

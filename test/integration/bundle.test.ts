@@ -267,7 +267,7 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     expect(packed.code, show(packed)).toBe(0);
     const before = await flowsOf(inst);
 
-    const d = await cli(['deploy', path.join('dist-bundles', 'line1-2.0.0.plantwire.json'), '--target', 'fleet.json', '--select', inst.label, '--grace', '1', '--json']);
+    const d = await cli(['deploy', path.join('dist-bundles', 'line1-2.0.0.plantwire.json'), '--target', 'fleet.json', '--select', inst.label, '--grace', '2', '--json']);
     expect(d.code, show(d)).toBe(1);
     const [r] = (JSON.parse(d.stdout) as { results: DeployResult[] }).results;
     expect(r!.outcome, r!.message).toBe('rolled-back');
@@ -322,8 +322,14 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     const diff = await cli(['diff', bundleV1, '--target', 'fleet.json', '--select', 'nr4-a']);
     expect(diff.code).toBe(1);
     expect(diff.stdout).toContain('  - comment "hotfix by the night shift" (hotfix-note) on "Line 1"');
-    const forced = await cli(['deploy', bundleV1, '--target', 'fleet.json', '--select', 'nr4-a', '--grace', '1', '--force']);
+    // The same target by URL (login, per-target value and secrets from options), named as in the inventory to share its history.
+    const forced = await cli(
+      ['deploy', bundleV1, '--target', inst.url, '--name', 'nr4-a', '--user', inst.username, '--env', 'prod', '--var', `ECHO_URL=${inst.url}/api/echo-auth`, '--secrets', 'secrets/prod.json', '--grace', '1', '--force'],
+      { PLANTWIRE_PASSWORD: inst.password },
+    );
     expect(forced.code, show(forced)).toBe(0);
+    expect(forced.stdout).toMatch(/nr4-a: deployed line1@1\.0\.0 \(prod\) — revision [0-9a-f]{8} → [0-9a-f]{8}, healthy/);
+    await answers(inst, '/whoami', `Basic ${Buffer.from(`${ERP_USER}:${ERP_PASSWORD}`).toString('base64')}`);
     expect((await flowsOf(inst)).flows.map((n) => n.id)).not.toContain('hotfix-note');
   }, 60_000);
 
