@@ -23,3 +23,9 @@ export const CORE_CREDENTIALS: Readonly<Record<string, Record<string, 'text' | '
   'http proxy': { username: 'text', password: 'password' },
   'tls-config': { certdata: 'text', keydata: 'text', cadata: 'text', passphrase: 'password' },
 };
+
+/** The node types a flow configuration needs registered on the target (not structural types, not its own subflows). */
+export function nodeTypesNeeded(flows: ReadonlyArray<{ id: string; type: string }>): string[] {
+  const subflows = new Set(flows.filter((n) => n.type === 'subflow').map((n) => `subflow:${n.id}`));
+  return [...new Set(flows.map((n) => n.type))].filter((t) => !STRUCTURAL_TYPES.includes(t) && !subflows.has(t));
+}

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { toError } from '../model/errors';
 import { AdminClient, RevisionConflict, short, type Comms, type NodeSet, type Target } from './admin-client';
 import { bundleDigest } from './archive';
-import { STRUCTURAL_TYPES } from './core-types';
+import { nodeTypesNeeded } from './core-types';
 import { injectGlobalEnv, resolveEnvValues } from './env';
 import { checkHealth, markBoundary, type HealthReport } from './health';
 import { parseSecretRef, resolveCredentials, type SecretSource } from './secrets';
@@ -121,7 +121,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     result.revBefore = current.rev;
     const known = state.lastKnownState();
     if (known && known.revAfter !== current.rev && !opts.force) {
-      return refuse(`the flows were changed on the target since plantwire ${known.action === 'deploy' ? `deployed ${known.bundle?.name}@${known.bundle?.version}` : 'rolled back'} at ${known.at} (revision ${short(known.revAfter)} → ${short(current.rev)}): run "plantwire diff" to see the changes, then deploy with --force to overwrite them`);
+      const what = known.action === 'rollback' ? 'rolled back' : known.outcome === 'deployed' ? `deployed ${known.bundle?.name}@${known.bundle?.version}` : `rolled back the failed deploy of ${known.bundle?.name}@${known.bundle?.version}`;
+      return refuse(`the flows were changed on the target since plantwire ${what} at ${known.at} (revision ${short(known.revAfter)} → ${short(current.rev)}): run "plantwire diff" to see the changes, then deploy with --force to overwrite them`);
     }
     const sets = await client.nodeSets();
     const toInstall: ModuleSpec[] = [];
@@ -135,8 +136,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     }
     const available = new Set(sets.filter((s) => s.enabled).flatMap((s) => s.types));
     for (const m of toInstall) for (const type of m.types) available.add(type);
-    const subflows = new Set(flows.filter((n) => n.type === 'subflow').map((n) => `subflow:${n.id}`));
-    const unavailable = [...new Set(flows.map((n) => n.type))].filter((type) => !STRUCTURAL_TYPES.includes(type) && !subflows.has(type) && !available.has(type));
+    const unavailable = nodeTypesNeeded(flows).filter((type) => !available.has(type));
     if (unavailable.length) {
       return refuse(`node types not available on the target and not provided by a module of the bundle: ${unavailable.join(', ')} (core nodes disabled or removed there?)`);
     }

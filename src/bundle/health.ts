@@ -10,7 +10,7 @@
  * - every node type the flows use is registered and enabled (GET /nodes).
  */
 import type { AdminClient, Comms, CommsMessage } from './admin-client';
-import { STRUCTURAL_TYPES } from './core-types';
+import { nodeTypesNeeded } from './core-types';
 import type { FlowNode } from './types';
 
 export interface HealthOptions {
@@ -127,7 +127,6 @@ function redPlantwireStatus(messages: CommsMessage[], byId: Map<string, FlowNode
 async function missingTypes(client: AdminClient, flows: FlowNode[]): Promise<string[]> {
   const sets = await client.nodeSets();
   const enabled = new Set(sets.filter((s) => s.enabled && !s.err).flatMap((s) => s.types));
-  const subflows = new Set(flows.filter((n) => n.type === 'subflow').map((n) => `subflow:${n.id}`));
-  const missing = [...new Set(flows.map((n) => n.type))].filter((t) => !STRUCTURAL_TYPES.includes(t) && !subflows.has(t) && !enabled.has(t));
+  const missing = nodeTypesNeeded(flows).filter((t) => !enabled.has(t));
   return missing.length ? [`node types not registered and enabled on the target: ${missing.join(', ')}`] : [];
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT } from '../host/index';
 import { PlantwireError } from '../model/errors';
-import { CORE_NODE_TYPES, STRUCTURAL_TYPES } from './core-types';
+import { CORE_NODE_TYPES, nodeTypesNeeded } from './core-types';
 import { parseSecretRef } from './secrets';
 import { isVersion } from './semver';
 import type { EnvOverlay, FlowNode, ModuleSpec, SecretSpec } from './types';
@@ -44,10 +44,6 @@ export function parseModuleOption(text: string): ModuleSpec {
   return { name, version, types: types.split(',').map((t) => t.trim()).filter(Boolean) };
 }
 
-export function isCoreType(type: string, core: Iterable<string> = CORE_NODE_TYPES): boolean {
-  return STRUCTURAL_TYPES.includes(type) || type.startsWith('subflow:') || [...core].includes(type);
-}
-
 /**
  * The modules the flows need: for each node type used that is not core,
  * the module that provides it — declared ones first (`--module`), then what
@@ -55,10 +51,10 @@ export function isCoreType(type: string, core: Iterable<string> = CORE_NODE_TYPE
  * used types are listed. Types nobody provides are returned for validate to report.
  */
 export function deriveModules(flows: FlowNode[], sources: { declared?: ModuleSpec[]; installed?: InstalledModule[]; core?: Iterable<string> }): { modules: ModuleSpec[]; unknown: string[] } {
-  const core = [...(sources.core ?? CORE_NODE_TYPES)];
+  const core = new Set(sources.core ?? CORE_NODE_TYPES);
   // What the source instance runs wins over this CLI's own palette version.
   const candidates: ModuleSpec[] = [...(sources.declared ?? []), ...(sources.installed ?? []).filter((m) => m.name !== 'node-red'), plantwireModule()];
-  const used = [...new Set(flows.map((n) => n.type))].filter((t) => !isCoreType(t, core)).sort();
+  const used = nodeTypesNeeded(flows).filter((t) => !core.has(t)).sort();
   const byName = new Map<string, ModuleSpec>();
   const unknown: string[] = [];
   for (const type of used) {

@@ -7,7 +7,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PlantwireError } from '../model/errors';
+import type { AdminClient } from './admin-client';
 import { sealBundle } from './archive';
+import { CORE_CREDENTIALS, CORE_NODE_TYPES, STRUCTURAL_TYPES } from './core-types';
 import { collectSecrets, deriveModules, envSummary, plantwirePackage, type InstalledModule } from './manifest';
 import { deriveSecretName, parseSecretRef, secretRef } from './secrets';
 import { isValidRange, isVersion } from './semver';
@@ -105,6 +107,23 @@ export function pack(input: PackInput): PackResult {
   };
   const bundle = sealBundle(manifest, flows, input.env);
   return { bundle, validation: validateBundle(bundle, { file: 'bundle' }), extracted, notes };
+}
+
+/** What pack needs from a running instance: its flows, modules, Node-RED version and which credentials are set. */
+export async function readInstance(client: AdminClient): Promise<{ flows: FlowNode[]; installed: InstalledModule[]; credentialFields: Map<string, string[]>; nodeRedVersion: string }> {
+  const nodeRedVersion = await client.version();
+  const { flows } = await client.getFlows();
+  const installed = (await client.nodeSets()).filter((s) => s.version).map((s) => ({ name: s.module, version: s.version!, types: s.types }));
+  // Names of the credential fields that are set: Node-RED never returns password values, and text values are not kept.
+  // Core nodes without credentials are skipped; every other node is asked (third-party types may have credentials).
+  const credentialFields = new Map<string, string[]>();
+  const core = new Set(CORE_NODE_TYPES);
+  for (const n of flows) {
+    if (STRUCTURAL_TYPES.includes(n.type) || n.type.startsWith('subflow:') || n.type === 'global-config' || (core.has(n.type) && !CORE_CREDENTIALS[n.type])) continue;
+    const fields = await client.credentialFields(n.type, n.id);
+    if (fields.length) credentialFields.set(n.id, fields);
+  }
+  return { flows, installed, credentialFields, nodeRedVersion };
 }
 
 /** Reads a flows file as Node-RED writes or exports it (an array, or `{flows: [...]}` from the v2 API). */

@@ -10,12 +10,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PlantwireError, toError } from '../model/errors';
 import { AdminClient, short, type TargetAuth } from '../bundle/admin-client';
 import { bundleDigest, readBundleFile, writeBundle } from '../bundle/archive';
-import { CORE_CREDENTIALS, CORE_NODE_TYPES, STRUCTURAL_TYPES } from '../bundle/core-types';
+import { CORE_NODE_TYPES } from '../bundle/core-types';
 import { deploy, rollback, type DeployResult, type DeployTarget } from '../bundle/deploy';
 import { diffTarget, formatDiff, isEmptyDiff } from '../bundle/diff';
 import { inventoryNames, parseInventory, rollingRun, selectTargets, summaryTable } from '../bundle/inventory';
 import { deriveModules, parseModuleOption, plantwireModule, type InstalledModule } from '../bundle/manifest';
-import { pack, readEnvDir, readFlowsFile, type PackResult } from '../bundle/pack';
+import { pack, readEnvDir, readFlowsFile, readInstance, type PackResult } from '../bundle/pack';
 import { readSecretsFile, SECRET_ENV_PREFIX } from '../bundle/secrets';
 import { defaultStateDir, DeploymentState, targetKey } from '../bundle/state';
 import type { Bundle, EnvOverlay, FlowNode, ModuleSpec, Problem } from '../bundle/types';
@@ -316,18 +316,8 @@ async function packCommand(args: string[], io: Io): Promise<number> {
   let nodeRedVersion: string | undefined;
   let source: Bundle['manifest']['source'];
   if (from) {
-    const client = new AdminClient({ name: targetKey(new URL(from).host), url: from, auth: urlAuth(values, io, '--from') });
-    nodeRedVersion = await client.version();
-    flows = (await client.getFlows()).flows;
-    installed = (await client.nodeSets()).filter((s) => s.version).map((s) => ({ name: s.module, version: s.version!, types: s.types }));
-    // Which credentials are set, per node (names only: Node-RED never returns password values, and text values are not kept).
-    credentialFields = new Map();
-    const core = new Set(CORE_NODE_TYPES);
-    for (const n of flows) {
-      if (STRUCTURAL_TYPES.includes(n.type) || n.type.startsWith('subflow:') || n.type === 'global-config' || (core.has(n.type) && !CORE_CREDENTIALS[n.type])) continue;
-      const fields = await client.credentialFields(n.type, n.id);
-      if (fields.length) credentialFields.set(n.id, fields);
-    }
+    const instance = await readInstance(new AdminClient({ name: targetKey(new URL(from).host), url: from, auth: urlAuth(values, io, '--from') }));
+    ({ flows, installed, credentialFields, nodeRedVersion } = instance);
     source = { kind: 'instance', ref: new URL(from).origin };
   } else {
     const read = readFlowsFile(flowsFile!);
