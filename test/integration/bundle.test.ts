@@ -140,6 +140,9 @@ async function answers(inst: Instance, route: string, expected: string, timeoutM
 
 let bundleV1 = '';
 
+/** The inventory's order: Node-RED 5 first, so the rolling deploy that fails there stops before the others. */
+const fleetOrder = (): Instance[] => [...instances].reverse();
+
 beforeAll(async () => {
   if (!fs.existsSync(path.join(PACKAGE_ROOT, 'dist', 'nodes'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-bundle-'));
@@ -165,7 +168,7 @@ beforeAll(async () => {
   writeJson(path.join(work, 'secrets', 'prod.json'), { ERP_USER, ERP_PASSWORD });
   writeJson(path.join(work, 'fleet.json'), {
     defaults: { env: 'prod', secretsFile: 'secrets/prod.json' },
-    targets: instances.map((i) => ({ name: i.label, url: i.url, auth: { username: i.username, passwordEnv: passwordEnv(i.label) }, vars: { ECHO_URL: `${i.url}/api/echo-auth` } })),
+    targets: fleetOrder().map((i) => ({ name: i.label, url: i.url, auth: { username: i.username, passwordEnv: passwordEnv(i.label) }, vars: { ECHO_URL: `${i.url}/api/echo-auth` } })),
   });
 }, 180_000);
 
@@ -191,10 +194,11 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     expect(validated.code, show(validated)).toBe(0);
     expect(validated.stdout).toContain('0 error(s), 0 warning(s) — the bundle is valid');
 
-    const deployed = await cli(['deploy', bundleV1, '--target', 'fleet.json', '--grace', '1']);
+    const deployed = await cli(['deploy', bundleV1, '--target', 'fleet.json', '--grace', '1', '--parallel', '2']);
     expect(deployed.code, show(deployed)).toBe(0);
     // The summary table: one row per target, all deployed.
     for (const i of instances) expect(deployed.stdout).toMatch(new RegExp(`^${i.label}\\s+${i.url.replace(/[.]/g, '\\.')}\\s+prod\\s+deployed\\s+${i.label === 'nr5' ? '5\\.' : '4\\.1\\.'}`, 'm'));
+    expect(deployed.stdout).toContain(`to ${instances.length} target(s), 2 at a time`);
     expect(deployed.stdout).toContain(`${instances.length} target(s): ${instances.length} deployed`);
 
     for (const i of instances) {
@@ -208,7 +212,7 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     const diff = await cli(['diff', bundleV1, '--target', 'fleet.json', '--json']);
     expect(diff.code, show(diff)).toBe(0);
     const doc = JSON.parse(diff.stdout) as { targets: Array<{ target: string; same: boolean; added: unknown[]; removed: unknown[]; changed: unknown[]; unchanged: number }> };
-    expect(doc.targets.map((t) => [t.target, t.same, t.added.length, t.removed.length, t.changed.length])).toEqual(instances.map((i) => [i.label, true, 0, 0, 0]));
+    expect(doc.targets.map((t) => [t.target, t.same, t.added.length, t.removed.length, t.changed.length])).toEqual(fleetOrder().map((i) => [i.label, true, 0, 0, 0]));
     // Every node of the bundle plus the global environment node.
     for (const t of doc.targets) expect(t.unchanged).toBe(bundle.flows.length + 1);
     const human = await cli(['diff', bundleV1, '--target', 'fleet.json']);
@@ -260,16 +264,21 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     expect((await flowsOf(inst)).rev, 'a refused deploy changes nothing').toBe(before.rev);
   }, 60_000);
 
-  it('a deploy whose health check fails is rolled back automatically and the old flows run again', async () => {
+  it('a deploy whose health check fails is rolled back automatically and the old flows run again; the fleet stops there', async () => {
     const inst = byName.nr5 ?? byName['nr4-b']!;
     writeJson(path.join(work, 'line1-v2.json'), line1Flows(brokenCommand));
     const packed = await cli(['bundle', 'pack', 'line1-v2.json', '--name', 'line1', '--version', '2.0.0', '--out', 'dist-bundles']);
     expect(packed.code, show(packed)).toBe(0);
     const before = await flowsOf(inst);
+    const othersBefore = await Promise.all(fleetOrder().filter((i) => i !== inst).map(async (i) => [i.label, (await flowsOf(i)).rev]));
 
-    const d = await cli(['deploy', path.join('dist-bundles', 'line1-2.0.0.plantwire.json'), '--target', 'fleet.json', '--select', inst.label, '--grace', '2', '--json']);
+    // A rolling deploy to the whole fleet: the first target (Node-RED 5) fails its health check.
+    const d = await cli(['deploy', path.join('dist-bundles', 'line1-2.0.0.plantwire.json'), '--target', 'fleet.json', '--grace', '2', '--json']);
     expect(d.code, show(d)).toBe(1);
-    const [r] = (JSON.parse(d.stdout) as { results: DeployResult[] }).results;
+    const results = (JSON.parse(d.stdout) as { results: DeployResult[] }).results;
+    expect(results.map((x) => [x.target, x.outcome])).toEqual([[inst.label, 'rolled-back'], ...othersBefore.map(([name]) => [name, 'skipped'])]);
+    for (const [name, rev] of othersBefore) expect((await flowsOf(byName[name!]!)).rev, `${name} untouched`).toBe(rev);
+    const r = results[0];
     expect(r!.outcome, r!.message).toBe('rolled-back');
     expect(r!.health!.healthy).toBe(false);
     expect(r!.health!.problems).toEqual([
