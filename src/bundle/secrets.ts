@@ -181,7 +181,7 @@ function propertyIsEnvTyped(obj: Record<string, unknown>, key: string): boolean 
 export function secretInText(value: string): string | null {
   if (PEM_PRIVATE_RE.test(value)) return 'a PEM private key';
   const conn = CONN_PASSWORD_RE.exec(value);
-  if (conn && !isEnvOrRef(conn[3]!) && !/^\$\{/.test(conn[3]!)) return `a ${conn[1]}:// connection string with a password`;
+  if (conn && !conn[3]!.startsWith('${')) return `a ${conn[1]}:// connection string with a password`;
   if (JWT_RE.test(value)) return 'a JSON Web Token';
   if (BEARER_RE.test(value)) return 'a bearer token';
   for (const [re, what] of TOKEN_PATTERNS) if (re.test(value)) return what;
@@ -207,9 +207,9 @@ export function findPlaintextSecrets(value: unknown, opts: { skip?: string[] } =
   walkJson(value, (v, path, key, parent) => {
     if (key !== null && parent === value && opts.skip?.includes(key)) return 'skip';
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      // Node-RED env lists: [{name: "DB_PASSWORD", value: "…", type: "str"}] — the name says what the value is.
+      // Entries of Node-RED env lists: [{name: "DB_PASSWORD", value: "…", type: "str"}] — the name says what the value is.
       const obj = v as Record<string, unknown>;
-      if (typeof obj.name === 'string' && typeof obj.value === 'string' && obj.type !== 'env' && obj.type !== 'cred' && isSecretName(obj.name) && isLiteral(obj.value)) {
+      if (key === null && path !== '' && typeof obj.name === 'string' && typeof obj.value === 'string' && obj.type !== 'env' && obj.type !== 'cred' && isSecretName(obj.name) && isLiteral(obj.value)) {
         out.push({ path: joinPath(path, 'value'), what: `a ${secretKind(obj.name)} in the variable "${obj.name}"` });
         return 'skip';
       }

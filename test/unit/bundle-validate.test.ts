@@ -180,6 +180,7 @@ describe('plaintext secret detection', () => {
     [{ cert: '-----BEGIN CERTIFICATE-----\nMIIB' }],
     [{ env: [{ name: 'DB_PASSWORD', value: 'DB_PASSWORD', type: 'cred' }] }],
     [{ usetls: true, password: false }],
+    [{ id: 'n1', type: 'acme-lamp', name: 'Password reset lamp', value: 'on' }],
   ])('leaves %j alone', (value) => {
     expect(findPlaintextSecrets(value)).toEqual([]);
   });
