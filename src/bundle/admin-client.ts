@@ -78,8 +78,8 @@ export class AdminClient {
       this.loggedIn = true;
       return;
     }
-    if (type !== 'credentials') throw new PlantwireError('auth-unsupported', `the target uses ${type ? `"${type}"` : 'an unknown'} admin login: give a bearer token (auth.tokenEnv / --token) instead of a password`);
-    if (this.target.auth.kind !== 'password') throw new PlantwireError('auth-failed', `the Admin API needs a login: add auth to its inventory entry, or pass --user (password in PLANTWIRE_PASSWORD) or --token`);
+    if (type !== 'credentials') throw new PlantwireError('auth-unsupported', `the target uses ${type ? `"${type}"` : 'an unknown'} admin login: give a bearer token (inventory auth.tokenEnv/tokenFile, or PLANTWIRE_TOKEN / --token-file) instead of a password`);
+    if (this.target.auth.kind !== 'password') throw new PlantwireError('auth-failed', `the Admin API needs a login: add auth to its inventory entry, or pass --user (password in PLANTWIRE_PASSWORD) or a token (PLANTWIRE_TOKEN or --token-file)`);
     const res = await this.raw('POST', 'auth/token', {
       client_id: 'node-red-admin',
       grant_type: 'password',
@@ -129,7 +129,7 @@ export class AdminClient {
   async request<T = unknown>(method: string, route: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<{ status: number; body: T }> {
     await this.login();
     const res = await this.raw(method, route, body, headers, timeoutMs);
-    if (res.status === 401) throw new PlantwireError('auth-failed', `the target refused ${method} /${route.replace(/^\//, '')} (401): ${this.target.auth.kind === 'none' ? 'it needs a login: add auth to the inventory entry or pass --user/--token' : 'the login or token is not accepted'}`);
+    if (res.status === 401) throw new PlantwireError('auth-failed', `the target refused ${method} /${route.replace(/^\//, '')} (401): ${this.target.auth.kind === 'none' ? 'it needs a login: add auth to the inventory entry, or pass --user or a token' : 'the login or token is not accepted'}`);
     if (res.status === 403) throw new PlantwireError('forbidden', `the target refused ${method} /${route.replace(/^\//, '')} (403): the user lacks the permission; deploying needs a user with "*" permissions`);
     return res as { status: number; body: T };
   }

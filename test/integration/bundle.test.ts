@@ -262,6 +262,13 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     expect(d.code, show(d)).toBe(1);
     expect(d.stdout).toContain('the bundle does not validate for environment "prod"');
     expect((await flowsOf(inst)).rev, 'a refused deploy changes nothing').toBe(before.rev);
+
+    // A wrong or missing login is named as such.
+    const wrong = await cli(['diff', bundleV1, '--target', inst.url, '--user', inst.username, '--env', 'prod'], { PLANTWIRE_PASSWORD: 'not-the-password' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`login as "${inst.username}" was refused: check the user and password`);
+    const anonymous = await cli(['diff', bundleV1, '--target', inst.url, '--env', 'prod']);
+    expect(anonymous.stderr).toContain('the Admin API needs a login: add auth to its inventory entry, or pass --user (password in PLANTWIRE_PASSWORD) or a token (PLANTWIRE_TOKEN or --token-file)');
   }, 60_000);
 
   it('a deploy whose health check fails is rolled back automatically and the old flows run again; the fleet stops there', async () => {
@@ -363,8 +370,15 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     expect((await inst.get('/version')).status, '/version is gone with v1.1').toBe(404);
     await answers(inst, '/whoami', `Basic ${Buffer.from(`${ERP_USER}:${ERP_PASSWORD}`).toString('base64')}`);
 
-    // One more rollback undoes the first deploy (to the empty flows the instance started with).
-    const rb2 = await cli(['rollback', '--target', 'fleet.json', '--select', 'nr4-b', '--grace', '1']);
+    // One more rollback undoes the first deploy (to the empty flows the instance started with) —
+    // this time by URL with a bearer token (as a CI job would hold one), named as in the inventory.
+    const login = await fetch(`${inst.url}/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-admin', grant_type: 'password', scope: '*', username: inst.username, password: inst.password }),
+    });
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    const rb2 = await cli(['rollback', '--target', inst.url, '--name', 'nr4-b', '--grace', '1'], { PLANTWIRE_TOKEN: token });
     expect(rb2.code, show(rb2)).toBe(0);
     expect((await flowsOf(inst)).flows).toEqual([]);
     const none = await cli(['rollback', '--target', 'fleet.json', '--select', 'nr4-b']);
