@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PlantwireError, toError } from '../model/errors';
 import { PACKAGE_ROOT } from '../host/index';
+import { bundleCommand, deployCommand, diffCommand, historyCommand, rollbackCommand } from './bundle';
 import { start } from './start';
 
 const HELP = `plantwire — tools of the Plantwire Node-RED palette
@@ -14,6 +15,16 @@ Usage:
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
       OPC UA bottling-plant simulator (--tags N adds N bench tags changing every 100 ms).
+  plantwire bundle pack <flows.json> | --from <url>  --version <semver> [--env-dir env/] …
+  plantwire bundle validate <bundle.plantwire.json | flows.json> [--env prod]
+      Versioned flow bundles: manifest, pinned modules, environment overlays, secret references.
+  plantwire diff <bundle> --target <url|inventory.json> [--env prod]
+  plantwire deploy <bundle> --target <url|inventory.json> --env prod [--secrets file] …
+  plantwire rollback --target <url|inventory.json>
+  plantwire history --target <url|inventory.json>
+      Deploy to one Node-RED 4/5 or a fleet through the Admin API, with revision check,
+      health check, automatic rollback and a deployment history (docs/deploying.md).
+      Each command has --help and --json.
   plantwire --version | --help
 `;
 
@@ -98,6 +109,11 @@ export async function main(argv: string[]): Promise<number> {
     waitForSignal(() => plant.stop(), log);
     return -1;
   }
+  if (command === 'bundle') return bundleCommand(rest);
+  if (command === 'diff') return diffCommand(rest);
+  if (command === 'deploy') return deployCommand(rest);
+  if (command === 'rollback') return rollbackCommand(rest);
+  if (command === 'history') return historyCommand(rest);
   throw new PlantwireError('bad-command', `unknown command "${command}"; run "plantwire --help"`);
 }
 

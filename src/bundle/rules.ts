@@ -1,0 +1,95 @@
+/**
+ * Per-type rules for `validate`: which properties reference other nodes (and
+ * of which type), and checks of a node's own configuration. An extensible
+ * table keyed by node type: a Plantwire node adds its entry here (or calls
+ * `registerNodeRule` from its own src/ module) and every bundle validation
+ * applies it.
+ */
+import { toError } from '../model/errors';
+import { simulatorSettings } from '../sim/simulator';
+import type { FlowNode } from './types';
+
+export interface RefRule {
+  /** Types the referenced node may have. */
+  types: string[];
+  /** The property must be set. */
+  required?: boolean;
+  /** The property holds a list of ids. */
+  many?: boolean;
+  /** Only checked when this returns true for the node (e.g. `usetls`). */
+  when?: (node: FlowNode) => boolean;
+}
+
+/** A finding of a rule: the validator adds file and node. */
+export interface RuleFinding {
+  field: string;
+  message: string;
+  severity?: 'error' | 'warning';
+}
+
+export interface RuleContext {
+  byId: Map<string, FlowNode>;
+}
+
+export interface NodeRule {
+  refs?: Record<string, RefRule>;
+  check?: (node: FlowNode, ctx: RuleContext) => RuleFinding[];
+}
+
+const ANY_NODE: string[] = [];
+
+const CORE_RULES: Record<string, NodeRule> = {
+  'mqtt in': { refs: { broker: { types: ['mqtt-broker'], required: true } } },
+  'mqtt out': { refs: { broker: { types: ['mqtt-broker'], required: true } } },
+  'mqtt-broker': { refs: { tls: { types: ['tls-config'], when: (n) => n.usetls === true || n.usetls === 'true' } } },
+  'http request': { refs: { tls: { types: ['tls-config'] }, proxy: { types: ['http proxy'] } } },
+  'websocket in': { refs: { server: { types: ['websocket-listener'] }, client: { types: ['websocket-client'] } } },
+  'websocket out': { refs: { server: { types: ['websocket-listener'] }, client: { types: ['websocket-client'] } } },
+  'websocket-client': { refs: { tls: { types: ['tls-config'] }, proxy: { types: ['http proxy'] } } },
+  'tcp in': { refs: { tls: { types: ['tls-config'] } } },
+  'tcp out': { refs: { tls: { types: ['tls-config'] } } },
+  'tcp request': { refs: { tls: { types: ['tls-config'] } } },
+  'link out': { refs: { links: { types: ['link in'], many: true, when: (n) => n.mode !== 'return' } } },
+  'link in': { refs: { links: { types: ['link out'], many: true } } },
+  'link call': { refs: { links: { types: ['link in'], many: true, when: (n) => n.linkType !== 'dynamic' } } },
+  catch: { refs: { scope: { types: ANY_NODE, many: true } } },
+  status: { refs: { scope: { types: ANY_NODE, many: true } } },
+  complete: { refs: { scope: { types: ANY_NODE, many: true } } },
+  group: { refs: { nodes: { types: ANY_NODE, many: true } } },
+};
+
+/** Plantwire node types. Types other engineers are adding carry their config references here already. */
+const PLANTWIRE_RULES: Record<string, NodeRule> = {
+  'plantwire-simulator': {
+    check(node) {
+      try {
+        simulatorSettings(node);
+        return [];
+      } catch (err) {
+        const message = toError(err).message;
+        const field = /^(interval|seed|output|lines|source)\b/.exec(message)?.[1] ?? (/custom signals|signal \d/.test(message) ? 'signals' : 'config');
+        return [{ field, message }];
+      }
+    },
+  },
+  'plantwire-opcua-in': { refs: { endpoint: { types: ['plantwire-opcua-endpoint'], required: true } } },
+  'plantwire-opcua-read': { refs: { endpoint: { types: ['plantwire-opcua-endpoint'], required: true } } },
+  'plantwire-opcua-write': { refs: { endpoint: { types: ['plantwire-opcua-endpoint'], required: true } } },
+  'plantwire-opcua-method': { refs: { endpoint: { types: ['plantwire-opcua-endpoint'], required: true } } },
+  'plantwire-mqtt-in': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
+  'plantwire-mqtt-out': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
+  'plantwire-sparkplug-host': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
+  'plantwire-modbus-read': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
+  'plantwire-modbus-write': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
+};
+
+const RULES = new Map<string, NodeRule>([...Object.entries(CORE_RULES), ...Object.entries(PLANTWIRE_RULES)]);
+
+export function nodeRule(type: string): NodeRule | undefined {
+  return RULES.get(type);
+}
+
+/** Adds or replaces the rule of a node type (Plantwire node modules call this for their own checks). */
+export function registerNodeRule(type: string, rule: NodeRule): void {
+  RULES.set(type, rule);
+}
