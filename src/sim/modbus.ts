@@ -40,6 +40,8 @@ export interface ModbusSim {
   readonly paused: boolean;
   /** Requests answered (including exception responses). */
   readonly answered: number;
+  /** Open client connections. */
+  readonly connections: number;
   /** Stops answering: requests are read and dropped, connections stay open (a hung device). */
   pause(): void;
   resume(): void;
@@ -379,6 +381,9 @@ export async function startModbusSim(opts: ModbusSimOptions = {}): Promise<Modbu
     },
     get answered() {
       return answered;
+    },
+    get connections() {
+      return sockets.size;
     },
     pause() {
       paused = true;

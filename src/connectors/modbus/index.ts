@@ -8,3 +8,5 @@ export * from './client';
 export * from './poller';
 export * from './writer';
 export * from './settings';
+export * from './device';
+export * from './status';
