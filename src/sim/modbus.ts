@@ -21,7 +21,7 @@ export interface ModbusSimOptions {
   /** How often the live values change (ms). Default 1000. */
   updateMs?: number;
   seed?: number;
-  /** One line per event (start, writes, pause, stop). */
+  /** One line per event (writes, pause, resume, stop); the caller reports the start. */
   log?: (line: string) => void;
 }
 
@@ -370,7 +370,6 @@ export async function startModbusSim(opts: ModbusSimOptions = {}): Promise<Modbu
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  log?.(`Modbus TCP simulator listening on ${host}:${port} (unit ids ${unitIds.join(', ')})`);
 
   let stopped: Promise<void> | null = null;
   return {
