@@ -52,7 +52,7 @@ function plantwireModbusMapEditor(rows: PlantwireModbusRow[], t: (key: string) =
   const types = ['uint16', 'int16', 'uint32', 'int32', 'float32', 'float64', 'string', 'bool'];
   const orders = ['ABCD', 'CDAB', 'BADC', 'DCBA'];
   const select = function (cls: string, values: string[], value: string | undefined, flex: number): JQuery {
-    const s = $('<select/>', { class: cls, style: 'flex:' + flex + ';min-width:0' });
+    const s = $('<select/>', { class: cls, style: 'flex:' + flex + ';min-width:0', title: cls.replace('pw-', '') });
     values.forEach(function (v) {
       $('<option/>').val(v).text(v).appendTo(s);
     });
@@ -60,7 +60,7 @@ function plantwireModbusMapEditor(rows: PlantwireModbusRow[], t: (key: string) =
     return s;
   };
   const input = function (cls: string, value: unknown, placeholder: string, flex: number): JQuery {
-    return $('<input/>', { type: 'text', class: cls, placeholder: placeholder, style: 'flex:' + flex + ';min-width:0' }).val(value === undefined || value === null ? '' : String(value));
+    return $('<input/>', { type: 'text', class: cls, placeholder: placeholder, title: placeholder, style: 'flex:' + flex + ';min-width:0' }).val(value === undefined || value === null ? '' : String(value));
   };
   const refresh = function (row: JQuery): void {
     const fn = String(row.find('.pw-fn').val());
@@ -124,8 +124,8 @@ function plantwireModbusMapEditor(rows: PlantwireModbusRow[], t: (key: string) =
       if (type === 'string' && val('.pw-length')) row.length = val('.pw-length');
       if (type === 'bool' && !bits && val('.pw-bit')) row.bit = val('.pw-bit');
       if (type !== 'bool' && type !== 'string') {
-        if (val('.pw-scale')) row.scale = val('.pw-scale');
-        if (val('.pw-offset')) row.offset = val('.pw-offset');
+        if (val('.pw-scale') && val('.pw-scale') !== '1') row.scale = val('.pw-scale');
+        if (val('.pw-offset') && val('.pw-offset') !== '0') row.offset = val('.pw-offset');
       }
       if (val('.pw-unit')) row.unit = val('.pw-unit');
       if (val('.pw-unitid')) row.unitId = val('.pw-unitid');
@@ -185,7 +185,7 @@ function plantwireModbusMapEditor(rows: PlantwireModbusRow[], t: (key: string) =
   return {
     rows: collect,
     resize: function (height: number) {
-      list.editableList('height', Math.max(150, height));
+      list.editableList('height', Math.max(200, height));
     },
   };
 }
