@@ -73,13 +73,16 @@ export class ModbusPoller {
         return null;
       }
     };
+    // One request after the other: the device queue is serial anyway, and this way a
+    // poll never fills the queue and writes (or other read nodes) get in between.
     const plan = this.plan;
-    const splits = await Promise.all(plan.map(run));
+    const splits: Array<ReadRequest[] | null> = [];
+    for (const req of plan) splits.push(await run(req));
     if (splits.some((s) => s !== null)) {
       const next: ReadRequest[] = [];
       plan.forEach((req, i) => next.push(...(splits[i] ?? [req])));
       this.plan = next;
-      await Promise.all(splits.flatMap((s) => s ?? []).map(run));
+      for (const req of splits.flatMap((s) => s ?? [])) await run(req);
     }
     const samples = out.map((s, i) => s ?? this.badSample(i, 'not read', Date.now()));
     return { samples, requests: sent, bad: samples.filter((s) => s.quality === 'bad').length };
