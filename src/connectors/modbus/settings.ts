@@ -19,7 +19,7 @@ export interface ModbusDeviceSettings {
 
 export function modbusDeviceSettings(config: Record<string, unknown>): ModbusDeviceSettings {
   const host = typeof config.host === 'string' ? config.host.trim() : '';
-  if (host === '' || /\s|\/|^[a-z]+:/i.test(host)) {
+  if (host === '' || /[\s/]/.test(host)) {
     throw new PlantwireError('bad-config', `host must be a host name or IP address (e.g. 192.168.0.10), got ${JSON.stringify(config.host ?? '')}`, host === '' ? 'host is empty' : 'host is invalid');
   }
   return {
