@@ -244,7 +244,8 @@ describe('plantwire-modbus-read in a real Node-RED runtime against the simulator
   it('opens the connection with the first user and closes it after the last', async () => {
     await rt.deploy([TAB, device(), read('r6'), capture('cap')]);
     await rt.waitFor('cap', 5);
-    expect(sim.connections).toBe(1);
+    // (Connections of earlier tests may take a moment to be seen closed.)
+    await until('one connection', () => sim.connections === 1);
     await rt.deploy([TAB, device(), capture('cap')]);
     await until('connection closed', () => sim.connections === 0);
   });
@@ -315,8 +316,18 @@ describe('plantwire-modbus-write in a real Node-RED runtime against the simulato
   });
 
   it('a write while the device does not answer fails with an error naming the tag (no hang)', async () => {
-    await rt.deploy([TAB, device(), write('w3'), inject('i', 'w3', '5', 'num', 'Line1/Filler/TemperatureSetpoint'), catcher('c', ['w3'], 'errs'), capture('errs'), capture('out')]);
-    await until('connected', () => sim.connections === 1);
+    await rt.deploy([
+      TAB,
+      device(),
+      write('w3'),
+      inject('i', 'w3', '5', 'num', 'Line1/Filler/TemperatureSetpoint'),
+      catcher('c', ['w3'], 'errs'),
+      statusOf('st', ['w3'], 'status'),
+      capture('errs'),
+      capture('out'),
+      capture('status'),
+    ]);
+    await until('connected', () => rt.captured('status').some((c) => /^connected /.test(c.msg.status.text)));
     sim.pause();
     try {
       await injectNow('i');
