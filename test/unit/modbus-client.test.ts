@@ -322,3 +322,35 @@ describe('Modbus poller with a device that stops answering (fake wire)', () => {
     client.stop();
   });
 });
+
+describe('Modbus client: a transport that throws', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('a transport factory that throws becomes a retry, not an unhandled rejection', async () => {
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    let calls = 0;
+    const wire = new FakeWire();
+    const client = new ModbusClient({
+      host: 'plc',
+      port: 502,
+      reconnectMinMs: 100,
+      reconnectMaxMs: 100,
+      transport: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('no sockets left');
+        return wire.factory();
+      },
+    });
+    client.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.state).toBe('waiting');
+    expect(client.stateDetail).toMatch(/^no sockets left; retrying in 100 ms$/);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(client.state).toBe('connected');
+    client.stop();
+    process.off('unhandledRejection', unhandled);
+    expect(unhandled).not.toHaveBeenCalled();
+  });
+});

@@ -109,7 +109,16 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
   start(): void {
     if (this._state !== 'idle' && this._state !== 'stopped') return;
     this.attempt = 0;
-    void this.connect();
+    this.connectSafely();
+  }
+
+  /** Runs a connect attempt; nothing it throws escapes as an unhandled rejection. */
+  private connectSafely(): void {
+    this.connect().catch((err: unknown) => {
+      if (this._state === 'stopped') return;
+      this.lastError = (err as Error)?.message ?? String(err);
+      this.scheduleReconnect(this.lastError);
+    });
   }
 
   /** Closes the connection; queued and in-flight requests fail at once. */
@@ -192,7 +201,7 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
     this.setState('waiting', `${reason}; retrying in ${delay >= 1000 ? `${Math.round(delay / 100) / 10} s` : `${delay} ms`}`);
     this.failAll(ModbusError.notConnected(reason));
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.connect(), delay);
+    this.reconnectTimer = setTimeout(() => this.connectSafely(), delay);
     this.reconnectTimer.unref?.();
   }
 
