@@ -15,6 +15,9 @@ Usage:
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
       OPC UA bottling-plant simulator (--tags N adds N bench tags changing every 100 ms).
+  plantwire sim modbus [--port 5020] [--host 127.0.0.1] [--units 2] [--update-ms 1000] [--verbose]
+      Modbus TCP simulator: one bottling line per unit id plus known values in every
+      data type and byte order (docs/simulators.md). --verbose logs every write.
   plantwire bundle pack <flows.json> | --from <url>  --version <semver> [--env-dir env/] …
   plantwire bundle validate <bundle.plantwire.json | flows.json> [--env prod]
       Versioned flow bundles: manifest, pinned modules, environment overlays, secret references.
@@ -91,7 +94,25 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'sim') {
     const [kind, ...simArgs] = rest;
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua"`);
+    if (kind === 'modbus') {
+      const { values } = parseArgs({
+        args: simArgs,
+        options: { port: { type: 'string' }, host: { type: 'string' }, units: { type: 'string' }, 'update-ms': { type: 'string' }, verbose: { type: 'boolean' } },
+      });
+      const { startModbusSim } = require('../sim/modbus') as typeof import('../sim/modbus');
+      const units = intOption(values.units, 'units', 2, 1, 247);
+      const sim = await startModbusSim({
+        port: intOption(values.port, 'port', 5020),
+        host: values.host ?? '127.0.0.1',
+        unitIds: Array.from({ length: units }, (_, i) => i + 1),
+        updateMs: intOption(values['update-ms'], 'update-ms', 1000, 10, 3_600_000),
+        log: values.verbose ? log : undefined,
+      });
+      log(`Modbus TCP simulator listening on ${sim.host}:${sim.port}, unit ids 1..${units} (one bottling line each). Ctrl-C stops it.`);
+      waitForSignal(() => sim.stop(), log);
+      return -1;
+    }
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua" or "plantwire sim modbus"`);
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },

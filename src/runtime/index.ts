@@ -6,3 +6,4 @@ export * from './migrate';
 export * from './registry';
 export * from './admin';
 export * from './define';
+export * from './config-node';

@@ -1,0 +1,80 @@
+// Editor definition of plantwire-modbus-read. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-modbus-read.html by scripts/build.mjs.
+// The register map editor is plantwireModbusMapEditor() from the device node's editor script.
+
+interface ModbusReadEditorProps extends EditorNodeProperties {
+  version: number;
+  device: string;
+  mapSource: string;
+  registers: PlantwireModbusRow[];
+  csv: string;
+  interval: number;
+  output: string;
+  changesOnly: boolean;
+  asset: string;
+}
+
+RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
+  category: 'Plantwire OT',
+  color: '#87A9C4',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    device: { value: '', type: 'plantwire-modbus-device', required: true },
+    mapSource: { value: 'table', required: true },
+    registers: {
+      value: [],
+      validate: function (this: ModbusReadEditorProps, v: unknown) {
+        return this.mapSource === 'csv' || (Array.isArray(v) && v.length > 0 && v.every((r: PlantwireModbusRow) => !!r && String(r.tag || '') !== '' && String(r.address ?? '') !== ''));
+      },
+    },
+    csv: {
+      value: '',
+      validate: function (this: ModbusReadEditorProps, v: string) {
+        return this.mapSource !== 'csv' || String(v || '').trim().indexOf('\n') > 0;
+      },
+    },
+    interval: {
+      value: 1000,
+      required: true,
+      validate: function (v: string) {
+        return /^\d+$/.test(String(v)) && (Number(v) === 0 || Number(v) >= 50);
+      },
+    },
+    output: { value: 'each', required: true },
+    changesOnly: { value: false },
+    asset: { value: '' },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-modbus-read.svg',
+  paletteLabel: 'modbus read',
+  inputLabels: 'any message: read now',
+  outputLabels: function (this: ModbusReadEditorProps) {
+    return this.output === 'batch' ? 'batch of tag samples per poll' : 'one tag sample per message';
+  },
+  label: function (this: ModbusReadEditorProps) {
+    if (this.name) return this.name;
+    const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).length);
+    return 'modbus read ' + n + ' tags' + (Number(this.interval) > 0 ? ' / ' + (Number(this.interval) % 1000 === 0 ? Number(this.interval) / 1000 + ' s' : this.interval + ' ms') : '');
+  },
+  labelStyle: function (this: ModbusReadEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: ModbusReadEditorProps & { _: (k: string) => string }) {
+    const editor = plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-read', false);
+    $('#node-input-registers-list').data('plantwire-editor', editor);
+  },
+  oneditsave: function (this: ModbusReadEditorProps) {
+    const editor = $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
+    if (editor) this.registers = editor.rows();
+  },
+  oneditresize: function (size: { height: number }) {
+    const editor = $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
+    let height = size.height;
+    $('#dialog-form>div:not(.node-input-registers-row)').each(function (this: HTMLElement) {
+      height -= $(this).outerHeight(true) || 0;
+    });
+    editor?.resize(height - 30);
+  },
+});

@@ -1,0 +1,89 @@
+import { MODBUS_DEVICE_HANDLE, type ModbusDeviceHandle } from '../../src/connectors/modbus/device';
+import { ChangeFilter, ModbusPoller, type PollResult } from '../../src/connectors/modbus/poller';
+import { modbusReadSettings } from '../../src/connectors/modbus/settings';
+import { onClose } from '../../src/runtime/close';
+import { configHandle } from '../../src/runtime/config-node';
+import { defineNode } from '../../src/runtime/define';
+import { onInput, reportError } from '../../src/runtime/input';
+import { setStatus } from '../../src/runtime/status';
+import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
+import { pollStatus } from '../../src/connectors/modbus/status';
+
+const TYPE = 'plantwire-modbus-read';
+
+export = function register(RED: RedApi): void {
+  defineNode<NodeConfig>(RED, {
+    type: TYPE,
+    version: { current: 1 },
+    setup(node: RedNode, config: NodeConfig) {
+      const settings = modbusReadSettings(config);
+      const { device, users } = configHandle<ModbusDeviceHandle>(RED, config.device, MODBUS_DEVICE_HANDLE, 'Modbus device', 'device');
+      const s = device.settings;
+      const poller = new ModbusPoller(settings.rows, device.client, { unitId: s.unitId, maxRegisters: s.maxRegisters, maxBits: s.maxBits, maxGap: s.maxGap, asset: settings.asset });
+      const changes = settings.changesOnly ? new ChangeFilter() : null;
+      const batchTopic = config.name || `modbus ${device.endpoint}`;
+      let closed = false;
+
+      const emit = (result: PollResult, send: SendFn, request?: NodeMessage): void => {
+        // A poll asked for by a message always answers with every tag; timed polls honour "only changes".
+        let samples = result.samples;
+        if (changes) {
+          const changed = changes.filter(samples);
+          if (!request) samples = changed;
+        }
+        const st = pollStatus(result, settings.rows.length);
+        setStatus(node, st.state, st.text);
+        if (settings.output === 'batch') {
+          if (samples.length === 0) return;
+          if (request) {
+            request.topic = batchTopic;
+            request.payload = samples;
+            send(request);
+          } else send({ topic: batchTopic, payload: samples });
+        } else {
+          for (const sample of samples) send({ topic: sample.tag, payload: sample });
+        }
+      };
+
+      let polling = false;
+      let overruns = 0;
+      const tick = (): void => {
+        if (polling) {
+          // The previous poll is still running: skip rather than pile requests up.
+          // (While the device is connecting or unreachable the wait is the connection's, not the interval's.)
+          if (device.client.state === 'connected' && ++overruns === 1) node.warn(`poll interval ${settings.interval} ms is shorter than one poll takes; polls are skipped while one runs`);
+          return;
+        }
+        polling = true;
+        poller
+          .poll()
+          .then((result) => {
+            if (!closed) emit(result, (m) => node.send(m));
+          })
+          .catch((err: unknown) => reportError(node, err))
+          .finally(() => {
+            polling = false;
+          });
+      };
+
+      users.register(node);
+      let timer: NodeJS.Timeout | null = null;
+      let first: NodeJS.Timeout | null = null;
+      if (settings.interval > 0) {
+        timer = setInterval(tick, settings.interval);
+        first = setTimeout(tick, 0);
+      }
+
+      onInput(node, async (msg, send) => {
+        const result = await poller.poll();
+        if (!closed) emit(result, send, msg);
+      });
+      onClose(node, async () => {
+        closed = true;
+        if (timer) clearInterval(timer);
+        if (first) clearTimeout(first);
+        await users.deregister(node);
+      });
+    },
+  });
+};

@@ -1,0 +1,67 @@
+// Editor definition of plantwire-modbus-write. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-modbus-write.html by scripts/build.mjs.
+// The register map editor is plantwireModbusMapEditor() from the device node's editor script.
+
+interface ModbusWriteEditorProps extends EditorNodeProperties {
+  version: number;
+  device: string;
+  mapSource: string;
+  registers: PlantwireModbusRow[];
+  csv: string;
+  singleRegisterFc: string;
+}
+
+RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
+  category: 'Plantwire OT',
+  color: '#87A9C4',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    device: { value: '', type: 'plantwire-modbus-device', required: true },
+    mapSource: { value: 'table', required: true },
+    registers: {
+      value: [],
+      validate: function (this: ModbusWriteEditorProps, v: unknown) {
+        return this.mapSource === 'csv' || (Array.isArray(v) && v.some((r: PlantwireModbusRow) => !!r && r.writable === true));
+      },
+    },
+    csv: {
+      value: '',
+      validate: function (this: ModbusWriteEditorProps, v: string) {
+        return this.mapSource !== 'csv' || String(v || '').trim().indexOf('\n') > 0;
+      },
+    },
+    singleRegisterFc: { value: '6', required: true },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-modbus-write.svg',
+  align: 'right',
+  paletteLabel: 'modbus write',
+  inputLabels: 'tag sample(s), {tag: value} or value with msg.topic',
+  outputLabels: 'the input message after the write, with msg.written',
+  label: function (this: ModbusWriteEditorProps) {
+    if (this.name) return this.name;
+    const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).filter((r) => r && r.writable).length);
+    return 'modbus write ' + n + ' tags';
+  },
+  labelStyle: function (this: ModbusWriteEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: ModbusWriteEditorProps & { _: (k: string) => string }) {
+    const editor = plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-write', true);
+    $('#node-input-registers-list').data('plantwire-editor', editor);
+  },
+  oneditsave: function (this: ModbusWriteEditorProps) {
+    const editor = $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
+    if (editor) this.registers = editor.rows();
+  },
+  oneditresize: function (size: { height: number }) {
+    const editor = $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
+    let height = size.height;
+    $('#dialog-form>div:not(.node-input-registers-row)').each(function (this: HTMLElement) {
+      height -= $(this).outerHeight(true) || 0;
+    });
+    editor?.resize(height - 30);
+  },
+});

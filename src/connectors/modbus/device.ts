@@ -1,0 +1,60 @@
+import type { ConnectionUsers } from '../../runtime/registry';
+import type { StatusState } from '../../runtime/status';
+import { ModbusClient, type ClientState } from './client';
+import type { ModbusDeviceSettings } from './settings';
+import type { TransportFactory } from './transport';
+
+/**
+ * What a plantwire-modbus-device config node owns and hands to its users:
+ * the settings and the one client (one TCP connection, one request queue).
+ */
+export interface ModbusDevice {
+  readonly settings: ModbusDeviceSettings;
+  readonly client: ModbusClient;
+  /** `host:port`, for labels and messages. */
+  readonly endpoint: string;
+}
+
+/** Key under which the device config node attaches its handle (src/runtime/config-node.ts). */
+export const MODBUS_DEVICE_HANDLE = 'plantwire-modbus-device';
+
+/** What read and write nodes get from their device config node. */
+export interface ModbusDeviceHandle {
+  device: ModbusDevice;
+  /** Register on setup, deregister on close: the connection opens with the first user and closes after the last. */
+  users: Pick<ConnectionUsers, 'register' | 'deregister'>;
+}
+
+export function createModbusDevice(settings: ModbusDeviceSettings, transport?: TransportFactory): ModbusDevice {
+  const client = new ModbusClient({
+    host: settings.host,
+    port: settings.port,
+    timeoutMs: settings.timeoutMs,
+    resetAfterTimeouts: settings.resetAfterTimeouts,
+    reconnectMaxMs: settings.reconnectMaxMs,
+    reconnectMinMs: Math.min(500, settings.reconnectMaxMs),
+    maxQueue: settings.maxQueue,
+    transport,
+  });
+  return { settings, client, endpoint: client.endpoint };
+}
+
+/** The node status for a client state: short, and saying what is wrong. */
+export function clientStatus(state: ClientState, detail: string, endpoint: string): { state: StatusState; text: string } {
+  switch (state) {
+    case 'connecting':
+      return { state: 'busy', text: `connecting to ${endpoint}` };
+    case 'connected':
+      return { state: 'ok', text: `connected ${endpoint}` };
+    case 'waiting': {
+      // "connect 127.0.0.1:502 failed: connect ECONNREFUSED 127.0.0.1:502; retrying in 2 s" → "ECONNREFUSED, retry in 2 s"
+      const errno = /\b(E[A-Z]{4,})\b/.exec(detail)?.[1];
+      const retry = /retrying in (.+)$/.exec(detail)?.[1];
+      const why = errno ?? (/no answer/.test(detail) ? 'no answer' : /timed out/.test(detail) ? 'connect timeout' : 'offline');
+      return { state: 'error', text: `${why} ${endpoint}${retry ? `, retry ${retry}` : ''}` };
+    }
+    case 'stopped':
+    case 'idle':
+      return { state: 'idle', text: 'disconnected' };
+  }
+}

@@ -1,0 +1,12 @@
+import type { StatusState } from '../../runtime/status';
+import type { PollResult } from './poller';
+
+/** Status of a read node after a poll: green with the tag count, or red saying how many tags are bad and why. */
+export function pollStatus(result: PollResult, total: number): { state: StatusState; text: string } {
+  if (result.bad === 0) return { state: 'ok', text: `${total} tag${total === 1 ? '' : 's'} ok` };
+  const reasons = new Map<string, number>();
+  for (const s of result.samples) if (s.quality === 'bad') reasons.set(String(s.statusCode ?? 'bad'), (reasons.get(String(s.statusCode ?? 'bad')) ?? 0) + 1);
+  const [top] = [...reasons.entries()].sort((a, b) => b[1] - a[1]);
+  const why = (top?.[0] ?? 'bad').replace(/^not connected: .*/, 'not connected').replace(/^timeout: .*/, 'timeout').replace(/^exception (\d+): .*/, 'exception $1');
+  return { state: 'error', text: result.bad === total ? `all ${total} tags bad: ${why}` : `${result.bad} of ${total} tags bad: ${why}` };
+}
