@@ -14,6 +14,11 @@ export class PlantwireError extends Error {
     this.code = code;
     this.status = shortStatus(status ?? message);
   }
+
+  /** Node-RED reports `done(err)` to Catch nodes as `err.toString()`: give them the message alone. */
+  override toString(): string {
+    return this.message;
+  }
 }
 
 /** Node status text must stay short; the editor cuts long lines anyway. */

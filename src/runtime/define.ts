@@ -1,4 +1,5 @@
 import { PlantwireError, toError } from '../model/errors';
+import { onInput } from './input';
 import { migrateConfig, type VersionSpec } from './migrate';
 import { setStatus } from './status';
 import type { NodeConfig, RedApi, RedNode } from './types';
@@ -38,6 +39,14 @@ export function defineNode<C extends NodeConfig>(RED: RedApi, spec: NodeSpec<C>)
       };
       if (RED.events?.once) RED.events.once('flows:started', report);
       else setImmediate(report);
+      // Messages sent to the inert node are not lost silently: each one fails with the reason.
+      onInput(node, () => {
+        throw new PlantwireError(
+          'not-configured',
+          `this node is not running because of a configuration error: ${error.message}`,
+          error instanceof PlantwireError ? error.status : 'configuration error',
+        );
+      });
     }
   }
   RED.nodes.registerType(spec.type, PlantwireNode, spec.credentials ? { credentials: spec.credentials } : undefined);

@@ -136,6 +136,15 @@ describe('plantwire-simulator in a real Node-RED runtime', () => {
     expect(again.status, 'the runtime still answers').toBe(200);
   });
 
+  it('a message sent to a misconfigured node is not lost silently: Catch receives why', async () => {
+    await rt.deploy([TAB, sim('bad2', { interval: 'soon', autostart: false }), inject('i-b2', 'emit', 'bad2'), catcher('c2', ['bad2'], 'errs'), capture('errs')]);
+    const [config] = await rt.waitFor('errs', 1);
+    expect(config!.msg.error.message).toBe('configuration error: interval (ms) must be a number, got "soon"');
+    await injectNow('i-b2');
+    const errs = await rt.waitFor('errs', 2);
+    expect(errs[1]!.msg.error.message).toBe('this node is not running because of a configuration error: interval (ms) must be a number, got "soon"');
+  });
+
   it('loads a flow saved before node versions existed (version missing = 1)', async () => {
     const legacy = sim('old', { output: 'batch' });
     delete (legacy as Record<string, unknown>).version;
