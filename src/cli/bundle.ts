@@ -182,7 +182,7 @@ function str(v: unknown): string | undefined {
 }
 
 function seconds(v: unknown, name: string, fallback: number): number {
-  if (v === undefined) return fallback;
+  if (v === undefined) return fallback * 1000;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0 || n > 3600) throw new PlantwireError('bad-option', `--${name} must be a number of seconds from 0 to 3600, got "${String(v)}"`);
   return n * 1000;
