@@ -258,7 +258,7 @@ describe('SparkplugEdge', () => {
 
   it('builds an NBIRTH the Tahu library decodes: bdSeq, seq 0, Node Control/Rebirth, metrics with aliases', () => {
     const edge = new SparkplugEdge({ group: 'G', edgeNode: 'E', bdSeq: 4 });
-    expect(edge.update([s('A', 1.5), s('B', true)]).rebirth).toBe(true);
+    expect(edge.update([s('A', 1.5), s('B', true)]).messages, 'before the first BIRTH values are only recorded').toEqual([]);
     const [nbirth] = edge.birth(T0);
     expect(nbirth!.topic).toBe('spBv1.0/G/NBIRTH/E');
     const p = tahuDecode(nbirth!.payload);
@@ -278,7 +278,7 @@ describe('SparkplugEdge', () => {
     edge.update([s('A', 1), s('B', 2)]);
     edge.birth(T0);
     const u1 = edge.update([s('A', 1, T0 + 1), s('B', 3, T0 + 1)], T0 + 1);
-    expect(u1.rebirth).toBe(false);
+    expect(u1.birth).toBe(false);
     const p = tahuDecode(u1.messages[0]!.payload);
     expect(Number(p.seq)).toBe(1);
     expect(p.metrics!.map((m) => [m.name, Number(m.alias), m.value])).toEqual([[undefined, 2, 3]]);
@@ -286,7 +286,22 @@ describe('SparkplugEdge', () => {
     const q = edge.update([s('A', 1, T0 + 3, 'bad')]);
     const qm = tahuDecode(q.messages[0]!.payload).metrics![0]!;
     expect(qm.properties?.Quality, 'a quality change is sent with a Quality property').toMatchObject({ value: 0 });
-    expect(edge.update([s('C', 'x')]).rebirth).toBe(true);
+    const c = edge.update([s('C', 'x')]);
+    expect(c.birth, 'a new tag: born again').toBe(true);
+    expect(c.messages.map((m) => m.topic)).toEqual(['spBv1.0/G/NBIRTH/E']);
+    expect(tahuDecode(c.messages[0]!.payload).metrics!.map((m) => m.name)).toEqual(['bdSeq', 'Node Control/Rebirth', 'A', 'B', 'C']);
+  });
+
+  it('a new device or device metric after the birth: a DBIRTH of that device only', () => {
+    const edge = new SparkplugEdge({ group: 'G', edgeNode: 'E', devices: ['D1'] });
+    edge.update([s('A', 1)], T0, 'D1');
+    expect(edge.birth(T0).map((m) => m.topic)).toEqual(['spBv1.0/G/NBIRTH/E', 'spBv1.0/G/DBIRTH/E/D1']);
+    const d2 = edge.update([s('B', 2)], T0, 'D2');
+    expect(d2.messages.map((m) => m.topic)).toEqual(['spBv1.0/G/DBIRTH/E/D2']);
+    expect(Number(tahuDecode(d2.messages[0]!.payload).seq)).toBe(2);
+    const d1 = edge.update([s('C', 3)], T0, 'D1');
+    expect(tahuDecode(d1.messages[0]!.payload).metrics!.map((m) => m.name)).toEqual(['Device Control/Rebirth', 'A', 'C']);
+    expect(edge.command('spBv1.0/G/DCMD/E/D2', encodeSparkplug({ timestamp: T0, metrics: [{ name: 'Device Control/Rebirth', type: 'Boolean', value: true }] }))).toEqual({ rebirth: false, deviceRebirth: 'D2', ignored: [] });
   });
 
   it('rejects a value that does not fit the declared metric type, naming the tag, without changing anything', () => {
@@ -344,7 +359,7 @@ describe('SparkplugEdge', () => {
           if (!samples.length) continue;
           for (const x of samples) last.set(x.tag, { value: x.value, quality: x.quality });
           const r = edge.update(samples);
-          feed(r.rebirth ? edge.birth() : r.messages);
+          feed(edge.hasBirth ? r.messages : edge.birth());
         }
         for (const [tag, v] of last) expect(hostValues.get(tag), tag).toEqual(v);
       }),

@@ -15,10 +15,10 @@
  */
 import { EventEmitter } from 'node:events';
 import { toError } from '../../../model/errors';
-import type { Quality, SampleValue, TagSample } from '../../../model/sample';
+import type { TagSample } from '../../../model/sample';
 import { MqttConnection, type StateEvent } from '../connection';
 import type { BrokerSettings } from '../options';
-import { SparkplugEdge, type EdgeOptions, type OutMessage } from './edge';
+import { SparkplugEdge, type EdgeOptions, type HistoricalValue, type OutMessage } from './edge';
 import { NAMESPACE, stateTopic } from './topic';
 
 export interface EdgeSessionOptions extends EdgeOptions {
@@ -30,12 +30,6 @@ export interface EdgeSessionOptions extends EdgeOptions {
 
 export type EdgeSessionState = 'connecting' | 'live' | 'waiting for host' | 'offline' | 'error' | 'stopped';
 
-interface Buffered {
-  tag: string;
-  value: SampleValue;
-  quality: Quality;
-  timestamp: number;
-}
 
 export class EdgeSession extends EventEmitter {
   readonly edge: SparkplugEdge;
@@ -43,7 +37,7 @@ export class EdgeSession extends EventEmitter {
   private readonly primaryHost: string | undefined;
   private readonly maxBuffered: number;
   private hostOnline: boolean;
-  private buffer: Buffered[] = [];
+  private buffer: HistoricalValue[] = [];
   private dropped = 0;
   private bornThisConnection = false;
   private stopped = false;
@@ -111,18 +105,19 @@ export class EdgeSession extends EventEmitter {
    * offline); rejects with a PlantwireError when a value does not fit its
    * metric's datatype.
    */
-  publish(samples: TagSample[]): Promise<void> {
+  publish(samples: TagSample[], device?: string): Promise<void> {
     // Built when its turn comes, so every message's seq follows the order of publishing.
     return this.enqueue(async () => {
       const live = this.isLive();
-      const result = this.edge.update(samples);
+      const dev = device ?? this.edge.device;
+      const result = this.edge.update(samples, Date.now(), dev);
       if (!live) {
-        this.keep(samples);
+        this.keep(samples, dev);
         this.report();
         return;
       }
-      if (result.rebirth) await this.send(this.edge.birth());
-      else await this.send(result.messages);
+      await this.send(result.messages);
+      if (result.birth) this.report();
     });
   }
 
@@ -165,8 +160,12 @@ export class EdgeSession extends EventEmitter {
     return !this.stopped && this.conn.connected && this.hostOnline && this.bornThisConnection;
   }
 
-  private keep(samples: TagSample[]): void {
-    for (const s of samples) this.buffer.push({ tag: s.tag, value: s.value, quality: s.quality, timestamp: Date.parse(s.sourceTimestamp) });
+  private keep(samples: TagSample[], device: string | undefined): void {
+    for (const s of samples) {
+      const b: HistoricalValue = { tag: s.tag, value: s.value, quality: s.quality, timestamp: Date.parse(s.sourceTimestamp) };
+      if (device !== undefined) b.device = device;
+      this.buffer.push(b);
+    }
     const over = this.buffer.length - this.maxBuffered;
     if (over > 0) {
       this.buffer.splice(0, over);
@@ -225,11 +224,13 @@ export class EdgeSession extends EventEmitter {
     }
     if (!res) return;
     if (res.ignored.length) this.emit('warning', `${topic}: commands for ${res.ignored.join(', ')} are not supported and were ignored`);
-    if (res.rebirth) {
+    if (res.rebirth || res.deviceRebirth) {
+      const device = res.deviceRebirth;
+      const full = res.rebirth;
       this.enqueue(async () => {
         if (!this.isLive()) return;
-        await this.send(this.edge.birth());
-        this.emit('birth', 'rebirth requested');
+        await this.send(full ? this.edge.birth() : [this.edge.deviceBirth(device as string)]);
+        this.emit('birth', full ? 'rebirth requested' : `rebirth of device ${device} requested`);
       });
     }
   }
