@@ -28,6 +28,8 @@ export = function register(RED: RedApi): void {
       let errored = false;
       let lastStatus = 0;
       let received = 0;
+      /** Subscriptions the broker has not acknowledged yet. */
+      let pending = settings.filters.length;
 
       const emit = (samples: TagSample[], source: string, extra: Record<string, unknown>): void => {
         if (samples.length === 0) return;
@@ -43,11 +45,12 @@ export = function register(RED: RedApi): void {
         if (!force && (errored || now - lastStatus < STATUS_EVERY_MS)) return;
         lastStatus = now;
         if (!conn.connected) return;
+        if (pending > 0) return; // still "connected to …" until the broker acknowledged the subscriptions
         if (host) {
           const s = host.summary();
           setStatus(node, 'ok', `${s.online}/${s.edgeNodes} edge nodes online · ${s.metrics} metrics`);
         } else {
-          setStatus(node, 'ok', `${received} messages`);
+          setStatus(node, 'ok', received === 0 ? `subscribed to ${settings.filters.length} topic${settings.filters.length === 1 ? '' : 's'}` : `${received} messages`);
         }
       };
 
@@ -82,7 +85,10 @@ export = function register(RED: RedApi): void {
           if (errored) {
             errored = false;
             status(true);
-          } else status();
+          } else {
+            // Births and deaths change what the status counts: show them at once.
+            status(host !== null && /BIRTH|DEATH/.test(topic.split('/')[2] ?? ''));
+          }
         } catch (err) {
           errored = true;
           const msg: NodeMessage = { topic, payload: host ? payload : payload.toString('utf8'), mqtt: { topic, retain: packet.retain, qos: packet.qos } };
@@ -94,6 +100,10 @@ export = function register(RED: RedApi): void {
         conn.subscribe(f, onMessage, {
           qos: settings.qos,
           onError: (err) => reportError(node, err),
+          onSubscribed: () => {
+            pending -= 1;
+            if (pending === 0 && !closed) status(true);
+          },
         }),
       );
 

@@ -26,9 +26,10 @@ async function injectNow(id: string): Promise<void> {
   expect(res.status, `inject ${id}`).toBe(200);
 }
 
-/** Waits until the node shows a green "connected"-type status. */
+/** Waits until the node is connected — an mqtt-in node until the broker acknowledged its subscriptions. */
 async function connected(statusCapture: string, nodeId: string): Promise<void> {
-  await until(() => rt.captured(statusCapture).some((c) => c.msg.status?.source?.id === nodeId && c.msg.status?.fill === 'green'), `${nodeId} connected`);
+  const ready = (text: string): boolean => (nodeId.startsWith('out') ? /^connected to/.test(text) : /^subscribed to|messages$/.test(text));
+  await until(() => rt.captured(statusCapture).some((c) => c.msg.status?.source?.id === nodeId && c.msg.status?.fill === 'green' && ready(c.msg.status.text)), `${nodeId} connected`);
 }
 
 describe(`plantwire-mqtt-in / -out against ${'a broker'} (Mosquitto, else embedded)`, () => {

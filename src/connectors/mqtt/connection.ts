@@ -35,6 +35,8 @@ export interface SubscribeOptions {
   qos?: 0 | 1 | 2;
   /** Called when the broker refuses the subscription (e.g. not authorised). */
   onError?: (err: Error) => void;
+  /** Called once the broker acknowledged the subscription (at once if it already had). */
+  onSubscribed?: () => void;
 }
 
 export interface Subscription {
@@ -47,6 +49,9 @@ interface FilterEntry {
   parsed: ParsedFilter;
   qos: 0 | 1 | 2;
   handlers: Set<HandlerEntry>;
+  /** The broker acknowledged the subscription at this QoS. */
+  acked: boolean;
+  waiters: Array<() => void>;
 }
 interface HandlerEntry {
   handler: MessageHandler;
@@ -224,11 +229,17 @@ export class MqttConnection extends EventEmitter {
     let f = this.filters.get(filter);
     const needSubscribe = !f || f.qos < qos;
     if (!f) {
-      f = { parsed, qos, handlers: new Set() };
+      f = { parsed, qos, handlers: new Set(), acked: false, waiters: [] };
       this.filters.set(filter, f);
     }
     f.qos = Math.max(f.qos, qos) as 0 | 1 | 2;
     f.handlers.add(entry);
+    if (needSubscribe) f.acked = false;
+    if (opts.onSubscribed) {
+      const done = opts.onSubscribed;
+      if (f.acked) queueMicrotask(done);
+      else f.waiters.push(done);
+    }
     if (needSubscribe) this.brokerSubscribe(filter, f.qos);
     let closed = false;
     return {
@@ -272,9 +283,16 @@ export class MqttConnection extends EventEmitter {
     if (!client) return; // subscribed on open()
     client.subscribe(filter, { qos }, (err, granted) => {
       const refused = granted?.find((g) => g.qos === 128 || (typeof g.qos === 'number' && g.qos > 2));
+      const f = this.filters.get(filter);
       if (err || refused) {
         const e = new PlantwireError('mqtt-subscribe', `the broker refused the subscription to "${filter}"${err ? `: ${describeMqttError(err)}` : ' (not authorised or not supported)'}`, 'subscription refused');
-        for (const h of this.filters.get(filter)?.handlers ?? []) h.onError?.(e);
+        for (const h of f?.handlers ?? []) h.onError?.(e);
+        return;
+      }
+      if (f && f.qos === qos) {
+        f.acked = true;
+        const waiters = f.waiters.splice(0);
+        for (const w of waiters) w();
       }
     });
   }

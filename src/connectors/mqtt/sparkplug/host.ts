@@ -324,7 +324,7 @@ export class SparkplugHost {
     for (const e of this.edges.values()) {
       if (e.online && !e.stale) online += 1;
       devices += [...e.devices.values()].filter((d) => d.online).length;
-      metrics += e.byName.size;
+      for (const d of e.byName.values()) if (!CONTROL.test(d.name)) metrics += 1;
     }
     return { edgeNodes: this.edges.size, online, devices, metrics };
   }
