@@ -139,11 +139,14 @@ export = function register(RED: RedApi): void {
         status(true);
       }
 
-      onClose(node, async () => {
+      onClose(node, async (removed) => {
         closed = true;
         conn.off('state', onState);
         conn.off('connect', onConnect);
-        await Promise.all(subs.map((s) => s.close()));
+        // A persistent session keeps its subscriptions across a restart or redeploy, so the broker
+        // queues QoS 1/2 messages meanwhile; only a deleted node gives its topics up.
+        const keepAtBroker = broker.settings.persistent && !removed;
+        await Promise.all(subs.map((s) => s.close({ keepAtBroker })));
         await broker.users.deregister(node);
       });
     },

@@ -13,7 +13,8 @@ const prefix = uniquePrefix('nodes');
 beforeAll(async () => {
   broker = await sharedBroker();
   client = await testClient(broker.url);
-  rt = await startTestRuntime();
+  // runtimeState: flows can be stopped and started through the Admin API (POST /flows/state), as an operator would.
+  rt = await startTestRuntime({ settings: { runtimeState: { enabled: true } } });
 });
 afterAll(async () => {
   await rt?.stop();
@@ -206,5 +207,58 @@ describe(`plantwire-mqtt-in / -out against ${'a broker'} (Mosquitto, else embedd
     expect(rt.captured('b').map((c) => c.msg.payload.value).sort()).toEqual([1, 2]);
     const after = rt.captured('status').slice(settled).map((c) => c.msg.status.fill);
     expect(after.filter((f) => f !== 'green'), 'no reconnects: one connection for both nodes').toEqual([]);
+  });
+
+  it('persistent session: QoS 1 messages published while the flows were stopped arrive after they start again', async () => {
+    const base = `${prefix}/persist`;
+    const clientId = `pw-node-persist-${prefix.slice(-8)}`;
+    const flow = [
+      TAB,
+      brokerNode('b1', broker.url, { clientId, clean: false }),
+      mqttIn('in1', 'b1', ['cap'], { topics: `${base}/#`, qos: '1' }),
+      capture('cap'),
+      statusOf('st', ['in1'], 'status'),
+      capture('status'),
+    ];
+    try {
+      await rt.deploy(flow);
+      await connected('status', 'in1');
+      // Stop the flows (as Node-RED does on shutdown): the connection ends with a clean DISCONNECT, the session stays.
+      const stop = await rt.admin('POST', '/flows/state', { state: 'stop' });
+      expect(stop.status).toBe(200);
+      await until(() => rt.logs.some((l) => l.msg === 'Stopped flows'), 'flows stopped');
+      for (let i = 1; i <= 3; i++) await client.publishAsync(`${base}/Tank/Level`, String(i), { qos: 1 });
+      expect(rt.captured('cap')).toEqual([]);
+      const start = await rt.admin('POST', '/flows/state', { state: 'start' });
+      expect(start.status).toBe(200);
+      const got = await rt.waitFor('cap', 3);
+      expect(got.map((c) => c.msg.payload.value)).toEqual([1, 2, 3]);
+    } finally {
+      await rt.deploy([TAB]);
+      const c = await testClient(broker.url, { clientId, clean: true });
+      await closeClient(c);
+    }
+  });
+
+  it('deleting the node gives its topics up even with a persistent session', async () => {
+    const base = `${prefix}/persist-del`;
+    const clientId = `pw-node-del-${prefix.slice(-8)}`;
+    const flow = [TAB, brokerNode('b1', broker.url, { clientId, clean: false }), mqttIn('in1', 'b1', ['cap'], { topics: `${base}/#` }), capture('cap'), statusOf('st', ['in1'], 'status'), capture('status')];
+    try {
+      await rt.deploy(flow);
+      await connected('status', 'in1');
+      // The node is deleted (the broker node stays with another user): the subscription ends.
+      await rt.deploy([TAB, brokerNode('b1', broker.url, { clientId, clean: false }), mqttIn('in2', 'b1', ['cap2'], { topics: `${base}-other/#` }), capture('cap2'), statusOf('st', ['in2'], 'status'), capture('status')]);
+      await connected('status', 'in2');
+      await client.publishAsync(`${base}/x`, '1', { qos: 1 });
+      await client.publishAsync(`${base}-other/x`, '2', { qos: 1 });
+      await rt.waitFor('cap2', 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rt.captured('cap')).toEqual([]);
+    } finally {
+      await rt.deploy([TAB]);
+      const c = await testClient(broker.url, { clientId, clean: true });
+      await closeClient(c);
+    }
   });
 });

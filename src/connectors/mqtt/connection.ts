@@ -41,8 +41,12 @@ export interface SubscribeOptions {
 
 export interface Subscription {
   readonly filter: string;
-  /** Removes the handler; the broker subscription ends with its last handler. */
-  close(): Promise<void>;
+  /**
+   * Removes the handler; the broker subscription ends with its last handler —
+   * unless `keepAtBroker` (a persistent session whose flow is only being
+   * restarted: the broker must keep queueing for it).
+   */
+  close(opts?: { keepAtBroker?: boolean }): Promise<void>;
 }
 
 interface FilterEntry {
@@ -244,7 +248,7 @@ export class MqttConnection extends EventEmitter {
     let closed = false;
     return {
       filter,
-      close: async () => {
+      close: async (o = {}) => {
         if (closed) return;
         closed = true;
         const cur = this.filters.get(filter);
@@ -252,7 +256,7 @@ export class MqttConnection extends EventEmitter {
         cur.handlers.delete(entry);
         if (cur.handlers.size === 0) {
           this.filters.delete(filter);
-          await this.brokerUnsubscribe(filter);
+          if (!o.keepAtBroker) await this.brokerUnsubscribe(filter);
         }
       },
     };
@@ -335,6 +339,8 @@ export class MqttConnection extends EventEmitter {
   }
 
   private setState(s: StateEvent): void {
+    // The same failure on every retry is one state, not a stream of events.
+    if (s.state === this.lastState.state && s.text === this.lastState.text && s.state !== 'connected') return;
     this.lastState = s;
     this.emit('state', s);
   }
