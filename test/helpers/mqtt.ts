@@ -129,6 +129,9 @@ export interface Certs {
   serverCert: string;
   clientKey: string;
   clientCert: string;
+  /** The client key encrypted with `keyPassphrase`. */
+  clientKeyEncrypted: string;
+  keyPassphrase: string;
   /** A client certificate signed by another CA (must be refused). */
   rogueKey: string;
   rogueCert: string;
@@ -154,6 +157,8 @@ export function makeCerts(): Certs {
   leaf('server', 'ca', 'localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   leaf('client', 'ca', 'plantwire-client', 'extendedKeyUsage=clientAuth\n');
   leaf('rogue', 'rogue-ca', 'rogue-client', 'extendedKeyUsage=clientAuth\n');
+  const keyPassphrase = crypto.randomBytes(8).toString('hex');
+  ssl('pkey', '-in', f('client.key'), '-aes256', '-passout', `pass:${keyPassphrase}`, '-out', f('client-enc.key'));
   return {
     dir,
     ca: f('ca.pem'),
@@ -161,6 +166,8 @@ export function makeCerts(): Certs {
     serverCert: f('server.pem'),
     clientKey: f('client.key'),
     clientCert: f('client.pem'),
+    clientKeyEncrypted: f('client-enc.key'),
+    keyPassphrase,
     rogueKey: f('rogue.key'),
     rogueCert: f('rogue.pem'),
   };

@@ -88,13 +88,35 @@ const CONNACK_TEXT: Record<number, string> = {
   140: 'bad authentication method',
 };
 
+const TLS_TEXT: Record<string, string> = {
+  SELF_SIGNED_CERT_IN_CHAIN: "cannot verify the broker's certificate (self-signed certificate in the chain): set the CA certificate",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "the broker's certificate is self-signed: set it as CA certificate",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "cannot verify the broker's certificate: set the CA certificate that signed it",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "cannot verify the broker's certificate: set the CA certificate that signed it",
+  CERT_HAS_EXPIRED: "the broker's certificate has expired",
+  ERR_TLS_CERT_ALTNAME_INVALID: "the broker's certificate is not made out for this host name: use the name in the certificate or set Server name",
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the broker requires a client certificate: set Client certificate and Client key',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the broker refused the client certificate',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the broker does not trust the CA of the client certificate',
+  ERR_OSSL_BAD_DECRYPT: 'cannot decrypt the client key: check the key passphrase',
+};
+
 export function describeMqttError(err: unknown): string {
   const e = toError(err) as Error & { code?: unknown };
   if (typeof e.code === 'number' && CONNACK_TEXT[e.code]) return `connection refused: ${CONNACK_TEXT[e.code]}`;
   if (e.code === 'ECONNREFUSED') return 'connection refused: is the broker running?';
   if (e.code === 'ENOTFOUND') return 'broker host not found';
   if (e.code === 'ETIMEDOUT') return 'connection timed out';
-  if (typeof e.code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL/.test(e.code)) return `TLS: ${e.message}`;
+  if (typeof e.code === 'string') {
+    const tls = TLS_TEXT[e.code];
+    if (tls) return `TLS: ${tls}`;
+    if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL/.test(e.code)) {
+      // OpenSSL messages carry a long prefix ("8090…:error:0A00045C:SSL routines:…:tlsv13 alert …:…"): keep the words.
+      const words = /:([a-z0-9 ._-]+):[^:]*$/i.exec(e.message)?.[1] ?? e.message;
+      return `TLS: ${words}`;
+    }
+  }
+  if (e.code === 'ECONNRESET') return 'connection reset by the broker (a TLS client certificate it does not trust?)';
   return e.message;
 }
 
@@ -160,10 +182,25 @@ export class MqttConnection extends EventEmitter {
       if (this.lastState.state !== 'error') this.setState({ state: 'offline', text: `broker ${this.settings.label} unreachable` });
       this.emit('offline');
     });
+    // Per connection attempt: did the broker accept (CONNACK) or say why not?
+    let accepted = false;
+    let failed = false;
+    client.on('reconnect', () => {
+      accepted = false;
+      failed = false;
+    });
+    client.on('connect', () => {
+      accepted = true;
+    });
     client.on('close', () => {
+      if (!accepted && !failed && this.client === client && !this.ending) {
+        // Closed before CONNACK without an error: e.g. a TLS broker that does not trust the client certificate.
+        this.setState({ state: 'error', text: 'the broker closed the connection before accepting it: check the TLS client certificate, client id and credentials' });
+      }
       this.emit('disconnect');
     });
     client.on('error', (err) => {
+      failed = true;
       this.setState({ state: 'error', text: describeMqttError(err), error: toError(err) });
     });
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
