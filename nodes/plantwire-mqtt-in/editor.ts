@@ -12,6 +12,7 @@ interface MqttInEditorProps extends EditorNodeProperties {
   tagNames: string;
   rebirth: boolean;
   rebirthHoldoff: number;
+  hostId: string;
   output: string;
 }
 
@@ -58,6 +59,12 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     tagNames: { value: 'path' },
     rebirth: { value: true },
     rebirthHoldoff: { value: 5000, validate: RED.validators.number(true) },
+    hostId: {
+      value: '',
+      validate: function (v: string) {
+        return !/[/+#]/.test(String(v || ''));
+      },
+    },
     output: { value: 'each' },
   },
   inputs: 0,

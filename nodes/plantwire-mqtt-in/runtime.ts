@@ -22,7 +22,10 @@ export = function register(RED: RedApi): void {
     setup(node: RedNode, config: MqttInConfig) {
       const settings = mqttInSettings(config);
       const broker = brokerOf(RED, config.broker);
-      const conn = broker.connection;
+      // A Sparkplug host with a host id has its own connection (STATE as birth and will); others share the broker's.
+      const hostHandle = settings.hostId ? broker.hostSession(settings.hostId) : null;
+      const conn = hostHandle ? hostHandle.session.conn : broker.connection;
+      const users = hostHandle ? hostHandle.users : broker.users;
       const host = settings.format === 'sparkplug' ? new SparkplugHost({ tagNames: settings.tagNames, rebirthHoldoffMs: settings.rebirthHoldoffMs }) : null;
       let closed = false;
       let errored = false;
@@ -131,9 +134,11 @@ export = function register(RED: RedApi): void {
           }
         }
       };
+      const onHostWarning = (w: string): void => node.warn(w);
+      hostHandle?.session.on('warning', onHostWarning);
       conn.on('state', onState);
       conn.on('connect', onConnect);
-      broker.users.register(node);
+      users.register(node);
       if (conn.connected) {
         wasConnected = true;
         status(true);
@@ -143,11 +148,12 @@ export = function register(RED: RedApi): void {
         closed = true;
         conn.off('state', onState);
         conn.off('connect', onConnect);
+        hostHandle?.session.off('warning', onHostWarning);
         // A persistent session keeps its subscriptions across a restart or redeploy, so the broker
         // queues QoS 1/2 messages meanwhile; only a deleted node gives its topics up.
-        const keepAtBroker = broker.settings.persistent && !removed;
+        const keepAtBroker = !hostHandle && broker.settings.persistent && !removed;
         await Promise.all(subs.map((s) => s.close({ keepAtBroker })));
-        await broker.users.deregister(node);
+        await users.deregister(node);
       });
     },
   });

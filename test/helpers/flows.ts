@@ -45,6 +45,7 @@ export function mqttIn(id: string, broker: string, wires: string[], extra: Recor
     tagNames: 'path',
     rebirth: true,
     rebirthHoldoff: 5000,
+    hostId: '',
     output: 'each',
     x: 100,
     y: 100,

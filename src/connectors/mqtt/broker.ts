@@ -11,6 +11,7 @@ import type { RedApi, RedNode } from '../../runtime/types';
 import { MqttConnection, type ConnectionState } from './connection';
 import type { BrokerSettings } from './options';
 import { EdgeSession, type EdgeSessionOptions, type EdgeSessionState } from './sparkplug/edge-session';
+import { HostSession } from './sparkplug/host-session';
 
 export const CONNECTION_LOOK: Record<ConnectionState, StatusState> = {
   connecting: 'busy',
@@ -35,10 +36,16 @@ export interface EdgeHandle {
   users: ConnectionUsers;
 }
 
+export interface HostHandle {
+  session: HostSession;
+  users: ConnectionUsers;
+}
+
 export class MqttBroker {
   readonly connection: MqttConnection;
   readonly users: ConnectionUsers;
   private readonly edges = new Map<string, { handle: EdgeHandle; signature: string }>();
+  private readonly hosts = new Map<string, HostHandle>();
   /** Last bdSeq per edge node, so a redeployed mqtt-out continues the sequence. */
   private readonly bdSeqs = new Map<string, number>();
 
@@ -89,10 +96,32 @@ export class MqttBroker {
     return handle;
   }
 
+  /**
+   * The connection of a Sparkplug host application with this host id (STATE
+   * as will and birth), shared by the mqtt-in nodes using that host id.
+   */
+  hostSession(hostId: string): HostHandle {
+    const existing = this.hosts.get(hostId);
+    if (existing) return existing;
+    const session = new HostSession(this.settings, hostId);
+    const users = new ConnectionUsers(this.owner, {
+      connect: () => session.start(),
+      disconnect: async () => {
+        this.hosts.delete(hostId);
+        await session.stop();
+      },
+    });
+    session.conn.on('state', (s: { state: ConnectionState; text: string }) => users.setState(CONNECTION_LOOK[s.state], s.text));
+    const handle = { session, users };
+    this.hosts.set(hostId, handle);
+    return handle;
+  }
+
   /** Config node close: every connection ends. */
   async close(): Promise<void> {
     const edges = [...this.edges.values()];
-    await Promise.all([this.users.close(), this.connection.end(), ...edges.map((e) => e.handle.users.close())]);
+    const hosts = [...this.hosts.values()];
+    await Promise.all([this.users.close(), this.connection.end(), ...edges.map((e) => e.handle.users.close()), ...hosts.map((h) => h.users.close())]);
   }
 }
 

@@ -314,6 +314,26 @@ export class MqttConnection extends EventEmitter {
     });
   }
 
+  /**
+   * Subscribes every registered filter again and resolves when the broker
+   * acknowledged them all (or rejects after `timeoutMs`): a Sparkplug host
+   * announces itself online only once it surely receives.
+   */
+  resubscribeAll(timeoutMs = 10_000): Promise<void> {
+    const client = this.client;
+    if (!client) return Promise.reject(new PlantwireError('mqtt-closed', 'not connected', 'not connected'));
+    const list = Object.fromEntries([...this.filters].map(([filter, f]) => [filter, { qos: f.qos }]));
+    if (Object.keys(list).length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new PlantwireError('mqtt-timeout', `no SUBACK within ${timeoutMs} ms`, 'subscribe timed out')), timeoutMs);
+      client.subscribe(list, (err) => {
+        clearTimeout(timer);
+        if (err) reject(new PlantwireError('mqtt-subscribe', `subscribing failed: ${describeMqttError(err)}`, 'subscription refused'));
+        else resolve();
+      });
+    });
+  }
+
   /** Filters currently subscribed (for status and tests). */
   get subscriptions(): string[] {
     return [...this.filters.keys()];

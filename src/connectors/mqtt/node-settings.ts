@@ -25,6 +25,7 @@ export interface MqttInConfig extends NodeConfig {
   tagNames?: string;
   rebirth?: boolean | string;
   rebirthHoldoff?: number | string;
+  hostId?: string;
 }
 
 export interface MqttInSettings {
@@ -38,6 +39,8 @@ export interface MqttInSettings {
   tagNames: 'path' | 'metric';
   rebirth: boolean;
   rebirthHoldoffMs: number;
+  /** Sparkplug host application id: publish STATE (birth/will) on an own connection. */
+  hostId: string;
 }
 
 function bool(v: unknown, fallback: boolean): boolean {
@@ -58,6 +61,9 @@ export function mqttInSettings(config: MqttInConfig): MqttInSettings {
   if (tagNames !== 'path' && tagNames !== 'metric') throw new PlantwireError('bad-config', `tag names must be "path" or "metric", got ${JSON.stringify(tagNames)}`, 'bad tag naming');
   const rebirthHoldoffMs = numberSetting(config, 'rebirthHoldoff', { default: 5000, min: 100, max: 3_600_000, integer: true, label: 'rebirth hold-off (ms)' });
   const group = (config.group ?? '').trim();
+  const hostId = format === 'sparkplug' ? (config.hostId ?? '').trim() : '';
+  const hp = sparkplugIdProblems(hostId, 'host id', true);
+  if (hp.length) throw new PlantwireError('bad-config', hp.join('; '), hp[0]);
   let filters: string[];
   if (format === 'sparkplug') {
     const problems = sparkplugIdProblems(group, 'Sparkplug group id', true);
@@ -71,7 +77,7 @@ export function mqttInSettings(config: MqttInConfig): MqttInSettings {
       if (problems.length) throw new PlantwireError('bad-config', `topics: ${problems.join('; ')}`, `bad topic "${f}"`);
     }
   }
-  return { filters, qos, format, assetLevels, output, group, tagNames, rebirth: bool(config.rebirth, true), rebirthHoldoffMs };
+  return { filters, qos, format, assetLevels, output, group, tagNames, rebirth: bool(config.rebirth, true), rebirthHoldoffMs, hostId };
 }
 
 export interface MqttOutConfig extends NodeConfig {
