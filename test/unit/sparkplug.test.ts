@@ -247,6 +247,44 @@ describe('SparkplugHost', () => {
     expect(jump.samples, 'alias-only data of a maybe-restarted edge node is not trusted').toEqual([]);
   });
 
+  it('property: host samples have exactly the shape makeSample builds (fields, order, optional ones)', () => {
+    const value = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.string({ maxLength: 6 }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ value, ts: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: undefined }), unit: fc.constantFrom(undefined, '', '°C'), q: fc.constantFrom(undefined, 192, 64, 0) }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        (metrics, sentAt) => {
+          const payload = Buffer.from(
+            tahuEncode({
+              timestamp: sentAt,
+              seq: 0,
+              metrics: metrics.map((m, i) => {
+                const props: Record<string, { type: 'String' | 'Int32'; value: string | number }> = {};
+                if (m.unit !== undefined) props.engUnit = { type: 'String', value: m.unit };
+                if (m.q !== undefined) props.Quality = { type: 'Int32', value: m.q };
+                const t = typeof m.value === 'number' ? 'Double' : typeof m.value === 'boolean' ? 'Boolean' : 'String';
+                return { name: `m${i}`, alias: i + 1, type: t, value: m.value, ...(m.ts !== undefined ? { timestamp: m.ts } : {}), ...(Object.keys(props).length ? { properties: props } : {}) };
+              }),
+            }),
+          );
+          const r = new SparkplugHost().handle('spBv1.0/G/NBIRTH/E', payload, 1)!;
+          r.samples.forEach((s, i) => {
+            const m = metrics[i]!;
+            const q = m.q === undefined ? undefined : m.q >= 192 ? 'good' : m.q >= 64 ? 'uncertain' : 'bad';
+            const expected = makeSample(`G/E/m${i}`, m.value, { quality: q ?? 'good', sourceTimestamp: m.ts ?? sentAt, serverTimestamp: sentAt, unit: m.unit, statusCode: m.q });
+            expect(JSON.stringify(s)).toBe(JSON.stringify(expected));
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a metric timestamp that is no date, naming the metric', () => {
+    const p = rawPayload({ timestamp: T0, seq: 0, metrics: [{ name: 'X', datatype: DataType.Double, doubleValue: 1, timestamp: '18446744073709551615' as unknown as number }] });
+    expect(() => new SparkplugHost().handle('spBv1.0/G/NBIRTH/E', p, T0)).toThrow(/G\/E: metric "X" has a timestamp that is no date/);
+  });
+
   it('refuses a non-Sparkplug payload naming the topic', () => {
     const host = new SparkplugHost();
     expect(() => host.handle(topic('NDATA'), Buffer.from([0xff, 0xff, 0xff]))).toThrow(/spBv1.0\/G1\/NDATA\/E1: not a Sparkplug B payload/);

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { PlantwireError, toError } from '../../model/errors';
 import type { BrokerSettings } from './options';
-import { parseFilter, topicMatches, type ParsedFilter } from './topic';
+import { levelsMatch, parseFilter, type ParsedFilter } from './topic';
 
 /**
  * One MQTT connection (mqtt.js v5) shared by several users: each user
@@ -378,8 +378,9 @@ export class MqttConnection extends EventEmitter {
   private dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
     // A handler registered under several matching filters gets the message once.
     const called = this.filters.size > 1 ? new Set<MessageHandler>() : null;
+    const levels = topic.split('/');
     for (const f of this.filters.values()) {
-      if (!topicMatches(f.parsed, topic)) continue;
+      if (!levelsMatch(f.parsed.levels, levels)) continue;
       for (const h of f.handlers) {
         if (called) {
           if (called.has(h.handler)) continue;

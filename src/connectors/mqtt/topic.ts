@@ -62,10 +62,13 @@ export function parseFilter(filter: string): ParsedFilter {
 /** True when the topic name matches the filter (`$share/group/` prefix allowed). */
 export function topicMatches(filter: string | ParsedFilter, topic: string): boolean {
   const f = typeof filter === 'string' ? parseFilter(filter) : filter;
-  const t = topic.split('/');
-  const fl = f.levels;
+  return levelsMatch(f.levels, topic.split('/'));
+}
+
+/** `topicMatches` on pre-split levels (a dispatcher splits each topic once for all filters). */
+export function levelsMatch(fl: readonly string[], t: readonly string[]): boolean {
   // A filter starting with a wildcard does not match topics starting with '$' (§4.7.2).
-  if (topic.startsWith('$') && (fl[0] === '+' || fl[0] === '#')) return false;
+  if ((t[0] ?? '').startsWith('$') && (fl[0] === '+' || fl[0] === '#')) return false;
   for (let i = 0; i < fl.length; i++) {
     const level = fl[i];
     if (level === '#') return true;

@@ -20,6 +20,7 @@
  *   (`connectionLost`), and afterwards trusts an edge node again only after
  *   a new BIRTH or data that continues its sequence.
  */
+import { IsoCache } from '../../../model/iso-cache';
 import { makeSample, type Quality, type SampleValue, type TagSample } from '../../../model/sample';
 import { PlantwireError } from '../../../model/errors';
 import { decodeRaw, encodeSparkplug, metricInfo, metricValue, payloadHeader, type MetricInfo, type RawMetric } from './payload';
@@ -86,6 +87,8 @@ export interface HostResult {
 }
 
 const CONTROL = /^(Node Control|Device Control)\//;
+/** The largest epoch ms a JavaScript Date holds (±100,000,000 days). */
+const MAX_DATE_MS = 8.64e15;
 
 function key(device: string | undefined, name: string): string {
   return `${device ?? ''}\u0000${name}`;
@@ -135,6 +138,7 @@ export class SparkplugHost {
   private readonly tagNames: TagNaming;
   private readonly holdoff: number;
   private readonly birthValues: boolean;
+  private readonly isoCache = new IsoCache();
 
   constructor(opts: HostOptions = {}) {
     this.tagNames = opts.tagNames ?? 'path';
@@ -398,13 +402,26 @@ export class SparkplugHost {
     }
   }
 
+  /**
+   * The tag sample of a metric — the shape `makeSample` builds (same fields,
+   * same order, same rules for optional ones; a unit test holds them equal),
+   * with timestamps converted through a cache: in a busy host this is the
+   * hot path, and metrics of one message mostly share a timestamp.
+   */
   private sample(group: string, edgeNode: string, device: string | undefined, name: string, info: MetricInfo, value: SampleValue, unit: string | undefined, sentAt: number | undefined, now: number): TagSample {
     const q = metricQuality(info);
     const ts = info.timestamp ?? sentAt ?? now;
-    const opts: Parameters<typeof makeSample>[2] = { quality: q.quality, sourceTimestamp: ts, unit: unitOf(info) ?? unit };
-    if (sentAt !== undefined) opts.serverTimestamp = sentAt;
-    if (q.statusCode !== undefined) opts.statusCode = q.statusCode;
-    return makeSample(this.tagName(group, edgeNode, device, name), value, opts);
+    for (const [label, t] of [['timestamp', ts], ['payload timestamp', sentAt]] as const) {
+      if (t !== undefined && !(Number.isFinite(t) && Math.abs(t) <= MAX_DATE_MS)) {
+        throw new PlantwireError('bad-sparkplug', `${group}/${edgeNode}${device ? `/${device}` : ''}: metric "${name}" has a ${label} that is no date (${t} ms since 1970)`, 'Sparkplug timestamp out of range');
+      }
+    }
+    const s: TagSample = { tag: this.tagName(group, edgeNode, device, name), value, quality: q.quality, sourceTimestamp: this.isoCache.iso(ts) };
+    if (q.statusCode !== undefined) s.statusCode = q.statusCode;
+    if (sentAt !== undefined) s.serverTimestamp = this.isoCache.iso(sentAt);
+    const u = unitOf(info) ?? unit;
+    if (u !== undefined && u !== '') s.unit = u;
+    return s;
   }
 
   private deadSamples(edge: EdgeState, device: string | undefined, wholeNode: boolean, at: number, why: MessageType | string): TagSample[] {
