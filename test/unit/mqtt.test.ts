@@ -178,3 +178,30 @@ describe('broker settings', () => {
     }
   });
 });
+
+describe('mqtt-in / mqtt-out dialog settings', () => {
+  const base = { id: 'n1', type: 't' };
+  it('mqtt-in: topics required and checked; Sparkplug mode subscribes to its group', async () => {
+    const { mqttInSettings } = await import('../../src/connectors/mqtt/node-settings');
+    expect(() => mqttInSettings({ ...base, topics: '' })).toThrow(/topics: add at least one topic/);
+    expect(() => mqttInSettings({ ...base, topics: 'a/b#' })).toThrow(/topics: "#" must be the last level/);
+    expect(() => mqttInSettings({ ...base, topics: 'a', qos: '3' })).toThrow(/QoS must be at most 2/);
+    expect(() => mqttInSettings({ ...base, topics: 'a', format: 'xml' })).toThrow(/payload format must be auto, json, plain or sparkplug/);
+    expect(mqttInSettings({ ...base, topics: 'a/#, $share/g/b/+' })).toMatchObject({ filters: ['a/#', '$share/g/b/+'], qos: 1, format: 'json', output: 'each' });
+    expect(mqttInSettings({ ...base, format: 'sparkplug', group: 'G1' }).filters).toEqual(['spBv1.0/G1/#']);
+    expect(mqttInSettings({ ...base, format: 'sparkplug' }).filters).toEqual(['spBv1.0/#']);
+    expect(() => mqttInSettings({ ...base, format: 'sparkplug', group: 'G/1' })).toThrow(/Sparkplug group id "G\/1" must not contain \/, \+ or #/);
+    expect(() => mqttInSettings({ ...base, format: 'sparkplug', hostId: 'a+b' })).toThrow(/host id "a\+b" must not contain/);
+  });
+
+  it('mqtt-out: template placeholders, Sparkplug ids and metric rows are checked, naming the row', async () => {
+    const { mqttOutSettings } = await import('../../src/connectors/mqtt/node-settings');
+    expect(mqttOutSettings({ ...base })).toMatchObject({ mode: 'uns', payload: 'sample', qos: 1, retain: false });
+    expect(() => mqttOutSettings({ ...base, mode: 'template', template: 'x/{foo}' })).toThrow(/unknown placeholder \{foo\}/);
+    expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: '' })).toThrow(/Sparkplug edge node id is empty/);
+    expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'a', type: 'Double' }, { name: 'b', type: 'Decimal' }] })).toThrow(/metric row 2 \("b"\): datatype must be one of Boolean, Int8/);
+    expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'a', type: 'Double' }, { name: 'a', type: 'Float' }] })).toThrow(/metric row 2: "a" is listed twice/);
+    expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: '', type: 'Double' }] })).toThrow(/metric row 1: the name is empty/);
+    expect(mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'Count', type: 'UInt16' }] }).metrics).toEqual([{ name: 'Count', type: 'UInt16' }]);
+  });
+});
