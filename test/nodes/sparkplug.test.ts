@@ -54,6 +54,9 @@ describe('Sparkplug B: plantwire-mqtt-out (edge node) → broker → plantwire-m
       mqttIn('host', 'b1', ['cap'], { format: 'sparkplug', group: g }),
       inject('i1', 'out1', first),
       inject('i2', 'out1', second),
+      inject('i-bad', 'out1', makeSample('Filler/Count', 70000)),
+      { id: 'c1', type: 'catch', z: 'tab1', scope: ['out1'], uncaught: false, x: 50, y: 200, wires: [['errs']] },
+      capture('errs'),
       capture('cap'),
       statusOf('st', ['host', 'out1'], 'status'),
       capture('status'),
@@ -82,6 +85,14 @@ describe('Sparkplug B: plantwire-mqtt-out (edge node) → broker → plantwire-m
     expect(data.map((c) => [c.msg.sparkplug.messageType, c.msg.payload.tag, c.msg.payload.value])).toEqual([['NDATA', `${g}/E1/Filler/Temperature`, 4.75]]);
     const ndata = wire.filter((w) => w.topic === `spBv1.0/${g}/NDATA/E1`).at(-1)!.payload;
     expect(ndata.metrics!.map((m) => [m.name, typeof m.alias === 'object' || typeof m.alias === 'number'])).toEqual([[undefined, true]]);
+
+    // A value that does not fit the metric's datatype: an error naming the tag, nothing published.
+    const wired = wire.length;
+    await injectNow('i-bad');
+    const [err] = await rt.waitFor('errs', 1);
+    expect(err!.msg.error.message).toMatch(/tag "Filler\/Count": 70000 is outside the UInt16 range 0..65535/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(wire.slice(wired).filter((w) => w.topic.includes(`/${g}/`))).toEqual([]);
   });
 
   describe('host against the Sparkplug edge simulator', () => {

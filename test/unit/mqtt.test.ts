@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeSample, sampleProblems } from '../../src/model/sample';
 import { decodePayload, plainValue, tagFromTopic } from '../../src/connectors/mqtt/decode';
+import { mqttInSettings, mqttOutSettings } from '../../src/connectors/mqtt/node-settings';
 import { brokerSettings, pemOrFile } from '../../src/connectors/mqtt/options';
 import { filterProblems, parseFilter, splitFilters, topicMatches, topicNameProblems } from '../../src/connectors/mqtt/topic';
 import { templateProblems, templateTopic, unsPayload, unsTopic } from '../../src/connectors/mqtt/uns';
@@ -181,8 +182,7 @@ describe('broker settings', () => {
 
 describe('mqtt-in / mqtt-out dialog settings', () => {
   const base = { id: 'n1', type: 't' };
-  it('mqtt-in: topics required and checked; Sparkplug mode subscribes to its group', async () => {
-    const { mqttInSettings } = await import('../../src/connectors/mqtt/node-settings');
+  it('mqtt-in: topics required and checked; Sparkplug mode subscribes to its group', () => {
     expect(() => mqttInSettings({ ...base, topics: '' })).toThrow(/topics: add at least one topic/);
     expect(() => mqttInSettings({ ...base, topics: 'a/b#' })).toThrow(/topics: "#" must be the last level/);
     expect(() => mqttInSettings({ ...base, topics: 'a', qos: '3' })).toThrow(/QoS must be at most 2/);
@@ -194,8 +194,7 @@ describe('mqtt-in / mqtt-out dialog settings', () => {
     expect(() => mqttInSettings({ ...base, format: 'sparkplug', hostId: 'a+b' })).toThrow(/host id "a\+b" must not contain/);
   });
 
-  it('mqtt-out: template placeholders, Sparkplug ids and metric rows are checked, naming the row', async () => {
-    const { mqttOutSettings } = await import('../../src/connectors/mqtt/node-settings');
+  it('mqtt-out: template placeholders, Sparkplug ids and metric rows are checked, naming the row', () => {
     expect(mqttOutSettings({ ...base })).toMatchObject({ mode: 'uns', payload: 'sample', qos: 1, retain: false });
     expect(() => mqttOutSettings({ ...base, mode: 'template', template: 'x/{foo}' })).toThrow(/unknown placeholder \{foo\}/);
     expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: '' })).toThrow(/Sparkplug edge node id is empty/);
