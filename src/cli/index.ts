@@ -28,6 +28,9 @@ Usage:
       Deploy to one Node-RED 4/5 or a fleet through the Admin API, with revision check,
       health check, automatic rollback and a deployment history (docs/deploying.md).
       Each command has --help and --json.
+  plantwire sim sparkplug [--broker mqtt://127.0.0.1:1883] [--group Plantwire] [--lines 1]
+                          [--interval-ms 1000] [--primary-host <host id>] [--no-aliases]
+      Sparkplug B edge nodes Line1…LineN (one device per machine) publishing to the broker.
   plantwire --version | --help
 `;
 
@@ -112,7 +115,8 @@ export async function main(argv: string[]): Promise<number> {
       waitForSignal(() => sim.stop(), log);
       return -1;
     }
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua" or "plantwire sim modbus"`);
+    if (kind === 'sparkplug') return simSparkplug(simArgs, log);
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus" or "plantwire sim sparkplug"`);
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },
@@ -136,6 +140,35 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'rollback') return rollbackCommand(rest);
   if (command === 'history') return historyCommand(rest);
   throw new PlantwireError('bad-command', `unknown command "${command}"; run "plantwire --help"`);
+}
+
+async function simSparkplug(args: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { broker: { type: 'string' }, group: { type: 'string' }, lines: { type: 'string' }, 'interval-ms': { type: 'string' }, 'primary-host': { type: 'string' }, 'no-aliases': { type: 'boolean' } },
+  });
+  const { startSparkplugEdgeSim } = require('../sim/sparkplug-edge') as typeof import('../sim/sparkplug-edge');
+  const lines = intOption(values.lines, 'lines', 1, 1, 50);
+  const broker = values.broker ?? 'mqtt://127.0.0.1:1883';
+  const sims: Array<Awaited<ReturnType<typeof startSparkplugEdgeSim>>> = [];
+  for (let line = 1; line <= lines; line++) {
+    const sim = await startSparkplugEdgeSim({
+      broker,
+      group: values.group ?? 'Plantwire',
+      line,
+      intervalMs: intOption(values['interval-ms'], 'interval-ms', 1000, 10, 3_600_000),
+      useAliases: !values['no-aliases'],
+      primaryHost: values['primary-host'],
+      log,
+    });
+    sims.push(sim);
+    log(`Sparkplug edge node ${sim.group}/${sim.edgeNode} (devices ${sim.devices.join(', ')}; ${sim.metricCount} metrics) publishing to ${broker}.`);
+  }
+  log('Ctrl-C stops them (each publishes its NDEATH).');
+  waitForSignal(async () => {
+    await Promise.all(sims.map((s) => s.stop()));
+  }, log);
+  return -1;
 }
 
 /** Entry point for bin/plantwire.js: exit code on finish; long-running commands keep the process alive. */

@@ -34,7 +34,7 @@ function store(): Map<string, Captured[]> {
   return g.__plantwireCapture;
 }
 
-export async function startTestRuntime(opts: { flows?: unknown[] } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(opts: { flows?: unknown[]; settings?: Record<string, unknown> } = {}): Promise<TestRuntime> {
   if (!fs.existsSync(path.join(PACKAGE_ROOT, 'dist', 'nodes'))) throw new Error('dist/ is missing: run `npm run build` (npm test does it first)');
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-nodes-'));
   const host = await startHost({
@@ -44,7 +44,7 @@ export async function startTestRuntime(opts: { flows?: unknown[] } = {}): Promis
     credentialSecret: 'test-secret',
     flows: opts.flows ?? [],
     logLevel: process.env.PLANTWIRE_TEST_LOG === '1' ? 'info' : 'off',
-    settings: { nodesDir: [PACKAGE_ROOT, path.join(here, 'nodes')] },
+    settings: { nodesDir: [PACKAGE_ROOT, path.join(here, 'nodes')], ...opts.settings },
   });
   const waitFor = async (name: string, count = 1, timeoutMs = 10_000): Promise<Captured[]> => {
     const deadline = Date.now() + timeoutMs;

@@ -1,0 +1,136 @@
+// Editor definition of plantwire-mqtt-out. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-mqtt-out.html by scripts/build.mjs.
+
+interface MqttOutMetricRow {
+  name: string;
+  type: string;
+}
+
+interface MqttOutEditorProps extends EditorNodeProperties {
+  version: number;
+  broker: string;
+  mode: string;
+  template: string;
+  asset: string;
+  payload: string;
+  qos: string;
+  retain: boolean;
+  group: string;
+  edgeNode: string;
+  device: string;
+  aliases: boolean;
+  primaryHost: string;
+  buffer: number;
+  metrics: MqttOutMetricRow[];
+}
+
+RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
+  category: 'Plantwire IT',
+  color: '#E2C08D',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    broker: { value: '', type: 'plantwire-mqtt-broker', required: true },
+    mode: { value: 'uns', required: true },
+    template: {
+      value: '{asset}/{tag}',
+      validate: function (this: MqttOutEditorProps, v: string) {
+        const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
+        return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v)));
+      },
+    },
+    asset: {
+      value: '',
+      validate: function (v: string) {
+        return !/[+#]/.test(String(v || ''));
+      },
+    },
+    payload: { value: 'sample' },
+    qos: { value: '1' },
+    retain: { value: false },
+    group: {
+      value: 'Plantwire',
+      validate: function (this: MqttOutEditorProps, v: string) {
+        const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
+        return mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''));
+      },
+    },
+    edgeNode: {
+      value: '',
+      validate: function (this: MqttOutEditorProps, v: string) {
+        const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
+        return mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''));
+      },
+    },
+    device: {
+      value: '',
+      validate: function (v: string) {
+        return !/[/+#]/.test(String(v || ''));
+      },
+    },
+    aliases: { value: true },
+    primaryHost: {
+      value: '',
+      validate: function (v: string) {
+        return !/[/+#]/.test(String(v || ''));
+      },
+    },
+    buffer: { value: 10000, validate: RED.validators.number(true) },
+    metrics: { value: [] },
+  },
+  inputs: 1,
+  outputs: 0,
+  icon: 'plantwire-mqtt-out.svg',
+  align: 'right',
+  paletteLabel: 'mqtt out',
+  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  label: function (this: MqttOutEditorProps) {
+    if (this.name) return this.name;
+    if (this.mode === 'sparkplug') return 'Sparkplug ' + (this.group || '?') + '/' + (this.edgeNode || '?') + (this.device ? '/' + this.device : '');
+    if (this.mode === 'template') return this.template || 'mqtt out';
+    return 'UNS ' + (this.asset ? this.asset + '/…' : '{asset}/{tag}');
+  },
+  labelStyle: function (this: MqttOutEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: MqttOutEditorProps) {
+    const types = ['Double', 'Float', 'Boolean', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'String', 'Text', 'DateTime'];
+    const list = $('#node-input-metric-list');
+    list.editableList({
+      addItem: function (row: JQuery, _index: number, data: MqttOutMetricRow) {
+        const r = $('<div/>', { style: 'display:flex;gap:4px;align-items:center' }).appendTo(row);
+        $('<input/>', { type: 'text', class: 'metric-name', placeholder: 'Line1/Filler/Temperature', style: 'flex:3' }).val(data.name || '').appendTo(r);
+        const type = $('<select/>', { class: 'metric-type', style: 'flex:1' }).appendTo(r);
+        types.forEach(function (t) {
+          $('<option/>').val(t).text(t).appendTo(type);
+        });
+        type.val(data.type || 'Double');
+      },
+      removable: true,
+      sortable: true,
+      height: 150,
+    });
+    (this.metrics || []).forEach(function (m) {
+      list.editableList('addItem', m);
+    });
+    const toggle = function () {
+      const mode = $('#node-input-mode').val();
+      $('.plantwire-out-uns').toggle(mode !== 'sparkplug');
+      $('.plantwire-out-template').toggle(mode === 'template');
+      $('.plantwire-out-sparkplug').toggle(mode === 'sparkplug');
+    };
+    $('#node-input-mode').on('change', toggle);
+    toggle();
+  },
+  oneditsave: function (this: MqttOutEditorProps) {
+    const rows: MqttOutMetricRow[] = [];
+    $('#node-input-metric-list')
+      .editableList('items')
+      .each(function (this: HTMLElement) {
+        const r = $(this);
+        const name = String(r.find('.metric-name').val() || '').trim();
+        if (name) rows.push({ name: name, type: String(r.find('.metric-type').val()) });
+      });
+    this.metrics = rows;
+  },
+});

@@ -1,0 +1,152 @@
+/**
+ * What the `plantwire-mqtt-broker` config node owns and hands to its users
+ * (mqtt-in, mqtt-out): the shared connection with its user registry, and one
+ * Sparkplug edge-node session (own connection, NDEATH will) per edge node id.
+ * Uses the runtime glue's types but not Node-RED itself.
+ */
+import { PlantwireError } from '../../model/errors';
+import { ConnectionUsers } from '../../runtime/registry';
+import type { StatusState } from '../../runtime/status';
+import type { RedApi, RedNode } from '../../runtime/types';
+import { MqttConnection, type ConnectionState } from './connection';
+import type { BrokerSettings } from './options';
+import { EdgeSession, type EdgeSessionOptions, type EdgeSessionState } from './sparkplug/edge-session';
+import { HostSession } from './sparkplug/host-session';
+
+export const CONNECTION_LOOK: Record<ConnectionState, StatusState> = {
+  connecting: 'busy',
+  connected: 'ok',
+  reconnecting: 'busy',
+  offline: 'busy',
+  error: 'error',
+  closed: 'idle',
+};
+
+export const EDGE_LOOK: Record<EdgeSessionState, StatusState> = {
+  connecting: 'busy',
+  live: 'ok',
+  'waiting for host': 'busy',
+  offline: 'busy',
+  error: 'error',
+  stopped: 'idle',
+};
+
+export interface EdgeHandle {
+  session: EdgeSession;
+  users: ConnectionUsers;
+}
+
+export interface HostHandle {
+  session: HostSession;
+  users: ConnectionUsers;
+}
+
+export class MqttBroker {
+  readonly connection: MqttConnection;
+  readonly users: ConnectionUsers;
+  private readonly edges = new Map<string, { handle: EdgeHandle; signature: string }>();
+  private readonly hosts = new Map<string, HostHandle>();
+  /** Last bdSeq per edge node, so a redeployed mqtt-out continues the sequence. */
+  private readonly bdSeqs = new Map<string, number>();
+
+  constructor(
+    readonly owner: RedNode,
+    readonly settings: BrokerSettings,
+  ) {
+    this.connection = new MqttConnection(settings);
+    this.users = new ConnectionUsers(owner, {
+      connect: () => this.connection.open(),
+      disconnect: () => this.connection.end(),
+    });
+    this.connection.on('state', (s: { state: ConnectionState; text: string }) => this.users.setState(CONNECTION_LOOK[s.state], s.text));
+  }
+
+  /**
+   * The edge-node session for these options: created on first use, shared by
+   * mqtt-out nodes publishing as the same edge node with the same settings,
+   * refused when the same edge node id comes with different settings.
+   */
+  edgeSession(opts: EdgeSessionOptions): EdgeHandle {
+    const key = `${opts.group}/${opts.edgeNode}`;
+    const signature = JSON.stringify({ device: opts.device ?? '', aliases: opts.useAliases !== false, host: opts.primaryHost ?? '', metrics: opts.metrics ?? [] });
+    const existing = this.edges.get(key);
+    if (existing) {
+      if (existing.signature !== signature) {
+        throw new PlantwireError(
+          'bad-config',
+          `Sparkplug edge node ${key} is already published through this broker by another mqtt-out node with different settings (device, aliases, primary host or metrics): give them the same settings or another edge node id`,
+          `edge node ${key} used twice`,
+        );
+      }
+      return existing.handle;
+    }
+    const last = this.bdSeqs.get(key);
+    const session = new EdgeSession(this.settings, { ...opts, bdSeq: last === undefined ? opts.bdSeq : last + 1 });
+    const users = new ConnectionUsers(this.owner, {
+      connect: () => session.start(),
+      disconnect: async () => {
+        this.bdSeqs.set(key, session.edge.bdSeq);
+        this.edges.delete(key);
+        await session.stop();
+      },
+    });
+    session.on('state', (s: { state: EdgeSessionState; text: string }) => users.setState(EDGE_LOOK[s.state], s.text));
+    const handle = { session, users };
+    this.edges.set(key, { handle, signature });
+    return handle;
+  }
+
+  /**
+   * The connection of a Sparkplug host application with this host id (STATE
+   * as will and birth), shared by the mqtt-in nodes using that host id.
+   */
+  hostSession(hostId: string): HostHandle {
+    const existing = this.hosts.get(hostId);
+    if (existing) return existing;
+    const session = new HostSession(this.settings, hostId);
+    const users = new ConnectionUsers(this.owner, {
+      connect: () => session.start(),
+      disconnect: async () => {
+        this.hosts.delete(hostId);
+        await session.stop();
+      },
+    });
+    session.conn.on('state', (s: { state: ConnectionState; text: string }) => users.setState(CONNECTION_LOOK[s.state], s.text));
+    const handle = { session, users };
+    this.hosts.set(hostId, handle);
+    return handle;
+  }
+
+  /** Config node close: every connection ends. */
+  async close(): Promise<void> {
+    const edges = [...this.edges.values()];
+    const hosts = [...this.hosts.values()];
+    await Promise.all([this.users.close(), this.connection.end(), ...edges.map((e) => e.handle.users.close()), ...hosts.map((h) => h.users.close())]);
+  }
+}
+
+const API = Symbol.for('plantwire.mqtt.broker');
+const ERROR = Symbol.for('plantwire.mqtt.broker.error');
+
+export function attachBroker(node: RedNode, broker: MqttBroker): void {
+  (node as unknown as Record<symbol, unknown>)[API] = broker;
+}
+
+export function attachBrokerError(node: RedNode, err: Error): void {
+  (node as unknown as Record<symbol, unknown>)[ERROR] = err;
+}
+
+/** The broker of a user node's `broker` setting, or a PlantwireError saying what to fix. */
+export function brokerOf(RED: RedApi, id: unknown): MqttBroker {
+  if (typeof id !== 'string' || id === '') {
+    throw new PlantwireError('bad-config', 'no MQTT broker selected: pick or add a plantwire-mqtt-broker in the Broker field', 'no broker selected');
+  }
+  const node = RED.nodes.getNode(id) as (RedNode & Record<symbol, unknown>) | null;
+  if (!node) throw new PlantwireError('bad-config', `the selected MQTT broker (${id}) does not exist (deleted or not deployed): pick another in the Broker field`, 'broker not found');
+  const broker = node[API];
+  if (broker instanceof MqttBroker) return broker;
+  const err = node[ERROR];
+  const label = node.name || id;
+  if (err instanceof Error) throw new PlantwireError('bad-config', `MQTT broker "${label}" is misconfigured: ${err.message}`, `broker: ${(err as PlantwireError).status ?? err.message}`);
+  throw new PlantwireError('bad-config', `node ${label} is not a plantwire-mqtt-broker: pick one in the Broker field`, 'not an MQTT broker');
+}

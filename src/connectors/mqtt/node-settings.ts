@@ -1,0 +1,167 @@
+/**
+ * Dialog settings of `plantwire-mqtt-in` and `plantwire-mqtt-out`, validated
+ * without Node-RED: each problem is a PlantwireError naming the field.
+ */
+import { PlantwireError } from '../../model/errors';
+import { numberSetting } from '../../runtime/define';
+import type { NodeConfig } from '../../runtime/types';
+import { PAYLOAD_FORMATS, type PayloadFormat } from './decode';
+import { DataType, PUBLISHABLE_TYPES, type DataTypeName } from './sparkplug/payload';
+import { edgeOptionProblems } from './sparkplug/edge';
+import { sparkplugIdProblems, NAMESPACE } from './sparkplug/topic';
+import { filterProblems, splitFilters } from './topic';
+import { templateProblems, UNS_PAYLOADS, type UnsPayload } from './uns';
+
+export type InFormat = PayloadFormat | 'sparkplug';
+
+export interface MqttInConfig extends NodeConfig {
+  broker?: string;
+  topics?: string;
+  qos?: number | string;
+  format?: string;
+  assetLevels?: number | string;
+  output?: string;
+  group?: string;
+  tagNames?: string;
+  rebirth?: boolean | string;
+  rebirthHoldoff?: number | string;
+  hostId?: string;
+}
+
+export interface MqttInSettings {
+  filters: string[];
+  qos: 0 | 1 | 2;
+  format: InFormat;
+  assetLevels: number;
+  output: 'each' | 'batch';
+  /** Sparkplug mode */
+  group: string;
+  tagNames: 'path' | 'metric';
+  rebirth: boolean;
+  rebirthHoldoffMs: number;
+  /** Sparkplug host application id: publish STATE (birth/will) on an own connection. */
+  hostId: string;
+}
+
+function bool(v: unknown, fallback: boolean): boolean {
+  if (v === undefined || v === null || v === '') return fallback;
+  return v === true || v === 'true';
+}
+
+export function mqttInSettings(config: MqttInConfig): MqttInSettings {
+  const format = (config.format || 'json') as InFormat;
+  if (format !== 'sparkplug' && !PAYLOAD_FORMATS.includes(format)) {
+    throw new PlantwireError('bad-config', `payload format must be auto, json, plain or sparkplug, got ${JSON.stringify(config.format)}`, 'bad payload format');
+  }
+  const qos = numberSetting(config, 'qos', { default: 1, min: 0, max: 2, integer: true, label: 'QoS' }) as 0 | 1 | 2;
+  const output = config.output || 'each';
+  if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${JSON.stringify(output)}`, 'bad output mode');
+  const assetLevels = numberSetting(config, 'assetLevels', { default: 0, min: 0, max: 10, integer: true, label: 'asset levels' });
+  const tagNames = config.tagNames || 'path';
+  if (tagNames !== 'path' && tagNames !== 'metric') throw new PlantwireError('bad-config', `tag names must be "path" or "metric", got ${JSON.stringify(tagNames)}`, 'bad tag naming');
+  const rebirthHoldoffMs = numberSetting(config, 'rebirthHoldoff', { default: 5000, min: 100, max: 3_600_000, integer: true, label: 'rebirth hold-off (ms)' });
+  const group = (config.group ?? '').trim();
+  const hostId = format === 'sparkplug' ? (config.hostId ?? '').trim() : '';
+  const hp = sparkplugIdProblems(hostId, 'host id', true);
+  if (hp.length) throw new PlantwireError('bad-config', hp.join('; '), hp[0]);
+  let filters: string[];
+  if (format === 'sparkplug') {
+    const problems = sparkplugIdProblems(group, 'Sparkplug group id', true);
+    if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
+    filters = [group ? `${NAMESPACE}/${group}/#` : `${NAMESPACE}/#`];
+  } else {
+    filters = splitFilters(config.topics);
+    if (filters.length === 0) throw new PlantwireError('bad-config', 'topics: add at least one topic or filter, e.g. plant/+/temperature or acme/#', 'no topic');
+    for (const f of filters) {
+      const problems = filterProblems(f);
+      if (problems.length) throw new PlantwireError('bad-config', `topics: ${problems.join('; ')}`, `bad topic "${f}"`);
+    }
+  }
+  return { filters, qos, format, assetLevels, output, group, tagNames, rebirth: bool(config.rebirth, true), rebirthHoldoffMs, hostId };
+}
+
+export interface MqttOutConfig extends NodeConfig {
+  broker?: string;
+  mode?: string;
+  template?: string;
+  asset?: string;
+  payload?: string;
+  qos?: number | string;
+  retain?: boolean | string;
+  group?: string;
+  edgeNode?: string;
+  device?: string;
+  aliases?: boolean | string;
+  primaryHost?: string;
+  metrics?: Array<{ name?: unknown; type?: unknown }>;
+  buffer?: number | string;
+}
+
+export interface MqttOutSettings {
+  mode: 'uns' | 'template' | 'sparkplug';
+  template: string;
+  asset: string;
+  payload: UnsPayload;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  group: string;
+  edgeNode: string;
+  device: string;
+  aliases: boolean;
+  primaryHost: string;
+  metrics: Array<{ name: string; type: DataTypeName }>;
+  buffer: number;
+}
+
+export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
+  const mode = config.mode || 'uns';
+  if (mode !== 'uns' && mode !== 'template' && mode !== 'sparkplug') throw new PlantwireError('bad-config', `mode must be uns, template or sparkplug, got ${JSON.stringify(mode)}`, 'bad mode');
+  const template = (config.template ?? '').trim();
+  if (mode === 'template') {
+    const problems = templateProblems(template);
+    if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
+  }
+  const payload = (config.payload || 'sample') as UnsPayload;
+  if (!UNS_PAYLOADS.includes(payload)) throw new PlantwireError('bad-config', `payload must be sample, compact or value, got ${JSON.stringify(config.payload)}`, 'bad payload shape');
+  const qos = numberSetting(config, 'qos', { default: 1, min: 0, max: 2, integer: true, label: 'QoS' }) as 0 | 1 | 2;
+  const asset = (config.asset ?? '').trim().replace(/^\/+|\/+$/g, '');
+  if (/[+#]/.test(asset)) throw new PlantwireError('bad-config', `default asset path "${asset}" must not contain + or #`, 'bad asset path');
+  const group = (config.group ?? '').trim();
+  const edgeNode = (config.edgeNode ?? '').trim();
+  const device = (config.device ?? '').trim();
+  const metrics: Array<{ name: string; type: DataTypeName }> = [];
+  if (mode === 'sparkplug') {
+    const problems = edgeOptionProblems({ group, edgeNode, device: device || undefined });
+    if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
+    const host = (config.primaryHost ?? '').trim();
+    const hp = sparkplugIdProblems(host, 'primary host id', true);
+    if (hp.length) throw new PlantwireError('bad-config', hp.join('; '), hp[0]);
+    const seen = new Set<string>();
+    (Array.isArray(config.metrics) ? config.metrics : []).forEach((m, i) => {
+      const name = typeof m?.name === 'string' ? m.name.trim() : '';
+      const type = m?.type;
+      if (!name) throw new PlantwireError('bad-config', `metric row ${i + 1}: the name is empty`, `metric row ${i + 1}: no name`);
+      if (!PUBLISHABLE_TYPES.includes(type as (typeof PUBLISHABLE_TYPES)[number]) || !(type as string in DataType)) {
+        throw new PlantwireError('bad-config', `metric row ${i + 1} ("${name}"): datatype must be one of ${PUBLISHABLE_TYPES.join(', ')}, got ${JSON.stringify(type)}`, `metric row ${i + 1}: bad datatype`);
+      }
+      if (seen.has(name)) throw new PlantwireError('bad-config', `metric row ${i + 1}: "${name}" is listed twice`, `metric "${name}" listed twice`);
+      seen.add(name);
+      metrics.push({ name, type: type as DataTypeName });
+    });
+  }
+  return {
+    mode,
+    template,
+    asset,
+    payload,
+    qos,
+    retain: bool(config.retain, false),
+    group,
+    edgeNode,
+    device,
+    aliases: bool(config.aliases, true),
+    primaryHost: (config.primaryHost ?? '').trim(),
+    metrics,
+    buffer: numberSetting(config, 'buffer', { default: 10_000, min: 0, max: 10_000_000, integer: true, label: 'store and forward buffer' }),
+  };
+}

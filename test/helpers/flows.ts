@@ -1,0 +1,106 @@
+/** Node builders for MQTT test flows (tab `tab1`). */
+export const TAB = { id: 'tab1', type: 'tab', label: 'test' };
+
+export function brokerNode(id: string, url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-mqtt-broker',
+    name: '',
+    version: 1,
+    url,
+    protocolVersion: '4',
+    clientId: '',
+    clean: true,
+    sessionExpiry: 86400,
+    keepalive: 60,
+    reconnectPeriod: 500,
+    connectTimeout: 5000,
+    tls: false,
+    ca: '',
+    cert: '',
+    key: '',
+    rejectUnauthorized: true,
+    servername: '',
+    willTopic: '',
+    willPayload: '',
+    willQos: '0',
+    willRetain: false,
+    ...extra,
+  };
+}
+
+export function mqttIn(id: string, broker: string, wires: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-mqtt-in',
+    z: 'tab1',
+    name: '',
+    version: 1,
+    broker,
+    format: 'json',
+    topics: '',
+    qos: '1',
+    assetLevels: 0,
+    group: '',
+    tagNames: 'path',
+    rebirth: true,
+    rebirthHoldoff: 5000,
+    hostId: '',
+    output: 'each',
+    x: 100,
+    y: 100,
+    wires: [wires],
+    ...extra,
+  };
+}
+
+export function mqttOut(id: string, broker: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-mqtt-out',
+    z: 'tab1',
+    name: '',
+    version: 1,
+    broker,
+    mode: 'uns',
+    template: '{asset}/{tag}',
+    asset: '',
+    payload: 'sample',
+    qos: '1',
+    retain: false,
+    group: 'Plantwire',
+    edgeNode: '',
+    device: '',
+    aliases: true,
+    primaryHost: '',
+    buffer: 10000,
+    metrics: [],
+    x: 300,
+    y: 100,
+    wires: [],
+    ...extra,
+  };
+}
+
+export const capture = (id: string, name = id): Record<string, unknown> => ({ id, type: 'test-capture', z: 'tab1', name, x: 500, y: 100, wires: [] });
+
+export function inject(id: string, target: string, payload: unknown, topic = ''): Record<string, unknown> {
+  const json = typeof payload !== 'string';
+  return {
+    id,
+    type: 'inject',
+    z: 'tab1',
+    props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
+    topic,
+    payload: json ? JSON.stringify(payload) : payload,
+    payloadType: json ? 'json' : 'str',
+    once: false,
+    repeat: '',
+    x: 50,
+    y: 100,
+    wires: [[target]],
+  };
+}
+
+export const catcher = (id: string, scope: string[], target: string): Record<string, unknown> => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 200, wires: [[target]] });
+export const statusOf = (id: string, scope: string[], target: string): Record<string, unknown> => ({ id, type: 'status', z: 'tab1', scope, x: 50, y: 300, wires: [[target]] });
