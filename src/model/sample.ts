@@ -61,7 +61,8 @@ export function toIsoTimestamp(input: unknown, field = 'timestamp'): string {
   else if (typeof input === 'number') ms = input;
   else if (typeof input === 'string' && input.trim() !== '') ms = Date.parse(input);
   else throw new PlantwireError('bad-timestamp', `${field} must be an ISO 8601 string, epoch milliseconds or a Date, got ${describe(input)}`, `bad ${field}`);
-  if (!Number.isFinite(ms)) {
+  // Dates outside ±8.64e15 ms (ECMAScript's range) cannot be represented.
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw new PlantwireError('bad-timestamp', `${field} is not a valid date: ${describe(input)}`, `bad ${field}`);
   }
   return new Date(ms).toISOString();

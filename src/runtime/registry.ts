@@ -13,18 +13,29 @@ export interface ConnectionHooks {
  * The user registry a config node keeps for the connection it owns: users
  * `register`/`deregister`; the connection opens on the first user and closes
  * after the last one; every state change is pushed to all users' status.
+ * A rejected `connect()` is retried with capped, jittered backoff while users
+ * remain (connectors with their own reconnect loop simply never reject).
  * Connection errors never escape as rejected promises: they become a red
  * status on every user and a log line on the config node.
  */
+export interface RetryOptions {
+  /** First retry after a failed connect (default 1 s); doubles up to `maxMs`, with ±20 % jitter. */
+  minMs?: number;
+  maxMs?: number;
+}
+
 export class ConnectionUsers {
   private readonly users = new Map<string, RedNode>();
   private state: { state: StatusState; text: string } = { state: 'idle', text: 'not connected' };
   private opening: Promise<void> | null = null;
   private open = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
 
   constructor(
     private readonly owner: Pick<RedNode, 'warn' | 'log'>,
     private readonly hooks: ConnectionHooks,
+    private readonly retry: RetryOptions = {},
   ) {}
 
   get size(): number {
@@ -66,11 +77,24 @@ export class ConnectionUsers {
       .connect()
       .then(() => {
         this.open = true;
+        this.failures = 0;
       })
       .catch((err: unknown) => {
         const e = toError(err);
-        this.owner.warn(`connect failed: ${e.message}`);
+        this.failures += 1;
+        // A failed connect is retried with capped, jittered backoff while users remain.
+        const min = this.retry.minMs ?? 1000;
+        const max = this.retry.maxMs ?? 30_000;
+        const delay = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+        this.owner.warn(`connect failed: ${e.message} (retry in ${Math.round(delay / 1000)} s)`);
         this.setState('error', e.message);
+        if (this.users.size > 0) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            if (this.users.size > 0 && !this.open && !this.opening) this.start();
+          }, delay);
+          this.retryTimer.unref?.();
+        }
       })
       .finally(() => {
         this.opening = null;
@@ -78,7 +102,11 @@ export class ConnectionUsers {
   }
 
   private async stop(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (this.opening) await this.opening;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (!this.open) return;
     this.open = false;
     try {

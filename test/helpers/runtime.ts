@@ -68,6 +68,9 @@ export async function startTestRuntime(opts: { flows?: unknown[]; settings?: Rec
         if (Date.now() > deadline) throw new Error('deployed flows did not start within 10 s');
         await new Promise((r) => setTimeout(r, 10));
       }
+      // Messages the old flows sent while they were stopping belong to the previous test: drop them.
+      const stopped = host.logs.filter((l) => l.msg === 'Stopped flows').at(-1)?.timestamp ?? 0;
+      for (const [name, list] of store()) store().set(name, list.filter((c) => c.at >= stopped));
     },
     captured: (name) => store().get(name) ?? [],
     waitFor,

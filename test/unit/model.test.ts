@@ -19,6 +19,7 @@ describe('tag samples', () => {
     expect(() => toIsoTimestamp('yesterday', 'sourceTimestamp')).toThrow(/sourceTimestamp is not a valid date: "yesterday"/);
     expect(() => toIsoTimestamp({}, 'serverTimestamp')).toThrow(/serverTimestamp must be an ISO 8601 string, epoch milliseconds or a Date, got an object/);
     expect(() => toIsoTimestamp(NaN)).toThrow(PlantwireError);
+    expect(() => toIsoTimestamp(1e20, 'sourceTimestamp')).toThrow(/sourceTimestamp is not a valid date: 100000000000000000000/);
   });
 
   it('sampleProblems names every wrong field', () => {

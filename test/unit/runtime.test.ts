@@ -159,8 +159,37 @@ describe('ConnectionUsers: the config-node user registry', () => {
     users.register(a);
     await vi.waitFor(() => expect(a.statuses.at(-1)?.fill).toBe('red'));
     expect(a.statuses.at(-1)?.text).toBe('ECONNREFUSED 127.0.0.1:4840');
-    expect(owner.warnings).toEqual(['connect failed: ECONNREFUSED 127.0.0.1:4840']);
+    expect(owner.warnings[0]).toMatch(/^connect failed: ECONNREFUSED 127\.0\.0\.1:4840 \(retry in \d+ s\)$/);
     await users.close();
+  });
+
+  it('retries a failed connect with backoff until it succeeds, and stops retrying when closed', async () => {
+    let attempts = 0;
+    const users = new ConnectionUsers(
+      fakeNode('cfg'),
+      {
+        connect: async () => {
+          attempts += 1;
+          if (attempts < 3) throw new Error('ECONNREFUSED');
+        },
+        disconnect: async () => undefined,
+      },
+      { minMs: 10, maxMs: 40 },
+    );
+    const a = fakeNode('a');
+    users.register(a);
+    await vi.waitFor(() => expect(users.connected).toBe(true), { timeout: 2000 });
+    expect(attempts).toBe(3);
+    await users.close();
+
+    let tries = 0;
+    const never = new ConnectionUsers(fakeNode('cfg'), { connect: async () => Promise.reject(new Error(`down ${++tries}`)), disconnect: async () => undefined }, { minMs: 10, maxMs: 10 });
+    never.register(fakeNode('b'));
+    await vi.waitFor(() => expect(tries).toBeGreaterThanOrEqual(2), { timeout: 2000 });
+    await never.close();
+    const after = tries;
+    await new Promise((r) => setTimeout(r, 60));
+    expect(tries, 'no retries after close').toBe(after);
   });
 
   it('close during connect waits for it and then disconnects', async () => {
