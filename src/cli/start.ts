@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
 import { openWorkspace, seedDemo } from '../host/workspace';
+import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
 
 export interface StartOptions {
@@ -11,12 +12,14 @@ export interface StartOptions {
   resetDemo: boolean;
   sims: boolean;
   opcuaPort: number;
+  modbusPort: number;
   log: (line: string) => void;
 }
 
 export interface Running {
   host: Host;
   plant: OpcUaPlant | null;
+  modbus: ModbusSim | null;
   stop(): Promise<void>;
 }
 
@@ -33,13 +36,24 @@ export async function start(opts: StartOptions): Promise<Running> {
   };
 
   let plant: OpcUaPlant | null = null;
-  if (opts.sims) {
-    const { startOpcUaPlant } = require('../sim/opcua-plant') as typeof import('../sim/opcua-plant');
-    plant = await startOpcUaPlant({ port: opts.opcuaPort, pkiDir: path.join(ws.dir, 'sim-pki') });
-    opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
-  }
+  let modbus: ModbusSim | null = null;
+  const stopSims = async (): Promise<void> => {
+    await Promise.all([plant?.stop(), modbus?.stop()]);
+  };
   let host: Host;
   try {
+    if (opts.sims) {
+      const { startOpcUaPlant } = require('../sim/opcua-plant') as typeof import('../sim/opcua-plant');
+      const { startModbusSim } = require('../sim/modbus') as typeof import('../sim/modbus');
+      plant = await startOpcUaPlant({ port: opts.opcuaPort, pkiDir: path.join(ws.dir, 'sim-pki') });
+      opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
+      modbus = await startModbusSim({ port: opts.modbusPort });
+      opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
+    }
+    // The demo flow addresses the simulators through these, so it works on any port.
+    process.env.PLANTWIRE_SIM_OPCUA_URL = plant?.endpointUrl ?? `opc.tcp://127.0.0.1:${opts.opcuaPort}`;
+    process.env.PLANTWIRE_SIM_MODBUS_HOST = modbus?.host ?? '127.0.0.1';
+    process.env.PLANTWIRE_SIM_MODBUS_PORT = String(modbus?.port ?? opts.modbusPort);
     host = await startHost({
       userDir: ws.userDir,
       port: opts.port,
@@ -47,10 +61,10 @@ export async function start(opts: StartOptions): Promise<Running> {
       users: [{ username: ws.secrets.adminUser, password: ws.secrets.adminPassword, permissions: '*' }],
       credentialSecret: ws.secrets.credentialSecret,
       logLevel: 'info',
-      settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl } },
+      settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl, modbusSim: modbus ? `${modbus.host}:${modbus.port}` : undefined } },
     });
   } catch (err) {
-    await plant?.stop();
+    await stopSims();
     throw err;
   }
   opts.log('');
@@ -67,10 +81,11 @@ export async function start(opts: StartOptions): Promise<Running> {
   return {
     host,
     plant,
+    modbus,
     stop() {
       stopping ??= (async () => {
         await host.stop();
-        await plant?.stop();
+        await stopSims();
       })();
       return stopping;
     },
