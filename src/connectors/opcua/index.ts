@@ -7,3 +7,4 @@ export * from './connection';
 export * from './browse';
 export * from './subscription';
 export * from './operations';
+export * from './writes';

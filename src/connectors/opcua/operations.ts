@@ -7,7 +7,9 @@
  */
 import type { NodeId, VariantOptions } from 'node-opcua';
 import { PlantwireError, describe, toError, type SampleValue, type TagSample } from '../../model';
-import { chunks, resolveAll, toNodeId } from './browse';
+import { BAD_NODE_ID_INVALID, BAD_NODE_ID_UNKNOWN, chunks, resolveAll, toNodeId } from './browse';
+
+const BAD_ATTRIBUTE_ID_INVALID = 0x80350000;
 import type { SessionContext } from './connection';
 import { opcua } from './lib';
 import type { TagSpec } from './tags';
@@ -158,7 +160,13 @@ export async function readTags(ctx: SessionContext, specs: readonly TagSpec[], o
     );
     dvs.forEach((dv) => {
       const spec = specs[k++];
-      if (spec) out.push(dataValueToSample(spec.tag, dv));
+      if (!spec) return;
+      const code = dv.statusCode.value;
+      // A node that does not exist is a configuration error, not a data quality.
+      if (code === BAD_NODE_ID_UNKNOWN || code === BAD_NODE_ID_INVALID || code === BAD_ATTRIBUTE_ID_INVALID) {
+        throw new PlantwireError('unknown-tag', `tag ${spec.tag} (${spec.nodeId ?? spec.browsePath}) cannot be read: ${statusText(code, dv.statusCode.name)}`, `unknown tag ${spec.tag}`);
+      }
+      out.push(dataValueToSample(spec.tag, dv));
     });
   }
   return out;

@@ -140,3 +140,20 @@ export function tagSpecs(input: unknown, where = 'tags', opts: { allowEmpty?: bo
 export function tagAddress(spec: Pick<TagSpec, 'nodeId' | 'browsePath'>): string {
   return spec.nodeId ?? spec.browsePath ?? '?';
 }
+
+/**
+ * Finds the tag a name refers to: a row of the configured list (by tag name,
+ * NodeId or browse path), else the name itself when it is a NodeId or a
+ * browse path. Throws a PlantwireError naming the unknown tag.
+ */
+export function targetOf(name: string, configured: readonly TagSpec[], where = 'tag'): TagSpec {
+  const n = name.trim();
+  const row = configured.find((t) => t.tag === n || t.nodeId === n || t.browsePath === n);
+  if (row) return row;
+  if (isNodeIdString(n) || isBrowsePath(n)) return tagSpec(n, where);
+  throw new PlantwireError(
+    'unknown-tag',
+    `${where} "${n}" is not in the node's tag list and is neither a NodeId (ns=2;s=…) nor a browse path (/Objects/…)${configured.length ? `; known tags: ${configured.slice(0, 5).map((t) => t.tag).join(', ')}${configured.length > 5 ? ', …' : ''}` : ''}`,
+    `unknown tag ${n}`,
+  );
+}
