@@ -114,6 +114,9 @@ export function toJsonValue(x: unknown): SampleValue {
   if (Array.isArray(x)) return x.map(toJsonValue);
   const o = x as Record<string, unknown>;
   if (typeof o.dataType === 'number' && typeof o.arrayType === 'number' && 'value' in o) return variantToJson(o as unknown as VariantLike);
+  const schemaName = (o.schema as { name?: unknown } | undefined)?.name;
+  if (schemaName === 'LocalizedText') return (o.text as string | null | undefined) ?? null;
+  if (schemaName === 'QualifiedName') return o.namespaceIndex ? `${String(o.namespaceIndex)}:${String(o.name)}` : ((o.name as string | null | undefined) ?? null);
   if (isExtensionObject(o)) return structToJson(o);
   if ('identifierType' in o && 'namespace' in o && typeof o.toString === 'function') return String(o.toString());
   if (typeof o.text === 'string' || ('text' in o && 'locale' in o)) return (o.text as string | null) ?? null; // LocalizedText
