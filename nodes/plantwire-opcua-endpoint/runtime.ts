@@ -71,7 +71,7 @@ function browseQuery(req: AdminRequest, body: Record<string, unknown> = {}): { n
 }
 
 async function browseWith(connection: OpcUaConnection, q: { node: string; path?: string }): Promise<unknown> {
-  const ctx = await connection.session(Math.min(connection.settings.requestTimeoutMs, 15_000));
+  const ctx = await connection.session(Math.min(connection.settings.requestTimeoutMs, 15_000), { failFast: true });
   return browseChildren(ctx, q.node, q.path ? { browsePath: q.path } : {});
 }
 

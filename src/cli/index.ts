@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PlantwireError, toError } from '../model/errors';
 import { PACKAGE_ROOT } from '../host/index';
+import { OPCUA_HELP } from './opcua';
 import { start } from './start';
 
 const HELP = `plantwire — tools of the Plantwire Node-RED palette
@@ -14,6 +15,7 @@ Usage:
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
       OPC UA bottling-plant simulator (--tags N adds N bench tags changing every 100 ms).
+  ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire --version | --help
 `;
 
@@ -97,6 +99,10 @@ export async function main(argv: string[]): Promise<number> {
     log(`OPC UA plant simulator listening on ${plant.endpointUrl} with ${plant.tagCount} tags. Ctrl-C stops it.`);
     waitForSignal(() => plant.stop(), log);
     return -1;
+  }
+  if (command === 'opcua') {
+    const { opcuaCommand } = require('./opcua') as typeof import('./opcua');
+    return opcuaCommand(rest);
   }
   throw new PlantwireError('bad-command', `unknown command "${command}"; run "plantwire --help"`);
 }

@@ -180,6 +180,8 @@ export class OpcUaConnection {
   private outageSince = 0;
   private warnedOutage = false;
   private lastDetail = '';
+  /** Failed connection attempts so far (for failFast waiters). */
+  private failures = 0;
   /** The server certificate refused last (for "trust this server"). */
   private pending: { der: Buffer; info: CertificateInfo } | null = null;
 
@@ -269,14 +271,19 @@ export class OpcUaConnection {
    * The live session, waiting up to `timeoutMs` for one; throws a clear
    * PlantwireError when there is none (connection down, certificate not trusted…).
    */
-  async session(timeoutMs = this.settings.requestTimeoutMs): Promise<SessionContext> {
+  async session(timeoutMs = this.settings.requestTimeoutMs, opts: { failFast?: boolean } = {}): Promise<SessionContext> {
     const deadline = Date.now() + timeoutMs;
+    const attemptsBefore = this.failures;
     for (;;) {
       const ctx = this.context;
       if (ctx) return ctx;
       if (this.stopped) throw new PlantwireError('not-connected', `the OPC UA endpoint ${this.settings.url} is not connected`, 'not connected');
       if (this.current.phase === 'untrusted' || this.current.phase === 'refused') {
         throw new PlantwireError('not-connected', `not connected to ${this.settings.url}: ${this.current.detail}`, this.current.text);
+      }
+      // failFast (browsing, CLI): one failed attempt is the answer, no waiting for the retries.
+      if (opts.failFast && this.failures > attemptsBefore) {
+        throw new PlantwireError('not-connected', `cannot connect to ${this.settings.url}: ${this.lastDetail}`, this.current.text);
       }
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -308,6 +315,9 @@ export class OpcUaConnection {
     await trustCertificate(pki, pending.der);
     this.pending = null;
     this.opts.log?.info(`trusted the server certificate "${pending.info.subject}" (SHA-1 ${pending.info.thumbprint}) of ${this.settings.url}`);
+    if (!this.stopped && !this.context) {
+      this.setState({ phase: 'connecting', status: 'busy', text: 'connecting', detail: `server certificate trusted, connecting to ${this.settings.url}`, attempt: 0 });
+    }
     this.reconnectNow();
     return pending.info;
   }
@@ -376,6 +386,7 @@ export class OpcUaConnection {
         if (this.stopped) break;
         const c = classifyConnectError(err, this.settings);
         this.lastDetail = c.message;
+        this.failures += 1;
         if (c.kind === 'untrusted') {
           refusedFor = c.kind;
           await this.recordUntrusted();
@@ -396,7 +407,8 @@ export class OpcUaConnection {
         const text = refusedFor === 'untrusted' ? c.short : refusedFor ? c.short : `${c.short}, retry in ${seconds(delay)}`;
         const detail = refusedFor === 'untrusted' ? this.untrustedDetail() : c.message;
         this.setState({ phase: refusedFor === 'untrusted' ? 'untrusted' : refusedFor ? 'refused' : 'retrying', status: 'error', text, detail, attempt, retryAt: Date.now() + delay });
-        if (refusedFor) for (const w of this.readyWaiters) w();
+        for (const w of this.readyWaiters) w();
+        this.readyWaiters.clear();
         await this.sleep(delay);
         continue;
       }
