@@ -22,7 +22,7 @@ import {
   targetOf,
   variantToJson,
 } from '../../src/connectors/opcua';
-import { sampleProblems } from '../../src/model/sample';
+import { makeSample, sampleProblems } from '../../src/model/sample';
 
 describe('endpoint settings', () => {
   it('defaults to no security, anonymous, bounded messages and a 0.5…5 s reconnect', () => {
@@ -155,6 +155,30 @@ describe('OPC UA values → JSON and samples', () => {
     const bad = dataValueToSample('x', new DataValue({ statusCode: StatusCodes.BadSensorFailure, serverTimestamp: srv }));
     expect(bad).toMatchObject({ quality: 'bad', value: null, statusCode: StatusCodes.BadSensorFailure.value, sourceTimestamp: srv.toISOString() });
     for (const s of [good, uncertain, bad]) expect(sampleProblems(s)).toEqual([]);
+  });
+
+  it('builds exactly what makeSample builds (same keys, same order), whatever the timestamps', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ src: fc.integer({ min: 0, max: 4_102_444_800_000 }), srv: fc.option(fc.integer({ min: 0, max: 4_102_444_800_000 }), { nil: undefined }), v: fc.double(), unit: fc.option(fc.string(), { nil: undefined }), code: fc.constantFrom(0, 0x40920000, 0x80310000) }), { minLength: 1, maxLength: 40 }),
+        (rows) => {
+          for (const r of rows) {
+            const dv = new DataValue({ value: { dataType: DataType.Double, value: r.v }, sourceTimestamp: new Date(r.src), ...(r.srv !== undefined ? { serverTimestamp: new Date(r.srv) } : {}) });
+            (dv as unknown as { statusCode: { value: number } }).statusCode = { value: r.code };
+            const expected = makeSample('t', Number.isFinite(r.v) ? r.v : null, {
+              quality: r.code === 0 ? 'good' : r.code === 0x40920000 ? 'uncertain' : 'bad',
+              statusCode: r.code,
+              sourceTimestamp: r.src,
+              ...(r.srv !== undefined ? { serverTimestamp: r.srv } : {}),
+              ...(r.unit !== undefined ? { unit: r.unit } : {}),
+            });
+            const got = dataValueToSample('t', dv, r.unit);
+            expect(got).toEqual(expected);
+            expect(Object.keys(got)).toEqual(Object.keys(expected));
+          }
+        },
+      ),
+    );
   });
 
   it('every numeric Variant becomes a valid sample value', () => {

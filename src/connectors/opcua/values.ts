@@ -9,7 +9,7 @@
  * Duck-typed on node-opcua's objects so the hot path (every notification) does
  * not go through node-opcua's getters, and the module loads without it.
  */
-import { PlantwireError, describe, makeSample, qualityFromOpcUaStatus, type SampleValue, type TagSample } from '../../model';
+import { PlantwireError, describe, makeSample, qualityFromOpcUaStatus, type Quality, type SampleValue, type TagSample } from '../../model';
 
 /** node-opcua's DataType enumeration (OPC UA Part 6 built-in type ids). */
 export const BuiltIn = {
@@ -187,11 +187,47 @@ export function variantToJson(v: VariantLike | null | undefined): SampleValue {
  */
 export function dataValueToSample(tag: string, dv: DataValueLike, unit?: string): TagSample {
   const code = dv.statusCode?.value ?? 0;
-  const source = dv.sourceTimestamp ?? dv.serverTimestamp ?? Date.now();
-  const opts: Parameters<typeof makeSample>[2] = { quality: qualityFromOpcUaStatus(code), statusCode: code, sourceTimestamp: source };
-  if (dv.serverTimestamp) opts.serverTimestamp = dv.serverTimestamp;
-  if (unit) opts.unit = unit;
-  return makeSample(tag, variantToJson(dv.value), opts);
+  const server = validMs(dv.serverTimestamp);
+  const source = validMs(dv.sourceTimestamp) ?? server ?? Date.now();
+  return sampleOf(tag, variantToJson(dv.value), qualityFromOpcUaStatus(code), code, iso(source, 0), server === undefined ? undefined : iso(server, 1), unit);
+}
+
+function validMs(d: Date | null | undefined): number | undefined {
+  if (!d) return undefined;
+  const ms = d.getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * ISO 8601 of epoch ms, remembering recent results: the values of one publish
+ * share a few timestamps (one PLC scan or sampling tick each, interleaved when
+ * items queue several values), and formatting dates would otherwise be most
+ * of the cost of a sample.
+ */
+const ISO_CACHE_SIZE = 256;
+const isoCache = [new Map<number, string>(), new Map<number, string>()] as const;
+function iso(ms: number, slot: 0 | 1): string {
+  const cache = isoCache[slot];
+  let text = cache.get(ms);
+  if (text === undefined) {
+    text = new Date(ms).toISOString();
+    if (cache.size >= ISO_CACHE_SIZE) cache.clear();
+    cache.set(ms, text);
+  }
+  return text;
+}
+
+/**
+ * The hot-path twin of `makeSample` (src/model): the same object, with the
+ * same keys in the same order, from already formatted timestamps (a unit test
+ * checks it against makeSample).
+ */
+export function sampleOf(tag: string, value: SampleValue, quality: Quality, statusCode: number, sourceTimestamp: string, serverTimestamp: string | undefined, unit: string | undefined): TagSample {
+  const sample: TagSample = { tag, value, quality, sourceTimestamp };
+  sample.statusCode = statusCode;
+  if (serverTimestamp !== undefined) sample.serverTimestamp = serverTimestamp;
+  if (unit !== undefined && unit !== '') sample.unit = unit;
+  return sample;
 }
 
 /** A sample telling that a tag's value is not known now (connection lost, item failed). */
