@@ -87,7 +87,7 @@ describe.skipIf(!haveChromium)('plantwire-opcua-in dialog: browse tree', () => {
     expect(await tray.locator('#node-input-tag-list .pw-tag-path').first().inputValue()).toBe('/Objects/Plant/Line1/Filler/ProductTemperature');
 
     await tray.locator('#node-dialog-ok').click();
-    const tags = await page.evaluate(() => (window as unknown as { RED: { nodes: { node(id: string): { tags: unknown } } } }).RED.nodes.node('in1').tags);
+    const tags = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { node(id: string): { tags: unknown } } } }).RED.nodes.node('in1').tags);
     expect(tags).toEqual([
       { nodeId: 'ns=2;s=Line1/Filler/ProductTemperature', browsePath: '/Objects/Plant/Line1/Filler/ProductTemperature', dataType: 'Double' },
       { nodeId: 'ns=2;s=Line1/Filler/TemperatureSetpoint', browsePath: '/Objects/Plant/Line1/Filler/TemperatureSetpoint', dataType: 'Double' },
