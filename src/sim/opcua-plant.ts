@@ -84,6 +84,14 @@ export interface OpcUaPlant {
   readonly namespaceUri: string;
   /** Stops the timers and shuts the server down. */
   stop(): Promise<void>;
+  /** Client sessions open now. */
+  sessionCount(): number;
+  /**
+   * Closes every client session (and its subscriptions) on the server while
+   * the connections stay up — as a server does after a restart of its OPC UA
+   * stack or when it purges sessions. Returns how many were closed.
+   */
+  dropSessions(): number;
 }
 
 export type PlantTagDataType = 'Double' | 'UInt32' | 'Int32' | 'String' | 'Boolean';
@@ -754,6 +762,15 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     port,
     tagCount,
     namespaceUri: PLANT_NAMESPACE_URI,
+    sessionCount(): number {
+      return running.engine.getSessions().filter((x) => x.status === 'active').length;
+    },
+    dropSessions(): number {
+      const sessions = running.engine.getSessions().filter((x) => x.status === 'active');
+      for (const session of sessions) running.engine.closeSession(session.authenticationToken, true, 'Terminated');
+      log(`[opcua-sim] dropped ${sessions.length} session(s)`);
+      return sessions.length;
+    },
     stop(): Promise<void> {
       stopping ??= (async () => {
         for (const t of timers) clearInterval(t);

@@ -527,6 +527,10 @@ export class OpcUaConnection {
       ctx.client.on('close', (err?: Error | null) => finish(err ? err.message : 'the connection was closed'));
       ctx.session.on('session_closed', (statusCode: { name?: string }) => finish(`the server closed the session (${statusCode?.name ?? 'unknown'})`));
       ctx.session.on('keepalive_failure', () => finish('the server did not answer the keep-alive'));
+      // node-opcua recreates a session the server dropped (Bad_SessionIdInvalid) on the same
+      // connection, with its subscriptions; if that fails, start over here.
+      ctx.session.on('session_restored', () => this.opts.log?.info(`the server had dropped the session; node-opcua restored it on ${this.settings.url}`));
+      ctx.session.on('session_repaired_failed', (err?: Error) => finish(`restoring the session failed${err ? `: ${err.message}` : ''}`));
     });
   }
 
