@@ -49,6 +49,12 @@ export function createEndpointHandle(RED: RedApi, node: RedNode, settings: Endpo
     disconnect: () => connection.stop(),
   });
   connection.onState((s: ConnectionState) => users.setState(s.status, s.text));
+  // A state reached while the flows were starting (e.g. a missing key file, found at once) is
+  // sent again once every node runs, so that Status nodes created after the user see it.
+  const repeat = (): void => {
+    if (users.size > 0 && connection.state.phase !== 'connected' && connection.state.phase !== 'stopped') users.setState(connection.state.status, connection.state.text);
+  };
+  RED.events?.once('flows:started', repeat);
   // A pseudo user standing for the editor's browse requests.
   const browser = {
     id: `${node.id}#editor`,

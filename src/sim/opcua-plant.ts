@@ -399,6 +399,7 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
       automaticallyAcceptUnknownCertificate: true, // a simulator: trust every client certificate
       disableFileWatchers: true,
     });
+    const userCm = new OPCUACertificateManager({ rootFolder: path.join(pkiDir, 'user-pki'), automaticallyAcceptUnknownCertificate: true, disableFileWatchers: true });
     const candidate = new OPCUAServer({
       port,
       host,
@@ -427,6 +428,8 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
         : {}),
       securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
       serverCertificateManager: cm,
+      // X.509 user certificates: accepted automatically too (kept under pkiDir, not in node-opcua's default folder).
+      userCertificateManager: userCm,
       registerServerMethod: RegisterServerMethod.HIDDEN,
       isAuditing: false,
       maxConnectionsPerEndpoint: 50,
@@ -462,6 +465,7 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     } catch (err) {
       await candidate.shutdown(0).catch(() => undefined);
       await cm.dispose().catch(() => undefined);
+      await userCm.dispose().catch(() => undefined);
       const e = toError(err);
       const inUse = /EADDRINUSE/.test(e.message) || (err as { code?: unknown }).code === 'EADDRINUSE';
       if (inUse && attempt < attempts) continue;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPCUACertificateManager } from 'node-opcua';
 import { startOpcUaPlant, type OpcUaPlant } from '../../src/sim/opcua-plant';
 import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { TAB, capture, catcher, endpoint, opcuaIn, statusOf, until } from '../helpers/opcua';
@@ -100,5 +101,32 @@ describe('OPC UA security: SignAndEncrypt + Basic256Sha256 + user name', () => {
     const [err] = await rt.waitFor('errs', 1);
     expect(err!.msg.error.message).toMatch(/security policy Basic256 is deprecated .* refused: use Basic256Sha256/);
     expect(rt.captured('cap')).toHaveLength(0);
+  }, 60_000);
+
+  it('logs in with an X.509 user certificate; an unreadable key file is a clear error', async () => {
+    // A user certificate and key, as an operator's would be.
+    const userPki = path.join(tmp, 'user-pki');
+    const cm = new OPCUACertificateManager({ rootFolder: userPki, disableFileWatchers: true });
+    await cm.initialize();
+    const cert = path.join(userPki, 'operator.pem');
+    await cm.createSelfSignedCertificate({ applicationUri: 'urn:plantwire:test:operator', subject: '/CN=operator/O=Plantwire', dns: [], startDate: new Date(), validity: 30, outputFile: cert });
+    await cm.dispose();
+    const key = path.join(userPki, 'own', 'private', 'private_key.pem');
+    await rt.deploy([
+      TAB,
+      secure('x509', { auth: 'certificate', userCertificate: cert, userPrivateKey: key, credentials: {} }),
+      secure('nokey', { auth: 'certificate', userCertificate: cert, userPrivateKey: path.join(tmp, 'missing-key.pem'), credentials: {} }),
+      opcuaIn('in1', 'x509', [{ browsePath: '/Objects/Plant/Line1/Filler/FillCount', tag: 'fills' }]),
+      opcuaIn('in2', 'nokey', [{ nodeId: 'ns=2;s=Line1/Speed' }], {}, [['cap2']]),
+      statusOf('st', ['in2'], 'status'),
+      capture('cap'),
+      capture('cap2'),
+      capture('status'),
+    ]);
+    const [first] = await rt.waitFor('cap', 1, 20_000);
+    expect(first!.msg.payload[0]).toMatchObject({ tag: 'fills', quality: 'good' });
+    const bad = await until('the unreadable-key status', () => rt.captured('status').find((s) => s.msg.status.fill === 'red'));
+    expect(bad.msg.status.text).toMatch(/user certificate unreadable/);
+    expect(rt.captured('cap2')).toHaveLength(0);
   }, 60_000);
 });

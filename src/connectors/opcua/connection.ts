@@ -100,7 +100,7 @@ const DEFAULT_LIMITS: Limits = {
   maxNodesPerMethodCall: 100,
 };
 
-type ErrorKind = 'untrusted' | 'auth' | 'security' | 'client-cert' | 'network' | 'timeout' | 'stopped' | 'other';
+type ErrorKind = 'untrusted' | 'auth' | 'security' | 'client-cert' | 'config' | 'network' | 'timeout' | 'stopped' | 'other';
 
 interface Classified {
   kind: ErrorKind;
@@ -112,6 +112,7 @@ interface Classified {
 export function classifyConnectError(err: unknown, settings: Pick<EndpointSettings, 'url' | 'securityMode' | 'securityPolicy' | 'auth'>): Classified {
   const msg = toError(err).message;
   const code = (err as { code?: string }).code ?? '';
+  if (err instanceof PlantwireError && err.code === 'bad-config') return { kind: 'config', short: err.status, message: err.message };
   if (/BadCertificateUntrusted|certificate verification failed/i.test(msg)) {
     return { kind: 'untrusted', short: 'untrusted server cert: Trust in endpoint', message: `the server certificate of ${settings.url} is not trusted` };
   }
@@ -390,7 +391,7 @@ export class OpcUaConnection {
         if (c.kind === 'untrusted') {
           refusedFor = c.kind;
           await this.recordUntrusted();
-        } else if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert') {
+        } else if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert' || c.kind === 'config') {
           refusedFor = c.kind;
           this.opts.log?.warn(c.message);
         } else {
@@ -472,6 +473,7 @@ export class OpcUaConnection {
   }
 
   private async open(): Promise<SessionContext> {
+    const identity = this.identity();
     const pki = await this.ensurePki();
     await pki.cm.reloadCertificates().catch(() => undefined);
     const client = this.createClient(pki);
@@ -480,7 +482,7 @@ export class OpcUaConnection {
       const timeout = Math.max(5000, this.settings.requestTimeoutMs);
       await withTimeout(client.connect(this.settings.url), timeout, 'connect');
       if (this.stopped) throw new PlantwireError('stopped', 'stopped');
-      const session = await withTimeout(client.createSession(this.identity()), timeout, 'create session');
+      const session = await withTimeout(client.createSession(identity), timeout, 'create session');
       const namespaces = await withTimeout(session.readNamespaceArray(), timeout, 'read namespace array');
       const limits = await this.readLimits(session);
       this.generation += 1;
