@@ -181,6 +181,18 @@ async function childSim(tags) {
 
 // -------------------------------------------------------------- orchestrator
 
+/** CPU seconds a process used so far (Linux /proc), or null elsewhere. */
+function procCpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    return ticks / 100; // USER_HZ
+  } catch {
+    return null;
+  }
+}
+
 function runChild(args, onLine) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -224,10 +236,15 @@ async function main() {
   try {
     for (let r = 0; r < rounds; r++) {
       for (const kind of ['bare', 'plantwire']) {
+        const simCpu0 = procCpuSeconds(sim.pid);
+        const t0 = Date.now();
         const out = await runChild(['--child', kind, url, String(tags), String(warmup), String(seconds)]);
+        const simCpu1 = procCpuSeconds(sim.pid);
         const line = out.split('\n').find((l) => l.startsWith('RESULT '));
         if (!line) throw new Error(`${kind} printed no result:\n${out}`);
         const res = JSON.parse(line.slice(7));
+        // The simulator's CPU over the whole client run (start-up included): is the server the bottleneck?
+        if (simCpu0 !== null && simCpu1 !== null) res.simulatorCpuPercent = round(((simCpu1 - simCpu0) / ((Date.now() - t0) / 1000)) * 100, 0);
         results[kind].push(res);
         process.stderr.write(`round ${r + 1} ${kind}: ${JSON.stringify(res)}\n`);
       }
@@ -240,6 +257,7 @@ async function main() {
     cpuPerNotificationUs: median(list.map((x) => x.cpuPerNotificationUs)),
     cpuPercent: median(list.map((x) => x.cpuPercent)),
     rssMB: Math.max(...list.map((x) => x.rssMB)),
+    simulatorCpuPercent: list.every((x) => x.simulatorCpuPercent !== undefined) ? median(list.map((x) => x.simulatorCpuPercent)) : null,
   });
   const bare = summary(results.bare);
   const plantwire = summary(results.plantwire);

@@ -235,7 +235,10 @@ export class OpcUaConnection {
     this.signalLoss?.('stopping');
     const opening = this.opening;
     if (opening) void opening.disconnect().catch(() => undefined);
-    await this.loop;
+    // The loop closes the session (≤ 6 s); never hold a Node-RED close longer than that.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, 7000)))]);
+    clearTimeout(timer);
     this.loop = null;
     for (const w of this.readyWaiters) w();
     this.readyWaiters.clear();
