@@ -1,4 +1,4 @@
-import { callMethod, methodArguments, tagSpec, toNodeId, resolveAll } from '../../src/connectors/opcua';
+import { callMethod, methodArguments, resolveAll, tagSpec } from '../../src/connectors/opcua';
 import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
@@ -46,7 +46,8 @@ export = function register(RED: RedApi): void {
       onInput(node, async (msg, send) => {
         const ctx = await endpoint.connection.session(Math.min(endpoint.settings.requestTimeoutMs, 10_000));
         const [methodId] = await resolveAll(ctx, [method]);
-        const { inputs } = await methodArguments(ctx, methodId ?? toNodeId(ctx, 'i=0'));
+        if (!methodId) throw new PlantwireError('unknown-tag', `method ${method.tag} not found`, 'method not found');
+        const { inputs } = await methodArguments(ctx, methodId);
         // No inputs: the payload (an inject's timestamp…) is just the trigger.
         let args: unknown;
         if (inputs.length === 0) args = undefined;

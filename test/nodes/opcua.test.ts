@@ -113,6 +113,26 @@ describe('plantwire-opcua-in', () => {
     expect(samples.find((s) => s.tag === 'missing')).toMatchObject({ quality: 'bad', statusCode: 0x80340000, value: null });
   });
 
+  it('applies an absolute deadband on the server, says which tags cannot take it, and delivers structures', async () => {
+    await rt.deploy([
+      TAB,
+      endpoint(EP, url),
+      // ProductTemperature moves within 3.5..6.5 °C: a 100 °C deadband lets only the first value through.
+      opcuaIn('db', EP, [{ nodeId: 'ns=2;s=Line1/Filler/ProductTemperature', tag: 'temp' }, { nodeId: 'ns=2;s=Line1/Batch/Current', tag: 'batch' }], { deadbandType: 'absolute', deadbandValue: 100 }),
+      opcuaIn('free', EP, [{ nodeId: 'ns=2;s=Line1/Filler/ProductTemperature', tag: 'temp' }], {}, [['cap2']]),
+      capture('cap'),
+      capture('cap2'),
+    ]);
+    const warned = await until('the deadband warning', () => rt.logs.find((l) => l.level === 'warn' && l.id === 'db' && /absolute deadband does not apply to 1 tag\(s\) \(batch\)/.test(l.msg)));
+    expect(warned.msg).toMatch(/they report every change/);
+    const batch = await until('the structure', () => rt.captured('cap').flatMap((c) => c.msg.payload as Array<Record<string, any>>).find((x) => x.tag === 'batch'));
+    expect(batch.value).toEqual({ BatchId: expect.any(String), Volume: expect.any(Number), Good: expect.any(Number) });
+    // Without deadband the temperature changes every 200 ms; with it, it stays at its first value.
+    await until('several free-running temperature changes', () => rt.captured('cap2').flatMap((c) => c.msg.payload as unknown[]).length >= 6, 15_000);
+    const filtered = rt.captured('cap').flatMap((c) => c.msg.payload as Array<Record<string, any>>).filter((x) => x.tag === 'temp');
+    expect(filtered).toHaveLength(1);
+  });
+
   it('a missing endpoint or a bad setting leaves the node inert with a red status naming the problem', async () => {
     await rt.deploy([
       TAB,
