@@ -93,6 +93,20 @@ describe.skipIf(!haveChromium)('plantwire-opcua-in dialog: browse tree', () => {
       { nodeId: 'ns=2;s=Line1/Filler/TemperatureSetpoint', browsePath: '/Objects/Plant/Line1/Filler/TemperatureSetpoint', dataType: 'Double' },
     ]);
     expect(errors, `browser errors:\n${errors.join('\n')}`).toEqual([]);
+
+    // The endpoint's dialog: connection state from the status route, and the trust button.
+    await page.evaluate(() => (globalThis as unknown as { RED: { editor: { editConfig(n: string, t: string, id: string): void } } }).RED.editor.editConfig('', 'plantwire-opcua-endpoint', 'ep'));
+    const epTray = page.locator('.red-ui-tray').last();
+    await expect.poll(() => epTray.locator('#pw-opcua-state').innerText(), { timeout: 20_000 }).toMatch(/connected to opc\.tcp:\/\/127\.0\.0\.1:\d+ \(no security, anonymous\)/);
+    expect(await epTray.locator('.pw-opcua-policy').first().isVisible(), 'no policy row for security None').toBe(false);
+    await epTray.locator('#node-config-input-securityMode').selectOption('SignAndEncrypt');
+    expect(await epTray.locator('#node-config-input-securityPolicy').isVisible()).toBe(true);
+    await epTray.locator('#node-config-input-securityMode').selectOption('None');
+    await epTray.locator('#pw-opcua-trust').click();
+    await page.locator('.red-ui-notification', { hasText: /OPC UA: trusted "Plantwire plant simulator/ }).waitFor({ state: 'visible', timeout: 20_000 });
+    const raw = await epTray.evaluate((el) => [...el.querySelectorAll('label, span, option')].map((e) => e.textContent ?? '').filter((t) => /plantwire-opcua-endpoint\./.test(t)));
+    expect(raw, 'untranslated labels').toEqual([]);
+    expect(errors, `browser errors:\n${errors.join('\n')}`).toEqual([]);
     await page.close();
   }, 120_000);
 });
