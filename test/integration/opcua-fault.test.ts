@@ -41,8 +41,11 @@ describe('plantwire-opcua-in survives a server restart', () => {
       TAB,
       endpoint('ep', plant.endpointUrl),
       opcuaIn('in', 'ep', [{ browsePath: '/Objects/Plant/Line1/Filler/FillCount', tag: 'fills' }, { nodeId: 'ns=2;s=Line1/Filler/ProductTemperature', tag: 'temp' }], { publishingInterval: 200 }),
+      // A second subscription on the same endpoint (one message per change): it must come back too.
+      opcuaIn('in2', 'ep', [{ browsePath: '/Objects/Plant/Line1/Capper/CapCount', tag: 'caps' }], { publishingInterval: 500, output: 'each' }, [['cap2']]),
       statusOf('st', ['in'], 'status'),
       capture('cap'),
+      capture('cap2'),
       capture('status'),
     ]);
     await until('good samples before the outage', () => samples().filter((x) => x.s.quality === 'good' && x.s.tag === 'fills').length >= 3);
@@ -87,6 +90,8 @@ describe('plantwire-opcua-in survives a server restart', () => {
     expect(Number(after.at(-1)!.s.value)).toBeGreaterThan(Number(after[0]!.s.value));
     const recovered = await until('a green status after the restart', () => statuses().find((s) => s.at >= restartedAt && s.fill === 'green' && /2 tags/.test(s.text)));
     expect(recovered.text).toMatch(/2 tags @/);
+    await until('the second subscription delivering again', () => rt.captured('cap2').some((c) => c.at >= restartedAt && c.msg.payload.quality === 'good' && c.msg.payload.tag === 'caps'), 15_000);
+    expect(rt.captured('cap2').some((c) => c.at >= stoppedAt && c.at < restartedAt && c.msg.payload.quality === 'bad'), 'the second subscription marked its tag bad too').toBe(true);
     expect(rt.logs.filter((l) => l.msg === 'Started flows').length, 'no redeploy happened').toBe(startedFlows);
   }, 60_000);
 });
