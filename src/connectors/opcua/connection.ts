@@ -235,9 +235,9 @@ export class OpcUaConnection {
     this.signalLoss?.('stopping');
     const opening = this.opening;
     if (opening) void opening.disconnect().catch(() => undefined);
-    // The loop closes the session (≤ 6 s); never hold a Node-RED close longer than that.
+    // The loop closes the session (≤ 5 s); a Node-RED close (10 s) must not wait longer than that.
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, 7000)))]);
+    await Promise.race([this.loop, new Promise<void>((r) => (timer = setTimeout(r, 5500)))]);
     clearTimeout(timer);
     this.loop = null;
     for (const w of this.readyWaiters) w();
@@ -559,9 +559,9 @@ export class OpcUaConnection {
     ctx.closed = true;
     if (graceful) {
       // deleteSubscriptions: the server frees them now instead of at their lifetime's end.
-      await withTimeout(ctx.session.close(true), 3000, 'close session').catch(() => undefined);
+      await withTimeout(ctx.session.close(true), 2500, 'close session').catch(() => undefined);
     }
-    await withTimeout(ctx.client.disconnect(), 3000, 'disconnect').catch(() => undefined);
+    await withTimeout(ctx.client.disconnect(), 2500, 'disconnect').catch(() => undefined);
   }
 
   // ------------------------------------------------------------ certificates

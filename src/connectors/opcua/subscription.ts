@@ -352,7 +352,7 @@ export class TagSubscription implements ConnectionOwner {
     this.groups = [];
     const ctx = this.ctx;
     if (sub && ctx && !ctx.closed) {
-      await Promise.race([sub.terminate().catch(() => undefined), new Promise((r) => setTimeout(r, 3000).unref?.())]);
+      await Promise.race([sub.terminate().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref?.())]);
     }
   }
 
