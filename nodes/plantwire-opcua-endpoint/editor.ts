@@ -245,7 +245,9 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
       value: 'opc.tcp://127.0.0.1:4840',
       required: true,
       validate: function (v: string) {
-        return /^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(String(v || '').trim());
+        // ${ENV_VAR}: Node-RED puts the environment variable's value in at deploy.
+        const text = String(v || '').trim();
+        return /^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(text) || /^\$\{\w+\}$/.test(text);
       },
     },
     securityMode: { value: 'None', required: true },
