@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { PlantwireError, toError } from '../model/errors';
 import { PACKAGE_ROOT } from '../host/index';
 import { bundleCommand, deployCommand, diffCommand, historyCommand, rollbackCommand } from './bundle';
+import { OPCUA_HELP } from './opcua';
 import { start } from './start';
 
 const HELP = `plantwire — tools of the Plantwire Node-RED palette
@@ -31,6 +32,7 @@ Usage:
   plantwire sim sparkplug [--broker mqtt://127.0.0.1:1883] [--group Plantwire] [--lines 1]
                           [--interval-ms 1000] [--primary-host <host id>] [--no-aliases]
       Sparkplug B edge nodes Line1…LineN (one device per machine) publishing to the broker.
+  ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire --version | --help
 `;
 
@@ -141,6 +143,10 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'deploy') return deployCommand(rest);
   if (command === 'rollback') return rollbackCommand(rest);
   if (command === 'history') return historyCommand(rest);
+  if (command === 'opcua') {
+    const { opcuaCommand } = require('./opcua') as typeof import('./opcua');
+    return opcuaCommand(rest);
+  }
   throw new PlantwireError('bad-command', `unknown command "${command}"; run "plantwire --help"`);
 }
 

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   DataType,
+  DataValue,
   MessageSecurityMode,
   OPCUACertificateManager,
   OPCUAServer,
@@ -64,6 +65,12 @@ export interface OpcUaPlantOptions {
   seed?: number;
   /** Server PKI folder; default `<tmpdir>/plantwire-opcua-sim/pki`. */
   pkiDir?: string;
+  /** Security modes offered; default all three (None, Sign, SignAndEncrypt with Basic256Sha256). */
+  securityModes?: Array<'None' | 'Sign' | 'SignAndEncrypt'>;
+  /** Allow anonymous sessions; default true. */
+  allowAnonymous?: boolean;
+  /** User name / password logins the server accepts (default none). */
+  users?: Array<{ username: string; password: string }>;
   log?: (line: string) => void;
 }
 
@@ -77,6 +84,14 @@ export interface OpcUaPlant {
   readonly namespaceUri: string;
   /** Stops the timers and shuts the server down. */
   stop(): Promise<void>;
+  /** Client sessions open now. */
+  sessionCount(): number;
+  /**
+   * Closes every client session (and its subscriptions) on the server while
+   * the connections stay up — as a server does after a restart of its OPC UA
+   * stack or when it purges sessions. Returns how many were closed.
+   */
+  dropSessions(): number;
 }
 
 export type PlantTagDataType = 'Double' | 'UInt32' | 'Int32' | 'String' | 'Boolean';
@@ -107,6 +122,77 @@ export const PLANT_PRODUCT_NAME = 'Plantwire plant simulator';
 export const SETPOINT_INITIAL = 4.5;
 export const SETPOINT_MIN = 0;
 export const SETPOINT_MAX = 20;
+/** Number of per-nozzle fill corrections in `LineN/Filler/NozzleOffsets` (Double array, ml). */
+export const NOZZLE_COUNT = 8;
+/** Accepted range of one nozzle offset (ml). */
+export const NOZZLE_OFFSET_LIMIT = 5;
+
+/**
+ * The structured DataType the simulator serves (`ns=<plant>;s=BatchRecord`,
+ * a Structure with BatchId: String, Volume: Double, Good: UInt32 and its
+ * Default Binary encoding), loaded as a NodeSet2 document so that clients can
+ * read its DataTypeDefinition and decode it like a PLC's UDT.
+ */
+export const PLANT_TYPES_NODESET = `<?xml version="1.0" encoding="utf-8"?>
+<UANodeSet xmlns="http://opcfoundation.org/UA/2011/03/UANodeSet.xsd">
+  <NamespaceUris><Uri>${PLANT_NAMESPACE_URI}</Uri></NamespaceUris>
+  <Models>
+    <Model ModelUri="${PLANT_NAMESPACE_URI}" Version="1.0.0" PublicationDate="2026-01-01T00:00:00Z">
+      <RequiredModel ModelUri="http://opcfoundation.org/UA/" Version="1.04.7" PublicationDate="2020-07-15T00:00:00Z"/>
+    </Model>
+  </Models>
+  <Aliases>
+    <Alias Alias="String">i=12</Alias>
+    <Alias Alias="Double">i=11</Alias>
+    <Alias Alias="UInt32">i=7</Alias>
+    <Alias Alias="HasSubtype">i=45</Alias>
+    <Alias Alias="HasEncoding">i=38</Alias>
+    <Alias Alias="HasTypeDefinition">i=40</Alias>
+  </Aliases>
+  <UADataType NodeId="ns=1;s=BatchRecord" BrowseName="1:BatchRecord">
+    <DisplayName>BatchRecord</DisplayName>
+    <Description>One filling batch: its id, the volume filled (l) and the good bottles so far</Description>
+    <References>
+      <Reference ReferenceType="HasSubtype" IsForward="false">i=22</Reference>
+      <Reference ReferenceType="HasEncoding">ns=1;s=BatchRecord/DefaultBinary</Reference>
+    </References>
+    <Definition Name="1:BatchRecord">
+      <Field Name="BatchId" DataType="String"/>
+      <Field Name="Volume" DataType="Double"/>
+      <Field Name="Good" DataType="UInt32"/>
+    </Definition>
+  </UADataType>
+  <UAObject NodeId="ns=1;s=BatchRecord/DefaultBinary" BrowseName="Default Binary" SymbolicName="DefaultBinary">
+    <DisplayName>Default Binary</DisplayName>
+    <References>
+      <Reference ReferenceType="HasTypeDefinition">i=76</Reference>
+    </References>
+  </UAObject>
+</UANodeSet>
+`;
+
+/** A BatchRecord value as the simulator serves it (OPC UA field names). */
+export interface BatchRecord {
+  BatchId: string;
+  Volume: number;
+  Good: number;
+}
+export const INITIAL_BATCH: BatchRecord = { BatchId: 'none', Volume: 0, Good: 0 };
+
+/**
+ * Variables and methods the simulator serves besides the signal tags of
+ * `plantTags()` (not counted in `tagCount`), per line.
+ */
+export function plantExtras(lines = 2): Array<{ path: string; nodeId: string; kind: 'variable' | 'method'; dataType?: string; writable?: boolean; description: string }> {
+  const out: Array<{ path: string; nodeId: string; kind: 'variable' | 'method'; dataType?: string; writable?: boolean; description: string }> = [];
+  for (let i = 1; i <= lines; i++) {
+    const l = `Line${i}`;
+    out.push({ path: `${l}/Filler/NozzleOffsets`, nodeId: `s=${l}/Filler/NozzleOffsets`, kind: 'variable', dataType: `Double[${NOZZLE_COUNT}]`, writable: true, description: `Fill-volume correction per nozzle (ml), writable, each -${NOZZLE_OFFSET_LIMIT}..${NOZZLE_OFFSET_LIMIT}` });
+    out.push({ path: `${l}/Batch/Current`, nodeId: `s=${l}/Batch/Current`, kind: 'variable', dataType: 'BatchRecord', writable: true, description: 'The running batch (BatchRecord structure), writable' });
+    out.push({ path: `${l}/Batch/StartBatch`, nodeId: `s=${l}/Batch/StartBatch`, kind: 'method', description: 'StartBatch(BatchId: String, Volume: Double) → BatchNumber: UInt32; sets Batch/Current' });
+  }
+  return out;
+}
 
 const DEFAULT_PORT = 4840;
 const DEFAULT_HOST = '127.0.0.1';
@@ -287,6 +373,12 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
   const seed = opts.seed ?? 1;
   if (!Number.isFinite(seed)) throw new PlantwireError('bad-option', `OPC UA plant simulator: seed must be a number, got ${JSON.stringify(opts.seed)}`, 'bad seed');
   const pkiDir = opts.pkiDir ?? path.join(os.tmpdir(), 'plantwire-opcua-sim', 'pki');
+  const securityModes = opts.securityModes ?? ['None', 'Sign', 'SignAndEncrypt'];
+  if (securityModes.length === 0 || securityModes.some((m) => !['None', 'Sign', 'SignAndEncrypt'].includes(m))) {
+    throw new PlantwireError('bad-option', `OPC UA plant simulator: securityModes must list None, Sign and/or SignAndEncrypt, got ${JSON.stringify(opts.securityModes)}`, 'bad securityModes');
+  }
+  const allowAnonymous = opts.allowAnonymous ?? true;
+  const users = opts.users ?? [];
 
   // Address-space state, filled by buildAddressSpace() for the server that starts.
   let plantLive: Live[] = [];
@@ -307,6 +399,7 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
       automaticallyAcceptUnknownCertificate: true, // a simulator: trust every client certificate
       disableFileWatchers: true,
     });
+    const userCm = new OPCUACertificateManager({ rootFolder: path.join(pkiDir, 'user-pki'), automaticallyAcceptUnknownCertificate: true, disableFileWatchers: true });
     const candidate = new OPCUAServer({
       port,
       host,
@@ -323,11 +416,20 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
         manufacturerName: 'Plantwire',
         softwareVersion: '0.1.0',
       },
-      nodesets: [nodesets.standard],
-      allowAnonymous: true,
-      securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
+      nodesets: [nodesets.standard, { name: 'plantwire-sim-types', source: PLANT_TYPES_NODESET }],
+      allowAnonymous,
+      securityModes: securityModes.map((m) => MessageSecurityMode[m]),
+      ...(users.length > 0
+        ? {
+            userManager: {
+              isValidUser: (username: string, password: string): boolean => users.some((u) => u.username === username && u.password === password),
+            },
+          }
+        : {}),
       securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256],
       serverCertificateManager: cm,
+      // X.509 user certificates: accepted automatically too (kept under pkiDir, not in node-opcua's default folder).
+      userCertificateManager: userCm,
       registerServerMethod: RegisterServerMethod.HIDDEN,
       isAuditing: false,
       maxConnectionsPerEndpoint: 50,
@@ -363,6 +465,7 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     } catch (err) {
       await candidate.shutdown(0).catch(() => undefined);
       await cm.dispose().catch(() => undefined);
+      await userCm.dispose().catch(() => undefined);
       const e = toError(err);
       const inUse = /EADDRINUSE/.test(e.message) || (err as { code?: unknown }).code === 'EADDRINUSE';
       if (inUse && attempt < attempts) continue;
@@ -384,7 +487,8 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     tagCount = 0;
     const addressSpace = srv.engine.addressSpace;
     if (!addressSpace) throw new Error('address space missing after initialize()');
-    const ns: Namespace = addressSpace.registerNamespace(PLANT_NAMESPACE_URI);
+    // The namespace exists already: PLANT_TYPES_NODESET declares it (with the BatchRecord DataType).
+    const ns = (addressSpace.getNamespace(PLANT_NAMESPACE_URI) ?? addressSpace.registerNamespace(PLANT_NAMESPACE_URI)) as Namespace;
     const nodeId = (s: string): string => `ns=${ns.index};s=${s}`;
     const folders = new Map<string, UAObject>();
     const plant = ns.addFolder(addressSpace.rootFolder.objects, { browseName: 'Plant', nodeId: nodeId('Plant') });
@@ -412,6 +516,94 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
         lineStates.set(m[1], s);
       }
       return s;
+    };
+
+    const batchType = addressSpace.findDataType('BatchRecord', ns.index);
+    if (!batchType) throw new Error('BatchRecord DataType missing: PLANT_TYPES_NODESET was not loaded');
+
+    /** Writable extras of one line: nozzle offsets (Double array), the batch record (structure) and StartBatch(). */
+    const addLineExtras = (lineName: string, filler: UAObject, batchFolder: UAObject): void => {
+      const rw = { accessLevel: 'CurrentRead | CurrentWrite', userAccessLevel: 'CurrentRead | CurrentWrite', minimumSamplingInterval: 100 };
+      let offsets = new Float64Array(NOZZLE_COUNT);
+      let offsetsTs = new Date();
+      ns.addVariable({
+        componentOf: filler,
+        browseName: 'NozzleOffsets',
+        nodeId: nodeId(`${lineName}/Filler/NozzleOffsets`),
+        description: `Fill-volume correction per nozzle (ml), ${NOZZLE_COUNT} values, each -${NOZZLE_OFFSET_LIMIT}..${NOZZLE_OFFSET_LIMIT}`,
+        dataType: 'Double',
+        valueRank: 1,
+        arrayDimensions: [NOZZLE_COUNT],
+        ...rw,
+      }).bindVariable(
+        {
+          timestamped_get: () => new DataValue({ value: new Variant({ dataType: DataType.Double, arrayType: VariantArrayType.Array, value: offsets }), statusCode: GOOD, sourceTimestamp: offsetsTs, serverTimestamp: new Date() }),
+          timestamped_set: async (dv: DataValue) => {
+            const variant = dv.value;
+            const v = variant.value as ArrayLike<number> | null;
+            if (variant.arrayType !== VariantArrayType.Array || !v || v.length !== NOZZLE_COUNT) return StatusCodes.BadTypeMismatch;
+            for (let i = 0; i < v.length; i++) {
+              const x = Number(v[i]);
+              if (!Number.isFinite(x) || Math.abs(x) > NOZZLE_OFFSET_LIMIT) return StatusCodes.BadOutOfRange;
+            }
+            offsets = Float64Array.from(v);
+            offsetsTs = new Date();
+            log(`[opcua-sim] ${lineName}/Filler/NozzleOffsets = [${Array.from(offsets).join(', ')}]`);
+            return StatusCodes.Good;
+          },
+        },
+        true,
+      );
+
+      let batch: BatchRecord = { ...INITIAL_BATCH };
+      let batchTs = new Date();
+      let batchCount = 0;
+      const batchVariant = (): Variant =>
+        new Variant({ dataType: DataType.ExtensionObject, value: addressSpace.constructExtensionObject(batchType, { batchId: batch.BatchId, volume: batch.Volume, good: batch.Good }) });
+      ns.addVariable({
+        componentOf: batchFolder,
+        browseName: 'Current',
+        nodeId: nodeId(`${lineName}/Batch/Current`),
+        description: 'The running batch (BatchRecord: BatchId, Volume in l, Good bottles); writable',
+        dataType: batchType,
+        ...rw,
+      }).bindVariable(
+        {
+          timestamped_get: () => new DataValue({ value: batchVariant(), statusCode: GOOD, sourceTimestamp: batchTs, serverTimestamp: new Date() }),
+          timestamped_set: async (dv: DataValue) => {
+            const eo = dv.value.value as { batchId?: unknown; volume?: unknown; good?: unknown } | null;
+            if (!eo || typeof eo.batchId !== 'string' || typeof eo.volume !== 'number') return StatusCodes.BadTypeMismatch;
+            if (!Number.isFinite(eo.volume) || eo.volume < 0) return StatusCodes.BadOutOfRange;
+            batch = { BatchId: eo.batchId, Volume: eo.volume, Good: Number(eo.good ?? 0) >>> 0 };
+            batchTs = new Date();
+            log(`[opcua-sim] ${lineName}/Batch/Current = ${JSON.stringify(batch)}`);
+            return StatusCodes.Good;
+          },
+        },
+        true,
+      );
+
+      const start = ns.addMethod(batchFolder, {
+        browseName: 'StartBatch',
+        nodeId: nodeId(`${lineName}/Batch/StartBatch`),
+        description: `Starts a batch on ${lineName}: sets Batch/Current to {BatchId, Volume, Good: 0}; returns the batch number`,
+        inputArguments: [
+          { name: 'BatchId', dataType: DataType.String, description: { text: 'batch id, not empty' } },
+          { name: 'Volume', dataType: DataType.Double, description: { text: 'planned volume (l), > 0' } },
+        ],
+        outputArguments: [{ name: 'BatchNumber', dataType: DataType.UInt32, description: { text: 'batches started on this line since the simulator started' } }],
+      });
+      start.bindMethod(async (args: Variant[], _context: ISessionContext) => {
+        const id = args[0]?.value as unknown;
+        const volume = args[1]?.value as unknown;
+        if (typeof id !== 'string' || id.trim() === '') return { statusCode: StatusCodes.BadInvalidArgument };
+        if (typeof volume !== 'number' || !Number.isFinite(volume) || volume <= 0) return { statusCode: StatusCodes.BadOutOfRange };
+        batchCount += 1;
+        batch = { BatchId: id, Volume: volume, Good: 0 };
+        batchTs = new Date();
+        log(`[opcua-sim] ${lineName}: batch ${batchCount} started ${JSON.stringify(batch)}`);
+        return { statusCode: StatusCodes.Good, outputArguments: [new Variant({ dataType: DataType.UInt32, value: batchCount })] };
+      });
     };
 
     const specs = plantSpecs(lines, benchTags);
@@ -532,6 +724,8 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
           outputArguments: [new Variant({ dataType: DataType.UInt32, value: state.counters.length })],
         };
       });
+
+      addLineExtras(lineName, folderFor([lineName, 'Filler']), folderFor([lineName, 'Batch']));
     }
   }
 
@@ -572,6 +766,15 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     port,
     tagCount,
     namespaceUri: PLANT_NAMESPACE_URI,
+    sessionCount(): number {
+      return running.engine.getSessions().filter((x) => x.status === 'active').length;
+    },
+    dropSessions(): number {
+      const sessions = running.engine.getSessions().filter((x) => x.status === 'active');
+      for (const session of sessions) running.engine.closeSession(session.authenticationToken, true, 'Terminated');
+      log(`[opcua-sim] dropped ${sessions.length} session(s)`);
+      return sessions.length;
+    },
     stop(): Promise<void> {
       stopping ??= (async () => {
         for (const t of timers) clearInterval(t);

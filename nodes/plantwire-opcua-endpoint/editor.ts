@@ -1,0 +1,333 @@
+// Editor definition of plantwire-opcua-endpoint (config node), plus the
+// OPC UA editor helpers the other OPC UA nodes' dialogs use: the tag list and
+// the address-space browser (a lazy-loading tree with checkboxes). They are
+// published as window.PlantwireOpcUa because every node's editor script is a
+// separate script; Node-RED loads all of them before any dialog opens.
+
+interface OpcUaEndpointEditorProps extends EditorNodeProperties {
+  version: number;
+  url: string;
+  securityMode: string;
+  securityPolicy: string;
+  allowDeprecated: boolean;
+  auth: string;
+  userCertificate: string;
+  userPrivateKey: string;
+  maxMessageSizeMB: number;
+  reconnectInitialMs: number;
+  reconnectMaxMs: number;
+  requestTimeoutMs: number;
+  sessionTimeoutMs: number;
+  maxItemsPerCall: number;
+}
+
+interface OpcUaEndpointCreds {
+  username: string;
+  password: string;
+}
+
+/** One row of an OPC UA tag list. */
+interface PlantwireOpcUaTagRow {
+  tag?: string;
+  nodeId?: string;
+  browsePath?: string;
+  dataType?: string;
+}
+
+/** One child of a browsed node, as the admin route answers. */
+interface PlantwireOpcUaBrowseItem {
+  nodeId: string;
+  browseName: string;
+  displayName: string;
+  nodeClass: string;
+  browsePath?: string;
+  dataType?: string;
+  writable?: boolean;
+  hasChildren: boolean;
+}
+
+interface PlantwireOpcUaEditor {
+  /** Fills an editableList with tag rows (tag name, NodeId, browse path, data type). */
+  tagList(list: JQuery, rows: PlantwireOpcUaTagRow[], height?: number): void;
+  /** Reads the rows back, dropping empty ones. */
+  readTagList(list: JQuery): PlantwireOpcUaTagRow[];
+  /**
+   * A lazy-loading browse tree of the endpoint chosen in `endpointSelect`.
+   * Ticking a variable adds it to `list`, unticking removes it; with
+   * `pick` (method node) clicking a method calls it instead.
+   */
+  browser(container: JQuery, endpointSelect: string, list: JQuery | null, pick?: (item: PlantwireOpcUaBrowseItem, parent: PlantwireOpcUaBrowseItem | null) => void): void;
+  /** Calls the browse admin route for a node id of an endpoint config node (deployed or not). */
+  browse(endpointId: string, node: string, path: string | undefined, done: (err: string | null, items?: PlantwireOpcUaBrowseItem[]) => void): void;
+}
+
+interface PlantwireTreeItem {
+  label: string;
+  sublabel?: string;
+  icon?: string;
+  checkbox?: boolean;
+  selected?: boolean;
+  children?: PlantwireTreeItem[] | ((done: (items: PlantwireTreeItem[]) => void, item: PlantwireTreeItem) => void);
+  opcua?: PlantwireOpcUaBrowseItem;
+  parent?: PlantwireTreeItem;
+  treeList?: { label: JQuery };
+}
+
+(function () {
+  const w = window as unknown as { PlantwireOpcUa?: PlantwireOpcUaEditor };
+  if (w.PlantwireOpcUa) return;
+
+  const errorText = function (jqXHR: JQuery.jqXHR): string {
+    const body = jqXHR.responseJSON as { error?: string } | undefined;
+    return (body && body.error) || jqXHR.statusText || 'request failed';
+  };
+
+  const endpointBody = function (id: string): { endpoint: Record<string, unknown>; credentials: Record<string, unknown> } | null {
+    const n = RED.nodes.node(id) as (Record<string, unknown> & { credentials?: Record<string, unknown> }) | null;
+    if (!n) return null;
+    const keys = ['url', 'securityMode', 'securityPolicy', 'allowDeprecated', 'auth', 'userCertificate', 'userPrivateKey', 'maxMessageSizeMB', 'requestTimeoutMs'];
+    const endpoint: Record<string, unknown> = {};
+    keys.forEach(function (k) {
+      endpoint[k] = n[k];
+    });
+    const creds = n.credentials || {};
+    return { endpoint: endpoint, credentials: { username: creds.username, password: creds.password } };
+  };
+
+  const api: PlantwireOpcUaEditor = {
+    tagList: function (list, rows, height) {
+      list.editableList({
+        addItem: function (row: JQuery, _index: number, data: PlantwireOpcUaTagRow) {
+          const r = $('<div/>', { style: 'display:flex;gap:4px;align-items:center' }).appendTo(row);
+          $('<input/>', { type: 'text', class: 'pw-tag-name', placeholder: 'tag name (optional)', style: 'flex:3' }).val(data.tag || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-nodeid', placeholder: 'ns=2;s=Line1/Speed', style: 'flex:3' }).val(data.nodeId || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-path', placeholder: '/Objects/Plant/Line1/Speed', style: 'flex:4' }).val(data.browsePath || '').appendTo(r);
+          $('<span/>', { class: 'pw-tag-type', style: 'flex:1;font-size:0.85em;color:#888;overflow:hidden' }).text(data.dataType || '').appendTo(r);
+        },
+        removable: true,
+        sortable: true,
+        height: height || 200,
+      });
+      rows.forEach(function (row) {
+        list.editableList('addItem', row);
+      });
+    },
+    readTagList: function (list) {
+      const rows: PlantwireOpcUaTagRow[] = [];
+      list.editableList('items').each(function (this: HTMLElement) {
+        const r = $(this);
+        const row: PlantwireOpcUaTagRow = {};
+        const tag = String(r.find('.pw-tag-name').val() || '').trim();
+        const nodeId = String(r.find('.pw-tag-nodeid').val() || '').trim();
+        const browsePath = String(r.find('.pw-tag-path').val() || '').trim();
+        const dataType = r.find('.pw-tag-type').text().trim();
+        if (!nodeId && !browsePath) return;
+        if (tag) row.tag = tag;
+        if (nodeId) row.nodeId = nodeId;
+        if (browsePath) row.browsePath = browsePath;
+        if (dataType) row.dataType = dataType;
+        rows.push(row);
+      });
+      return rows;
+    },
+    browse: function (endpointId, node, path, done) {
+      const n = RED.nodes.node(endpointId) as { changed?: boolean } | null;
+      if (!n) {
+        done('choose an OPC UA endpoint first');
+        return;
+      }
+      const query = path ? { node: node, path: path } : { node: node };
+      const viaSettings = function () {
+        $.ajax({
+          url: 'plantwire/opcua/browse',
+          type: 'POST',
+          contentType: 'application/json',
+          data: JSON.stringify($.extend(endpointBody(endpointId), query)),
+          dataType: 'json',
+          success: function (body: { items: PlantwireOpcUaBrowseItem[] }) {
+            done(null, body.items);
+          },
+          error: function (jqXHR: JQuery.jqXHR) {
+            done(errorText(jqXHR));
+          },
+        });
+      };
+      // A deployed, unchanged endpoint is browsed through its own connection (read permission);
+      // a new or edited one with the dialog's settings.
+      if (n.changed) {
+        viaSettings();
+        return;
+      }
+      $.ajax({
+        url: 'plantwire/opcua/' + encodeURIComponent(endpointId) + '/browse',
+        type: 'GET',
+        data: query,
+        dataType: 'json',
+        success: function (body: { items: PlantwireOpcUaBrowseItem[] }) {
+          done(null, body.items);
+        },
+        error: function (jqXHR: JQuery.jqXHR) {
+          if (jqXHR.status === 404) viaSettings();
+          else done(errorText(jqXHR));
+        },
+      });
+    },
+    browser: function (container, endpointSelect, list, pick) {
+      container.empty();
+      const message = $('<div/>', { style: 'padding:4px;color:#888' }).appendTo(container);
+      const treeHost = $('<div/>', { style: 'height:260px;overflow:auto;border:1px solid #ddd;border-radius:4px' }).appendTo(container);
+      const inList = function (nodeId: string): boolean {
+        if (!list) return false;
+        return api.readTagList(list).some(function (r) {
+          return r.nodeId === nodeId;
+        });
+      };
+      const toItem = function (b: PlantwireOpcUaBrowseItem): PlantwireTreeItem {
+        const icon = b.nodeClass === 'Variable' ? 'fa fa-tag' : b.nodeClass === 'Method' ? 'fa fa-cog' : 'fa fa-folder-o';
+        const item: PlantwireTreeItem = { label: b.displayName, sublabel: b.dataType ? b.dataType + (b.writable ? ' (rw)' : '') : b.nodeId, icon: icon, opcua: b };
+        if (b.nodeClass === 'Variable' && list) {
+          item.checkbox = true;
+          item.selected = inList(b.nodeId);
+        }
+        if (b.hasChildren) item.children = loader(b);
+        return item;
+      };
+      const loader = function (b: PlantwireOpcUaBrowseItem | null) {
+        return function (done: (items: PlantwireTreeItem[]) => void) {
+          const endpointId = String($(endpointSelect).val() || '');
+          api.browse(endpointId, b ? b.nodeId : 'i=85', b ? b.browsePath : '/Objects', function (err, items) {
+            if (err) {
+              message.text(err);
+              done([]);
+              return;
+            }
+            message.text(list ? 'Tick variables to add them to the tag list.' : 'Click a method to use it.');
+            done((items || []).map(toItem));
+          });
+        };
+      };
+      const tree = treeHost as unknown as { treeList(opts: Record<string, unknown>): JQuery };
+      const el = tree.treeList({ data: [{ label: 'Objects', icon: 'fa fa-sitemap', children: loader(null), expanded: true }], multi: true, autoSelect: false });
+      el.on('treelistselect', function (_e: unknown, item: PlantwireTreeItem) {
+        const b = item && item.opcua;
+        if (!b) return;
+        if (pick) {
+          if (b.nodeClass === 'Method') pick(b, (item.parent && item.parent.opcua) || null);
+          return;
+        }
+        if (!list || b.nodeClass !== 'Variable') return;
+        if (item.selected) {
+          if (!inList(b.nodeId)) {
+            const row: PlantwireOpcUaTagRow = { nodeId: b.nodeId };
+            if (b.browsePath) row.browsePath = b.browsePath;
+            if (b.dataType) row.dataType = b.dataType;
+            list.editableList('addItem', row);
+          }
+        } else {
+          list.editableList('items').each(function (this: HTMLElement) {
+            if (String($(this).find('.pw-tag-nodeid').val()) === b.nodeId) list.editableList('removeItem', $(this).data('data'));
+          });
+        }
+      });
+      message.text('Loading…');
+    },
+  };
+  w.PlantwireOpcUa = api;
+})();
+
+RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-opcua-endpoint', {
+  category: 'config',
+  color: '#87A9C4',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    url: {
+      value: 'opc.tcp://127.0.0.1:4840',
+      required: true,
+      validate: function (v: string) {
+        // ${ENV_VAR}: Node-RED puts the environment variable's value in at deploy.
+        const text = String(v || '').trim();
+        return /^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(text) || /^\$\{\w+\}$/.test(text);
+      },
+    },
+    securityMode: { value: 'None', required: true },
+    securityPolicy: { value: 'None' },
+    allowDeprecated: { value: false },
+    auth: { value: 'anonymous', required: true },
+    userCertificate: { value: '' },
+    userPrivateKey: { value: '' },
+    maxMessageSizeMB: { value: 16, validate: RED.validators.number() },
+    reconnectInitialMs: { value: 500, validate: RED.validators.number() },
+    reconnectMaxMs: { value: 5000, validate: RED.validators.number() },
+    requestTimeoutMs: { value: 10000, validate: RED.validators.number() },
+    sessionTimeoutMs: { value: 60000, validate: RED.validators.number() },
+    maxItemsPerCall: { value: 200, validate: RED.validators.number() },
+  },
+  credentials: {
+    username: { type: 'text' },
+    password: { type: 'password' },
+  },
+  icon: 'plantwire-opcua-endpoint.svg',
+  paletteLabel: 'OPC UA endpoint',
+  label: function (this: OpcUaEndpointEditorProps) {
+    if (this.name) return this.name;
+    return this.url + (this.securityMode && this.securityMode !== 'None' ? ' (' + this.securityMode + ')' : '');
+  },
+  oneditprepare: function (this: OpcUaEndpointEditorProps & { id: string; changed?: boolean }) {
+    const node = this;
+    const toggle = function () {
+      const mode = $('#node-config-input-securityMode').val();
+      $('.pw-opcua-policy').toggle(mode !== 'None');
+      const auth = $('#node-config-input-auth').val();
+      $('.pw-opcua-user').toggle(auth === 'username');
+      $('.pw-opcua-cert').toggle(auth === 'certificate');
+      $('#node-config-input-securityPolicy option.pw-deprecated').toggle($('#node-config-input-allowDeprecated').is(':checked'));
+    };
+    $('#node-config-input-securityMode, #node-config-input-auth, #node-config-input-allowDeprecated').on('change', toggle);
+    if ((!node.securityPolicy || node.securityPolicy === 'None') && node.securityMode !== 'None') $('#node-config-input-securityPolicy').val('Basic256Sha256');
+    toggle();
+
+    const state = $('#pw-opcua-state');
+    const trustButton = $('#pw-opcua-trust');
+    const refresh = function () {
+      $.ajax({
+        url: 'plantwire/opcua/' + encodeURIComponent(node.id) + '/status',
+        type: 'GET',
+        dataType: 'json',
+        success: function (s: { text: string; detail: string; pendingCertificate?: { subject: string; thumbprint: string } | null }) {
+          state.text(s.detail || s.text);
+          trustButton.toggle(true);
+          if (s.pendingCertificate) trustButton.attr('title', s.pendingCertificate.subject + ' — SHA-1 ' + s.pendingCertificate.thumbprint);
+        },
+        error: function () {
+          state.text('Not deployed yet: deploy to see the connection state. "Trust server certificate" uses the settings above.');
+        },
+      });
+    };
+    refresh();
+    trustButton.on('click', function (e) {
+      e.preventDefault();
+      const deployed = !node.changed && state.text().indexOf('Not deployed') < 0;
+      const settings: Record<string, unknown> = {};
+      ['url', 'securityMode', 'securityPolicy', 'allowDeprecated', 'auth', 'userCertificate', 'userPrivateKey'].forEach(function (k) {
+        const input = $('#node-config-input-' + k);
+        settings[k] = input.attr('type') === 'checkbox' ? input.is(':checked') : input.val();
+      });
+      $.ajax({
+        url: deployed ? 'plantwire/opcua/' + encodeURIComponent(node.id) + '/trust' : 'plantwire/opcua/trust',
+        type: 'POST',
+        contentType: 'application/json',
+        data: JSON.stringify(deployed ? {} : { endpoint: settings, credentials: { username: $('#node-config-input-username').val(), password: $('#node-config-input-password').val() } }),
+        dataType: 'json',
+        success: function (body: { trusted: { subject: string; thumbprint: string } }) {
+          RED.notify('OPC UA: trusted "' + body.trusted.subject + '" (SHA-1 ' + body.trusted.thumbprint + ')', { type: 'success', id: 'plantwire-opcua-trust' });
+          setTimeout(refresh, 1500);
+        },
+        error: function (jqXHR: JQuery.jqXHR) {
+          const body = jqXHR.responseJSON as { error?: string } | undefined;
+          RED.notify('OPC UA: ' + ((body && body.error) || jqXHR.statusText || 'trust failed'), 'error');
+        },
+      });
+    });
+  },
+});

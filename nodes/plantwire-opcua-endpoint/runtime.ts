@@ -1,0 +1,165 @@
+import { browseChildren, endpointSettings, isBrowsePath, isNodeIdString, OpcUaConnection, type EndpointSettings } from '../../src/connectors/opcua';
+import { PlantwireError, toError } from '../../src/model/errors';
+import { addAdminRoute } from '../../src/runtime/admin';
+import { onClose } from '../../src/runtime/close';
+import { defineNode } from '../../src/runtime/define';
+import { closeEndpointHandle, createEndpointHandle, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
+import type { AdminRequest, NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+
+const TYPE = OPCUA_ENDPOINT_TYPE;
+const VERSION = 1;
+
+interface EndpointConfig extends NodeConfig {
+  url: string;
+  securityMode: string;
+  securityPolicy: string;
+  allowDeprecated: boolean;
+  auth: string;
+  userCertificate: string;
+  userPrivateKey: string;
+}
+
+/** Endpoints not deployed yet that the editor browses (POST routes), closed after a minute unused. */
+const temporary = new Map<string, { connection: OpcUaConnection; timer: NodeJS.Timeout }>();
+const TEMP_IDLE_MS = 60_000;
+
+function temporaryConnection(RED: RedApi, settings: EndpointSettings): OpcUaConnection {
+  const key = JSON.stringify(settings);
+  let entry = temporary.get(key);
+  if (entry) clearTimeout(entry.timer);
+  else {
+    const connection = new OpcUaConnection(settings, { pkiDir: opcuaPkiDir(RED), log: { info: () => undefined, warn: (m) => RED.log.warn(`[${TYPE}] ${m}`) } });
+    connection.start();
+    entry = { connection, timer: setTimeout(() => undefined, 0) };
+    temporary.set(key, entry);
+  }
+  const e = entry;
+  e.timer = setTimeout(() => {
+    temporary.delete(key);
+    void e.connection.stop();
+  }, TEMP_IDLE_MS);
+  e.timer.unref?.();
+  return e.connection;
+}
+
+function deployed(RED: RedApi, id: string | undefined): OpcUaEndpointHandle {
+  const node = RED.nodes.getNode(id ?? '') as EndpointNode | null;
+  if (!node || node.type !== TYPE) throw new PlantwireError('not-found', `no deployed ${TYPE} with id ${id}: deploy the flow first (or browse with the endpoint's settings)`, 'endpoint not deployed');
+  if (!node.plantwireOpcUa) throw new PlantwireError('bad-config', `endpoint ${node.name || id} is misconfigured: ${node.plantwireOpcUaError?.message ?? 'invalid settings'}`, 'endpoint misconfigured');
+  return node.plantwireOpcUa;
+}
+
+function settingsFromBody(req: AdminRequest): EndpointSettings {
+  const body = (req.body ?? {}) as { endpoint?: Record<string, unknown>; credentials?: { username?: unknown; password?: unknown } };
+  if (!body.endpoint || typeof body.endpoint !== 'object') throw new PlantwireError('bad-request', 'send {endpoint: {url, securityMode, securityPolicy, auth, …}, credentials?: {username, password}}', 'bad request');
+  const c = body.credentials ?? {};
+  return endpointSettings(body.endpoint, {
+    username: typeof c.username === 'string' ? c.username : undefined,
+    password: typeof c.password === 'string' ? c.password : undefined,
+  });
+}
+
+function browseQuery(req: AdminRequest, body: Record<string, unknown> = {}): { node: string; path?: string } {
+  const rawNode = body.node ?? req.query.node;
+  const rawPath = body.path ?? req.query.path;
+  const node = typeof rawNode === 'string' && rawNode !== '' ? rawNode : 'i=85';
+  if (!isNodeIdString(node)) throw new PlantwireError('bad-request', `node must be a NodeId (ns=2;s=…, i=85), got ${JSON.stringify(rawNode)}`, 'bad node');
+  if (rawPath !== undefined && rawPath !== '' && (typeof rawPath !== 'string' || !isBrowsePath(rawPath))) {
+    throw new PlantwireError('bad-request', `path must be a browse path (/Objects/…), got ${JSON.stringify(rawPath)}`, 'bad path');
+  }
+  return typeof rawPath === 'string' && rawPath !== '' ? { node, path: rawPath } : { node };
+}
+
+async function browseWith(connection: OpcUaConnection, q: { node: string; path?: string }): Promise<unknown> {
+  const ctx = await connection.session(Math.min(connection.settings.requestTimeoutMs, 15_000), { failFast: true });
+  return browseChildren(ctx, q.node, q.path ? { browsePath: q.path } : {});
+}
+
+function statusBody(connection: OpcUaConnection): unknown {
+  const s = connection.state;
+  return { phase: s.phase, status: s.status, text: s.text, detail: s.detail, sessions: s.sessions, pendingCertificate: connection.pendingCertificate };
+}
+
+export = function register(RED: RedApi): void {
+  defineNode<EndpointConfig>(RED, {
+    type: TYPE,
+    version: { current: VERSION },
+    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    setup(node: RedNode, config: EndpointConfig) {
+      const ep = node as EndpointNode;
+      let settings: EndpointSettings;
+      try {
+        settings = endpointSettings(config, { username: node.credentials?.username, password: node.credentials?.password });
+      } catch (err) {
+        ep.plantwireOpcUaError = toError(err);
+        throw err;
+      }
+      const handle = createEndpointHandle(RED, node, settings);
+      ep.plantwireOpcUa = handle;
+      onClose(node, async () => {
+        await closeEndpointHandle(handle);
+        delete ep.plantwireOpcUa;
+      });
+    },
+  });
+
+  // Browse a deployed endpoint (read permission): GET /plantwire/opcua/<id>/browse?node=<NodeId>&path=<browse path>
+  addAdminRoute(RED, {
+    method: 'get',
+    path: 'opcua/:id/browse',
+    permission: `${TYPE}.read`,
+    async handler(req) {
+      const handle = deployed(RED, req.params.id);
+      const q = browseQuery(req);
+      handle.lease();
+      return browseWith(handle.connection, q);
+    },
+  });
+
+  // Browse with settings from the dialog (endpoint not deployed yet; write permission: it opens connections).
+  addAdminRoute(RED, {
+    method: 'post',
+    path: 'opcua/browse',
+    permission: `${TYPE}.write`,
+    async handler(req) {
+      const settings = settingsFromBody(req);
+      const q = browseQuery(req, (req.body ?? {}) as Record<string, unknown>);
+      return browseWith(temporaryConnection(RED, settings), q);
+    },
+  });
+
+  // Connection state and the server certificate waiting to be trusted.
+  addAdminRoute(RED, {
+    method: 'get',
+    path: 'opcua/:id/status',
+    permission: `${TYPE}.read`,
+    handler(req) {
+      return statusBody(deployed(RED, req.params.id).connection);
+    },
+  });
+
+  // Trust the server certificate a deployed endpoint was refused (write permission).
+  addAdminRoute(RED, {
+    method: 'post',
+    path: 'opcua/:id/trust',
+    permission: `${TYPE}.write`,
+    async handler(req) {
+      const handle = deployed(RED, req.params.id);
+      const info = await handle.connection.trustServerCertificate();
+      return { ok: true, trusted: info };
+    },
+  });
+
+  // Trust the certificate of a server given by settings (endpoint not deployed yet).
+  addAdminRoute(RED, {
+    method: 'post',
+    path: 'opcua/trust',
+    permission: `${TYPE}.write`,
+    async handler(req) {
+      const settings = settingsFromBody(req);
+      const connection = temporaryConnection(RED, settings);
+      const info = await connection.trustServerCertificate();
+      return { ok: true, trusted: info };
+    },
+  });
+};

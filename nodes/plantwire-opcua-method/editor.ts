@@ -1,0 +1,66 @@
+// Editor definition of plantwire-opcua-method. The browse tree comes from
+// window.PlantwireOpcUa (nodes/plantwire-opcua-endpoint/editor.ts): clicking a
+// method fills the method and its object.
+
+interface OpcUaMethodEditorProps extends EditorNodeProperties {
+  version: number;
+  endpoint: string;
+  objectId: string;
+  methodId: string;
+  args: string;
+}
+
+RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
+  category: 'Plantwire OT',
+  color: '#87A9C4',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
+    objectId: { value: '', required: true },
+    methodId: { value: '', required: true },
+    args: {
+      value: '',
+      validate: function (v: string) {
+        if (!v || String(v).trim() === '') return true;
+        try {
+          JSON.parse(v);
+          return true;
+        } catch (e) {
+          return false;
+        }
+      },
+    },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-opcua-method.svg',
+  paletteLabel: 'OPC UA method',
+  inputLabels: 'arguments: array in order or object by name',
+  outputLabels: 'output arguments by name',
+  label: function (this: OpcUaMethodEditorProps) {
+    if (this.name) return this.name;
+    const m = String(this.methodId || '');
+    const short = m.split(/[/;=]/).pop() || m;
+    return short ? short + '()' : 'OPC UA method';
+  },
+  labelStyle: function (this: OpcUaMethodEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: OpcUaMethodEditorProps) {
+    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
+    const panel = $('#pw-opcua-method-browser');
+    $('#pw-opcua-method-browse').on('click', function (e) {
+      e.preventDefault();
+      if (panel.is(':visible')) {
+        panel.hide();
+        return;
+      }
+      panel.show();
+      pw.browser(panel, '#node-input-endpoint', null, function (item, parent) {
+        $('#node-input-methodId').val(item.browsePath || item.nodeId);
+        if (parent) $('#node-input-objectId').val(parent.browsePath || parent.nodeId);
+      });
+    });
+  },
+});

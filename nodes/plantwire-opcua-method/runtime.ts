@@ -1,0 +1,65 @@
+import { callMethod, methodArguments, resolveAll, tagSpec } from '../../src/connectors/opcua';
+import { PlantwireError, describe } from '../../src/model';
+import { onClose } from '../../src/runtime/close';
+import { defineNode } from '../../src/runtime/define';
+import { onInput } from '../../src/runtime/input';
+import { endpointFor } from '../../src/runtime/opcua';
+import { setStatus } from '../../src/runtime/status';
+import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+
+const TYPE = 'plantwire-opcua-method';
+const VERSION = 1;
+
+interface MethodConfig extends NodeConfig {
+  endpoint: string;
+  objectId: string;
+  methodId: string;
+  /** Default arguments as JSON (array in order, or object by name). */
+  args: string;
+}
+
+function parseArgs(text: unknown): unknown {
+  if (text === undefined || text === null || (typeof text === 'string' && text.trim() === '')) return undefined;
+  if (typeof text !== 'string') return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new PlantwireError('bad-config', `default arguments must be JSON (an array in order or an object by argument name), got ${describe(text)}: ${(err as Error).message}`, 'arguments are not JSON');
+  }
+}
+
+function isArgs(x: unknown): boolean {
+  return Array.isArray(x) || (x !== null && typeof x === 'object' && !(x instanceof Date) && !Buffer.isBuffer(x));
+}
+
+export = function register(RED: RedApi): void {
+  defineNode<MethodConfig>(RED, {
+    type: TYPE,
+    version: { current: VERSION },
+    setup(node: RedNode, config: MethodConfig) {
+      const endpoint = endpointFor(RED, config.endpoint);
+      const object = tagSpec(config.objectId, 'object (NodeId or browse path)');
+      const method = tagSpec(config.methodId, 'method (NodeId or browse path)');
+      const defaults = parseArgs(config.args);
+      endpoint.users.register(node);
+
+      onInput(node, async (msg, send) => {
+        const ctx = await endpoint.connection.session(Math.min(endpoint.settings.requestTimeoutMs, 10_000));
+        const [methodId] = await resolveAll(ctx, [method]);
+        if (!methodId) throw new PlantwireError('unknown-tag', `method ${method.tag} not found`, 'method not found');
+        const { inputs } = await methodArguments(ctx, methodId);
+        // No inputs: the payload (an inject's timestamp…) is just the trigger.
+        let args: unknown;
+        if (inputs.length === 0) args = undefined;
+        else if (msg.args !== undefined) args = msg.args;
+        else if (isArgs(msg.payload)) args = msg.payload;
+        else if (defaults !== undefined) args = defaults;
+        else args = msg.payload;
+        const result = await callMethod(ctx, object, method, args);
+        setStatus(node, 'ok', `${method.tag.split('/').pop() ?? 'method'}: ${result.status}`);
+        send({ ...msg, payload: result.outputs, opcua: { statusCode: result.statusCode, status: result.status, outputArguments: result.outputArguments } });
+      });
+      onClose(node, () => endpoint.users.deregister(node));
+    },
+  });
+};

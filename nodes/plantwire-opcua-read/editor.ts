@@ -1,0 +1,56 @@
+// Editor definition of plantwire-opcua-read. The tag list and the browse tree
+// come from window.PlantwireOpcUa (nodes/plantwire-opcua-endpoint/editor.ts).
+
+interface OpcUaReadEditorProps extends EditorNodeProperties {
+  version: number;
+  endpoint: string;
+  tags: PlantwireOpcUaTagRow[];
+  output: string;
+}
+
+RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
+  category: 'Plantwire OT',
+  color: '#87A9C4',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
+    tags: { value: [] },
+    output: { value: 'batch', required: true },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-opcua-read.svg',
+  paletteLabel: 'OPC UA read',
+  inputLabels: 'trigger (msg.tags or msg.topic name other tags)',
+  outputLabels: function (this: OpcUaReadEditorProps) {
+    return this.output === 'each' ? 'one tag sample per message' : 'batch of tag samples';
+  },
+  label: function (this: OpcUaReadEditorProps) {
+    if (this.name) return this.name;
+    const n = (this.tags || []).length;
+    return n === 0 ? 'OPC UA read (msg.topic)' : 'OPC UA read (' + n + ' tag' + (n === 1 ? '' : 's') + ')';
+  },
+  labelStyle: function (this: OpcUaReadEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: OpcUaReadEditorProps) {
+    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
+    const list = $('#node-input-tag-list');
+    pw.tagList(list, this.tags || []);
+    const panel = $('#pw-opcua-read-browser');
+    $('#pw-opcua-read-browse').on('click', function (e) {
+      e.preventDefault();
+      if (panel.is(':visible')) {
+        panel.hide();
+        return;
+      }
+      panel.show();
+      pw.browser(panel, '#node-input-endpoint', list);
+    });
+  },
+  oneditsave: function (this: OpcUaReadEditorProps) {
+    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
+    this.tags = pw.readTagList($('#node-input-tag-list'));
+  },
+});

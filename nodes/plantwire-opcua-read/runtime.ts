@@ -1,0 +1,48 @@
+import { readTags, tagSpec, tagSpecs, type TagSpec } from '../../src/connectors/opcua';
+import { PlantwireError, describe } from '../../src/model';
+import { onClose } from '../../src/runtime/close';
+import { defineNode } from '../../src/runtime/define';
+import { onInput } from '../../src/runtime/input';
+import { endpointFor } from '../../src/runtime/opcua';
+import { setStatus } from '../../src/runtime/status';
+import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
+
+const TYPE = 'plantwire-opcua-read';
+const VERSION = 1;
+
+interface ReadConfig extends NodeConfig {
+  endpoint: string;
+  tags: unknown[];
+  output: string;
+}
+
+export = function register(RED: RedApi): void {
+  defineNode<ReadConfig>(RED, {
+    type: TYPE,
+    version: { current: VERSION },
+    setup(node: RedNode, config: ReadConfig) {
+      const endpoint = endpointFor(RED, config.endpoint);
+      const tags = tagSpecs(config.tags ?? [], 'tag list', { allowEmpty: true });
+      const output = config.output || 'batch';
+      if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${describe(config.output)}`, 'bad output mode');
+      endpoint.users.register(node);
+
+      onInput(node, async (msg, send) => {
+        let specs: TagSpec[];
+        if (msg.tags !== undefined) specs = tagSpecs(msg.tags, 'msg.tags');
+        else if (tags.length > 0) specs = tags;
+        else if (typeof msg.topic === 'string' && msg.topic.trim() !== '') specs = [tagSpec(msg.topic, 'msg.topic')];
+        else {
+          throw new PlantwireError('nothing-to-read', 'nothing to read: add tags to the node, or send msg.topic = a NodeId or browse path, or msg.tags = a list of them', 'nothing to read');
+        }
+        const ctx = await endpoint.connection.session(Math.min(endpoint.settings.requestTimeoutMs, 10_000));
+        const samples = await readTags(ctx, specs);
+        const bad = samples.filter((s) => s.quality !== 'good').length;
+        setStatus(node, bad ? 'info' : 'ok', `read ${samples.length} tag${samples.length === 1 ? '' : 's'}${bad ? `, ${bad} not good` : ''}`);
+        if (output === 'batch') send({ ...msg, payload: samples });
+        else send([samples.map((s): NodeMessage => ({ ...msg, topic: s.tag, payload: s }))]);
+      });
+      onClose(node, () => endpoint.users.deregister(node));
+    },
+  });
+};

@@ -1,0 +1,53 @@
+// Editor definition of plantwire-opcua-write. The tag list and the browse tree
+// come from window.PlantwireOpcUa (nodes/plantwire-opcua-endpoint/editor.ts).
+
+interface OpcUaWriteEditorProps extends EditorNodeProperties {
+  version: number;
+  endpoint: string;
+  tags: PlantwireOpcUaTagRow[];
+}
+
+RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
+  category: 'Plantwire OT',
+  color: '#87A9C4',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
+    tags: { value: [] },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-opcua-write.svg',
+  align: 'right',
+  paletteLabel: 'OPC UA write',
+  inputLabels: 'value (msg.topic = tag) or tag samples',
+  outputLabels: 'the message, with msg.opcua.results, once written',
+  label: function (this: OpcUaWriteEditorProps) {
+    if (this.name) return this.name;
+    const t = this.tags || [];
+    return t.length === 1 ? 'write ' + (t[0] && (t[0].tag || t[0].browsePath || t[0].nodeId)) : 'OPC UA write';
+  },
+  labelStyle: function (this: OpcUaWriteEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: OpcUaWriteEditorProps) {
+    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
+    const list = $('#node-input-tag-list');
+    pw.tagList(list, this.tags || []);
+    const panel = $('#pw-opcua-write-browser');
+    $('#pw-opcua-write-browse').on('click', function (e) {
+      e.preventDefault();
+      if (panel.is(':visible')) {
+        panel.hide();
+        return;
+      }
+      panel.show();
+      pw.browser(panel, '#node-input-endpoint', list);
+    });
+  },
+  oneditsave: function (this: OpcUaWriteEditorProps) {
+    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
+    this.tags = pw.readTagList($('#node-input-tag-list'));
+  },
+});

@@ -1,0 +1,113 @@
+/**
+ * Node-RED glue shared by the OPC UA nodes: the endpoint config node's handle
+ * (settings, the shared connection, its users) and how user nodes find it.
+ * The protocol logic lives in src/connectors/opcua/.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { OpcUaConnection, pkiDirFor, type ConnectionState, type EndpointSettings } from '../connectors/opcua';
+import { PlantwireError, toError } from '../model/errors';
+import { ConnectionUsers } from './registry';
+import type { RedApi, RedNode } from './types';
+
+export const OPCUA_ENDPOINT_TYPE = 'plantwire-opcua-endpoint';
+
+/** What a deployed endpoint config node offers its users. */
+export interface OpcUaEndpointHandle {
+  readonly id: string;
+  readonly label: string;
+  readonly settings: EndpointSettings;
+  readonly connection: OpcUaConnection;
+  readonly users: ConnectionUsers;
+  /** Keeps the connection open for the editor's browsing for a while (no node needs to use it). */
+  lease(): void;
+}
+
+/** The endpoint node as user nodes see it: the handle, or why there is none. */
+export interface EndpointNode extends RedNode {
+  plantwireOpcUa?: OpcUaEndpointHandle;
+  plantwireOpcUaError?: Error;
+}
+
+/** The PKI folder: `settings.plantwire.opcuaPkiDir`, else `<userDir>/plantwire/opcua/pki`. */
+export function opcuaPkiDir(RED: RedApi): string {
+  const custom = (RED.settings.plantwire as { opcuaPkiDir?: unknown } | undefined)?.opcuaPkiDir;
+  if (typeof custom === 'string' && custom.trim() !== '') return path.resolve(custom);
+  return pkiDirFor(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'));
+}
+
+const LEASE_MS = 60_000;
+
+/** Builds the handle of an endpoint config node: one connection, opened for its first user. */
+export function createEndpointHandle(RED: RedApi, node: RedNode, settings: EndpointSettings): OpcUaEndpointHandle {
+  const connection = new OpcUaConnection(settings, {
+    pkiDir: opcuaPkiDir(RED),
+    log: { info: (m) => node.log(m), warn: (m) => node.warn(m) },
+  });
+  const users = new ConnectionUsers(node, {
+    connect: async () => connection.start(),
+    disconnect: () => connection.stop(),
+  });
+  connection.onState((s: ConnectionState) => users.setState(s.status, s.text));
+  // A state reached while the flows were starting (e.g. a missing key file, found at once) is
+  // sent again once every node runs, so that Status nodes created after the user see it.
+  const repeat = (): void => {
+    if (users.size > 0 && connection.state.phase !== 'connected' && connection.state.phase !== 'stopped') users.setState(connection.state.status, connection.state.text);
+  };
+  RED.events?.once('flows:started', repeat);
+  // A pseudo user standing for the editor's browse requests.
+  const browser = {
+    id: `${node.id}#editor`,
+    type: 'editor',
+    status: () => undefined,
+    send: () => undefined,
+    log: () => undefined,
+    warn: () => undefined,
+    error: () => undefined,
+    debug: () => undefined,
+    on: () => undefined,
+  } as unknown as RedNode;
+  let leaseTimer: NodeJS.Timeout | null = null;
+  const label = node.name || settings.url;
+  return {
+    id: node.id,
+    label,
+    settings,
+    connection,
+    users,
+    lease() {
+      if (leaseTimer) clearTimeout(leaseTimer);
+      else users.register(browser);
+      leaseTimer = setTimeout(() => {
+        leaseTimer = null;
+        void users.deregister(browser).catch((err: unknown) => node.warn(`closing the browse connection failed: ${toError(err).message}`));
+      }, LEASE_MS);
+      leaseTimer.unref?.();
+    },
+  };
+}
+
+/** Stops the lease timer and the connection (config node close). */
+export async function closeEndpointHandle(handle: OpcUaEndpointHandle): Promise<void> {
+  await handle.users.close();
+}
+
+/**
+ * The endpoint a user node is configured with. Throws a PlantwireError (the
+ * node stays inert with a red status) when none is selected, it is not
+ * deployed, or its own configuration is wrong.
+ */
+export function endpointFor(RED: RedApi, endpointId: unknown): OpcUaEndpointHandle {
+  if (typeof endpointId !== 'string' || endpointId === '') {
+    throw new PlantwireError('bad-config', 'no OPC UA endpoint selected: choose or add one in the node dialog', 'no endpoint selected');
+  }
+  const ep = RED.nodes.getNode(endpointId) as EndpointNode | null;
+  if (!ep || ep.type !== OPCUA_ENDPOINT_TYPE) {
+    throw new PlantwireError('bad-config', `the OPC UA endpoint ${endpointId} is not deployed (deleted or disabled?): select another endpoint`, 'endpoint missing');
+  }
+  if (!ep.plantwireOpcUa) {
+    const why = ep.plantwireOpcUaError?.message ?? 'its configuration is invalid';
+    throw new PlantwireError('bad-config', `the OPC UA endpoint "${ep.name || endpointId}" cannot be used: ${why}`, 'endpoint misconfigured');
+  }
+  return ep.plantwireOpcUa;
+}
