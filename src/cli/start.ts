@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
-import { openWorkspace, seedDemo } from '../host/workspace';
+import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
 
@@ -26,21 +26,13 @@ export interface Running {
 /** `plantwire start`: simulators + embedded Node-RED with the palette and the demo flow. */
 export async function start(opts: StartOptions): Promise<Running> {
   const ws = openWorkspace(path.resolve(opts.workspace));
-  const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-  const seeded = seedDemo(ws.userDir, fs.readFileSync(demoFile, 'utf8'), opts.resetDemo);
-  const seededText: Record<typeof seeded, string> = {
-    seeded: 'demo flow deployed',
-    updated: 'demo flow updated to this version',
-    reset: 'demo flow reset',
-    kept: 'your flows were kept (run `npm start -- --reset-demo` to load the latest demo)',
-  };
-
   let plant: OpcUaPlant | null = null;
   let modbus: ModbusSim | null = null;
   const stopSims = async (): Promise<void> => {
     await Promise.all([plant?.stop(), modbus?.stop()]);
   };
   let host: Host;
+  let seeded: SeedResult;
   try {
     if (opts.sims) {
       const { startOpcUaPlant } = require('../sim/opcua-plant') as typeof import('../sim/opcua-plant');
@@ -50,10 +42,9 @@ export async function start(opts: StartOptions): Promise<Running> {
       modbus = await startModbusSim({ port: opts.modbusPort });
       opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
     }
-    // The demo flow addresses the simulators through these, so it works on any port.
-    process.env.PLANTWIRE_SIM_OPCUA_URL = plant?.endpointUrl ?? `opc.tcp://127.0.0.1:${opts.opcuaPort}`;
-    process.env.PLANTWIRE_SIM_MODBUS_HOST = modbus?.host ?? '127.0.0.1';
-    process.env.PLANTWIRE_SIM_MODBUS_PORT = String(modbus?.port ?? opts.modbusPort);
+    const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
+    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port });
+    seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     host = await startHost({
       userDir: ws.userDir,
       port: opts.port,
@@ -68,6 +59,12 @@ export async function start(opts: StartOptions): Promise<Running> {
     throw err;
   }
   opts.log('');
+  const seededText: Record<SeedResult, string> = {
+    seeded: 'demo flow deployed',
+    updated: 'demo flow updated to this version',
+    reset: 'demo flow reset',
+    kept: 'your flows were kept (run `npm start -- --reset-demo` to load the latest demo)',
+  };
   opts.log(`Plantwire is running: ${host.url}/  (${seededText[seeded]})`);
   if (ws.generatedPassword) {
     opts.log(`  log in as "${ws.secrets.adminUser}" with password: ${ws.secrets.adminPassword}`);

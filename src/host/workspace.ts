@@ -74,3 +74,31 @@ export function seedDemo(userDir: string, demoText: string, reset = false): Seed
   if (seededHash && sha256(current) === seededHash) return write('updated');
   return 'kept';
 }
+
+export interface SimAddresses {
+  opcuaUrl?: string;
+  modbusHost?: string;
+  modbusPort?: number;
+}
+
+/**
+ * Points the demo flow's simulator connections at where the simulators really
+ * run (they move with --opcua-port / --modbus-port); the demo in flows/ keeps
+ * the default addresses so it also works as an imported example.
+ */
+export function localizeDemo(demoText: string, sims: SimAddresses): string {
+  const flows = JSON.parse(demoText) as Array<Record<string, unknown>>;
+  let changed = false;
+  for (const n of flows) {
+    if (n.type === 'plantwire-opcua-endpoint' && sims.opcuaUrl && n.url !== sims.opcuaUrl) {
+      n.url = sims.opcuaUrl;
+      changed = true;
+    }
+    if (n.type === 'plantwire-modbus-device' && sims.modbusPort !== undefined && (Number(n.port) !== sims.modbusPort || (sims.modbusHost && n.host !== sims.modbusHost))) {
+      n.port = sims.modbusPort;
+      if (sims.modbusHost) n.host = sims.modbusHost;
+      changed = true;
+    }
+  }
+  return changed ? `${JSON.stringify(flows, null, 2)}\n` : demoText;
+}

@@ -46,6 +46,11 @@ export async function startTestRuntime(opts: { flows?: unknown[]; settings?: Rec
     logLevel: process.env.PLANTWIRE_TEST_LOG === '1' ? 'info' : 'off',
     settings: { nodesDir: [PACKAGE_ROOT, path.join(here, 'nodes')], ...opts.settings },
   });
+  // The runtime starts its initial flows asynchronously: wait for them, so a first deploy() cannot count that start as its own.
+  for (const deadline = Date.now() + 30_000; !host.logs.some((l) => l.msg === 'Started flows'); ) {
+    if (Date.now() > deadline) throw new Error('the test runtime did not start its flows within 30 s');
+    await new Promise((r) => setTimeout(r, 10));
+  }
   const waitFor = async (name: string, count = 1, timeoutMs = 10_000): Promise<Captured[]> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -82,8 +82,10 @@ describe('npm start (plantwire start)', () => {
   it('data visibly moves: debug messages and node status reach the editor within 30 s', async () => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/comms`);
     const seen = { debug: 0, status: 0 };
+    // The demo's OPC UA subscription and Modbus poll reach the simulators npm start runs (on moved ports here).
+    const green = new Set<string>();
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`within 30 s saw ${JSON.stringify(seen)}`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`within 30 s saw ${JSON.stringify(seen)}, green: ${[...green].join(', ')}`)), 30_000);
       ws.on('open', () => ws.send(JSON.stringify({ auth: token })));
       ws.on('message', (data: WebSocket.RawData) => {
         const parsed = JSON.parse(data.toString()) as Array<{ topic: string; data: { msg?: string; text?: string } }> | { auth: string };
@@ -95,8 +97,9 @@ describe('npm start (plantwire start)', () => {
         for (const m of Array.isArray(parsed) ? parsed : []) {
           if (m.topic === 'debug' && typeof m.data.msg === 'string' && m.data.msg.includes('Line1/')) seen.debug += 1;
           if (m.topic.startsWith('status/') && m.data.text) seen.status += 1;
+          if (m.topic.startsWith('status/') && (m.data as { fill?: string }).fill === 'green') green.add(m.topic.slice('status/'.length));
         }
-        if (seen.debug >= 3 && seen.status >= 3) {
+        if (seen.debug >= 3 && seen.status >= 3 && green.has('pw-demo-ua-in') && green.has('pw-demo-mb-read')) {
           clearTimeout(timer);
           resolve();
         }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openWorkspace, seedDemo } from '../../src/host/workspace';
+import { localizeDemo, openWorkspace, seedDemo } from '../../src/host/workspace';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pw-ws-'));
 
@@ -41,5 +41,23 @@ describe('demo seeding', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('["mine"]');
     expect(seedDemo(dir, '[1,2,3]', true)).toBe('reset');
     expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]');
+  });
+});
+
+describe('demo localisation', () => {
+  const demo = JSON.stringify([
+    { id: 'ep', type: 'plantwire-opcua-endpoint', url: 'opc.tcp://127.0.0.1:4840' },
+    { id: 'dev', type: 'plantwire-modbus-device', host: '127.0.0.1', port: 5020 },
+    { id: 'x', type: 'debug' },
+  ]);
+  it('keeps the demo as it is when the simulators run at the default addresses', () => {
+    expect(localizeDemo(demo, { opcuaUrl: 'opc.tcp://127.0.0.1:4840', modbusHost: '127.0.0.1', modbusPort: 5020 })).toBe(demo);
+    expect(localizeDemo(demo, {})).toBe(demo);
+  });
+  it('points the demo at simulators that moved', () => {
+    const out = JSON.parse(localizeDemo(demo, { opcuaUrl: 'opc.tcp://127.0.0.1:49999', modbusHost: '127.0.0.1', modbusPort: 40123 })) as Array<Record<string, unknown>>;
+    expect(out[0]!.url).toBe('opc.tcp://127.0.0.1:49999');
+    expect(out[1]!.port).toBe(40123);
+    expect(out[2]).toEqual({ id: 'x', type: 'debug' });
   });
 });
