@@ -76,7 +76,8 @@ export interface ValidationIssue {
 
 function ajvFor(schema: Record<string, unknown>): Ajv {
   const meta = typeof schema.$schema === 'string' ? schema.$schema : '';
-  const opts = { allErrors: true, strict: true, allowUnionTypes: true, messages: true } as const;
+  // Unknown keywords and formats are errors (typos); type and tuple hints are not (common in hand-written schemas).
+  const opts = { allErrors: true, strictSchema: true, strictNumbers: true, strictTypes: false, strictTuples: false, strictRequired: false, allowUnionTypes: true, messages: true, logger: false } as const;
   let ajv: Ajv;
   if (/2020-12/.test(meta)) ajv = new Ajv2020(opts) as unknown as Ajv;
   else if (/2019-09/.test(meta)) ajv = new Ajv2019(opts) as unknown as Ajv;
