@@ -19,7 +19,12 @@ module.exports = function (RED) {
       const per = run.chunk || 1;
       const chunk = () => {
         const end = Math.min(msgs.length, i + per);
-        for (; i < end; i++) send(msgs[i]);
+        for (; i < end; i++) {
+          const m = msgs[i];
+          // Let go of it: a node may put its results on the message, which must not outlive the flow.
+          msgs[i] = undefined;
+          send(m);
+        }
         if (i < msgs.length) setImmediate(chunk);
       };
       chunk();

@@ -5,7 +5,7 @@ import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 import { DeadbandFilter, deadbandSettings, type DeadbandConfig } from '../../src/transforms/deadband';
-import { freshMessages, outputMode } from '../../src/transforms/messages';
+import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
 import { readSamples } from '../../src/transforms/samples';
 
 const TYPE = 'plantwire-deadband';
@@ -69,7 +69,7 @@ export = function register(RED: RedApi): void {
             const due = filter.heartbeats(Date.now());
             passed += due.length;
             const msgs = freshMessages(due, hbMode, config.name || 'heartbeat', { heartbeat: true });
-            if (msgs.length > 0) node.send([msgs]);
+            sendSeparately((m) => node.send(m), [msgs]);
             show();
           } catch (err) {
             reportError(node, err);

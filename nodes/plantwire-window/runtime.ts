@@ -5,7 +5,7 @@ import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 import type { TagSample } from '../../src/model/sample';
-import { freshMessages, outputMode } from '../../src/transforms/messages';
+import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
 import { readSamples } from '../../src/transforms/samples';
 import { WindowAggregator, windowSettings, type LateSample, type WindowConfig } from '../../src/transforms/window';
 
@@ -64,7 +64,7 @@ export = function register(RED: RedApi): void {
         timer = null;
         try {
           const msgs = out(agg.advance(Date.now()), []);
-          if (msgs) node.send(msgs);
+          if (msgs) sendSeparately((m) => node.send(m), msgs);
           show();
         } catch (err) {
           reportError(node, err);
@@ -84,7 +84,7 @@ export = function register(RED: RedApi): void {
           }
           if (flushOnly || msg.flush === true) result.aggregates.push(...agg.flush());
           const msgs = out(result.aggregates, result.late);
-          if (msgs) send(msgs);
+          if (msgs) sendSeparately(send, msgs);
           show();
           schedule();
         } catch (err) {

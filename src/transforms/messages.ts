@@ -5,7 +5,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { TagSample } from '../model/sample';
-import type { NodeMessage } from '../runtime/types';
+import type { NodeMessage, SendFn } from '../runtime/types';
 
 export type OutputMode = 'each' | 'batch';
 
@@ -44,4 +44,26 @@ export function outputMode(value: unknown, fallback: OutputMode = 'each'): Outpu
   if (value === undefined || value === null || value === '') return fallback;
   if (value === 'batch' || value === 'each') return value;
   throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${JSON.stringify(value)}`, 'bad output mode');
+}
+
+/**
+ * Sends fresh messages (each its own object, sharing nothing) one `send`
+ * call per message. Node-RED deep-clones every message after the first one
+ * of a single send call — a safeguard these messages do not need, and a cost
+ * per aggregate. `perPort[i]` holds the messages for output i.
+ */
+export function sendSeparately(send: SendFn, perPort: Array<NodeMessage[] | null>): void {
+  const ports = perPort.length;
+  for (let p = 0; p < ports; p++) {
+    const msgs = perPort[p];
+    if (!msgs) continue;
+    for (const m of msgs) {
+      if (ports === 1) send(m);
+      else {
+        const out: Array<NodeMessage | null> = new Array(ports).fill(null);
+        out[p] = m;
+        send(out);
+      }
+    }
+  }
 }

@@ -71,7 +71,9 @@ function quickValid(s: Record<string, unknown>): boolean {
   if (s.unit !== undefined && typeof s.unit !== 'string') return false;
   if (s.asset !== undefined && typeof s.asset !== 'string') return false;
   if (s.statusCode !== undefined && typeof s.statusCode !== 'number' && typeof s.statusCode !== 'string') return false;
-  return tag.trim() !== '';
+  // A tag starting with a visible ASCII character is not blank; anything else takes the exact check.
+  const c = tag.charCodeAt(0);
+  return (c > 32 && c < 127) || tag.trim() !== '';
 }
 
 function readOne(item: unknown, where: string, opts: CoerceOptions): TagSample {

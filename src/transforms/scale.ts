@@ -138,8 +138,10 @@ export class Scaler {
       v = st.clampHigh;
       if (quality === 'good') quality = 'uncertain';
     }
-    const conv = this.conversion(s, index);
-    if (conv) v = conv.a * v + conv.b;
+    if (st.toUnit !== '') {
+      const conv = this.fixed ?? this.conversion(s, index);
+      if (conv) v = conv.a * v + conv.b;
+    }
     if (st.decimals >= 0) v = roundTo(v, st.decimals);
     const unit = st.toUnit || st.engUnit || s.unit;
     return withValue(s, v, quality, unit);

@@ -37,6 +37,8 @@ const inject = (id: string, payload: unknown, target: string, topic = ''): Node 
   y: 100,
   wires: [[target]],
 });
+const fn = (id: string, code: string, target: string): Node => ({ id, type: 'function', z: 'tab1', func: code, outputs: 1, x: 200, y: 200, wires: [[target]] });
+const injectGo = (id: string, target: string): Node => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: false, repeat: '', x: 50, y: 200, wires: [[target]] });
 const sample = (tag: string, value: unknown, extra: Node = {}): Node => ({ tag, value, quality: 'good', sourceTimestamp: T0, ...extra });
 async function fire(id: string): Promise<void> {
   const res = await rt.admin('POST', `/inject/${id}`);
@@ -98,6 +100,8 @@ describe('plantwire-asset-map in a real runtime', () => {
       node('am', 'plantwire-asset-map', { rules }, [['out'], ['out2']]),
       node('bad', 'plantwire-asset-map', { rules: [{ match: 'a', enterprise: 'acme', line: 'l1' }] }, [['out'], ['out2']]),
       inject('nots', { tag: 'Line1/Filler/Speed', value: 1, quality: 'good' }, 'am'),
+      injectGo('nan-go', 'nan'),
+      fn('nan', 'return { topic: "Line1/Filler/Speed", payload: NaN };', 'am'),
       catcher('c', ['am', 'bad']),
       statusOf('s', ['am', 'bad']),
       ...common,
@@ -105,6 +109,7 @@ describe('plantwire-asset-map in a real runtime', () => {
     const [cfg] = await rt.waitFor('errs', 1);
     expect(cfg!.msg.error.message).toMatch(/asset table: row 1: line is set but site is empty/);
     await expectOneError('nots', /payload\.sourceTimestamp must be an ISO 8601 string, got nothing/);
+    await expectOneError('nan-go', /payload must be a finite number, got NaN/);
   });
 
   it('admin route parses CSV/JSON imports (write permission) and names the bad line', async () => {
@@ -158,6 +163,8 @@ describe('plantwire-validate in a real runtime', () => {
       node('v', 'plantwire-validate', { schema, property: 'payload', onInvalid: 'catch' }, [['out'], ['out2']]),
       node('typo', 'plantwire-validate', { schema: '{"type": "object", "requird": ["a"]}' }, [['out'], ['out2']]),
       inject('bad', { quantity: 'ten' }, 'v'),
+      injectGo('nan-go', 'nan'),
+      fn('nan', 'return { payload: { quantity: NaN } };', 'v'),
       catcher('c', ['v', 'typo']),
       statusOf('s', ['v', 'typo']),
       ...common,
@@ -165,6 +172,7 @@ describe('plantwire-validate in a real runtime', () => {
     const [cfg] = await rt.waitFor('errs', 1);
     expect(cfg!.msg.error.message).toMatch(/schema is invalid: unknown keyword: "requird"/);
     await expectOneError('bad', /msg\.payload\/quantity must be number/);
+    await expectOneError('nan-go', /msg\.payload\/quantity must be number/);
     expect(rt.captured('out2')).toHaveLength(0);
   });
 
@@ -191,6 +199,8 @@ describe('plantwire-map in a real runtime', () => {
       inject('into-empty', { other: 1 }, 'into'),
       inject('empty', { nothing: true }, 'plain'),
       inject('rterr', sample('x', 'text'), 'into'),
+      injectGo('nan-go', 'nan'),
+      fn('nan', 'return { payload: { value: NaN } };', 'into'),
       catcher('c', ['m', 'into', 'plain']),
       statusOf('s', ['m', 'into', 'plain']),
       ...common,
@@ -205,6 +215,7 @@ describe('plantwire-map in a real runtime', () => {
     expect(rt.captured('out'), 'the empty result was dropped').toHaveLength(1);
     await expectOneError('empty', /the expression returned nothing for this message \(no match\)/);
     await expectOneError('rterr', /expression failed at position \d+.*\[T2001\]/);
+    await expectOneError('nan-go', /expression failed.*NaN|Number out of range/);
   });
 
   it('a syntax error keeps the node inert with the position named', async () => {
