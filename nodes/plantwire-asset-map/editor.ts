@@ -47,12 +47,14 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: AssetMapEditorProps) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
     const cols: Array<keyof AssetRuleRow> = ['match', 'enterprise', 'site', 'area', 'line', 'cell', 'name'];
     const list = $('#node-input-rule-list');
     list.editableList({
       header: $('<div style="display:flex;gap:4px;padding-left:28px;font-size:0.85em"></div>').append(
         cols.map(function (c) {
-          return $('<div/>', { style: 'flex:' + (c === 'match' ? 3 : 2) }).text(RED._('plantwire-asset-map.col.' + c));
+          return $('<div/>', { style: 'flex:' + (c === 'match' ? 3 : 2) }).text(i18n('plantwire-asset-map.col.' + c));
         }),
       ),
       addItem: function (row: JQuery, _i: number, data: AssetRuleRow) {
@@ -84,7 +86,7 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
           body.rules.forEach(function (r) {
             list.editableList('addItem', r);
           });
-          out.css('color', '').text(RED._('plantwire-asset-map.label.imported', { count: body.rules.length }));
+          out.css('color', '').text(i18n('plantwire-asset-map.label.imported', { count: body.rules.length }));
         },
         error: function (jq: JQuery.jqXHR) {
           const body = jq.responseJSON as { error?: string } | undefined;

@@ -63,12 +63,14 @@ RED.nodes.registerType<DeadbandEditorProps>('plantwire-deadband', {
   labelStyle: function (this: DeadbandEditorProps) {
     return this.name ? 'node_label_italic' : '';
   },
-  oneditprepare: function () {
+  oneditprepare: function (this: DeadbandEditorProps) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
     const toggle = function () {
       const percent = $('#node-input-mode').val() === 'percent';
       $('.plantwire-db-percent').toggle(percent);
       $('.plantwire-db-span').toggle(percent && $('#node-input-percentOf').val() === 'span');
-      $('#plantwire-db-unit').text(percent ? '%' : RED._('plantwire-deadband.label.engUnits'));
+      $('#plantwire-db-unit').text(percent ? '%' : i18n('plantwire-deadband.label.engUnits'));
       $('.plantwire-db-hb').toggle(Number($('#node-input-heartbeat').val()) > 0);
     };
     $('#node-input-mode, #node-input-percentOf').on('change', toggle);

@@ -22,6 +22,23 @@ interface MapPreview {
   error?: { message: string; code?: string; position?: number; token?: string };
 }
 
+/**
+ * Destroys the dialog's code editors one event-loop turn later: the click on
+ * Done blurs a focused JSONata editor, and Monaco finishes that blur after
+ * the click; disposing the model before that makes it throw "Model is
+ * disposed!".
+ */
+function destroyMapEditors(state: MapEditorState): void {
+  const editors = [state.exprEditor, state.sampleEditor];
+  delete state.exprEditor;
+  delete state.sampleEditor;
+  setTimeout(function () {
+    editors.forEach(function (ed) {
+      if (ed) ed.destroy();
+    });
+  }, 0);
+}
+
 RED.nodes.registerType<MapEditorProps>('plantwire-map', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
@@ -51,6 +68,8 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: MapEditorProps & MapEditorState) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
     const self = this;
     this.exprEditor = RED.editor.createEditor({ id: 'node-input-expression-editor', mode: 'ace/mode/jsonata', value: this.expression || '' });
     this.sampleEditor = RED.editor.createEditor({ id: 'node-input-sample-editor', mode: 'ace/mode/json', value: this.sample || '{}' });
@@ -58,6 +77,7 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let seq = 0;
     const preview = function () {
+      if (!self.exprEditor || !self.sampleEditor) return; // the dialog has closed
       const mine = ++seq;
       $.ajax({
         url: 'plantwire/map/preview',
@@ -68,11 +88,11 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
         success: function (r: MapPreview) {
           if (mine !== seq) return;
           if (r.ok) {
-            out.css('color', '').text(r.empty ? RED._('plantwire-map.label.empty') : JSON.stringify(r.result, null, 2));
+            out.css('color', '').text(r.empty ? i18n('plantwire-map.label.empty') : JSON.stringify(r.result, null, 2));
           } else {
             const e = r.error || { message: 'failed' };
             const where = e.position !== undefined ? ' @' + e.position + (e.token ? ' (' + e.token + ')' : '') : '';
-            out.css('color', 'var(--red-ui-text-color-error, #d00)').text(RED._('plantwire-map.stage.' + (r.stage || 'evaluation')) + where + ': ' + e.message + (e.code ? ' [' + e.code + ']' : ''));
+            out.css('color', 'var(--red-ui-text-color-error, #d00)').text(i18n('plantwire-map.stage.' + (r.stage || 'evaluation')) + where + ': ' + e.message + (e.code ? ' [' + e.code + ']' : ''));
           }
         },
         error: function (jq: JQuery.jqXHR) {
@@ -91,21 +111,11 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     preview();
   },
   oneditsave: function (this: MapEditorProps & MapEditorState) {
-    if (this.exprEditor) {
-      $('#node-input-expression').val(this.exprEditor.getValue());
-      this.exprEditor.destroy();
-      delete this.exprEditor;
-    }
-    if (this.sampleEditor) {
-      $('#node-input-sample').val(this.sampleEditor.getValue());
-      this.sampleEditor.destroy();
-      delete this.sampleEditor;
-    }
+    if (this.exprEditor) $('#node-input-expression').val(this.exprEditor.getValue());
+    if (this.sampleEditor) $('#node-input-sample').val(this.sampleEditor.getValue());
+    destroyMapEditors(this);
   },
   oneditcancel: function (this: MapEditorProps & MapEditorState) {
-    if (this.exprEditor) this.exprEditor.destroy();
-    if (this.sampleEditor) this.sampleEditor.destroy();
-    delete this.exprEditor;
-    delete this.sampleEditor;
+    destroyMapEditors(this);
   },
 });

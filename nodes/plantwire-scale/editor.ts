@@ -98,6 +98,8 @@ RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: ScaleEditorProps) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
     const toggle = function () {
       const mode = String($('#node-input-mode').val());
       $('.plantwire-scale-range').toggle(mode === 'range');
@@ -120,7 +122,7 @@ RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
       const to = String($('#node-input-toUnit').val() || '').trim();
       const out = $('#plantwire-scale-check');
       if (!from || !to) {
-        out.text(to ? RED._('plantwire-scale.label.unitFromSamples') : '');
+        out.text(to ? i18n('plantwire-scale.label.unitFromSamples') : '');
         return;
       }
       $.ajax({

@@ -60,6 +60,8 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: ValidateEditorProps & ValidateEditorState) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
     const self = this;
     this.schemaEditor = RED.editor.createEditor({ id: 'node-input-schema-editor', mode: 'ace/mode/json', value: this.schema || '{}' });
     const result = $('#plantwire-val-result');
@@ -81,7 +83,7 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
         data: JSON.stringify({ schema: self.schemaEditor!.getValue() }),
         dataType: 'json',
         success: function () {
-          show(true, RED._('plantwire-validate.label.schemaOk'));
+          show(true, i18n('plantwire-validate.label.schemaOk'));
         },
         error: function (jq: JQuery.jqXHR) {
           const body = jq.responseJSON as { error?: string } | undefined;
