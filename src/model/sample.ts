@@ -28,6 +28,21 @@ export interface TagSample<V = SampleValue> {
   unit?: string;
   /** ISA-95 asset path, `enterprise/site/area/line/cell`. */
   asset?: string;
+  /** Set on aggregates (plantwire-window): the window the value summarises. */
+  window?: WindowInfo;
+}
+
+/**
+ * The window an aggregate sample summarises. `start` is inclusive, `end`
+ * exclusive (ISO 8601 UTC); `count` is the number of samples aggregated;
+ * `aggregate` names the function (`mean`, `twa`, …), or several joined by
+ * commas when the value is an object holding one result per function.
+ */
+export interface WindowInfo {
+  start: string;
+  end: string;
+  count: number;
+  aggregate: string;
 }
 
 export interface SampleOptions {

@@ -1,0 +1,121 @@
+// Editor definition of plantwire-map. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-map.html by scripts/build.mjs.
+
+interface MapEditorProps extends EditorNodeProperties {
+  version: number;
+  expression: string;
+  property: string;
+  onEmpty: string;
+  sample: string;
+}
+
+interface MapEditorState {
+  exprEditor?: AceAjax.Editor;
+  sampleEditor?: AceAjax.Editor;
+}
+
+interface MapPreview {
+  ok: boolean;
+  result?: unknown;
+  empty?: boolean;
+  stage?: string;
+  error?: { message: string; code?: string; position?: number; token?: string };
+}
+
+/**
+ * Destroys the dialog's code editors one event-loop turn later: the click on
+ * Done blurs a focused JSONata editor, and Monaco finishes that blur after
+ * the click; disposing the model before that makes it throw "Model is
+ * disposed!".
+ */
+function destroyMapEditors(state: MapEditorState): void {
+  const editors = [state.exprEditor, state.sampleEditor];
+  delete state.exprEditor;
+  delete state.sampleEditor;
+  setTimeout(function () {
+    editors.forEach(function (ed) {
+      if (ed) ed.destroy();
+    });
+  }, 0);
+}
+
+RED.nodes.registerType<MapEditorProps>('plantwire-map', {
+  category: 'Plantwire transform',
+  color: '#C7D8A0',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    expression: { value: '{\n  "tag": payload.tag,\n  "value": payload.value,\n  "time": payload.sourceTimestamp\n}', required: true },
+    property: {
+      value: 'payload',
+      validate: function (v: string) {
+        return String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim());
+      },
+    },
+    onEmpty: { value: 'error' },
+    sample: { value: '{\n  "topic": "Line1/Filler/Speed",\n  "payload": {"tag": "Line1/Filler/Speed", "value": 385, "quality": "good", "sourceTimestamp": "2026-01-05T08:00:00.000Z", "unit": "bottles/min"}\n}' },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-map.svg',
+  paletteLabel: 'map',
+  inputLabels: 'any message (the expression reads msg.payload, msg.topic …)',
+  outputLabels: 'message with the expression result in the target property',
+  label: function (this: MapEditorProps) {
+    return this.name || 'map → msg.' + (this.property || 'payload');
+  },
+  labelStyle: function (this: MapEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: MapEditorProps & MapEditorState) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
+    const self = this;
+    this.exprEditor = RED.editor.createEditor({ id: 'node-input-expression-editor', mode: 'ace/mode/jsonata', value: this.expression || '' });
+    this.sampleEditor = RED.editor.createEditor({ id: 'node-input-sample-editor', mode: 'ace/mode/json', value: this.sample || '{}' });
+    const out = $('#plantwire-map-preview');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let seq = 0;
+    const preview = function () {
+      if (!self.exprEditor || !self.sampleEditor) return; // the dialog has closed
+      const mine = ++seq;
+      $.ajax({
+        url: 'plantwire/map/preview',
+        type: 'POST',
+        contentType: 'application/json',
+        data: JSON.stringify({ expression: self.exprEditor!.getValue(), message: self.sampleEditor!.getValue() }),
+        dataType: 'json',
+        success: function (r: MapPreview) {
+          if (mine !== seq) return;
+          if (r.ok) {
+            out.css('color', '').text(r.empty ? i18n('plantwire-map.label.empty') : JSON.stringify(r.result, null, 2));
+          } else {
+            const e = r.error || { message: 'failed' };
+            const where = e.position !== undefined ? ' @' + e.position + (e.token ? ' (' + e.token + ')' : '') : '';
+            out.css('color', 'var(--red-ui-text-color-error, #d00)').text(i18n('plantwire-map.stage.' + (r.stage || 'evaluation')) + where + ': ' + e.message + (e.code ? ' [' + e.code + ']' : ''));
+          }
+        },
+        error: function (jq: JQuery.jqXHR) {
+          if (mine !== seq) return;
+          const body = jq.responseJSON as { error?: string } | undefined;
+          out.css('color', 'var(--red-ui-text-color-error, #d00)').text((body && body.error) || jq.statusText);
+        },
+      });
+    };
+    const schedule = function () {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(preview, 300);
+    };
+    this.exprEditor.getSession().on('change', schedule);
+    this.sampleEditor.getSession().on('change', schedule);
+    preview();
+  },
+  oneditsave: function (this: MapEditorProps & MapEditorState) {
+    if (this.exprEditor) $('#node-input-expression').val(this.exprEditor.getValue());
+    if (this.sampleEditor) $('#node-input-sample').val(this.sampleEditor.getValue());
+    destroyMapEditors(this);
+  },
+  oneditcancel: function (this: MapEditorProps & MapEditorState) {
+    destroyMapEditors(this);
+  },
+});

@@ -1,0 +1,148 @@
+// Editor definition of plantwire-scale. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-scale.html by scripts/build.mjs.
+
+interface ScaleEditorProps extends EditorNodeProperties {
+  version: number;
+  mode: string;
+  rawMin: string;
+  rawMax: string;
+  engMin: string;
+  engMax: string;
+  gain: string;
+  offset: string;
+  clamp: boolean;
+  clampLow: string;
+  clampHigh: string;
+  engUnit: string;
+  toUnit: string;
+  decimals: string;
+}
+
+RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
+  category: 'Plantwire transform',
+  color: '#C7D8A0',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    mode: { value: 'range', required: true },
+    rawMin: {
+      value: '0',
+      validate: function (this: ScaleEditorProps, v: string) {
+        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      },
+    },
+    rawMax: {
+      value: '27648',
+      validate: function (this: ScaleEditorProps, v: string) {
+        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)) && Number(v) !== Number(this.rawMin));
+      },
+    },
+    engMin: {
+      value: '0',
+      validate: function (this: ScaleEditorProps, v: string) {
+        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      },
+    },
+    engMax: {
+      value: '100',
+      validate: function (this: ScaleEditorProps, v: string) {
+        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      },
+    },
+    gain: {
+      value: '1',
+      validate: function (this: ScaleEditorProps, v: string) {
+        return this.mode !== 'gain' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      },
+    },
+    offset: {
+      value: '0',
+      validate: function (this: ScaleEditorProps, v: string) {
+        return this.mode !== 'gain' || String(v).trim() === '' || !isNaN(Number(v));
+      },
+    },
+    clamp: { value: false },
+    clampLow: {
+      value: '',
+      validate: function (v: string) {
+        return String(v).trim() === '' || !isNaN(Number(v));
+      },
+    },
+    clampHigh: {
+      value: '',
+      validate: function (v: string) {
+        return String(v).trim() === '' || !isNaN(Number(v));
+      },
+    },
+    engUnit: { value: '' },
+    toUnit: { value: '' },
+    decimals: {
+      value: '',
+      validate: function (v: string) {
+        return String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) <= 12);
+      },
+    },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-scale.svg',
+  paletteLabel: 'scale',
+  inputLabels: 'tag sample or batch (numeric values)',
+  outputLabels: 'scaled tag sample or batch',
+  label: function (this: ScaleEditorProps) {
+    if (this.name) return this.name;
+    const core = this.mode === 'range' ? this.rawMin + '…' + this.rawMax + ' → ' + this.engMin + '…' + this.engMax : this.mode === 'gain' ? '× ' + this.gain + (this.offset && Number(this.offset) !== 0 ? ' + ' + this.offset : '') : 'scale';
+    return core + (this.toUnit ? ' ' + this.toUnit : this.engUnit ? ' ' + this.engUnit : '');
+  },
+  labelStyle: function (this: ScaleEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: ScaleEditorProps) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
+    const toggle = function () {
+      const mode = String($('#node-input-mode').val());
+      $('.plantwire-scale-range').toggle(mode === 'range');
+      $('.plantwire-scale-gain').toggle(mode === 'gain');
+      const clamp = $('#node-input-clamp').is(':checked');
+      $('.plantwire-scale-limits').toggle(clamp && mode !== 'range');
+    };
+    $('#node-input-mode').on('change', toggle);
+    $('#node-input-clamp').on('change', toggle);
+    toggle();
+    $.getJSON('plantwire/scale/units', function (body: { units?: string[] }) {
+      const list = $('#plantwire-scale-units');
+      (body.units || []).forEach(function (u) {
+        $('<option/>').attr('value', u).appendTo(list);
+      });
+    });
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const check = function () {
+      const from = String($('#node-input-engUnit').val() || '').trim();
+      const to = String($('#node-input-toUnit').val() || '').trim();
+      const out = $('#plantwire-scale-check');
+      if (!from || !to) {
+        out.text(to ? i18n('plantwire-scale.label.unitFromSamples') : '');
+        return;
+      }
+      $.ajax({
+        url: 'plantwire/scale/units',
+        data: { from: from, to: to },
+        dataType: 'json',
+        success: function (r: { a: number; b: number }) {
+          const one = r.a + r.b;
+          out.css('color', '').text('1 ' + from + ' = ' + Number(one.toPrecision(8)) + ' ' + to);
+        },
+        error: function (jq: JQuery.jqXHR) {
+          const body = jq.responseJSON as { error?: string } | undefined;
+          out.css('color', 'var(--red-ui-text-color-error, #d00)').text((body && body.error) || jq.statusText);
+        },
+      });
+    };
+    $('#node-input-engUnit, #node-input-toUnit').on('input change', function () {
+      if (pending) clearTimeout(pending);
+      pending = setTimeout(check, 300);
+    });
+    check();
+  },
+});

@@ -1,0 +1,117 @@
+// Editor definition of plantwire-validate. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-validate.html by scripts/build.mjs.
+
+interface ValidateEditorProps extends EditorNodeProperties {
+  version: number;
+  schema: string;
+  property: string;
+  each: boolean;
+  onInvalid: string;
+}
+
+interface ValidateEditorState {
+  schemaEditor?: AceAjax.Editor;
+}
+
+RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
+  category: 'Plantwire transform',
+  color: '#C7D8A0',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    schema: {
+      value: '{\n  "type": "object"\n}',
+      required: true,
+      validate: function (v: string) {
+        try {
+          const s = JSON.parse(String(v));
+          return s !== null && typeof s === 'object' && !Array.isArray(s);
+        } catch (e) {
+          return false;
+        }
+      },
+    },
+    property: {
+      value: 'payload',
+      validate: function (v: string) {
+        return String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim());
+      },
+    },
+    each: { value: false },
+    onInvalid: { value: 'output' },
+  },
+  inputs: 1,
+  outputs: 2,
+  icon: 'plantwire-validate.svg',
+  paletteLabel: 'validate',
+  inputLabels: 'message whose property is validated',
+  outputLabels: ['valid', 'invalid (msg.validationErrors lists path and reason)'],
+  label: function (this: ValidateEditorProps) {
+    if (this.name) return this.name;
+    try {
+      const s = JSON.parse(this.schema) as { title?: string };
+      if (s && s.title) return 'validate: ' + s.title;
+    } catch (e) {
+      /* invalid schema: the node is flagged by validate() */
+    }
+    return 'validate';
+  },
+  labelStyle: function (this: ValidateEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: ValidateEditorProps & ValidateEditorState) {
+    // The node's own message catalogue (RED._ would need the palette's namespace).
+    const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
+    const self = this;
+    this.schemaEditor = RED.editor.createEditor({ id: 'node-input-schema-editor', mode: 'ace/mode/json', value: this.schema || '{}' });
+    const result = $('#plantwire-val-result');
+    const show = function (ok: boolean, text: string) {
+      result.css('color', ok ? '' : 'var(--red-ui-text-color-error, #d00)').text(text);
+    };
+    $('#plantwire-val-sample').on('click', function (e: JQuery.ClickEvent) {
+      e.preventDefault();
+      $.getJSON('plantwire/validate/sample-schema', function (schema: unknown) {
+        self.schemaEditor!.setValue(JSON.stringify(schema, null, 2), -1);
+      });
+    });
+    $('#plantwire-val-check').on('click', function (e: JQuery.ClickEvent) {
+      e.preventDefault();
+      $.ajax({
+        url: 'plantwire/validate/check',
+        type: 'POST',
+        contentType: 'application/json',
+        data: JSON.stringify({ schema: self.schemaEditor!.getValue() }),
+        dataType: 'json',
+        success: function () {
+          show(true, i18n('plantwire-validate.label.schemaOk'));
+        },
+        error: function (jq: JQuery.jqXHR) {
+          const body = jq.responseJSON as { error?: string } | undefined;
+          show(false, (body && body.error) || jq.statusText);
+        },
+      });
+    });
+  },
+  oneditsave: function (this: ValidateEditorProps & ValidateEditorState) {
+    if (this.schemaEditor) {
+      $('#node-input-schema').val(this.schemaEditor.getValue());
+      this.schemaEditor.destroy();
+      delete this.schemaEditor;
+    }
+  },
+  oneditcancel: function (this: ValidateEditorProps & ValidateEditorState) {
+    if (this.schemaEditor) {
+      this.schemaEditor.destroy();
+      delete this.schemaEditor;
+    }
+  },
+  oneditresize: function (this: ValidateEditorProps & ValidateEditorState, size: { height: number }) {
+    const rows = $('#dialog-form>div:not(.node-text-editor-row)');
+    let height = size.height;
+    rows.each(function (this: HTMLElement) {
+      height -= $(this).outerHeight(true) || 0;
+    });
+    $('.node-text-editor-row #node-input-schema-editor').css('height', Math.max(120, height - 20) + 'px');
+    if (this.schemaEditor) this.schemaEditor.resize();
+  },
+});
