@@ -133,7 +133,11 @@ export interface Installed {
 export async function installPalette(tarball: string, userDir: string): Promise<Installed> {
   fs.mkdirSync(userDir, { recursive: true });
   fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }, null, 2));
-  await run(NPM, ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev'], { cwd: userDir });
+  // --ignore-scripts: native dependencies (better-sqlite3 for the disk buffer) would be compiled
+  // from source here, once per install, for minutes on a loaded 2-core machine. The palette must
+  // load without them (they are required lazily, when a node uses them); that they build is
+  // proven by the project's own `npm ci`.
+  await run(NPM, ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', '--ignore-scripts'], { cwd: userDir });
   const pkgDir = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
   if (!fs.existsSync(path.join(pkgDir, 'package.json'))) throw new Error(`npm install did not create ${pkgDir}`);
   return { userDir, pkgDir };
