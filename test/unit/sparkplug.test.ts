@@ -1,8 +1,11 @@
 import fc from 'fast-check';
 import * as proto from 'sparkplug-payload/lib/sparkplugPayloadProto';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { sampleProblems, makeSample, type TagSample } from '../../src/model/sample';
+import type { MessageHandler, Subscription } from '../../src/connectors/mqtt/connection';
+import { brokerSettings } from '../../src/connectors/mqtt/options';
 import { SparkplugEdge } from '../../src/connectors/mqtt/sparkplug/edge';
+import { EdgeSession } from '../../src/connectors/mqtt/sparkplug/edge-session';
 import { SparkplugHost, metricQuality } from '../../src/connectors/mqtt/sparkplug/host';
 import { DataType, decodeRaw, encodeSparkplug, holderValue, tahuDecode, tahuEncode, toMetricValue } from '../../src/connectors/mqtt/sparkplug/payload';
 import { parseSparkplugTopic, sparkplugTopic } from '../../src/connectors/mqtt/sparkplug/topic';
@@ -403,5 +406,136 @@ describe('SparkplugEdge', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+/**
+ * EdgeSession with a primary host, on a fake connection (its MqttConnection
+ * with open/subscribe/publish/connected replaced): connects, drops and STATE
+ * messages happen exactly in the order a test says.
+ */
+describe('EdgeSession with a primary host (fake connection)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  async function fakeEdge() {
+    const session = new EdgeSession(brokerSettings({}), { group: 'G', edgeNode: 'E1', primaryHost: 'scada', metrics: [{ name: 'Level', type: 'Double' }] });
+    const conn = session.conn;
+    let connected = false;
+    const handlers = new Map<string, MessageHandler>();
+    const sent: Array<{ type: string; payload: Buffer }> = [];
+    vi.spyOn(conn, 'connected', 'get').mockImplementation(() => connected);
+    vi.spyOn(conn, 'open').mockResolvedValue();
+    vi.spyOn(conn, 'subscribe').mockImplementation((filter: string, handler: MessageHandler): Subscription => {
+      handlers.set(filter, handler);
+      return { filter, close: async () => undefined };
+    });
+    vi.spyOn(conn, 'publish').mockImplementation(async (topic: string, payload: string | Buffer | Uint8Array) => {
+      sent.push({ type: topic.split('/')[2]!, payload: Buffer.from(payload) });
+    });
+    await session.start();
+    /** Lets the session's publishing chain run. */
+    const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+    return {
+      session,
+      sent,
+      settle,
+      types: (): string[] => sent.map((m) => m.type),
+      async connect(): Promise<void> {
+        connected = true;
+        conn.emit('connect', { sessionPresent: false, first: false });
+        await settle();
+      },
+      async drop(): Promise<void> {
+        connected = false;
+        conn.emit('disconnect');
+        await settle();
+      },
+      async state(online: boolean, timestamp: number): Promise<void> {
+        const topic = 'spBv1.0/STATE/scada';
+        handlers.get(topic)!(topic, Buffer.from(JSON.stringify({ online, timestamp })), { retain: false } as never);
+        await settle();
+      },
+      async publish(value: number, t: number): Promise<void> {
+        await session.publish([makeSample('Level', value, { sourceTimestamp: T0 + t })]);
+      },
+    };
+  }
+  const bdSeqOf = (m: { payload: Buffer }): number => Number(tahuDecode(m.payload).metrics!.find((x) => x.name === 'bdSeq')!.value);
+  const historicalValues = (ms: Array<{ type: string; payload: Buffer }>): unknown[] =>
+    ms.filter((m) => m.type === 'NDATA').flatMap((m) => (tahuDecode(m.payload).metrics ?? []).filter((x) => x.isHistorical).map((x) => x.value));
+
+  it('after a lost connection waits for a STATE online again before the BIRTH: the STATE seen before the outage does not count', async () => {
+    const f = await fakeEdge();
+    await f.connect();
+    expect(f.types(), 'no BIRTH before the host is online').toEqual([]);
+    await f.state(true, 1000);
+    expect(f.types()).toEqual(['NBIRTH']);
+    await f.publish(1, 1);
+    expect(f.types()).toEqual(['NBIRTH', 'NDATA']);
+
+    // The broker goes away (for the host too); values meanwhile are kept.
+    await f.drop();
+    await f.publish(2, 2);
+    await f.publish(3, 3);
+    expect(f.session.buffered).toBe(2);
+    // Reconnect attempts after the values were kept: the status still counts them, first (node statuses are cut to 48 characters).
+    f.session.conn.emit('state', { state: 'reconnecting', text: 'reconnecting to mqtt://broker.example.com:1883' });
+    expect(f.session.state.text).toBe('2 buffered · reconnecting to mqtt://broker.example.com:1883');
+    f.session.conn.emit('state', { state: 'error', text: 'connection refused: is the broker running?' });
+    expect(f.session.state.text).toBe('2 buffered · connection refused: is the broker running?');
+
+    // The edge node is back first: the host is not subscribed yet, nothing may be published.
+    const n = f.sent.length;
+    await f.connect();
+    expect(f.types().slice(n), 'nothing published before the host said online in this connection').toEqual([]);
+    expect(f.session.state.state).toBe('waiting for host');
+    // The retained STATE is the host's will (same timestamp as its online before the outage).
+    await f.state(false, 1000);
+    expect(f.types().slice(n)).toEqual([]);
+    // The host is back and subscribed: its new STATE online.
+    await f.state(true, 2000);
+    const after = f.sent.slice(n);
+    expect(after.map((m) => m.type)).toEqual(['NBIRTH', 'NDATA']);
+    expect(bdSeqOf(after[0]!), 'next bdSeq').toBe(1);
+    expect(historicalValues(after)).toEqual([2, 3]);
+    expect(f.session.buffered).toBe(0);
+  });
+
+  it('a reconnect of the edge node alone: the retained STATE online (same timestamp) lets it publish again', async () => {
+    const f = await fakeEdge();
+    await f.connect();
+    await f.state(true, 1000);
+    await f.drop();
+    await f.publish(5, 5);
+    const n = f.sent.length;
+    await f.connect();
+    expect(f.types().slice(n)).toEqual([]);
+    await f.state(true, 1000);
+    expect(f.types().slice(n)).toEqual(['NBIRTH', 'NDATA']);
+    expect(historicalValues(f.sent.slice(n))).toEqual([5]);
+  });
+
+  it('ignores a stale STATE (Sparkplug 3.0 timestamps): a late will of an earlier host session, an old online', async () => {
+    const f = await fakeEdge();
+    await f.connect();
+    await f.state(true, 1000);
+    await f.state(true, 2000); // the host reconnected; its old will has not arrived yet
+    await f.state(false, 1000); // ... now it does: older than the last online, ignored
+    expect(f.session.state.state).toBe('live');
+    await f.publish(1, 1);
+    expect(f.types()).toEqual(['NBIRTH', 'NDATA']);
+    expect(f.session.buffered).toBe(0);
+
+    await f.state(false, 2000); // this host session ended: wait
+    expect(f.session.state.state).toBe('waiting for host');
+    await f.state(true, 1500); // an online older than the last STATE: ignored
+    await f.publish(2, 2);
+    expect(f.types()).toEqual(['NBIRTH', 'NDATA']);
+    expect(f.session.buffered).toBe(1);
+    await f.state(true, 3000);
+    expect(f.types()).toEqual(['NBIRTH', 'NDATA', 'NBIRTH', 'NDATA']);
+    expect(historicalValues(f.sent.slice(2))).toEqual([2]);
   });
 });

@@ -11,6 +11,14 @@
  *   host id, while that host's STATE is offline — values are buffered (up to
  *   `maxBuffered`, oldest dropped first and counted) and published after the
  *   next BIRTH as historical metrics with their original timestamps.
+ * - Primary host: the BIRTH waits for its STATE online *in this MQTT
+ *   connection* — after a lost connection the host may be reconnecting too,
+ *   so what its STATE said before counts no more; the STATE retained at the
+ *   broker (delivered again with the resubscription) or the host's next one
+ *   decides. A STATE older than the last one (Sparkplug 3.0 timestamps: an
+ *   online older than the last STATE, an offline older than the last
+ *   online — e.g. the will of an earlier host session delivered late) is
+ *   ignored.
  * - A clean stop publishes the NDEATH before disconnecting.
  */
 import { EventEmitter } from 'node:events';
@@ -36,7 +44,11 @@ export class EdgeSession extends EventEmitter {
   readonly conn: MqttConnection;
   private readonly primaryHost: string | undefined;
   private readonly maxBuffered: number;
+  /** The primary host's STATE said online since this connection was made. */
   private hostOnline: boolean;
+  /** Timestamps of the newest STATE and the newest online STATE accepted (kept across reconnects). */
+  private stateStamp: number | undefined;
+  private onlineStamp: number | undefined;
   private buffer: HistoricalValue[] = [];
   private dropped = 0;
   private bornThisConnection = false;
@@ -73,6 +85,10 @@ export class EdgeSession extends EventEmitter {
         this.conn.setWill(this.willOf(this.edge.death()));
       }
       this.bornThisConnection = false;
+      // The host may have lost the broker as well and not be subscribed again yet: a BIRTH (and the
+      // buffered values) published on the strength of its STATE from before would go to no one. The
+      // next connection waits for a STATE online again (the retained one comes with the resubscription).
+      if (this.primaryHost) this.hostOnline = false;
     });
   }
 
@@ -177,7 +193,7 @@ export class EdgeSession extends EventEmitter {
   private async goLive(why: string): Promise<void> {
     if (this.stopped || !this.conn.connected) return;
     if (!this.hostOnline) {
-      this.setState('waiting for host', `waiting for host ${this.primaryHost} (STATE offline)`);
+      this.setState('waiting for host', `waiting for host ${this.primaryHost} (STATE not online)`);
       return;
     }
     await this.send(this.edge.birth());
@@ -195,14 +211,25 @@ export class EdgeSession extends EventEmitter {
   private onHostState(payload: Buffer): void {
     const text = payload.toString('utf8').trim();
     let online: boolean;
+    let stamp: number | undefined;
     if (text === 'ONLINE' || text === 'OFFLINE') online = text === 'ONLINE';
     else {
       try {
-        online = (JSON.parse(text) as { online?: unknown }).online === true;
+        const state = JSON.parse(text) as { online?: unknown; timestamp?: unknown };
+        online = state.online === true;
+        if (typeof state.timestamp === 'number' && Number.isFinite(state.timestamp)) stamp = state.timestamp;
       } catch {
         this.emit('warning', `STATE of host ${this.primaryHost} is neither JSON nor ONLINE/OFFLINE: ignored`);
         return;
       }
+    }
+    if (stamp !== undefined) {
+      // Sparkplug 3.0: an online STATE counts when not older than the last STATE, an offline one when
+      // not older than the last online STATE; older ones belong to an earlier session of the host.
+      const newest = online ? this.stateStamp : this.onlineStamp;
+      if (newest !== undefined && stamp < newest) return;
+      this.stateStamp = Math.max(this.stateStamp ?? stamp, stamp);
+      if (online) this.onlineStamp = stamp;
     }
     const was = this.hostOnline;
     this.hostOnline = online;
@@ -238,7 +265,10 @@ export class EdgeSession extends EventEmitter {
   private onConnState(s: StateEvent): void {
     if (s.state === 'connected') return; // goLive sets the state
     const map: Record<StateEvent['state'], EdgeSessionState> = { connecting: 'connecting', connected: 'live', reconnecting: 'offline', offline: 'offline', error: 'error', closed: 'stopped' };
-    this.setState(map[s.state], s.state === 'offline' || s.state === 'reconnecting' ? `${s.text}${this.buffer.length ? ` (${this.buffer.length} buffered)` : ''}` : s.text);
+    // While reconnecting (failed attempts too, e.g. "connection refused") the status keeps saying how
+    // much is buffered — first, so a node status cut to its first 48 characters still shows it.
+    const withBuffer = s.state === 'offline' || s.state === 'reconnecting' || s.state === 'error';
+    this.setState(map[s.state], withBuffer && this.buffer.length ? `${this.buffer.length} buffered · ${s.text}` : s.text);
   }
 
   private report(): void {
