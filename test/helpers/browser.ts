@@ -66,3 +66,12 @@ export async function openEditor(url: string, username: string, password: string
     },
   };
 }
+
+/**
+ * Where e2e screenshots go: a temp dir by default (CI must not dirty the tree),
+ * docs/img/ when PLANTWIRE_E2E_SCREENSHOTS=docs (to refresh the docs images).
+ */
+export function screenshotDir(root: string): string {
+  if (process.env.PLANTWIRE_E2E_SCREENSHOTS === 'docs') return path.join(root, 'docs', 'img');
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-e2e-shots-'));
+}
