@@ -41,8 +41,9 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     },
     asset: {
       value: '',
-      validate: function (v: string) {
-        return !/[+#]/.test(String(v || ''));
+      validate: function (v: string, opt?: object) {
+        // Node-RED 4 shows a returned string as the field's error message.
+        return !/[+#]/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.asset') : false) as unknown as boolean);
       },
     },
     payload: { value: 'sample' },
