@@ -176,6 +176,38 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
     }
   });
 
+  it('in a German browser, every node shows its German help and the dialog has no untranslated labels', async () => {
+    const de = await openEditor(rt.url, ADMIN.username, ADMIN.password, 'de-DE');
+    try {
+      const { page } = de;
+      await page.locator('#red-ui-tab-help-link-button').click();
+      for (const type of TYPES) {
+        const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+        await page.locator('#red-ui-palette-search input').fill(type);
+        await entry.click();
+        await page.locator('.red-ui-popover:visible button:has(i.fa-book)').click();
+        const help = page.locator('#red-ui-sidebar-content');
+        await expect.poll(async () => (await help.innerText()).match(/Ausgänge[\s\S]*Details[\s\S]*Beispiel/) !== null, { message: `${type}: German help`, timeout: 10_000 }).toBe(true);
+        await page.locator('#red-ui-palette-search input').fill('');
+      }
+      // One dialog in German: its labels come from the de catalogue, none shows a raw key.
+      await page.locator('#red-ui-palette-search input').fill('plantwire-opcua-in');
+      await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="plantwire-opcua-in"]').dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x: 200, y: 500 } });
+      const id = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED.nodes.filterNodes({ type: 'plantwire-opcua-in' }).at(-1)?.id ?? '');
+      await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
+      const tray = page.locator('.red-ui-tray').last();
+      await tray.locator('#node-input-publishingInterval').waitFor({ state: 'visible' });
+      const raw = await tray.evaluate((el) => [...el.querySelectorAll('label, span, option')].map((e) => e.textContent ?? '').filter((t) => /plantwire-[a-z-]+\./.test(t)));
+      expect(raw, 'untranslated labels').toEqual([]);
+      const expected = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', 'plantwire-opcua-in', 'locales', 'de.json'), 'utf8')) as { 'plantwire-opcua-in': { label: { publishingInterval: string } } })['plantwire-opcua-in'].label.publishingInterval;
+      expect(await tray.innerText()).toContain(expected);
+      await page.locator('#node-dialog-delete').click();
+      expect(de.consoleErrors).toEqual([]);
+    } finally {
+      await de.close();
+    }
+  });
+
   it('the browser logged no unexpected errors', () => {
     expect(ed.consoleErrors).toEqual([]);
   });

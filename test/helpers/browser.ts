@@ -29,7 +29,7 @@ export interface EditorSession {
 }
 
 /** Opens the editor at `url` and logs in through its login form. */
-export async function openEditor(url: string, username: string, password: string): Promise<EditorSession> {
+export async function openEditor(url: string, username: string, password: string, locale = 'en-US'): Promise<EditorSession> {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -38,7 +38,7 @@ export async function openEditor(url: string, username: string, password: string
     handleSIGTERM: false,
     handleSIGHUP: false,
   });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale });
   const page = await context.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
