@@ -158,7 +158,7 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
           const defs = red.nodes.getType(t).defaults;
           for (const [prop, def] of Object.entries(defs)) {
             if (def.type || (!def.validate && !def.required)) continue;
-            const input = el.querySelector<HTMLInputElement>(`#node-input-${prop}`);
+            const input = el.querySelector(`#node-input-${prop}`) as unknown as { value: string; tagName: string; type: string; offsetParent: unknown; classList: { contains(c: string): boolean }; dispatchEvent(e: Event): boolean } | null;
             if (!input || input.offsetParent === null || !/^(INPUT|TEXTAREA)$/.test(input.tagName) || !/^(text|number|textarea)$/.test(input.type)) continue;
             for (const bad of ['', '-1', 'not valid #+/', '{']) {
               input.value = bad;

@@ -30,12 +30,12 @@ describe('typed inputs (str / msg / flow / global / env)', () => {
   });
 
   it('mqtt-out: the default asset path is fixed or typed; evaluated values are checked', () => {
-    expect(mqttOutSettings({ asset: '/acme/hh/' }).asset).toBe('acme/hh');
-    expect(mqttOutSettings({ asset: '/acme/hh/' }).assetSource).toEqual({ value: '/acme/hh/', type: 'str' });
-    const typed = mqttOutSettings({ asset: 'site', assetType: 'msg' });
+    expect(mqttOutSettings({ id: 'o1', type: 'plantwire-mqtt-out', asset: '/acme/hh/' }).asset).toBe('acme/hh');
+    expect(mqttOutSettings({ id: 'o1', type: 'plantwire-mqtt-out', asset: '/acme/hh/' }).assetSource).toEqual({ value: '/acme/hh/', type: 'str' });
+    const typed = mqttOutSettings({ id: 'o1', type: 'plantwire-mqtt-out', asset: 'site', assetType: 'msg' });
     expect(typed.asset).toBe('');
     expect(typed.assetSource).toEqual({ value: 'site', type: 'msg' });
-    expect(() => mqttOutSettings({ asset: 'a/+/b' })).toThrow(/must not contain \+ or #/);
+    expect(() => mqttOutSettings({ id: 'o1', type: 'plantwire-mqtt-out', asset: 'a/+/b' })).toThrow(/must not contain \+ or #/);
     const src = { value: 'site', type: 'msg' as const };
     expect(defaultAssetPath(' /acme/hh/ ', src)).toBe('acme/hh');
     expect(defaultAssetPath(undefined, src)).toBeUndefined();
