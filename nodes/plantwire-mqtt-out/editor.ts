@@ -12,6 +12,7 @@ interface MqttOutEditorProps extends EditorNodeProperties {
   mode: string;
   template: string;
   asset: string;
+  assetType: string;
   payload: string;
   qos: string;
   retain: boolean;
@@ -34,17 +35,23 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     mode: { value: 'uns', required: true },
     template: {
       value: '{asset}/{tag}',
-      validate: function (this: MqttOutEditorProps, v: string) {
+      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v)));
+        // Node-RED 4 shows a returned string as the field's error message.
+        return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.template') : false) as unknown as boolean);
       },
     },
     asset: {
       value: '',
-      validate: function (v: string) {
-        return !/[+#]/.test(String(v || ''));
+      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
+        // A fixed path must not hold MQTT wildcards; from msg/flow/global/env it is checked per message.
+        const type = $('#node-input-assetType').length ? $('#node-input-assetType').val() : this.assetType;
+        if (type && type !== 'str') return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.assetProperty') : false) as unknown as boolean);
+        // Node-RED 4 shows a returned string as the field's error message.
+        return !/[+#]/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.asset') : false) as unknown as boolean);
       },
     },
+    assetType: { value: 'str' },
     payload: { value: 'sample' },
     qos: { value: '1' },
     retain: { value: false },
@@ -88,12 +95,15 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     if (this.name) return this.name;
     if (this.mode === 'sparkplug') return 'Sparkplug ' + (this.group || '?') + '/' + (this.edgeNode || '?') + (this.device ? '/' + this.device : '');
     if (this.mode === 'template') return this.template || 'mqtt out';
+    if (this.assetType && this.assetType !== 'str') return 'UNS ' + (this.assetType === 'env' ? '${' + this.asset + '}' : this.assetType + '.' + this.asset) + '/…';
     return 'UNS ' + (this.asset ? this.asset + '/…' : '{asset}/{tag}');
   },
   labelStyle: function (this: MqttOutEditorProps) {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: MqttOutEditorProps) {
+    // The default asset path may come from the message, context or an environment variable.
+    $('#node-input-asset').typedInput({ default: 'str', types: ['str', 'msg', 'flow', 'global', 'env'], typeField: '#node-input-assetType' });
     const types = ['Double', 'Float', 'Boolean', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'String', 'Text', 'DateTime'];
     const list = $('#node-input-metric-list');
     list.editableList({

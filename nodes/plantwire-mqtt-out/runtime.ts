@@ -1,5 +1,5 @@
 import { brokerOf, CONNECTION_LOOK, EDGE_LOOK } from '../../src/connectors/mqtt/broker';
-import { mqttOutSettings, type MqttOutConfig } from '../../src/connectors/mqtt/node-settings';
+import { defaultAssetPath, mqttOutSettings, type MqttOutConfig } from '../../src/connectors/mqtt/node-settings';
 import { templateTopic, unsPayload, unsTopic } from '../../src/connectors/mqtt/uns';
 import { PlantwireError } from '../../src/model/errors';
 import { toSamples } from '../../src/model/sample';
@@ -7,7 +7,8 @@ import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { setStatus, type StatusState } from '../../src/runtime/status';
-import type { RedApi, RedNode } from '../../src/runtime/types';
+import { evaluateTyped } from '../../src/runtime/typed-input';
+import type { NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-mqtt-out';
 
@@ -63,9 +64,12 @@ export = function register(RED: RedApi): void {
 
       const conn = broker.connection;
       broker.users.register(node);
-      const publish = async (msg: { payload?: unknown; topic?: string }): Promise<void> => {
+      const publish = async (msg: NodeMessage): Promise<void> => {
         const samples = toSamples(msg.payload, { tag: msg.topic });
-        const ctx: { defaultAsset?: string; msgTopic?: string } = { defaultAsset: settings.asset };
+        // The default asset path is fixed, or read per message from msg/flow/global/env (typed input).
+        const defaultAsset = settings.assetSource.type === 'str' ? settings.asset : defaultAssetPath(await evaluateTyped(RED.util?.evaluateNodeProperty, settings.assetSource, node, msg), settings.assetSource);
+        const ctx: { defaultAsset?: string; msgTopic?: string } = {};
+        if (defaultAsset) ctx.defaultAsset = defaultAsset;
         if (typeof msg.topic === 'string') ctx.msgTopic = msg.topic;
         // Every topic is checked before anything is published: a bad sample rejects the whole message.
         const out = samples.map((s) => ({ topic: settings.mode === 'template' ? templateTopic(settings.template, s, ctx) : unsTopic(s, ctx), payload: unsPayload(s, settings.payload) }));
