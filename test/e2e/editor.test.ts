@@ -39,6 +39,8 @@ const INVALID: Record<string, InvalidRow> = {
   // Their only setting is the endpoint: with none chosen, the endpoint field is marked.
   'plantwire-opcua-read': { field: '#node-input-endpoint' },
   'plantwire-opcua-write': { field: '#node-input-endpoint' },
+  // A new asset map starts with one empty rule: its required match cell is marked.
+  'plantwire-asset-map': { field: '#node-input-rule-list .rule-match' },
 };
 function messageOf(type: string, key: string): string {
   const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;
@@ -86,7 +88,7 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
       const text = await help.innerText();
       for (const section of ['Outputs', 'Details', 'Example']) expect(text, `${type} help: ${section}`).toContain(section);
     }
-  });
+  }, 180_000);
 
   it('drag a simulator in, an invalid interval is marked red, a valid one deploys with a green status', async () => {
     const { page } = ed;
@@ -174,7 +176,7 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
       await page.locator('#node-dialog-delete').click();
       await tray.locator('#node-input-name').waitFor({ state: 'detached' });
     }
-  });
+  }, 180_000);
 
   it('in a German browser, every node shows its German help and the dialog has no untranslated labels', async () => {
     const de = await openEditor(rt.url, ADMIN.username, ADMIN.password, 'de-DE');
@@ -206,7 +208,7 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
     } finally {
       await de.close();
     }
-  });
+  }, 180_000);
 
   it('the browser logged no unexpected errors', () => {
     expect(ed.consoleErrors).toEqual([]);
