@@ -192,6 +192,8 @@ abstract class BaseQueue<T> implements Queue<T> {
       }
     })().finally(() => {
       this.flushing = null;
+      // Entries enqueued while the last batch resolved (after the loop looked) get their own commit.
+      if (this.pending.length) this.schedule(this.pending.length >= this.maxBatch ? 0 : this.commitDelayMs);
     });
     return this.flushing;
   }
