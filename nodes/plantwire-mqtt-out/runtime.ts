@@ -101,9 +101,23 @@ export = function register(RED: RedApi): void {
         deliver: async (batch: QueueEntry<BufferedPublish>[]) => {
           if (!conn.connected) throw new PlantwireError('mqtt-offline', conn.state.text, 'broker unreachable');
           // One socket, publishes handed over in order: the broker receives them in queue order.
-          await Promise.all(
-            batch.flatMap((e) => e.body.pubs.map((p) => conn.publish(p.topic, p.payload, { qos, retain: e.body.retain, properties: { userProperties: { 'plantwire-id': e.key } } }))),
-          );
+          // A connection lost meanwhile fails the batch at once (it is published again: at-least-once).
+          let onLost: ((s: StateEvent) => void) | undefined;
+          const lost = new Promise<never>((_, reject) => {
+            onLost = (s) => {
+              if (s.state !== 'connected' && s.state !== 'connecting') reject(new PlantwireError('mqtt-offline', s.text, 'broker unreachable'));
+            };
+            conn.on('state', onLost);
+          });
+          lost.catch(() => undefined);
+          try {
+            await Promise.race([
+              lost,
+              Promise.all(batch.flatMap((e) => e.body.pubs.map((p) => conn.publish(p.topic, p.payload, { qos, retain: e.body.retain, properties: { userProperties: { 'plantwire-id': e.key } } })))),
+            ]);
+          } finally {
+            if (onLost) conn.off('state', onLost);
+          }
         },
       });
       if (buffer) {
