@@ -150,20 +150,8 @@ describe('mqtt-out durable buffer: Node-RED killed with SIGKILL while messages a
     await mqttAdapter.down();
     const acceptedFile = path.join(userDir, 'accepted.txt');
     nr = await startInstance({ label: 'faults', node: process.execPath, redJs: NODE_RED_JS, userDir });
-    const flows = [
-      TAB,
-      ...mqttAdapter.nodes({ bufferMode: 'disk' }),
-      ...generatorNodes('seq', 'seq'),
-      { id: 'seq', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'payload.value', tot: 'msg' }], x: 250, y: 200, wires: [['log']] },
-      { id: 'log', type: 'file', z: 'tab1', filename: acceptedFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', x: 400, y: 200, wires: [] },
-    ];
-    // The catch node would write refused messages too; there must be none: check them by the metrics instead.
-    const deployed = await nr.admin('POST', '/flows', flows, { 'Node-RED-Deployment-Type': 'full' });
+    const deployed = await nr.admin('POST', '/flows', childFlows(acceptedFile, { bufferMode: 'disk' }), { 'Node-RED-Deployment-Type': 'full' });
     expect(deployed.status).toBe(204);
-    const metrics = async (inst: Instance): Promise<{ depth: number; delivered: number; dropped: number } | null> => {
-      const r = await inst.admin<{ depth: number; delivered: number; dropped: number }>('GET', '/plantwire/buffer/sink');
-      return r.status === 200 ? r.body : null;
-    };
     await until(async () => (await metrics(nr!)) !== null, 'buffer registered', 30_000);
     // The metrics route is permission-checked: no token, no metrics.
     expect((await fetch(`${nr.url}/plantwire/buffer/metrics`)).status).toBe(401);
@@ -184,7 +172,52 @@ describe('mqtt-out durable buffer: Node-RED killed with SIGKILL while messages a
     expect(m.delivered).toBe(300);
     check({ scenario: 'SIGKILL while buffered, restart', kind: 'mqtt-out', sent: range(0, 300), accepted, received: mqttAdapter.received(), dropped: m.dropped, expectedDropped: 0, expectedDelivered: range(0, 300) });
   }, 150_000);
+
+  it('2b. killed in the middle of the replay: the rest is delivered after the restart, nothing lost', async () => {
+    await nr?.stop();
+    nr = undefined;
+    mqttAdapter.reset('sigkill-replay');
+    await mqttAdapter.down();
+    const dir = path.join(userDir, 'replay');
+    const acceptedFile = path.join(dir, 'accepted.txt');
+    nr = await startInstance({ label: 'faults-replay', node: process.execPath, redJs: NODE_RED_JS, userDir: dir });
+    const deployed = await nr.admin('POST', '/flows', childFlows(acceptedFile, { bufferMode: 'disk', bufferReplayRate: 400 }), { 'Node-RED-Deployment-Type': 'full' });
+    expect(deployed.status).toBe(204);
+    await until(async () => (await metrics(nr!)) !== null, 'buffer registered', 30_000);
+    expect((await nr.admin('POST', '/inject/go', generate(0, 1500))).status).toBe(200);
+    await until(async () => (await metrics(nr!))?.depth === 1500, '1500 messages buffered', 30_000);
+    await until(() => fs.existsSync(acceptedFile) && fs.readFileSync(acceptedFile, 'utf8').trim().split('\n').length >= 1500, 'accepted log written', 30_000);
+    const accepted = fs.readFileSync(acceptedFile, 'utf8').trim().split('\n').map(Number);
+    await mqttAdapter.up();
+    // Replaying at 400/s: kill somewhere in the middle.
+    await until(() => tallyUnique() >= 300, 'replay under way', 30_000);
+    await nr.kill();
+    const before = tallyUnique();
+    expect(before).toBeLessThan(1500);
+    nr = await startInstance({ label: 'faults-replay-restarted', node: process.execPath, redJs: NODE_RED_JS, userDir: dir });
+    await until(() => tallyUnique() >= 1500, 'the rest delivered after the restart');
+    await until(async () => (await metrics(nr!))?.depth === 0, 'buffer drained');
+    const m = (await metrics(nr))!;
+    check({ scenario: 'SIGKILL during replay, restart', kind: 'mqtt-out', sent: range(0, 1500), accepted, received: mqttAdapter.received(), dropped: m.dropped, expectedDropped: 0, expectedDelivered: range(0, 1500) });
+  }, 150_000);
 });
+
+/** The flow for the child Node-RED: generator → sink; each accepted message's number is appended to `acceptedFile`. */
+function childFlows(acceptedFile: string, buffer: Record<string, unknown>): unknown[] {
+  return [
+    TAB,
+    ...mqttAdapter.nodes(buffer),
+    // Complete (accepted) → the log; nothing may be refused (the metrics and the count show it).
+    ...generatorNodes('seq', 'seq').filter((n) => n.type !== 'catch'),
+    { id: 'seq', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'payload.value', tot: 'msg' }], x: 250, y: 200, wires: [['log']] },
+    { id: 'log', type: 'file', z: 'tab1', filename: acceptedFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', x: 400, y: 200, wires: [] },
+  ];
+}
+
+async function metrics(inst: Instance): Promise<{ depth: number; delivered: number; dropped: number } | null> {
+  const r = await inst.admin<{ depth: number; delivered: number; dropped: number }>('GET', '/plantwire/buffer/sink');
+  return r.status === 200 ? r.body : null;
+}
 
 function tallyUnique(): number {
   return new Set(got.map((r) => r.seq)).size;
