@@ -1,3 +1,4 @@
+import { bufferStatus } from '../../src/buffer/forwarder';
 import { bufferSettings } from '../../src/buffer/settings';
 import type { QueueEntry } from '../../src/buffer/queue';
 import { brokerOf, CONNECTION_LOOK, EDGE_LOOK } from '../../src/connectors/mqtt/broker';
@@ -126,7 +127,7 @@ export = function register(RED: RedApi): void {
           buffer.showStatus();
         };
         conn.on('state', onState);
-        onInput(node, (msg) => guarded(() => buffer.accept({ pubs: render(msg), retain: settings.retain }), () => connLook()));
+        onInput(node, (msg) => guarded(() => buffer.accept({ pubs: render(msg), retain: settings.retain }), () => bufferStatus(buffer.state()) ?? connLook()));
         onClose(node, async (removed) => {
           conn.off('state', onState);
           await buffer.close(removed);

@@ -93,7 +93,9 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
       lastError = err.message;
     },
     onDeadLetter: (entries, err) => {
-      node.warn(`${entries.length} buffered message(s) rejected permanently by the sink: ${err.message}`);
+      // Already accepted, now refused for good: a Catch node gets them (with their bodies and keys), never silent loss.
+      const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
+      node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
       opts.onDeadLetter?.(entries, err);
     },
   });

@@ -127,7 +127,7 @@ describe('disk queue: durability across reopen', () => {
     await q.close();
   });
 
-  it('groups enqueues that arrive together into few transactions (batched commits)', async () => {
+  it('5,000 concurrent enqueues (batched into shared transactions) all commit, in FIFO order', async () => {
     const q = openQueue<number>({ dir: root, name: fresh(), mode: 'disk', maxEntries: 1_000_000 });
     const n = 5000;
     await Promise.all(Array.from({ length: n }, (_, i) => q.enqueue(i)));
@@ -232,5 +232,28 @@ describe('bufferSettings', () => {
     expect(() => bufferSettings({ bufferMode: 'tape' })).toThrow(/buffer must be off, memory or disk/);
     expect(() => bufferSettings({ bufferOverflow: 'panic' })).toThrow(/overflow policy/);
     expect(() => bufferSettings({ bufferMaxEntries: '0' })).toThrow(/buffer max entries must be at least 1/);
+  });
+});
+
+describe('openSinkBuffer (the glue sinks use)', () => {
+  it('off means no buffer; a permanent refusal reaches Catch nodes via node.error with the bodies and keys', async () => {
+    const { openSinkBuffer } = await import('../../src/runtime/buffer');
+    const { fakeNode } = await import('../helpers/fake-node');
+    const RED = { settings: { userDir: root } } as unknown as Parameters<typeof openSinkBuffer>[0];
+    const node = fakeNode('dl-node');
+    expect(openSinkBuffer(RED, node, bufferSettings({}), { deliver: async () => undefined, idleStatus: () => ({ state: 'ok', text: 'connected' }) })).toBeNull();
+    const buf = openSinkBuffer<{ v: number }>(RED, node, bufferSettings({ bufferMode: 'memory' }), {
+      deliver: async () => {
+        throw new PermanentDeliveryError('HTTP 422: unknown material');
+      },
+      idleStatus: () => ({ state: 'ok', text: 'connected' }),
+    })!;
+    await buf.accept({ v: 7 });
+    await until(() => node.errors.length === 1, 'dead letter reported');
+    const { err, msg } = node.errors[0]!;
+    expect(String(err)).toMatch(/1 buffered message\(s\) refused permanently .*HTTP 422: unknown material/);
+    expect(msg).toMatchObject({ payload: [{ v: 7 }], deadLetter: [{ key: 'dl-node:1' }] });
+    expect(buf.state()).toMatchObject({ depth: 0, deadLettered: 1, delivered: 0 });
+    await buf.close(true);
   });
 });
