@@ -26,7 +26,9 @@ interface PlantwireBufferEditor {
   if (w.PlantwireBuffer) return;
   w.PlantwireBuffer = {
     prepare(container, node, type) {
-      const t = (k: string): string => RED._(type + '.buffer.' + k);
+      // The node's own translate function knows its node set's message catalog.
+      const nodeT = (node as unknown as { _?: (key: string) => string })._;
+      const t = (k: string): string => (nodeT ? nodeT.call(node, type + '.buffer.' + k) : RED._(type + '.buffer.' + k));
       const row = (cls: string): JQuery => $('<div/>', { class: 'form-row ' + cls }).appendTo(container);
       const label = (r: JQuery, id: string, icon: string, key: string): void => {
         $('<label/>', { for: id }).append($('<i/>', { class: 'fa ' + icon }), ' ', $('<span/>').text(t(key))).appendTo(r);
