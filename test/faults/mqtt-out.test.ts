@@ -12,6 +12,7 @@
  * receiver that dedups by that key.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,32 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     expect(rt.captured('refused')).toEqual([]);
     check({ scenario: 'broker unreachable then back', kind: 'mqtt-out', sent: range(0, 500), accepted: seqs(rt.captured('accepted')), received: mqttAdapter.received(), dropped: m.dropped, expectedDropped: 0 });
     expect(m.delivered).toBe(500);
+  }, 120_000);
+
+  it('1b. broker times out (accepts TCP, never answers), then back: every accepted message delivered', async () => {
+    mqttAdapter.reset('timeouts');
+    await rt.deploy([TAB, ...mqttAdapter.nodes({ bufferMode: 'disk' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused'), statusOf('st', ['sink'], 'status'), capture('status')]);
+    await until(() => rt.captured('status').some((c) => /^connected to/.test(c.msg.status?.text ?? '')), 'mqtt-out connected');
+    const before = await metrics();
+    await mqttAdapter.down();
+    // A black hole on the broker's port: connections are accepted and never answered (the CONNECT times out).
+    const held = new Set<net.Socket>();
+    const hole = net.createServer((sock) => {
+      held.add(sock);
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => hole.listen(broker.port, '127.0.0.1', () => r()));
+    await rt.admin('POST', '/inject/go', generate(0, 200));
+    await rt.waitFor('accepted', 200, 30_000);
+    await until(() => held.size > 0, 'the sink tried the silent port', 30_000);
+    expect(tallyUnique()).toBe(0);
+    for (const sock of held) sock.destroy();
+    await new Promise<void>((r) => hole.close(() => r()));
+    await mqttAdapter.up();
+    await until(() => tallyUnique() >= 200, 'all delivered after the time-outs');
+    await until(async () => (await metrics()).depth === 0, 'buffer drained');
+    const m = await metrics();
+    check({ scenario: 'broker timing out then back', kind: 'mqtt-out', sent: range(0, 200), accepted: seqs(rt.captured('accepted')), received: mqttAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 0, expectedDelivered: range(0, 200) });
   }, 120_000);
 
   it('3a. disk queue at its size limit, drop-oldest: the newest entries delivered, the drop counter exact', async () => {
