@@ -283,6 +283,15 @@ class MemoryQueue<T> extends BaseQueue<T> {
   }
 
   ack(ids: number[], outcome: 'delivered' | 'dead-letter' = 'delivered'): number {
+    // The usual case: the acknowledged entries are the oldest ones, in order: move the head.
+    if (ids.length > 0 && ids.every((id, i) => this.entries[this.head + i]?.id === id)) {
+      for (let i = 0; i < ids.length; i++) this.bytes -= this.entries[this.head + i]!.bytes;
+      this.head += ids.length;
+      if (outcome === 'delivered') this.delivered += ids.length;
+      else this.deadLettered += ids.length;
+      this.compact();
+      return ids.length;
+    }
     const set = new Set(ids);
     let n = 0;
     const kept: QueueEntry<T>[] = [];

@@ -89,6 +89,24 @@ describe.each(['memory', 'disk'] as const)('openQueue (%s)', (mode) => {
     );
   });
 
+  it('property: acknowledging any subset (prefix or scattered) removes exactly those, keeps FIFO and the byte count', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.string({ maxLength: 20 }), { minLength: 1, maxLength: 25 }), fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }), fc.boolean(), async (values, pick, prefix) => {
+        const q = open<string>();
+        await Promise.all(values.map((v) => q.enqueue(v)));
+        const entries = q.peek(100);
+        const chosen = prefix ? entries.slice(0, pick.filter(Boolean).length % (entries.length + 1)) : entries.filter((_, i) => pick[i]);
+        expect(q.ack(chosen.map((e) => e.id))).toBe(chosen.length);
+        const gone = new Set(chosen.map((e) => e.id));
+        const rest = entries.filter((e) => !gone.has(e.id));
+        expect(q.peek(100).map((e) => e.body)).toEqual(rest.map((e) => e.body));
+        expect(q.metrics()).toMatchObject({ depth: rest.length, bytes: rest.reduce((a, e) => a + e.bytes, 0), delivered: chosen.length });
+        await q.close();
+      }),
+      { numRuns: mode === 'disk' ? 30 : 150 },
+    );
+  });
+
   it('the byte limit drops the oldest entries until the new one fits', async () => {
     const q = open<string>({ maxBytes: 100, overflow: 'drop-oldest' });
     for (let i = 0; i < 5; i++) await q.enqueue('x'.repeat(28)); // 30 bytes as JSON
