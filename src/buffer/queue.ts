@@ -361,7 +361,15 @@ class SqliteQueue<T> extends BaseQueue<T> {
           'CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);',
       );
     } catch (err) {
-      throw new PlantwireError('buffer-open', `cannot open the buffer file ${this.file}: ${(err as Error).message}`, 'buffer file cannot be opened');
+      const msg = (err as Error).message;
+      if (/NODE_MODULE_VERSION|compiled against a different Node\.js version|invalid ELF header|better_sqlite3\.node/.test(msg)) {
+        throw new PlantwireError(
+          'buffer-binding',
+          `the disk buffer needs the SQLite binding better-sqlite3 built for this Node.js ${process.version}: run "npm rebuild better-sqlite3" in the Node-RED user dir and restart, or use the memory buffer (${msg.split('\n')[0]})`,
+          'disk buffer: rebuild better-sqlite3',
+        );
+      }
+      throw new PlantwireError('buffer-open', `cannot open the buffer file ${this.file}: ${msg}`, 'buffer file cannot be opened');
     }
     const db = this.db;
     this.st = {
