@@ -5,6 +5,7 @@
 import { PlantwireError } from '../../model/errors';
 import { numberSetting } from '../../runtime/define';
 import type { NodeConfig } from '../../runtime/types';
+import type { BufferConfig } from '../../buffer/settings';
 import { PAYLOAD_FORMATS, type PayloadFormat } from './decode';
 import { DataType, PUBLISHABLE_TYPES, type DataTypeName } from './sparkplug/payload';
 import { edgeOptionProblems } from './sparkplug/edge';
@@ -81,7 +82,7 @@ export function mqttInSettings(config: MqttInConfig): MqttInSettings {
   return { filters, qos, format, assetLevels, output, group, tagNames, rebirth: bool(config.rebirth, true), rebirthHoldoffMs, hostId };
 }
 
-export interface MqttOutConfig extends NodeConfig {
+export interface MqttOutConfig extends NodeConfig, BufferConfig {
   broker?: string;
   mode?: string;
   template?: string;
