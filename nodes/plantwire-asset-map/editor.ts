@@ -64,6 +64,14 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
             .val((data && data[c]) || '')
             .appendTo(r);
         });
+        // Match and enterprise are required in every row: mark an empty one red as the user types.
+        const mark = function () {
+          r.find('.rule-match, .rule-enterprise').each(function (this: HTMLElement) {
+            $(this).toggleClass('input-error', String($(this).val() || '').trim() === '');
+          });
+        };
+        r.find('input').on('change keyup', mark);
+        mark();
       },
       removable: true,
       sortable: true,
@@ -72,6 +80,8 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
     (this.rules || []).forEach(function (r) {
       list.editableList('addItem', r);
     });
+    // A new node starts with one empty row, so the required cells are visible (and marked) at once.
+    if (!this.rules || this.rules.length === 0) list.editableList('addItem', {} as AssetRuleRow);
     const importRules = function (replace: boolean) {
       const text = String($('#plantwire-am-import').val() || '');
       const out = $('#plantwire-am-import-result');

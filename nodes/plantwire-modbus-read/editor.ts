@@ -31,14 +31,17 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
     csv: {
       value: '',
       validate: function (this: ModbusReadEditorProps, v: string) {
-        return this.mapSource !== 'csv' || String(v || '').trim().indexOf('\n') > 0;
+        // While the dialog is open, the map source is the dialog's choice, not the saved one.
+        const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
+        return source !== 'csv' || String(v || '').trim().indexOf('\n') > 0;
       },
     },
     interval: {
       value: 1000,
       required: true,
-      validate: function (v: string) {
-        return /^\d+$/.test(String(v)) && (Number(v) === 0 || Number(v) >= 50);
+      validate: function (v: string, opt?: object) {
+        // Node-RED 4 shows a returned string as the field's error message.
+        return /^\d+$/.test(String(v)) && (Number(v) === 0 || Number(v) >= 50) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-read.validation.interval') : false) as unknown as boolean);
       },
     },
     output: { value: 'each', required: true },

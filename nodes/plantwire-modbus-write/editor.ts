@@ -27,8 +27,11 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
     },
     csv: {
       value: '',
-      validate: function (this: ModbusWriteEditorProps, v: string) {
-        return this.mapSource !== 'csv' || String(v || '').trim().indexOf('\n') > 0;
+      validate: function (this: ModbusWriteEditorProps, v: string, opt?: object) {
+        // Node-RED 4 shows a returned string as the field's error message.
+        // While the dialog is open, the map source is the dialog's choice, not the saved one.
+        const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
+        return source !== 'csv' || String(v || '').trim().indexOf('\n') > 0 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-write.validation.csv') : false) as unknown as boolean);
       },
     },
     singleRegisterFc: { value: '6', required: true },

@@ -26,7 +26,7 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     format: { value: 'json', required: true },
     topics: {
       value: '',
-      validate: function (this: MqttInEditorProps, v: string) {
+      validate: function (this: MqttInEditorProps, v: string, opt?: object) {
         const format = $('#node-input-format').length ? $('#node-input-format').val() : this.format;
         if (format === 'sparkplug') return true;
         const list = String(v || '')
@@ -37,14 +37,17 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
           .filter(function (t) {
             return t !== '';
           });
+        // Node-RED 4 shows a returned string as the field's error message.
+        const message = (opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-in.validation.topics') : false) as unknown as boolean;
         return (
-          list.length > 0 &&
+          (list.length > 0 &&
           list.every(function (t) {
             const levels = t.replace(/^\$share\/[^/+#]+\//, '').split('/');
             return levels.every(function (l, i) {
               return (l.indexOf('#') < 0 || (l === '#' && i === levels.length - 1)) && (l.indexOf('+') < 0 || l === '+');
             });
-          })
+          })) ||
+          message
         );
       },
     },

@@ -289,7 +289,13 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
 
     const state = $('#pw-opcua-state');
     const trustButton = $('#pw-opcua-trust');
+    const notDeployed = 'Not deployed yet: deploy to see the connection state. "Trust server certificate" uses the settings above.';
     const refresh = function () {
+      // A config node being added is not in the workspace yet, so the runtime cannot know it either.
+      if (!RED.nodes.node(node.id)) {
+        state.text(notDeployed);
+        return;
+      }
       $.ajax({
         url: 'plantwire/opcua/' + encodeURIComponent(node.id) + '/status',
         type: 'GET',
@@ -300,7 +306,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
           if (s.pendingCertificate) trustButton.attr('title', s.pendingCertificate.subject + ' — SHA-1 ' + s.pendingCertificate.thumbprint);
         },
         error: function () {
-          state.text('Not deployed yet: deploy to see the connection state. "Trust server certificate" uses the settings above.');
+          state.text(notDeployed);
         },
       });
     };

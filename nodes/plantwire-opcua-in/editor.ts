@@ -25,16 +25,18 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
     publishingInterval: {
       value: 1000,
       required: true,
-      validate: function (v: string) {
-        return /^\d+$/.test(String(v)) && Number(v) >= 10;
+      validate: function (v: string, opt?: object) {
+        // Node-RED 4 shows a returned string as the field's error message.
+        return /^\d+$/.test(String(v)) && Number(v) >= 10 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-in.validation.publishingInterval') : false) as unknown as boolean);
       },
     },
     samplingInterval: { value: 1000, required: true, validate: RED.validators.number() },
     queueSize: {
       value: 10,
       required: true,
-      validate: function (v: string) {
-        return /^\d+$/.test(String(v)) && Number(v) >= 1;
+      validate: function (v: string, opt?: object) {
+        // Node-RED 4 shows a returned string as the field's error message.
+        return /^\d+$/.test(String(v)) && Number(v) >= 1 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-in.validation.queueSize') : false) as unknown as boolean);
       },
     },
     deadbandType: { value: 'none' },

@@ -21,13 +21,14 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
     methodId: { value: '', required: true },
     args: {
       value: '',
-      validate: function (v: string) {
+      validate: function (v: string, opt?: object) {
         if (!v || String(v).trim() === '') return true;
         try {
           JSON.parse(v);
           return true;
         } catch (e) {
-          return false;
+          // Node-RED 4 shows a returned string as the field's error message.
+          return (opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-method.validation.args') : false) as unknown as boolean;
         }
       },
     },

@@ -45,8 +45,9 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
     interval: {
       value: 1000,
       required: true,
-      validate: function (v: string) {
-        return /^\d+(\.\d+)?$/.test(String(v)) && Number(v) >= 50;
+      validate: function (v: string, opt?: object) {
+        // Node-RED 4 shows a returned string as the field's error message.
+        return /^\d+(\.\d+)?$/.test(String(v)) && Number(v) >= 50 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-simulator.validation.interval') : false) as unknown as boolean);
       },
     },
     output: { value: 'each', required: true },

@@ -7,3 +7,4 @@ export * from './registry';
 export * from './admin';
 export * from './define';
 export * from './config-node';
+export * from './typed-input';

@@ -67,5 +67,6 @@ export interface RedApi {
   settings: { userDir?: string; [key: string]: unknown };
   events?: { once(event: string, handler: (...args: unknown[]) => void): void; on(event: string, handler: (...args: unknown[]) => void): void; removeListener(event: string, handler: (...args: unknown[]) => void): void };
   log: { info(msg: unknown): void; warn(msg: unknown): void; error(msg: unknown): void; debug(msg: unknown): void };
+  util?: { evaluateNodeProperty(value: string, type: string, node: RedNode, msg: NodeMessage, callback: (err: Error | null, result: unknown) => void): void };
   version?(): string;
 }

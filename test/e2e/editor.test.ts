@@ -17,6 +17,38 @@ const category = (type: string): string | undefined => /category:\s*'([^']+)'/.e
 /** Config nodes have no palette entry; they are checked through the nodes that use them. */
 const TYPES = Object.keys(pkg['node-red'].nodes).filter((t) => category(t) !== 'config');
 
+/** One field per node type, an invalid value it must mark red (and the en-US message shown), and a valid one. */
+interface InvalidRow {
+  field: string;
+  /** typed into the field; none: the field as a new node has it must be marked */
+  invalid?: string;
+  valid?: string;
+  /** key under "<type>.validation" in the node's en-US locale */
+  message?: string;
+  /** selects to set first: [selector, value] */
+  before?: Array<[string, string]>;
+}
+const INVALID: Record<string, InvalidRow> = {
+  'plantwire-simulator': { field: '#node-input-interval', invalid: '10', valid: '500', message: 'interval' },
+  'plantwire-modbus-read': { field: '#node-input-interval', invalid: '20', valid: '0', message: 'interval' },
+  'plantwire-modbus-write': { field: '#node-input-csv', invalid: 'tag,address,function', valid: 'tag,address,function,writable\nSpeed,1,holding,true', message: 'csv', before: [['#node-input-mapSource', 'csv']] },
+  'plantwire-mqtt-in': { field: '#node-input-topics', invalid: 'plant/#/line1', valid: 'plant/+/line1/#', message: 'topics' },
+  'plantwire-mqtt-out': { field: '#node-input-template', invalid: 'plant/#/{tag}', valid: 'plant/{line}/{tag}', message: 'template', before: [['#node-input-mode', 'template']] },
+  'plantwire-opcua-in': { field: '#node-input-publishingInterval', invalid: '5', valid: '250', message: 'publishingInterval' },
+  'plantwire-opcua-method': { field: '#node-input-args', invalid: '{"BatchId": ', valid: '{"BatchId": "B-1"}', message: 'args' },
+  // Their only setting is the endpoint: with none chosen, the endpoint field is marked.
+  'plantwire-opcua-read': { field: '#node-input-endpoint' },
+  'plantwire-opcua-write': { field: '#node-input-endpoint' },
+  // A new asset map starts with one empty rule: its required match cell is marked.
+  'plantwire-asset-map': { field: '#node-input-rule-list .rule-match' },
+};
+function messageOf(type: string, key: string): string {
+  const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;
+  const text = loc[type]?.validation?.[key];
+  if (!text) throw new Error(`${type}: no en-US message validation.${key}`);
+  return text;
+}
+
 describe.skipIf(!chrome.available)('the editor in Chromium', () => {
   let rt: TestRuntime;
   let ed: EditorSession;
@@ -56,7 +88,7 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
       const text = await help.innerText();
       for (const section of ['Outputs', 'Details', 'Example']) expect(text, `${type} help: ${section}`).toContain(section);
     }
-  });
+  }, 180_000);
 
   it('drag a simulator in, an invalid interval is marked red, a valid one deploys with a green status', async () => {
     const { page } = ed;
@@ -84,6 +116,99 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
     const flows = await rt.admin<Array<{ type: string; interval?: string | number }>>('GET', '/flows');
     expect(Number(flows.body.find((n) => n.type === 'plantwire-simulator')?.interval)).toBe(500);
   });
+
+  it('every node type marks an invalid field red, with its message', async () => {
+    const { page } = ed;
+    const chart = page.locator('#red-ui-workspace-chart');
+    const search = page.locator('#red-ui-palette-search input');
+    for (const type of TYPES) {
+      const row = INVALID[type];
+      await search.fill(type);
+      const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+      await entry.dragTo(chart, { targetPosition: { x: 400, y: 400 } });
+      await search.fill('');
+      const id = await page.evaluate((t) => {
+        const red = (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED;
+        return red.nodes.filterNodes({ type: t }).at(-1)?.id ?? '';
+      }, type);
+      expect(id, `${type} dropped`).not.toBe('');
+      await chart.locator(`g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
+      const tray = page.locator('.red-ui-tray').last();
+      await tray.locator('#node-input-name').waitFor({ state: 'visible' });
+      if (row) {
+        for (const [select, value] of row.before ?? []) await tray.locator(select).selectOption(value);
+        const field = tray.locator(row.field);
+        if (row.invalid !== undefined) {
+          await field.fill(row.invalid);
+          await field.dispatchEvent('change');
+        }
+        await expect.poll(() => field.evaluate((el) => el.classList.contains('input-error')), { message: `${type}: ${row.field} = ${JSON.stringify(row.invalid)} is marked` }).toBe(true);
+        if (row.message) {
+          const message = messageOf(type, row.message);
+          await field.hover();
+          await expect.poll(async () => (await page.locator('.red-ui-popover:visible').allInnerTexts()).join(' | '), { message: `${type}: the message of ${row.field}` }).toContain(message);
+        }
+        if (row.valid !== undefined) {
+          await field.fill(row.valid);
+          await field.dispatchEvent('change');
+          await expect.poll(() => field.evaluate((el) => el.classList.contains('input-error')), { message: `${type}: ${row.field} = ${JSON.stringify(row.valid)} is valid` }).toBe(false);
+        }
+      } else {
+        // A node type without a row (e.g. one that landed later): find a validated text field that rejects one of a few bad values.
+        const marked = await tray.evaluate(async (el, t) => {
+          const red = (globalThis as unknown as { RED: { nodes: { getType(t: string): { defaults: Record<string, { validate?: unknown; required?: boolean; type?: string }> } } } }).RED;
+          const defs = red.nodes.getType(t).defaults;
+          for (const [prop, def] of Object.entries(defs)) {
+            if (def.type || (!def.validate && !def.required)) continue;
+            const input = el.querySelector(`#node-input-${prop}`) as unknown as { value: string; tagName: string; type: string; offsetParent: unknown; classList: { contains(c: string): boolean }; dispatchEvent(e: Event): boolean } | null;
+            if (!input || input.offsetParent === null || !/^(INPUT|TEXTAREA)$/.test(input.tagName) || !/^(text|number|textarea)$/.test(input.type)) continue;
+            for (const bad of ['', '-1', 'not valid #+/', '{']) {
+              input.value = bad;
+              input.dispatchEvent(new Event('change', { bubbles: true }));
+              await new Promise((r) => setTimeout(r, 50));
+              if (input.classList.contains('input-error')) return `${prop}=${JSON.stringify(bad)}`;
+            }
+          }
+          return '';
+        }, type);
+        expect(marked, `${type}: no dialog field is marked red for an invalid value (add a row to INVALID)`).not.toBe('');
+      }
+      await page.locator('#node-dialog-delete').click();
+      await tray.locator('#node-input-name').waitFor({ state: 'detached' });
+    }
+  }, 180_000);
+
+  it('in a German browser, every node shows its German help and the dialog has no untranslated labels', async () => {
+    const de = await openEditor(rt.url, ADMIN.username, ADMIN.password, 'de-DE');
+    try {
+      const { page } = de;
+      await page.locator('#red-ui-tab-help-link-button').click();
+      for (const type of TYPES) {
+        const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+        await page.locator('#red-ui-palette-search input').fill(type);
+        await entry.click();
+        await page.locator('.red-ui-popover:visible button:has(i.fa-book)').click();
+        const help = page.locator('#red-ui-sidebar-content');
+        await expect.poll(async () => (await help.innerText()).match(/Ausgänge[\s\S]*Details[\s\S]*Beispiel/) !== null, { message: `${type}: German help`, timeout: 10_000 }).toBe(true);
+        await page.locator('#red-ui-palette-search input').fill('');
+      }
+      // One dialog in German: its labels come from the de catalogue, none shows a raw key.
+      await page.locator('#red-ui-palette-search input').fill('plantwire-opcua-in');
+      await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="plantwire-opcua-in"]').dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x: 200, y: 500 } });
+      const id = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED.nodes.filterNodes({ type: 'plantwire-opcua-in' }).at(-1)?.id ?? '');
+      await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
+      const tray = page.locator('.red-ui-tray').last();
+      await tray.locator('#node-input-publishingInterval').waitFor({ state: 'visible' });
+      const raw = await tray.evaluate((el) => [...el.querySelectorAll('label, span, option')].map((e) => e.textContent ?? '').filter((t) => /plantwire-[a-z-]+\./.test(t)));
+      expect(raw, 'untranslated labels').toEqual([]);
+      const expected = (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', 'plantwire-opcua-in', 'locales', 'de.json'), 'utf8')) as { 'plantwire-opcua-in': { label: { publishingInterval: string } } })['plantwire-opcua-in'].label.publishingInterval;
+      expect(await tray.innerText()).toContain(expected);
+      await page.locator('#node-dialog-delete').click();
+      expect(de.consoleErrors).toEqual([]);
+    } finally {
+      await de.close();
+    }
+  }, 180_000);
 
   it('the browser logged no unexpected errors', () => {
     expect(ed.consoleErrors).toEqual([]);

@@ -29,7 +29,7 @@ export interface EditorSession {
 }
 
 /** Opens the editor at `url` and logs in through its login form. */
-export async function openEditor(url: string, username: string, password: string): Promise<EditorSession> {
+export async function openEditor(url: string, username: string, password: string, locale = 'en-US'): Promise<EditorSession> {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -38,7 +38,7 @@ export async function openEditor(url: string, username: string, password: string
     handleSIGTERM: false,
     handleSIGHUP: false,
   });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale });
   const page = await context.newPage();
   const consoleErrors: string[] = [];
   page.on('console', (m) => {
@@ -65,4 +65,13 @@ export async function openEditor(url: string, username: string, password: string
       fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Where e2e screenshots go: a temp dir by default (CI must not dirty the tree),
+ * docs/img/ when PLANTWIRE_E2E_SCREENSHOTS=docs (to refresh the docs images).
+ */
+export function screenshotDir(root: string): string {
+  if (process.env.PLANTWIRE_E2E_SCREENSHOTS === 'docs') return path.join(root, 'docs', 'img');
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-e2e-shots-'));
 }

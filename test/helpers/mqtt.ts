@@ -30,11 +30,17 @@ export interface EmbeddedBroker extends TestBroker {
   down(): Promise<void>;
   /** Listens again on the same port. */
   up(): Promise<void>;
+  /**
+   * Subscribes inside the broker (no network client): the handler sees every
+   * message the broker accepted, in the broker's order, across down()/up().
+   */
+  tap(filter: string, handler: (topic: string, payload: Buffer) => void): Promise<void>;
 }
 
 interface AedesLike {
   handle: (conn: net.Socket) => void;
   close(cb?: () => void): void;
+  subscribe(topic: string, func: (packet: { topic: string; payload: Buffer | string }, cb: () => void) => void, done: () => void): void;
 }
 
 async function createAedes(): Promise<AedesLike> {
@@ -81,6 +87,18 @@ export async function startAedes(opts: { tls?: tls.TlsOptions; port?: number } =
     async up() {
       server = makeServer();
       await listen(port);
+    },
+    tap(filter, handler) {
+      return new Promise((resolve) => {
+        aedes.subscribe(
+          filter,
+          (packet, cb) => {
+            handler(packet.topic, Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload));
+            cb();
+          },
+          () => resolve(),
+        );
+      });
     },
     async stop() {
       await closeServer();

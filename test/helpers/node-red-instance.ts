@@ -22,6 +22,8 @@ export interface InstanceOptions {
   redJs: string;
   username?: string;
   password?: string;
+  /** Reuse this user dir (its flows, credentials and Plantwire buffers) instead of a new one; stop() then keeps it. */
+  userDir?: string;
 }
 
 export interface Instance {
@@ -38,6 +40,8 @@ export interface Instance {
   /** GET on the instance's HTTP-in endpoints (httpNodeRoot /api). */
   get(route: string): Promise<{ status: number; text: string }>;
   stop(): Promise<void>;
+  /** Kills the process with SIGKILL (no close handlers run); the user dir stays. */
+  kill(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -63,7 +67,9 @@ function bcryptHash(password: string): string {
 export async function startInstance(opts: InstanceOptions): Promise<Instance> {
   const username = opts.username ?? 'admin';
   const password = opts.password ?? `pw-${Math.random().toString(36).slice(2)}`;
-  const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-nr-'));
+  const reuse = opts.userDir !== undefined && fs.existsSync(path.join(opts.userDir, 'flows.json'));
+  const userDir = opts.userDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-nr-'));
+  fs.mkdirSync(userDir, { recursive: true });
   const port = await freePort();
   const settingsFile = path.join(userDir, 'settings.js');
   const settings = {
@@ -82,7 +88,7 @@ export async function startInstance(opts: InstanceOptions): Promise<Instance> {
     logging: { console: { level: 'info', metrics: false, audit: false } },
   };
   fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-  fs.writeFileSync(path.join(userDir, 'flows.json'), '[]\n');
+  if (!reuse) fs.writeFileSync(path.join(userDir, 'flows.json'), '[]\n');
 
   let output = '';
   let exited: string | null = null;
@@ -160,7 +166,13 @@ export async function startInstance(opts: InstanceOptions): Promise<Instance> {
         await gone;
         clearTimeout(timer);
       }
-      fs.rmSync(userDir, { recursive: true, force: true });
+      if (opts.userDir === undefined) fs.rmSync(userDir, { recursive: true, force: true });
+    },
+    async kill() {
+      if (exited) return;
+      const gone = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGKILL');
+      await gone;
     },
   };
 }

@@ -141,6 +141,50 @@ describe(`plantwire-mqtt-in / -out against ${'a broker'} (Mosquitto, else embedd
     await client.unsubscribeAsync(sub);
   });
 
+  it('mqtt-out: the default asset path read per message from msg, or from an environment variable (typed input)', async () => {
+    process.env.PW_E2E_TYPED_ASSET = `${prefix}/typed/env`;
+    const withSite = (id: string, site: unknown): Record<string, unknown> => ({
+      ...inject(id, 'out-msg', 7, 'Line1/Speed'),
+      props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }, { p: 'site', v: typeof site === 'string' ? site : JSON.stringify(site), vt: typeof site === 'string' ? 'str' : 'json' }],
+    });
+    await rt.deploy([
+      TAB,
+      brokerNode('b1', broker.url),
+      mqttOut('out-msg', 'b1', { asset: 'site', assetType: 'msg' }),
+      mqttOut('out-env', 'b1', { asset: 'PW_E2E_TYPED_ASSET', assetType: 'env' }),
+      withSite('i-msg', `${prefix}/typed/msg`),
+      withSite('i-bad', 42),
+      inject('i-env', 'out-env', 8, 'Line1/Speed'),
+      catcher('c', ['out-msg'], 'errs'),
+      statusOf('st', ['out-msg', 'out-env'], 'status'),
+      capture('errs'),
+      capture('status'),
+    ]);
+    await connected('status', 'out-msg');
+    await connected('status', 'out-env');
+    const seen: Array<{ topic: string; payload: { value: unknown } }> = [];
+    const sub = `${prefix}/typed/#`;
+    await client.subscribeAsync(sub, { qos: 1 });
+    const onMsg = (topic: string, payload: Buffer): void => void seen.push({ topic, payload: JSON.parse(payload.toString()) as { value: unknown } });
+    client.on('message', onMsg);
+    try {
+      await injectNow('i-msg');
+      await injectNow('i-env');
+      await until(() => seen.length >= 2, 'two messages published');
+      expect(seen.map((m) => [m.topic, m.payload.value]).sort()).toEqual([
+        [`${prefix}/typed/env/Line1/Speed`, 8],
+        [`${prefix}/typed/msg/Line1/Speed`, 7],
+      ]);
+      await injectNow('i-bad');
+      const [err] = await rt.waitFor('errs', 1);
+      expect(err!.msg.error.message).toMatch(/default asset path from msg.site must be text, got number/);
+    } finally {
+      client.off('message', onMsg);
+      await client.unsubscribeAsync(sub);
+      delete process.env.PW_E2E_TYPED_ASSET;
+    }
+  });
+
   it('QoS 0 while the broker is unreachable: an error to Catch (nothing silently lost), yellow status while retrying', async () => {
     await rt.deploy([
       TAB,

@@ -99,6 +99,57 @@ describe('palette source rules', () => {
   });
 });
 
+const src = (type: string, file: string): string => fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, file), 'utf8');
+const field = (text: string, name: string): string | undefined => new RegExp(`\\n  ${name}:\\s*'([^']*)'`).exec(text)?.[1];
+const headings = (md: string): string[] => [...md.matchAll(/^(#{1,6}) /gm)].map((m) => m[1]!);
+const COLOURS: Record<string, string> = { 'Plantwire OT': '#87A9C4', 'Plantwire transform': '#C7D8A0', 'Plantwire IT': '#E2C08D' };
+/** The help sections in German, in the order of the English ones. */
+const DE_SECTIONS: Record<string, string> = { Inputs: 'Eingänge', Outputs: 'Ausgänge', Details: 'Details', Example: 'Beispiel' };
+
+describe('editor conventions for citizen integrators', () => {
+  it.each(TYPES)('%s: category, colour, palette label, port labels', (type) => {
+    const text = src(type, 'editor.ts');
+    const category = field(text, 'category');
+    expect(['config', ...Object.keys(COLOURS)], `${type}: category`).toContain(category);
+    if (category !== 'config') expect(field(text, 'color')?.toUpperCase(), `${type}: colour of ${category}`).toBe(COLOURS[category!]);
+    expect(field(text, 'paletteLabel'), `${type}: paletteLabel`).toBeTruthy();
+    const inputs = Number(/\n  inputs:\s*(\d+)/.exec(text)?.[1] ?? 0);
+    const outputs = Number(/\n  outputs:\s*(\d+)/.exec(text)?.[1] ?? 0);
+    if (inputs > 0) expect(text, `${type}: inputLabels`).toMatch(/\n  inputLabels:/);
+    if (outputs > 0) expect(text, `${type}: outputLabels`).toMatch(/\n  outputLabels:/);
+  });
+
+  it('no two node types share an icon (config nodes may reuse one), and every icon is an SVG in nodes/icons', () => {
+    const owners = new Map<string, string[]>();
+    for (const type of TYPES) {
+      const text = src(type, 'editor.ts');
+      const icon = field(text, 'icon');
+      expect(icon, `${type}: icon`).toMatch(/\.svg$/);
+      expect(fs.existsSync(path.join(PACKAGE_ROOT, 'nodes', 'icons', icon!)), `nodes/icons/${icon}`).toBe(true);
+      if (field(text, 'category') !== 'config') owners.set(icon!, [...(owners.get(icon!) ?? []), type]);
+    }
+    const shared = [...owners].filter(([, types]) => types.length > 1).map(([icon, types]) => `${icon}: ${types.join(', ')}`);
+    expect(shared).toEqual([]);
+  });
+
+  it.each(TYPES)('%s: German help (help.de.md) with the structure and sections of the English help', (type) => {
+    const en = src(type, 'help.md');
+    const dePath = path.join(PACKAGE_ROOT, 'nodes', type, 'help.de.md');
+    expect(fs.existsSync(dePath), `nodes/${type}/help.de.md`).toBe(true);
+    const de = fs.readFileSync(dePath, 'utf8');
+    expect(headings(de), `${type}: heading levels and count match help.md`).toEqual(headings(en));
+    expect(de.trim().length, `${type}: German help is at least 400 characters`).toBeGreaterThanOrEqual(400);
+    const sectionsEn = [...en.matchAll(/^### (.+)$/gm)].map((m) => m[1]!.trim());
+    const sectionsDe = [...de.matchAll(/^### (.+)$/gm)].map((m) => m[1]!.trim());
+    sectionsEn.forEach((h, i) => {
+      if (DE_SECTIONS[h]) expect(sectionsDe[i], `${type}: section "${h}"`).toBe(DE_SECTIONS[h]);
+    });
+    // Code blocks (examples, message shapes) stay as they are.
+    const code = (md: string): string[] => [...md.matchAll(/```[\s\S]*?```/g)].map((m) => m[0]);
+    expect(code(de), `${type}: code blocks unchanged`).toEqual(code(en));
+  });
+});
+
 describe('generated docs', () => {
   it('docs/nodes/*.md match the nodes\' help (run `node scripts/docs.mjs` after editing help)', async () => {
     const { nodePages } = (await import('../../scripts/docs.mjs')) as { nodePages: () => Record<string, string> };

@@ -5,12 +5,14 @@
 import { PlantwireError } from '../../model/errors';
 import { numberSetting } from '../../runtime/define';
 import type { NodeConfig } from '../../runtime/types';
+import type { BufferConfig } from '../../buffer/settings';
 import { PAYLOAD_FORMATS, type PayloadFormat } from './decode';
 import { DataType, PUBLISHABLE_TYPES, type DataTypeName } from './sparkplug/payload';
 import { edgeOptionProblems } from './sparkplug/edge';
 import { sparkplugIdProblems, NAMESPACE } from './sparkplug/topic';
 import { filterProblems, splitFilters } from './topic';
 import { templateProblems, UNS_PAYLOADS, type UnsPayload } from './uns';
+import { describeTyped, typedSetting, type TypedSetting } from '../../runtime/typed-input';
 
 export type InFormat = PayloadFormat | 'sparkplug';
 
@@ -80,11 +82,13 @@ export function mqttInSettings(config: MqttInConfig): MqttInSettings {
   return { filters, qos, format, assetLevels, output, group, tagNames, rebirth: bool(config.rebirth, true), rebirthHoldoffMs, hostId };
 }
 
-export interface MqttOutConfig extends NodeConfig {
+export interface MqttOutConfig extends NodeConfig, BufferConfig {
   broker?: string;
   mode?: string;
   template?: string;
   asset?: string;
+  /** where the default asset path comes from: str (default), msg, flow, global, env */
+  assetType?: string;
   payload?: string;
   qos?: number | string;
   retain?: boolean | string;
@@ -100,7 +104,10 @@ export interface MqttOutConfig extends NodeConfig {
 export interface MqttOutSettings {
   mode: 'uns' | 'template' | 'sparkplug';
   template: string;
+  /** the default asset path when it is a fixed string ('' when it comes from msg/flow/global/env) */
   asset: string;
+  /** where the default asset path comes from; evaluate it per message with `defaultAssetPath` */
+  assetSource: TypedSetting;
   payload: UnsPayload;
   qos: 0 | 1 | 2;
   retain: boolean;
@@ -124,8 +131,8 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
   const payload = (config.payload || 'sample') as UnsPayload;
   if (!UNS_PAYLOADS.includes(payload)) throw new PlantwireError('bad-config', `payload must be sample, compact or value, got ${JSON.stringify(config.payload)}`, 'bad payload shape');
   const qos = numberSetting(config, 'qos', { default: 1, min: 0, max: 2, integer: true, label: 'QoS' }) as 0 | 1 | 2;
-  const asset = (config.asset ?? '').trim().replace(/^\/+|\/+$/g, '');
-  if (/[+#]/.test(asset)) throw new PlantwireError('bad-config', `default asset path "${asset}" must not contain + or #`, 'bad asset path');
+  const assetSource = typedSetting(config.asset, config.assetType, 'default asset path');
+  const asset = assetSource.type === 'str' ? defaultAssetPath(assetSource.value, assetSource) ?? '' : '';
   const group = (config.group ?? '').trim();
   const edgeNode = (config.edgeNode ?? '').trim();
   const device = (config.device ?? '').trim();
@@ -153,6 +160,7 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
     mode,
     template,
     asset,
+    assetSource,
     payload,
     qos,
     retain: bool(config.retain, false),
@@ -164,4 +172,16 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
     metrics,
     buffer: numberSetting(config, 'buffer', { default: 10_000, min: 0, max: 10_000_000, integer: true, label: 'store and forward buffer' }),
   };
+}
+
+/**
+ * The default asset path from a typed source's value: text with surrounding
+ * slashes removed, no MQTT wildcards; nothing (undefined) when it is empty or unset.
+ */
+export function defaultAssetPath(value: unknown, source: TypedSetting): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new PlantwireError('bad-asset', `default asset path from ${describeTyped(source)} must be text, got ${typeof value}`, `asset path from ${describeTyped(source)} not text`);
+  const path = value.trim().replace(/^\/+|\/+$/g, '');
+  if (/[+#]/.test(path)) throw new PlantwireError(source.type === 'str' ? 'bad-config' : 'bad-asset', `default asset path "${path}"${source.type === 'str' ? '' : ` from ${describeTyped(source)}`} must not contain + or #`, 'bad asset path');
+  return path === '' ? undefined : path;
 }

@@ -1,0 +1,205 @@
+/**
+ * Pulls batches from a queue in FIFO order and hands them to a sink-supplied
+ * async `deliver(batch)`. An entry leaves the queue only after `deliver`
+ * resolved (at-least-once). A failure is retried with capped, jittered
+ * backoff unless the sink classifies it as permanent (`PermanentDeliveryError`),
+ * in which case the batch goes to `onDeadLetter` and is removed. After an
+ * outage the backlog is replayed at `replayRate` entries/s (0 = as fast as
+ * the sink takes them) so the catch-up does not flood the sink.
+ */
+import { toError } from '../model/errors';
+import type { Queue, QueueEntry, QueueMetrics } from './queue';
+
+/** Thrown by a sink's `deliver` for entries that will never be accepted (bad data): they are dead-lettered, not retried. */
+export class PermanentDeliveryError extends Error {
+  constructor(message: string, readonly entries?: number[]) {
+    super(message);
+    this.name = 'PermanentDeliveryError';
+  }
+}
+
+export type ForwarderPhase = 'idle' | 'delivering' | 'buffering' | 'replaying' | 'stopped';
+
+export interface ForwarderState extends QueueMetrics {
+  phase: ForwarderPhase;
+  /** Why entries are buffered (the last delivery error), when phase is 'buffering'. */
+  reason: string;
+  /** Entries/s delivered over the last seconds while replaying. */
+  rate: number;
+  oldestAgeMs: number | null;
+}
+
+export interface ForwarderOptions<T> {
+  deliver(batch: QueueEntry<T>[]): Promise<void>;
+  /** Entries per deliver call (default 100). */
+  batchSize?: number;
+  /** Replay rate cap in entries/s while catching up after an outage (0 = unlimited). */
+  replayRate?: number;
+  /** Backoff after a failed delivery: first `minBackoffMs` (default 500), doubling to `maxBackoffMs` (default 15,000), ±20 % jitter. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** A deliver call that takes longer counts as failed (retried; default 30,000). */
+  deliverTimeoutMs?: number;
+  isPermanent?(err: Error): boolean;
+  onDeadLetter?(entries: QueueEntry<T>[], err: Error): void;
+  onState?(state: ForwarderState): void;
+  /** Called for each delivery failure (e.g. to log it once per outage). */
+  onError?(err: Error, attempt: number): void;
+}
+
+const sleep = (ms: number, signal: { wake?: () => void }): Promise<void> =>
+  new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.wake = undefined;
+      resolve();
+    }
+    signal.wake = done;
+  });
+
+export class Forwarder<T = unknown> {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private readonly waker: { wake?: () => void } = {};
+  private phase: ForwarderPhase = 'idle';
+  private reason = '';
+  private failures = 0;
+  private replaying = false;
+  private window: Array<{ at: number; n: number }> = [];
+  private lastStateKey = '';
+  private readonly batchSize: number;
+  private readonly replayRate: number;
+
+  constructor(readonly queue: Queue<T>, private readonly opts: ForwarderOptions<T>) {
+    this.batchSize = Math.max(1, opts.batchSize ?? 100);
+    this.replayRate = Math.max(0, opts.replayRate ?? 0);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    // Entries left from before a restart are a backlog: replay them at the replay rate.
+    if (this.queue.metrics().depth > 0) this.replaying = true;
+    this.loop = this.run().catch((err: unknown) => {
+      this.reason = toError(err).message;
+      this.opts.onError?.(toError(err), -1);
+    });
+  }
+
+  /** New entries were committed, or the sink is reachable again: try now instead of waiting. */
+  notify(): void {
+    this.waker.wake?.();
+  }
+
+  /** Retry now (e.g. the sink's connection came back), skipping the remaining backoff. */
+  kick(): void {
+    this.failures = Math.min(this.failures, 1);
+    this.waker.wake?.();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.waker.wake?.();
+    // A delivery in flight is not waited for beyond a moment: its entries stay queued (at-least-once).
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([this.loop, new Promise<void>((r) => (t = setTimeout(r, 2000)))]);
+    clearTimeout(t);
+    this.setPhase('stopped');
+  }
+
+  state(): ForwarderState {
+    const m = this.queue.metrics();
+    const now = Date.now();
+    this.window = this.window.filter((w) => now - w.at < 5000);
+    const span = this.window.length ? Math.max(1000, now - this.window[0]!.at) : 1000;
+    const rate = Math.round((this.window.reduce((a, w) => a + w.n, 0) * 1000) / span);
+    return { ...m, phase: this.phase, reason: this.reason, rate, oldestAgeMs: m.oldestTs === null ? null : Math.max(0, now - m.oldestTs) };
+  }
+
+  private setPhase(phase: ForwarderPhase, reason = this.reason): void {
+    this.phase = phase;
+    this.reason = reason;
+    const s = this.state();
+    // Report phase changes at once, depth changes at most by the hundred/ every call when small.
+    const key = `${s.phase}|${s.reason}|${s.depth < 100 ? s.depth : Math.floor(s.depth / 100)}|${s.dropped}|${Math.floor(s.rate / 10)}`;
+    if (key === this.lastStateKey) return;
+    this.lastStateKey = key;
+    this.opts.onState?.(s);
+  }
+
+  private async run(): Promise<void> {
+    let tokens = this.replayRate;
+    let lastRefill = Date.now();
+    while (this.running) {
+      let limit = this.batchSize;
+      if (this.replaying && this.replayRate > 0) {
+        const now = Date.now();
+        tokens = Math.min(this.replayRate, tokens + ((now - lastRefill) * this.replayRate) / 1000);
+        lastRefill = now;
+        if (tokens < 1) {
+          await sleep(Math.ceil(((1 - tokens) * 1000) / this.replayRate), {});
+          continue;
+        }
+        limit = Math.min(limit, Math.floor(tokens));
+      }
+      const batch = this.queue.peek(limit);
+      if (batch.length === 0) {
+        if (this.replaying) this.replaying = false;
+        this.setPhase('idle', '');
+        if (!this.running) break;
+        await sleep(1000, this.waker);
+        continue;
+      }
+      if (this.phase !== 'buffering') this.setPhase(this.replaying ? 'replaying' : 'delivering');
+      try {
+        await this.withTimeout(this.opts.deliver(batch));
+      } catch (err) {
+        const e = toError(err);
+        if (e instanceof PermanentDeliveryError || this.opts.isPermanent?.(e)) {
+          const ids = e instanceof PermanentDeliveryError && e.entries ? new Set(e.entries) : null;
+          const bad = ids ? batch.filter((b) => ids.has(b.id)) : batch;
+          this.opts.onDeadLetter?.(bad, e);
+          this.queue.ack(bad.map((b) => b.id), 'dead-letter');
+          continue;
+        }
+        this.failures += 1;
+        this.replaying = true;
+        tokens = 0;
+        this.opts.onError?.(e, this.failures);
+        this.setPhase('buffering', e.message);
+        const min = this.opts.minBackoffMs ?? 500;
+        const max = this.opts.maxBackoffMs ?? 15_000;
+        const delay = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+        if (this.running) await sleep(delay, this.waker);
+        continue;
+      }
+      this.failures = 0;
+      this.queue.ack(batch.map((b) => b.id), 'delivered');
+      if (this.replaying && this.replayRate > 0) tokens -= batch.length;
+      this.window.push({ at: Date.now(), n: batch.length });
+      this.setPhase(this.replaying ? 'replaying' : 'delivering', '');
+    }
+  }
+
+  private withTimeout(p: Promise<void>): Promise<void> {
+    const ms = this.opts.deliverTimeoutMs ?? 30_000;
+    let t: NodeJS.Timeout | undefined;
+    return Promise.race([
+      p,
+      new Promise<void>((_, reject) => {
+        t = setTimeout(() => reject(new Error(`the sink did not confirm delivery within ${ms} ms`)), ms);
+      }),
+    ]).finally(() => clearTimeout(t));
+  }
+}
+
+/** The status text of a buffered sink: "buffering 1,234 — broker unreachable", "replaying 40/s (1,200 left)". */
+export function bufferStatus(s: ForwarderState): { state: 'ok' | 'busy' | 'error' | 'idle'; text: string } | null {
+  const n = (x: number): string => x.toLocaleString('en-US');
+  const dropped = s.dropped ? `, ${n(s.dropped)} dropped` : '';
+  if (s.phase === 'buffering') return { state: 'busy', text: `buffering ${n(s.depth)}${dropped} — ${s.reason}` };
+  if (s.phase === 'replaying') return { state: 'busy', text: `replaying ${n(s.rate)}/s (${n(s.depth)} left)${dropped}` };
+  if (s.dropped && s.depth === 0) return { state: 'ok', text: `delivered ${n(s.delivered)}${dropped}` };
+  return null;
+}

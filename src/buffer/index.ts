@@ -1,0 +1,4 @@
+export * from './queue';
+export * from './forwarder';
+export * from './registry';
+export * from './settings';

@@ -1,0 +1,126 @@
+/**
+ * Node-RED glue for the store-and-forward buffer (src/buffer): what a sink
+ * node calls to have its deliveries go through a durable queue. A sink
+ * supplies `deliver(batch)` (resolve = the sink confirmed every entry; throw
+ * = retry later; throw PermanentDeliveryError = dead-letter) and calls
+ * `accept(body)` in its input handler; `done()` follows once the entry is
+ * durable. The file is `<userDir>/plantwire/buffer/<node id>.sqlite`.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { Forwarder, bufferStatus, type ForwarderState } from '../buffer/forwarder';
+import { openQueue, removeQueueFiles, bufferFullError, type Queue, type QueueEntry } from '../buffer/queue';
+import { allBufferMetrics, bufferInfo, bufferMetrics, registerBuffer, unregisterBuffer, type BufferInfo } from '../buffer/registry';
+import type { BufferSettings } from '../buffer/settings';
+import { PlantwireError, toError } from '../model/errors';
+import { addAdminRoute } from './admin';
+import { setStatus, type StatusState } from './status';
+import type { RedApi, RedNode } from './types';
+
+export interface SinkBufferOptions<T> {
+  deliver(batch: QueueEntry<T>[]): Promise<void>;
+  /** The sink's own status (e.g. the connection's), shown when nothing is buffered. */
+  idleStatus(): { state: StatusState; text: string };
+  onDeadLetter?(entries: QueueEntry<T>[], err: Error): void;
+  batchSize?: number;
+  deliverTimeoutMs?: number;
+}
+
+export interface SinkBuffer<T> {
+  readonly queue: Queue<T>;
+  readonly forwarder: Forwarder<T>;
+  /** Stores the entry durably; rejects when the policy is 'reject' and the buffer is full. */
+  accept(body: T, ts?: number): Promise<void>;
+  /** The sink is reachable again: retry now. */
+  kick(): void;
+  state(): ForwarderState;
+  /** Shows the buffer state, or the sink's idle status. */
+  showStatus(): void;
+  close(removed: boolean): Promise<void>;
+}
+
+/** `<userDir>/plantwire/buffer` (or settings.plantwire.bufferDir). */
+export function bufferDir(RED: RedApi): string {
+  const custom = (RED.settings.plantwire as { bufferDir?: unknown } | undefined)?.bufferDir;
+  if (typeof custom === 'string' && custom.trim() !== '') return path.resolve(custom);
+  return path.join(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'), 'plantwire', 'buffer');
+}
+
+const ROUTES = Symbol.for('plantwire.buffer-routes');
+
+/** The metrics routes, added once per runtime whichever sink type loads first. */
+export function addBufferRoutes(RED: RedApi): void {
+  const admin = RED.httpAdmin as unknown as { [ROUTES]?: boolean };
+  if (admin[ROUTES]) return;
+  admin[ROUTES] = true;
+  addAdminRoute(RED, { method: 'get', path: 'buffer/metrics', permission: 'plantwire-buffer.read', handler: () => ({ buffers: allBufferMetrics() }) });
+  addAdminRoute(RED, {
+    method: 'get',
+    path: 'buffer/:id',
+    permission: 'plantwire-buffer.read',
+    handler: (req) => {
+      const id = String((req.params as Record<string, string>).id);
+      const info = bufferInfo(id);
+      if (!info) throw new PlantwireError('not-found', `no buffered sink with id ${id}`, 'no such buffer');
+      return bufferMetrics(info);
+    },
+  });
+}
+
+/** Opens the node's buffer and starts forwarding; null when the buffer is off. */
+export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSettings, opts: SinkBufferOptions<T>): SinkBuffer<T> | null {
+  if (settings.mode === 'off') return null;
+  const dir = bufferDir(RED);
+  const queue = openQueue<T>({ dir, name: node.id, mode: settings.mode, maxEntries: settings.maxEntries, maxBytes: settings.maxBytes, overflow: settings.overflow });
+  let lastError = '';
+  const show = (s: ForwarderState): void => {
+    const b = bufferStatus(s);
+    if (b) setStatus(node, b.state, b.text);
+    else {
+      const idle = opts.idleStatus();
+      setStatus(node, idle.state, idle.text);
+    }
+  };
+  const forwarder = new Forwarder<T>(queue, {
+    deliver: opts.deliver,
+    batchSize: opts.batchSize ?? 100,
+    replayRate: settings.replayRate,
+    deliverTimeoutMs: opts.deliverTimeoutMs ?? 30_000,
+    onState: show,
+    onError: (err) => {
+      // One log line per distinct problem, not one per retry.
+      if (err.message !== lastError) node.warn(`delivery failed, buffering: ${err.message}`);
+      lastError = err.message;
+    },
+    onDeadLetter: (entries, err) => {
+      // Already accepted, now refused for good: a Catch node gets them (with their bodies and keys), never silent loss.
+      const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
+      node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
+      opts.onDeadLetter?.(entries, err);
+    },
+  });
+  const info: BufferInfo = { id: node.id, type: node.type, name: node.name ?? '', mode: settings.mode, file: queue.file, state: () => forwarder.state() };
+  registerBuffer(info);
+  forwarder.start();
+  return {
+    queue,
+    forwarder,
+    async accept(body, ts) {
+      const r = await queue.enqueue(body, ts);
+      if (!r.accepted) show(forwarder.state());
+      forwarder.notify();
+    },
+    kick: () => forwarder.kick(),
+    state: () => forwarder.state(),
+    showStatus: () => show(forwarder.state()),
+    async close(removed) {
+      unregisterBuffer(node.id, info);
+      await forwarder.stop();
+      await queue.close().catch((err: unknown) => node.warn(`closing the buffer failed: ${toError(err).message}`));
+      // A node deleted from the flows takes its buffer with it; a redeployed one keeps it.
+      if (removed && queue.file) removeQueueFiles(dir, node.id);
+    },
+  };
+}
+
+export { bufferFullError };
