@@ -57,6 +57,11 @@ interface PlantwireOpcUaEditor {
    * `pick` (method node) clicking a method calls it instead.
    */
   browser(container: JQuery, endpointSelect: string, list: JQuery | null, pick?: (item: PlantwireOpcUaBrowseItem, parent: PlantwireOpcUaBrowseItem | null) => void): void;
+  /**
+   * The tag list plus its browse panel, as the in, read and write dialogs show them:
+   * fills `#node-input-tag-list` and toggles the tree in `panel` with `button`.
+   */
+  tagPicker(rows: PlantwireOpcUaTagRow[], panel: string, button: string): void;
   /** Calls the browse admin route for a node id of an endpoint config node (deployed or not). */
   browse(endpointId: string, node: string, path: string | undefined, done: (err: string | null, items?: PlantwireOpcUaBrowseItem[]) => void): void;
 }
@@ -230,6 +235,20 @@ interface PlantwireTreeItem {
         }
       });
       message.text('Loading…');
+    },
+    tagPicker: function (rows, panelSel, buttonSel) {
+      const list = $('#node-input-tag-list');
+      api.tagList(list, rows);
+      const panel = $(panelSel);
+      $(buttonSel).on('click', function (e) {
+        e.preventDefault();
+        if (panel.is(':visible')) {
+          panel.hide();
+          return;
+        }
+        panel.show();
+        api.browser(panel, '#node-input-endpoint', list);
+      });
     },
   };
   w.PlantwireOpcUa = api;

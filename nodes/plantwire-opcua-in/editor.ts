@@ -62,18 +62,7 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   },
   oneditprepare: function (this: OpcUaInEditorProps) {
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    const list = $('#node-input-tag-list');
-    pw.tagList(list, this.tags || []);
-    const panel = $('#pw-opcua-in-browser');
-    $('#pw-opcua-in-browse').on('click', function (e) {
-      e.preventDefault();
-      if (panel.is(':visible')) {
-        panel.hide();
-        return;
-      }
-      panel.show();
-      pw.browser(panel, '#node-input-endpoint', list);
-    });
+    pw.tagPicker(this.tags || [], '#pw-opcua-in-browser', '#pw-opcua-in-browse');
     const toggle = function () {
       $('.pw-opcua-deadband-value').toggle($('#node-input-deadbandType').val() !== 'none');
     };

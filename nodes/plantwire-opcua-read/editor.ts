@@ -36,18 +36,7 @@ RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
   },
   oneditprepare: function (this: OpcUaReadEditorProps) {
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    const list = $('#node-input-tag-list');
-    pw.tagList(list, this.tags || []);
-    const panel = $('#pw-opcua-read-browser');
-    $('#pw-opcua-read-browse').on('click', function (e) {
-      e.preventDefault();
-      if (panel.is(':visible')) {
-        panel.hide();
-        return;
-      }
-      panel.show();
-      pw.browser(panel, '#node-input-endpoint', list);
-    });
+    pw.tagPicker(this.tags || [], '#pw-opcua-read-browser', '#pw-opcua-read-browse');
   },
   oneditsave: function (this: OpcUaReadEditorProps) {
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;

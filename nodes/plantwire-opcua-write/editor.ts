@@ -33,18 +33,7 @@ RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
   },
   oneditprepare: function (this: OpcUaWriteEditorProps) {
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    const list = $('#node-input-tag-list');
-    pw.tagList(list, this.tags || []);
-    const panel = $('#pw-opcua-write-browser');
-    $('#pw-opcua-write-browse').on('click', function (e) {
-      e.preventDefault();
-      if (panel.is(':visible')) {
-        panel.hide();
-        return;
-      }
-      panel.show();
-      pw.browser(panel, '#node-input-endpoint', list);
-    });
+    pw.tagPicker(this.tags || [], '#pw-opcua-write-browser', '#pw-opcua-write-browse');
   },
   oneditsave: function (this: OpcUaWriteEditorProps) {
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
