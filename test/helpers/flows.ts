@@ -1,4 +1,4 @@
-/** Node builders for MQTT test flows (tab `tab1`). */
+/** Node builders for test flows on tab `tab1`: generic ones (capture, catch, status, inject, function) and MQTT ones. */
 export const TAB = { id: 'tab1', type: 'tab', label: 'test' };
 
 export function brokerNode(id: string, url: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -102,5 +102,16 @@ export function inject(id: string, target: string, payload: unknown, topic = '')
   };
 }
 
-export const catcher = (id: string, scope: string[], target: string): Record<string, unknown> => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 200, wires: [[target]] });
-export const statusOf = (id: string, scope: string[], target: string): Record<string, unknown> => ({ id, type: 'status', z: 'tab1', scope, x: 50, y: 300, wires: [[target]] });
+/** A Catch node (scope null = the whole flow) wired to `target`. */
+export const catcher = (id: string, scope: string[] | null, target = 'errs'): Record<string, unknown> => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 200, wires: [[target]] });
+/** A Status node (scope null = the whole flow) wired to `target`. */
+export const statusOf = (id: string, scope: string[] | null, target = 'status'): Record<string, unknown> => ({ id, type: 'status', z: 'tab1', scope, x: 50, y: 300, wires: [[target]] });
+
+/** An inject node sending `payload` as JSON (and a topic): `payload, target` order. */
+export const injectValue = (id: string, payload: unknown, target: string, topic = ''): Record<string, unknown> => inject(id, target, payload, topic);
+
+/** An inject node sending a timestamp: starts a function node that builds what JSON cannot carry (NaN). */
+export const injectDate = (id: string, target: string): Record<string, unknown> => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: false, repeat: '', x: 50, y: 200, wires: [[target]] });
+
+/** A function node. */
+export const fn = (id: string, code: string, target: string): Record<string, unknown> => ({ id, type: 'function', z: 'tab1', func: code, outputs: 1, x: 200, y: 200, wires: [[target]] });

@@ -56,9 +56,7 @@ export function node(type: string, id: string, ep: string, extra: Record<string,
   return { id, type, z: 'tab1', name: '', version: 1, endpoint: ep, x: 300, y: 200, wires, ...extra };
 }
 
-export const capture = (id: string, name = id): Record<string, unknown> => ({ id, type: 'test-capture', z: 'tab1', name, x: 600, y: 100, wires: [] });
-export const catcher = (id: string, scope: string[] | null, target: string): Record<string, unknown> => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 300, wires: [[target]] });
-export const statusOf = (id: string, scope: string[] | null, target: string): Record<string, unknown> => ({ id, type: 'status', z: 'tab1', scope, x: 50, y: 400, wires: [[target]] });
+export { capture, catcher, statusOf } from './flows';
 
 /** An inject node; `props` beyond payload (e.g. topic, action) as [name, value, type]. */
 export function inject(id: string, target: string, payload: unknown, payloadType = 'json', props: Array<[string, string, string]> = []): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capture, catcher, statusOf } from '../helpers/flows';
 import { sampleProblems } from '../../src/model/sample';
 import { startModbusSim, type ModbusSim } from '../../src/sim/modbus';
 import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
@@ -96,9 +97,6 @@ const write = (id: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-const capture = (id: string) => ({ id, type: 'test-capture', z: 'tab1', name: id, x: 600, y: 100, wires: [] });
-const catcher = (id: string, scope: string[], target: string) => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 300, wires: [[target]] });
-const statusOf = (id: string, scope: string[], target: string) => ({ id, type: 'status', z: 'tab1', scope, x: 50, y: 400, wires: [[target]] });
 const inject = (id: string, target: string, payload: string, payloadType = 'str', topic = '') => ({
   id,
   type: 'inject',

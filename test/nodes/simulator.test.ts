@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capture, catcher, statusOf } from '../helpers/flows';
 import { sampleProblems } from '../../src/model/sample';
 import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -25,10 +26,7 @@ function sim(id: string, extra: Record<string, unknown>, wires: string[][] = [['
     ...extra,
   };
 }
-const capture = (id: string, name = id) => ({ id, type: 'test-capture', z: 'tab1', name, x: 300, y: 100, wires: [] });
 const inject = (id: string, payload: string, target: string) => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload, payloadType: 'str', once: false, repeat: '', x: 50, y: 100, wires: [[target]] });
-const catcher = (id: string, scope: string[], target: string) => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 200, wires: [[target]] });
-const statusOf = (id: string, scope: string[], target: string) => ({ id, type: 'status', z: 'tab1', scope, x: 50, y: 300, wires: [[target]] });
 
 let rt: TestRuntime;
 beforeAll(async () => {

@@ -4,6 +4,7 @@
  * parse/check/preview).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capture, catcher, fn, injectDate as injectGo, injectValue as inject, statusOf } from '../helpers/flows';
 import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 const TAB = { id: 'tab1', type: 'tab', label: 'test' };
@@ -20,25 +21,6 @@ afterAll(async () => {
 
 type Node = Record<string, unknown>;
 const node = (id: string, type: string, extra: Node, wires: string[][]): Node => ({ id, type, z: 'tab1', name: '', version: 1, x: 300, y: 100, wires, ...extra });
-const capture = (id: string): Node => ({ id, type: 'test-capture', z: 'tab1', name: id, x: 500, y: 100, wires: [] });
-const catcher = (id: string, scope: string[]): Node => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 100, y: 300, wires: [['errs']] });
-const statusOf = (id: string, scope: string[]): Node => ({ id, type: 'status', z: 'tab1', scope, x: 100, y: 400, wires: [['status']] });
-const inject = (id: string, payload: unknown, target: string, topic = ''): Node => ({
-  id,
-  type: 'inject',
-  z: 'tab1',
-  props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
-  payload: JSON.stringify(payload),
-  payloadType: 'json',
-  topic,
-  once: false,
-  repeat: '',
-  x: 100,
-  y: 100,
-  wires: [[target]],
-});
-const fn = (id: string, code: string, target: string): Node => ({ id, type: 'function', z: 'tab1', func: code, outputs: 1, x: 200, y: 200, wires: [[target]] });
-const injectGo = (id: string, target: string): Node => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: false, repeat: '', x: 50, y: 200, wires: [[target]] });
 const sample = (tag: string, value: unknown, extra: Node = {}): Node => ({ tag, value, quality: 'good', sourceTimestamp: T0, ...extra });
 async function fire(id: string): Promise<void> {
   const res = await rt.admin('POST', `/inject/${id}`);

@@ -5,6 +5,7 @@
  * across redeploys, timers (heartbeat, window closing by the clock).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capture, catcher, fn, injectDate as injectFn, injectValue as inject, statusOf } from '../helpers/flows';
 import { sampleProblems } from '../../src/model/sample';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -24,27 +25,7 @@ afterAll(async () => {
 
 type Node = Record<string, unknown>;
 const node = (id: string, type: string, extra: Node, wires: string[][] = [['out']]): Node => ({ id, type, z: 'tab1', name: '', version: 1, x: 300, y: 100, wires, ...extra });
-const capture = (id: string, name = id): Node => ({ id, type: 'test-capture', z: 'tab1', name, x: 500, y: 100, wires: [] });
-const catcher = (id: string, scope: string[], target = 'errs'): Node => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 100, y: 300, wires: [[target]] });
-const statusOf = (id: string, scope: string[], target = 'status'): Node => ({ id, type: 'status', z: 'tab1', scope, x: 100, y: 400, wires: [[target]] });
-/** An inject node sending a JSON payload (and a topic). */
-const inject = (id: string, payload: unknown, target: string, topic = ''): Node => ({
-  id,
-  type: 'inject',
-  z: 'tab1',
-  props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }],
-  payload: JSON.stringify(payload),
-  payloadType: 'json',
-  topic,
-  once: false,
-  repeat: '',
-  x: 100,
-  y: 100,
-  wires: [[target]],
-});
 /** A function node sending what JSON cannot carry (NaN). */
-const fn = (id: string, code: string, target: string): Node => ({ id, type: 'function', z: 'tab1', func: code, outputs: 1, x: 200, y: 200, wires: [[target]] });
-const injectFn = (id: string, target: string): Node => ({ id, type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: false, repeat: '', x: 50, y: 200, wires: [[target]] });
 
 async function fire(id: string): Promise<void> {
   const res = await rt.admin('POST', `/inject/${id}`);
