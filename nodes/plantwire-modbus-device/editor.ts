@@ -182,12 +182,28 @@ function plantwireModbusMapEditor(rows: PlantwireModbusRow[], t: (key: string) =
   };
   $('#node-input-mapSource').on('change', toggle);
   toggle();
-  return {
+  const editor: PlantwireModbusMapEditor = {
     rows: collect,
     resize: function (height: number) {
       list.editableList('height', Math.max(200, height));
     },
   };
+  list.data('plantwire-editor', editor);
+  return editor;
+}
+
+/** The open dialog's register map editor (built by plantwireModbusMapEditor), if any. */
+function plantwireModbusOpenMap(): PlantwireModbusMapEditor | undefined {
+  return $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
+}
+
+/** oneditresize of the read and write dialogs: the register table takes the height the other rows leave. */
+function plantwireModbusMapResize(size: { height: number }): void {
+  let height = size.height;
+  $('#dialog-form>div:not(.node-input-registers-row)').each(function (this: HTMLElement) {
+    height -= $(this).outerHeight(true) || 0;
+  });
+  plantwireModbusOpenMap()?.resize(height - 30);
 }
 
 RED.nodes.registerType<ModbusDeviceEditorProps>('plantwire-modbus-device', {

@@ -52,19 +52,11 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: ModbusWriteEditorProps & { _: (k: string) => string }) {
-    const editor = plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-write', true);
-    $('#node-input-registers-list').data('plantwire-editor', editor);
+    plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-write', true);
   },
   oneditsave: function (this: ModbusWriteEditorProps) {
-    const editor = $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
+    const editor = plantwireModbusOpenMap();
     if (editor) this.registers = editor.rows();
   },
-  oneditresize: function (size: { height: number }) {
-    const editor = $('#node-input-registers-list').data('plantwire-editor') as PlantwireModbusMapEditor | undefined;
-    let height = size.height;
-    $('#dialog-form>div:not(.node-input-registers-row)').each(function (this: HTMLElement) {
-      height -= $(this).outerHeight(true) || 0;
-    });
-    editor?.resize(height - 30);
-  },
+  oneditresize: plantwireModbusMapResize,
 });
