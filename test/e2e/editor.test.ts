@@ -82,7 +82,9 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
       }
       // Clicking a palette node shows its summary in a popover; its book button opens the full help.
       await entry.click();
-      await page.locator('.red-ui-popover:visible button:has(i.fa-book)').click();
+      // For nodes low in the palette the popover can reach past the bottom of the window, where a
+      // pointer click lands on the page instead: dispatch the click on the button itself.
+      await page.locator('.red-ui-popover:visible button:has(i.fa-book)').dispatchEvent('click');
       const help = page.locator('#red-ui-sidebar-content');
       await expect.poll(async () => ((await help.innerText()).match(/Outputs[\s\S]*Details[\s\S]*Example/) ? (await help.innerText()).length : 0), { message: `${type} help text`, timeout: 10_000 }).toBeGreaterThanOrEqual(400);
       const text = await help.innerText();
@@ -187,7 +189,9 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
         const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
         await page.locator('#red-ui-palette-search input').fill(type);
         await entry.click();
-        await page.locator('.red-ui-popover:visible button:has(i.fa-book)').click();
+        // For nodes low in the palette the popover can reach past the bottom of the window, where a
+      // pointer click lands on the page instead: dispatch the click on the button itself.
+      await page.locator('.red-ui-popover:visible button:has(i.fa-book)').dispatchEvent('click');
         const help = page.locator('#red-ui-sidebar-content');
         await expect.poll(async () => (await help.innerText()).match(/Ausgänge[\s\S]*Details[\s\S]*Beispiel/) !== null, { message: `${type}: German help`, timeout: 10_000 }).toBe(true);
         await page.locator('#red-ui-palette-search input').fill('');
