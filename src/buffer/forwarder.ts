@@ -10,7 +10,10 @@
 import { toError } from '../model/errors';
 import type { Queue, QueueEntry, QueueMetrics } from './queue';
 
-/** Thrown by a sink's `deliver` for entries that will never be accepted (bad data): they are dead-lettered, not retried. */
+/**
+ * Thrown by a sink's `deliver` for entries that will never be accepted (bad data): they are dead-lettered, not retried.
+ * A failure that carries `retryAfterMs` (e.g. an HttpError from a 429/503 with Retry-After) waits at least that long.
+ */
 export class PermanentDeliveryError extends Error {
   constructor(message: string, readonly entries?: number[]) {
     super(message);
@@ -170,7 +173,10 @@ export class Forwarder<T = unknown> {
         this.setPhase('buffering', e.message);
         const min = this.opts.minBackoffMs ?? 500;
         const max = this.opts.maxBackoffMs ?? 15_000;
-        const delay = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+        const backoff = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+        // A server that said when to come back (HTTP Retry-After on 429/503) is obeyed, up to 10× the cap.
+        const asked = (e as { retryAfterMs?: unknown }).retryAfterMs;
+        const delay = typeof asked === 'number' && asked > backoff ? Math.min(asked, max * 10) : backoff;
         if (this.running) await sleep(delay, this.waker);
         continue;
       }

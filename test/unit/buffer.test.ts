@@ -243,6 +243,26 @@ describe('Forwarder', () => {
     expect(calls).toBe(2);
     await f.stop();
   });
+
+  it("waits as long as the target's Retry-After asks (retryAfterMs on the error), not just the backoff", async () => {
+    const q = openQueue<number>({ name: fresh(), mode: 'memory' });
+    await q.enqueue(1);
+    const at: number[] = [];
+    const f = new Forwarder<number>(q, {
+      minBackoffMs: 5,
+      maxBackoffMs: 50,
+      deliver: async () => {
+        at.push(Date.now());
+        if (at.length === 1) throw Object.assign(new Error('429 Too Many Requests'), { retryAfterMs: 300 });
+      },
+    });
+    f.start();
+    await until(() => q.metrics().delivered === 1, 'delivered after Retry-After');
+    expect(at).toHaveLength(2);
+    // Backoff alone would retry after ≤ 6 ms; the server asked for 300 ms.
+    expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(290);
+    await f.stop();
+  });
 });
 
 describe('bufferSettings', () => {
