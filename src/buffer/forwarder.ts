@@ -41,6 +41,8 @@ export interface ForwarderOptions<T> {
   /** Backoff after a failed delivery: first `minBackoffMs` (default 500), doubling to `maxBackoffMs` (default 15,000), ±20 % jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Wait up to this long (since the oldest entry was queued) for a batch to fill to `batchSize` (default 0: send what is there). */
+  lingerMs?: number;
   /** A deliver call that takes longer counts as failed (retried; default 30,000). */
   deliverTimeoutMs?: number;
   isPermanent?(err: Error): boolean;
@@ -153,6 +155,15 @@ export class Forwarder<T = unknown> {
         if (!this.running) break;
         await sleep(1000, this.waker);
         continue;
+      }
+      const linger = this.opts.lingerMs ?? 0;
+      if (linger > 0 && batch.length < limit && this.running && !this.replaying) {
+        const wait = batch[0]!.ts + linger - Date.now();
+        // New entries wake the loop (notify): it looks again whether the batch is full.
+        if (wait > 0) {
+          await sleep(wait, this.waker);
+          continue;
+        }
       }
       if (this.phase !== 'buffering') this.setPhase(this.replaying ? 'replaying' : 'delivering');
       try {

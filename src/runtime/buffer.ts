@@ -23,6 +23,8 @@ export interface SinkBufferOptions<T> {
   idleStatus(): { state: StatusState; text: string };
   onDeadLetter?(entries: QueueEntry<T>[], err: Error): void;
   batchSize?: number;
+  /** Wait up to this long for a batch to fill (see ForwarderOptions.lingerMs). */
+  lingerMs?: number;
   deliverTimeoutMs?: number;
 }
 
@@ -44,6 +46,18 @@ export function bufferDir(RED: RedApi): string {
   const custom = (RED.settings.plantwire as { bufferDir?: unknown } | undefined)?.bufferDir;
   if (typeof custom === 'string' && custom.trim() !== '') return path.resolve(custom);
   return path.join(RED.settings.userDir ?? path.join(os.homedir(), '.node-red'), 'plantwire', 'buffer');
+}
+
+/**
+ * Retry backoff of every buffered sink: settings.js `plantwire: {retryMinMs, retryMaxMs}`
+ * (defaults 500 ms doubling to 15 s, as the Forwarder's).
+ */
+export function retrySettings(RED: RedApi): { minBackoffMs?: number; maxBackoffMs?: number } {
+  const p = (RED.settings.plantwire ?? {}) as { retryMinMs?: unknown; retryMaxMs?: unknown };
+  const out: { minBackoffMs?: number; maxBackoffMs?: number } = {};
+  if (typeof p.retryMinMs === 'number' && p.retryMinMs >= 0) out.minBackoffMs = p.retryMinMs;
+  if (typeof p.retryMaxMs === 'number' && p.retryMaxMs > 0) out.maxBackoffMs = p.retryMaxMs;
+  return out;
 }
 
 const ROUTES = Symbol.for('plantwire.buffer-routes');
@@ -86,6 +100,8 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
     batchSize: opts.batchSize ?? 100,
     replayRate: settings.replayRate,
     deliverTimeoutMs: opts.deliverTimeoutMs ?? 30_000,
+    lingerMs: opts.lingerMs ?? 0,
+    ...retrySettings(RED),
     onState: show,
     onError: (err) => {
       // One log line per distinct problem, not one per retry.

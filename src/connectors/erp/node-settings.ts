@@ -1,0 +1,163 @@
+/**
+ * The fields of plantwire-erp-out and plantwire-erp-query, validated without
+ * Node-RED, and the per-message pieces that do not need the runtime (the
+ * entity path template, the dead-letter and result messages).
+ */
+import { numberSetting } from '../../runtime/define';
+import { PlantwireError } from '../../model/errors';
+import type { ErpKind, ErpOperation, ErpQuery } from './types';
+
+export const ERP_OPERATIONS: readonly ErpOperation[] = ['create', 'update', 'upsert', 'delete', 'action'];
+
+export interface ErpOutConfig {
+  operation?: unknown;
+  entity?: unknown;
+  key?: unknown;
+  action?: unknown;
+  mapping?: unknown;
+  externalKeyField?: unknown;
+  batchSize?: unknown;
+  batchMs?: unknown;
+}
+
+export interface ErpOutSettings {
+  operation: ErpOperation;
+  entity: string;
+  /** JSONata for the document key ('' = none). */
+  key: string;
+  action: string;
+  /** JSONata producing the document. */
+  mapping: string;
+  externalKeyField: string;
+  /** Documents per call (1 = one request per document; more = executeBatch, e.g. one OData $batch). */
+  batchSize: number;
+  /** Wait up to this long for a batch to fill (0 = send what is there). */
+  batchMs: number;
+}
+
+const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);
+const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
+
+/** Names of the {placeholders} in an entity path template. */
+export function templateFields(template: string): string[] {
+  return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!.trim());
+}
+
+export function erpOutSettings(config: ErpOutConfig, kind?: ErpKind): ErpOutSettings {
+  const operation = (text(config.operation) || 'create') as ErpOperation;
+  if (!ERP_OPERATIONS.includes(operation)) throw bad(`operation must be one of ${ERP_OPERATIONS.join(', ')}, got ${JSON.stringify(config.operation)}`, 'bad operation');
+  const entity = text(config.entity);
+  if (entity === '') throw bad('entity is empty: enter the entity set (e.g. ProdnOrdConf2), the Odoo model (e.g. maintenance.request) or the REST path (e.g. orders/{key})', 'entity is empty');
+  for (const f of templateFields(entity)) {
+    if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(f)) throw bad(`entity: placeholder {${f}} must name a field of the document or the message (e.g. {key}, {OrderID}, {payload.order})`, 'entity: bad placeholder');
+  }
+  if (kind && kind !== 'rest' && /[{}]/.test(entity)) throw bad(`entity "${entity}": {placeholders} are for REST paths; for ${kind} enter the entity set or model name and set the key`, 'entity: placeholders are REST only');
+  const key = text(config.key);
+  const action = text(config.action);
+  if (operation === 'action' && action === '' && kind !== 'rest') throw bad('action is empty: enter the action or method name (e.g. ConfirmOrder, action_done)', 'action is empty');
+  if ((operation === 'update' || operation === 'delete') && key === '' && !(kind === 'rest' && templateFields(entity).length > 0)) {
+    throw bad(`${operation} needs the document key: enter a key expression (e.g. payload.order)${kind === 'rest' ? ' or put {placeholders} in the path' : ''}`, 'key is empty');
+  }
+  const mapping = text(config.mapping);
+  if (mapping === '' && operation !== 'delete') throw bad('mapping is empty: enter a JSONata expression that builds the document, e.g. {"OrderID": payload.order, "Quantity": payload.good}', 'mapping is empty');
+  const externalKeyField = text(config.externalKeyField);
+  if (externalKeyField && !/^[A-Za-z_][\w.]*$/.test(externalKeyField)) throw bad(`external key field "${externalKeyField}" must be a field name such as x_plantwire_key`, 'bad external key field');
+  const c = config as Record<string, unknown>;
+  const batchSize = numberSetting(c, 'batchSize', { default: 1, min: 1, max: 1000, integer: true, label: 'batch size' });
+  const batchMs = numberSetting(c, 'batchMs', { default: 0, min: 0, max: 3_600_000, integer: true, label: 'batch wait (ms)' });
+  return { operation, entity, key, action, mapping: mapping || 'payload', externalKeyField, batchSize, batchMs };
+}
+
+function lookup(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+/**
+ * Fills an entity path template: {key} is the evaluated key, any other {name}
+ * a field of the document, else of the message ({payload.order}, {topic}).
+ * Values are URL-encoded; a missing one is an error naming the placeholder.
+ */
+export function fillEntity(template: string, vars: { key?: unknown; document: unknown; msg: unknown }): string {
+  return template.replace(/\{([^{}]*)\}/g, (_all, raw: string) => {
+    const name = raw.trim();
+    let v = name === 'key' ? vars.key : lookup(vars.document, name);
+    if (v === undefined || v === null) v = lookup(vars.msg, name);
+    if (v === undefined || v === null || v === '') throw new PlantwireError('bad-input', `entity path "${template}": no value for {${name}} in the document or the message`, `no value for {${name}}`);
+    if (typeof v === 'object') throw new PlantwireError('bad-input', `entity path "${template}": {${name}} is an object, not a single value`, `{${name}} is not a value`);
+    return encodeURIComponent(String(v));
+  });
+}
+
+/** A document key from the key expression: a scalar or a compound key object of scalars. */
+export function documentKey(value: unknown): string | number | Record<string, string | number | boolean> | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  if (typeof value === 'object' && !Array.isArray(value)) {
+    const out: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new PlantwireError('bad-input', `key field ${k} must be a string, number or boolean, got ${JSON.stringify(v)}`, `key field ${k} not a value`);
+      out[k] = v;
+    }
+    return out;
+  }
+  throw new PlantwireError('bad-input', `the key expression must give a string, a number or an object of key fields, got ${JSON.stringify(value)}`, 'key is not a value');
+}
+
+/** The mapping's result must be a document (a JSON object). */
+export function documentOf(value: unknown): Record<string, unknown> {
+  if (value === undefined) throw new PlantwireError('bad-input', 'the mapping returned nothing for this message (no match): check the paths it reads, e.g. payload.order', 'mapping returned nothing');
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new PlantwireError('bad-input', `the mapping must build a JSON object (the document), got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, 'mapping: not an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+export interface ErpQueryConfig {
+  entity?: unknown;
+  filter?: unknown;
+  select?: unknown;
+  expand?: unknown;
+  orderby?: unknown;
+  top?: unknown;
+}
+
+/** The query node's fields, optionally overridden by the same names in msg.payload. */
+export function erpQuerySettings(config: ErpQueryConfig, override: unknown = undefined): ErpQuery {
+  const o = override && typeof override === 'object' && !Array.isArray(override) ? (override as Record<string, unknown>) : {};
+  const pick = (k: keyof ErpQueryConfig): unknown => (o[k] !== undefined ? o[k] : config[k]);
+  const entity = text(pick('entity'));
+  if (entity === '') throw bad('entity is empty: enter the entity set (e.g. A_ProductionOrder_2), the Odoo model (e.g. mrp.production) or the REST path', 'entity is empty');
+  const q: ErpQuery = { entity };
+  const filter = pick('filter');
+  if (Array.isArray(filter)) q.filter = filter;
+  else if (text(filter) !== '') {
+    const f = text(filter);
+    // An Odoo domain may be written as JSON text in the dialog.
+    if (f.startsWith('[')) {
+      try {
+        q.filter = JSON.parse(f) as unknown[];
+      } catch (err) {
+        throw bad(`filter looks like an Odoo domain but is not valid JSON: ${(err as Error).message}`, 'filter: bad JSON');
+      }
+    } else q.filter = f;
+  }
+  const select = pick('select');
+  const fields = Array.isArray(select) ? select.map(String) : text(select).split(',').map((s) => s.trim()).filter(Boolean);
+  if (fields.length) q.select = fields;
+  const expand = text(pick('expand'));
+  if (expand) q.expand = expand;
+  const orderby = text(pick('orderby'));
+  if (orderby) q.orderby = orderby;
+  const topRaw = pick('top');
+  if (topRaw !== undefined && topRaw !== '' && topRaw !== null && topRaw !== 0 && topRaw !== '0') {
+    const top = Number(topRaw);
+    if (!Number.isInteger(top) || top < 1 || top > 1_000_000) throw bad(`top must be a whole number from 1 to 1000000 (empty = all rows), got ${JSON.stringify(topRaw)}`, 'top: 1–1000000');
+    q.top = top;
+  }
+  return q;
+}

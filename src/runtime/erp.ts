@@ -1,0 +1,137 @@
+/**
+ * Node-RED glue shared by the ERP nodes: what plantwire-erp-connection owns
+ * (one HTTP client + driver, its users, its state) and the admin routes of
+ * the dialogs ("Test connection", mapping preview).
+ */
+import { erpSettings, openErp, type ErpConnection, type ErpCredentials } from '../connectors/erp/index';
+import { PlantwireError, toError } from '../model/errors';
+import { previewExpression } from '../transforms/map';
+import { addAdminRoute } from './admin';
+import { attachHandle, configHandle } from './config-node';
+import { redUtil } from './red-util';
+import { ConnectionUsers } from './registry';
+import type { StatusState } from './status';
+import type { RedApi, RedNode } from './types';
+
+const KEY = 'erp';
+
+export interface ErpHandle {
+  readonly conn: ErpConnection;
+  readonly users: ConnectionUsers;
+  /** The connection's last state (for a sink's idle status). */
+  state(): { state: StatusState; text: string };
+  /** Called whenever the connection check succeeds (sinks retry their buffer then). */
+  onUp(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the connection for a config node and attaches it for its users. The
+ * first user triggers `driver.test()` (login, CSRF token, metadata): its answer
+ * is the users' status; a failure is retried with backoff and shown in red.
+ */
+export function createErpHandle(node: RedNode, conn: ErpConnection): ErpHandle {
+  let current: { state: StatusState; text: string } = { state: 'idle', text: `${conn.label}: not used yet` };
+  const listeners = new Set<() => void>();
+  const users: ConnectionUsers = new ConnectionUsers(
+    node,
+    {
+      async connect() {
+        try {
+          const text = await conn.driver.test();
+          current = { state: 'ok', text };
+          users.setState('ok', text);
+          for (const l of listeners) l();
+        } catch (err) {
+          current = { state: 'error', text: toError(err).message };
+          throw err;
+        }
+      },
+      async disconnect() {
+        current = { state: 'idle', text: 'disconnected' };
+      },
+    },
+    { minMs: 2000, maxMs: 60_000 },
+  );
+  const handle: ErpHandle = {
+    conn,
+    users,
+    state: () => current,
+    onUp(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    async close() {
+      listeners.clear();
+      await users.close();
+      conn.close();
+    },
+  };
+  attachHandle(node, KEY, handle);
+  return handle;
+}
+
+/** The handle of a user node's `connection` setting, or a PlantwireError saying what to fix. */
+export function erpOf(RED: RedApi, id: unknown): ErpHandle {
+  return configHandle<ErpHandle>(RED, id, KEY, 'ERP connection', 'connection');
+}
+
+const ROUTES = Symbol.for('plantwire.erp-routes');
+/** Node-RED's placeholder for a password the dialog did not change. */
+const UNCHANGED = '__PWRD__';
+
+/** The dialog's current values, with unchanged secrets taken from the deployed node. */
+export function dialogErpSettings(RED: RedApi, body: unknown): ReturnType<typeof erpSettings> {
+  const b = (body ?? {}) as { id?: unknown; config?: Record<string, unknown>; credentials?: Record<string, unknown> };
+  if (!b.config || typeof b.config !== 'object') throw new PlantwireError('bad-request', 'send {id?, config: {kind, url, …}, credentials: {user, password, …}}', 'bad request');
+  const deployed = typeof b.id === 'string' && b.id !== '' ? RED.nodes.getNode(b.id)?.credentials ?? {} : {};
+  const creds: ErpCredentials = {};
+  for (const k of ['user', 'password', 'clientId', 'clientSecret', 'apiKey'] as const) {
+    const v = b.credentials?.[k];
+    const value = v === UNCHANGED || v === undefined ? deployed[k] : typeof v === 'string' ? v : undefined;
+    if (value !== undefined) creds[k] = value;
+  }
+  const s = erpSettings(b.config, creds);
+  // A dialog button should answer within seconds.
+  s.timeoutMs = Math.min(s.timeoutMs, 15_000);
+  return s;
+}
+
+/** The dialogs' admin routes, added once per runtime. */
+export function addErpRoutes(RED: RedApi): void {
+  const admin = RED.httpAdmin as unknown as { [ROUTES]?: boolean };
+  if (admin[ROUTES]) return;
+  admin[ROUTES] = true;
+  // "Test connection" with the dialog's values, credentials not yet deployed included:
+  // it makes requests with them, so it needs write permission.
+  addAdminRoute(RED, {
+    method: 'post',
+    path: 'erp/test',
+    permission: 'plantwire-erp-connection.write',
+    async handler(req) {
+      const conn = openErp(dialogErpSettings(RED, req.body));
+      try {
+        const message = await conn.driver.test();
+        return { ok: true, message };
+      } catch (err) {
+        const e = toError(err);
+        throw new PlantwireError('erp-test-failed', `${conn.label}: ${e.message}`, 'test failed');
+      } finally {
+        conn.close();
+      }
+    },
+  });
+  // The mapping (and key) preview of plantwire-erp-out: evaluates JSONata on the server with Node-RED's own JSONata.
+  addAdminRoute(RED, {
+    method: 'post',
+    path: 'erp/preview',
+    permission: 'plantwire-erp-out.write',
+    async handler(req) {
+      const body = (req.body ?? {}) as { mapping?: unknown; key?: unknown; message?: unknown };
+      const util = redUtil(RED);
+      const mapping = await previewExpression(util, body.mapping, body.message);
+      const key = typeof body.key === 'string' && body.key.trim() !== '' ? await previewExpression(util, body.key, body.message) : null;
+      return { mapping, key };
+    },
+  });
+}
