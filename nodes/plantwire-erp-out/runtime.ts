@@ -17,7 +17,7 @@ import { compileExpression, evaluateExpression } from '../../src/transforms/map'
 
 const TYPE = 'plantwire-erp-out';
 
-type Config = NodeConfig & ErpOutConfig & { connection?: unknown; bufferMode?: string };
+type Config = NodeConfig & ErpOutConfig & { connection?: unknown; bufferMode?: string; bufferOverflow?: string };
 
 /** One document as it waits in the buffer: the request without its idempotency key (that is the entry key). */
 interface PendingDocument {
@@ -42,8 +42,8 @@ export = function register(RED: RedApi): void {
     setup(node: RedNode, config: Config) {
       const erp = erpOf(RED, config.connection);
       const settings = erpOutSettings(config, erp.conn.settings.kind);
-      // Documents matter: unless the dialog says otherwise they wait on disk.
-      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode || 'disk' });
+      // Documents matter: unless the dialog says otherwise they wait on disk, and a full buffer refuses new ones (Catch) instead of dropping.
+      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode || 'disk', bufferOverflow: config.bufferOverflow || 'reject' });
       const util = redUtil(RED);
       // A malformed mapping or key is refused here, at deploy (red status, Catch, log).
       let mapping: unknown;

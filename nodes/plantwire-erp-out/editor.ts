@@ -1,0 +1,178 @@
+// Editor definition of plantwire-erp-out. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-erp-out.html by scripts/build.mjs.
+// The durable-buffer rows come from window.PlantwireBuffer (plantwire-mqtt-out's editor script).
+
+declare const jsonata: ((expr: string) => unknown) | undefined;
+
+interface ErpOutEditorProps extends EditorNodeProperties {
+  version: number;
+  connection: string;
+  operation: string;
+  entity: string;
+  key: string;
+  action: string;
+  mapping: string;
+  externalKeyField: string;
+  batchSize: number;
+  batchMs: number;
+  sample: string;
+  bufferMode: string;
+  bufferMaxEntries: number;
+  bufferMaxMB: number;
+  bufferOverflow: string;
+  bufferReplayRate: number;
+}
+
+interface ErpPreviewAnswer {
+  ok: boolean;
+  result?: unknown;
+  empty?: boolean;
+  stage?: string;
+  error?: { message: string; position?: number; token?: string; code?: string };
+}
+
+RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
+  category: 'Plantwire IT',
+  color: '#E2C08D',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    connection: { value: '', type: 'plantwire-erp-connection', required: true },
+    operation: { value: 'create', required: true },
+    entity: {
+      value: '',
+      required: true,
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.entity') : false) as unknown as boolean);
+      },
+    },
+    key: {
+      value: '',
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
+        const entity = String(($('#node-input-entity').length ? $('#node-input-entity').val() : this.entity) || '');
+        const text = String(v || '').trim();
+        let ok = true;
+        if (text === '') ok = !(op === 'update' || op === 'delete') || entity.indexOf('{') >= 0;
+        else if (typeof jsonata === 'function') {
+          try {
+            jsonata(text);
+          } catch (e) {
+            ok = false;
+          }
+        }
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.key') : false) as unknown as boolean);
+      },
+    },
+    action: {
+      value: '',
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
+        return op !== 'action' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.action') : false) as unknown as boolean);
+      },
+    },
+    mapping: {
+      value: 'payload',
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        const text = String(v || '').trim();
+        let ok = text !== '';
+        if (ok && typeof jsonata === 'function') {
+          try {
+            jsonata(text);
+          } catch (e) {
+            ok = false;
+          }
+        }
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.mapping') : false) as unknown as boolean);
+      },
+    },
+    externalKeyField: {
+      value: '',
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        return /^([A-Za-z_][\w.]*)?$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.externalKeyField') : false) as unknown as boolean);
+      },
+    },
+    batchSize: {
+      value: 1,
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        const n = Number(v);
+        return (/^\d+$/.test(String(v).trim()) && n >= 1 && n <= 1000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.batchSize') : false) as unknown as boolean);
+      },
+    },
+    batchMs: {
+      value: 0,
+      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
+        const n = Number(v);
+        return (/^\d+$/.test(String(v).trim()) && n <= 3600000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.batchMs') : false) as unknown as boolean);
+      },
+    },
+    sample: { value: '{"payload": {"order": "1000001", "good": 120}}' },
+    bufferMode: { value: 'disk' },
+    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
+    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
+    bufferOverflow: { value: 'reject' },
+    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
+  },
+  inputs: 1,
+  outputs: 2,
+  icon: 'plantwire-erp-out.svg',
+  align: 'right',
+  paletteLabel: 'erp out',
+  inputLabels: 'message the mapping turns into one ERP document',
+  outputLabels: ['ERP response per document (new key, status, replayed)', 'dead-letter: documents the ERP refused, with its message'],
+  label: function (this: ErpOutEditorProps) {
+    if (this.name) return this.name;
+    return (this.operation || 'create') + ' ' + (this.entity || 'ERP') + (this.operation === 'action' && this.action ? ' ' + this.action : '');
+  },
+  labelStyle: function (this: ErpOutEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: ErpOutEditorProps) {
+    const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
+    const toggle = function () {
+      const op = $('#node-input-operation').val();
+      $('.pw-erp-action').toggle(op === 'action');
+      $('.pw-erp-batch-ms').toggle(Number($('#node-input-batchSize').val()) > 1);
+    };
+    $('#node-input-operation').on('change', toggle);
+    $('#node-input-batchSize').on('input change', toggle);
+    toggle();
+    (window as unknown as { PlantwireBuffer: { prepare(c: JQuery, n: unknown, t: string): void } }).PlantwireBuffer.prepare($('#pw-erp-out-buffer'), this, 'plantwire-erp-out');
+    const out = $('#pw-erp-preview');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let seq = 0;
+    const show = function (label: string, r: ErpPreviewAnswer | null): string {
+      if (!r) return '';
+      if (r.ok) return label + (r.empty ? i18n('plantwire-erp-out.preview.empty') : JSON.stringify(r.result, null, 2));
+      const e = r.error || { message: 'failed' };
+      const where = e.position !== undefined ? ' @' + e.position + (e.token ? ' (' + e.token + ')' : '') : '';
+      return label + '✘ ' + (r.stage || 'error') + where + ': ' + e.message;
+    };
+    const preview = function () {
+      if (!$('#node-input-mapping').length) return; // the dialog has closed
+      const mine = ++seq;
+      $.ajax({
+        url: 'plantwire/erp/preview',
+        type: 'POST',
+        contentType: 'application/json',
+        data: JSON.stringify({ mapping: $('#node-input-mapping').val(), key: $('#node-input-key').val(), message: $('#node-input-sample').val() }),
+        dataType: 'json',
+        success: function (r: { mapping: ErpPreviewAnswer; key: ErpPreviewAnswer | null }) {
+          if (mine !== seq) return;
+          const bad = !r.mapping.ok || (r.key !== null && !r.key.ok);
+          out.css('color', bad ? 'var(--red-ui-text-color-error, #d00)' : '').text(show('', r.mapping) + (r.key ? '\n' + show(i18n('plantwire-erp-out.preview.key') + ': ', r.key) : ''));
+        },
+        error: function (jq: JQuery.jqXHR) {
+          if (mine !== seq) return;
+          const body = jq.responseJSON as { error?: string } | undefined;
+          out.css('color', 'var(--red-ui-text-color-error, #d00)').text((body && body.error) || jq.statusText);
+        },
+      });
+    };
+    $('#node-input-mapping, #node-input-key, #node-input-sample').on('input change', function () {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(preview, 300);
+    });
+    preview();
+  },
+});
