@@ -3,7 +3,7 @@ import type { QueueEntry } from '../../src/buffer/queue';
 import { bufferSettings } from '../../src/buffer/settings';
 import { HttpError } from '../../src/connectors/http';
 import { ErpBusinessError, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
-import { documentKey, documentOf, erpOutSettings, fillEntity, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
+import { documentKey, documentOf, erpOutSettings, fillEntity, idempotencyKey, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
@@ -139,7 +139,7 @@ export = function register(RED: RedApi): void {
         lingerMs: settings.batchMs,
         // Each request has the connection's timeout; a batch of single posts is one request here.
         deliverTimeoutMs: erp.conn.settings.timeoutMs * 2 + 5000,
-        deliver: (batch: QueueEntry<PendingDocument>[]) => deliverAll(send, batch.map((e) => ({ doc: e.body, key: e.key, ts: e.ts }))),
+        deliver: (batch: QueueEntry<PendingDocument>[]) => deliverAll(send, batch.map((e) => ({ doc: e.body, key: idempotencyKey(e), ts: e.ts }))),
       });
       erp.users.register(node);
       if (buffer) {

@@ -117,6 +117,17 @@ export function documentOf(value: unknown): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * The idempotency key of a buffered document: the entry key (`<node id>:<entry id>`) plus the
+ * time it was queued. Both are stored with the entry, so the key is the same on every retry and
+ * after a restart; the time keeps it unique when entry ids start again at 1 (a memory buffer
+ * after a redeploy, a node deleted and imported again), where the bare entry key would make the
+ * ERP answer a new document with an old one's result.
+ */
+export function idempotencyKey(e: { key: string; ts: number }): string {
+  return `${e.key}-${e.ts.toString(36)}`;
+}
+
 export interface ErpQueryConfig {
   entity?: unknown;
   filter?: unknown;
