@@ -32,9 +32,10 @@ Usage:
   plantwire sim sparkplug [--broker mqtt://127.0.0.1:1883] [--group Plantwire] [--lines 1]
                           [--interval-ms 1000] [--primary-host <host id>] [--no-aliases]
       Sparkplug B edge nodes Line1…LineN (one device per machine) publishing to the broker.
-  plantwire sim odoo [--port 8069] [--host 127.0.0.1] [--database plantwire] [--drop-rate 0] [--verbose]
+  plantwire sim odoo [--port 8069] [--host 127.0.0.1] [--database plantwire] [--drop-rate 0] [--empty] [--verbose]
       Odoo JSON-RPC simulator (mrp.production, maintenance.request); login admin with
-      password "admin" or API key "plantwire-odoo-demo-key". Stored records: GET /plantwire/records.
+      password "admin" or API key "plantwire-odoo-demo-key". Starts with the confirmed
+      orders WH/MO/00001 and WH/MO/00002 (--empty: none). Stored records: GET /plantwire/records.
       --drop-rate 0.3 loses 30 % of the answers after committing (idempotency tests).
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire --version | --help
@@ -187,7 +188,7 @@ async function simSparkplug(args: string[], log: (line: string) => void): Promis
 async function simOdoo(args: string[], log: (line: string) => void): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'drop-rate': { type: 'string' }, verbose: { type: 'boolean' } },
+    options: { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'drop-rate': { type: 'string' }, empty: { type: 'boolean' }, verbose: { type: 'boolean' } },
   });
   const dropRate = values['drop-rate'] === undefined ? 0 : Number(values['drop-rate']);
   if (!Number.isFinite(dropRate) || dropRate < 0 || dropRate > 1) throw new PlantwireError('bad-option', `drop-rate must be a number from 0 to 1, got "${values['drop-rate'] ?? ''}"`);
@@ -197,6 +198,7 @@ async function simOdoo(args: string[], log: (line: string) => void): Promise<num
     host: values.host ?? '127.0.0.1',
     database: values.database || 'plantwire',
     dropRate,
+    demoData: !values.empty,
     log: values.verbose ? log : undefined,
   });
   log(`Odoo JSON-RPC simulator listening on ${sim.url}/jsonrpc, database "${sim.database}" (user admin, password "admin" or API key "plantwire-odoo-demo-key"); records at ${sim.url}/plantwire/records. Ctrl-C stops it.`);

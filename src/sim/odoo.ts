@@ -46,6 +46,12 @@ export interface OdooSimOptions {
   seed?: number;
   /** One line per mutating call and per dropped response. */
   log?: (line: string) => void;
+  /**
+   * Start with the demo's production orders: WH/MO/00001 (Line1, 20,000 × Bottle 0.5 l still)
+   * and WH/MO/00002 (Line2, 12,000 × Bottle 1.0 l sparkling), both confirmed. Default false
+   * (empty store); `plantwire sim odoo` turns it on.
+   */
+  demoData?: boolean;
 }
 
 export type OdooValue = string | number | boolean | null | [number, string] | number[];
@@ -61,7 +67,7 @@ export interface OdooSim {
   readonly stats: { calls: number; dropped: number; faults: number; methods: Record<string, number> };
   /** The stored records of a model in id order (copies; many2one as [id, name]). */
   records(model: string): OdooRecord[];
-  /** Forget every document (mrp.production, maintenance.request); the master data stays. */
+  /** Forget every document (mrp.production, maintenance.request); the master data (and the demo orders, with demoData) stay. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -650,6 +656,13 @@ export async function startOdooSim(options: OdooSimOptions | number = {}): Promi
   const hanging = new Set<http.ServerResponse>();
   const sockets = new Set<net.Socket>();
   const log = opts.log;
+  const seedDemo = (): void => {
+    if (!opts.demoData) return;
+    const at = nowText(new Date());
+    store.insert('mrp.production', { name: 'WH/MO/00001', product_id: 1, product_qty: 20000, qty_producing: 0, state: 'confirmed', origin: 'Line1', date_start: at, x_plantwire_key: false, create_date: at, write_date: at });
+    store.insert('mrp.production', { name: 'WH/MO/00002', product_id: 2, product_qty: 12000, qty_producing: 0, state: 'confirmed', origin: 'Line2', date_start: at, x_plantwire_key: false, create_date: at, write_date: at });
+  };
+  seedDemo();
 
   const checkDb = (db: unknown): void => {
     if (db !== database) {
@@ -781,7 +794,10 @@ export async function startOdooSim(options: OdooSimOptions | number = {}): Promi
       modelDef(model);
       return sortRecords(store, model, [...store.table(model).values()], 'id').map((r) => readRecord(store, model, r));
     },
-    reset: () => store.clearDocuments(),
+    reset: () => {
+      store.clearDocuments();
+      seedDemo();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();

@@ -119,6 +119,12 @@ describe('plantwire sim odoo (CLI)', () => {
       await new Promise((r) => setTimeout(r, 25));
     }
     expect((await call('common', 'authenticate', ['clidb', 'admin', 'plantwire-odoo-demo-key', {}], m[1])).result).toBe(2);
+    // the demo's confirmed production orders are there
+    const orders = await call('object', 'execute_kw', ['clidb', 2, 'admin', 'mrp.production', 'search_read', [[['state', '=', 'confirmed']]], { fields: ['name', 'product_qty'] }], m[1]);
+    expect(orders.result).toEqual([
+      { id: 1, name: 'WH/MO/00001', product_qty: 20000 },
+      { id: 2, name: 'WH/MO/00002', product_qty: 12000 },
+    ]);
     child.kill('SIGINT');
     const code = await new Promise<number | null>((resolve) => child!.once('exit', resolve));
     expect(code, output).toBe(0);
