@@ -36,6 +36,20 @@ describe('Odoo driver against the Odoo simulator', () => {
     expect(sim.records('maintenance.request')).toHaveLength(5);
   });
 
+  it('parallel first calls share one login', async () => {
+    const d = new OdooDriver(settings(), http);
+    await Promise.all(Array.from({ length: 20 }, (_, i) => d.execute(req({ data: { name: `p${i}` }, idempotencyKey: `p${i}`, externalKeyField: 'x_plantwire_key' }))));
+    expect(d.logins).toBe(1);
+    expect(sim.records('maintenance.request')).toHaveLength(20);
+  });
+
+  it('action without a key calls a model-level method (fields_get)', async () => {
+    const r = await driver.execute(req({ operation: 'action', entity: 'maintenance.request', action: 'fields_get', data: {} }));
+    expect(r.key).toBeNull();
+    expect((r.document as Record<string, { type: string }>).x_plantwire_key).toMatchObject({ type: 'char' });
+    expect((r.document as Record<string, { type: string; relation?: string }>).equipment_id).toMatchObject({ type: 'many2one', relation: 'maintenance.equipment' });
+  });
+
   it('password login works as well as the API key', async () => {
     const d = new OdooDriver(settings({ auth: 'basic', apiKey: undefined, password: 'admin' }), http);
     expect(await d.test()).toContain('(uid 2)');
@@ -147,6 +161,7 @@ describe('Odoo driver against the Odoo simulator', () => {
       expect(err).toBeInstanceOf(OdooLoginError);
       expect((err as OdooLoginError).transient).toBe(false);
       expect((err as Error).message).toMatch(/login refused for user "(admin|mallory)" on database "plantwire": check database, user and password\/API key/);
+      expect((err as Error).message).not.toContain('nope');
     }
     const d = new OdooDriver(settings({ database: 'prod' }), http);
     const err = await d.execute(req({ data: { name: 'x' } })).catch((e: unknown) => e);
