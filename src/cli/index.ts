@@ -32,6 +32,11 @@ Usage:
   plantwire sim sparkplug [--broker mqtt://127.0.0.1:1883] [--group Plantwire] [--lines 1]
                           [--interval-ms 1000] [--primary-host <host id>] [--no-aliases]
       Sparkplug B edge nodes Line1…LineN (one device per machine) publishing to the broker.
+  plantwire sim odoo [--port 8069] [--host 127.0.0.1] [--database plantwire] [--drop-rate 0] [--empty] [--verbose]
+      Odoo JSON-RPC simulator (mrp.production, maintenance.request); login admin with
+      password "admin" or API key "plantwire-odoo-demo-key". Starts with the confirmed
+      orders WH/MO/00001 and WH/MO/00002 (--empty: none). Stored records: GET /plantwire/records.
+      --drop-rate 0.3 loses 30 % of the answers after committing (idempotency tests).
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire --version | --help
 `;
@@ -120,7 +125,8 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     }
     if (kind === 'sparkplug') return simSparkplug(simArgs, log);
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus" or "plantwire sim sparkplug"`);
+    if (kind === 'odoo') return simOdoo(simArgs, log);
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug" or "plantwire sim odoo"`);
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },
@@ -176,6 +182,27 @@ async function simSparkplug(args: string[], log: (line: string) => void): Promis
   waitForSignal(async () => {
     await Promise.all(sims.map((s) => s.stop()));
   }, log);
+  return -1;
+}
+
+async function simOdoo(args: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, host: { type: 'string' }, database: { type: 'string' }, 'drop-rate': { type: 'string' }, empty: { type: 'boolean' }, verbose: { type: 'boolean' } },
+  });
+  const dropRate = values['drop-rate'] === undefined ? 0 : Number(values['drop-rate']);
+  if (!Number.isFinite(dropRate) || dropRate < 0 || dropRate > 1) throw new PlantwireError('bad-option', `drop-rate must be a number from 0 to 1, got "${values['drop-rate'] ?? ''}"`);
+  const { startOdooSim } = require('../sim/odoo') as typeof import('../sim/odoo');
+  const sim = await startOdooSim({
+    port: intOption(values.port, 'port', 8069),
+    host: values.host ?? '127.0.0.1',
+    database: values.database || 'plantwire',
+    dropRate,
+    demoData: !values.empty,
+    log: values.verbose ? log : undefined,
+  });
+  log(`Odoo JSON-RPC simulator listening on ${sim.url}/jsonrpc, database "${sim.database}" (user admin, password "admin" or API key "plantwire-odoo-demo-key"); records at ${sim.url}/plantwire/records. Ctrl-C stops it.`);
+  waitForSignal(() => sim.close(), log);
   return -1;
 }
 

@@ -1,2 +1,3 @@
 export * from './client';
 export * from './oauth2';
+export * from './cookies';

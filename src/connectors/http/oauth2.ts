@@ -1,7 +1,7 @@
 /**
  * OAuth2 client-credentials tokens (RFC 6749 §4.4) for IT connectors: one
  * token per config node, fetched on first use, cached, and refreshed before it
- * expires (at 80 % of its lifetime, at least 30 s early). Concurrent callers
+ * expires (at 80 % of its lifetime, at least 30 s early, not before half of it). Concurrent callers
  * share one token request. `invalidate()` after a 401 forces a new token.
  */
 import { PlantwireError } from '../../model/errors';
@@ -102,7 +102,9 @@ export class ClientCredentialsToken {
     const lifetimeMs = Number(j.expires_in) > 0 ? Number(j.expires_in) * 1000 : Infinity;
     const token: AccessToken = { accessToken: j.access_token, tokenType: typeof j.token_type === 'string' ? j.token_type : 'Bearer', expiresAt: started + lifetimeMs };
     this.token = token;
-    this.refreshAt = lifetimeMs === Infinity ? Infinity : started + Math.min(lifetimeMs * 0.8, Math.max(0, lifetimeMs - 30_000));
+    // at 80 % of the lifetime or 30 s before expiry, whichever is earlier, but never before half of it:
+    // a token living less than a minute is still reused for its first half instead of being fetched per call.
+    this.refreshAt = lifetimeMs === Infinity ? Infinity : started + Math.max(lifetimeMs * 0.5, Math.min(lifetimeMs * 0.8, lifetimeMs - 30_000));
     return token;
   }
 }
