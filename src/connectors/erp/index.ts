@@ -80,11 +80,12 @@ export function erpSettings(config: ErpConnectionConfig, credentials: ErpCredent
     const db = text(config.database);
     if (db === '') throw bad('database is empty: Odoo needs the database name (see /web/database/selector)', 'database is empty');
     s.database = db;
-    if (cred(credentials.user) === '' || cred(credentials.password) === '') throw bad('Odoo needs a user and a password or API key (credentials)', 'Odoo: user/password missing');
+    if (cred(credentials.user) === '' || (cred(credentials.password) === '' && cred(credentials.apiKey) === '')) throw bad('Odoo needs a user and a password or API key (credentials)', 'Odoo: user/password missing');
     s.user = cred(credentials.user);
-    s.password = cred(credentials.password);
+    if (cred(credentials.password)) s.password = cred(credentials.password);
+    if (cred(credentials.apiKey)) s.apiKey = cred(credentials.apiKey);
   }
-  switch (auth) {
+  switch (kind === 'odoo' ? 'none' : auth) {
     case 'basic':
       if (cred(credentials.user) === '') throw bad('basic authentication needs a user name', 'user is empty');
       s.user = cred(credentials.user);
