@@ -161,6 +161,16 @@ describe('SAP OData v2 driver', () => {
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(98);
   });
 
+  it('repeats a $batch once with a new CSRF token when the token expired', async () => {
+    const d = v2(sim.v2.notification);
+    await d.execute(req('create', 'MaintenanceNotification', notif('batch csrf 0')));
+    sim.expireCsrfTokens();
+    const out = await d.executeBatch(Array.from({ length: 5 }, (_, i) => req('create', 'MaintenanceNotification', notif(`batch csrf ${i + 1}`))));
+    expect(out.filter((r) => !(r instanceof ErpBusinessError))).toHaveLength(5);
+    expect(d.csrfFetches).toBe(2);
+    expect(sim.documents('MaintenanceNotification').filter((n) => String(n.NotificationText).startsWith('batch csrf '))).toHaveLength(6);
+  });
+
   it('batches updates and upserts (ETags read in one $batch of GETs)', async () => {
     const d = v2(sim.v2.notification);
     const a = await d.execute(req('create', 'MaintenanceNotification', notif('batch upd A')));
@@ -313,6 +323,26 @@ describe('OData v4 driver', () => {
     expect((out[42] as ErpBusinessError).message).toBe('Order 4711 does not exist');
     expect((out[0] as ErpResult).key).toMatchObject({ ConfirmationCount: expect.stringMatching(/^\d{8}$/) as unknown });
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(99);
+  });
+
+  it('fetches a CSRF token only when the server asks for it (SAP-style v4 service) and repeats the write once', async () => {
+    const sapV4 = await startErpSim({ port: 0, v4Csrf: true });
+    try {
+      const d = v4({ url: sapV4.v4 });
+      const a = await d.execute(req('create', 'MaintenanceNotification', notif('v4 csrf a')));
+      expect(a.status).toBe(201);
+      expect(d.session.csrfFetches).toBe(1);
+      expect(sapV4.stats.csrfRejected).toBe(1);
+      await d.execute(req('create', 'MaintenanceNotification', notif('v4 csrf b')));
+      sapV4.expireCsrfTokens();
+      const out = await d.executeBatch([req('create', 'MaintenanceNotification', notif('v4 csrf c')), req('create', 'MaintenanceNotification', notif('v4 csrf d'))]);
+      expect(out.every((r) => !(r instanceof ErpBusinessError))).toBe(true);
+      expect(d.session.csrfFetches).toBe(2);
+      expect(sapV4.stats.csrfRejected).toBe(2);
+      expect(sapV4.documents('MaintenanceNotification').map((n) => n.NotificationText)).toEqual(['v4 csrf a', 'v4 csrf b', 'v4 csrf c', 'v4 csrf d']);
+    } finally {
+      await sapV4.close();
+    }
   });
 
   it('no duplicates with Idempotency-Key: 1,000 creates, 30 % of answers dropped after commit', async () => {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CookieJar, HttpClient, HttpError } from '../../src/connectors/http';
+import { ClientCredentialsToken, CookieJar, HttpClient, HttpError } from '../../src/connectors/http';
 import {
   errorText,
   httpDate,
@@ -39,6 +39,34 @@ describe('CookieJar', () => {
     expect(jar.header('/')).toBe('sap-usercontext=sap-client=100');
     jar.store('SAP_SESSIONID_S4H_100=new; path=/');
     expect(jar.header('/')).toContain('SAP_SESSIONID_S4H_100=new');
+  });
+});
+
+describe('ClientCredentialsToken with short-lived tokens', () => {
+  it('reuses a 2-second token for its first half instead of fetching one per call', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ access_token: `t${Math.random()}`, token_type: 'bearer', expires_in: 2 }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const client = new HttpClient({ timeoutMs: 2000 });
+    try {
+      let now = 1_000_000;
+      const tok = new ClientCredentialsToken(client, { tokenUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`, clientId: 'a', clientSecret: 'b', now: () => now });
+      const first = await tok.header();
+      now += 900;
+      expect(await tok.header()).toBe(first);
+      expect(tok.fetches).toBe(1);
+      now += 200; // past half of the lifetime, before expiry
+      expect(await tok.header()).not.toBe(first);
+      expect(tok.fetches).toBe(2);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 
