@@ -19,6 +19,12 @@ Usage:
   plantwire sim modbus [--port 5020] [--host 127.0.0.1] [--units 2] [--update-ms 1000] [--verbose]
       Modbus TCP simulator: one bottling line per unit id plus known values in every
       data type and byte order (docs/simulators.md). --verbose logs every write.
+  plantwire sim erp [--port 4300] [--host 127.0.0.1] [--sap-client 100] [--require-auth]
+                    [--token-lifetime-s 3600] [--drop-rate 0] [--latency-ms 0] [--verbose]
+      SAP S/4HANA-style OData simulator: OData v2 services API_PROD_ORDER_CONFIRMATION_2_SRV,
+      API_MAINTNOTIFICATION, API_PRODUCTION_ORDER_2_SRV (CSRF, $batch, ETags, repeatability),
+      the same entity sets as OData v4 under /odata/v4/, OAuth2 at /oauth/token; received
+      documents at http://host:port/ (docs/erp-sap.md). --drop-rate drops answers after commit.
   plantwire bundle pack <flows.json> | --from <url>  --version <semver> [--env-dir env/] …
   plantwire bundle validate <bundle.plantwire.json | flows.json> [--env prod]
       Versioned flow bundles: manifest, pinned modules, environment overlays, secret references.
@@ -125,8 +131,13 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     }
     if (kind === 'sparkplug') return simSparkplug(simArgs, log);
+<<<<<<< HEAD
     if (kind === 'odoo') return simOdoo(simArgs, log);
     if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug" or "plantwire sim odoo"`);
+=======
+    if (kind === 'erp') return simErp(simArgs, log);
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug" or "plantwire sim erp"`);
+>>>>>>> erp-sap
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },
@@ -154,6 +165,52 @@ export async function main(argv: string[]): Promise<number> {
     return opcuaCommand(rest);
   }
   throw new PlantwireError('bad-command', `unknown command "${command}"; run "plantwire --help"`);
+}
+
+function fractionOption(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new PlantwireError('bad-option', `${name} must be a number from 0 to 1, got "${value}"`);
+  return n;
+}
+
+async function simErp(args: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'sap-client': { type: 'string' },
+      'require-auth': { type: 'boolean' },
+      'token-lifetime-s': { type: 'string' },
+      'drop-rate': { type: 'string' },
+      'latency-ms': { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+  });
+  const sapClient = values['sap-client'] ?? '100';
+  if (!/^\d{3}$/.test(sapClient)) throw new PlantwireError('bad-option', `sap-client must be three digits (e.g. 100), got "${sapClient}"`);
+  const { startErpSim } = require('../sim/erp-odata') as typeof import('../sim/erp-odata');
+  const sim = await startErpSim({
+    port: intOption(values.port, 'port', 4300),
+    host: values.host ?? '127.0.0.1',
+    sapClient,
+    requireAuth: Boolean(values['require-auth']),
+    tokenLifetimeS: intOption(values['token-lifetime-s'], 'token-lifetime-s', 3600, 1, 86_400),
+    dropRate: fractionOption(values['drop-rate'], 'drop-rate', 0),
+    latencyMs: intOption(values['latency-ms'], 'latency-ms', 0, 0, 600_000),
+    log: values.verbose ? log : undefined,
+  });
+  log(`ERP OData simulator on ${sim.url} (sap-client ${sapClient}; user PLANTWIRE / plantwire, OAuth2 client plantwire / plantwire-secret):`);
+  log(`  SAP OData v2  ${sim.v2.confirmation}`);
+  log(`                ${sim.v2.notification}`);
+  log(`                ${sim.v2.productionOrder}`);
+  log(`  OData v4      ${sim.v4}`);
+  log(`  OAuth2 token  ${sim.tokenUrl}`);
+  log(`  Documents     ${sim.url}/  (JSON: ${sim.url}/sim/documents)`);
+  log('Ctrl-C stops it.');
+  waitForSignal(() => sim.close(), log);
+  return -1;
 }
 
 async function simSparkplug(args: string[], log: (line: string) => void): Promise<number> {

@@ -59,6 +59,8 @@ export interface ErpSimOptions {
   tokenLifetimeS?: number;
   /** Lifetime of CSRF tokens in ms (default: until `expireCsrfTokens()`). */
   csrfLifetimeMs?: number;
+  /** Enforce the CSRF token on the OData v4 service too (as SAP's own v4 services do). Default false (Business Central style). */
+  v4Csrf?: boolean;
   /** Server-side page size for collections (default 50). */
   pageSize?: number;
   /** Fraction (0…1) of modifying requests whose response is dropped after commit. Default 0. */
@@ -1372,12 +1374,18 @@ ${actions}
     }
     const ctx: Ctx = { user: who, base: `http://${req.headers.host ?? host}/odata/v4/`, version: 4, service: V4_NS };
     const rest = p.replace(/^\/odata\/v4\/?/, '');
+    if (opts.v4Csrf) {
+      const refused = csrf(req, extra);
+      if (refused) return { ...refused, headers: { ...refused.headers, ...(extra as Record<string, string>) } };
+    }
+    let res: SimResponse;
     try {
-      return rest === '$batch' && method === 'POST' ? batchV4(req.headers['content-type'] ?? '', body, SETS, ctx) : execute(method, `${rest}${u.search}`, lowerHeaders(req.headers), body, SETS, ctx);
+      res = rest === '$batch' && method === 'POST' ? batchV4(req.headers['content-type'] ?? '', body, SETS, ctx) : execute(method, `${rest}${u.search}`, lowerHeaders(req.headers), body, SETS, ctx);
     } catch (err) {
       if (!(err instanceof SimError)) throw err;
-      return errorResponse(err, ctx);
+      res = errorResponse(err, ctx);
     }
+    return { ...res, headers: { ...res.headers, ...(extra as Record<string, string>) } };
   };
 
   const server = http.createServer((req, res) => {

@@ -3,7 +3,10 @@
  * behaviour the drivers rely on (CSRF token tied to the session cookie,
  * repeatability, ETags, SAP error JSON, paging, $metadata, OAuth2 tokens).
  */
+import { spawn, execFile } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/host/index';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
 
 let sim: ErpSim;
@@ -102,5 +105,39 @@ describe('ERP OData simulator', () => {
     expect((await fetch(sim.v4, { headers: { authorization: `Bearer ${t.access_token}` } })).status).toBe(401);
     expect((await fetch(sim.v4, { headers: { authorization: `Basic ${Buffer.from('PLANTWIRE:nope').toString('base64')}` } })).status).toBe(401);
     expect((await fetch(sim.v4, { headers: { authorization: `Basic ${Buffer.from('PLANTWIRE:plantwire').toString('base64')}` } })).status).toBe(200);
+  });
+});
+
+describe('plantwire sim erp', () => {
+  const bin = path.join(PACKAGE_ROOT, 'bin', 'plantwire.js');
+
+  it('serves the SAP services and the documents page until stopped', async () => {
+    const child = spawn(process.execPath, [bin, 'sim', 'erp', '--port', '0', '--sap-client', '200'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          const m = /ERP OData simulator on (http:\/\/[\d.:]+)/.exec(out);
+          if (m && out.includes('Ctrl-C')) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+      });
+      expect(out).toContain('/sap/opu/odata/sap/API_MAINTNOTIFICATION/');
+      const r = await fetch(`${url}/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV/A_ProductionOrder_2?$top=2&sap-client=200`);
+      expect(((await r.json()) as { d: { results: unknown[] } }).d.results).toHaveLength(2);
+      expect((await fetch(`${url}/sap/opu/odata/sap/API_PRODUCTION_ORDER_2_SRV/?sap-client=100`)).status).toBe(401);
+      expect(await (await fetch(`${url}/`)).text()).toContain('Plantwire ERP simulator');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('refuses a bad option with a clear message', async () => {
+    const res = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, 'sim', 'erp', '--drop-rate', '1.5'], { encoding: 'utf8', timeout: 30_000 }, (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('drop-rate must be a number from 0 to 1, got "1.5"');
   });
 });

@@ -1,28 +1,370 @@
 /**
- * SAP OData v2 driver. PLACEHOLDER owned by the erp-sap work:
- * replaced by the real driver before the ERP nodes land.
+ * SAP S/4HANA OData v2 driver (SAP Gateway): API_PROD_ORDER_CONFIRMATION_2_SRV,
+ * API_MAINTNOTIFICATION and the other A2X APIs.
+ *
+ * - Session: basic / OAuth2 client credentials / API key; cookies kept in a jar;
+ *   the CSRF token is fetched with `X-CSRF-Token: Fetch` on a GET of the service
+ *   root before the first write and fetched again (once) on `403 X-CSRF-Token: Required`.
+ * - `sap-client` on every URL when set.
+ * - create: POST with `Repeatability-Request-ID` (32 hex from the idempotency key)
+ *   and `Repeatability-First-Sent`; `Repeatability-Result: replayed` marks a replay.
+ * - update: MERGE with `If-Match` (the given ETag, else the entity is read first).
+ * - upsert: read by key, then update or create. delete: DELETE with `If-Match`.
+ * - action: function import (POST, parameters as URI literals).
+ * - executeBatch: multipart `$batch`, one changeset per document.
+ * - query: $filter/$select/$expand/$orderby/$top, following `__next`.
+ * - errors: SAP error JSON → ErpBusinessError (4xx) with the SAP text; 5xx/429/timeouts → transient HttpError.
  */
-import type { HttpClient } from '../http';
+import type { HttpClient, HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import type { ErpBusinessError, ErpDriver, ErpQuery, ErpQueryResult, ErpRequest, ErpResult, ErpSettings } from './types';
+import {
+  boundaryOf,
+  httpDate,
+  httpPart,
+  isOk,
+  joinMultipart,
+  jsonBody,
+  keyFromUri,
+  keyPredicate,
+  newBoundary,
+  ODataSession,
+  odataFailure,
+  parseHttpMessage,
+  repeatabilityRequestId,
+  splitMultipart,
+  uriLiteral,
+  type HttpMessage,
+  type MimePart,
+} from './odata-common';
+import { ErpBusinessError, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
+
+const SYSTEM = 'SAP';
+
+type V2Entity = Record<string, unknown> & { __metadata?: { uri?: string; etag?: string; type?: string } };
+
+/** Drops __metadata and deferred navigation properties; keeps expanded ones (their results arrays flattened). */
+export function cleanV2(e: V2Entity): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === '__metadata') continue;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as { __deferred?: unknown; results?: unknown; __metadata?: unknown };
+      if (o.__deferred) continue;
+      if (Array.isArray(o.results)) {
+        out[k] = (o.results as V2Entity[]).map(cleanV2);
+        continue;
+      }
+      if (o.__metadata) {
+        out[k] = cleanV2(v as V2Entity);
+        continue;
+      }
+    }
+    out[k] = v;
+  }
+  return out;
+}
+
+/** A prepared write: the HTTP message to send plus how to read its answer. */
+interface Planned {
+  req: ErpRequest;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** Key to report when the answer has none (update/delete/action). */
+  key: unknown;
+  /** delete: 404 means "already gone" (a retried delete), not an error. */
+  notFoundOk?: boolean;
+}
 
 export class SapODataV2Driver implements ErpDriver {
   readonly kind = 'sap-odata-v2' as const;
-  constructor(readonly settings: ErpSettings, readonly http: HttpClient) {}
-  private no(): never {
-    throw new PlantwireError('not-implemented', 'the SAP OData v2 driver is not built yet', 'SAP OData v2: not built yet');
+  readonly session: ODataSession;
+
+  constructor(
+    readonly settings: ErpSettings,
+    readonly http: HttpClient,
+  ) {
+    this.session = new ODataSession(settings, http, { csrf: 'always', system: SYSTEM });
   }
-  test(): Promise<string> {
-    return Promise.resolve(this.no());
+
+  /** CSRF token fetches so far (status, tests). */
+  get csrfFetches(): number {
+    return this.session.csrfFetches;
   }
-  execute(_req: ErpRequest): Promise<ErpResult> {
-    return Promise.resolve(this.no());
+
+  async test(): Promise<string> {
+    const res = await this.session.send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } });
+    if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, 'reading $metadata', SYSTEM, res);
+    const xml = res.text();
+    const sets = [...xml.matchAll(/<EntitySet\s+Name="([^"]+)"/g)].map((m) => m[1]!);
+    if (!/<edmx:Edmx/.test(xml)) throw new PlantwireError('erp-not-odata', `${this.session.root}$metadata is not an OData service description: check the service URL`, 'not an OData service');
+    await this.session.token();
+    const client = this.settings.sapClient ? `, sap-client ${this.settings.sapClient}` : '';
+    const names = sets.length > 4 ? `${sets.slice(0, 4).join(', ')}, …` : sets.join(', ');
+    return `SAP OData v2, ${sets.length} entity set${sets.length === 1 ? '' : 's'} (${names})${client}, CSRF token ok`;
   }
-  executeBatch(_reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
-    return Promise.resolve(this.no());
+
+  // ------------------------------------------------------------------ single operations
+
+  async execute(req: ErpRequest): Promise<ErpResult> {
+    checkRequest(req);
+    if (req.operation === 'upsert') return this.upsert(req);
+    const plan = await this.plan(req);
+    const res = await this.session.send({ method: plan.method, path: plan.path, headers: plan.headers, body: plan.body, write: true });
+    const out = this.readAnswer(plan, res.status, lowerHeaders(res.headers), res.body.toString('utf8'), res);
+    if (out instanceof Error) throw out;
+    return out;
   }
-  query(_q: ErpQuery): Promise<ErpQueryResult> {
-    return Promise.resolve(this.no());
+
+  private async upsert(req: ErpRequest): Promise<ErpResult> {
+    if (req.key === undefined || req.key === null || req.key === '') return this.execute({ ...req, operation: 'create' });
+    const current = await this.read(req.entity, req.key);
+    if (current === null) return this.execute({ ...req, operation: 'create' });
+    return this.execute({ ...req, operation: 'update', etag: req.etag ?? current.etag });
   }
-  close(): void {}
+
+  /** The entity and its ETag, or null when it does not exist. */
+  async read(entity: string, key: ErpRequest['key']): Promise<{ entity: V2Entity; etag?: string } | null> {
+    const path = `${entity}${keyPredicate(key, 2)}`;
+    const res = await this.session.send({ method: 'GET', path });
+    if (res.status === 404) return null;
+    if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, `reading ${path}`, SYSTEM, res);
+    const d = jsonBody<{ d?: V2Entity }>(res, `reading ${path}`, SYSTEM).d ?? {};
+    return { entity: d, etag: d.__metadata?.etag ?? res.header('etag') };
+  }
+
+  private async plan(req: ErpRequest, etags?: Map<ErpRequest, string | null>): Promise<Planned> {
+    const json = { 'content-type': 'application/json', accept: 'application/json' };
+    switch (req.operation) {
+      case 'create':
+        return {
+          req,
+          method: 'POST',
+          path: req.entity,
+          headers: { ...json, 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt) },
+          body: JSON.stringify(toV2Json(req.data)),
+          key: undefined,
+        };
+      case 'update':
+      case 'delete': {
+        const path = `${req.entity}${keyPredicate(req.key, 2)}`;
+        let etag = req.etag;
+        if (etag === undefined) {
+          if (etags?.has(req)) etag = etags.get(req) ?? undefined;
+          else {
+            const cur = await this.read(req.entity, req.key);
+            if (cur === null) {
+              if (req.operation === 'delete') return { req, method: 'DELETE', path, headers: { accept: 'application/json', 'if-match': '*' }, key: req.key, notFoundOk: true };
+              throw notFound(path);
+            }
+            etag = cur.etag;
+          }
+        }
+        const ifMatch: Record<string, string> = etag ? { 'if-match': etag } : {};
+        if (req.operation === 'delete') return { req, method: 'DELETE', path, headers: { accept: 'application/json', ...ifMatch }, key: req.key, notFoundOk: true };
+        return { req, method: 'MERGE', path, headers: { ...json, ...ifMatch }, body: JSON.stringify(toV2Json(req.data)), key: req.key };
+      }
+      case 'action': {
+        if (!req.action) throw new PlantwireError('erp-no-action', 'operation "action" needs the function import name', 'no action name');
+        const params: Record<string, unknown> = { ...(req.key && typeof req.key === 'object' ? req.key : {}), ...req.data };
+        const q = Object.entries(params)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(uriLiteral(v, 2)).replace(/%27/g, "'")}`)
+          .join('&');
+        return { req, method: 'POST', path: `${req.action}${q ? `?${q}` : ''}`, headers: { accept: 'application/json', 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt) }, key: req.key };
+      }
+      default:
+        throw new PlantwireError('erp-bad-operation', `unknown operation "${String(req.operation)}"`, 'bad operation');
+    }
+  }
+
+  /** An answer (top-level or one $batch part) → result or error. */
+  private readAnswer(plan: Planned, status: number, headers: Record<string, string>, body: string, res?: HttpResponse): ErpResult | Error {
+    const what = `${plan.req.operation} ${plan.req.operation === 'action' ? plan.req.action : plan.req.entity}`;
+    if (status === 404 && plan.notFoundOk) return { key: plan.key, document: null, status };
+    if (!isOk(status)) return odataFailure(status, headers, body, what, SYSTEM, res);
+    const replayed = /replayed/i.test(headers['repeatability-result'] ?? '');
+    let d: V2Entity | undefined;
+    if (body.trim()) {
+      try {
+        d = (JSON.parse(body) as { d?: V2Entity }).d;
+      } catch {
+        d = undefined;
+      }
+    }
+    const etag = d?.__metadata?.etag ?? headers.etag;
+    if (plan.req.operation === 'create') {
+      const key = keyFromUri(d?.__metadata?.uri ?? headers.location);
+      return { key, document: d ? cleanV2(d) : null, status, ...(etag ? { etag } : {}), ...(replayed ? { replayed } : {}) };
+    }
+    if (plan.req.operation === 'action') {
+      const doc = d && typeof d === 'object' && '__metadata' in d ? cleanV2(d) : d && typeof d === 'object' && Array.isArray((d as { results?: unknown }).results) ? ((d as unknown as { results: V2Entity[] }).results.map(cleanV2)) : (d ?? null);
+      const key = plan.key ?? keyFromUri(d?.__metadata?.uri);
+      return { key, document: doc, status, ...(etag ? { etag } : {}), ...(replayed ? { replayed } : {}) };
+    }
+    if (plan.req.operation === 'update') return { key: plan.key, document: d ? cleanV2(d) : plan.req.data, status, ...(etag ? { etag } : {}) };
+    return { key: plan.key, document: null, status };
+  }
+
+  // ------------------------------------------------------------------ $batch
+
+  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
+    if (reqs.length === 0) return [];
+    for (const r of reqs) checkRequest(r);
+    // Upserts and updates/deletes without an ETag need the current entity: read them all in one $batch first.
+    const needRead = reqs.filter((r) => r.operation === 'upsert' || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined && r.key !== undefined));
+    const etags = new Map<ErpRequest, string | null>();
+    const exists = new Map<ErpRequest, boolean>();
+    const results: Array<ErpResult | ErpBusinessError | undefined> = new Array(reqs.length);
+    if (needRead.length) {
+      const reads = needRead.filter((r) => r.operation !== 'upsert' || (r.key !== undefined && r.key !== null && r.key !== ''));
+      const parts = reads.map((r) => httpPart({ line: `GET ${r.entity}${keyPredicate(r.key, 2)} HTTP/1.1`, headers: { accept: 'application/json' }, body: '' }));
+      const answers = parts.length ? await this.sendBatch(parts) : [];
+      reads.forEach((r, i) => {
+        const a = answers[i];
+        if (!a) throw new PlantwireError('erp-batch', `SAP $batch answered ${answers.length} parts for ${parts.length} reads`, 'bad $batch answer');
+        const st = statusOf(a);
+        if (st === 404) {
+          exists.set(r, false);
+          etags.set(r, null);
+        } else if (isOk(st)) {
+          let d: V2Entity | undefined;
+          try {
+            d = (JSON.parse(a.body) as { d?: V2Entity }).d;
+          } catch {
+            d = undefined;
+          }
+          exists.set(r, true);
+          etags.set(r, d?.__metadata?.etag ?? a.headers.etag ?? null);
+        } else {
+          const err = odataFailure(st, a.headers, a.body, `reading ${r.entity}`, SYSTEM);
+          if (!(err instanceof ErpBusinessError)) throw err;
+          results[reqs.indexOf(r)] = err;
+        }
+      });
+    }
+    const plans: Array<{ index: number; plan: Planned }> = [];
+    for (let i = 0; i < reqs.length; i++) {
+      if (results[i]) continue;
+      let r = reqs[i]!;
+      if (r.operation === 'upsert') r = exists.get(r) ? { ...r, operation: 'update', etag: r.etag ?? etags.get(r) ?? undefined } : { ...r, operation: 'create' };
+      else if ((r.operation === 'update' || r.operation === 'delete') && exists.get(r) === false) {
+        if (r.operation === 'delete') {
+          results[i] = { key: r.key, document: null, status: 404 };
+          continue;
+        }
+        results[i] = notFound(`${r.entity}${keyPredicate(r.key, 2)}`);
+        continue;
+      }
+      try {
+        plans.push({ index: i, plan: await this.plan(r, etags.has(reqs[i]!) ? new Map([[r, etags.get(reqs[i]!) ?? null]]) : etags) });
+      } catch (err) {
+        if (err instanceof ErpBusinessError) results[i] = err;
+        else throw err;
+      }
+    }
+    if (plans.length) {
+      const parts = plans.map(({ plan }, n) => {
+        const cs = newBoundary('changeset');
+        const msg: HttpMessage = { line: `${plan.method} ${plan.path} HTTP/1.1`, headers: { ...plan.headers, ...(plan.body !== undefined ? { 'content-length': String(Buffer.byteLength(plan.body)) } : {}) }, body: plan.body ?? '' };
+        return { headers: { 'content-type': `multipart/mixed; boundary=${cs}` }, body: joinMultipart([httpPart(msg, { 'content-id': String(n + 1) })], cs) } as MimePart;
+      });
+      const answers = await this.sendBatch(parts);
+      if (answers.length !== plans.length) throw new PlantwireError('erp-batch', `SAP $batch answered ${answers.length} changesets for ${plans.length} documents`, 'bad $batch answer');
+      plans.forEach(({ index, plan }, n) => {
+        const a = answers[n]!;
+        const out = this.readAnswer(plan, statusOf(a), a.headers, a.body);
+        if (out instanceof ErpBusinessError) results[index] = out;
+        else if (out instanceof Error) throw out;
+        else results[index] = out;
+      });
+    }
+    return results.map((r, i) => r ?? new ErpBusinessError(`no answer for document ${i + 1} of the batch`, null, undefined));
+  }
+
+  /** POSTs a $batch and returns one HTTP message per top-level part (a changeset's first answer). */
+  private async sendBatch(parts: MimePart[]): Promise<HttpMessage[]> {
+    const boundary = newBoundary('batch');
+    const body = joinMultipart(parts, boundary);
+    const res = await this.session.send({ method: 'POST', path: '$batch', headers: { 'content-type': `multipart/mixed; boundary=${boundary}`, accept: 'multipart/mixed' }, body, write: true });
+    if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, '$batch', SYSTEM, res);
+    const rb = boundaryOf(res.header('content-type'));
+    if (!rb) throw new PlantwireError('erp-batch', `SAP $batch answer is not multipart (content-type ${res.header('content-type') ?? 'none'})`, 'bad $batch answer');
+    return splitMultipart(res.text(), rb).map((p) => {
+      const ct = p.headers['content-type'] ?? '';
+      if (/^multipart\/mixed/i.test(ct)) {
+        const inner = splitMultipart(p.body, boundaryOf(ct) ?? '');
+        return parseHttpMessage(inner[0]?.body ?? '');
+      }
+      return parseHttpMessage(p.body);
+    });
+  }
+
+  // ------------------------------------------------------------------ query
+
+  async query(q: ErpQuery): Promise<ErpQueryResult> {
+    if (!q.entity) throw new PlantwireError('erp-no-entity', 'the query needs an entity set', 'no entity set');
+    if (Array.isArray(q.filter)) throw new PlantwireError('erp-bad-filter', 'an OData $filter is a string (e.g. "OrderIsReleased eq true"), not an array', 'bad filter');
+    const query: Record<string, string | undefined> = {
+      $filter: q.filter || undefined,
+      $select: q.select?.length ? q.select.join(',') : undefined,
+      $expand: q.expand || undefined,
+      $orderby: q.orderby || undefined,
+      $top: q.top !== undefined ? String(q.top) : undefined,
+      $format: 'json',
+    };
+    const rows: Array<Record<string, unknown>> = [];
+    const maxPages = q.maxPages ?? 100;
+    let url: string | undefined = this.session.url(q.entity, query);
+    let pages = 0;
+    while (url && pages < maxPages) {
+      const res = await this.session.send({ method: 'GET', path: url });
+      if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, `query ${q.entity}`, SYSTEM, res);
+      pages += 1;
+      const j = jsonBody<{ d?: { results?: V2Entity[]; __next?: string } | V2Entity[] }>(res, `query ${q.entity}`, SYSTEM);
+      const d = j.d;
+      const list = Array.isArray(d) ? d : (d?.results ?? []);
+      for (const e of list) rows.push(cleanV2(e));
+      if (q.top !== undefined && rows.length >= q.top) {
+        rows.length = q.top;
+        break;
+      }
+      const next = Array.isArray(d) ? undefined : d?.__next;
+      url = next ? new URL(next, url).href : undefined;
+    }
+    return { rows, pages };
+  }
+
+  close(): void {
+    this.session.reset();
+  }
+}
+
+function checkRequest(req: ErpRequest): void {
+  if (!req.entity && req.operation !== 'action') throw new PlantwireError('erp-no-entity', `operation "${req.operation}" needs an entity set`, 'no entity set');
+  if (!req.data || typeof req.data !== 'object' || Array.isArray(req.data)) throw new PlantwireError('erp-bad-document', `the document must be an object, got ${Array.isArray(req.data) ? 'an array' : typeof req.data}`, 'document is not an object');
+  if (req.operation === 'create' && !req.idempotencyKey) throw new PlantwireError('erp-no-idempotency-key', 'create needs an idempotency key (repeatability)', 'no idempotency key');
+}
+
+function notFound(path: string): ErpBusinessError {
+  return new ErpBusinessError(`${path} does not exist`, 404, 'not-found');
+}
+
+function statusOf(m: HttpMessage): number {
+  const s = /^HTTP\/\d\.\d\s+(\d{3})/.exec(m.line);
+  return s ? Number(s[1]) : 0;
+}
+
+function lowerHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** JS values → SAP v2 JSON: Date → "/Date(ms)/"; everything else as mapped. */
+function toV2Json(data: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(data)) out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+  return out;
 }

@@ -1,28 +1,260 @@
 /**
- * OData v4 driver. PLACEHOLDER owned by the erp-sap work:
- * replaced by the real driver before the ERP nodes land.
+ * OData v4 driver (Microsoft Dynamics 365 Business Central, SAP S/4HANA OData v4
+ * APIs, any OData 4.0/4.01 service).
+ *
+ * - create: POST with `Idempotency-Key` (the idempotency key) and
+ *   `Prefer: return=representation`; `Idempotent-Replayed: true` (or
+ *   `Repeatability-Result: replayed`) marks a replay.
+ * - update: PATCH with `If-Match` (given ETag, else `@odata.etag` read first).
+ * - upsert: read by key, then update or create. delete: DELETE with `If-Match`.
+ * - action: bound (`Set(key)/Namespace.Action`) when a key is given, else unbound; JSON parameters.
+ * - executeBatch: JSON `$batch` (`{requests:[…]}`), one `atomicityGroup` per document.
+ * - query: $filter/$select/$expand/$orderby/$top, following `@odata.nextLink`.
+ * - CSRF only when the server asks for it (403 `X-CSRF-Token: Required`, as SAP's v4 services do).
+ * - errors: OData v4 error JSON → ErpBusinessError (4xx); 5xx/429/timeouts → transient HttpError.
  */
-import type { HttpClient } from '../http';
+import type { HttpClient, HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import type { ErpBusinessError, ErpDriver, ErpQuery, ErpQueryResult, ErpRequest, ErpResult, ErpSettings } from './types';
+import { isOk, jsonBody, keyFromUri, keyPredicate, ODataSession, odataFailure, repeatabilityRequestId, httpDate } from './odata-common';
+import { ErpBusinessError, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
+
+const SYSTEM = 'OData v4';
+
+type V4Entity = Record<string, unknown>;
+
+/** Drops control information except @odata.etag. */
+export function cleanV4(e: V4Entity): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) {
+    if (k === '@odata.etag') {
+      out[k] = v;
+      continue;
+    }
+    // Other control information (@odata.context, Prop@odata.type …) is not part of the document.
+    if (k.includes('@odata.') || k.startsWith('@')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+interface Planned {
+  req: ErpRequest;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: unknown;
+  key: unknown;
+  notFoundOk?: boolean;
+}
 
 export class ODataV4Driver implements ErpDriver {
   readonly kind = 'odata-v4' as const;
-  constructor(readonly settings: ErpSettings, readonly http: HttpClient) {}
-  private no(): never {
-    throw new PlantwireError('not-implemented', 'the OData v4 driver is not built yet', 'OData v4: not built yet');
+  readonly session: ODataSession;
+
+  constructor(
+    readonly settings: ErpSettings,
+    readonly http: HttpClient,
+  ) {
+    this.session = new ODataSession(settings, http, { csrf: 'auto', system: SYSTEM });
   }
-  test(): Promise<string> {
-    return Promise.resolve(this.no());
+
+  async test(): Promise<string> {
+    const res = await this.session.send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } });
+    if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, 'reading $metadata', SYSTEM, res);
+    const xml = res.text();
+    if (!/<edmx:Edmx/.test(xml)) throw new PlantwireError('erp-not-odata', `${this.session.root}$metadata is not an OData service description: check the service URL`, 'not an OData service');
+    const version = /<edmx:Edmx[^>]*Version="([^"]+)"/.exec(xml)?.[1] ?? '4.0';
+    const sets = [...xml.matchAll(/<EntitySet\s+Name="([^"]+)"/g)].map((m) => m[1]!);
+    const names = sets.length > 4 ? `${sets.slice(0, 4).join(', ')}, …` : sets.join(', ');
+    return `OData ${version}, ${sets.length} entity set${sets.length === 1 ? '' : 's'} (${names})`;
   }
-  execute(_req: ErpRequest): Promise<ErpResult> {
-    return Promise.resolve(this.no());
+
+  async execute(req: ErpRequest): Promise<ErpResult> {
+    checkRequest(req);
+    if (req.operation === 'upsert') {
+      if (req.key === undefined || req.key === null || req.key === '') return this.execute({ ...req, operation: 'create' });
+      const cur = await this.read(req.entity, req.key);
+      return this.execute(cur === null ? { ...req, operation: 'create' } : { ...req, operation: 'update', etag: req.etag ?? cur.etag });
+    }
+    const plan = await this.plan(req);
+    const res = await this.session.send({ method: plan.method, path: plan.path, headers: plan.headers, body: plan.body === undefined ? undefined : JSON.stringify(plan.body), write: true });
+    let parsed: unknown;
+    const text = res.body.toString('utf8');
+    if (text.trim()) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const out = this.readAnswer(plan, res.status, lower(res.headers), parsed, text, res);
+    if (out instanceof Error) throw out;
+    return out;
   }
-  executeBatch(_reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
-    return Promise.resolve(this.no());
+
+  async read(entity: string, key: ErpRequest['key']): Promise<{ entity: V4Entity; etag?: string } | null> {
+    const path = `${entity}${keyPredicate(key, 4)}`;
+    const res = await this.session.send({ method: 'GET', path });
+    if (res.status === 404) return null;
+    if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, `reading ${path}`, SYSTEM, res);
+    const e = jsonBody<V4Entity>(res, `reading ${path}`, SYSTEM);
+    const etag = typeof e['@odata.etag'] === 'string' ? e['@odata.etag'] : res.header('etag');
+    return { entity: e, etag };
   }
-  query(_q: ErpQuery): Promise<ErpQueryResult> {
-    return Promise.resolve(this.no());
+
+  private async plan(req: ErpRequest, known?: Map<ErpRequest, { exists: boolean; etag?: string }>): Promise<Planned> {
+    const json = { 'content-type': 'application/json', accept: 'application/json' };
+    switch (req.operation) {
+      case 'create':
+        return { req, method: 'POST', path: req.entity, headers: { ...json, prefer: 'return=representation', 'idempotency-key': req.idempotencyKey }, body: req.data, key: undefined };
+      case 'update':
+      case 'delete': {
+        const path = `${req.entity}${keyPredicate(req.key, 4)}`;
+        let etag = req.etag;
+        if (etag === undefined) {
+          const k = known?.get(req);
+          const cur = k ? (k.exists ? { etag: k.etag } : null) : await this.read(req.entity, req.key);
+          if (cur === null) {
+            if (req.operation === 'delete') return { req, method: 'DELETE', path, headers: { accept: 'application/json', 'if-match': '*' }, key: req.key, notFoundOk: true };
+            throw new ErpBusinessError(`${path} does not exist`, 404, 'not-found');
+          }
+          etag = cur.etag;
+        }
+        const ifMatch = { 'if-match': etag ?? '*' };
+        if (req.operation === 'delete') return { req, method: 'DELETE', path, headers: { accept: 'application/json', ...ifMatch }, key: req.key, notFoundOk: true };
+        return { req, method: 'PATCH', path, headers: { ...json, ...ifMatch, prefer: 'return=representation' }, body: req.data, key: req.key };
+      }
+      case 'action': {
+        if (!req.action) throw new PlantwireError('erp-no-action', 'operation "action" needs the action name', 'no action name');
+        const bound = req.key !== undefined && req.key !== null && req.key !== '' && req.entity;
+        const path = bound ? `${req.entity}${keyPredicate(req.key, 4)}/${req.action}` : req.action;
+        return { req, method: 'POST', path, headers: { ...json, 'idempotency-key': req.idempotencyKey, 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt) }, body: req.data, key: req.key };
+      }
+      default:
+        throw new PlantwireError('erp-bad-operation', `unknown operation "${String(req.operation)}"`, 'bad operation');
+    }
   }
-  close(): void {}
+
+  private readAnswer(plan: Planned, status: number, headers: Record<string, string>, body: unknown, raw: string, res?: HttpResponse): ErpResult | Error {
+    const what = `${plan.req.operation} ${plan.req.operation === 'action' ? plan.req.action : plan.req.entity}`;
+    if (status === 404 && plan.notFoundOk) return { key: plan.key, document: null, status };
+    if (!isOk(status)) return odataFailure(status, headers, typeof body === 'object' && body !== null ? JSON.stringify(body) : raw, what, SYSTEM, res);
+    const replayed = /^true$/i.test(headers['idempotent-replayed'] ?? '') || /replayed/i.test(headers['repeatability-result'] ?? '');
+    const e = body && typeof body === 'object' && !Array.isArray(body) ? (body as V4Entity) : undefined;
+    const etag = (typeof e?.['@odata.etag'] === 'string' ? (e['@odata.etag'] as string) : undefined) ?? headers.etag;
+    const doc = e ? ('value' in e && Object.keys(e).every((k) => k === 'value' || k.startsWith('@')) ? e.value : cleanV4(e)) : plan.req.operation === 'update' ? plan.req.data : null;
+    const key = plan.key ?? keyFromUri(headers['odata-entityid'] ?? headers.location) ?? (e && 'id' in e ? e.id : undefined);
+    return { key, document: doc ?? null, status, ...(etag ? { etag } : {}), ...(replayed ? { replayed } : {}) };
+  }
+
+  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
+    if (reqs.length === 0) return [];
+    for (const r of reqs) checkRequest(r);
+    const results: Array<ErpResult | ErpBusinessError | undefined> = new Array(reqs.length);
+    const known = new Map<ErpRequest, { exists: boolean; etag?: string }>();
+    const needRead = reqs.filter((r) => (r.operation === 'upsert' && r.key !== undefined && r.key !== null && r.key !== '') || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined));
+    if (needRead.length) {
+      const answers = await this.sendBatch(needRead.map((r, i) => ({ id: `r${i + 1}`, method: 'GET', url: `${r.entity}${keyPredicate(r.key, 4)}`, headers: { accept: 'application/json' } })));
+      needRead.forEach((r, i) => {
+        const a = answers.get(`r${i + 1}`);
+        if (!a) throw new PlantwireError('erp-batch', `OData $batch answer lacks the read of ${r.entity}`, 'bad $batch answer');
+        if (a.status === 404) known.set(r, { exists: false });
+        else if (isOk(a.status)) {
+          const b = a.body as V4Entity | undefined;
+          known.set(r, { exists: true, etag: (typeof b?.['@odata.etag'] === 'string' ? (b['@odata.etag'] as string) : undefined) ?? header(a.headers, 'etag') });
+        } else {
+          const err = odataFailure(a.status, a.headers ?? {}, JSON.stringify(a.body ?? ''), `reading ${r.entity}`, SYSTEM);
+          if (!(err instanceof ErpBusinessError)) throw err;
+          results[reqs.indexOf(r)] = err;
+        }
+      });
+    }
+    const plans: Array<{ index: number; plan: Planned }> = [];
+    for (let i = 0; i < reqs.length; i++) {
+      if (results[i]) continue;
+      const orig = reqs[i]!;
+      let r = orig;
+      if (r.operation === 'upsert') {
+        const k = known.get(orig);
+        r = k?.exists ? { ...r, operation: 'update', etag: r.etag ?? k.etag ?? '*' } : { ...r, operation: 'create' };
+      }
+      try {
+        plans.push({ index: i, plan: await this.plan(r, known) });
+      } catch (err) {
+        if (err instanceof ErpBusinessError) results[i] = err;
+        else throw err;
+      }
+    }
+    if (plans.length) {
+      const answers = await this.sendBatch(plans.map(({ plan }, n) => ({ id: String(n + 1), atomicityGroup: `g${n + 1}`, method: plan.method, url: plan.path, headers: plan.headers, ...(plan.body !== undefined ? { body: plan.body } : {}) })));
+      plans.forEach(({ index, plan }, n) => {
+        const a = answers.get(String(n + 1));
+        if (!a) throw new PlantwireError('erp-batch', `OData $batch answer lacks request ${n + 1}`, 'bad $batch answer');
+        const out = this.readAnswer(plan, a.status, lower(a.headers ?? {}), a.body, typeof a.body === 'string' ? a.body : '');
+        if (out instanceof ErpBusinessError) results[index] = out;
+        else if (out instanceof Error) throw out;
+        else results[index] = out;
+      });
+    }
+    return results.map((r, i) => r ?? new ErpBusinessError(`no answer for document ${i + 1} of the batch`, null, undefined));
+  }
+
+  private async sendBatch(requests: Array<Record<string, unknown>>): Promise<Map<string, { status: number; headers?: Record<string, string>; body?: unknown }>> {
+    const res = await this.session.send({ method: 'POST', path: '$batch', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ requests }), write: true });
+    if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, '$batch', SYSTEM, res);
+    const j = jsonBody<{ responses?: Array<{ id?: unknown; status?: unknown; headers?: Record<string, string>; body?: unknown }> }>(res, '$batch', SYSTEM);
+    if (!Array.isArray(j.responses)) throw new PlantwireError('erp-batch', 'OData $batch answer has no "responses" array: does the service support JSON batch (OData 4.01)?', 'bad $batch answer');
+    return new Map(j.responses.map((r) => [String(r.id), { status: Number(r.status), headers: r.headers, body: r.body }]));
+  }
+
+  async query(q: ErpQuery): Promise<ErpQueryResult> {
+    if (!q.entity) throw new PlantwireError('erp-no-entity', 'the query needs an entity set', 'no entity set');
+    if (Array.isArray(q.filter)) throw new PlantwireError('erp-bad-filter', 'an OData $filter is a string, not an array', 'bad filter');
+    let url: string | undefined = this.session.url(q.entity, {
+      $filter: q.filter || undefined,
+      $select: q.select?.length ? q.select.join(',') : undefined,
+      $expand: q.expand || undefined,
+      $orderby: q.orderby || undefined,
+      $top: q.top !== undefined ? String(q.top) : undefined,
+    });
+    const rows: Array<Record<string, unknown>> = [];
+    const maxPages = q.maxPages ?? 100;
+    let pages = 0;
+    while (url && pages < maxPages) {
+      const res = await this.session.send({ method: 'GET', path: url });
+      if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, `query ${q.entity}`, SYSTEM, res);
+      pages += 1;
+      const j = jsonBody<{ value?: V4Entity[]; '@odata.nextLink'?: string }>(res, `query ${q.entity}`, SYSTEM);
+      for (const e of j.value ?? []) rows.push(cleanV4(e));
+      if (q.top !== undefined && rows.length >= q.top) {
+        rows.length = q.top;
+        break;
+      }
+      const next = j['@odata.nextLink'];
+      url = next ? new URL(next, url).href : undefined;
+    }
+    return { rows, pages };
+  }
+
+  close(): void {
+    this.session.reset();
+  }
+}
+
+function checkRequest(req: ErpRequest): void {
+  if (!req.entity && req.operation !== 'action') throw new PlantwireError('erp-no-entity', `operation "${req.operation}" needs an entity set`, 'no entity set');
+  if (!req.data || typeof req.data !== 'object' || Array.isArray(req.data)) throw new PlantwireError('erp-bad-document', `the document must be an object, got ${Array.isArray(req.data) ? 'an array' : typeof req.data}`, 'document is not an object');
+  if (req.operation === 'create' && !req.idempotencyKey) throw new PlantwireError('erp-no-idempotency-key', 'create needs an idempotency key', 'no idempotency key');
+}
+
+function header(h: Record<string, string> | undefined, name: string): string | undefined {
+  if (!h) return undefined;
+  const k = Object.keys(h).find((x) => x.toLowerCase() === name);
+  return k ? h[k] : undefined;
+}
+
+function lower(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }
