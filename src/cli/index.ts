@@ -131,13 +131,9 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     }
     if (kind === 'sparkplug') return simSparkplug(simArgs, log);
-<<<<<<< HEAD
     if (kind === 'odoo') return simOdoo(simArgs, log);
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug" or "plantwire sim odoo"`);
-=======
     if (kind === 'erp') return simErp(simArgs, log);
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug" or "plantwire sim erp"`);
->>>>>>> erp-sap
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug", "plantwire sim erp" or "plantwire sim odoo"`);
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },
