@@ -6,6 +6,8 @@
  * applies it.
  */
 import { toError } from '../model/errors';
+import { erpSettings, type ErpConnectionConfig } from '../connectors/erp/index';
+import { erpOutSettings, erpQuerySettings, type ErpOutConfig, type ErpQueryConfig } from '../connectors/erp/node-settings';
 import { simulatorSettings } from '../sim/simulator';
 import type { FlowNode } from './types';
 
@@ -81,7 +83,66 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   'plantwire-sparkplug-host': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
   'plantwire-modbus-read': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
   'plantwire-modbus-write': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
+  'plantwire-erp-connection': {
+    check(node) {
+      // Credentials are not in the flow file: stand-ins let the other fields be checked.
+      const stand = { user: 'x', password: 'x', clientId: 'x', clientSecret: 'x', apiKey: 'x' };
+      return findings(() => erpSettings(node as ErpConnectionConfig, stand), /^(system|URL|SAP client|database|authentication|token URL|API key header|headers|header|timeout|CA certificate)\b/i, { system: 'kind', URL: 'url', 'SAP client': 'sapClient', 'token URL': 'tokenUrl', 'API key header': 'apiKeyHeader', header: 'headers', 'CA certificate': 'ca', authentication: 'auth' });
+    },
+  },
+  'plantwire-erp-out': {
+    refs: { connection: { types: ['plantwire-erp-connection'], required: true } },
+    check(node) {
+      const out = findings(() => erpOutSettings(node as ErpOutConfig), /^(operation|entity|action|mapping|external key field|batch size|batch wait)\b/i, { 'external key field': 'externalKeyField', 'batch size': 'batchSize', 'batch wait': 'batchMs' });
+      // A malformed mapping or key fails at deploy: say so before (when JSONata is at hand, as with Node-RED installed).
+      for (const field of ['mapping', 'key'] as const) {
+        const text = typeof node[field] === 'string' ? (node[field] as string).trim() : '';
+        const syntax = text ? jsonataSyntaxError(text) : null;
+        if (syntax) out.push({ field, message: `${field}: the JSONata expression has a syntax error: ${syntax}` });
+      }
+      return out;
+    },
+  },
+  'plantwire-erp-query': {
+    refs: { connection: { types: ['plantwire-erp-connection'], required: true } },
+    check(node) {
+      return findings(() => erpQuerySettings(node as ErpQueryConfig), /^(entity|filter|top)\b/i, {});
+    },
+  },
 };
+
+/** Runs a settings parser; its error becomes one finding on the field its message starts with. */
+function findings(parse: () => unknown, fieldRe: RegExp, names: Record<string, string>): RuleFinding[] {
+  try {
+    parse();
+    return [];
+  } catch (err) {
+    const message = toError(err).message;
+    const word = fieldRe.exec(message)?.[1];
+    const field = word ? (names[word] ?? names[word.toLowerCase()] ?? word.toLowerCase()) : 'config';
+    return [{ field, message }];
+  }
+}
+
+let jsonataFn: ((expr: string) => unknown) | null | undefined;
+/** The syntax error of a JSONata expression, or null (also when JSONata is not installed). */
+function jsonataSyntaxError(expr: string): string | null {
+  if (jsonataFn === undefined) {
+    try {
+      jsonataFn = require('jsonata') as (expr: string) => unknown;
+    } catch {
+      jsonataFn = null;
+    }
+  }
+  if (!jsonataFn) return null;
+  try {
+    jsonataFn(expr);
+    return null;
+  } catch (err) {
+    const e = err as { message?: string; position?: number };
+    return `${e.message ?? String(err)}${typeof e.position === 'number' ? ` (at ${e.position})` : ''}`;
+  }
+}
 
 const RULES = new Map<string, NodeRule>([...Object.entries(CORE_RULES), ...Object.entries(PLANTWIRE_RULES)]);
 
