@@ -11,7 +11,7 @@ const HELP = `plantwire — tools of the Plantwire Node-RED palette
 
 Usage:
   plantwire start [--port 1880] [--host 127.0.0.1] [--workspace .plantwire]
-                  [--opcua-port 4840] [--modbus-port 5020] [--no-sim] [--reset-demo]
+                  [--opcua-port 4840] [--modbus-port 5020] [--erp-port 4300] [--no-sim] [--reset-demo]
       Embedded Node-RED with the palette, the demo flow and the simulators.
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
@@ -92,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
         workspace: { type: 'string' },
         'opcua-port': { type: 'string' },
         'modbus-port': { type: 'string' },
+        'erp-port': { type: 'string' },
         'no-sim': { type: 'boolean' },
         'reset-demo': { type: 'boolean' },
       },
@@ -103,6 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       workspace: values.workspace ?? path.resolve('.plantwire'),
       opcuaPort: intOption(values['opcua-port'] ?? process.env.PLANTWIRE_OPCUA_PORT, 'opcua-port', 4840),
       modbusPort: intOption(values['modbus-port'] ?? process.env.PLANTWIRE_MODBUS_PORT, 'modbus-port', 5020),
+      erpPort: intOption(values['erp-port'] ?? process.env.PLANTWIRE_ERP_PORT, 'erp-port', 4300),
       sims: !values['no-sim'],
       resetDemo: Boolean(values['reset-demo']),
       log,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
 import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
+import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
 
@@ -13,6 +14,8 @@ export interface StartOptions {
   sims: boolean;
   opcuaPort: number;
   modbusPort: number;
+  /** The ERP (SAP OData) simulator's port (default 4300). */
+  erpPort?: number;
   log: (line: string) => void;
 }
 
@@ -20,6 +23,7 @@ export interface Running {
   host: Host;
   plant: OpcUaPlant | null;
   modbus: ModbusSim | null;
+  erp: ErpSim | null;
   stop(): Promise<void>;
 }
 
@@ -28,8 +32,9 @@ export async function start(opts: StartOptions): Promise<Running> {
   const ws = openWorkspace(path.resolve(opts.workspace));
   let plant: OpcUaPlant | null = null;
   let modbus: ModbusSim | null = null;
+  let erp: ErpSim | null = null;
   const stopSims = async (): Promise<void> => {
-    await Promise.all([plant?.stop(), modbus?.stop()]);
+    await Promise.all([plant?.stop(), modbus?.stop(), erp?.close()]);
   };
   let host: Host;
   let seeded: SeedResult;
@@ -41,9 +46,12 @@ export async function start(opts: StartOptions): Promise<Running> {
       opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
       modbus = await startModbusSim({ port: opts.modbusPort });
       opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
+      const { startErpSim } = require('../sim/erp-odata') as typeof import('../sim/erp-odata');
+      erp = await startErpSim({ port: opts.erpPort ?? 4300 });
+      opts.log(`ERP simulator (SAP OData v2/v4): ${erp.url}/ shows what the ERP received`);
     }
     const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port });
+    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url });
     seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     host = await startHost({
       userDir: ws.userDir,
@@ -52,7 +60,7 @@ export async function start(opts: StartOptions): Promise<Running> {
       users: [{ username: ws.secrets.adminUser, password: ws.secrets.adminPassword, permissions: '*' }],
       credentialSecret: ws.secrets.credentialSecret,
       logLevel: 'info',
-      settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl, modbusSim: modbus ? `${modbus.host}:${modbus.port}` : undefined } },
+      settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl, modbusSim: modbus ? `${modbus.host}:${modbus.port}` : undefined, erpSim: erp?.url } },
     });
   } catch (err) {
     await stopSims();
@@ -79,6 +87,7 @@ export async function start(opts: StartOptions): Promise<Running> {
     host,
     plant,
     modbus,
+    erp,
     stop() {
       stopping ??= (async () => {
         await host.stop();

@@ -79,7 +79,12 @@ export interface SimAddresses {
   opcuaUrl?: string;
   modbusHost?: string;
   modbusPort?: number;
+  /** The ERP OData simulator's origin (http://127.0.0.1:4300). */
+  erpUrl?: string;
 }
+
+/** Where the demo and the examples expect the ERP simulator. */
+export const ERP_SIM_DEFAULT_ORIGIN = 'http://127.0.0.1:4300';
 
 /**
  * Points the demo flow's simulator connections at where the simulators really
@@ -97,6 +102,10 @@ export function localizeDemo(demoText: string, sims: SimAddresses): string {
     if (n.type === 'plantwire-modbus-device' && sims.modbusPort !== undefined && (Number(n.port) !== sims.modbusPort || (sims.modbusHost && n.host !== sims.modbusHost))) {
       n.port = sims.modbusPort;
       if (sims.modbusHost) n.host = sims.modbusHost;
+      changed = true;
+    }
+    if (n.type === 'plantwire-erp-connection' && sims.erpUrl && typeof n.url === 'string' && n.url.startsWith(`${ERP_SIM_DEFAULT_ORIGIN}/`) && sims.erpUrl !== ERP_SIM_DEFAULT_ORIGIN) {
+      n.url = sims.erpUrl.replace(/\/+$/, '') + n.url.slice(ERP_SIM_DEFAULT_ORIGIN.length);
       changed = true;
     }
   }

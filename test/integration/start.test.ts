@@ -27,7 +27,7 @@ async function api<T>(route: string): Promise<{ status: number; body: T }> {
 beforeAll(async () => {
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-start-'));
   const startedAt = Date.now();
-  child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'plantwire.js'), 'start', '--port', '0', '--opcua-port', '0', '--modbus-port', '0', '--workspace', workspace], {
+  child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'plantwire.js'), 'start', '--port', '0', '--opcua-port', '0', '--modbus-port', '0', '--erp-port', '0', '--workspace', workspace], {
     cwd: PACKAGE_ROOT,
     env: { ...process.env, PLANTWIRE_ADMIN_USER: 'admin', PLANTWIRE_ADMIN_PASSWORD: PASSWORD },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,7 +5,10 @@
  * (1,000 creates), a $batch of 100 via batchSize, CSRF expiry and OAuth2 token
  * revocation mid-run.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/host/index';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
 import { burst, erpConnection, erpOut, erpQuery } from '../helpers/erp';
 import { capture, inject, TAB } from '../helpers/flows';
@@ -187,5 +190,49 @@ describe('ERP nodes against the OData v4 simulator', () => {
     await fire('iq');
     const [r] = await rt.waitFor('rows', 1);
     expect(r!.msg.payload.map((x: Record<string, unknown>) => x.NotificationText)).toEqual(['Line1 v4 alarm']);
+  });
+});
+
+/** An example flow from flows/ on tab1, its ERP connections pointed at this test's simulator, its debug nodes replaced by captures. */
+function example(file: string): Array<Record<string, unknown>> {
+  const flow = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', file), 'utf8')) as Array<Record<string, unknown>>;
+  return [
+    TAB,
+    ...flow.map((n) => {
+      const out: Record<string, unknown> = { ...n };
+      if (n.type === 'plantwire-erp-connection') out.url = String(n.url).replace('http://127.0.0.1:4300', sim.url);
+      else if (n.type === 'plantwire-simulator') out.autostart = false;
+      else out.z = 'tab1';
+      if (n.type === 'debug') return { id: n.id, type: 'test-capture', z: 'tab1', name: n.id, x: n.x, y: n.y, wires: [] };
+      return out;
+    }),
+  ];
+}
+
+describe('the ERP example flows against the simulator', () => {
+  it('erp-sap-confirmation: the reject alarm creates a notification, the good count a confirmation of order 1000103', async () => {
+    await rt.deploy(example('erp-sap-confirmation.json'));
+    await fire('pw-ex-sap-try-alarm');
+    await fire('pw-ex-sap-try-conf');
+    const got = await rt.waitFor('pw-ex-sap-received', 2);
+    expect(rt.captured('pw-ex-sap-refused')).toHaveLength(0);
+    expect(got.map((c) => c.msg.erp.entity).sort()).toEqual(['MaintenanceNotification', 'ProdnOrdConf2']);
+    expect(sim.documents('MaintenanceNotification')).toEqual([expect.objectContaining({ NotificationText: 'Line1 reject rate 2.3 %', TechnicalObject: 'LINE1-INSPECTOR', MaintPriority: '2' })]);
+    expect(sim.documents('ProdnOrdConf2')).toEqual([expect.objectContaining({ OrderID: '1000103', ConfirmationYieldQuantity: 480, ConfirmationText: 'Line1 good count 08:00-09:00' })]);
+  });
+
+  it('erp-rest: creates through the REST connection, updates the last one through its path template, lists', async () => {
+    await rt.deploy(example('erp-rest.json'));
+    await fire('pw-ex-rest-new');
+    const [c] = await rt.waitFor('pw-ex-rest-debug', 1);
+    expect(c!.msg.status).toBe(201);
+    await fire('pw-ex-rest-upd');
+    await rt.waitFor('pw-ex-rest-debug', 2);
+    expect(sim.documents('MaintenanceNotification')).toEqual([expect.objectContaining({ MaintenanceNotification: c!.msg.key, NotificationText: 'Capper torque low', MaintPriority: '1' })]);
+    await fire('pw-ex-rest-list');
+    const all = await rt.waitFor('pw-ex-rest-debug', 3);
+    expect(all[2]!.msg.payload).toEqual([{ MaintenanceNotification: c!.msg.key, NotificationText: 'Capper torque low', MaintPriority: '1' }]);
+    expect(rt.captured('pw-ex-rest-refused')).toHaveLength(0);
+    expect(rt.captured('pw-ex-rest-errors')).toHaveLength(0);
   });
 });

@@ -178,14 +178,16 @@ export class RestDriver implements ErpDriver {
     const extra: Record<string, string> = {};
     // POST is not idempotent: the server recognises a repeated document by its key.
     if (req.operation === 'create' || method === 'POST') extra['idempotency-key'] = req.idempotencyKey;
+    // Update and delete change an existing resource: with no ETag known, "*" (any version) satisfies servers that require If-Match.
     if (req.etag && (req.operation === 'update' || req.operation === 'delete' || req.operation === 'upsert')) extra['if-match'] = req.etag;
+    else if (req.operation === 'update' || req.operation === 'delete') extra['if-match'] = '*';
     const body = method === 'DELETE' || method === 'GET' ? undefined : req.data;
     const res = await this.send(method, url, body, extra);
     if (res.status < 200 || res.status >= 300) this.fail(res, `${method} ${url.pathname}`);
     const document = res.body.length ? safeJson(res) : null;
     const doc = document && typeof document === 'object' && !Array.isArray(document) ? (document as Record<string, unknown>) : undefined;
     const location = res.header('location');
-    const key = doc?.id ?? doc?.key ?? (location ? decodeURIComponent(location.replace(/\/+$/, '').split('/').pop() ?? '') : undefined) ?? req.key ?? null;
+    const key = doc?.id ?? doc?.key ?? (location ? keyFromLocation(location) : undefined) ?? req.key ?? null;
     const out: ErpResult = { key, document, status: res.status };
     const etag = res.header('etag');
     if (etag) out.etag = etag;
@@ -238,6 +240,14 @@ export class RestDriver implements ErpDriver {
   }
 
   close(): void {}
+}
+
+/** The new resource's key from a Location header: its last path segment ("/orders/4711" → "4711", "Orders('4711')" → "4711"). */
+export function keyFromLocation(location: string): string | undefined {
+  const last = decodeURIComponent(location.replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop() ?? '');
+  if (last === '') return undefined;
+  const m = /\(\s*'?([^'()]*)'?\s*\)$/.exec(last);
+  return m ? m[1] : last;
 }
 
 function safeJson(res: HttpResponse): unknown {
