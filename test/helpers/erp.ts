@@ -61,6 +61,10 @@ export interface RestService {
   down: boolean;
   /** Share of creates whose response is lost after the order was stored (socket destroyed). */
   dropAfterCommit: number;
+  /** Closes the listening socket and every connection: connections are refused until `listenAgain()`. */
+  stopListening(): Promise<void>;
+  /** Listens again on the same port. */
+  listenAgain(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +78,7 @@ export async function startRestService(opts: { user?: string; password?: string 
   const orders = new Map<string, RestOrder>();
   const byKey = new Map<string, { status: number; body: unknown }>();
   let seq = 0;
-  const svc: RestService = { url: '', orders, requests: [], down: false, dropAfterCommit: 0, stop: async () => undefined };
+  const svc: RestService = { url: '', orders, requests: [], down: false, dropAfterCommit: 0, stopListening: async () => undefined, listenAgain: async () => undefined, stop: async () => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -163,10 +167,18 @@ export async function startRestService(opts: { user?: string; password?: string 
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  svc.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/`;
+  const port = (server.address() as AddressInfo).port;
+  svc.url = `http://127.0.0.1:${port}/api/`;
+  svc.stopListening = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
+  svc.listenAgain = () => new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
   svc.stop = () =>
     new Promise<void>((r) => {
       server.closeAllConnections();
+      if (!server.listening) return r();
       server.close(() => r());
     });
   return svc;
