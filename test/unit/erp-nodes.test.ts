@@ -1,0 +1,148 @@
+/**
+ * The ERP pieces that need no server: connection settings, the sink's and the
+ * query's fields, REST path templates and keys, REST error bodies, paging
+ * links and Location keys, the idempotency key, and the bundle rules.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { nodeRule } from '../../src/bundle/rules';
+import { erpSettings } from '../../src/connectors/erp/index';
+import { documentKey, documentOf, erpOutSettings, erpQuerySettings, fillEntity, idempotencyKey } from '../../src/connectors/erp/node-settings';
+import { joinUrl, keyFromLocation, restErrorText, restNextLink, restRows } from '../../src/connectors/erp/rest';
+import type { HttpResponse } from '../../src/connectors/http';
+
+function res(status: number, body: unknown, headers: Record<string, string> = {}, url = 'http://erp.local/api/orders'): HttpResponse {
+  const buf = Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  return { status, headers, body: buf, url, text: () => buf.toString(), json: <T>() => JSON.parse(buf.toString()) as T, header: (n: string) => headers[n.toLowerCase()] };
+}
+
+describe('erpSettings (the connection dialog)', () => {
+  it('accepts a SAP connection and turns the timeout into ms', () => {
+    expect(erpSettings({ kind: 'sap-odata-v2', url: 'https://s4.example.com/sap/opu/odata/sap/API_MAINTNOTIFICATION/', sapClient: '100', auth: 'basic', timeout: '12.5' }, { user: 'U', password: 'P' })).toEqual({
+      kind: 'sap-odata-v2',
+      url: 'https://s4.example.com/sap/opu/odata/sap/API_MAINTNOTIFICATION/',
+      sapClient: '100',
+      auth: 'basic',
+      user: 'U',
+      password: 'P',
+      timeoutMs: 12_500,
+    });
+  });
+
+  it.each([
+    [{ kind: 'sap', url: 'http://x' }, {}, /^system must be one of sap-odata-v2, odata-v4, odoo, rest/],
+    [{ kind: 'rest', url: '' }, {}, /^URL is empty/],
+    [{ kind: 'rest', url: 'ftp://x/' }, {}, /must start with http:\/\/ or https:\/\//],
+    [{ kind: 'sap-odata-v2', url: 'http://x/', sapClient: '1000' }, {}, /^SAP client must be three digits/],
+    [{ kind: 'odoo', url: 'http://x/' }, { user: 'a', password: 'b' }, /^database is empty/],
+    [{ kind: 'odoo', url: 'http://x/', database: 'd' }, { user: 'a' }, /Odoo needs a user and a password or API key/],
+    [{ kind: 'rest', url: 'http://x/', auth: 'oauth2', tokenUrl: 'http://x/token' }, { clientId: 'c' }, /^OAuth2 needs a client ID and a client secret/],
+    [{ kind: 'rest', url: 'http://x/', auth: 'oauth2' }, { clientId: 'c', clientSecret: 's' }, /^token URL is empty/],
+    [{ kind: 'rest', url: 'http://x/', auth: 'apikey' }, {}, /^API key authentication needs the API key/],
+    [{ kind: 'rest', url: 'http://x/', headers: '{"a": 1' }, {}, /^headers must be a JSON object/],
+    [{ kind: 'rest', url: 'http://x/', headers: '["a"]' }, {}, /^headers must be a JSON object/],
+    [{ kind: 'rest', url: 'http://x/', timeout: '0' }, {}, /^timeout must be between 0\.1 and 600 seconds/],
+    [{ kind: 'rest', url: 'http://x/', ca: 'not pem' }, {}, /^CA certificate must be PEM text/],
+  ])('refuses %j naming the field', (config, creds, message) => {
+    expect(() => erpSettings(config, creds)).toThrow(message);
+  });
+
+  it('keeps extra headers (lower-cased), the API key header and the TLS options', () => {
+    const s = erpSettings({ kind: 'rest', url: 'http://x/', auth: 'apikey', apiKeyHeader: 'X-Key', headers: '{"X-Tenant": "acme", "X-Version": 2}', rejectUnauthorized: false }, { apiKey: 'k' });
+    expect(s.headers).toEqual({ 'x-tenant': 'acme', 'x-version': '2' });
+    expect(s.apiKeyHeader).toBe('X-Key');
+    expect(s.tls).toEqual({ rejectUnauthorized: false });
+  });
+});
+
+describe('erp-out and erp-query fields', () => {
+  it('defaults and checks', () => {
+    expect(erpOutSettings({ entity: 'ProdnOrdConf2', mapping: 'payload' })).toMatchObject({ operation: 'create', batchSize: 1, batchMs: 0 });
+    expect(() => erpOutSettings({ entity: '' })).toThrow(/^entity is empty/);
+    expect(() => erpOutSettings({ entity: 'X', operation: 'merge', mapping: 'payload' })).toThrow(/^operation must be one of/);
+    expect(() => erpOutSettings({ entity: 'X', operation: 'update', mapping: 'payload' })).toThrow(/^update needs the document key/);
+    expect(() => erpOutSettings({ entity: 'orders/{key}', operation: 'update', mapping: 'payload' }, 'rest')).not.toThrow();
+    expect(() => erpOutSettings({ entity: 'orders/{key}', mapping: 'payload' }, 'sap-odata-v2')).toThrow(/placeholders\} are for REST paths/);
+    expect(() => erpOutSettings({ entity: 'X', operation: 'action', mapping: '{}' }, 'odoo')).toThrow(/^action is empty/);
+    expect(() => erpOutSettings({ entity: 'X', mapping: 'payload', batchSize: '0' })).toThrow(/^batch size must be at least 1/);
+    expect(() => erpOutSettings({ entity: 'X', mapping: '' })).toThrow(/^mapping is empty/);
+    expect(() => erpOutSettings({ entity: 'a/{b c}', mapping: 'payload' })).toThrow(/placeholder \{b c\} must name a field/);
+  });
+
+  it('query fields, overridden by msg.payload', () => {
+    expect(erpQuerySettings({ entity: 'A_ProductionOrder_2', filter: 'OrderIsReleased eq true', select: 'A, B', top: '5' })).toEqual({ entity: 'A_ProductionOrder_2', filter: 'OrderIsReleased eq true', select: ['A', 'B'], top: 5 });
+    expect(erpQuerySettings({ entity: 'mrp.production', filter: '[["state", "=", "confirmed"]]' }).filter).toEqual([['state', '=', 'confirmed']]);
+    expect(erpQuerySettings({ entity: 'a', top: '' }, { entity: 'b', top: 2, select: ['x'] })).toEqual({ entity: 'b', top: 2, select: ['x'] });
+    expect(() => erpQuerySettings({ entity: 'a', filter: '[1,' })).toThrow(/^filter looks like an Odoo domain but is not valid JSON/);
+    expect(() => erpQuerySettings({ entity: 'a', top: 'x' })).toThrow(/^top must be a whole number/);
+  });
+
+  it('fills path templates from the key, the document and the message, URL-encoded', () => {
+    expect(fillEntity('orders/{key}/lines/{line}', { key: 'A/1', document: { line: 10 }, msg: {} })).toBe('orders/A%2F1/lines/10');
+    expect(fillEntity('lines/{payload.line}/events', { document: {}, msg: { payload: { line: 'L 1' } } })).toBe('lines/L%201/events');
+    expect(() => fillEntity('orders/{key}', { document: {}, msg: {} })).toThrow(/no value for \{key\}/);
+    expect(() => fillEntity('orders/{x}', { document: { x: { a: 1 } }, msg: {} })).toThrow(/is an object/);
+  });
+
+  it('keys and documents', () => {
+    expect(documentKey('1000103')).toBe('1000103');
+    expect(documentKey({ ConfirmationGroup: '1', ConfirmationCount: 2 })).toEqual({ ConfirmationGroup: '1', ConfirmationCount: 2 });
+    expect(documentKey('')).toBeUndefined();
+    expect(() => documentKey([1])).toThrow(/the key expression must give/);
+    expect(() => documentOf(undefined)).toThrow(/returned nothing/);
+    expect(() => documentOf([1])).toThrow(/got an array/);
+  });
+
+  it('the idempotency key is the same for the same entry and differs when entry ids start again', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.nat(), fc.integer({ min: 0, max: 4_000_000_000_000 }), fc.integer({ min: 1, max: 1000 }), (node, id, ts, later) => {
+        const k = idempotencyKey({ key: `${node}:${id}`, ts });
+        expect(idempotencyKey({ key: `${node}:${id}`, ts })).toBe(k);
+        expect(idempotencyKey({ key: `${node}:${id}`, ts: ts + later })).not.toBe(k);
+      }),
+    );
+  });
+});
+
+describe('REST driver helpers', () => {
+  it('reads the server\'s words from the usual error shapes', () => {
+    expect(restErrorText(res(422, { error: { code: 'ORDER_UNKNOWN', message: 'Order 9 does not exist' } }))).toEqual({ message: 'Order 9 does not exist', code: 'ORDER_UNKNOWN' });
+    expect(restErrorText(res(400, { title: 'Invalid', detail: 'quantity < 0', type: 'x' }))).toEqual({ message: 'Invalid: quantity < 0' });
+    expect(restErrorText(res(400, { errors: [{ message: 'bad plant', code: 'P1' }] }))).toEqual({ message: 'bad plant', code: 'P1' });
+    expect(restErrorText(res(401, { error: 'invalid_token', error_description: 'expired' }))).toEqual({ message: 'invalid_token: expired', code: 'invalid_token' });
+    expect(restErrorText(res(500, 'Internal <b>error</b>'))).toEqual({ message: 'Internal <b>error</b>' });
+  });
+
+  it('finds rows and next links', () => {
+    expect(restRows([{ a: 1 }])).toEqual([{ a: 1 }]);
+    expect(restRows({ items: [{ a: 1 }] })).toEqual([{ a: 1 }]);
+    expect(restRows({ d: { results: [{ a: 1 }] } })).toEqual([{ a: 1 }]);
+    expect(() => restRows({ a: 1 })).toThrow(/expected a JSON array of rows/);
+    expect(restNextLink(res(200, [], { link: '</api/orders?page=2>; rel="next", </api/orders?page=9>; rel="last"' }), [])).toBe('http://erp.local/api/orders?page=2');
+    expect(restNextLink(res(200, {}), { '@odata.nextLink': 'orders?$skiptoken=5' })).toBe('http://erp.local/api/orders?$skiptoken=5');
+    expect(restNextLink(res(200, {}), { links: { next: 'http://other/x' } })).toBe('http://other/x');
+    expect(restNextLink(res(200, []), [])).toBeUndefined();
+  });
+
+  it('keys from Location and URL joins', () => {
+    expect(keyFromLocation('/api/orders/4711')).toBe('4711');
+    expect(keyFromLocation("http://x/odata/v4/Orders('4711')")).toBe('4711');
+    expect(keyFromLocation('/api/orders/A%2F1/')).toBe('A/1');
+    expect(joinUrl('http://x/api', 'orders/1').href).toBe('http://x/api/orders/1');
+    expect(joinUrl('http://x/api/', '/orders').href).toBe('http://x/api/orders');
+  });
+});
+
+describe('bundle rules for the ERP nodes', () => {
+  it('reports a bad connection field, a missing connection and a malformed mapping', () => {
+    const conn = nodeRule('plantwire-erp-connection')!;
+    expect(conn.check!({ id: 'c', type: 'plantwire-erp-connection', kind: 'sap-odata-v2', url: 'http://x/', sapClient: '12' }, { byId: new Map() })).toEqual([{ field: 'sapClient', message: expect.stringMatching(/^SAP client must be three digits/) }]);
+    expect(conn.check!({ id: 'c', type: 'plantwire-erp-connection', kind: 'odoo', url: 'http://x/', database: 'db' }, { byId: new Map() })).toEqual([]);
+    const out = nodeRule('plantwire-erp-out')!;
+    expect(out.refs!.connection).toMatchObject({ types: ['plantwire-erp-connection'], required: true });
+    const found = out.check!({ id: 'o', type: 'plantwire-erp-out', entity: 'X', mapping: '{"a": payload.' }, { byId: new Map() });
+    expect(found).toEqual([{ field: 'mapping', message: expect.stringMatching(/^mapping: the JSONata expression has a syntax error/) }]);
+    expect(out.check!({ id: 'o', type: 'plantwire-erp-out', entity: '', mapping: 'payload' }, { byId: new Map() })[0]!.field).toBe('entity');
+    expect(nodeRule('plantwire-erp-query')!.check!({ id: 'q', type: 'plantwire-erp-query', entity: 'a', top: '-1' }, { byId: new Map() })[0]!.field).toBe('top');
+  });
+});
