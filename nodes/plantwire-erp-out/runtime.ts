@@ -62,10 +62,11 @@ export = function register(RED: RedApi): void {
       let delivered = 0;
       let refused = 0;
       const counts = (): string => `${settings.operation} ${entityLabel}: ${delivered} sent${refused ? `, ${refused} refused` : ''}`;
+      // Red while the last document was refused (output 2); the next one accepted turns it green again.
+      let lastRefused = false;
       const idle = (): { state: 'ok' | 'busy' | 'error' | 'idle' | 'info'; text: string } => {
-        const s = erp.state();
-        if (refused && s.state === 'ok') return { state: 'error', text: `${refused} refused — see output 2` };
-        return delivered || refused ? { state: s.state === 'error' ? 'error' : 'ok', text: counts() } : s;
+        if (lastRefused) return { state: 'error', text: `${refused} refused — see output 2` };
+        return delivered || refused ? { state: 'ok', text: counts() } : erp.state();
       };
 
       /** Builds the request from a message (all checks before anything is stored). */
@@ -89,12 +90,14 @@ export = function register(RED: RedApi): void {
       const request = (doc: PendingDocument, idempotencyKey: string, firstSentAt: number): ErpRequest => ({ ...doc.req, idempotencyKey, firstSentAt: new Date(firstSentAt) });
       const ok = (send: SendFn, doc: PendingDocument, r: ErpResult, idempotencyKey: string): void => {
         delivered += 1;
+        lastRefused = false;
         const msg: NodeMessage = { payload: r.document, key: r.key, status: r.status, replayed: r.replayed === true, erp: { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(r.etag ? { etag: r.etag } : {}) } };
         if (doc.topic !== undefined) msg.topic = doc.topic;
         send([msg, null]);
       };
       const deadLetter = (send: SendFn, doc: PendingDocument, err: PlantwireError & { httpStatus: number | null; erpCode?: string | undefined }, idempotencyKey: string): void => {
         refused += 1;
+        lastRefused = true;
         const msg: NodeMessage = {
           payload: doc.req.data,
           error: { message: err.message, code: err.erpCode ?? err.code, httpStatus: err.httpStatus },
@@ -137,8 +140,8 @@ export = function register(RED: RedApi): void {
         idleStatus: idle,
         batchSize: settings.batchSize,
         lingerMs: settings.batchMs,
-        // Each request has the connection's timeout; a batch of single posts is one request here.
-        deliverTimeoutMs: erp.conn.settings.timeoutMs * 2 + 5000,
+        // Each request has the connection's timeout; REST and Odoo send a batch's documents one after the other.
+        deliverTimeoutMs: erp.conn.settings.timeoutMs * (settings.batchSize + 1) + 5000,
         deliver: (batch: QueueEntry<PendingDocument>[]) => deliverAll(send, batch.map((e) => ({ doc: e.body, key: idempotencyKey(e), ts: e.ts }))),
       });
       erp.users.register(node);

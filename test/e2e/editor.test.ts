@@ -41,6 +41,9 @@ const INVALID: Record<string, InvalidRow> = {
   'plantwire-opcua-write': { field: '#node-input-endpoint' },
   // A new asset map starts with one empty rule: its required match cell is marked.
   'plantwire-asset-map': { field: '#node-input-rule-list .rule-match' },
+  // A mapping with a JSONata syntax error is marked (and refused at deploy).
+  'plantwire-erp-out': { field: '#node-input-mapping', invalid: '{"OrderID": payload.', valid: '{"OrderID": payload.order}', message: 'mapping' },
+  'plantwire-erp-query': { field: '#node-input-top', invalid: '-5', valid: '10', message: 'top' },
 };
 function messageOf(type: string, key: string): string {
   const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;
