@@ -104,6 +104,8 @@ export interface ErpSim {
   faults(f: { dropRate?: number; latencyMs?: number }): void;
   /** Invalidate every CSRF token (sessions stay): the next write gets 403 "Required". */
   expireCsrfTokens(): void;
+  /** End every SAP session (as a session timeout does): the cookie is unknown, its CSRF token with it. */
+  expireSessions(): void;
   /** Revoke every access token (the next request with one gets 401). */
   expireAccessTokens(): void;
   /** Empty the written entity sets, repeatability store and counters (seeded orders stay). */
@@ -1445,6 +1447,9 @@ ${actions}
     },
     expireCsrfTokens() {
       for (const s of sessions.values()) s.token = null;
+    },
+    expireSessions() {
+      sessions.clear();
     },
     expireAccessTokens() {
       accessTokens.clear();

@@ -161,6 +161,27 @@ describe('SAP OData v2 driver', () => {
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(98);
   });
 
+  it('fetches again after the SAP session ended, and gives up after one repeat when the new token is refused too', async () => {
+    const d = v2(sim.v2.notification);
+    await d.execute(req('create', 'MaintenanceNotification', notif('session 1')));
+    sim.expireSessions();
+    await d.execute(req('create', 'MaintenanceNotification', notif('session 2')));
+    expect(d.csrfFetches).toBe(2);
+    const strict = await startErpSim({ port: 0, csrfLifetimeMs: -1 });
+    try {
+      const s = v2(strict.v2.notification);
+      const err = (await s.execute(req('create', 'MaintenanceNotification', notif('never'))).catch((e: unknown) => e)) as HttpError;
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err.transient).toBe(false);
+      expect(err.message).toContain('CSRF token validation failed');
+      expect(s.csrfFetches).toBe(2);
+      expect(strict.stats.csrfRejected).toBe(2);
+      expect(strict.documents('MaintenanceNotification')).toHaveLength(0);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('repeats a $batch once with a new CSRF token when the token expired', async () => {
     const d = v2(sim.v2.notification);
     await d.execute(req('create', 'MaintenanceNotification', notif('batch csrf 0')));
