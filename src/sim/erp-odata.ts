@@ -824,6 +824,9 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
     const e = { data, etag: s.etag };
     store.put(def.name, keyString(def, data), e);
     stats.created += 1;
+    store.journal?.push(() => {
+      stats.created -= 1;
+    });
     return e;
   };
 

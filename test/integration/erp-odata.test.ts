@@ -150,6 +150,7 @@ describe('SAP OData v2 driver', () => {
     const d = v2(sim.v2.confirmation);
     const before = sim.documents('ProdnOrdConf2').length;
     const batchesBefore = sim.stats.batches;
+    const createdBefore = sim.stats.created;
     const reqs = Array.from({ length: 100 }, (_, i) => req('create', 'ProdnOrdConf2', { OrderID: i === 10 || i === 57 ? '4711' : String(1_000_100 + (i % 10)), OrderOperation: '0020', ConfirmationYieldQuantity: String(i + 1) }));
     const out = await d.executeBatch(reqs);
     expect(sim.stats.batches - batchesBefore).toBe(1);
@@ -159,6 +160,7 @@ describe('SAP OData v2 driver', () => {
     expect((out[10] as ErpBusinessError).message).toBe('Order 4711 does not exist');
     expect((out[99] as ErpResult).document).toMatchObject({ ConfirmationYieldQuantity: '100.000' });
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(98);
+    expect(sim.stats.created - createdBefore).toBe(98);
   });
 
   it('fetches again after the SAP session ended, and gives up after one repeat when the new token is refused too', async () => {
@@ -234,13 +236,14 @@ describe('SAP OData v2 driver', () => {
     await expect(d.query({ entity: 'A_ProductionOrder_2', filter: 'Nope eq 1' })).rejects.toThrow('Property Nope not found in type A_ProductionOrder_2Type');
   });
 
-  it('refreshes OAuth2 tokens before they expire and recovers from a revoked one', async () => {
-    const short = await startErpSim({ port: 0, tokenLifetimeS: 1 });
+  it('refreshes short-lived OAuth2 tokens before they expire and recovers from a revoked one', async () => {
+    // 2-second tokens: the driver's cache refreshes them after 1 s, well before the server refuses them.
+    const short = await startErpSim({ port: 0, tokenLifetimeS: 2 });
     try {
       const d = v2(short.v2.notification, { auth: 'oauth2', tokenUrl: short.tokenUrl, clientId: 'plantwire', clientSecret: 'plantwire-secret', user: undefined, password: undefined });
       for (let i = 0; i < 8; i++) {
         await d.execute(req('create', 'MaintenanceNotification', notif(`oauth ${i}`)));
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, 330));
       }
       expect(short.stats.tokensIssued).toBeGreaterThanOrEqual(2);
       expect(short.stats.unauthorized).toBe(0);
