@@ -59,6 +59,11 @@ export interface ErpSimOptions {
   tokenLifetimeS?: number;
   /** Lifetime of CSRF tokens in ms (default: until `expireCsrfTokens()`). */
   csrfLifetimeMs?: number;
+  /**
+   * OData v2 JSON as the specification has it: Edm.Decimal as a string ("12.5"), Edm.DateTime as
+   * "/Date(ms)/"; JSON numbers and ISO dates for those are refused with 400. Default false (lenient).
+   */
+  strictV2Json?: boolean;
   /** Enforce the CSRF token on the OData v4 service too (as SAP's own v4 services do). Default false (Business Central style). */
   v4Csrf?: boolean;
   /** Server-side page size for collections (default 50). */
@@ -472,8 +477,14 @@ function rowsOf(store: Store, def: SetDef): Entity[] {
 // ------------------------------------------------------------------ values
 
 /** Request value → stored value (decimals as numbers, dates as epoch ms). */
-function parseValue(p: PropDef, v: unknown): unknown {
+function parseValue(p: PropDef, v: unknown, strictV2 = false): unknown {
   if (v === null || v === undefined) return v;
+  if (strictV2 && p.type === 'Edm.Decimal' && typeof v !== 'string') {
+    throw new SimError(400, '/IWBEP/CM_MGW_RT/021', `Invalid value for property '${p.name}': an Edm.Decimal is sent as a string in OData V2 JSON, got ${JSON.stringify(v)}`, p.name);
+  }
+  if (strictV2 && (p.type === 'Edm.DateTime' || p.type === 'Edm.DateTimeOffset') && !(typeof v === 'string' && /^\/Date\(-?\d+(?:[+-]\d{4})?\)\/$/.test(v))) {
+    throw new SimError(400, '/IWBEP/CM_MGW_RT/021', `Invalid value for property '${p.name}': an Edm.DateTime is sent as "/Date(<ms>)/" in OData V2 JSON, got ${JSON.stringify(v)}`, p.name);
+  }
   switch (p.type) {
     case 'Edm.String':
       if (typeof v !== 'string' && typeof v !== 'number') throw new SimError(400, '/IWBEP/CM_MGW_RT/021', `Invalid value for property '${p.name}': expected a string`, p.name);
@@ -712,6 +723,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
   let dropRate = opts.dropRate ?? 0;
   let latencyMs = opts.latencyMs ?? 0;
   const rng = mulberry32(opts.seed ?? 1);
+  const strictV2 = Boolean(opts.strictV2Json);
   const log = opts.log;
   const store = new Store();
   const stats: ErpSimStats = { requests: 0, dropped: 0, csrfFetches: 0, csrfRejected: 0, tokensIssued: 0, unauthorized: 0, replays: 0, batches: 0, created: 0 };
@@ -793,7 +805,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
     return e;
   };
 
-  const checkBody = (def: SetDef, body: unknown): Record<string, unknown> => {
+  const checkBody = (def: SetDef, body: unknown, ctx: Ctx): Record<string, unknown> => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new SimError(400, '/IWBEP/CM_MGW_RT/001', 'The request body must be a JSON object');
     const src = ((body as { d?: unknown }).d && typeof (body as { d?: unknown }).d === 'object' ? (body as { d: object }).d : body) as Record<string, unknown>;
     const out: Record<string, unknown> = {};
@@ -802,7 +814,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
       const p = def.props.find((x) => x.name === k);
       if (!p) throw new SimError(400, '/IWBEP/CM_MGW_RT/020', `Property '${k}' is invalid for entity type ${def.typeName}`, k);
       if (p.readOnly) continue;
-      out[k] = parseValue(p, v);
+      out[k] = parseValue(p, v, strictV2 && ctx.version === 2);
     }
     return out;
   };
@@ -813,7 +825,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
 
   const create = (def: SetDef, body: unknown, ctx: Ctx): Entity => {
     checkWritable(def);
-    const data = checkBody(def, body);
+    const data = checkBody(def, body, ctx);
     for (const p of def.props) if (p.required && (data[p.name] === undefined || data[p.name] === null || data[p.name] === '')) throw new SimError(400, '/IWBEP/CM_MGW_RT/022', `Property ${p.name} (${p.label}) is required`, p.name);
     def.defaults(data, store, ctx.user);
     const err = def.validate(data, store);
@@ -838,11 +850,11 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
     if (!tags.includes(e.etag)) throw new SimError(412, '/IWBEP/CM_MGW_RT/026', `The ${def.name} document was changed by another user in the meantime (ETag mismatch)`);
   };
 
-  const update = (def: SetDef, key: Record<string, unknown>, body: unknown, ifMatch: string | undefined, replace: boolean): Entity => {
+  const update = (def: SetDef, key: Record<string, unknown>, body: unknown, ifMatch: string | undefined, replace: boolean, ctx: Ctx): Entity => {
     checkWritable(def);
     const e = find(def, key);
     checkEtag(e, ifMatch, def);
-    const changes = checkBody(def, body);
+    const changes = checkBody(def, body, ctx);
     for (const k of def.keys) delete changes[k];
     const base = replace ? Object.fromEntries(def.props.filter((p) => p.key || p.readOnly).map((p) => [p.name, e.data[p.name]])) : { ...e.data };
     const data = { ...base, ...changes };
@@ -1063,7 +1075,7 @@ ${actions}
       case 'MERGE':
       case 'PATCH':
       case 'PUT': {
-        const e = update(def, key, json(), ifMatch, m === 'PUT');
+        const e = update(def, key, json(), ifMatch, m === 'PUT', ctx);
         const wantRep = /return=representation/i.test(headers.prefer ?? '');
         if (wantRep) return ok(200, ctx.version === 2 ? { d: entityJson(def, e, ctx) } : { '@odata.context': `${ctx.base}$metadata#${def.name}/$entity`, ...entityJson(def, e, ctx) }, ctx, { etag: e.etag });
         return ok(204, undefined, ctx, { etag: e.etag });

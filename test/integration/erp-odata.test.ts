@@ -115,6 +115,25 @@ describe('SAP OData v2 driver', () => {
     expect(cancel.document).toMatchObject({ IsReversed: true });
   });
 
+  it('sends decimals and dates the way OData v2 JSON wants them (types from $metadata) to a strict service', async () => {
+    const strict = await startErpSim({ port: 0, strictV2Json: true });
+    try {
+      const raw = await fetch(`${strict.v2.confirmation}ProdnOrdConf2`, { headers: { 'x-csrf-token': 'Fetch' } });
+      const cookie = raw.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const refused = await fetch(`${strict.v2.confirmation}ProdnOrdConf2`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': raw.headers.get('x-csrf-token') ?? '' }, body: JSON.stringify({ OrderID: '1000102', ConfirmationYieldQuantity: 480 }) });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain('an Edm.Decimal is sent as a string in OData V2 JSON');
+      const d = v2(strict.v2.confirmation);
+      const r = await d.execute(req('create', 'ProdnOrdConf2', { OrderID: 1000102, ConfirmationYieldQuantity: 480, ConfirmationScrapQuantity: 2.5, PostingDate: '2026-11-23', IsFinalConfirmation: 'false' }));
+      expect(r.document).toMatchObject({ OrderID: '1000102', ConfirmationYieldQuantity: '480.000', ConfirmationScrapQuantity: '2.500', PostingDate: '/Date(1795392000000)/', IsFinalConfirmation: false });
+      const u = await d.execute(req('update', 'ProdnOrdConf2', { ConfirmationScrapQuantity: 3 }, { key: r.key as Record<string, string> }));
+      expect(u.status).toBe(204);
+      expect(strict.documents('ProdnOrdConf2')[0]).toMatchObject({ ConfirmationScrapQuantity: 3, PostingDate: '2026-11-23' });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('turns SAP error JSON into a readable business error (unknown order) and keeps nothing', async () => {
     const d = v2(sim.v2.confirmation);
     const before = sim.documents('ProdnOrdConf2').length;

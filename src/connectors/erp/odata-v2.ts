@@ -80,6 +80,8 @@ interface Planned {
 export class SapODataV2Driver implements ErpDriver {
   readonly kind = 'sap-odata-v2' as const;
   readonly session: ODataSession;
+  private metadata: Promise<Map<string, Map<string, string>> | null> | null = null;
+  private metadataRetryAt = 0;
 
   constructor(
     readonly settings: ErpSettings,
@@ -91,6 +93,27 @@ export class SapODataV2Driver implements ErpDriver {
   /** CSRF token fetches so far (status, tests). */
   get csrfFetches(): number {
     return this.session.csrfFetches;
+  }
+
+  /**
+   * Property types of an entity set from $metadata, read once per driver (a failed read is tried again after a minute).
+   * Undefined when $metadata cannot be read or does not list the set: values are then sent as mapped.
+   */
+  async propertyTypes(entity: string): Promise<Map<string, string> | undefined> {
+    if (!this.metadata || (this.metadataRetryAt > 0 && Date.now() >= this.metadataRetryAt)) {
+      this.metadataRetryAt = 0;
+      this.metadata = this.session
+        .send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } })
+        .then((res) => (isOk(res.status) ? parseV2Metadata(res.text()) : null))
+        .catch(() => null)
+        .then((m) => {
+          // Not readable (authorisation, outage): send values as mapped, try again in a minute.
+          if (m === null) this.metadataRetryAt = Date.now() + 60_000;
+          return m;
+        });
+    }
+    const sets = await this.metadata;
+    return sets?.get(entity);
   }
 
   async test(): Promise<string> {
@@ -143,7 +166,7 @@ export class SapODataV2Driver implements ErpDriver {
           method: 'POST',
           path: req.entity,
           headers: { ...json, 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt) },
-          body: JSON.stringify(toV2Json(req.data)),
+          body: JSON.stringify(toV2Json(req.data, await this.propertyTypes(req.entity))),
           key: undefined,
         };
       case 'update':
@@ -163,7 +186,7 @@ export class SapODataV2Driver implements ErpDriver {
         }
         const ifMatch: Record<string, string> = etag ? { 'if-match': etag } : {};
         if (req.operation === 'delete') return { req, method: 'DELETE', path, headers: { accept: 'application/json', ...ifMatch }, key: req.key, notFoundOk: true };
-        return { req, method: 'MERGE', path, headers: { ...json, ...ifMatch }, body: JSON.stringify(toV2Json(req.data)), key: req.key };
+        return { req, method: 'MERGE', path, headers: { ...json, ...ifMatch }, body: JSON.stringify(toV2Json(req.data, await this.propertyTypes(req.entity))), key: req.key };
       }
       case 'action': {
         if (!req.action) throw new PlantwireError('erp-no-action', 'operation "action" needs the function import name', 'no action name');
@@ -338,6 +361,7 @@ export class SapODataV2Driver implements ErpDriver {
 
   close(): void {
     this.session.reset();
+    this.metadata = null;
   }
 }
 
@@ -362,9 +386,85 @@ function lowerHeaders(h: Record<string, string | string[] | undefined>): Record<
   return out;
 }
 
-/** JS values → SAP v2 JSON: Date → "/Date(ms)/"; everything else as mapped. */
-function toV2Json(data: Record<string, unknown>): Record<string, unknown> {
+/** Entity set → property → Edm type, from an EDMX v2 document. */
+export function parseV2Metadata(xml: string): Map<string, Map<string, string>> {
+  const types = new Map<string, Map<string, string>>();
+  for (const m of xml.matchAll(/<EntityType\s+Name="([^"]+)"[^>]*>([\s\S]*?)<\/EntityType>/g)) {
+    const props = new Map<string, string>();
+    for (const p of m[2]!.matchAll(/<Property\s([^>]*?)\/?>/g)) {
+      const name = /\bName="([^"]+)"/.exec(p[1]!)?.[1];
+      const type = /\bType="([^"]+)"/.exec(p[1]!)?.[1];
+      if (name && type) props.set(name, type);
+    }
+    types.set(m[1]!, props);
+  }
+  const sets = new Map<string, Map<string, string>>();
+  for (const m of xml.matchAll(/<EntitySet\s([^>]*?)\/?>/g)) {
+    const name = /\bName="([^"]+)"/.exec(m[1]!)?.[1];
+    const type = /\bEntityType="([^"]+)"/.exec(m[1]!)?.[1];
+    const props = type ? types.get(type.replace(/^.*\./, '')) : undefined;
+    if (name && props) sets.set(name, props);
+  }
+  return sets;
+}
+
+function toMillis(v: unknown): number | undefined {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v !== 'string' || /^\/Date\(/.test(v)) return undefined;
+  const s = v.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return Date.parse(`${s}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(s)) return undefined;
+  const t = Date.parse(/[zZ]$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/**
+ * JS values → SAP OData v2 JSON for the property types of the entity set (when known from
+ * $metadata): Edm.Decimal and Edm.Int64 as strings, Edm.DateTime(Offset) as "/Date(ms)/"
+ * (from a Date, epoch ms or an ISO string; a date alone is midnight UTC), Edm.Time "hh:mm:ss"
+ * as "PThhHmmMssS", integer and boolean text as numbers and booleans, numbers for Edm.String as
+ * text. Without metadata only Date objects are converted. Anything else is sent as mapped.
+ */
+export function toV2Json(data: Record<string, unknown>, types?: Map<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+  for (const [k, v] of Object.entries(data)) {
+    const t = types?.get(k);
+    if (v === null || v === undefined || !t) {
+      out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+      continue;
+    }
+    switch (t) {
+      case 'Edm.Decimal':
+      case 'Edm.Int64':
+        out[k] = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
+        break;
+      case 'Edm.Int32':
+      case 'Edm.Int16':
+      case 'Edm.Byte':
+      case 'Edm.SByte':
+        out[k] = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+        break;
+      case 'Edm.Boolean':
+        out[k] = v === 'true' ? true : v === 'false' ? false : v;
+        break;
+      case 'Edm.String':
+        out[k] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+        break;
+      case 'Edm.DateTime':
+      case 'Edm.DateTimeOffset': {
+        const ms = toMillis(v);
+        out[k] = ms === undefined ? v : t === 'Edm.DateTimeOffset' ? `/Date(${ms}+0000)/` : `/Date(${ms})/`;
+        break;
+      }
+      case 'Edm.Time': {
+        const m = typeof v === 'string' ? /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(v.trim()) : null;
+        out[k] = m ? `PT${m[1]!.padStart(2, '0')}H${m[2]}M${m[3] ?? '00'}S` : v;
+        break;
+      }
+      default:
+        out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+    }
+  }
   return out;
 }
