@@ -64,6 +64,11 @@ export interface ErpSimOptions {
    * "/Date(ms)/"; JSON numbers and ISO dates for those are refused with 400. Default false (lenient).
    */
   strictV2Json?: boolean;
+  /**
+   * How long repeatable requests are tracked (s). An unknown Repeatability-Request-ID whose
+   * Repeatability-First-Sent is older is refused with 412 and `Repeatability-Result: rejected`. Default 86,400.
+   */
+  repeatabilityWindowS?: number;
   /** Enforce the CSRF token on the OData v4 service too (as SAP's own v4 services do). Default false (Business Central style). */
   v4Csrf?: boolean;
   /** Server-side page size for collections (default 50). */
@@ -724,6 +729,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
   let latencyMs = opts.latencyMs ?? 0;
   const rng = mulberry32(opts.seed ?? 1);
   const strictV2 = Boolean(opts.strictV2Json);
+  const repeatabilityWindowS = opts.repeatabilityWindowS ?? 86_400;
   const log = opts.log;
   const store = new Store();
   const stats: ErpSimStats = { requests: 0, dropped: 0, csrfFetches: 0, csrfRejected: 0, tokensIssued: 0, unauthorized: 0, replays: 0, batches: 0, created: 0 };
@@ -1101,6 +1107,18 @@ ${actions}
         if (ctx.version === 2 || headers['repeatability-request-id']) h['repeatability-result'] = 'replayed';
         if (headers['idempotency-key']) h['idempotent-replayed'] = 'true';
         return { ...prev, headers: h, write: true };
+      }
+      const firstSent = headers['repeatability-first-sent'];
+      if (headers['repeatability-request-id'] && firstSent !== undefined) {
+        const t = Date.parse(firstSent);
+        const rejected = (status: number, text: string): SimResponse => {
+          const r = errorResponse(new SimError(status, '/IWBEP/CM_MGW_RT/190', text), ctx);
+          r.headers['repeatability-result'] = 'rejected';
+          r.write = true;
+          return r;
+        };
+        if (Number.isNaN(t) || !/GMT$/.test(firstSent.trim())) return rejected(400, `Repeatability-First-Sent "${firstSent}" is not an IMF-fixdate (RFC 7231)`);
+        if (Date.now() - t > repeatabilityWindowS * 1000) return rejected(412, `The request was first sent at ${firstSent}, before the repeatability window of ${repeatabilityWindowS} s: it cannot be told whether it was already executed`);
       }
     }
     let res: SimResponse;

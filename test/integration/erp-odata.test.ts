@@ -232,6 +232,18 @@ describe('SAP OData v2 driver', () => {
     expect(docs.filter((n) => n.MaintenanceNotification === a.key || n.MaintenanceNotification === b.key).map((n) => n.MaintPriority)).toEqual(['4', '4']);
   });
 
+  it('reports a repeatable request first sent before SAP\'s tracking window as rejected (not as an ETag conflict)', async () => {
+    const d = v2(sim.v2.notification);
+    const before = sim.documents('MaintenanceNotification').length;
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    const err = (await d.execute(req('create', 'MaintenanceNotification', notif('sat in a buffer for two days'), { firstSentAt: old })).catch((e: unknown) => e)) as ErpBusinessError;
+    expect(err).toBeInstanceOf(ErpBusinessError);
+    expect(err.httpStatus).toBe(412);
+    expect(err.message).toMatch(/^SAP refused the repeatable request \(Repeatability-Result: rejected, HTTP 412\): it was first sent /);
+    expect(err.message).toContain('before the repeatability window of 86400 s');
+    expect(sim.documents('MaintenanceNotification')).toHaveLength(before);
+  });
+
   it('reports an ETag conflict (412) clearly', async () => {
     const d = v2(sim.v2.notification);
     const c = await d.execute(req('create', 'MaintenanceNotification', notif('etag test')));

@@ -19,6 +19,7 @@ import type { HttpClient, HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
 import {
   boundaryOf,
+  errorText,
   httpDate,
   httpPart,
   isOk,
@@ -30,6 +31,7 @@ import {
   ODataSession,
   odataFailure,
   parseHttpMessage,
+  parseODataError,
   repeatabilityRequestId,
   splitMultipart,
   uriLiteral,
@@ -206,6 +208,15 @@ export class SapODataV2Driver implements ErpDriver {
   private readAnswer(plan: Planned, status: number, headers: Record<string, string>, body: string, res?: HttpResponse): ErpResult | Error {
     const what = `${plan.req.operation} ${plan.req.operation === 'action' ? plan.req.action : plan.req.entity}`;
     if (status === 404 && plan.notFoundOk) return { key: plan.key, document: null, status };
+    if (!isOk(status) && /^rejected$/i.test(headers['repeatability-result'] ?? '')) {
+      const info = parseODataError(body);
+      return new ErpBusinessError(
+        `SAP refused the repeatable request (Repeatability-Result: rejected, HTTP ${status}): it was first sent ${httpDate(plan.req.firstSentAt)}; SAP cannot tell whether it was already posted. Check in SAP whether the document exists before sending it again as new. SAP says: ${info ? errorText(info) : body.trim() || 'nothing'}`,
+        status,
+        info?.code ?? 'repeatability-rejected',
+        info ?? undefined,
+      );
+    }
     if (!isOk(status)) return odataFailure(status, headers, body, what, SYSTEM, res);
     const replayed = /replayed/i.test(headers['repeatability-result'] ?? '');
     let d: V2Entity | undefined;
