@@ -110,6 +110,32 @@ describe('ERP OData simulator', () => {
     expect(sim.stats.created - created).toBe(1);
   });
 
+  it('v4 JSON $batch: a failing atomicity group is rolled back (424 for its other members), Idempotency-Key replays', async () => {
+    const body = {
+      requests: [
+        { id: '1', atomicityGroup: 'g1', method: 'POST', url: 'MaintenanceNotification', headers: { 'content-type': 'application/json' }, body: { NotificationText: 'g1 first' } },
+        { id: '2', atomicityGroup: 'g1', method: 'POST', url: 'MaintenanceNotification', headers: { 'content-type': 'application/json' }, body: { NotificationText: 'g1 second', MaintPriority: '9' } },
+        { id: '3', atomicityGroup: 'g2', method: 'POST', url: '/odata/v4/MaintenanceNotification', headers: { 'content-type': 'application/json', 'idempotency-key': 'ik-1' }, body: { NotificationText: 'g2 only' } },
+        { id: '4', method: 'POST', url: 'MaintenanceNotification', headers: { 'content-type': 'application/json', 'idempotency-key': 'ik-1' }, body: { NotificationText: 'g2 only' } },
+      ],
+    };
+    const r = await fetch(`${sim.v4}$batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as { responses: Array<{ id: string; status: number; headers: Record<string, string>; body: { error?: { message: string }; MaintenanceNotification?: string } }> };
+    expect(j.responses.map((x) => [x.id, x.status])).toEqual([
+      ['1', 424],
+      ['2', 400],
+      ['3', 201],
+      ['4', 201],
+    ]);
+    expect(j.responses[1]!.body.error?.message).toBe('Priority 9 is not defined for notification type M2');
+    expect(j.responses[3]!.headers['idempotent-replayed']).toBe('true');
+    expect(j.responses[3]!.body.MaintenanceNotification).toBe(j.responses[2]!.body.MaintenanceNotification);
+    const texts = sim.documents('MaintenanceNotification').map((n) => n.NotificationText);
+    expect(texts.filter((t) => t === 'g2 only')).toHaveLength(1);
+    expect(texts).not.toContain('g1 first');
+  });
+
   it('pages with __next / @odata.nextLink, filters, orders and serves $metadata', async () => {
     const r = await fetch(`${sim.v2.productionOrder}A_ProductionOrder_2?$filter=OrderIsReleased eq true&$orderby=ManufacturingOrder desc&$inlinecount=allpages`, { headers: { accept: 'application/json' } });
     const j = (await r.json()) as { d: { results: Array<{ ManufacturingOrder: string }>; __next?: string; __count: string } };
