@@ -28,6 +28,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   boundaryOf,
@@ -69,6 +70,8 @@ export interface ErpSimOptions {
    * Repeatability-First-Sent is older is refused with 412 and `Repeatability-Result: rejected`. Default 86,400.
    */
   repeatabilityWindowS?: number;
+  /** Serve HTTPS with this PEM key and certificate (for custom-CA tests); plain HTTP without. */
+  tls?: { key: string; cert: string };
   /** Enforce the CSRF token on the OData v4 service too (as SAP's own v4 services do). Default false (Business Central style). */
   v4Csrf?: boolean;
   /** Server-side page size for collections (default 50). */
@@ -731,6 +734,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
   const strictV2 = Boolean(opts.strictV2Json);
   const repeatabilityWindowS = opts.repeatabilityWindowS ?? 86_400;
   const log = opts.log;
+  const scheme = opts.tls ? 'https' : 'http';
   const store = new Store();
   const stats: ErpSimStats = { requests: 0, dropped: 0, csrfFetches: 0, csrfRejected: 0, tokensIssued: 0, unauthorized: 0, replays: 0, batches: 0, created: 0 };
   /** SAP session id → CSRF token. */
@@ -1389,7 +1393,7 @@ ${actions}
     if (v2) {
       const service = v2[1]!.toUpperCase();
       const defs = SERVICES[service];
-      const ctx: Ctx = { user: who, base: `http://${req.headers.host ?? host}/sap/opu/odata/sap/${v2[1]}/`, version: 2, service };
+      const ctx: Ctx = { user: who, base: `${scheme}://${req.headers.host ?? host}/sap/opu/odata/sap/${v2[1]}/`, version: 2, service };
       if (!defs) return errorResponse(new SimError(404, '/IWFND/MED/170', `No service found for namespace '/SAP/', name '${service}', version '0001'`), ctx);
       const client = u.searchParams.get('sap-client');
       if (client !== null && client !== sapClient) return { status: 401, headers: { 'content-type': 'text/html' }, body: `<html><body>Logon failed: client ${escapeXml(client)} is not available in this system</body></html>` };
@@ -1407,7 +1411,7 @@ ${actions}
       }
       return { ...res, headers: { ...res.headers, ...(extra as Record<string, string>) } };
     }
-    const ctx: Ctx = { user: who, base: `http://${req.headers.host ?? host}/odata/v4/`, version: 4, service: V4_NS };
+    const ctx: Ctx = { user: who, base: `${scheme}://${req.headers.host ?? host}/odata/v4/`, version: 4, service: V4_NS };
     const rest = p.replace(/^\/odata\/v4\/?/, '');
     if (opts.v4Csrf) {
       const refused = csrf(req, extra);
@@ -1423,7 +1427,7 @@ ${actions}
     return { ...res, headers: { ...res.headers, ...(extra as Record<string, string>) } };
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -1447,8 +1451,9 @@ ${actions}
       if (latencyMs > 0) setTimeout(respond, latencyMs);
       else respond();
     });
-  });
-  server.on('connection', (s) => {
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+  server.on(opts.tls ? 'secureConnection' : 'connection', (s: import('node:net').Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -1458,7 +1463,7 @@ ${actions}
     server.listen(opts.port ?? 4300, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const sim: ErpSim = {
     url,
     port,

@@ -4,6 +4,10 @@
  * ETag conflicts and — with 30 % of the answers dropped after commit — no
  * duplicates when the caller retries with the same idempotency key.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError } from '../../src/connectors/http';
 import { SapODataV2Driver } from '../../src/connectors/erp/odata-v2';
@@ -322,6 +326,34 @@ describe('SAP OData v2 driver', () => {
     }
     sim.faults({ dropRate: 0 });
     expect(sim.documents('MaintenanceNotification').filter((x) => String(x.NotificationText).startsWith(`${tag}-`))).toHaveLength(500);
+  });
+});
+
+describe('TLS with a custom CA', () => {
+  it('reaches an HTTPS service whose certificate the connection trusts, and says why when it does not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-erp-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+      const secure = await startErpSim({ port: 0, tls: { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert } });
+      try {
+        expect(secure.url).toMatch(/^https:/);
+        const settings: ErpSettings = { kind: 'sap-odata-v2', url: secure.v2.notification, auth: 'basic', user: 'PLANTWIRE', password: 'plantwire', timeoutMs: 5000, tls: { ca: cert } };
+        const trusted = new HttpClient({ timeoutMs: 5000, tls: { ca: cert } });
+        clients.push(trusted);
+        const d = new SapODataV2Driver(settings, trusted);
+        const r = await d.execute(req('create', 'MaintenanceNotification', notif('over TLS')));
+        expect(r.status).toBe(201);
+        expect(r.document).toMatchObject({ NotificationText: 'over TLS' });
+        const untrusted = new HttpClient({ timeoutMs: 5000 });
+        clients.push(untrusted);
+        await expect(new SapODataV2Driver(settings, untrusted).test()).rejects.toThrow(/self-signed/);
+      } finally {
+        await secure.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
