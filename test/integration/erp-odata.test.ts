@@ -248,6 +248,20 @@ describe('SAP OData v2 driver', () => {
     expect(sim.documents('MaintenanceNotification')).toHaveLength(before);
   });
 
+  it('refuses a malformed document of a batch in its own slot and sends the others', async () => {
+    for (const d of [v2(sim.v2.notification), v4()] as ErpDriver[]) {
+      const out = await d.executeBatch([
+        req('create', 'MaintenanceNotification', [] as unknown as Record<string, unknown>),
+        req('update', 'MaintenanceNotification', { MaintPriority: '1' }),
+        req('create', 'MaintenanceNotification', notif(`good neighbour ${d.kind}`)),
+      ]);
+      expect((out[0] as ErpBusinessError).message).toBe('the document must be an object, got an array');
+      expect((out[1] as ErpBusinessError).message).toBe('operation "update" needs the document key, but none was given');
+      expect((out[2] as ErpResult).status).toBe(201);
+    }
+    expect(sim.documents('MaintenanceNotification').filter((n) => String(n.NotificationText).startsWith('good neighbour '))).toHaveLength(2);
+  });
+
   it('reports an ETag conflict (412) clearly', async () => {
     const d = v2(sim.v2.notification);
     const c = await d.execute(req('create', 'MaintenanceNotification', notif('etag test')));

@@ -27,6 +27,8 @@ import {
   jsonBody,
   keyFromUri,
   keyPredicate,
+  batchProblems,
+  checkRequest,
   newBoundary,
   ODataSession,
   odataFailure,
@@ -245,12 +247,12 @@ export class SapODataV2Driver implements ErpDriver {
 
   async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
     if (reqs.length === 0) return [];
-    for (const r of reqs) checkRequest(r);
+    const invalid = batchProblems(reqs);
     // Upserts and updates/deletes without an ETag need the current entity: read them all in one $batch first.
-    const needRead = reqs.filter((r) => r.operation === 'upsert' || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined && r.key !== undefined));
+    const results: Array<ErpResult | ErpBusinessError | undefined> = [...invalid];
+    const needRead = reqs.filter((r, i) => !results[i] && (r.operation === 'upsert' || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined)));
     const etags = new Map<ErpRequest, string | null>();
     const exists = new Map<ErpRequest, boolean>();
-    const results: Array<ErpResult | ErpBusinessError | undefined> = new Array(reqs.length);
     if (needRead.length) {
       const reads = needRead.filter((r) => r.operation !== 'upsert' || (r.key !== undefined && r.key !== null && r.key !== ''));
       const parts = reads.map((r) => httpPart({ line: `GET ${r.entity}${keyPredicate(r.key, 2)} HTTP/1.1`, headers: { accept: 'application/json' }, body: '' }));
@@ -376,11 +378,6 @@ export class SapODataV2Driver implements ErpDriver {
   }
 }
 
-function checkRequest(req: ErpRequest): void {
-  if (!req.entity && req.operation !== 'action') throw new PlantwireError('erp-no-entity', `operation "${req.operation}" needs an entity set`, 'no entity set');
-  if (!req.data || typeof req.data !== 'object' || Array.isArray(req.data)) throw new PlantwireError('erp-bad-document', `the document must be an object, got ${Array.isArray(req.data) ? 'an array' : typeof req.data}`, 'document is not an object');
-  if (req.operation === 'create' && !req.idempotencyKey) throw new PlantwireError('erp-no-idempotency-key', 'create needs an idempotency key (repeatability)', 'no idempotency key');
-}
 
 function notFound(path: string): ErpBusinessError {
   return new ErpBusinessError(`${path} does not exist`, 404, 'not-found');
