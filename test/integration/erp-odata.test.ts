@@ -100,8 +100,9 @@ describe('SAP OData v2 driver', () => {
     const q = await d.query({ entity: 'MaintenanceNotification', filter: `MaintenanceNotification eq '${String(created.key)}'`, select: ['MaintenanceNotification', 'NotificationText', 'MaintPriority'] });
     expect(q.rows).toEqual([{ MaintenanceNotification: created.key, NotificationText: 'Reject rate above 8 %', MaintPriority: '1' }]);
 
-    const done = await d.execute(req('action', '', {}, { action: 'CompleteMaintNotification', key: { MaintenanceNotification: created.key as string } }));
+    const done = await d.execute(req('action', 'MaintenanceNotification', {}, { action: 'CompleteMaintNotification', key: created.key as string }));
     expect(done.document).toMatchObject({ MaintenanceNotification: created.key, NotifProcessingPhase: '4' });
+    await expect(d.execute(req('action', '', {}, { action: 'CompleteMaintNotification', key: created.key as string }))).rejects.toThrow('give the key as an object');
 
     const del = await d.execute(req('delete', 'MaintenanceNotification', {}, { key: created.key as string }));
     expect(del.status).toBe(204);

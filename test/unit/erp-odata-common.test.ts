@@ -21,7 +21,7 @@ import {
   uriLiteral,
   httpPart,
 } from '../../src/connectors/erp/odata-common';
-import { SapODataV2Driver, parseV2Metadata, toV2Json } from '../../src/connectors/erp/odata-v2';
+import { SapODataV2Driver, parseV2Metadata, parseV2MetadataKeys, toV2Json } from '../../src/connectors/erp/odata-v2';
 import { ODataV4Driver } from '../../src/connectors/erp/odata-v4';
 import { ErpBusinessError } from '../../src/connectors/erp/types';
 
@@ -154,6 +154,7 @@ describe('OData v2 JSON values from $metadata types', () => {
   it('reads property types per entity set', () => {
     const sets = parseV2Metadata(edmx);
     expect([...sets.keys()]).toEqual(['Conf']);
+    expect(parseV2MetadataKeys(edmx).get('Conf')).toEqual(['Id']);
     expect(Object.fromEntries(sets.get('Conf')!)).toEqual({ Id: 'Edm.String', Qty: 'Edm.Decimal', Big: 'Edm.Int64', Count: 'Edm.Int32', Final: 'Edm.Boolean', Posted: 'Edm.DateTime', Changed: 'Edm.DateTimeOffset', Start: 'Edm.Time' });
   });
 

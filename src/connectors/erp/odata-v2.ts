@@ -84,7 +84,7 @@ interface Planned {
 export class SapODataV2Driver implements ErpDriver {
   readonly kind = 'sap-odata-v2' as const;
   readonly session: ODataSession;
-  private metadata: Promise<Map<string, Map<string, string>> | null> | null = null;
+  private metadata: Promise<{ types: Map<string, Map<string, string>>; keys: Map<string, string[]> } | null> | null = null;
   private metadataRetryAt = 0;
 
   constructor(
@@ -108,7 +108,7 @@ export class SapODataV2Driver implements ErpDriver {
       this.metadataRetryAt = 0;
       this.metadata = this.session
         .send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } })
-        .then((res) => (isOk(res.status) ? parseV2Metadata(res.text()) : null))
+        .then((res) => (isOk(res.status) ? { types: parseV2Metadata(res.text()), keys: parseV2MetadataKeys(res.text()) } : null))
         .catch(() => null)
         .then((m) => {
           // Not readable (authorisation, outage): send values as mapped, try again in a minute.
@@ -116,8 +116,12 @@ export class SapODataV2Driver implements ErpDriver {
           return m;
         });
     }
-    const sets = await this.metadata;
-    return sets?.get(entity);
+    return (await this.metadata)?.types.get(entity);
+  }
+
+  private async keyNames(entity: string): Promise<string[] | undefined> {
+    await this.propertyTypes(entity);
+    return (await this.metadata)?.keys.get(entity);
   }
 
   async test(): Promise<string> {
@@ -194,7 +198,16 @@ export class SapODataV2Driver implements ErpDriver {
       }
       case 'action': {
         if (!req.action) throw new PlantwireError('erp-no-action', 'operation "action" needs the function import name', 'no action name');
-        const params: Record<string, unknown> = { ...(req.key && typeof req.key === 'object' ? req.key : {}), ...req.data };
+        // Function imports are not bound in v2: the key goes in as parameters (a scalar key under the
+        // entity set's key property name from $metadata, when the request names the entity set).
+        let keyParams: Record<string, unknown> = {};
+        if (req.key && typeof req.key === 'object') keyParams = req.key;
+        else if (req.key !== undefined && req.key !== null && req.key !== '') {
+          const names = req.entity ? await this.keyNames(req.entity) : undefined;
+          if (names?.length !== 1) throw new PlantwireError('erp-bad-key', `SAP function import ${req.action}: give the key as an object ({"Name": "value"})${req.entity ? `; ${req.entity} has ${names ? `the key ${names.join(', ')}` : 'no key in $metadata'}` : ' or name the entity set'}`, 'key needs names');
+          keyParams = { [names[0]!]: req.key };
+        }
+        const params: Record<string, unknown> = { ...keyParams, ...req.data };
         const q = Object.entries(params)
           .filter(([, v]) => v !== undefined)
           .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(uriLiteral(v, 2)).replace(/%27/g, "'")}`)
@@ -392,6 +405,23 @@ function lowerHeaders(h: Record<string, string | string[] | undefined>): Record<
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
+}
+
+/** Entity set → its key property names, from an EDMX v2 document. */
+export function parseV2MetadataKeys(xml: string): Map<string, string[]> {
+  const typeKeys = new Map<string, string[]>();
+  for (const m of xml.matchAll(/<EntityType\s+Name="([^"]+)"[^>]*>([\s\S]*?)<\/EntityType>/g)) {
+    const key = /<Key>([\s\S]*?)<\/Key>/.exec(m[2]!)?.[1] ?? '';
+    typeKeys.set(m[1]!, [...key.matchAll(/<PropertyRef\s+Name="([^"]+)"/g)].map((k) => k[1]!));
+  }
+  const sets = new Map<string, string[]>();
+  for (const m of xml.matchAll(/<EntitySet\s([^>]*?)\/?>/g)) {
+    const name = /\bName="([^"]+)"/.exec(m[1]!)?.[1];
+    const type = /\bEntityType="([^"]+)"/.exec(m[1]!)?.[1];
+    const keys = type ? typeKeys.get(type.replace(/^.*\./, '')) : undefined;
+    if (name && keys) sets.set(name, keys);
+  }
+  return sets;
 }
 
 /** Entity set → property → Edm type, from an EDMX v2 document. */
