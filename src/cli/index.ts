@@ -21,6 +21,7 @@ Usage:
       data type and byte order (docs/simulators.md). --verbose logs every write.
   plantwire sim erp [--port 4300] [--host 127.0.0.1] [--sap-client 100] [--require-auth]
                     [--token-lifetime-s 3600] [--drop-rate 0] [--latency-ms 0] [--verbose]
+                    [--tls-cert cert.pem --tls-key key.pem]
       SAP S/4HANA-style OData simulator: OData v2 services API_PROD_ORDER_CONFIRMATION_2_SRV,
       API_MAINTNOTIFICATION, API_PRODUCTION_ORDER_2_SRV (CSRF, $batch, ETags, repeatability),
       the same entity sets as OData v4 under /odata/v4/, OAuth2 at /oauth/token; received
@@ -183,9 +184,20 @@ async function simErp(args: string[], log: (line: string) => void): Promise<numb
       'token-lifetime-s': { type: 'string' },
       'drop-rate': { type: 'string' },
       'latency-ms': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       verbose: { type: 'boolean' },
     },
   });
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new PlantwireError('bad-option', 'HTTPS needs both --tls-cert and --tls-key (PEM files)');
+  const readPem = (file: string, what: string): string => {
+    try {
+      return fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new PlantwireError('bad-option', `cannot read the ${what} ${file}: ${toError(err).message}`);
+    }
+  };
+  const tls = values['tls-cert'] && values['tls-key'] ? { cert: readPem(values['tls-cert'], 'TLS certificate'), key: readPem(values['tls-key'], 'TLS key') } : undefined;
   const sapClient = values['sap-client'] ?? '100';
   if (!/^\d{3}$/.test(sapClient)) throw new PlantwireError('bad-option', `sap-client must be three digits (e.g. 100), got "${sapClient}"`);
   const { startErpSim } = require('../sim/erp-odata') as typeof import('../sim/erp-odata');
@@ -197,6 +209,7 @@ async function simErp(args: string[], log: (line: string) => void): Promise<numb
     tokenLifetimeS: intOption(values['token-lifetime-s'], 'token-lifetime-s', 3600, 1, 86_400),
     dropRate: fractionOption(values['drop-rate'], 'drop-rate', 0),
     latencyMs: intOption(values['latency-ms'], 'latency-ms', 0, 0, 600_000),
+    tls,
     log: values.verbose ? log : undefined,
   });
   log(`ERP OData simulator on ${sim.url} (sap-client ${sapClient}; user PLANTWIRE / plantwire, OAuth2 client plantwire / plantwire-secret):`);

@@ -28,6 +28,7 @@
  */
 import crypto from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import {
   boundaryOf,
@@ -59,6 +60,18 @@ export interface ErpSimOptions {
   tokenLifetimeS?: number;
   /** Lifetime of CSRF tokens in ms (default: until `expireCsrfTokens()`). */
   csrfLifetimeMs?: number;
+  /**
+   * OData v2 JSON as the specification has it: Edm.Decimal as a string ("12.5"), Edm.DateTime as
+   * "/Date(ms)/"; JSON numbers and ISO dates for those are refused with 400. Default false (lenient).
+   */
+  strictV2Json?: boolean;
+  /**
+   * How long repeatable requests are tracked (s). An unknown Repeatability-Request-ID whose
+   * Repeatability-First-Sent is older is refused with 412 and `Repeatability-Result: rejected`. Default 86,400.
+   */
+  repeatabilityWindowS?: number;
+  /** Serve HTTPS with this PEM key and certificate (for custom-CA tests); plain HTTP without. */
+  tls?: { key: string; cert: string };
   /** Enforce the CSRF token on the OData v4 service too (as SAP's own v4 services do). Default false (Business Central style). */
   v4Csrf?: boolean;
   /** Server-side page size for collections (default 50). */
@@ -104,6 +117,8 @@ export interface ErpSim {
   faults(f: { dropRate?: number; latencyMs?: number }): void;
   /** Invalidate every CSRF token (sessions stay): the next write gets 403 "Required". */
   expireCsrfTokens(): void;
+  /** End every SAP session (as a session timeout does): the cookie is unknown, its CSRF token with it. */
+  expireSessions(): void;
   /** Revoke every access token (the next request with one gets 401). */
   expireAccessTokens(): void;
   /** Empty the written entity sets, repeatability store and counters (seeded orders stay). */
@@ -470,8 +485,14 @@ function rowsOf(store: Store, def: SetDef): Entity[] {
 // ------------------------------------------------------------------ values
 
 /** Request value → stored value (decimals as numbers, dates as epoch ms). */
-function parseValue(p: PropDef, v: unknown): unknown {
+function parseValue(p: PropDef, v: unknown, strictV2 = false): unknown {
   if (v === null || v === undefined) return v;
+  if (strictV2 && p.type === 'Edm.Decimal' && typeof v !== 'string') {
+    throw new SimError(400, '/IWBEP/CM_MGW_RT/021', `Invalid value for property '${p.name}': an Edm.Decimal is sent as a string in OData V2 JSON, got ${JSON.stringify(v)}`, p.name);
+  }
+  if (strictV2 && (p.type === 'Edm.DateTime' || p.type === 'Edm.DateTimeOffset') && !(typeof v === 'string' && /^\/Date\(-?\d+(?:[+-]\d{4})?\)\/$/.test(v))) {
+    throw new SimError(400, '/IWBEP/CM_MGW_RT/021', `Invalid value for property '${p.name}': an Edm.DateTime is sent as "/Date(<ms>)/" in OData V2 JSON, got ${JSON.stringify(v)}`, p.name);
+  }
   switch (p.type) {
     case 'Edm.String':
       if (typeof v !== 'string' && typeof v !== 'number') throw new SimError(400, '/IWBEP/CM_MGW_RT/021', `Invalid value for property '${p.name}': expected a string`, p.name);
@@ -710,7 +731,10 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
   let dropRate = opts.dropRate ?? 0;
   let latencyMs = opts.latencyMs ?? 0;
   const rng = mulberry32(opts.seed ?? 1);
+  const strictV2 = Boolean(opts.strictV2Json);
+  const repeatabilityWindowS = opts.repeatabilityWindowS ?? 86_400;
   const log = opts.log;
+  const scheme = opts.tls ? 'https' : 'http';
   const store = new Store();
   const stats: ErpSimStats = { requests: 0, dropped: 0, csrfFetches: 0, csrfRejected: 0, tokensIssued: 0, unauthorized: 0, replays: 0, batches: 0, created: 0 };
   /** SAP session id → CSRF token. */
@@ -791,7 +815,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
     return e;
   };
 
-  const checkBody = (def: SetDef, body: unknown): Record<string, unknown> => {
+  const checkBody = (def: SetDef, body: unknown, ctx: Ctx): Record<string, unknown> => {
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new SimError(400, '/IWBEP/CM_MGW_RT/001', 'The request body must be a JSON object');
     const src = ((body as { d?: unknown }).d && typeof (body as { d?: unknown }).d === 'object' ? (body as { d: object }).d : body) as Record<string, unknown>;
     const out: Record<string, unknown> = {};
@@ -800,7 +824,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
       const p = def.props.find((x) => x.name === k);
       if (!p) throw new SimError(400, '/IWBEP/CM_MGW_RT/020', `Property '${k}' is invalid for entity type ${def.typeName}`, k);
       if (p.readOnly) continue;
-      out[k] = parseValue(p, v);
+      out[k] = parseValue(p, v, strictV2 && ctx.version === 2);
     }
     return out;
   };
@@ -811,7 +835,7 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
 
   const create = (def: SetDef, body: unknown, ctx: Ctx): Entity => {
     checkWritable(def);
-    const data = checkBody(def, body);
+    const data = checkBody(def, body, ctx);
     for (const p of def.props) if (p.required && (data[p.name] === undefined || data[p.name] === null || data[p.name] === '')) throw new SimError(400, '/IWBEP/CM_MGW_RT/022', `Property ${p.name} (${p.label}) is required`, p.name);
     def.defaults(data, store, ctx.user);
     const err = def.validate(data, store);
@@ -822,6 +846,9 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
     const e = { data, etag: s.etag };
     store.put(def.name, keyString(def, data), e);
     stats.created += 1;
+    store.journal?.push(() => {
+      stats.created -= 1;
+    });
     return e;
   };
 
@@ -833,11 +860,11 @@ export async function startErpSim(options: ErpSimOptions | number = {}): Promise
     if (!tags.includes(e.etag)) throw new SimError(412, '/IWBEP/CM_MGW_RT/026', `The ${def.name} document was changed by another user in the meantime (ETag mismatch)`);
   };
 
-  const update = (def: SetDef, key: Record<string, unknown>, body: unknown, ifMatch: string | undefined, replace: boolean): Entity => {
+  const update = (def: SetDef, key: Record<string, unknown>, body: unknown, ifMatch: string | undefined, replace: boolean, ctx: Ctx): Entity => {
     checkWritable(def);
     const e = find(def, key);
     checkEtag(e, ifMatch, def);
-    const changes = checkBody(def, body);
+    const changes = checkBody(def, body, ctx);
     for (const k of def.keys) delete changes[k];
     const base = replace ? Object.fromEntries(def.props.filter((p) => p.key || p.readOnly).map((p) => [p.name, e.data[p.name]])) : { ...e.data };
     const data = { ...base, ...changes };
@@ -1058,7 +1085,7 @@ ${actions}
       case 'MERGE':
       case 'PATCH':
       case 'PUT': {
-        const e = update(def, key, json(), ifMatch, m === 'PUT');
+        const e = update(def, key, json(), ifMatch, m === 'PUT', ctx);
         const wantRep = /return=representation/i.test(headers.prefer ?? '');
         if (wantRep) return ok(200, ctx.version === 2 ? { d: entityJson(def, e, ctx) } : { '@odata.context': `${ctx.base}$metadata#${def.name}/$entity`, ...entityJson(def, e, ctx) }, ctx, { etag: e.etag });
         return ok(204, undefined, ctx, { etag: e.etag });
@@ -1084,6 +1111,18 @@ ${actions}
         if (ctx.version === 2 || headers['repeatability-request-id']) h['repeatability-result'] = 'replayed';
         if (headers['idempotency-key']) h['idempotent-replayed'] = 'true';
         return { ...prev, headers: h, write: true };
+      }
+      const firstSent = headers['repeatability-first-sent'];
+      if (headers['repeatability-request-id'] && firstSent !== undefined) {
+        const t = Date.parse(firstSent);
+        const rejected = (status: number, text: string): SimResponse => {
+          const r = errorResponse(new SimError(status, '/IWBEP/CM_MGW_RT/190', text), ctx);
+          r.headers['repeatability-result'] = 'rejected';
+          r.write = true;
+          return r;
+        };
+        if (Number.isNaN(t) || !/GMT$/.test(firstSent.trim())) return rejected(400, `Repeatability-First-Sent "${firstSent}" is not an IMF-fixdate (RFC 7231)`);
+        if (Date.now() - t > repeatabilityWindowS * 1000) return rejected(412, `The request was first sent at ${firstSent}, before the repeatability window of ${repeatabilityWindowS} s: it cannot be told whether it was already executed`);
       }
     }
     let res: SimResponse;
@@ -1354,7 +1393,7 @@ ${actions}
     if (v2) {
       const service = v2[1]!.toUpperCase();
       const defs = SERVICES[service];
-      const ctx: Ctx = { user: who, base: `http://${req.headers.host ?? host}/sap/opu/odata/sap/${v2[1]}/`, version: 2, service };
+      const ctx: Ctx = { user: who, base: `${scheme}://${req.headers.host ?? host}/sap/opu/odata/sap/${v2[1]}/`, version: 2, service };
       if (!defs) return errorResponse(new SimError(404, '/IWFND/MED/170', `No service found for namespace '/SAP/', name '${service}', version '0001'`), ctx);
       const client = u.searchParams.get('sap-client');
       if (client !== null && client !== sapClient) return { status: 401, headers: { 'content-type': 'text/html' }, body: `<html><body>Logon failed: client ${escapeXml(client)} is not available in this system</body></html>` };
@@ -1372,7 +1411,7 @@ ${actions}
       }
       return { ...res, headers: { ...res.headers, ...(extra as Record<string, string>) } };
     }
-    const ctx: Ctx = { user: who, base: `http://${req.headers.host ?? host}/odata/v4/`, version: 4, service: V4_NS };
+    const ctx: Ctx = { user: who, base: `${scheme}://${req.headers.host ?? host}/odata/v4/`, version: 4, service: V4_NS };
     const rest = p.replace(/^\/odata\/v4\/?/, '');
     if (opts.v4Csrf) {
       const refused = csrf(req, extra);
@@ -1388,7 +1427,7 @@ ${actions}
     return { ...res, headers: { ...res.headers, ...(extra as Record<string, string>) } };
   };
 
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -1412,8 +1451,9 @@ ${actions}
       if (latencyMs > 0) setTimeout(respond, latencyMs);
       else respond();
     });
-  });
-  server.on('connection', (s) => {
+  };
+  const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
+  server.on(opts.tls ? 'secureConnection' : 'connection', (s: import('node:net').Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -1423,7 +1463,7 @@ ${actions}
     server.listen(opts.port ?? 4300, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const sim: ErpSim = {
     url,
     port,
@@ -1445,6 +1485,9 @@ ${actions}
     },
     expireCsrfTokens() {
       for (const s of sessions.values()) s.token = null;
+    },
+    expireSessions() {
+      sessions.clear();
     },
     expireAccessTokens() {
       accessTokens.clear();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
+import { boundaryOf, httpPart, joinMultipart, parseHttpMessage, splitMultipart } from '../../src/connectors/erp/odata-common';
 
 let sim: ErpSim;
 beforeAll(async () => {
@@ -74,6 +75,65 @@ describe('ERP OData simulator', () => {
     expect(db.ConfirmationCount).toBe(da.ConfirmationCount);
     expect(da.ConfirmationYieldQuantity).toBe('12.500');
     expect(sim.documents('ProdnOrdConf2').filter((x) => x.OrderID === '1000101')).toHaveLength(1);
+  });
+
+  it('rolls a whole changeset back when one of its requests fails, and commits the other changesets', async () => {
+    const base = sim.v2.notification;
+    const s = await session(base);
+    const post = (text: string, type = 'M2'): ReturnType<typeof httpPart> =>
+      httpPart({ line: 'POST MaintenanceNotification HTTP/1.1', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ NotificationText: text, NotificationType: type }) });
+    const cs1 = joinMultipart([post('cs1 ok'), post('cs1 bad', 'ZZ')], 'cs1');
+    const cs2 = joinMultipart([post('cs2 ok')], 'cs2');
+    const body = joinMultipart(
+      [
+        { headers: { 'content-type': 'multipart/mixed; boundary=cs1' }, body: cs1 },
+        { headers: { 'content-type': 'multipart/mixed; boundary=cs2' }, body: cs2 },
+        httpPart({ line: 'GET MaintenanceNotification?$top=1 HTTP/1.1', headers: { accept: 'application/json' }, body: '' }),
+      ],
+      'b1',
+    );
+    const created = sim.stats.created;
+    const r = await fetch(`${base}$batch`, { method: 'POST', headers: { 'content-type': 'multipart/mixed; boundary=b1', 'x-csrf-token': s.token, cookie: s.cookie }, body });
+    expect(r.status).toBe(202);
+    const parts = splitMultipart(await r.text(), boundaryOf(r.headers.get('content-type') ?? '')!);
+    expect(parts).toHaveLength(3);
+    const failed = parseHttpMessage(parts[0]!.body);
+    expect(failed.line).toBe('HTTP/1.1 400 Bad Request');
+    expect(failed.body).toContain('Notification type ZZ is not defined');
+    const ok = parts[1]!;
+    expect(ok.headers['content-type']).toMatch(/^multipart\/mixed/);
+    expect(parseHttpMessage(splitMultipart(ok.body, boundaryOf(ok.headers['content-type'])!)[0]!.body).line).toBe('HTTP/1.1 201 Created');
+    expect(parseHttpMessage(parts[2]!.body).line).toBe('HTTP/1.1 200 OK');
+    const texts = sim.documents('MaintenanceNotification').map((n) => n.NotificationText);
+    expect(texts).toContain('cs2 ok');
+    expect(texts).not.toContain('cs1 ok');
+    expect(sim.stats.created - created).toBe(1);
+  });
+
+  it('v4 JSON $batch: a failing atomicity group is rolled back (424 for its other members), Idempotency-Key replays', async () => {
+    const body = {
+      requests: [
+        { id: '1', atomicityGroup: 'g1', method: 'POST', url: 'MaintenanceNotification', headers: { 'content-type': 'application/json' }, body: { NotificationText: 'g1 first' } },
+        { id: '2', atomicityGroup: 'g1', method: 'POST', url: 'MaintenanceNotification', headers: { 'content-type': 'application/json' }, body: { NotificationText: 'g1 second', MaintPriority: '9' } },
+        { id: '3', atomicityGroup: 'g2', method: 'POST', url: '/odata/v4/MaintenanceNotification', headers: { 'content-type': 'application/json', 'idempotency-key': 'ik-1' }, body: { NotificationText: 'g2 only' } },
+        { id: '4', method: 'POST', url: 'MaintenanceNotification', headers: { 'content-type': 'application/json', 'idempotency-key': 'ik-1' }, body: { NotificationText: 'g2 only' } },
+      ],
+    };
+    const r = await fetch(`${sim.v4}$batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(r.status).toBe(200);
+    const j = (await r.json()) as { responses: Array<{ id: string; status: number; headers: Record<string, string>; body: { error?: { message: string }; MaintenanceNotification?: string } }> };
+    expect(j.responses.map((x) => [x.id, x.status])).toEqual([
+      ['1', 424],
+      ['2', 400],
+      ['3', 201],
+      ['4', 201],
+    ]);
+    expect(j.responses[1]!.body.error?.message).toBe('Priority 9 is not defined for notification type M2');
+    expect(j.responses[3]!.headers['idempotent-replayed']).toBe('true');
+    expect(j.responses[3]!.body.MaintenanceNotification).toBe(j.responses[2]!.body.MaintenanceNotification);
+    const texts = sim.documents('MaintenanceNotification').map((n) => n.NotificationText);
+    expect(texts.filter((t) => t === 'g2 only')).toHaveLength(1);
+    expect(texts).not.toContain('g1 first');
   });
 
   it('pages with __next / @odata.nextLink, filters, orders and serves $metadata', async () => {

@@ -4,6 +4,10 @@
  * ETag conflicts and — with 30 % of the answers dropped after commit — no
  * duplicates when the caller retries with the same idempotency key.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError } from '../../src/connectors/http';
 import { SapODataV2Driver } from '../../src/connectors/erp/odata-v2';
@@ -96,8 +100,9 @@ describe('SAP OData v2 driver', () => {
     const q = await d.query({ entity: 'MaintenanceNotification', filter: `MaintenanceNotification eq '${String(created.key)}'`, select: ['MaintenanceNotification', 'NotificationText', 'MaintPriority'] });
     expect(q.rows).toEqual([{ MaintenanceNotification: created.key, NotificationText: 'Reject rate above 8 %', MaintPriority: '1' }]);
 
-    const done = await d.execute(req('action', '', {}, { action: 'CompleteMaintNotification', key: { MaintenanceNotification: created.key as string } }));
+    const done = await d.execute(req('action', 'MaintenanceNotification', {}, { action: 'CompleteMaintNotification', key: created.key as string }));
     expect(done.document).toMatchObject({ MaintenanceNotification: created.key, NotifProcessingPhase: '4' });
+    await expect(d.execute(req('action', '', {}, { action: 'CompleteMaintNotification', key: created.key as string }))).rejects.toThrow('give the key as an object');
 
     const del = await d.execute(req('delete', 'MaintenanceNotification', {}, { key: created.key as string }));
     expect(del.status).toBe(204);
@@ -113,6 +118,25 @@ describe('SAP OData v2 driver', () => {
     expect(r.document).toMatchObject({ OrderID: '1000103', ConfirmationYieldQuantity: '480.000', Material: 'FG-CRATE-12', PostingDate: '/Date(1795392000000)/' });
     const cancel = await d.execute(req('action', '', {}, { action: 'CancelProdnOrdConf', key: r.key as Record<string, string> }));
     expect(cancel.document).toMatchObject({ IsReversed: true });
+  });
+
+  it('sends decimals and dates the way OData v2 JSON wants them (types from $metadata) to a strict service', async () => {
+    const strict = await startErpSim({ port: 0, strictV2Json: true });
+    try {
+      const raw = await fetch(`${strict.v2.confirmation}ProdnOrdConf2`, { headers: { 'x-csrf-token': 'Fetch' } });
+      const cookie = raw.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const refused = await fetch(`${strict.v2.confirmation}ProdnOrdConf2`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': raw.headers.get('x-csrf-token') ?? '' }, body: JSON.stringify({ OrderID: '1000102', ConfirmationYieldQuantity: 480 }) });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain('an Edm.Decimal is sent as a string in OData V2 JSON');
+      const d = v2(strict.v2.confirmation);
+      const r = await d.execute(req('create', 'ProdnOrdConf2', { OrderID: 1000102, ConfirmationYieldQuantity: 480, ConfirmationScrapQuantity: 2.5, PostingDate: '2026-11-23', IsFinalConfirmation: 'false' }));
+      expect(r.document).toMatchObject({ OrderID: '1000102', ConfirmationYieldQuantity: '480.000', ConfirmationScrapQuantity: '2.500', PostingDate: '/Date(1795392000000)/', IsFinalConfirmation: false });
+      const u = await d.execute(req('update', 'ProdnOrdConf2', { ConfirmationScrapQuantity: 3 }, { key: r.key as Record<string, string> }));
+      expect(u.status).toBe(204);
+      expect(strict.documents('ProdnOrdConf2')[0]).toMatchObject({ ConfirmationScrapQuantity: 3, PostingDate: '2026-11-23' });
+    } finally {
+      await strict.close();
+    }
   });
 
   it('turns SAP error JSON into a readable business error (unknown order) and keeps nothing', async () => {
@@ -150,6 +174,7 @@ describe('SAP OData v2 driver', () => {
     const d = v2(sim.v2.confirmation);
     const before = sim.documents('ProdnOrdConf2').length;
     const batchesBefore = sim.stats.batches;
+    const createdBefore = sim.stats.created;
     const reqs = Array.from({ length: 100 }, (_, i) => req('create', 'ProdnOrdConf2', { OrderID: i === 10 || i === 57 ? '4711' : String(1_000_100 + (i % 10)), OrderOperation: '0020', ConfirmationYieldQuantity: String(i + 1) }));
     const out = await d.executeBatch(reqs);
     expect(sim.stats.batches - batchesBefore).toBe(1);
@@ -159,6 +184,28 @@ describe('SAP OData v2 driver', () => {
     expect((out[10] as ErpBusinessError).message).toBe('Order 4711 does not exist');
     expect((out[99] as ErpResult).document).toMatchObject({ ConfirmationYieldQuantity: '100.000' });
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(98);
+    expect(sim.stats.created - createdBefore).toBe(98);
+  });
+
+  it('fetches again after the SAP session ended, and gives up after one repeat when the new token is refused too', async () => {
+    const d = v2(sim.v2.notification);
+    await d.execute(req('create', 'MaintenanceNotification', notif('session 1')));
+    sim.expireSessions();
+    await d.execute(req('create', 'MaintenanceNotification', notif('session 2')));
+    expect(d.csrfFetches).toBe(2);
+    const strict = await startErpSim({ port: 0, csrfLifetimeMs: -1 });
+    try {
+      const s = v2(strict.v2.notification);
+      const err = (await s.execute(req('create', 'MaintenanceNotification', notif('never'))).catch((e: unknown) => e)) as HttpError;
+      expect(err).toBeInstanceOf(HttpError);
+      expect(err.transient).toBe(false);
+      expect(err.message).toContain('CSRF token validation failed');
+      expect(s.csrfFetches).toBe(2);
+      expect(strict.stats.csrfRejected).toBe(2);
+      expect(strict.documents('MaintenanceNotification')).toHaveLength(0);
+    } finally {
+      await strict.close();
+    }
   });
 
   it('repeats a $batch once with a new CSRF token when the token expired', async () => {
@@ -190,6 +237,32 @@ describe('SAP OData v2 driver', () => {
     expect(docs.filter((n) => n.MaintenanceNotification === a.key || n.MaintenanceNotification === b.key).map((n) => n.MaintPriority)).toEqual(['4', '4']);
   });
 
+  it('reports a repeatable request first sent before SAP\'s tracking window as rejected (not as an ETag conflict)', async () => {
+    const d = v2(sim.v2.notification);
+    const before = sim.documents('MaintenanceNotification').length;
+    const old = new Date(Date.now() - 2 * 86_400_000);
+    const err = (await d.execute(req('create', 'MaintenanceNotification', notif('sat in a buffer for two days'), { firstSentAt: old })).catch((e: unknown) => e)) as ErpBusinessError;
+    expect(err).toBeInstanceOf(ErpBusinessError);
+    expect(err.httpStatus).toBe(412);
+    expect(err.message).toMatch(/^SAP refused the repeatable request \(Repeatability-Result: rejected, HTTP 412\): it was first sent /);
+    expect(err.message).toContain('before the repeatability window of 86400 s');
+    expect(sim.documents('MaintenanceNotification')).toHaveLength(before);
+  });
+
+  it('refuses a malformed document of a batch in its own slot and sends the others', async () => {
+    for (const d of [v2(sim.v2.notification), v4()] as ErpDriver[]) {
+      const out = await d.executeBatch([
+        req('create', 'MaintenanceNotification', [] as unknown as Record<string, unknown>),
+        req('update', 'MaintenanceNotification', { MaintPriority: '1' }),
+        req('create', 'MaintenanceNotification', notif(`good neighbour ${d.kind}`)),
+      ]);
+      expect((out[0] as ErpBusinessError).message).toBe('the document must be an object, got an array');
+      expect((out[1] as ErpBusinessError).message).toBe('operation "update" needs the document key, but none was given');
+      expect((out[2] as ErpResult).status).toBe(201);
+    }
+    expect(sim.documents('MaintenanceNotification').filter((n) => String(n.NotificationText).startsWith('good neighbour '))).toHaveLength(2);
+  });
+
   it('reports an ETag conflict (412) clearly', async () => {
     const d = v2(sim.v2.notification);
     const c = await d.execute(req('create', 'MaintenanceNotification', notif('etag test')));
@@ -213,27 +286,34 @@ describe('SAP OData v2 driver', () => {
     await expect(d.query({ entity: 'A_ProductionOrder_2', filter: 'Nope eq 1' })).rejects.toThrow('Property Nope not found in type A_ProductionOrder_2Type');
   });
 
-  it('refreshes OAuth2 tokens before they expire and recovers from a revoked one', async () => {
-    const short = await startErpSim({ port: 0, tokenLifetimeS: 1 });
+  it('refreshes short-lived OAuth2 tokens before they expire and recovers from a revoked one', async () => {
+    // 2-second tokens: the driver's cache refreshes them after 1 s, well before the server refuses them.
+    const short = await startErpSim({ port: 0, tokenLifetimeS: 2 });
     try {
       const d = v2(short.v2.notification, { auth: 'oauth2', tokenUrl: short.tokenUrl, clientId: 'plantwire', clientSecret: 'plantwire-secret', user: undefined, password: undefined });
       for (let i = 0; i < 8; i++) {
         await d.execute(req('create', 'MaintenanceNotification', notif(`oauth ${i}`)));
-        await new Promise((r) => setTimeout(r, 200));
+        await new Promise((r) => setTimeout(r, 330));
       }
       expect(short.stats.tokensIssued).toBeGreaterThanOrEqual(2);
       expect(short.stats.unauthorized).toBe(0);
-      const issued = short.stats.tokensIssued;
-      short.expireAccessTokens();
-      await d.execute(req('create', 'MaintenanceNotification', notif('oauth after revoke')));
-      expect(short.stats.unauthorized).toBe(1);
-      expect(short.stats.tokensIssued).toBe(issued + 1);
-      expect(short.documents('MaintenanceNotification')).toHaveLength(9);
+      expect(short.documents('MaintenanceNotification')).toHaveLength(8);
       const bad = v2(short.v2.notification, { auth: 'oauth2', tokenUrl: short.tokenUrl, clientId: 'plantwire', clientSecret: 'nope' });
       await expect(bad.execute(req('create', 'MaintenanceNotification', notif('x')))).rejects.toThrow(/OAuth2 token request refused \(401\): invalid_client/);
     } finally {
       await short.close();
     }
+    // A token the server revoked while the driver still holds it (hour-long tokens: the cache cannot be due):
+    // one 401, one new token, the write repeated once.
+    const d = v2(sim.v2.notification, { auth: 'oauth2', tokenUrl: sim.tokenUrl, clientId: 'plantwire', clientSecret: 'plantwire-secret', user: undefined, password: undefined });
+    await d.execute(req('create', 'MaintenanceNotification', notif('oauth before revoke')));
+    const issued = sim.stats.tokensIssued;
+    const unauthorized = sim.stats.unauthorized;
+    sim.expireAccessTokens();
+    await d.execute(req('create', 'MaintenanceNotification', notif('oauth after revoke')));
+    expect(sim.stats.unauthorized - unauthorized).toBe(1);
+    expect(sim.stats.tokensIssued - issued).toBe(1);
+    expect(sim.documents('MaintenanceNotification').filter((n) => String(n.NotificationText).startsWith('oauth '))).toHaveLength(2);
   });
 
   it('no duplicates: 30 % of answers dropped after commit, 1,000 creates retried with the same key give exactly 1,000 documents', async () => {
@@ -267,6 +347,34 @@ describe('SAP OData v2 driver', () => {
     }
     sim.faults({ dropRate: 0 });
     expect(sim.documents('MaintenanceNotification').filter((x) => String(x.NotificationText).startsWith(`${tag}-`))).toHaveLength(500);
+  });
+});
+
+describe('TLS with a custom CA', () => {
+  it('reaches an HTTPS service whose certificate the connection trusts, and says why when it does not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-erp-tls-'));
+    try {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+      const secure = await startErpSim({ port: 0, tls: { key: fs.readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert } });
+      try {
+        expect(secure.url).toMatch(/^https:/);
+        const settings: ErpSettings = { kind: 'sap-odata-v2', url: secure.v2.notification, auth: 'basic', user: 'PLANTWIRE', password: 'plantwire', timeoutMs: 5000, tls: { ca: cert } };
+        const trusted = new HttpClient({ timeoutMs: 5000, tls: { ca: cert } });
+        clients.push(trusted);
+        const d = new SapODataV2Driver(settings, trusted);
+        const r = await d.execute(req('create', 'MaintenanceNotification', notif('over TLS')));
+        expect(r.status).toBe(201);
+        expect(r.document).toMatchObject({ NotificationText: 'over TLS' });
+        const untrusted = new HttpClient({ timeoutMs: 5000 });
+        clients.push(untrusted);
+        await expect(new SapODataV2Driver(settings, untrusted).test()).rejects.toThrow(/self-signed/);
+      } finally {
+        await secure.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -21,7 +21,7 @@ import {
   uriLiteral,
   httpPart,
 } from '../../src/connectors/erp/odata-common';
-import { SapODataV2Driver } from '../../src/connectors/erp/odata-v2';
+import { SapODataV2Driver, parseV2Metadata, parseV2MetadataKeys, toV2Json } from '../../src/connectors/erp/odata-v2';
 import { ODataV4Driver } from '../../src/connectors/erp/odata-v4';
 import { ErpBusinessError } from '../../src/connectors/erp/types';
 
@@ -132,6 +132,39 @@ describe('OData errors', () => {
     expect(busy.transient).toBe(true);
     expect(busy.message).toContain('Locked by user KELLER');
     expect(odataFailure(412, {}, body, 'update X', 'SAP').message).toMatch(/^ETag conflict \(412\)/);
+  });
+});
+
+describe('OData v2 JSON values from $metadata types', () => {
+  const edmx = `<edmx:Edmx Version="1.0"><edmx:DataServices><Schema Namespace="API_X_SRV">
+    <EntityType Name="A_ConfType" sap:content-version="1"><Key><PropertyRef Name="Id"/></Key>
+      <Property Name="Id" Type="Edm.String" Nullable="false" MaxLength="10"/>
+      <Property Name="Qty" Type="Edm.Decimal" Precision="13" Scale="3"/>
+      <Property Name="Big" Type="Edm.Int64"/>
+      <Property Name="Count" Type="Edm.Int32"/>
+      <Property Name="Final" Type="Edm.Boolean"/>
+      <Property Name="Posted" Type="Edm.DateTime" Precision="0"/>
+      <Property Name="Changed" Type="Edm.DateTimeOffset"/>
+      <Property Name="Start" Type="Edm.Time"/>
+      <NavigationProperty Name="to_Items" Relationship="x" FromRole="a" ToRole="b"/>
+    </EntityType>
+    <EntityContainer Name="C"><EntitySet Name="Conf" EntityType="API_X_SRV.A_ConfType" sap:creatable="true"/></EntityContainer>
+  </Schema></edmx:DataServices></edmx:Edmx>`;
+
+  it('reads property types per entity set', () => {
+    const sets = parseV2Metadata(edmx);
+    expect([...sets.keys()]).toEqual(['Conf']);
+    expect(parseV2MetadataKeys(edmx).get('Conf')).toEqual(['Id']);
+    expect(Object.fromEntries(sets.get('Conf')!)).toEqual({ Id: 'Edm.String', Qty: 'Edm.Decimal', Big: 'Edm.Int64', Count: 'Edm.Int32', Final: 'Edm.Boolean', Posted: 'Edm.DateTime', Changed: 'Edm.DateTimeOffset', Start: 'Edm.Time' });
+  });
+
+  it('converts mapped values to what SAP expects and leaves the rest alone', () => {
+    const types = parseV2Metadata(edmx).get('Conf');
+    expect(
+      toV2Json({ Id: 4711, Qty: 12.5, Big: 9007199254740991, Count: '42', Final: 'true', Posted: '2026-11-23', Changed: '2026-11-23T10:00:00Z', Start: '7:05', Other: 1 }, types),
+    ).toEqual({ Id: '4711', Qty: '12.5', Big: '9007199254740991', Count: 42, Final: true, Posted: '/Date(1795392000000)/', Changed: '/Date(1795428000000+0000)/', Start: 'PT07H05M00S', Other: 1 });
+    expect(toV2Json({ Qty: '12.500', Posted: '/Date(1)/', Count: 'abc' }, types)).toEqual({ Qty: '12.500', Posted: '/Date(1)/', Count: 'abc' });
+    expect(toV2Json({ Posted: new Date(5), Qty: 1 })).toEqual({ Posted: '/Date(5)/', Qty: 1 });
   });
 });
 

@@ -446,3 +446,36 @@ export function jsonBody<T>(res: HttpResponse, what: string, system: string): T 
 export function isOk(status: number): boolean {
   return status >= 200 && status < 300;
 }
+
+// ---------------------------------------------------------------- request checks
+
+function hasKey(key: KeyValue): boolean {
+  if (key === undefined || key === null || key === '') return false;
+  return typeof key !== 'object' || Object.keys(key).length > 0;
+}
+
+/** What is wrong with a request before anything is sent, or null. */
+export function requestProblem(req: ErpRequest): { code: string; message: string; status: string } | null {
+  if (!req || typeof req !== 'object') return { code: 'erp-bad-request', message: 'the request must be an object', status: 'bad request' };
+  if (!['create', 'update', 'upsert', 'delete', 'action'].includes(req.operation)) return { code: 'erp-bad-operation', message: `unknown operation "${String(req.operation)}": use create, update, upsert, delete or action`, status: 'bad operation' };
+  if (!req.entity && req.operation !== 'action') return { code: 'erp-no-entity', message: `operation "${req.operation}" needs an entity set`, status: 'no entity set' };
+  if (!req.data || typeof req.data !== 'object' || Array.isArray(req.data)) return { code: 'erp-bad-document', message: `the document must be an object, got ${Array.isArray(req.data) ? 'an array' : req.data === null ? 'null' : typeof req.data}`, status: 'document is not an object' };
+  if ((req.operation === 'update' || req.operation === 'delete') && !hasKey(req.key)) return { code: 'erp-no-key', message: `operation "${req.operation}" needs the document key, but none was given`, status: 'no key' };
+  if (req.operation === 'action' && !req.action) return { code: 'erp-no-action', message: 'operation "action" needs the action / function import name', status: 'no action name' };
+  if ((req.operation === 'create' || req.operation === 'upsert') && !req.idempotencyKey) return { code: 'erp-no-idempotency-key', message: `${req.operation} needs an idempotency key (repeatability)`, status: 'no idempotency key' };
+  return null;
+}
+
+/** Throws for a bad single request (the node's error path). */
+export function checkRequest(req: ErpRequest): void {
+  const p = requestProblem(req);
+  if (p) throw new PlantwireError(p.code, p.message, p.status);
+}
+
+/** Per-slot refusals for a batch: a bad document fails alone (as a business error), the others go. */
+export function batchProblems(reqs: ErpRequest[]): Array<ErpBusinessError | undefined> {
+  return reqs.map((r) => {
+    const p = requestProblem(r);
+    return p ? new ErpBusinessError(p.message, null, p.code) : undefined;
+  });
+}

@@ -19,6 +19,7 @@ import type { HttpClient, HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
 import {
   boundaryOf,
+  errorText,
   httpDate,
   httpPart,
   isOk,
@@ -26,10 +27,13 @@ import {
   jsonBody,
   keyFromUri,
   keyPredicate,
+  batchProblems,
+  checkRequest,
   newBoundary,
   ODataSession,
   odataFailure,
   parseHttpMessage,
+  parseODataError,
   repeatabilityRequestId,
   splitMultipart,
   uriLiteral,
@@ -80,6 +84,8 @@ interface Planned {
 export class SapODataV2Driver implements ErpDriver {
   readonly kind = 'sap-odata-v2' as const;
   readonly session: ODataSession;
+  private metadata: Promise<{ types: Map<string, Map<string, string>>; keys: Map<string, string[]> } | null> | null = null;
+  private metadataRetryAt = 0;
 
   constructor(
     readonly settings: ErpSettings,
@@ -91,6 +97,31 @@ export class SapODataV2Driver implements ErpDriver {
   /** CSRF token fetches so far (status, tests). */
   get csrfFetches(): number {
     return this.session.csrfFetches;
+  }
+
+  /**
+   * Property types of an entity set from $metadata, read once per driver (a failed read is tried again after a minute).
+   * Undefined when $metadata cannot be read or does not list the set: values are then sent as mapped.
+   */
+  async propertyTypes(entity: string): Promise<Map<string, string> | undefined> {
+    if (!this.metadata || (this.metadataRetryAt > 0 && Date.now() >= this.metadataRetryAt)) {
+      this.metadataRetryAt = 0;
+      this.metadata = this.session
+        .send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } })
+        .then((res) => (isOk(res.status) ? { types: parseV2Metadata(res.text()), keys: parseV2MetadataKeys(res.text()) } : null))
+        .catch(() => null)
+        .then((m) => {
+          // Not readable (authorisation, outage): send values as mapped, try again in a minute.
+          if (m === null) this.metadataRetryAt = Date.now() + 60_000;
+          return m;
+        });
+    }
+    return (await this.metadata)?.types.get(entity);
+  }
+
+  private async keyNames(entity: string): Promise<string[] | undefined> {
+    await this.propertyTypes(entity);
+    return (await this.metadata)?.keys.get(entity);
   }
 
   async test(): Promise<string> {
@@ -143,7 +174,7 @@ export class SapODataV2Driver implements ErpDriver {
           method: 'POST',
           path: req.entity,
           headers: { ...json, 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt) },
-          body: JSON.stringify(toV2Json(req.data)),
+          body: JSON.stringify(toV2Json(req.data, await this.propertyTypes(req.entity))),
           key: undefined,
         };
       case 'update':
@@ -163,11 +194,20 @@ export class SapODataV2Driver implements ErpDriver {
         }
         const ifMatch: Record<string, string> = etag ? { 'if-match': etag } : {};
         if (req.operation === 'delete') return { req, method: 'DELETE', path, headers: { accept: 'application/json', ...ifMatch }, key: req.key, notFoundOk: true };
-        return { req, method: 'MERGE', path, headers: { ...json, ...ifMatch }, body: JSON.stringify(toV2Json(req.data)), key: req.key };
+        return { req, method: 'MERGE', path, headers: { ...json, ...ifMatch }, body: JSON.stringify(toV2Json(req.data, await this.propertyTypes(req.entity))), key: req.key };
       }
       case 'action': {
         if (!req.action) throw new PlantwireError('erp-no-action', 'operation "action" needs the function import name', 'no action name');
-        const params: Record<string, unknown> = { ...(req.key && typeof req.key === 'object' ? req.key : {}), ...req.data };
+        // Function imports are not bound in v2: the key goes in as parameters (a scalar key under the
+        // entity set's key property name from $metadata, when the request names the entity set).
+        let keyParams: Record<string, unknown> = {};
+        if (req.key && typeof req.key === 'object') keyParams = req.key;
+        else if (req.key !== undefined && req.key !== null && req.key !== '') {
+          const names = req.entity ? await this.keyNames(req.entity) : undefined;
+          if (names?.length !== 1) throw new PlantwireError('erp-bad-key', `SAP function import ${req.action}: give the key as an object ({"Name": "value"})${req.entity ? `; ${req.entity} has ${names ? `the key ${names.join(', ')}` : 'no key in $metadata'}` : ' or name the entity set'}`, 'key needs names');
+          keyParams = { [names[0]!]: req.key };
+        }
+        const params: Record<string, unknown> = { ...keyParams, ...req.data };
         const q = Object.entries(params)
           .filter(([, v]) => v !== undefined)
           .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(uriLiteral(v, 2)).replace(/%27/g, "'")}`)
@@ -183,6 +223,15 @@ export class SapODataV2Driver implements ErpDriver {
   private readAnswer(plan: Planned, status: number, headers: Record<string, string>, body: string, res?: HttpResponse): ErpResult | Error {
     const what = `${plan.req.operation} ${plan.req.operation === 'action' ? plan.req.action : plan.req.entity}`;
     if (status === 404 && plan.notFoundOk) return { key: plan.key, document: null, status };
+    if (!isOk(status) && /^rejected$/i.test(headers['repeatability-result'] ?? '')) {
+      const info = parseODataError(body);
+      return new ErpBusinessError(
+        `SAP refused the repeatable request (Repeatability-Result: rejected, HTTP ${status}): it was first sent ${httpDate(plan.req.firstSentAt)}; SAP cannot tell whether it was already posted. Check in SAP whether the document exists before sending it again as new. SAP says: ${info ? errorText(info) : body.trim() || 'nothing'}`,
+        status,
+        info?.code ?? 'repeatability-rejected',
+        info ?? undefined,
+      );
+    }
     if (!isOk(status)) return odataFailure(status, headers, body, what, SYSTEM, res);
     const replayed = /replayed/i.test(headers['repeatability-result'] ?? '');
     let d: V2Entity | undefined;
@@ -211,12 +260,12 @@ export class SapODataV2Driver implements ErpDriver {
 
   async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
     if (reqs.length === 0) return [];
-    for (const r of reqs) checkRequest(r);
+    const invalid = batchProblems(reqs);
     // Upserts and updates/deletes without an ETag need the current entity: read them all in one $batch first.
-    const needRead = reqs.filter((r) => r.operation === 'upsert' || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined && r.key !== undefined));
+    const results: Array<ErpResult | ErpBusinessError | undefined> = [...invalid];
+    const needRead = reqs.filter((r, i) => !results[i] && (r.operation === 'upsert' || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined)));
     const etags = new Map<ErpRequest, string | null>();
     const exists = new Map<ErpRequest, boolean>();
-    const results: Array<ErpResult | ErpBusinessError | undefined> = new Array(reqs.length);
     if (needRead.length) {
       const reads = needRead.filter((r) => r.operation !== 'upsert' || (r.key !== undefined && r.key !== null && r.key !== ''));
       const parts = reads.map((r) => httpPart({ line: `GET ${r.entity}${keyPredicate(r.key, 2)} HTTP/1.1`, headers: { accept: 'application/json' }, body: '' }));
@@ -338,14 +387,10 @@ export class SapODataV2Driver implements ErpDriver {
 
   close(): void {
     this.session.reset();
+    this.metadata = null;
   }
 }
 
-function checkRequest(req: ErpRequest): void {
-  if (!req.entity && req.operation !== 'action') throw new PlantwireError('erp-no-entity', `operation "${req.operation}" needs an entity set`, 'no entity set');
-  if (!req.data || typeof req.data !== 'object' || Array.isArray(req.data)) throw new PlantwireError('erp-bad-document', `the document must be an object, got ${Array.isArray(req.data) ? 'an array' : typeof req.data}`, 'document is not an object');
-  if (req.operation === 'create' && !req.idempotencyKey) throw new PlantwireError('erp-no-idempotency-key', 'create needs an idempotency key (repeatability)', 'no idempotency key');
-}
 
 function notFound(path: string): ErpBusinessError {
   return new ErpBusinessError(`${path} does not exist`, 404, 'not-found');
@@ -362,9 +407,102 @@ function lowerHeaders(h: Record<string, string | string[] | undefined>): Record<
   return out;
 }
 
-/** JS values → SAP v2 JSON: Date → "/Date(ms)/"; everything else as mapped. */
-function toV2Json(data: Record<string, unknown>): Record<string, unknown> {
+/** Entity set → its key property names, from an EDMX v2 document. */
+export function parseV2MetadataKeys(xml: string): Map<string, string[]> {
+  const typeKeys = new Map<string, string[]>();
+  for (const m of xml.matchAll(/<EntityType\s+Name="([^"]+)"[^>]*>([\s\S]*?)<\/EntityType>/g)) {
+    const key = /<Key>([\s\S]*?)<\/Key>/.exec(m[2]!)?.[1] ?? '';
+    typeKeys.set(m[1]!, [...key.matchAll(/<PropertyRef\s+Name="([^"]+)"/g)].map((k) => k[1]!));
+  }
+  const sets = new Map<string, string[]>();
+  for (const m of xml.matchAll(/<EntitySet\s([^>]*?)\/?>/g)) {
+    const name = /\bName="([^"]+)"/.exec(m[1]!)?.[1];
+    const type = /\bEntityType="([^"]+)"/.exec(m[1]!)?.[1];
+    const keys = type ? typeKeys.get(type.replace(/^.*\./, '')) : undefined;
+    if (name && keys) sets.set(name, keys);
+  }
+  return sets;
+}
+
+/** Entity set → property → Edm type, from an EDMX v2 document. */
+export function parseV2Metadata(xml: string): Map<string, Map<string, string>> {
+  const types = new Map<string, Map<string, string>>();
+  for (const m of xml.matchAll(/<EntityType\s+Name="([^"]+)"[^>]*>([\s\S]*?)<\/EntityType>/g)) {
+    const props = new Map<string, string>();
+    for (const p of m[2]!.matchAll(/<Property\s([^>]*?)\/?>/g)) {
+      const name = /\bName="([^"]+)"/.exec(p[1]!)?.[1];
+      const type = /\bType="([^"]+)"/.exec(p[1]!)?.[1];
+      if (name && type) props.set(name, type);
+    }
+    types.set(m[1]!, props);
+  }
+  const sets = new Map<string, Map<string, string>>();
+  for (const m of xml.matchAll(/<EntitySet\s([^>]*?)\/?>/g)) {
+    const name = /\bName="([^"]+)"/.exec(m[1]!)?.[1];
+    const type = /\bEntityType="([^"]+)"/.exec(m[1]!)?.[1];
+    const props = type ? types.get(type.replace(/^.*\./, '')) : undefined;
+    if (name && props) sets.set(name, props);
+  }
+  return sets;
+}
+
+function toMillis(v: unknown): number | undefined {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v !== 'string' || /^\/Date\(/.test(v)) return undefined;
+  const s = v.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return Date.parse(`${s}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(s)) return undefined;
+  const t = Date.parse(/[zZ]$|[+-]\d\d:?\d\d$/.test(s) ? s : `${s}Z`);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/**
+ * JS values → SAP OData v2 JSON for the property types of the entity set (when known from
+ * $metadata): Edm.Decimal and Edm.Int64 as strings, Edm.DateTime(Offset) as "/Date(ms)/"
+ * (from a Date, epoch ms or an ISO string; a date alone is midnight UTC), Edm.Time "hh:mm:ss"
+ * as "PThhHmmMssS", integer and boolean text as numbers and booleans, numbers for Edm.String as
+ * text. Without metadata only Date objects are converted. Anything else is sent as mapped.
+ */
+export function toV2Json(data: Record<string, unknown>, types?: Map<string, string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(data)) out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+  for (const [k, v] of Object.entries(data)) {
+    const t = types?.get(k);
+    if (v === null || v === undefined || !t) {
+      out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+      continue;
+    }
+    switch (t) {
+      case 'Edm.Decimal':
+      case 'Edm.Int64':
+        out[k] = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
+        break;
+      case 'Edm.Int32':
+      case 'Edm.Int16':
+      case 'Edm.Byte':
+      case 'Edm.SByte':
+        out[k] = typeof v === 'string' && /^-?\d+$/.test(v.trim()) ? Number(v) : v;
+        break;
+      case 'Edm.Boolean':
+        out[k] = v === 'true' ? true : v === 'false' ? false : v;
+        break;
+      case 'Edm.String':
+        out[k] = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v;
+        break;
+      case 'Edm.DateTime':
+      case 'Edm.DateTimeOffset': {
+        const ms = toMillis(v);
+        out[k] = ms === undefined ? v : t === 'Edm.DateTimeOffset' ? `/Date(${ms}+0000)/` : `/Date(${ms})/`;
+        break;
+      }
+      case 'Edm.Time': {
+        const m = typeof v === 'string' ? /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(v.trim()) : null;
+        out[k] = m ? `PT${m[1]!.padStart(2, '0')}H${m[2]}M${m[3] ?? '00'}S` : v;
+        break;
+      }
+      default:
+        out[k] = v instanceof Date ? `/Date(${v.getTime()})/` : v;
+    }
+  }
   return out;
 }

@@ -15,7 +15,7 @@
  */
 import type { HttpClient, HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import { isOk, jsonBody, keyFromUri, keyPredicate, ODataSession, odataFailure, repeatabilityRequestId, httpDate } from './odata-common';
+import { batchProblems, checkRequest, httpDate, isOk, jsonBody, keyFromUri, keyPredicate, ODataSession, odataFailure, repeatabilityRequestId } from './odata-common';
 import { ErpBusinessError, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
 
 const SYSTEM = 'OData v4';
@@ -149,10 +149,10 @@ export class ODataV4Driver implements ErpDriver {
 
   async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
     if (reqs.length === 0) return [];
-    for (const r of reqs) checkRequest(r);
-    const results: Array<ErpResult | ErpBusinessError | undefined> = new Array(reqs.length);
+    const invalid = batchProblems(reqs);
+    const results: Array<ErpResult | ErpBusinessError | undefined> = [...invalid];
     const known = new Map<ErpRequest, { exists: boolean; etag?: string }>();
-    const needRead = reqs.filter((r) => (r.operation === 'upsert' && r.key !== undefined && r.key !== null && r.key !== '') || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined));
+    const needRead = reqs.filter((r, i) => !results[i] && ((r.operation === 'upsert' && r.key !== undefined && r.key !== null && r.key !== '') || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined)));
     if (needRead.length) {
       const answers = await this.sendBatch(needRead.map((r, i) => ({ id: `r${i + 1}`, method: 'GET', url: `${r.entity}${keyPredicate(r.key, 4)}`, headers: { accept: 'application/json' } })));
       needRead.forEach((r, i) => {
@@ -241,11 +241,6 @@ export class ODataV4Driver implements ErpDriver {
   }
 }
 
-function checkRequest(req: ErpRequest): void {
-  if (!req.entity && req.operation !== 'action') throw new PlantwireError('erp-no-entity', `operation "${req.operation}" needs an entity set`, 'no entity set');
-  if (!req.data || typeof req.data !== 'object' || Array.isArray(req.data)) throw new PlantwireError('erp-bad-document', `the document must be an object, got ${Array.isArray(req.data) ? 'an array' : typeof req.data}`, 'document is not an object');
-  if (req.operation === 'create' && !req.idempotencyKey) throw new PlantwireError('erp-no-idempotency-key', 'create needs an idempotency key', 'no idempotency key');
-}
 
 function header(h: Record<string, string> | undefined, name: string): string | undefined {
   if (!h) return undefined;
