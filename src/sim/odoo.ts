@@ -717,6 +717,11 @@ export async function startOdooSim(options: OdooSimOptions | number = {}): Promi
       for (const m of models) out[m] = sortRecords(store, m, [...store.table(m).values()], 'id').map((r) => readRecord(store, m, r));
       return send(res, 200, one ? out[one] : { database, server_version: ODOO_SIM_VERSION, stats, records: out });
     }
+    if (req.method === 'POST' && url.pathname === '/plantwire/reset') {
+      store.clearDocuments();
+      seedDemo();
+      return send(res, 200, { reset: true });
+    }
     if (req.method === 'GET' && url.pathname === '/web/webclient/version_info') return send(res, 200, { server_version: ODOO_SIM_VERSION });
     if (req.method === 'GET' && url.pathname === '/') {
       return send(res, 200, `Plantwire Odoo simulator (Odoo ${ODOO_SIM_VERSION} JSON-RPC). POST /jsonrpc; stored records as JSON: GET /plantwire/records\n`, 'text/plain');
