@@ -1,6 +1,7 @@
+import http_ from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError } from '../../src/connectors/http';
-import { OdooDriver, OdooLoginError } from '../../src/connectors/erp/odoo';
+import { OdooDriver, OdooLoginError, OdooSetupError } from '../../src/connectors/erp/odoo';
 import { ErpBusinessError, type ErpRequest, type ErpSettings } from '../../src/connectors/erp/types';
 import { startOdooSim, type OdooSim } from '../../src/sim/odoo';
 
@@ -190,9 +191,22 @@ describe('Odoo driver against the Odoo simulator', () => {
   it('a wrong URL (no /jsonrpc there) says so', async () => {
     const d = new OdooDriver(settings({ url: `${sim.url}/odoo/web` }), http);
     const err = await d.test().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).transient).toBe(false);
-    expect((err as Error).message).toContain(`no Odoo JSON-RPC endpoint at ${sim.url}/odoo/web/jsonrpc: check the URL`);
+    expect(err).toBeInstanceOf(OdooSetupError);
+    expect(err).not.toBeInstanceOf(HttpError); // not the document's fault: a sink keeps it
+    expect((err as OdooSetupError).transient).toBe(false);
+    expect((err as Error).message).toBe(`Odoo: no Odoo JSON-RPC endpoint at ${sim.url}/odoo/web/jsonrpc (HTTP 404): check the URL`);
+    // a web page (a captive portal, another application) instead of JSON-RPC
+    const portal = http_.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome</body></html>'));
+    await new Promise<void>((r) => portal.listen(0, '127.0.0.1', r));
+    try {
+      const page = new OdooDriver(settings({ url: `http://127.0.0.1:${(portal.address() as { port: number }).port}` }), http);
+      const e2 = await page.test().catch((e: unknown) => e);
+      expect(e2).toBeInstanceOf(OdooSetupError);
+      expect((e2 as Error).message).toMatch(/did not answer JSON-RPC \("<html><body>Welcome<\/body><\/html>"\): check the URL$/);
+    } finally {
+      portal.closeAllConnections();
+      await new Promise((r) => portal.close(r));
+    }
   });
 
   it('executeBatch runs the documents in order; one bad document fails alone', async () => {
