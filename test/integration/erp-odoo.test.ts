@@ -170,6 +170,14 @@ describe('Odoo driver against the Odoo simulator', () => {
     expect((err as Error).message).toMatch(/^Odoo: database "prod" does not exist on the server: check the database name/);
   });
 
+  it('an external key field that Odoo does not have is a setup error naming the field (documents stay buffered)', async () => {
+    const err = await driver.execute(req({ data: { name: 'x' }, idempotencyKey: 'k', externalKeyField: 'x_plant_key' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OdooSetupError);
+    expect(err).not.toBeInstanceOf(ErpBusinessError);
+    expect((err as Error).message).toMatch(/^Odoo: maintenance\.request has no field x_plant_key for the external key: add it in Odoo/);
+    expect(sim.records('maintenance.request')).toHaveLength(0);
+  });
+
   it('missing settings are named', async () => {
     await expect(new OdooDriver(settings({ database: '' }), http).test()).rejects.toThrow(/set the database name/);
     await expect(new OdooDriver(settings({ apiKey: '', password: '' }), http).test()).rejects.toThrow(/set the password or, better, an API key/);

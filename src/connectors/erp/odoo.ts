@@ -290,7 +290,9 @@ export class OdooDriver implements ErpDriver {
     if (field) {
       const value = this.extValue(req, data, field);
       vals[field] = value;
-      const found = (await this.executeKw(model, 'search', [[[field, '=', value]]], { limit: 1, order: 'id' })) as Ids;
+      const found = (await this.executeKw(model, 'search', [[[field, '=', value]]], { limit: 1, order: 'id' }).catch((err: unknown) => {
+        throw this.missingKeyField(err, model, field);
+      })) as Ids;
       if (Array.isArray(found) && found.length) {
         const id = found[0]!;
         return { key: id, document: await this.readBack(model, id, vals), status: 200, replayed: true };
@@ -437,9 +439,22 @@ export class OdooDriver implements ErpDriver {
     } else {
       throw badRequest(`Odoo ${what} on ${model}: no key: set a key (record id or {field: value}) or the external key field and its value in the document`);
     }
-    const ids = await this.executeKw(model, 'search', [domain], { limit: 2, order: 'id' });
+    const ids = await this.executeKw(model, 'search', [domain], { limit: 2, order: 'id' }).catch((err: unknown) => {
+      throw field ? this.missingKeyField(err, model, field) : err;
+    });
     if (!Array.isArray(ids)) throw new HttpError(`Odoo ${model}.search answered ${JSON.stringify(ids)} instead of a list of ids`, 200, false);
     return ids as Ids;
+  }
+
+  /** Odoo does not know the external key field: every document would fail the same way, so it is a setup error. */
+  private missingKeyField(err: unknown, model: string, field: string): unknown {
+    if (err instanceof ErpBusinessError && /Invalid field/i.test(err.message) && err.message.includes(field)) {
+      return new OdooSetupError(
+        `Odoo: ${model} has no field ${field} for the external key: add it in Odoo (Settings → Technical → Models → ${model} → Fields: ${field}, type Char, indexed; see docs/erp-odoo.md) or change the external key field (${err.message})`,
+        `no field ${field} in ${model}`,
+      );
+    }
+    return err;
   }
 
   private single(model: string, ids: Ids, req: ErpRequest, data: Record<string, unknown>, what: string): number {
