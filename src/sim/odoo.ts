@@ -531,6 +531,12 @@ function search(ctx: CallCtx, model: string, def: ModelDef, args: unknown[], kwa
   const offset = Number(kw<number>(kwargs, args, 1, 'offset') ?? 0) || 0;
   const limitRaw = kw<number | false | null>(kwargs, args, 2, 'limit');
   const order = kw<string | false>(kwargs, args, 3, 'order') || def.order;
+  // fields are checked when the query is built, as Odoo does, not only when a record is compared
+  for (const term of domain) {
+    if (Array.isArray(term) && typeof term[0] === 'string' && !fieldDef(model, def, term[0])) {
+      throw ValueErr(`Invalid field ${model}.${term[0]} in leaf ${JSON.stringify(term)}`);
+    }
+  }
   const hits = [...ctx.store.table(model).values()].filter((r) => matchDomain(ctx.store, model, r, domain));
   const sorted = sortRecords(ctx.store, model, hits, order);
   const limit = limitRaw === undefined || limitRaw === null || limitRaw === false ? undefined : Number(limitRaw);
@@ -716,6 +722,11 @@ export async function startOdooSim(options: OdooSimOptions | number = {}): Promi
       const out: Record<string, OdooRecord[]> = {};
       for (const m of models) out[m] = sortRecords(store, m, [...store.table(m).values()], 'id').map((r) => readRecord(store, m, r));
       return send(res, 200, one ? out[one] : { database, server_version: ODOO_SIM_VERSION, stats, records: out });
+    }
+    if (req.method === 'POST' && url.pathname === '/plantwire/reset') {
+      store.clearDocuments();
+      seedDemo();
+      return send(res, 200, { reset: true });
     }
     if (req.method === 'GET' && url.pathname === '/web/webclient/version_info') return send(res, 200, { server_version: ODOO_SIM_VERSION });
     if (req.method === 'GET' && url.pathname === '/') {

@@ -1,6 +1,7 @@
+import http_ from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpClient, HttpError } from '../../src/connectors/http';
-import { OdooDriver, OdooLoginError } from '../../src/connectors/erp/odoo';
+import { OdooDriver, OdooLoginError, OdooSetupError } from '../../src/connectors/erp/odoo';
 import { ErpBusinessError, type ErpRequest, type ErpSettings } from '../../src/connectors/erp/types';
 import { startOdooSim, type OdooSim } from '../../src/sim/odoo';
 
@@ -169,6 +170,14 @@ describe('Odoo driver against the Odoo simulator', () => {
     expect((err as Error).message).toMatch(/^Odoo: database "prod" does not exist on the server: check the database name/);
   });
 
+  it('an external key field that Odoo does not have is a setup error naming the field (documents stay buffered)', async () => {
+    const err = await driver.execute(req({ data: { name: 'x' }, idempotencyKey: 'k', externalKeyField: 'x_plant_key' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OdooSetupError);
+    expect(err).not.toBeInstanceOf(ErpBusinessError);
+    expect((err as Error).message).toMatch(/^Odoo: maintenance\.request has no field x_plant_key for the external key: add it in Odoo/);
+    expect(sim.records('maintenance.request')).toHaveLength(0);
+  });
+
   it('missing settings are named', async () => {
     await expect(new OdooDriver(settings({ database: '' }), http).test()).rejects.toThrow(/set the database name/);
     await expect(new OdooDriver(settings({ apiKey: '', password: '' }), http).test()).rejects.toThrow(/set the password or, better, an API key/);
@@ -190,9 +199,22 @@ describe('Odoo driver against the Odoo simulator', () => {
   it('a wrong URL (no /jsonrpc there) says so', async () => {
     const d = new OdooDriver(settings({ url: `${sim.url}/odoo/web` }), http);
     const err = await d.test().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).transient).toBe(false);
-    expect((err as Error).message).toContain(`no Odoo JSON-RPC endpoint at ${sim.url}/odoo/web/jsonrpc: check the URL`);
+    expect(err).toBeInstanceOf(OdooSetupError);
+    expect(err).not.toBeInstanceOf(HttpError); // not the document's fault: a sink keeps it
+    expect((err as OdooSetupError).transient).toBe(false);
+    expect((err as Error).message).toBe(`Odoo: no Odoo JSON-RPC endpoint at ${sim.url}/odoo/web/jsonrpc (HTTP 404): check the URL`);
+    // a web page (a captive portal, another application) instead of JSON-RPC
+    const portal = http_.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome</body></html>'));
+    await new Promise<void>((r) => portal.listen(0, '127.0.0.1', r));
+    try {
+      const page = new OdooDriver(settings({ url: `http://127.0.0.1:${(portal.address() as { port: number }).port}` }), http);
+      const e2 = await page.test().catch((e: unknown) => e);
+      expect(e2).toBeInstanceOf(OdooSetupError);
+      expect((e2 as Error).message).toMatch(/did not answer JSON-RPC \("<html><body>Welcome<\/body><\/html>"\): check the URL$/);
+    } finally {
+      portal.closeAllConnections();
+      await new Promise((r) => portal.close(r));
+    }
   });
 
   it('executeBatch runs the documents in order; one bad document fails alone', async () => {

@@ -15,21 +15,34 @@
  * - Batches run sequentially over the same connection (Odoo has no $batch).
  * - Errors: an Odoo fault (`error.data.name`, `error.data.message`) is an
  *   ErpBusinessError with Odoo's own text; a refused login is an
- *   OdooLoginError (permanent: fix database, user or password/API key);
- *   network errors, timeouts and 5xx are HttpError with `transient: true`.
+ *   OdooLoginError, a URL without Odoo behind it an OdooSetupError (both
+ *   permanent until the settings change, but not the document's fault);
+ *   network errors, timeouts, 429 and 5xx are HttpError with `transient: true`.
  */
-import { HttpError, bodyExcerpt, type HttpClient, type HttpResponse } from '../http';
+import { HttpError, bodyExcerpt, isTransientStatus, parseRetryAfter, type HttpClient, type HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
 import { ErpBusinessError, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
 
 /** Rows per search_read call when paging. */
 export const ODOO_PAGE_SIZE = 100;
 
-/** Login refused or the database does not exist: retrying will not help until the settings change. */
-export class OdooLoginError extends PlantwireError {
+/**
+ * The connection settings are wrong (no Odoo JSON-RPC endpoint at the URL, a proxy refusing
+ * access): retrying will not help until they change, but the document itself is fine, so it is
+ * neither an ErpBusinessError (dead-letter) nor a transient HttpError. A sink keeps its documents.
+ */
+export class OdooSetupError extends PlantwireError {
   readonly transient = false;
+  constructor(message: string, status: string, code = 'erp-setup') {
+    super(code, message, status);
+    this.name = 'OdooSetupError';
+  }
+}
+
+/** Login refused or the database does not exist (a setup error). */
+export class OdooLoginError extends OdooSetupError {
   constructor(message: string, status: string) {
-    super('erp-login', message, status);
+    super(message, status, 'erp-login');
     this.name = 'OdooLoginError';
   }
 }
@@ -123,21 +136,25 @@ export class OdooDriver implements ErpDriver {
       throw err;
     }
     if (res.status < 200 || res.status >= 300) {
-      const transient = res.status === 408 || res.status === 425 || res.status === 429 || res.status >= 500;
-      const hint = res.status === 404 ? `no Odoo JSON-RPC endpoint at ${url}: check the URL` : bodyExcerpt(res.body, 200);
-      const retryAfter = res.header('retry-after');
-      const retryAfterMs = retryAfter && /^\d+$/.test(retryAfter) ? Number(retryAfter) * 1000 : undefined;
-      throw new HttpError(`Odoo ${service}.${method}: ${res.status} ${hint}`, res.status, transient, res, retryAfterMs, `Odoo ${res.status}`);
+      if (isTransientStatus(res.status)) {
+        throw new HttpError(`Odoo ${service}.${method}: ${res.status} ${bodyExcerpt(res.body, 200)}`, res.status, true, res, parseRetryAfter(res.header('retry-after')), `Odoo ${res.status}`);
+      }
+      if (res.status === 404 || res.status === 405) throw new OdooSetupError(`Odoo: no Odoo JSON-RPC endpoint at ${url} (HTTP ${res.status}): check the URL`, 'no Odoo at this URL');
+      if (res.status === 401 || res.status === 403 || res.status === 407) {
+        throw new OdooSetupError(`Odoo: ${url} refused access with HTTP ${res.status} (a proxy or firewall in front of Odoo?): ${bodyExcerpt(res.body, 150)}`, `HTTP ${res.status} refused`);
+      }
+      // e.g. 413: this document is too large for the server
+      throw new HttpError(`Odoo ${service}.${method}: ${res.status} ${bodyExcerpt(res.body, 200)}`, res.status, false, res, undefined, `Odoo ${res.status}`);
     }
     let reply: JsonRpcReply;
     try {
       reply = JSON.parse(res.text()) as JsonRpcReply;
     } catch {
-      throw new HttpError(`Odoo ${service}.${method}: ${url} did not answer JSON-RPC ("${bodyExcerpt(res.body, 120)}"): check the URL`, res.status, false, res, undefined, 'not an Odoo JSON-RPC endpoint');
+      throw new OdooSetupError(`Odoo: ${url} did not answer JSON-RPC ("${bodyExcerpt(res.body, 120)}"): check the URL`, 'not an Odoo JSON-RPC endpoint');
     }
-    if (!isRecord(reply)) throw new HttpError(`Odoo ${service}.${method}: ${url} did not answer JSON-RPC: check the URL`, res.status, false, res, undefined, 'not an Odoo JSON-RPC endpoint');
+    if (!isRecord(reply)) throw new OdooSetupError(`Odoo: ${url} did not answer JSON-RPC: check the URL`, 'not an Odoo JSON-RPC endpoint');
     if (reply.error) throw this.fault(reply.error, service, method);
-    if (!('result' in reply)) throw new HttpError(`Odoo ${service}.${method}: answer without result or error`, res.status, false, res, undefined, 'bad JSON-RPC answer');
+    if (!('result' in reply)) throw new OdooSetupError(`Odoo ${service}.${method}: ${url} answered JSON without "result" or "error": is this an Odoo server?`, 'bad JSON-RPC answer');
     return reply.result;
   }
 
@@ -273,7 +290,9 @@ export class OdooDriver implements ErpDriver {
     if (field) {
       const value = this.extValue(req, data, field);
       vals[field] = value;
-      const found = (await this.executeKw(model, 'search', [[[field, '=', value]]], { limit: 1, order: 'id' })) as Ids;
+      const found = (await this.executeKw(model, 'search', [[[field, '=', value]]], { limit: 1, order: 'id' }).catch((err: unknown) => {
+        throw this.missingKeyField(err, model, field);
+      })) as Ids;
       if (Array.isArray(found) && found.length) {
         const id = found[0]!;
         return { key: id, document: await this.readBack(model, id, vals), status: 200, replayed: true };
@@ -420,9 +439,22 @@ export class OdooDriver implements ErpDriver {
     } else {
       throw badRequest(`Odoo ${what} on ${model}: no key: set a key (record id or {field: value}) or the external key field and its value in the document`);
     }
-    const ids = await this.executeKw(model, 'search', [domain], { limit: 2, order: 'id' });
+    const ids = await this.executeKw(model, 'search', [domain], { limit: 2, order: 'id' }).catch((err: unknown) => {
+      throw field ? this.missingKeyField(err, model, field) : err;
+    });
     if (!Array.isArray(ids)) throw new HttpError(`Odoo ${model}.search answered ${JSON.stringify(ids)} instead of a list of ids`, 200, false);
     return ids as Ids;
+  }
+
+  /** Odoo does not know the external key field: every document would fail the same way, so it is a setup error. */
+  private missingKeyField(err: unknown, model: string, field: string): unknown {
+    if (err instanceof ErpBusinessError && /Invalid field/i.test(err.message) && err.message.includes(field)) {
+      return new OdooSetupError(
+        `Odoo: ${model} has no field ${field} for the external key: add it in Odoo (Settings → Technical → Models → ${model} → Fields: ${field}, type Char, indexed; see docs/erp-odoo.md) or change the external key field (${err.message})`,
+        `no field ${field} in ${model}`,
+      );
+    }
+    return err;
   }
 
   private single(model: string, ids: Ids, req: ErpRequest, data: Record<string, unknown>, what: string): number {
