@@ -1,0 +1,68 @@
+/**
+ * The ERP dialogs in a real Chromium: plantwire-erp-out's mapping preview
+ * follows what is typed (and shows a syntax error with its position), and the
+ * connection dialog's "Test connection" checks the values and the credentials
+ * typed in the open dialog — before anything is deployed.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRestService, type RestService } from '../helpers/erp';
+import { chromiumCheck, openEditor, type EditorSession } from '../helpers/browser';
+import { ADMIN, startTestRuntime, type TestRuntime } from '../helpers/runtime';
+
+const chrome = chromiumCheck();
+
+describe.skipIf(!chrome.available)('ERP dialogs (Chromium)', () => {
+  let rt: TestRuntime;
+  let svc: RestService;
+  let ed: EditorSession;
+
+  beforeAll(async () => {
+    svc = await startRestService({ user: 'plant', password: 's3cret' });
+    rt = await startTestRuntime({ flows: [{ id: 'e2e-tab', type: 'tab', label: 'ERP' }] });
+    ed = await openEditor(rt.url, ADMIN.username, ADMIN.password);
+    ed.page.setDefaultTimeout(20_000);
+  }, 120_000);
+  afterAll(async () => {
+    await ed?.close();
+    await rt?.stop();
+    await svc?.stop();
+  }, 30_000);
+
+  it('previews the mapping as it is typed, tests a new connection with typed credentials', async () => {
+    const { page } = ed;
+    await page.locator('#red-ui-palette-search input').fill('plantwire-erp-out');
+    await page.locator('#red-ui-palette .red-ui-palette-node[data-palette-type="plantwire-erp-out"]').dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x: 300, y: 150 } });
+    await page.locator('#red-ui-palette-search input').fill('');
+    const id = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED.nodes.filterNodes({ type: 'plantwire-erp-out' }).at(-1)?.id ?? '');
+    await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
+    const tray = page.locator('.red-ui-tray').last();
+    const mapping = tray.locator('#node-input-mapping');
+    await mapping.waitFor({ state: 'visible' });
+
+    // The preview: the mapping against the sample message, evaluated by the runtime's JSONata.
+    const preview = tray.locator('#pw-erp-preview');
+    await tray.locator('#node-input-sample').fill('{"payload": {"order": "1000103", "good": 480}}');
+    await mapping.fill('{"OrderID": payload.order, "Yield": $string(payload.good)}');
+    await tray.locator('#node-input-key').fill('payload.order');
+    await expect.poll(() => preview.textContent(), { message: 'the preview shows the document' }).toContain('"Yield": "480"');
+    expect(await preview.textContent()).toContain('1000103');
+    await mapping.fill('{"OrderID": payload.');
+    await expect.poll(() => preview.textContent(), { message: 'the preview shows the syntax error' }).toMatch(/syntax @\d+/);
+
+    // A new connection from the dialog; "Test connection" before any deploy.
+    await tray.locator('#node-input-btn-connection-add').click();
+    const conn = page.locator('.red-ui-tray').last();
+    await conn.locator('#node-config-input-kind').selectOption('rest');
+    await conn.locator('#node-config-input-url').fill(svc.url);
+    await conn.locator('#node-config-input-auth').selectOption('basic');
+    await conn.locator('#node-config-input-user').fill('plant');
+    await conn.locator('#node-config-input-password').fill('s3cret');
+    const result = conn.locator('#pw-erp-test-result');
+    await conn.locator('#pw-erp-test').click();
+    await expect.poll(() => result.textContent(), { message: 'the test answer' }).toMatch(/^✔ REST API at http:\/\/127\.0\.0\.1:\d+\/api\/ answered 200 \(basic auth\)$/);
+    await conn.locator('#node-config-input-password').fill('wrong');
+    await conn.locator('#pw-erp-test').click();
+    await expect.poll(() => result.textContent(), { message: 'the refusal' }).toMatch(/^✘ .*401 unauthorized/);
+    expect(svc.orders.size).toBe(0);
+  }, 90_000);
+});
