@@ -249,6 +249,11 @@ describe('the ERP dialogs\' admin routes', () => {
       expect(bad.body.error).toMatch(/401 unauthorized: unauthorized: wrong user or password/);
       const invalid = await rt.admin<{ error: string }>('POST', '/plantwire/erp/test', { config: { kind: 'odoo', url: secured.url }, credentials: {} });
       expect(invalid.body.error).toMatch(/database is empty/);
+      // Editing a deployed connection: the dialog sends Node-RED's placeholder for an unchanged password.
+      await rt.deploy([TAB, { ...erpConnection('c-sec', secured.url, { auth: 'basic' }), credentials: { user: 'plant', password: 's3cret' } }]);
+      const kept = await rt.admin<{ message: string }>('POST', '/plantwire/erp/test', { id: 'c-sec', config: { kind: 'rest', url: secured.url, auth: 'basic' }, credentials: { user: 'plant', password: '__PWRD__' } });
+      expect(kept.status).toBe(200);
+      expect(kept.body.message).toMatch(/answered 200/);
       const token = await rt.token(READER);
       const denied = await fetch(`${rt.url}/plantwire/erp/test`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body('s3cret')) });
       expect(denied.status).toBe(401);
