@@ -109,6 +109,20 @@ describe('npm start (plantwire start)', () => {
     ws.close();
   }, 40_000);
 
+  it('the demo posts to the ERP simulator npm start runs: the reject alarm and the confirmation arrive there', async () => {
+    const erp = /ERP simulator \(SAP OData v2\/v4\): (http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1];
+    expect(erp, 'the ERP simulator address is printed').toBeDefined();
+    const post = (id: string): Promise<Response> => fetch(`${url}/inject/${id}`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect((await post('pw-demo-erp-try-alarm')).status).toBe(200);
+    expect((await post('pw-demo-erp-try-conf')).status).toBe(200);
+    const received = async (): Promise<Record<string, Array<Record<string, unknown>>>> => (await (await fetch(`${erp}/sim/documents`)).json()) as Record<string, Array<Record<string, unknown>>>;
+    await expect.poll(async () => (await received()).MaintenanceNotification?.length ?? 0, { message: 'notification in the ERP', timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    await expect.poll(async () => (await received()).ProdnOrdConf2?.length ?? 0, { message: 'confirmation in the ERP', timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    const docs = await received();
+    expect(docs.MaintenanceNotification).toContainEqual(expect.objectContaining({ NotificationText: 'Line1 reject rate 2.3 %' }));
+    expect(docs.ProdnOrdConf2).toContainEqual(expect.objectContaining({ OrderID: '1000103', ConfirmationText: 'Line1 good count 08:00-09:00' }));
+  }, 30_000);
+
   it('stops everything cleanly on Ctrl-C (SIGINT)', async () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
