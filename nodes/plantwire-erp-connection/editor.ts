@@ -123,7 +123,7 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
       const auth = $('#node-config-input-auth').val();
       $('.pw-erp-sap').toggle(kind === 'sap-odata-v2');
       $('.pw-erp-odoo').toggle(kind === 'odoo');
-      $('.pw-erp-rest').toggle(kind === 'rest' || kind === 'odata-v4');
+      $('.pw-erp-rest').toggle(kind !== 'odoo');
       $('.pw-erp-auth').toggle(kind !== 'odoo');
       $('.pw-erp-user').toggle(kind === 'odoo' || auth === 'basic');
       $('.pw-erp-oauth2').toggle(kind !== 'odoo' && auth === 'oauth2');
