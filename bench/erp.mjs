@@ -11,7 +11,15 @@
 //   node bench/erp.mjs --documents 2000 --rounds 3 [--latency-ms 0]
 //
 // --latency-ms delays every answer of the simulator (a WAN / loaded ERP):
-// that is where batching pays most. Prints one JSON object (median of the rounds).
+// that is where batching pays most.
+//
+// Then the same through the node: an embedded Node-RED (startHost from dist/)
+// with bench-source → plantwire-erp-out (durable disk buffer, batchSize 1 and
+// 100) → bench-sink on output 1, from the first message in to the last ERP
+// answer out (--node-documents, default 1,000). Prints one JSON object
+// (median of the rounds).
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +30,8 @@ const require = createRequire(import.meta.url);
 const { startErpSim } = require(path.join(root, 'dist/src/sim/erp-odata.js'));
 const { erpSettings, openErp } = require(path.join(root, 'dist/src/connectors/erp/index.js'));
 
-const { values: args } = parseArgs({ options: { documents: { type: 'string' }, rounds: { type: 'string' }, 'latency-ms': { type: 'string' } } });
+const { values: args } = parseArgs({ options: { documents: { type: 'string' }, rounds: { type: 'string' }, 'latency-ms': { type: 'string' }, 'node-documents': { type: 'string' } } });
+const NODE_N = Number(args['node-documents'] ?? 1000);
 const N = Number(args.documents ?? 2000);
 const ROUNDS = Number(args.rounds ?? 3);
 const LATENCY = Number(args['latency-ms'] ?? 0);
@@ -78,5 +87,58 @@ for (const [name, batch] of modes) {
 }
 const base = out.results['single posts (baseline)'].docsPerSecond;
 for (const name of Object.keys(out.results)) out.results[name].vsBaseline = `${(out.results[name].docsPerSecond / base).toFixed(1)}×`;
+
+// ------------------------------------------------------------ through the node
+const { startHost } = require(path.join(root, 'dist/src/host/index.js'));
+const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-bench-erp-'));
+const host = await startHost({
+  userDir,
+  port: 0,
+  users: [{ username: 'bench', password: 'bench-password', permissions: '*' }],
+  credentialSecret: 'bench',
+  flows: [],
+  logLevel: 'off',
+  settings: { nodesDir: [root, path.join(root, 'bench', 'nodes')] },
+});
+for (const deadline = Date.now() + 20_000; !host.logs.some((l) => l.msg === 'Started flows') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
+let nodeSeq = 0;
+async function nodeRun(batchSize) {
+  sim.reset();
+  nodeSeq += 1;
+  const id = `erp-out-${nodeSeq}`;
+  const flows = [
+    { id: 'bt', type: 'tab', label: 'bench' },
+    { id: 'conn', type: 'plantwire-erp-connection', version: 1, kind: 'sap-odata-v2', url: sim.v2.notification, sapClient: '100', auth: 'basic', timeout: 30, credentials: { user: 'PLANTWIRE', password: 'plantwire' } },
+    { id: 'go', type: 'inject', z: 'bt', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: false, repeat: '', x: 50, y: 100, wires: [['src']] },
+    { id: 'src', type: 'bench-source', z: 'bt', name: '', x: 150, y: 100, wires: [[id]] },
+    { id, type: 'plantwire-erp-out', z: 'bt', version: 1, connection: 'conn', operation: 'create', entity: 'MaintenanceNotification', mapping: '{"NotificationText": "bench " & $string(payload.n), "TechnicalObject": "FILLER-01", "MaintPriority": "2"}', batchSize, batchMs: batchSize > 1 ? 200 : 0, bufferMode: 'disk', bufferOverflow: 'reject', x: 300, y: 100, wires: [['sink'], []] },
+    { id: 'sink', type: 'bench-sink', z: 'bt', name: '', x: 450, y: 100, wires: [] },
+  ];
+  const before = host.logs.filter((l) => l.msg === 'Started flows').length;
+  const res = await host.admin('POST', '/flows', flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
+  if (res.status !== 204 && res.status !== 200) throw new Error(`deploy failed: ${res.status} ${JSON.stringify(res.body)}`);
+  for (const deadline = Date.now() + 15_000; host.logs.filter((l) => l.msg === 'Started flows').length <= before; ) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 300)); // the connection check (CSRF token) before the first document
+  const run = { messages: Array.from({ length: NODE_N }, (_, n) => ({ payload: { n } })), chunk: 100, expected: NODE_N, received: 0, startedAt: 0n, finishedAt: 0n };
+  const finished = new Promise((resolve, reject) => {
+    run.done = resolve;
+    setTimeout(() => reject(new Error(`batchSize ${batchSize}: ${run.received} of ${NODE_N} answers within 120 s`)), 120_000).unref();
+  });
+  globalThis.__plantwireBench = run;
+  await host.admin('POST', '/inject/go');
+  await finished;
+  const ms = Number(run.finishedAt - run.startedAt) / 1e6;
+  const stored = sim.documents('MaintenanceNotification').length;
+  if (stored !== NODE_N) throw new Error(`the simulator stored ${stored} of ${NODE_N} documents`);
+  return Math.round((NODE_N * 1000) / ms);
+}
+out.throughTheNode = { documents: NODE_N, buffer: 'disk' };
+for (const batchSize of [1, 100]) {
+  const rounds = [];
+  for (let r = 0; r < ROUNDS; r++) rounds.push(await nodeRun(batchSize));
+  out.throughTheNode[`batchSize ${batchSize}`] = { docsPerSecond: median(rounds) };
+}
+await host.stop();
+fs.rmSync(userDir, { recursive: true, force: true });
 await sim.close();
 console.log(JSON.stringify(out, null, 2));

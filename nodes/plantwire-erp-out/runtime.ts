@@ -26,6 +26,9 @@ interface PendingDocument {
   msgid?: string;
 }
 
+/** Single posts (batchSize 1): documents taken from the buffer per round. */
+const SINGLE_ROUND = 50;
+
 /** A business refusal (dead-letter): the ERP's error, or a permanent HTTP error. */
 function refusal(err: unknown): (PlantwireError & { httpStatus: number | null; erpCode?: string | undefined }) | null {
   if (err instanceof ErpBusinessError) return err;
@@ -108,20 +111,28 @@ export = function register(RED: RedApi): void {
         setStatus(node, 'error', `refused: ${err.message}`);
       };
 
-      /** Sends documents (one request, or one executeBatch call); business refusals go to output 2, anything else throws (retry). */
+      // Documents the ERP already answered in a round that failed further on: not sent (nor reported) again when
+      // the round is retried. A restart forgets them; the ERP then recognises the repeat by its idempotency key.
+      const answered = new Set<string>();
+      /** Sends documents: one request each (batchSize 1) or one executeBatch call; business refusals go to output 2, anything else throws (retry). */
       const deliverAll = async (send: SendFn, items: Array<{ doc: PendingDocument; key: string; ts: number }>): Promise<void> => {
-        if (items.length === 1 && settings.batchSize === 1) {
-          const it = items[0]!;
-          let r: ErpResult;
-          try {
-            r = await erp.conn.driver.execute(request(it.doc, it.key, it.ts));
-          } catch (err) {
-            const refusedErr = refusal(err);
-            if (!refusedErr) throw err;
-            deadLetter(send, it.doc, refusedErr, it.key);
-            return;
+        if (settings.batchSize === 1) {
+          for (const it of items) {
+            if (answered.has(it.key)) continue;
+            let r: ErpResult;
+            try {
+              r = await erp.conn.driver.execute(request(it.doc, it.key, it.ts));
+            } catch (err) {
+              const refusedErr = refusal(err);
+              if (!refusedErr) throw err;
+              deadLetter(send, it.doc, refusedErr, it.key);
+              answered.add(it.key);
+              continue;
+            }
+            ok(send, it.doc, r, it.key);
+            answered.add(it.key);
           }
-          ok(send, it.doc, r, it.key);
+          for (const it of items) answered.delete(it.key);
           return;
         }
         const results = await erp.conn.driver.executeBatch(items.map((it) => request(it.doc, it.key, it.ts)));
@@ -136,12 +147,14 @@ export = function register(RED: RedApi): void {
       };
 
       const send: SendFn = (m) => node.send(m);
+      const round = settings.batchSize === 1 ? SINGLE_ROUND : settings.batchSize;
       const buffer = openSinkBuffer<PendingDocument>(RED, node, buffering, {
         idleStatus: idle,
-        batchSize: settings.batchSize,
+        // Single posts are taken from the buffer in rounds: one buffer transaction per round, not one per document.
+        batchSize: round,
         lingerMs: settings.batchMs,
-        // Each request has the connection's timeout; REST and Odoo send a batch's documents one after the other.
-        deliverTimeoutMs: erp.conn.settings.timeoutMs * (settings.batchSize + 1) + 5000,
+        // Each request has the connection's timeout; single posts, REST and Odoo batches go one after the other.
+        deliverTimeoutMs: erp.conn.settings.timeoutMs * (round + 1) + 5000,
         deliver: (batch: QueueEntry<PendingDocument>[]) => deliverAll(send, batch.map((e) => ({ doc: e.body, key: idempotencyKey(e), ts: e.ts }))),
       });
       erp.users.register(node);
