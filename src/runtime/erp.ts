@@ -28,31 +28,56 @@ export interface ErpHandle {
 /**
  * Opens the connection for a config node and attaches it for its users. The
  * first user triggers `driver.test()` (login, CSRF token, metadata): its answer
- * is the users' status; a failure is retried with backoff and shown in red.
+ * is the users' status. A failed check is shown in red on every user and
+ * repeated with capped, jittered backoff until it succeeds; like the other
+ * connection nodes it logs one line per outage (info level), not one per try.
  */
-export function createErpHandle(node: RedNode, conn: ErpConnection): ErpHandle {
+export function createErpHandle(node: RedNode, conn: ErpConnection, retry: { minMs?: number; maxMs?: number } = {}): ErpHandle {
   let current: { state: StatusState; text: string } = { state: 'idle', text: `${conn.label}: not used yet` };
   const listeners = new Set<() => void>();
-  const users: ConnectionUsers = new ConnectionUsers(
-    node,
-    {
-      async connect() {
-        try {
-          const text = await conn.driver.test();
-          current = { state: 'ok', text };
-          users.setState('ok', text);
-          for (const l of listeners) l();
-        } catch (err) {
-          current = { state: 'error', text: toError(err).message };
-          throw err;
-        }
-      },
-      async disconnect() {
-        current = { state: 'idle', text: 'disconnected' };
-      },
+  let running = false;
+  let timer: NodeJS.Timeout | null = null;
+  let failures = 0;
+  let wasUp = true;
+  const check = async (): Promise<void> => {
+    timer = null;
+    try {
+      const text = await conn.driver.test();
+      if (!running) return;
+      if (!wasUp) node.log(`${conn.label}: reachable again (${text})`);
+      wasUp = true;
+      failures = 0;
+      current = { state: 'ok', text };
+      users.setState('ok', text);
+      for (const l of listeners) l();
+    } catch (err) {
+      if (!running) return;
+      const text = toError(err).message;
+      failures += 1;
+      const min = retry.minMs ?? 2000;
+      const max = retry.maxMs ?? 60_000;
+      const delay = Math.round(Math.min(max, min * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4));
+      if (wasUp) node.log(`${conn.label}: ${text} (checking again with backoff; buffered documents wait)`);
+      wasUp = false;
+      current = { state: 'error', text };
+      users.setState('error', text);
+      timer = setTimeout(() => void check(), delay);
+      timer.unref?.();
+    }
+  };
+  const users: ConnectionUsers = new ConnectionUsers(node, {
+    // Never rejects: the check repeats itself until the ERP answers (its state reaches every user).
+    async connect() {
+      running = true;
+      void check();
     },
-    { minMs: 2000, maxMs: 60_000 },
-  );
+    async disconnect() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      current = { state: 'idle', text: 'disconnected' };
+    },
+  });
   const handle: ErpHandle = {
     conn,
     users,
@@ -64,6 +89,7 @@ export function createErpHandle(node: RedNode, conn: ErpConnection): ErpHandle {
     async close() {
       listeners.clear();
       await users.close();
+      if (timer) clearTimeout(timer);
       conn.close();
     },
   };
