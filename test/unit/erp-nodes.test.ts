@@ -146,3 +146,16 @@ describe('bundle rules for the ERP nodes', () => {
     expect(nodeRule('plantwire-erp-query')!.check!({ id: 'q', type: 'plantwire-erp-query', entity: 'a', top: '-1' }, { byId: new Map() })[0]!.field).toBe('top');
   });
 });
+
+describe('npm start: the demo follows the ERP simulator to its port', () => {
+  it('rewrites the ERP connections that point at the default simulator address, and nothing else', async () => {
+    const { localizeDemo } = await import('../../src/host/workspace');
+    const demo = JSON.stringify([
+      { id: 'a', type: 'plantwire-erp-connection', url: 'http://127.0.0.1:4300/sap/opu/odata/sap/API_MAINTNOTIFICATION/' },
+      { id: 'b', type: 'plantwire-erp-connection', url: 'https://s4.example.com/sap/opu/odata/sap/API_MAINTNOTIFICATION/' },
+    ]);
+    const out = JSON.parse(localizeDemo(demo, { erpUrl: 'http://127.0.0.1:43123' })) as Array<{ url: string }>;
+    expect(out.map((n) => n.url)).toEqual(['http://127.0.0.1:43123/sap/opu/odata/sap/API_MAINTNOTIFICATION/', 'https://s4.example.com/sap/opu/odata/sap/API_MAINTNOTIFICATION/']);
+    expect(localizeDemo(demo, { erpUrl: 'http://127.0.0.1:4300' })).toBe(demo);
+  });
+});
