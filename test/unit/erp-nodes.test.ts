@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { nodeRule } from '../../src/bundle/rules';
+import { localizeDemo } from '../../src/host/workspace';
 import { erpSettings } from '../../src/connectors/erp/index';
 import { documentKey, documentOf, erpOutSettings, erpQuerySettings, fillEntity, idempotencyKey } from '../../src/connectors/erp/node-settings';
 import { joinUrl, keyFromLocation, restErrorText, restNextLink, restRows } from '../../src/connectors/erp/rest';
@@ -148,8 +149,7 @@ describe('bundle rules for the ERP nodes', () => {
 });
 
 describe('npm start: the demo follows the ERP simulator to its port', () => {
-  it('rewrites the ERP connections that point at the default simulator address, and nothing else', async () => {
-    const { localizeDemo } = await import('../../src/host/workspace');
+  it('rewrites the ERP connections that point at the default simulator address, and nothing else', () => {
     const demo = JSON.stringify([
       { id: 'a', type: 'plantwire-erp-connection', url: 'http://127.0.0.1:4300/sap/opu/odata/sap/API_MAINTNOTIFICATION/' },
       { id: 'b', type: 'plantwire-erp-connection', url: 'https://s4.example.com/sap/opu/odata/sap/API_MAINTNOTIFICATION/' },
