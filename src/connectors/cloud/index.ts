@@ -160,7 +160,7 @@ export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {})
       }
       const format = str(config.webhookFormat) || 'json';
       if (format !== 'json' && format !== 'ndjson') throw new PlantwireError('bad-config', `webhook format must be json or ndjson, got ${JSON.stringify(config.webhookFormat)}`, 'bad webhook format');
-      const webhook: WebhookSettings = { url, method, headers, format, gzip: false, flushCount, flushBytes, flushMs, timeoutMs, tls: t };
+      const webhook: WebhookSettings = { url, method, headers, format, gzip: bool(config.gzip, false), flushCount, flushBytes, flushMs, timeoutMs, tls: t };
       const name = str(config.authHeaderName);
       if (creds.authHeader) {
         webhook.authHeaderName = name || 'Authorization';

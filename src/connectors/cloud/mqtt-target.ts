@@ -148,7 +148,7 @@ export abstract class MqttCloudTarget implements CloudTarget {
       this.renewing = this.renew().finally(() => {
         this.renewing = null;
       });
-    }, Math.max(1000, ms));
+    }, Math.max(100, ms));
     this.renewTimer.unref?.();
   }
 
