@@ -42,7 +42,7 @@ export function checkAwsIotSettings(s: AwsIotSettings): { host: string; port: nu
     throw new PlantwireError('bad-config', `thing name "${thing}" is not valid: 1–128 letters, digits, ":", "_" or "-" (it is the MQTT client id)`, thing ? 'thing name not valid' : 'thing name is empty');
   }
   if (!(s.cert ?? '').trim() || !(s.key ?? '').trim()) {
-    throw new PlantwireError('bad-config', 'AWS IoT needs the device certificate and its private key (PEM text or file paths; kept as credentials): create them in IoT Core → Things → your thing → Certificates', 'certificate and key needed');
+    throw new PlantwireError('not-set-up', 'AWS IoT needs the device certificate and its private key (PEM text or file paths; kept as credentials): create them in IoT Core → Things → your thing → Certificates', 'not set up: certificate and key missing');
   }
   return ep;
 }

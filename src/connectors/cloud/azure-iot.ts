@@ -52,7 +52,7 @@ export function checkAzureIotSettings(s: AzureIotSettings): { host: string; port
   if (!DEVICE_ID.test(device)) {
     throw new PlantwireError('bad-config', `device id "${device}" is not valid: 1–128 letters, digits or - . % _ * ? ! ( ) , : = @ $ '`, device ? 'device id not valid' : 'device id is empty');
   }
-  if (!(s.deviceKey ?? '').trim()) throw new PlantwireError('bad-config', 'Azure IoT Hub needs the device key (a credential): copy the primary key of the device from the Azure portal', 'device key needed');
+  if (!(s.deviceKey ?? '').trim()) throw new PlantwireError('not-set-up', 'Azure IoT Hub needs the device key (a credential): copy the primary key of the device from the Azure portal', 'not set up: device key missing');
   decodeDeviceKey(s.deviceKey);
   const ttl = s.sasTtlS ?? 3600;
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 365 * 86_400) throw new PlantwireError('bad-config', `SAS token lifetime must be 60 s to 365 days (whole seconds), got ${ttl}`, 'SAS lifetime out of range');

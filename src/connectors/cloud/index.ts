@@ -117,7 +117,7 @@ export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {})
       if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new PlantwireError('bad-config', `S3 endpoint "${endpoint}" must be an http(s) URL: e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000 (MinIO)`, 'S3 endpoint is not a URL');
       const bucket = str(config.bucket);
       if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new PlantwireError('bad-config', `bucket "${bucket}" is not a valid S3 bucket name (3–63 lower-case letters, digits, "." or "-")`, bucket ? 'bad bucket name' : 'bucket is empty');
-      if (!creds.accessKeyId || !creds.secretAccessKey) throw new PlantwireError('bad-config', 'S3 needs an access key id and secret access key (credentials)', 'S3 access keys needed');
+      if (!creds.accessKeyId || !creds.secretAccessKey) throw new PlantwireError('not-set-up', 'S3 needs an access key id and secret access key (credentials)', 'not set up: S3 access keys missing');
       const format = str(config.format) || 'ndjson';
       if (format !== 'ndjson' && format !== 'csv') throw new PlantwireError('bad-config', `S3 format must be ndjson or csv, got ${JSON.stringify(config.format)}`, 'bad S3 format');
       const s3: S3Settings = {

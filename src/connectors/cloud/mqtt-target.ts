@@ -74,8 +74,10 @@ export abstract class MqttCloudTarget implements CloudTarget {
     return () => this.events.off('state', listener);
   }
 
+  /** Connects (again after a close: the config node's users may come back after a partial redeploy). */
   async start(): Promise<void> {
-    if (this.conn || this.closed) return;
+    this.closed = false;
+    if (this.conn) return;
     await this.openConnection();
   }
 
