@@ -28,16 +28,19 @@ export = function register(RED: RedApi): void {
     setup(node: RedNode, config: CloudNodeConfig) {
       const creds = (node.credentials ?? {}) as CloudCredentials;
       let conn: CloudConnection;
+      let problem: unknown = null;
       try {
         conn = new CloudConnection(node, cloudSettings(config, creds));
       } catch (err) {
-        if (!isMissingSetup(err)) throw err; // a wrong value: red status and a log line naming the field
-        // Credentials not filled in yet (e.g. an imported example): users say so, nothing is logged.
+        // Users get a connection that says what is wrong (status, and each delivery fails with it).
         const kind = (CLOUD_KINDS as readonly string[]).includes(String(config.target)) ? (config.target as CloudKind) : null;
-        conn = new CloudConnection(node, { kind, problem: err instanceof PlantwireError ? err : new PlantwireError('not-set-up', toError(err).message) });
+        conn = new CloudConnection(node, { kind, problem: err instanceof PlantwireError ? err : new PlantwireError('bad-config', toError(err).message) });
+        // Credentials not filled in yet (e.g. an imported example) are not an error to log; a wrong value is.
+        if (!isMissingSetup(err)) problem = err;
       }
       attachHandle(node, CLOUD_HANDLE, conn);
       onClose(node, () => conn.close());
+      if (problem) throw problem;
     },
   });
 };

@@ -73,6 +73,11 @@ export = function register(RED: RedApi): void {
           }
         },
       });
+      // A state that does not change (e.g. "not set up") was shown before the flow's Status nodes existed: show it again once the flow runs.
+      RED.events?.once('flows:started', () => {
+        const c = (buffer ? bufferStatus(buffer.state()) : null) ?? look();
+        if (!errored) setStatus(node, c.state, c.text);
+      });
       if (buffer) {
         const offState = conn.onState((s: CloudState) => {
           if (s === 'connected') buffer.kick();

@@ -46,8 +46,10 @@ export interface TlsMosquitto {
 }
 
 /** Mosquitto with `require_certificate true` and `use_identity_as_username true` on a free loopback port. */
-export async function startTlsMosquitto(certs: Certs): Promise<TlsMosquitto> {
+export async function startTlsMosquitto(certs: Certs, opts: { persistence?: boolean } = {}): Promise<TlsMosquitto> {
   const port = await freePort();
+  const store = path.join(certs.dir, `mosquitto-${port}-db`);
+  if (opts.persistence) fs.mkdirSync(store, { recursive: true });
   const conf = path.join(certs.dir, `mosquitto-${port}.conf`);
   fs.writeFileSync(
     conf,
@@ -59,7 +61,8 @@ export async function startTlsMosquitto(certs: Certs): Promise<TlsMosquitto> {
       'require_certificate true',
       'use_identity_as_username true',
       'allow_anonymous false',
-      'persistence false',
+      // With persistence, a persistent subscriber's session (and its queued QoS 1 messages) survives down()/up().
+      ...(opts.persistence ? ['persistence true', `persistence_location ${store}/`, 'autosave_interval 1'] : ['persistence false']),
       // Started as root, mosquitto would drop to the "mosquitto" user, which cannot read the test's 0600 key files.
       `user ${os.userInfo().username}`,
       'log_dest stderr',
@@ -179,5 +182,65 @@ export async function startAzureLikeBroker(certs: Certs, check: (a: Omit<Connect
       await down();
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
     },
+  };
+}
+
+/** Flow node builders (tab `tab1`) for the cloud nodes. */
+export function cloudConnection(id: string, config: Record<string, unknown>, credentials: Record<string, string> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-cloud-connection',
+    name: '',
+    version: 1,
+    target: 'aws-iot',
+    endpoint: '',
+    thingName: '',
+    hubHost: '',
+    deviceId: '',
+    apiVersion: '2021-04-12',
+    sasTtl: 3600,
+    gatewayHost: '',
+    s3Endpoint: '',
+    region: 'us-east-1',
+    bucket: '',
+    pathStyle: true,
+    keyPattern: '',
+    format: 'ndjson',
+    gzip: false,
+    url: '',
+    method: 'POST',
+    headers: '',
+    webhookFormat: 'json',
+    authHeaderName: 'Authorization',
+    flushCount: 500,
+    flushBytes: 1048576,
+    flushSeconds: 60,
+    timeout: 5,
+    ca: '',
+    rejectUnauthorized: true,
+    ...config,
+    credentials,
+  };
+}
+
+export function cloudOut(id: string, connection: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-cloud-out',
+    z: 'tab1',
+    name: '',
+    version: 1,
+    connection,
+    topic: 'dt/{site}/{line}/{tag}',
+    properties: '',
+    bufferMode: 'off',
+    bufferMaxEntries: 100000,
+    bufferMaxMB: 64,
+    bufferOverflow: 'drop-oldest',
+    bufferReplayRate: 0,
+    x: 300,
+    y: 100,
+    wires: [],
+    ...extra,
   };
 }

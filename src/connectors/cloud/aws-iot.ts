@@ -27,7 +27,7 @@ export interface AwsIotSettings {
   rejectUnauthorized?: boolean;
   /** Connect timeout and the wait for a connection in deliver (ms). */
   timeoutMs?: number;
-  /** ms between reconnect attempts (default 5000). */
+  /** ms between reconnect attempts (default 3000). */
   reconnectPeriodMs?: number;
   keepaliveS?: number;
 }
@@ -64,7 +64,7 @@ export class AwsIotTarget extends MqttCloudTarget {
         clientId: settings.thingName.trim(),
         clean: true,
         keepalive: settings.keepaliveS ?? 60,
-        reconnectPeriod: settings.reconnectPeriodMs ?? 5000,
+        reconnectPeriod: settings.reconnectPeriodMs ?? 3000,
         connectTimeout: settings.timeoutMs ?? 10_000,
         cert: settings.cert,
         key: settings.key,

@@ -115,7 +115,7 @@ export class AzureIotTarget extends MqttCloudTarget {
         clientId: this.device,
         clean: true,
         keepalive: 60,
-        reconnectPeriod: this.settings.reconnectPeriodMs ?? 5000,
+        reconnectPeriod: this.settings.reconnectPeriodMs ?? 3000,
         connectTimeout: this.settings.timeoutMs ?? 10_000,
         ...(this.settings.ca ? { ca: this.settings.ca } : {}),
         rejectUnauthorized: this.settings.rejectUnauthorized ?? true,

@@ -89,6 +89,10 @@ export abstract class MqttCloudTarget implements CloudTarget {
     const conn = this.conn;
     if (!conn || this.closed) throw new PlantwireError('cloud-closed', `${this.kind}: the connection is closed`, 'not connected');
     if (!conn.connected) {
+      // Unreachable or refused: fail at once (the buffer keeps the records); only a connect in progress is waited for.
+      if (conn.state.state === 'offline' || conn.state.state === 'error' || conn.state.state === 'closed') {
+        throw new PlantwireError('cloud-offline', `${this.kind}: not connected (${conn.state.text})`, conn.state.text);
+      }
       try {
         await conn.whenConnected(this.waitMs);
       } catch {
