@@ -10,6 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Target, type S3Settings } from '../../src/connectors/cloud/s3';
 import type { CloudRecord } from '../../src/connectors/cloud/types';
 import { HttpError } from '../../src/connectors/http';
+import { Forwarder } from '../../src/buffer/forwarder';
+import { openQueue } from '../../src/buffer/queue';
 import { startTestS3, verifySigV4, type TestS3 } from '../helpers/s3-server';
 
 let s3: TestS3;
@@ -205,5 +207,32 @@ describe('S3 target against s3rver', () => {
   it('refuses bad settings at construction with the reasons', () => {
     expect(() => target({ keyPattern: 'data/{yyyy}/{day}.ndjson' })).toThrow(/unknown placeholder \{day\}.*needs \{uuid\} or \{seq\}/);
     expect(() => target({ bucket: 'Bad_Bucket' })).toThrow(/not a valid bucket name/);
+  });
+
+  it('behind the buffer: an outage (503s) then recovery gives every record exactly once, one object per batch', async () => {
+    const t = target({ keyPattern: 'fwd/{seq}' });
+    const q = openQueue<unknown>({ name: 's3-fwd', mode: 'memory' });
+    const f = new Forwarder<unknown>(q, {
+      flush: { count: 5, ms: 60_000 },
+      minBackoffMs: 5,
+      maxBackoffMs: 20,
+      isPermanent: (e) => (e as { transient?: boolean }).transient === false,
+      deliver: (batch) => t.deliver(batch.map((e) => ({ key: e.key, ts: e.ts, body: e.body }))),
+    });
+    for (let i = 0; i < 3; i++) s3.faults.push({ status: 503, code: 'ServiceUnavailable', message: 'down', headers: { 'retry-after': '0' } });
+    f.start();
+    for (let i = 0; i < 15; i++) {
+      await q.enqueue({ tag: 't', value: i, quality: 'good', sourceTimestamp: new Date(T0).toISOString() });
+      f.notify();
+    }
+    const deadline = Date.now() + 10_000;
+    while (q.metrics().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await f.stop();
+    const keys = (await s3.listKeys()).filter((k) => k.startsWith('fwd/'));
+    expect(keys).toEqual(['fwd/000000000001.ndjson', 'fwd/000000000006.ndjson', 'fwd/000000000011.ndjson']);
+    const values: number[] = [];
+    for (const k of keys) for (const line of (await s3.getObject(k)).body.toString('utf8').trim().split('\n')) values.push((JSON.parse(line) as { value: number }).value);
+    expect(values).toEqual(Array.from({ length: 15 }, (_, i) => i));
+    expect(s3.log.filter((l) => l.url.startsWith('/plant/fwd/') && l.verdict === 'ServiceUnavailable')).toHaveLength(3);
   });
 });

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { WebhookTarget, type WebhookSettings } from '../../src/connectors/cloud/webhook';
 import type { CloudRecord } from '../../src/connectors/cloud/types';
 import { HttpError } from '../../src/connectors/http';
+import { Forwarder } from '../../src/buffer/forwarder';
+import { openQueue } from '../../src/buffer/queue';
 
 interface Seen {
   method: string;
@@ -135,5 +137,31 @@ describe('webhook target', () => {
     expect(() => target({ url: 'ftp://x' })).toThrow(/must start with http/);
     expect(() => target({ headers: { 'Content-Type': 'text/plain' } })).toThrow(/set by the target/);
     expect(() => target({ headers: { 'Bad Name': 'x' } })).toThrow(/not valid/);
+  });
+
+  it('behind the buffer: flushes full batches, obeys 503 + Retry-After, retries the same batch with the same key, loses nothing', async () => {
+    const t = target({ format: 'ndjson' });
+    const q = openQueue<unknown>({ name: 'wh-fwd', mode: 'memory' });
+    const f = new Forwarder<unknown>(q, {
+      flush: { count: 4, ms: 60_000 },
+      minBackoffMs: 5,
+      maxBackoffMs: 50,
+      isPermanent: (e) => (e as { transient?: boolean }).transient === false,
+      deliver: (batch) => t.deliver(batch.map((e) => ({ key: e.key, ts: e.ts, body: e.body }))),
+    });
+    answers.push({ status: 503, headers: { 'retry-after': '1' } });
+    f.start();
+    for (let i = 0; i < 8; i++) {
+      await q.enqueue({ tag: 't', value: i });
+      f.notify();
+    }
+    const deadline = Date.now() + 10_000;
+    while (q.metrics().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await f.stop();
+    expect(seen.map((r) => r.headers['x-plantwire-records'])).toEqual(['4', '4', '4']);
+    expect(seen[1]!.headers['idempotency-key']).toBe(seen[0]!.headers['idempotency-key']);
+    const accepted = seen.slice(1).flatMap((r) => r.body.toString('utf8').trim().split('\n').map((l) => (JSON.parse(l) as { value: number }).value));
+    expect(accepted).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(q.metrics()).toMatchObject({ depth: 0, delivered: 8, deadLettered: 0 });
   });
 });
