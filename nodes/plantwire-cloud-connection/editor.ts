@@ -83,7 +83,7 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
     region: { value: 'us-east-1' },
     bucket: { value: '', validate: plantwireCloudField(['s3'], (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'bucket') },
     pathStyle: { value: true },
-    keyPattern: { value: 'plantwire/{yyyy}/{MM}/{dd}/{HH}/{uuid}.ndjson' },
+    keyPattern: { value: '' },
     format: { value: 'ndjson' },
     gzip: { value: false },
     url: { value: '', validate: plantwireCloudField(['webhook'], (v) => /^https?:\/\/[^\s/]+/.test(v), 'url') },

@@ -60,10 +60,12 @@ export = function register(RED: RedApi): void {
       const render = (msg: NodeMessage): CloudRecordBody[] => toCloudRecords(msg, settings, conn.kind);
       conn.users.register(node);
 
-      const flushCount = conn.settings && 'webhook' in conn.settings ? conn.settings.webhook.flushCount : conn.settings && 's3' in conn.settings ? conn.settings.s3.flushCount : 100;
+      const batch = conn.settings && 's3' in conn.settings ? conn.settings.s3 : conn.settings && 'webhook' in conn.settings ? conn.settings.webhook : null;
       const buffer = openSinkBuffer<BufferedRecords>(RED, node, buffering, {
         idleStatus: look,
-        batchSize: conn.batching ? flushCount : 100,
+        // Batch targets write one object / request per delivery: hold entries back until count, bytes or time says flush.
+        ...(batch ? { flush: { count: batch.flushCount, bytes: batch.flushBytes, ms: batch.flushMs } } : { batchSize: 100 }),
+        deliverTimeoutMs: (batch?.timeoutMs ?? 30_000) + 5000,
         deliver: async (batch: QueueEntry<BufferedRecords>[]) => {
           const records: CloudRecord[] = batch.flatMap((e) => e.body.records.map((r, i) => ({ ...r, key: e.body.records.length === 1 ? String(e.key) : `${e.key}-${i}`, ts: e.ts })));
           try {

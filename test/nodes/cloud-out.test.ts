@@ -14,6 +14,7 @@ import { cloudConnection, cloudOut, startAzureLikeBroker, startTlsMosquitto, typ
 import { capture, catcher, inject, statusOf, TAB } from '../helpers/flows';
 import { closeClient, makeCerts, testClient, until, type Certs } from '../helpers/mqtt';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { startTestS3, type TestS3 } from '../helpers/s3-server';
 
 let certs: Certs;
 let rt: TestRuntime;
@@ -134,6 +135,43 @@ describe('Azure IoT Hub style (broker verifying the SAS token)', () => {
     expect(m.topic).toMatch(/^devices\/filler-1\/messages\/events\/\$\.ct=application%2Fjson&\$\.ce=utf-8&\$\.mid=[^&]+&line=acme%2Fberlin%2Fbottling%2Fline1&source=plantwire&shift=B$/);
     expect(JSON.parse(m.payload)).toMatchObject({ tag: 'Filler/Temperature', value: 21.5 });
     expect(azure.attempts.at(-1)).toMatchObject({ clientId: 'filler-1', username: `${hub}/filler-1/?api-version=2021-04-12`, accepted: true });
+    expect(rt.captured('errs')).toEqual([]);
+  });
+});
+
+describe('S3 through the node (batch target: flush on count)', () => {
+  let s3: TestS3;
+  beforeAll(async () => {
+    s3 = await startTestS3({ bucket: 'plant-data' });
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  it('seven messages with flush count 3 become objects of 3, 3 and (after the flush time) 1 records, as NDJSON', async () => {
+    await rt.deploy([
+      TAB,
+      cloudConnection('s3conn', { target: 's3', s3Endpoint: s3.endpoint, bucket: 'plant-data', region: 'us-east-1', keyPattern: 'plantwire/{asset}/{yyyy}{MM}{dd}-{seq}.ndjson', flushCount: 3, flushSeconds: 3 }, { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+      cloudOut('out', 's3conn', { bufferMode: 'off' }),
+      inject('i1', 'out', sample('Filler/Temperature', 1)),
+      statusOf('st', ['out'], 'status'),
+      catcher('c', ['out'], 'errs'),
+      capture('status'),
+      capture('errs'),
+    ]);
+    for (let i = 0; i < 7; i++) await press('i1');
+    await until(() => s3.log.filter((l) => l.method === 'PUT' && l.verdict === 'ok').length === 3, 'three PUTs', 15_000);
+    const keys = await s3.listKeys('plant-data');
+    expect(keys).toHaveLength(3);
+    expect(keys.every((k) => k.startsWith('plantwire/acme/berlin/bottling/line1/'))).toBe(true);
+    const counts: number[] = [];
+    for (const k of keys) {
+      const o = await s3.getObject(k, 'plant-data');
+      const lines = o.body.toString('utf8').trim().split('\n');
+      expect(lines.every((l) => (JSON.parse(l) as { tag: string }).tag === 'Filler/Temperature')).toBe(true);
+      counts.push(lines.length);
+    }
+    expect(counts.sort()).toEqual([1, 3, 3]);
     expect(rt.captured('errs')).toEqual([]);
   });
 });

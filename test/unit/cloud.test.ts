@@ -70,7 +70,9 @@ describe('cloudSettings: validation with clear messages', () => {
   it('unknown target, bad webhook headers, bad S3 bucket', () => {
     expect(() => cloudSettings({ target: 'gcp' })).toThrow(/target must be one of aws-iot, azure-iot, s3, webhook, got "gcp"/);
     expect(() => cloudSettings({ target: 'webhook', url: 'https://x.example/hook', headers: '{bad' })).toThrow(/webhook headers must be a JSON object/);
-    expect(() => cloudSettings({ target: 's3', s3Endpoint: 'http://127.0.0.1:9000', bucket: 'A_B' }, { accessKeyId: 'a', secretAccessKey: 'b' })).toThrow(/bucket "A_B" is not a valid S3 bucket name/);
+    expect(() => cloudSettings({ target: 's3', s3Endpoint: 'http://127.0.0.1:9000', bucket: 'A_B' }, { accessKeyId: 'a', secretAccessKey: 'b' })).toThrow(/S3: bucket "A_B" is not a valid bucket name/);
+    expect(() => cloudSettings({ target: 's3', s3Endpoint: 'http://127.0.0.1:9000', bucket: 'plant-data' })).toThrow(expect.objectContaining({ code: 'not-set-up', status: 'not set up: S3 access keys missing' }));
+    expect(() => cloudSettings({ target: 'webhook', url: 'ftp://x', method: 'GET' })).toThrow(/webhook: URL ftp:\/\/x must start with http:\/\/ or https:\/\/; method must be POST, PUT or PATCH/);
     const w = cloudSettings({ target: 'webhook', url: 'https://x.example/hook', authHeaderName: 'X-Key' }, { authHeader: 'secret' });
     if (w.kind !== 'webhook') throw new Error('kind');
     expect(w.webhook).toMatchObject({ method: 'POST', format: 'json', authHeaderName: 'X-Key', authHeaderValue: 'secret' });

@@ -8,9 +8,9 @@ import { PlantwireError } from '../../model/errors';
 import { numberSetting } from '../../runtime/define';
 import { AwsIotTarget, checkAwsIotSettings, type AwsIotSettings } from './aws-iot';
 import { AZURE_API_VERSION, AzureIotTarget, checkAzureIotSettings, type AzureIotSettings } from './azure-iot';
-import { S3Target, type S3Settings } from './s3';
+import { S3_DEFAULT_KEY_PATTERN, S3Target, s3SettingsProblems, type S3Settings } from './s3';
 import type { CloudKind, CloudTarget } from './types';
-import { WebhookTarget, type WebhookSettings } from './webhook';
+import { WebhookTarget, webhookSettingsProblems, type WebhookSettings } from './webhook';
 
 export * from './types';
 export { AwsIotTarget, AzureIotTarget, S3Target, WebhookTarget, AZURE_API_VERSION };
@@ -113,22 +113,16 @@ export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {})
       return { kind, azure };
     }
     case 's3': {
-      const endpoint = str(config.s3Endpoint);
-      if (!/^https?:\/\/[^\s/]+/.test(endpoint)) throw new PlantwireError('bad-config', `S3 endpoint "${endpoint}" must be an http(s) URL: e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000 (MinIO)`, 'S3 endpoint is not a URL');
-      const bucket = str(config.bucket);
-      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new PlantwireError('bad-config', `bucket "${bucket}" is not a valid S3 bucket name (3–63 lower-case letters, digits, "." or "-")`, bucket ? 'bad bucket name' : 'bucket is empty');
-      if (!creds.accessKeyId || !creds.secretAccessKey) throw new PlantwireError('not-set-up', 'S3 needs an access key id and secret access key (credentials)', 'not set up: S3 access keys missing');
       const format = str(config.format) || 'ndjson';
-      if (format !== 'ndjson' && format !== 'csv') throw new PlantwireError('bad-config', `S3 format must be ndjson or csv, got ${JSON.stringify(config.format)}`, 'bad S3 format');
       const s3: S3Settings = {
-        endpoint,
+        endpoint: str(config.s3Endpoint),
         region: str(config.region) || 'us-east-1',
-        bucket,
+        bucket: str(config.bucket),
         pathStyle: bool(config.pathStyle, true),
-        accessKeyId: creds.accessKeyId,
-        secretAccessKey: creds.secretAccessKey,
-        keyPattern: str(config.keyPattern) || 'plantwire/{yyyy}/{MM}/{dd}/{HH}/{uuid}.' + format,
-        format,
+        accessKeyId: creds.accessKeyId ?? '',
+        secretAccessKey: creds.secretAccessKey ?? '',
+        keyPattern: str(config.keyPattern) || S3_DEFAULT_KEY_PATTERN,
+        format: format as S3Settings['format'],
         gzip: bool(config.gzip, false),
         flushCount,
         flushBytes,
@@ -137,13 +131,14 @@ export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {})
         tls: t,
       };
       if (creds.sessionToken) s3.sessionToken = creds.sessionToken;
+      const problems = s3SettingsProblems(s3);
+      const missing = problems.filter((p) => /access key id is missing|secret access key is missing/.test(p));
+      const wrong = problems.filter((p) => !missing.includes(p));
+      if (wrong.length) throw new PlantwireError('bad-config', `S3: ${wrong.join('; ')}`, `S3: ${wrong[0]}`);
+      if (missing.length) throw new PlantwireError('not-set-up', `S3 needs the access key id and secret access key (credentials): ${missing.join('; ')}`, 'not set up: S3 access keys missing');
       return { kind, s3 };
     }
     case 'webhook': {
-      const url = str(config.url);
-      if (!/^https?:\/\/[^\s/]+/.test(url)) throw new PlantwireError('bad-config', `webhook URL "${url}" must be an http(s) URL`, 'webhook URL is not a URL');
-      const method = (str(config.method) || 'POST').toUpperCase();
-      if (method !== 'POST' && method !== 'PUT') throw new PlantwireError('bad-config', `webhook method must be POST or PUT, got ${method}`, 'bad webhook method');
       let headers: Record<string, string> = {};
       const raw = str(config.headers);
       if (raw) {
@@ -158,14 +153,24 @@ export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {})
         }
         headers = parsed as Record<string, string>;
       }
-      const format = str(config.webhookFormat) || 'json';
-      if (format !== 'json' && format !== 'ndjson') throw new PlantwireError('bad-config', `webhook format must be json or ndjson, got ${JSON.stringify(config.webhookFormat)}`, 'bad webhook format');
-      const webhook: WebhookSettings = { url, method, headers, format, gzip: bool(config.gzip, false), flushCount, flushBytes, flushMs, timeoutMs, tls: t };
-      const name = str(config.authHeaderName);
+      const webhook: WebhookSettings = {
+        url: str(config.url),
+        method: (str(config.method) || 'POST').toUpperCase() as WebhookSettings['method'],
+        headers,
+        format: (str(config.webhookFormat) || 'json') as WebhookSettings['format'],
+        gzip: bool(config.gzip, false),
+        flushCount,
+        flushBytes,
+        flushMs,
+        timeoutMs,
+        tls: t,
+      };
       if (creds.authHeader) {
-        webhook.authHeaderName = name || 'Authorization';
+        webhook.authHeaderName = str(config.authHeaderName) || 'Authorization';
         webhook.authHeaderValue = creds.authHeader;
       }
+      const problems = webhookSettingsProblems(webhook);
+      if (problems.length) throw new PlantwireError('bad-config', `webhook: ${problems.join('; ')}`, `webhook: ${problems[0]}`);
       return { kind, webhook };
     }
   }
