@@ -26,7 +26,7 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
     version: { value: 1 },
     connection: { value: '', type: 'plantwire-cloud-connection', required: true },
     topic: {
-      value: 'dt/{site}/{line}/{tag}',
+      value: 'dt/{asset}/{tag}',
       validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
         const t = String(v === undefined || v === null ? '' : v).trim();
         return (t !== '' && !/[+#]/.test(t)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-out.validation.topic') : false) as unknown as boolean);
