@@ -81,6 +81,17 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   'plantwire-sparkplug-host': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
   'plantwire-modbus-read': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
   'plantwire-modbus-write': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
+  'plantwire-cloud-out': { refs: { connection: { types: ['plantwire-cloud-connection'], required: true } } },
+  'plantwire-cloud-connection': {
+    // The fields each target needs (credentials are not in flow files; the node itself checks the values in full).
+    check(node) {
+      const required: Record<string, string[]> = { 'aws-iot': ['endpoint', 'thingName'], 'azure-iot': ['hubHost', 'deviceId'], s3: ['bucket'], webhook: ['url'] };
+      const target = String(node.target ?? '');
+      const fields = required[target];
+      if (!fields) return [{ field: 'target', message: `target must be one of ${Object.keys(required).join(', ')}, got ${JSON.stringify(node.target ?? '')}` }];
+      return fields.filter((f) => typeof node[f] !== 'string' || (node[f] as string).trim() === '').map((f) => ({ field: f, message: `${f} is required for the ${target} target` }));
+    },
+  },
 };
 
 const RULES = new Map<string, NodeRule>([...Object.entries(CORE_RULES), ...Object.entries(PLANTWIRE_RULES)]);
