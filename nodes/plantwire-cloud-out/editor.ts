@@ -20,7 +20,7 @@ interface CloudOutEditorProps extends EditorNodeProperties, CloudOutBufferProps 
 
 RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   category: 'Plantwire IT',
-  color: '#C7E9F9',
+  color: '#E2C08D',
   defaults: {
     name: { value: '' },
     version: { value: 1 },
