@@ -92,7 +92,7 @@ describe('S3 target against s3rver', () => {
       rec(3, sample('Line2/Press/Force', 3.25, 'acme/berlin/Linie 2 (Pressen)')),
     ];
     await t.deliver(records);
-    const keys = ['plant/acme/berlin/line1/2026/11/21/23/45-000000000001.ndjson', 'plant/acme/berlin/Linie_2_Pressen_/2026/11/21/23/45-000000000003.ndjson'];
+    const keys = ['plant/acme/berlin/line1/2026/11/21/23/45-ca12f31b-000000000001.ndjson', 'plant/acme/berlin/Linie_2_Pressen_/2026/11/21/23/45-ca12f31b-000000000003.ndjson'];
     expect(t.lastKeys).toEqual(keys);
     expect(await s3.listKeys()).toEqual(expect.arrayContaining(keys));
     const o1 = await s3.getObject(keys[0]!);
@@ -171,7 +171,7 @@ describe('S3 target against s3rver', () => {
     const err = await t.deliver([rec(40, sample('a', 1, 'x'))]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).transient).toBe(false);
-    expect((err as HttpError).message).toMatch(/^S3 refused PUT s3:\/\/plant\/denied\/000000000040\.ndjson \(403 SignatureDoesNotMatch\): .*check the secret access key/);
+    expect((err as HttpError).message).toMatch(/^S3 refused PUT s3:\/\/plant\/denied\/ca12f31b-000000000040\.ndjson \(403 SignatureDoesNotMatch\): .*check the secret access key/);
     expect(t.state).toEqual({ state: 'error', text: 'S3 SignatureDoesNotMatch' });
     expect((await s3.listKeys()).some((k) => k.startsWith('denied/'))).toBe(false);
   });
@@ -192,7 +192,7 @@ describe('S3 target against s3rver', () => {
     expect(err.retryAfterMs).toBe(3000);
     expect(err.message).toContain('SlowDown');
     await t.deliver([rec(60, 1)]);
-    expect(await s3.listKeys()).toContain('slow/000000000060.ndjson');
+    expect(await s3.listKeys()).toContain('slow/ca12f31b-000000000060.ndjson');
     expect(t.state.state).toBe('connected');
   });
 
@@ -229,7 +229,7 @@ describe('S3 target against s3rver', () => {
     while (q.metrics().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await f.stop();
     const keys = (await s3.listKeys()).filter((k) => k.startsWith('fwd/'));
-    expect(keys).toEqual(['fwd/000000000001.ndjson', 'fwd/000000000006.ndjson', 'fwd/000000000011.ndjson']);
+    expect(keys).toEqual(['fwd/8d38d7ac-000000000001.ndjson', 'fwd/8d38d7ac-000000000006.ndjson', 'fwd/8d38d7ac-000000000011.ndjson']);
     const values: number[] = [];
     for (const k of keys) for (const line of (await s3.getObject(k)).body.toString('utf8').trim().split('\n')) values.push((JSON.parse(line) as { value: number }).value);
     expect(values).toEqual(Array.from({ length: 15 }, (_, i) => i));

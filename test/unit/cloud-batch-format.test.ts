@@ -79,8 +79,9 @@ describe('batch identity and keys', () => {
     expect(nameUuid('n:1')).toBe(nameUuid('n:1'));
     expect(nameUuid('n:1')).not.toBe(nameUuid('n:2'));
     expect(nameUuid('n:1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(recordSeq('abc:42')).toBe('000000000042');
-    expect(recordSeq('no-number')).toMatch(/^[0-9a-f]{12}$/);
+    expect(recordSeq('abc:42')).toBe('ba7816bf-000000000042');
+    expect(recordSeq('abd:42')).not.toBe(recordSeq('abc:42'));
+    expect(recordSeq('no-number')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{12}$/);
   });
 
   it('batchId covers first key, last key and size', () => {
@@ -92,7 +93,7 @@ describe('batch identity and keys', () => {
 
   it('renders the placeholders in UTC from the first record', () => {
     const parts = { ts: Date.UTC(2026, 0, 2, 3, 4, 5), asset: 'Acme/Köln/Linie 1', firstKey: 'n:7' };
-    expect(renderKey('/x/{asset}/{yyyy}/{MM}/{dd}/{HH}/{mm}-{seq}-{uuid}.csv', parts)).toBe(`x/Acme/Koln/Linie_1/2026/01/02/03/04-000000000007-${nameUuid('n:7')}.csv`);
+    expect(renderKey('/x/{asset}/{yyyy}/{MM}/{dd}/{HH}/{mm}-{seq}-{uuid}.csv', parts)).toBe(`x/Acme/Koln/Linie_1/2026/01/02/03/04-1b16b1df-000000000007-${nameUuid('n:7')}.csv`);
   });
 
   it('sanitises assets for keys', () => {
