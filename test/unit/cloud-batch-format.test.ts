@@ -81,6 +81,7 @@ describe('batch identity and keys', () => {
     expect(nameUuid('n:1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(recordSeq('abc:42')).toBe('ba7816bf-000000000042');
     expect(recordSeq('abd:42')).not.toBe(recordSeq('abc:42'));
+    expect(recordSeq('abc:42-3')).toBe('ba7816bf-000000000042-3');
     expect(recordSeq('no-number')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{12}$/);
   });
 
