@@ -108,7 +108,9 @@ for (let round = 0; round < ROUNDS; round++) {
     await w.close();
   }
 }
-const out = { samples: N, rounds: ROUNDS, unit: 'samples/s (median)', node: process.version };
+const sampleText = Buffer.from(toNdjson(records(1000, 0)));
+const zlib = require('node:zlib');
+const out = { samples: N, rounds: ROUNDS, unit: 'samples/s (median)', node: process.version, bytesPerSample: Math.round(sampleText.length / 1000), gzipSaves: `${Math.round((1 - zlib.gzipSync(sampleText).length / sampleText.length) * 100)} %` };
 for (const [name, bySize] of Object.entries(results)) out[name] = Object.fromEntries(Object.entries(bySize).map(([k, v]) => [k, median(v)]));
 console.log(JSON.stringify(out, null, 2));
 agent.destroy();
