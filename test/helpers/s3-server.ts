@@ -169,7 +169,9 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
       const md5 = req.headers['content-md5'];
       if (md5 !== undefined && md5 !== crypto.createHash('md5').update(body).digest('base64')) return reply(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
       log.push({ method, url, headers: req.headers, verdict: 'ok' });
-      const fwd = http.request({ host: '127.0.0.1', port: s3Port, method, path: url, headers: req.headers }, (up) => {
+      // Virtual-hosted style (Host: <bucket>.<endpoint host>): s3rver is path-style here, so the bucket moves into the path.
+      const vhost = String(req.headers.host ?? '').startsWith(`${bucket}.`);
+      const fwd = http.request({ host: '127.0.0.1', port: s3Port, method, path: vhost ? `/${bucket}${url}` : url, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Target, type S3Settings } from '../../src/connectors/cloud/s3';
 import type { CloudRecord } from '../../src/connectors/cloud/types';
-import { HttpError } from '../../src/connectors/http';
+import { HttpClient, HttpError, type HttpRequest, type HttpResponse } from '../../src/connectors/http';
 import { Forwarder } from '../../src/buffer/forwarder';
 import { openQueue } from '../../src/buffer/queue';
 import { startTestS3, verifySigV4, type TestS3 } from '../helpers/s3-server';
@@ -155,6 +155,36 @@ describe('S3 target against s3rver', () => {
     // Another batch is another object.
     await t.deliver([rec(23, sample('d', 4, 'x'))]);
     expect((await s3.listKeys()).filter((k) => k.startsWith('retry/'))).toHaveLength(2);
+  });
+
+  it('virtual-hosted style: signs Host <bucket>.<endpoint> and the key-only path', async () => {
+    // plant.s3.test does not resolve: connect to the proxy's address, keep the signed Host header.
+    class Loopback extends HttpClient {
+      override request(req: HttpRequest): Promise<HttpResponse> {
+        const url = new URL(String(req.url));
+        url.hostname = '127.0.0.1';
+        return super.request({ ...req, url });
+      }
+    }
+    const port = new URL(s3.endpoint).port;
+    const http = new Loopback({ timeoutMs: 5000 });
+    const t = new S3Target({ ...target().settings, endpoint: `http://s3.test:${port}`, pathStyle: false, keyPattern: 'vhost/{asset}/{seq}' }, http);
+    await t.deliver([rec(80, sample('a', 1, 'x/y'))]);
+    const put = s3.log.filter((l) => l.method === 'PUT').pop()!;
+    expect(put.headers.host).toBe(`plant.s3.test:${port}`);
+    expect(put.url).toBe('/vhost/x/y/ca12f31b-000000000080.ndjson');
+    expect(put.verdict).toBe('ok');
+    expect(await s3.listKeys()).toContain('vhost/x/y/ca12f31b-000000000080.ndjson');
+    http.close();
+  });
+
+  it('keys with spaces, +, ~ and non-ASCII characters from the pattern are encoded and signed right', async () => {
+    const t = target({ keyPattern: 'Messdaten Halle+2/~ä/{seq}.ndjson' });
+    await t.deliver([rec(90, sample('a', 1, 'x'))]);
+    const put = s3.log.filter((l) => l.method === 'PUT').pop()!;
+    expect(put.url).toBe('/plant/Messdaten%20Halle%2B2/~%C3%A4/ca12f31b-000000000090.ndjson');
+    expect(put.verdict).toBe('ok');
+    expect(await s3.listKeys()).toContain('Messdaten Halle+2/~ä/ca12f31b-000000000090.ndjson');
   });
 
   it('signs and sends a session token (temporary credentials)', async () => {
