@@ -105,6 +105,8 @@ export interface Fault {
 export interface TestS3 {
   /** The proxy's URL: give it to the target as endpoint (path style). */
   endpoint: string;
+  /** s3rver itself, without the verifying proxy (to show what it does not check). */
+  directEndpoint: string;
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -183,6 +185,7 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
   const port = (proxy.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    directEndpoint: `http://127.0.0.1:${s3Port}`,
     bucket,
     accessKeyId,
     secretAccessKey,

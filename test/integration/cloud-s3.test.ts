@@ -83,6 +83,17 @@ describe('the verifying proxy (independent SigV4)', () => {
   });
 });
 
+describe('why the proxy is there', () => {
+  it('s3rver 3.7.1 alone accepts a V4 request signed with a wrong secret (it checks only the access key id)', async () => {
+    const t = target({ endpoint: s3.directEndpoint, secretAccessKey: 'definitely-wrong', keyPattern: 'unchecked/{seq}' });
+    await t.deliver([rec(99, 1)]);
+    expect(await s3.listKeys()).toContain('unchecked/ca12f31b-000000000099.ndjson');
+    // Through the proxy the same request is refused.
+    const viaProxy = target({ secretAccessKey: 'definitely-wrong', keyPattern: 'unchecked/{seq}' });
+    await expect(viaProxy.deliver([rec(98, 1)])).rejects.toThrow(/SignatureDoesNotMatch/);
+  });
+});
+
 describe('S3 target against s3rver', () => {
   it('writes an NDJSON object per asset with the expected keys and content', async () => {
     const t = target();
@@ -109,7 +120,7 @@ describe('S3 target against s3rver', () => {
     expect(o2.headers['x-amz-meta-plantwire-records']).toBe('1');
     expect(t.state.state).toBe('connected');
     // Every write went through the SigV4 check and carried Content-MD5.
-    const puts = s3.log.filter((l) => l.method === 'PUT');
+    const puts = s3.log.filter((l) => l.method === 'PUT' && l.url.startsWith('/plant/plant/'));
     expect(puts.map((p) => p.verdict)).toEqual(['ok', 'ok']);
     expect(puts.every((p) => typeof p.headers['content-md5'] === 'string')).toBe(true);
   });
