@@ -11,7 +11,8 @@
  * While fewer than `count` entries wait, they hold fewer than `bytes` and the
  * oldest is younger than `ms`, the forwarder waits (until the oldest is `ms`
  * old or a new entry fills the batch). A backlog (replay after an outage or a
- * restart) and the final drain on close are flushed without waiting.
+ * restart) is old, hence due at once, and goes out in full batches; the final
+ * drain on close (`force`) does not wait.
  */
 
 export interface FlushPolicy {

@@ -110,6 +110,7 @@ export class Forwarder<T = unknown> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.draining = false;
     // Entries left from before a restart are a backlog: replay them at the replay rate.
     if (this.queue.metrics().depth > 0) this.replaying = true;
     this.loop = this.run().catch((err: unknown) => {
@@ -208,7 +209,8 @@ export class Forwarder<T = unknown> {
         // The same batch as the failed attempt, not a bigger one.
         batch = batch.slice(0, this.failed.count);
       } else if (this.flush) {
-        const d = flushDecision(batch, this.flush, Date.now(), this.replaying);
+        // A backlog (after an outage or a restart) is old, so it is due at once; young entries collect even while replaying.
+        const d = flushDecision(batch, this.flush, Date.now());
         if (d.take === 0) {
           this.holding = true;
           this.setPhase('idle', '');

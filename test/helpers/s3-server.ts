@@ -105,6 +105,8 @@ export interface Fault {
 export interface TestS3 {
   /** The proxy's URL: give it to the target as endpoint (path style). */
   endpoint: string;
+  /** s3rver itself, without the verifying proxy (to show what it does not check). */
+  directEndpoint: string;
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -169,7 +171,9 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
       const md5 = req.headers['content-md5'];
       if (md5 !== undefined && md5 !== crypto.createHash('md5').update(body).digest('base64')) return reply(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
       log.push({ method, url, headers: req.headers, verdict: 'ok' });
-      const fwd = http.request({ host: '127.0.0.1', port: s3Port, method, path: url, headers: req.headers }, (up) => {
+      // Virtual-hosted style (Host: <bucket>.<endpoint host>): s3rver is path-style here, so the bucket moves into the path.
+      const vhost = String(req.headers.host ?? '').startsWith(`${bucket}.`);
+      const fwd = http.request({ host: '127.0.0.1', port: s3Port, method, path: vhost ? `/${bucket}${url}` : url, headers: req.headers }, (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);
       });
@@ -181,6 +185,7 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
   const port = (proxy.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    directEndpoint: `http://127.0.0.1:${s3Port}`,
     bucket,
     accessKeyId,
     secretAccessKey,

@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { S3Target, type S3Settings } from '../../src/connectors/cloud/s3';
 import type { CloudRecord } from '../../src/connectors/cloud/types';
-import { HttpError } from '../../src/connectors/http';
+import { HttpClient, HttpError, type HttpRequest, type HttpResponse } from '../../src/connectors/http';
 import { Forwarder } from '../../src/buffer/forwarder';
 import { openQueue } from '../../src/buffer/queue';
 import { startTestS3, verifySigV4, type TestS3 } from '../helpers/s3-server';
@@ -83,6 +83,17 @@ describe('the verifying proxy (independent SigV4)', () => {
   });
 });
 
+describe('why the proxy is there', () => {
+  it('s3rver 3.7.1 alone accepts a V4 request signed with a wrong secret (it checks only the access key id)', async () => {
+    const t = target({ endpoint: s3.directEndpoint, secretAccessKey: 'definitely-wrong', keyPattern: 'unchecked/{seq}' });
+    await t.deliver([rec(99, 1)]);
+    expect(await s3.listKeys()).toContain('unchecked/ca12f31b-000000000099.ndjson');
+    // Through the proxy the same request is refused.
+    const viaProxy = target({ secretAccessKey: 'definitely-wrong', keyPattern: 'unchecked/{seq}' });
+    await expect(viaProxy.deliver([rec(98, 1)])).rejects.toThrow(/SignatureDoesNotMatch/);
+  });
+});
+
 describe('S3 target against s3rver', () => {
   it('writes an NDJSON object per asset with the expected keys and content', async () => {
     const t = target();
@@ -92,7 +103,7 @@ describe('S3 target against s3rver', () => {
       rec(3, sample('Line2/Press/Force', 3.25, 'acme/berlin/Linie 2 (Pressen)')),
     ];
     await t.deliver(records);
-    const keys = ['plant/acme/berlin/line1/2026/11/21/23/45-000000000001.ndjson', 'plant/acme/berlin/Linie_2_Pressen_/2026/11/21/23/45-000000000003.ndjson'];
+    const keys = ['plant/acme/berlin/line1/2026/11/21/23/45-ca12f31b-000000000001.ndjson', 'plant/acme/berlin/Linie_2_Pressen_/2026/11/21/23/45-ca12f31b-000000000003.ndjson'];
     expect(t.lastKeys).toEqual(keys);
     expect(await s3.listKeys()).toEqual(expect.arrayContaining(keys));
     const o1 = await s3.getObject(keys[0]!);
@@ -109,7 +120,7 @@ describe('S3 target against s3rver', () => {
     expect(o2.headers['x-amz-meta-plantwire-records']).toBe('1');
     expect(t.state.state).toBe('connected');
     // Every write went through the SigV4 check and carried Content-MD5.
-    const puts = s3.log.filter((l) => l.method === 'PUT');
+    const puts = s3.log.filter((l) => l.method === 'PUT' && l.url.startsWith('/plant/plant/'));
     expect(puts.map((p) => p.verdict)).toEqual(['ok', 'ok']);
     expect(puts.every((p) => typeof p.headers['content-md5'] === 'string')).toBe(true);
   });
@@ -157,6 +168,36 @@ describe('S3 target against s3rver', () => {
     expect((await s3.listKeys()).filter((k) => k.startsWith('retry/'))).toHaveLength(2);
   });
 
+  it('virtual-hosted style: signs Host <bucket>.<endpoint> and the key-only path', async () => {
+    // plant.s3.test does not resolve: connect to the proxy's address, keep the signed Host header.
+    class Loopback extends HttpClient {
+      override request(req: HttpRequest): Promise<HttpResponse> {
+        const url = new URL(String(req.url));
+        url.hostname = '127.0.0.1';
+        return super.request({ ...req, url });
+      }
+    }
+    const port = new URL(s3.endpoint).port;
+    const http = new Loopback({ timeoutMs: 5000 });
+    const t = new S3Target({ ...target().settings, endpoint: `http://s3.test:${port}`, pathStyle: false, keyPattern: 'vhost/{asset}/{seq}' }, http);
+    await t.deliver([rec(80, sample('a', 1, 'x/y'))]);
+    const put = s3.log.filter((l) => l.method === 'PUT').pop()!;
+    expect(put.headers.host).toBe(`plant.s3.test:${port}`);
+    expect(put.url).toBe('/vhost/x/y/ca12f31b-000000000080.ndjson');
+    expect(put.verdict).toBe('ok');
+    expect(await s3.listKeys()).toContain('vhost/x/y/ca12f31b-000000000080.ndjson');
+    http.close();
+  });
+
+  it('keys with spaces, +, ~ and non-ASCII characters from the pattern are encoded and signed right', async () => {
+    const t = target({ keyPattern: 'Messdaten Halle+2/~ä/{seq}.ndjson' });
+    await t.deliver([rec(90, sample('a', 1, 'x'))]);
+    const put = s3.log.filter((l) => l.method === 'PUT').pop()!;
+    expect(put.url).toBe('/plant/Messdaten%20Halle%2B2/~%C3%A4/ca12f31b-000000000090.ndjson');
+    expect(put.verdict).toBe('ok');
+    expect(await s3.listKeys()).toContain('Messdaten Halle+2/~ä/ca12f31b-000000000090.ndjson');
+  });
+
   it('signs and sends a session token (temporary credentials)', async () => {
     const t = target({ sessionToken: 'IQoJb3JpZ2luX2VjEJr//+token', keyPattern: 'sts/{seq}' });
     await t.deliver([rec(30, sample('a', 1, 'x'))]);
@@ -171,7 +212,7 @@ describe('S3 target against s3rver', () => {
     const err = await t.deliver([rec(40, sample('a', 1, 'x'))]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(HttpError);
     expect((err as HttpError).transient).toBe(false);
-    expect((err as HttpError).message).toMatch(/^S3 refused PUT s3:\/\/plant\/denied\/000000000040\.ndjson \(403 SignatureDoesNotMatch\): .*check the secret access key/);
+    expect((err as HttpError).message).toMatch(/^S3 refused PUT s3:\/\/plant\/denied\/ca12f31b-000000000040\.ndjson \(403 SignatureDoesNotMatch\): .*check the secret access key/);
     expect(t.state).toEqual({ state: 'error', text: 'S3 SignatureDoesNotMatch' });
     expect((await s3.listKeys()).some((k) => k.startsWith('denied/'))).toBe(false);
   });
@@ -192,7 +233,7 @@ describe('S3 target against s3rver', () => {
     expect(err.retryAfterMs).toBe(3000);
     expect(err.message).toContain('SlowDown');
     await t.deliver([rec(60, 1)]);
-    expect(await s3.listKeys()).toContain('slow/000000000060.ndjson');
+    expect(await s3.listKeys()).toContain('slow/ca12f31b-000000000060.ndjson');
     expect(t.state.state).toBe('connected');
   });
 
@@ -229,7 +270,7 @@ describe('S3 target against s3rver', () => {
     while (q.metrics().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await f.stop();
     const keys = (await s3.listKeys()).filter((k) => k.startsWith('fwd/'));
-    expect(keys).toEqual(['fwd/000000000001.ndjson', 'fwd/000000000006.ndjson', 'fwd/000000000011.ndjson']);
+    expect(keys).toEqual(['fwd/8d38d7ac-000000000001.ndjson', 'fwd/8d38d7ac-000000000006.ndjson', 'fwd/8d38d7ac-000000000011.ndjson']);
     const values: number[] = [];
     for (const k of keys) for (const line of (await s3.getObject(k)).body.toString('utf8').trim().split('\n')) values.push((JSON.parse(line) as { value: number }).value);
     expect(values).toEqual(Array.from({ length: 15 }, (_, i) => i));

@@ -135,4 +135,54 @@ describe('Forwarder with a flush policy', () => {
     expect(f.state().collecting).toBe(0);
     await f.stop();
   });
+
+  it('new entries do not cut a Retry-After short; kick() does', async () => {
+    const q = openQueue<number>({ name: fresh(), mode: 'memory' });
+    const attempts: number[] = [];
+    let up = false;
+    const f = new Forwarder<number>(q, {
+      flush: { count: 1, ms: 0 },
+      minBackoffMs: 5,
+      maxBackoffMs: 10_000,
+      deliver: async () => {
+        attempts.push(Date.now());
+        if (!up) throw Object.assign(new Error('503 slow down'), { retryAfterMs: 60_000 });
+      },
+    });
+    f.start();
+    await q.enqueue(0);
+    f.notify();
+    await until(() => attempts.length === 1, 'first attempt');
+    for (let i = 1; i <= 20; i++) {
+      await q.enqueue(i);
+      f.notify();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(attempts).toHaveLength(1);
+    up = true;
+    f.kick();
+    await until(() => q.metrics().depth === 0, 'delivered after kick');
+    await f.stop();
+  });
+
+  it('stop() after a failure does not drain (the entries stay buffered)', async () => {
+    const q = openQueue<number>({ name: fresh(), mode: 'memory' });
+    let calls = 0;
+    const f = new Forwarder<number>(q, {
+      flush: { count: 1, ms: 0 },
+      minBackoffMs: 60_000,
+      maxBackoffMs: 60_000,
+      deliver: async () => {
+        calls += 1;
+        throw new Error('down');
+      },
+    });
+    f.start();
+    await q.enqueue(1);
+    f.notify();
+    await until(() => calls === 1, 'first attempt');
+    await f.stop();
+    expect(calls).toBe(1);
+    expect(q.metrics().depth).toBe(1);
+  });
 });

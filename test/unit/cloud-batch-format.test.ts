@@ -17,7 +17,8 @@ import {
   toJsonArray,
   toNdjson,
 } from '../../src/connectors/cloud/batch-format';
-import { parseS3Error } from '../../src/connectors/cloud/s3';
+import { S3Target, parseS3Error, s3SettingsProblems, type S3Settings } from '../../src/connectors/cloud/s3';
+import { webhookSettingsProblems } from '../../src/connectors/cloud/webhook';
 import type { CloudRecord } from '../../src/connectors/cloud/types';
 
 const rec = (key: string, body: unknown, over: Partial<CloudRecord> = {}): CloudRecord => ({ key, ts: Date.UTC(2026, 0, 2, 3, 4, 5), body, ...over });
@@ -79,8 +80,10 @@ describe('batch identity and keys', () => {
     expect(nameUuid('n:1')).toBe(nameUuid('n:1'));
     expect(nameUuid('n:1')).not.toBe(nameUuid('n:2'));
     expect(nameUuid('n:1')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(recordSeq('abc:42')).toBe('000000000042');
-    expect(recordSeq('no-number')).toMatch(/^[0-9a-f]{12}$/);
+    expect(recordSeq('abc:42')).toBe('ba7816bf-000000000042');
+    expect(recordSeq('abd:42')).not.toBe(recordSeq('abc:42'));
+    expect(recordSeq('abc:42-3')).toBe('ba7816bf-000000000042-3');
+    expect(recordSeq('no-number')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{12}$/);
   });
 
   it('batchId covers first key, last key and size', () => {
@@ -92,7 +95,7 @@ describe('batch identity and keys', () => {
 
   it('renders the placeholders in UTC from the first record', () => {
     const parts = { ts: Date.UTC(2026, 0, 2, 3, 4, 5), asset: 'Acme/Köln/Linie 1', firstKey: 'n:7' };
-    expect(renderKey('/x/{asset}/{yyyy}/{MM}/{dd}/{HH}/{mm}-{seq}-{uuid}.csv', parts)).toBe(`x/Acme/Koln/Linie_1/2026/01/02/03/04-000000000007-${nameUuid('n:7')}.csv`);
+    expect(renderKey('/x/{asset}/{yyyy}/{MM}/{dd}/{HH}/{mm}-{seq}-{uuid}.csv', parts)).toBe(`x/Acme/Koln/Linie_1/2026/01/02/03/04-1b16b1df-000000000007-${nameUuid('n:7')}.csv`);
   });
 
   it('sanitises assets for keys', () => {
@@ -129,5 +132,47 @@ describe('S3 error parsing', () => {
     expect(parseS3Error(res(400, '<Error><Code>RequestTimeTooSkewed</Code><Message>x</Message></Error>')).transient).toBe(true);
     expect(parseS3Error(res(502, ''))).toMatchObject({ code: 'HTTP502', transient: true });
     expect(parseS3Error(res(409, 'not xml'))).toMatchObject({ code: 'HTTP409', message: 'not xml', transient: false });
+  });
+});
+
+describe('target settings', () => {
+  const s3 = (over: Partial<S3Settings>): S3Settings => ({
+    endpoint: '',
+    region: 'eu-central-1',
+    bucket: 'plant-data',
+    pathStyle: false,
+    accessKeyId: 'AK',
+    secretAccessKey: 'SK',
+    keyPattern: 'p/{seq}',
+    format: 'ndjson',
+    gzip: false,
+    flushCount: 1,
+    flushBytes: 0,
+    flushMs: 0,
+    timeoutMs: 1000,
+    ...over,
+  });
+  it('S3 endpoint defaults: AWS of the region, https when the scheme is missing', async () => {
+    const urls = [s3({}), s3({ region: 'us-east-1' }), s3({ endpoint: 'minio.local:9000', pathStyle: true, region: 'us-east-1' })].map((o) => {
+      const t = new S3Target(o);
+      const u = t.objectUrl('a/b c.ndjson').href;
+      void t.close();
+      return u;
+    });
+    expect(urls).toEqual(['https://plant-data.s3.eu-central-1.amazonaws.com/a/b%20c.ndjson', 'https://plant-data.s3.amazonaws.com/a/b%20c.ndjson', 'https://minio.local:9000/plant-data/a/b%20c.ndjson']);
+  });
+  it('S3 and webhook settings problems are listed in words', () => {
+    expect(s3SettingsProblems(s3({}))).toEqual([]);
+    expect(s3SettingsProblems(s3({ accessKeyId: '', secretAccessKey: '', region: 'EU', format: 'xml' as 'csv', endpoint: 'ftp://x' }))).toEqual([
+      'region "EU" is not valid (e.g. eu-central-1; MinIO: us-east-1)',
+      'endpoint ftp://x must be http:// or https://',
+      'the access key id is missing',
+      'the secret access key is missing',
+      'format must be ndjson or csv, got "xml"',
+    ]);
+    const ok = { url: 'https://r.example.com/in', method: 'POST' as const, headers: {}, format: 'json' as const, gzip: false, flushCount: 1, flushBytes: 0, flushMs: 0, timeoutMs: 1000 };
+    expect(webhookSettingsProblems(ok)).toEqual([]);
+    expect(webhookSettingsProblems({ ...ok, method: 'GET' as 'POST', authHeaderName: 'Bad Name', authHeaderValue: 'x' })).toEqual(['method must be POST, PUT or PATCH, got "GET"', 'auth header name "Bad Name" is not valid']);
+    expect(webhookSettingsProblems({ ...ok, headers: { 'X-A': 'line\nbreak' } })).toEqual(['header X-A must be a one-line text']);
   });
 });

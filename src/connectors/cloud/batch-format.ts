@@ -132,11 +132,20 @@ export function nameUuid(name: string): string {
   return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20, 32)}`;
 }
 
-/** The sequence number in a buffer key (`<queue>:<id>`), zero-padded to 12 digits so keys sort; otherwise 12 hex digits of its hash. */
+/**
+ * `{seq}`: 8 hex digits naming the buffer (a hash of the key's part before
+ * the last ':', i.e. the sink node) and the sequence number in a buffer key
+ * (`<queue>:<id>`), zero-padded to 12 digits so one node's keys sort in write
+ * order: "3f2a9c1e-000000004711" ("…-000000004711-2" for the third record of
+ * an entry that holds several). Two nodes writing the same pattern do not
+ * collide. A key without a number gives 8 + 12 hex digits of its hash.
+ */
 export function recordSeq(key: string): string {
-  const m = /:(\d{1,12})$/.exec(key);
-  if (m) return m[1]!.padStart(12, '0');
-  return crypto.createHash('sha256').update(key).digest('hex').slice(0, 12);
+  const h = (s: string, n: number): string => crypto.createHash('sha256').update(s).digest('hex').slice(0, n);
+  // `<queue>:<id>`, or `<queue>:<id>-<n>` for the n-th record of a buffer entry holding several.
+  const m = /^(.*):(\d{1,12})(-\d{1,9})?$/.exec(key);
+  if (m) return `${h(m[1]!, 8)}-${m[2]!.padStart(12, '0')}${m[3] ?? ''}`;
+  return `${h(key, 8)}-${h(`${key}#`, 12)}`;
 }
 
 /**

@@ -204,6 +204,11 @@ export class S3Target implements CloudTarget {
     return key;
   }
 
+  /** The URL an object key is written to (endpoint, bucket and URL style applied; key S3-encoded). */
+  objectUrl(key: string): URL {
+    return s3ObjectUrl({ endpoint: this.endpoint, bucket: this.settings.bucket, key, pathStyle: this.settings.pathStyle });
+  }
+
   /** Writes the batch: one object, or one per asset when the key pattern has {asset}. Resolves once S3 confirmed every object. */
   async deliver(records: CloudRecord[]): Promise<void> {
     if (this.closed) throw new TargetError('closed', 'the S3 target is closed', true, 'closed');
@@ -231,7 +236,7 @@ export class S3Target implements CloudTarget {
     const text = this.settings.format === 'csv' ? toCsv(records) : toNdjson(records);
     const body = this.settings.gzip ? await gzip(text) : Buffer.from(text, 'utf8');
     const contentType = this.settings.gzip ? 'application/gzip' : this.settings.format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson';
-    const url = s3ObjectUrl({ endpoint: this.endpoint, bucket: this.settings.bucket, key, pathStyle: this.settings.pathStyle });
+    const url = this.objectUrl(key);
     const headers: Record<string, string> = {
       'content-type': contentType,
       'content-md5': crypto.createHash('md5').update(body).digest('base64'),
