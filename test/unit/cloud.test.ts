@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { azureEventTopic } from '../../src/connectors/cloud/azure-iot';
 import { cloudSettings, createCloudTarget } from '../../src/connectors/cloud/index';
+import { cloudOutSettings, toCloudRecords } from '../../src/connectors/cloud/out';
 import { deviceResourceUri, deviceSasToken, sasExpiry, sasToken } from '../../src/connectors/cloud/sas';
+import { makeSample } from '../../src/model/sample';
 
 describe('Azure SAS token (Microsoft documented algorithm)', () => {
   it('matches the known vector of the Azure IoT SDK for Node (azure-iot-common shared_access_signature tests)', () => {
@@ -85,5 +87,37 @@ describe('cloudSettings: validation with clear messages', () => {
     expect(t.batching).toBe(false);
     expect(t.state.state).toBe('idle');
     await t.close();
+  });
+});
+
+describe('cloud-out: settings and records of a message', () => {
+  const s = (v: number, asset = 'acme/berlin/bottling/line1') => makeSample('Filler/Temperature', v, { asset, unit: '°C', sourceTimestamp: '2026-01-05T08:00:00.000Z' });
+
+  it('AWS: one record per sample with its templated topic; a bad template is a configuration error', () => {
+    const settings = cloudOutSettings({ topic: 'dt/{site}/{line}/{tag}' }, 'aws-iot');
+    const recs = toCloudRecords({ payload: [s(1), s(2)] }, settings, 'aws-iot');
+    expect(recs.map((r) => r.topic)).toEqual(['dt/berlin/line1/Filler/Temperature', 'dt/berlin/line1/Filler/Temperature']);
+    expect(recs.map((r) => (r.body as { value: number }).value)).toEqual([1, 2]);
+    expect(recs[0]!.asset).toBe('acme/berlin/bottling/line1');
+    expect(() => cloudOutSettings({ topic: 'dt/#' }, 'aws-iot')).toThrow(/must not contain the wildcards/);
+    expect(() => cloudOutSettings({ topic: 'dt/{plant}/{tag}' }, 'aws-iot')).toThrow(/unknown placeholder \{plant\}/);
+    // A sample without the asset level the template needs rejects the whole message.
+    expect(() => toCloudRecords({ payload: [s(1), s(2, 'acme')] }, settings, 'aws-iot')).toThrow(/the topic template uses \{site\} but the asset path "acme" has no site level/);
+  });
+
+  it('Azure: properties with placeholders, msg.properties added; no topic', () => {
+    const settings = cloudOutSettings({ properties: '{"line": "{asset}", "unit": "{unit}", "n": 3}' }, 'azure-iot');
+    const [r] = toCloudRecords({ payload: s(1), properties: { shift: 'B', n: 4 } }, settings, 'azure-iot');
+    expect(r!.topic).toBeUndefined();
+    expect(r!.properties).toEqual({ line: 'acme/berlin/bottling/line1', unit: '°C', n: '4', shift: 'B' });
+  });
+
+  it('bad properties in the dialog or the message are clear errors', () => {
+    expect(() => cloudOutSettings({ properties: '{"a": ' }, 'azure-iot')).toThrow(/message properties must be a JSON object/);
+    expect(() => cloudOutSettings({ properties: '{"$.ct": "x"}' }, 'azure-iot')).toThrow(/names starting with \$ are Azure system properties/);
+    expect(() => cloudOutSettings({ properties: '{"a": "{site}"}' }, 'azure-iot')).toThrow(/unknown placeholder \{site\}/);
+    const settings = cloudOutSettings({}, 'azure-iot');
+    expect(() => toCloudRecords({ payload: s(1), properties: 'x' }, settings, 'azure-iot')).toThrow(/msg.properties must be an object of text values, got string/);
+    expect(() => toCloudRecords({ payload: s(1), properties: { a: { b: 1 } } }, settings, 'azure-iot')).toThrow(/msg.properties.a must be text/);
   });
 });
