@@ -151,9 +151,11 @@ export abstract class MqttCloudTarget implements CloudTarget {
     if (ms === null || this.closed) return;
     this.renewTimer = setTimeout(() => {
       this.renewTimer = null;
-      this.renewing = this.renew().finally(() => {
-        this.renewing = null;
-      });
+      this.renewing = this.renew()
+        .catch((err: unknown) => this.setState({ state: 'error', text: `renewing the connection failed: ${(err as Error).message}` }))
+        .finally(() => {
+          this.renewing = null;
+        });
     }, Math.max(100, ms));
     this.renewTimer.unref?.();
   }
