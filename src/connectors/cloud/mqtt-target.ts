@@ -152,7 +152,14 @@ export abstract class MqttCloudTarget implements CloudTarget {
     this.renewTimer = setTimeout(() => {
       this.renewTimer = null;
       this.renewing = this.renew()
-        .catch((err: unknown) => this.setState({ state: 'error', text: `renewing the connection failed: ${(err as Error).message}` }))
+        .catch((err: unknown) => {
+          this.setState({ state: 'error', text: `renewing the connection failed: ${(err as Error).message}` });
+          // Try again in a moment (deliveries fail meanwhile and stay buffered).
+          const retry = setTimeout(() => {
+            if (!this.closed && !this.conn) void this.start().catch(() => undefined);
+          }, 5000);
+          retry.unref?.();
+        })
         .finally(() => {
           this.renewing = null;
         });
