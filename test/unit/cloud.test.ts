@@ -3,6 +3,7 @@
  * vectors, the property bag, and the settings validation of the factory.
  */
 import { execFileSync } from 'node:child_process';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { azureEventTopic } from '../../src/connectors/cloud/azure-iot';
 import { cloudSettings, createCloudTarget } from '../../src/connectors/cloud/index';
@@ -43,6 +44,25 @@ describe('Azure event topic and property bag', () => {
   it('carries content type, encoding, message id and URL-encoded user properties', () => {
     const t = azureEventTopic('dev1', { line: 'Line 1', 'unit/x': '°C&%', '$.ct': 'ignored' }, 'k-1');
     expect(t).toBe('devices/dev1/messages/events/$.ct=application%2Fjson&$.ce=utf-8&$.mid=k-1&line=Line%201&unit%2Fx=%C2%B0C%26%25');
+  });
+});
+
+describe('Azure property bag round trip (property-based)', () => {
+  it('any property names and values decode back from the topic exactly, in order, after the system properties', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1 }).filter((k) => !k.startsWith('$')), fc.string()), fc.string({ minLength: 1 }), (props, mid) => {
+        const topic = azureEventTopic('dev-1', props, mid);
+        const prefix = 'devices/dev-1/messages/events/';
+        expect(topic.startsWith(prefix)).toBe(true);
+        const pairs = topic.slice(prefix.length).split('&').map((p) => p.split('='));
+        // Every name and value is encoded: no raw "&", "=", "/" or "#" can break the bag.
+        expect(pairs.every((p) => p.length === 2)).toBe(true);
+        const decoded = pairs.map(([k, v]) => [decodeURIComponent(k!), decodeURIComponent(v!)]);
+        expect(decoded).toEqual([['$.ct', 'application/json'], ['$.ce', 'utf-8'], ['$.mid', mid], ...Object.entries(props)]);
+        expect(topic).not.toMatch(/[#+]/);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
