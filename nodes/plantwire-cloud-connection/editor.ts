@@ -68,8 +68,8 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
     target: {
       value: 'aws-iot',
       required: true,
-      validate: function (v: string) {
-        return ['aws-iot', 'azure-iot', 's3', 'webhook'].indexOf(String(v)) >= 0;
+      validate: function (this: CloudConnectionEditorProps, v: string, opt?: object) {
+        return ['aws-iot', 'azure-iot', 's3', 'webhook'].indexOf(String(v)) >= 0 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-connection.validation.target') : false) as unknown as boolean);
       },
     },
     endpoint: { value: '', validate: plantwireCloudField(['aws-iot'], plantwireCloudHost, 'endpoint') },
