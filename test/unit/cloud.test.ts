@@ -100,6 +100,15 @@ describe('cloudSettings: validation with clear messages', () => {
     expect(w.webhook).toMatchObject({ method: 'POST', format: 'json', authHeaderName: 'X-Key', authHeaderValue: 'secret' });
   });
 
+  it('AWS IoT on port 443 asks for the ALPN protocol x-amzn-mqtt-ca; on 8883 it does not; client id = thing name', async () => {
+    const options = (endpoint: string): Record<string, unknown> => {
+      const t = createCloudTarget(cloudSettings({ target: 'aws-iot', endpoint, thingName: 'filler-1' }, { cert: pem, key: pem }));
+      return (t as unknown as { brokerSettings(): { options: Record<string, unknown> } }).brokerSettings().options;
+    };
+    expect(options('abc-ats.iot.eu-central-1.amazonaws.com:443')).toMatchObject({ ALPNProtocols: ['x-amzn-mqtt-ca'], clientId: 'filler-1', protocolVersion: 4, rejectUnauthorized: true });
+    expect(options('abc-ats.iot.eu-central-1.amazonaws.com').ALPNProtocols).toBeUndefined();
+  });
+
   it('createCloudTarget makes the target of the kind, idle until started', async () => {
     const key = Buffer.from('k'.repeat(32)).toString('base64');
     const t = createCloudTarget(cloudSettings({ target: 'azure-iot', hubHost: 'hub.azure-devices.net', deviceId: 'd1' }, { deviceKey: key }));
