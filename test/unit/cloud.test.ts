@@ -10,6 +10,7 @@ import { cloudSettings, createCloudTarget } from '../../src/connectors/cloud/ind
 import { cloudOutSettings, toCloudRecords } from '../../src/connectors/cloud/out';
 import { deviceResourceUri, deviceSasToken, sasExpiry, sasToken } from '../../src/connectors/cloud/sas';
 import { makeSample } from '../../src/model/sample';
+import { nodeRule } from '../../src/bundle/rules';
 
 describe('Azure SAS token (Microsoft documented algorithm)', () => {
   it('matches the known vector of the Azure IoT SDK for Node (azure-iot-common shared_access_signature tests)', () => {
@@ -148,5 +149,17 @@ describe('cloud-out: settings and records of a message', () => {
     const settings = cloudOutSettings({}, 'azure-iot');
     expect(() => toCloudRecords({ payload: s(1), properties: 'x' }, settings, 'azure-iot')).toThrow(/msg.properties must be an object of text values, got string/);
     expect(() => toCloudRecords({ payload: s(1), properties: { a: { b: 1 } } }, settings, 'azure-iot')).toThrow(/msg.properties.a must be text/);
+  });
+});
+
+describe('bundle rules for the cloud nodes', () => {
+  it('cloud-out must reference a cloud connection; a connection needs the fields of its target', () => {
+    const out = nodeRule('plantwire-cloud-out');
+    expect(out?.refs?.connection).toEqual({ types: ['plantwire-cloud-connection'], required: true });
+    const conn = nodeRule('plantwire-cloud-connection')!;
+    const ctx = { byId: new Map() };
+    expect(conn.check!({ id: 'c', type: 'plantwire-cloud-connection', target: 'azure-iot', hubHost: 'h.azure-devices.net', deviceId: '' }, ctx)).toEqual([{ field: 'deviceId', message: 'deviceId is required for the azure-iot target' }]);
+    expect(conn.check!({ id: 'c', type: 'plantwire-cloud-connection', target: 'gcp' }, ctx)[0]).toMatchObject({ field: 'target' });
+    expect(conn.check!({ id: 'c', type: 'plantwire-cloud-connection', target: 'webhook', url: 'https://x.example/h' }, ctx)).toEqual([]);
   });
 });
