@@ -69,12 +69,12 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: CloudOutEditorProps) {
-    // Topic (AWS IoT) and properties (Azure) rows follow the selected connection's target.
+    // Topic (AWS IoT) and properties (Azure, AWS IoT) rows follow the selected connection's target.
     const toggle = function () {
       const conn = RED.nodes.node(String($('#node-input-connection').val() || '')) as unknown as { target?: string } | null;
       const target = conn && conn.target ? conn.target : '';
       $('.plantwire-cloud-out-topic').toggle(target === '' || target === 'aws-iot');
-      $('.plantwire-cloud-out-properties').toggle(target === '' || target === 'azure-iot');
+      $('.plantwire-cloud-out-properties').toggle(target === '' || target === 'azure-iot' || target === 'aws-iot');
     };
     $('#node-input-connection').on('change', toggle);
     toggle();

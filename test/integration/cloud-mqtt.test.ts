@@ -2,7 +2,7 @@
  * The MQTT cloud targets against brokers the test starts:
  * - AWS IoT Core style: the real Mosquitto binary with a TLS listener that
  *   requires a client certificate (require_certificate, use_identity_as_username);
- *   records arrive at a trusted subscriber; a certificate from another CA is refused
+ *   records arrive at a trusted subscriber (MQTT 5, with their user properties); a certificate from another CA is refused
  *   with a clear state text.
  * - Azure IoT Hub style: aedes on TLS whose authenticate hook checks the user name
  *   and verifies the SAS token like the hub does (HMAC over sr + "\n" + se with the
@@ -48,20 +48,23 @@ describe('AWS IoT Core target against a Mosquitto requiring client certificates'
   };
 
   it('publishes each record QoS 1 on its topic with the thing name as client id; a trusted subscriber receives them', async () => {
-    const sub = await testClient(broker.url, { ca: fs.readFileSync(certs.ca), cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey), clientId: 'trusted-subscriber' });
-    const got: Array<{ topic: string; payload: string; qos: number }> = [];
-    sub.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos }));
+    const sub = await testClient(broker.url, { ca: fs.readFileSync(certs.ca), cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey), clientId: 'trusted-subscriber', protocolVersion: 5 });
+    const got: Array<{ topic: string; payload: string; qos: number; props: unknown }> = [];
+    sub.on('message', (topic, payload, packet) => got.push({ topic, payload: payload.toString(), qos: packet.qos, props: packet.properties }));
     await sub.subscribeAsync('dt/plant/#', { qos: 1 });
     const t = aws();
     const states: string[] = [];
     t.onState((s) => states.push(`${s.state}: ${s.text}`));
     await t.start();
-    const recs = [record('k1', 'dt/plant/line1/temp', 1), record('k2', 'dt/plant/line1/temp', 2), record('k3', 'dt/plant/line2/temp', 3)];
+    const recs = [{ ...record('k1', 'dt/plant/line1/temp', 1), properties: { line: 'Line 1' } }, record('k2', 'dt/plant/line1/temp', 2), record('k3', 'dt/plant/line2/temp', 3)];
     await t.deliver(recs);
     await until(() => got.length === 3, 'three messages at the subscriber');
     expect(got.map((g) => g.topic)).toEqual(['dt/plant/line1/temp', 'dt/plant/line1/temp', 'dt/plant/line2/temp']);
     expect(got.map((g) => JSON.parse(g.payload).value)).toEqual([1, 2, 3]);
     expect(got.every((g) => g.qos === 1)).toBe(true);
+    // MQTT 5: content type, the record's properties and its stable key as user properties.
+    expect(got[0]!.props).toMatchObject({ contentType: 'application/json', userProperties: { line: 'Line 1', 'plantwire-id': 'k1' } });
+    expect(got[1]!.props).toMatchObject({ userProperties: { 'plantwire-id': 'k2' } });
     expect(t.connection?.clientId).toBe('filler-1');
     expect(states).toContain(`connected: connected to mqtts://127.0.0.1:${broker.port}`);
     await closeClient(sub);

@@ -53,10 +53,14 @@ const press = async (id: string): Promise<void> => {
 describe('AWS IoT Core style (Mosquitto with require_certificate)', () => {
   let sub: MqttClient;
   const got: Array<{ topic: string; value: unknown }> = [];
+  const props: Array<Record<string, unknown>> = [];
   beforeAll(async () => {
     // A persistent subscriber session: messages published while it is away are kept for it, across broker restarts.
-    sub = await testClient(mosq.url, { ca: fs.readFileSync(certs.ca), cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey), clientId: 'trusted-sub', clean: false, reconnectPeriod: 200 });
-    sub.on('message', (topic, payload) => got.push({ topic, value: (JSON.parse(payload.toString()) as { value: unknown }).value }));
+    sub = await testClient(mosq.url, { ca: fs.readFileSync(certs.ca), cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey), clientId: 'trusted-sub', clean: false, reconnectPeriod: 200, protocolVersion: 5, properties: { sessionExpiryInterval: 300 } });
+    sub.on('message', (topic, payload, packet) => {
+      got.push({ topic, value: (JSON.parse(payload.toString()) as { value: unknown }).value });
+      props.push(packet.properties?.userProperties ?? {});
+    });
     await sub.subscribeAsync('dt/#', { qos: 1 });
   });
   afterAll(async () => {
@@ -66,7 +70,7 @@ describe('AWS IoT Core style (Mosquitto with require_certificate)', () => {
   const flow = (bufferMode: string) => [
     TAB,
     cloudConnection('aws', { target: 'aws-iot', endpoint: `127.0.0.1:${mosq.port}`, thingName: 'filler-1', ca: fs.readFileSync(certs.ca, 'utf8') }, { cert: certs.clientCert, key: certs.clientKey }),
-    cloudOut('out', 'aws', { bufferMode }),
+    cloudOut('out', 'aws', { bufferMode, properties: '{"line": "{asset}"}' }),
     inject('i1', 'out', [sample('Filler/Temperature', 1), sample('Filler/Speed', 2)]),
     inject('i2', 'out', sample('Filler/Temperature', 3)),
     statusOf('st', ['out'], 'status'),
@@ -75,8 +79,9 @@ describe('AWS IoT Core style (Mosquitto with require_certificate)', () => {
     capture('errs'),
   ];
 
-  it('publishes each sample on its templated topic; the status shows the connection', async () => {
+  it('publishes each sample on its templated topic with MQTT 5 user properties; the status shows the connection', async () => {
     got.length = 0;
+    props.length = 0;
     await rt.deploy(flow('off'));
     await until(() => statusTexts().some((t) => t === `connected to mqtts://127.0.0.1:${mosq.port}`), 'connected status');
     await press('i1');
@@ -85,6 +90,8 @@ describe('AWS IoT Core style (Mosquitto with require_certificate)', () => {
       { topic: 'dt/berlin/line1/Filler/Temperature', value: 1 },
       { topic: 'dt/berlin/line1/Filler/Speed', value: 2 },
     ]);
+    expect(props[0]).toMatchObject({ line: 'acme/berlin/bottling/line1', 'plantwire-id': expect.stringMatching(/-0$/) });
+    expect(props[1]!['plantwire-id']).toMatch(/-1$/);
     expect(rt.captured('errs')).toEqual([]);
   });
 

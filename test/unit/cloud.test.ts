@@ -106,7 +106,7 @@ describe('cloudSettings: validation with clear messages', () => {
       const t = createCloudTarget(cloudSettings({ target: 'aws-iot', endpoint, thingName: 'filler-1' }, { cert: pem, key: pem }));
       return (t as unknown as { brokerSettings(): { options: Record<string, unknown> } }).brokerSettings().options;
     };
-    expect(options('abc-ats.iot.eu-central-1.amazonaws.com:443')).toMatchObject({ ALPNProtocols: ['x-amzn-mqtt-ca'], clientId: 'filler-1', protocolVersion: 4, rejectUnauthorized: true });
+    expect(options('abc-ats.iot.eu-central-1.amazonaws.com:443')).toMatchObject({ ALPNProtocols: ['x-amzn-mqtt-ca'], clientId: 'filler-1', protocolVersion: 5, rejectUnauthorized: true });
     expect(options('abc-ats.iot.eu-central-1.amazonaws.com').ALPNProtocols).toBeUndefined();
   });
 

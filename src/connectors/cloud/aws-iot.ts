@@ -1,8 +1,10 @@
 /**
- * AWS IoT Core device data endpoint: MQTT 3.1.1 over TLS (port 8883, or 443
+ * AWS IoT Core device data endpoint: MQTT 5 over TLS (port 8883, or 443
  * with the ALPN protocol "x-amzn-mqtt-ca"), authenticated by the thing's X.509
  * certificate and private key; client id = thing name; each record one QoS 1
- * publish on its own topic, its body as JSON. No Node-RED import.
+ * publish on its own topic, its body as JSON, with the content type and the
+ * record's properties plus `plantwire-id` (its stable key) as MQTT 5 user
+ * properties (IoT rules read them with get_user_property()). No Node-RED import.
  */
 import type { IClientOptions } from 'mqtt';
 import { brokerSettings, pemOrFile, type BrokerSettings } from '../mqtt/options';
@@ -60,7 +62,7 @@ export class AwsIotTarget extends MqttCloudTarget {
     const resolved = brokerSettings(
       {
         url: `mqtts://${host}:${port}`,
-        protocolVersion: 4,
+        protocolVersion: 5,
         clientId: settings.thingName.trim(),
         clean: true,
         keepalive: settings.keepaliveS ?? 60,
@@ -87,6 +89,10 @@ export class AwsIotTarget extends MqttCloudTarget {
     const problems = topic ? topicNameProblems(topic) : ['no topic'];
     // AWS IoT reserves topics starting with $ (shadow, jobs, rules) — those are allowed on purpose.
     if (problems.length) throw new PermanentCloudError('bad-topic', `AWS IoT: record ${record.key} has no valid topic (${problems.join('; ')})`, 'record without topic');
-    return { topic, payload: JSON.stringify(record.body ?? null) };
+    return {
+      topic,
+      payload: JSON.stringify(record.body ?? null),
+      properties: { contentType: 'application/json', userProperties: { ...(record.properties ?? {}), 'plantwire-id': record.key } },
+    };
   }
 }

@@ -7,7 +7,7 @@
  * becomes and may renew the connection (Azure: a fresh SAS token).
  */
 import { EventEmitter } from 'node:events';
-import { MqttConnection, type ConnectionState, type StateEvent } from '../mqtt/connection';
+import { MqttConnection, type ConnectionState, type PublishOptions, type StateEvent } from '../mqtt/connection';
 import type { BrokerSettings } from '../mqtt/options';
 import { PlantwireError } from '../../model/errors';
 import type { CloudKind, CloudRecord, CloudState, CloudStateEvent, CloudTarget } from './types';
@@ -30,6 +30,8 @@ export class PermanentCloudError extends PlantwireError {
 export interface MqttPublish {
   topic: string;
   payload: string | Buffer;
+  /** MQTT 5 publish properties (user properties, content type); ignored on MQTT 3.1.1 connections. */
+  properties?: PublishOptions['properties'];
 }
 
 export abstract class MqttCloudTarget implements CloudTarget {
@@ -109,7 +111,7 @@ export abstract class MqttCloudTarget implements CloudTarget {
     });
     lost.catch(() => undefined);
     try {
-      await Promise.race([lost, Promise.all(pubs.map((p) => conn.publish(p.topic, p.payload, { qos: 1 })))]);
+      await Promise.race([lost, Promise.all(pubs.map((p) => conn.publish(p.topic, p.payload, p.properties ? { qos: 1, properties: p.properties } : { qos: 1 })))]);
     } finally {
       if (onLost) conn.off('state', onLost);
     }
