@@ -58,7 +58,6 @@ export = function register(RED: RedApi): void {
         }
       };
       const render = (msg: NodeMessage): CloudRecordBody[] => toCloudRecords(msg, settings, conn.kind);
-      conn.users.register(node);
 
       const batch = conn.settings && 's3' in conn.settings ? conn.settings.s3 : conn.settings && 'webhook' in conn.settings ? conn.settings.webhook : null;
       const buffer = openSinkBuffer<BufferedRecords>(RED, node, buffering, {
@@ -75,6 +74,8 @@ export = function register(RED: RedApi): void {
           }
         },
       });
+      // Registered once nothing in the setup can fail any more (a failed setup must not keep the connection open).
+      conn.users.register(node);
       // A state that does not change (e.g. "not set up") was shown before the flow's Status nodes existed: show it again once the flow runs.
       RED.events?.once('flows:started', () => {
         const c = (buffer ? bufferStatus(buffer.state()) : null) ?? look();
