@@ -80,10 +80,23 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
     sasTtl: { value: 3600, validate: plantwireCloudField(['azure-iot'], plantwireCloudNumber(60, 31536000), 'sasTtl') },
     gatewayHost: { value: '', validate: plantwireCloudField(['azure-iot'], (v) => v === '' || plantwireCloudHost(v), 'gatewayHost') },
     s3Endpoint: { value: '', validate: plantwireCloudField(['s3'], (v) => /^https?:\/\/[^\s/]+/.test(v), 's3Endpoint') },
-    region: { value: 'us-east-1' },
+    region: { value: 'us-east-1', validate: plantwireCloudField(['s3'], (v) => /^[a-z0-9-]+$/.test(v), 'region') },
     bucket: { value: '', validate: plantwireCloudField(['s3'], (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'bucket') },
     pathStyle: { value: true },
-    keyPattern: { value: '' },
+    keyPattern: {
+      value: '',
+      // Empty = the default pattern; otherwise known placeholders only, and {uuid} or {seq} so batches do not overwrite each other.
+      validate: plantwireCloudField(
+        ['s3'],
+        (v) => {
+          if (v === '') return true;
+          const names = (v.match(/\{[^}]*\}/g) || []).map((m) => m.slice(1, -1));
+          const known = ['yyyy', 'MM', 'dd', 'HH', 'mm', 'asset', 'uuid', 'seq'];
+          return names.every((n) => known.indexOf(n) >= 0) && (names.indexOf('uuid') >= 0 || names.indexOf('seq') >= 0) && !/[\\{}]/.test(v.replace(/\{[A-Za-z]+\}/g, ''));
+        },
+        'keyPattern',
+      ),
+    },
     format: { value: 'ndjson' },
     gzip: { value: false },
     url: { value: '', validate: plantwireCloudField(['webhook'], (v) => /^https?:\/\/[^\s/]+/.test(v), 'url') },
@@ -105,12 +118,12 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
       ),
     },
     webhookFormat: { value: 'json' },
-    authHeaderName: { value: 'Authorization' },
+    authHeaderName: { value: 'Authorization', validate: plantwireCloudField(['webhook'], (v) => v === '' || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v), 'authHeaderName') },
     flushCount: { value: 500, validate: plantwireCloudField(['s3', 'webhook'], plantwireCloudNumber(1, 1000000), 'flushCount') },
     flushBytes: { value: 1048576, validate: plantwireCloudField(['s3', 'webhook'], plantwireCloudNumber(1024, 1073741824), 'flushBytes') },
     flushSeconds: { value: 60, validate: plantwireCloudField(['s3', 'webhook'], plantwireCloudNumber(0.1, 86400), 'flushSeconds') },
     timeout: { value: 30, validate: plantwireCloudField(['aws-iot', 'azure-iot', 's3', 'webhook'], plantwireCloudNumber(1, 600), 'timeout') },
-    ca: { value: '' },
+    ca: { value: '', validate: plantwireCloudField(['aws-iot', 'azure-iot', 's3', 'webhook'], (v) => v === '' || v.indexOf('-----BEGIN CERTIFICATE-----') >= 0 || !/[\r\n]/.test(v), 'ca') },
     rejectUnauthorized: { value: true },
   },
   credentials: {

@@ -65,6 +65,16 @@ describe.skipIf(!chrome.available)('cloud out + cloud connection dialogs (Chromi
     await typeInto(endpoint, 'abc123-ats.iot.eu-central-1.amazonaws.com');
     await expect.poll(() => marked(endpoint)).toBe(false);
 
+    // S3: an object key pattern with an unknown placeholder (and neither {uuid} nor {seq}) is marked.
+    await conn.locator('#node-config-input-target').selectOption('s3');
+    const keyPattern = conn.locator('#node-config-input-keyPattern');
+    await expect.poll(() => keyPattern.isVisible()).toBe(true);
+    await typeInto(keyPattern, 'plant/{date}.ndjson');
+    await expect.poll(() => marked(keyPattern)).toBe(true);
+    await expectMessage(page, keyPattern, cm.keyPattern!);
+    await typeInto(keyPattern, 'plant/{asset}/{yyyy}/{MM}/{seq}.ndjson');
+    await expect.poll(() => marked(keyPattern)).toBe(false);
+
     // Azure IoT Hub: the AWS rows hide, a device id with "/" is marked.
     await conn.locator('#node-config-input-target').selectOption('azure-iot');
     await expect.poll(() => endpoint.isVisible()).toBe(false);
