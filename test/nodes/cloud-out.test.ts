@@ -169,18 +169,27 @@ describe('S3 through the node (batch target: flush on count)', () => {
       capture('errs'),
     ]);
     for (let i = 0; i < 7; i++) await press('i1');
-    await until(() => s3.log.filter((l) => l.method === 'PUT' && l.verdict === 'ok').length === 3, 'three PUTs', 15_000);
-    const keys = await s3.listKeys('plant-data');
-    expect(keys).toHaveLength(3);
-    expect(keys.every((k) => k.startsWith('plantwire/acme/berlin/bottling/line1/'))).toBe(true);
-    const counts: number[] = [];
-    for (const k of keys) {
-      const o = await s3.getObject(k, 'plant-data');
-      const lines = o.body.toString('utf8').trim().split('\n');
-      expect(lines.every((l) => (JSON.parse(l) as { tag: string }).tag === 'Filler/Temperature')).toBe(true);
-      counts.push(lines.length);
+    // What the store holds, read straight from s3rver: records per object.
+    const stored = async (): Promise<Map<string, number>> => {
+      const out = new Map<string, number>();
+      for (const k of await s3.listKeys('plant-data')) {
+        const lines = (await s3.getObject(k, 'plant-data')).body.toString('utf8').trim().split('\n');
+        expect(lines.every((l) => (JSON.parse(l) as { tag: string }).tag === 'Filler/Temperature')).toBe(true);
+        out.set(k, lines.length);
+      }
+      return out;
+    };
+    let objects = new Map<string, number>();
+    const deadline = Date.now() + 20_000;
+    while ([...objects.values()].reduce((a, b) => a + b, 0) < 7) {
+      if (Date.now() > deadline) throw new Error(`timed out: objects ${JSON.stringify([...objects])}, requests ${JSON.stringify(s3.log.map((l) => `${l.method} ${l.verdict}`))}`);
+      await new Promise((r) => setTimeout(r, 100));
+      objects = await stored();
     }
-    expect(counts.sort()).toEqual([1, 3, 3]);
+    const keys = [...objects.keys()];
+    expect(keys.every((k) => k.startsWith('plantwire/acme/berlin/bottling/line1/'))).toBe(true);
+    const counts = [...objects.values()];
+    expect(counts.sort(), `objects ${JSON.stringify([...objects])}, requests ${JSON.stringify(s3.log.map((l) => `${l.method} ${l.verdict}`))}`).toEqual([1, 3, 3]);
     expect(rt.captured('errs')).toEqual([]);
   });
 });
