@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import { PermanentDeliveryError } from '../../src/buffer/forwarder';
+import type { QueueEntry } from '../../src/buffer/queue';
+import { bufferSettings, type BufferConfig } from '../../src/buffer/settings';
+import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
+import { MailScheduler } from '../../src/connectors/email/scheduler';
+import { SmtpServer, SMTP_HANDLE } from '../../src/connectors/email/server';
+import { emailOutSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
+import { composeMail, parseTemplate } from '../../src/connectors/email/template';
+import { toError } from '../../src/model/errors';
+import { toSamples, type TagSample } from '../../src/model/sample';
+import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
+import { onClose } from '../../src/runtime/close';
+import { configHandle } from '../../src/runtime/config-node';
+import { defineNode } from '../../src/runtime/define';
+import { onInput, reportError } from '../../src/runtime/input';
+import { setStatus, type StatusState } from '../../src/runtime/status';
+import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+
+const TYPE = 'plantwire-email-out';
+
+type EmailOutNodeConfig = NodeConfig & EmailOutConfig & BufferConfig & { server?: string };
+
+interface Alarm {
+  samples: TagSample[];
+  payload: unknown;
+  topic?: string;
+}
+
+const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+
+export = function register(RED: RedApi): void {
+  addBufferRoutes(RED);
+  defineNode<EmailOutNodeConfig>(RED, {
+    type: TYPE,
+    version: { current: 1 },
+    setup(node: RedNode, config: EmailOutNodeConfig) {
+      const settings = emailOutSettings(config);
+      // Bad templates are configuration errors, not per-message failures.
+      parseTemplate(settings.subject, 'subject');
+      parseTemplate(settings.html, 'HTML body');
+      parseTemplate(settings.text, 'text body');
+      // Mails always go through the retry queue: "memory" or "disk" (survives restarts); there is no unqueued mode.
+      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode === 'memory' ? 'memory' : 'disk' });
+      const server = configHandle<SmtpServer>(RED, config.server, SMTP_HANDLE, 'SMTP server', 'server');
+      const source = node.name || 'Plantwire';
+      let sent = 0;
+
+      const toMail = (batch: Alarm[]): OutgoingMail => {
+        const composed = composeMail(batch, { subject: settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
+        return { ...composed, from: settings.from, to: settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
+      };
+
+      let scheduler: MailScheduler<Alarm> | null = null;
+      const look = (): { state: StatusState; text: string } => {
+        const pending = scheduler?.pendingCount ?? 0;
+        if (pending > 0) {
+          const at = scheduler?.nextAt;
+          return { state: 'info', text: `${pending} pending${at ? `, next mail ${clock(at)}` : ''}` };
+        }
+        if (server.state.state === 'ok' && sent > 0) return { state: 'ok', text: `sent ${sent}` };
+        return server.state;
+      };
+      const buffer = openSinkBuffer<OutgoingMail>(RED, node, buffering, {
+        batchSize: 1,
+        idleStatus: look,
+        deliver: async (batch: QueueEntry<OutgoingMail>[]) => {
+          for (const entry of batch) {
+            try {
+              const info = await server.mailer.send(entry.body);
+              if (info.rejected.length > 0) {
+                // Delivered to the others; the refused addresses will not work on a retry either.
+                reportError(node, new MailError(`${server.settings.label}: recipient(s) ${info.rejected.join(', ')} refused; the mail went to ${info.accepted.join(', ') || 'nobody'}`, 'some recipients refused', true));
+              }
+              sent += 1;
+            } catch (err) {
+              const e = toError(err);
+              if (e instanceof MailError && e.permanent) throw new PermanentDeliveryError(e.message, [entry.id]);
+              throw e;
+            }
+          }
+        },
+      })!;
+      const show = (): void => buffer.showStatus();
+      scheduler = new MailScheduler<Alarm>({
+        mode: settings.mode,
+        digestMs: settings.digestMs,
+        rateCount: settings.rateCount,
+        ratePeriodMs: settings.ratePeriodMs,
+        emit: (batch) => buffer.accept(toMail(batch)),
+        onChange: show,
+        onEmitError: (err) => reportError(node, err),
+      });
+      const onState = (s: { state: StatusState }): void => {
+        if (s.state === 'ok') buffer.kick();
+        show();
+      };
+      server.on('state', onState);
+      server.users.register(node);
+      show();
+
+      onInput(node, async (msg) => {
+        const samples = toSamples(msg.payload, { tag: msg.topic });
+        const alarm: Alarm = { samples, payload: msg.payload };
+        if (typeof msg.topic === 'string') alarm.topic = msg.topic;
+        await scheduler!.add(alarm);
+        show();
+      });
+      onClose(node, async (removed) => {
+        server.off('state', onState);
+        // Alarms still waiting for their digest go into the queue now (kept on disk across a restart).
+        const rest = scheduler!.drain();
+        if (rest.length > 0 && !removed) {
+          await buffer.accept(toMail(rest)).catch((err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}`));
+        }
+        await buffer.close(removed);
+        await server.users.deregister(node);
+      });
+    },
+  });
+};
