@@ -45,6 +45,8 @@ export = function register(RED: RedApi): void {
       const server = configHandle<SmtpServer>(RED, config.server, SMTP_HANDLE, 'SMTP server', 'server');
       const source = node.name || 'Plantwire';
       let sent = 0;
+      // The last permanent refusal (shown until a mail goes through again).
+      let refused: string | null = null;
 
       const toMail = (batch: Alarm[]): OutgoingMail => {
         const composed = composeMail(batch, { subject: settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
@@ -54,6 +56,7 @@ export = function register(RED: RedApi): void {
       let scheduler: MailScheduler<Alarm> | null = null;
       const look = (): { state: StatusState; text: string } => {
         const pending = scheduler?.pendingCount ?? 0;
+        if (refused) return { state: 'error', text: refused };
         if (pending > 0) {
           const at = scheduler?.nextAt;
           return { state: 'info', text: `${pending} pending${at ? `, next mail ${clock(at)}` : ''}` };
@@ -73,9 +76,13 @@ export = function register(RED: RedApi): void {
                 reportError(node, new MailError(`${server.settings.label}: recipient(s) ${info.rejected.join(', ')} refused; the mail went to ${info.accepted.join(', ') || 'nobody'}`, 'some recipients refused', true));
               }
               sent += 1;
+              refused = null;
             } catch (err) {
               const e = toError(err);
-              if (e instanceof MailError && e.permanent) throw new PermanentDeliveryError(e.message, [entry.id]);
+              if (e instanceof MailError && e.permanent) {
+                refused = e.status;
+                throw new PermanentDeliveryError(e.message, [entry.id]);
+              }
               throw e;
             }
           }
