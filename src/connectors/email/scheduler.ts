@@ -1,48 +1,44 @@
 /**
- * When alarm mails go out: a token bucket (at most N mails per period) and a
+ * When alarm mails go out: a rate limit (at most N mails in any period) and a
  * digest window. Nothing is dropped: what exceeds the rate waits and is folded
  * into the next mail. Pure logic with an injectable clock; the timers are the
  * only side effect.
  */
 
-/** At most `capacity` takes per `periodMs`, refilled continuously (a full bucket allows a burst of `capacity`). */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
+/**
+ * At most `capacity` takes in any window of `periodMs` (a sliding-window log:
+ * strict, unlike a refilling token bucket which allows up to 2N in a window).
+ * A fresh limiter allows a burst of `capacity`.
+ */
+export class RateLimiter {
+  private readonly log: number[] = [];
 
   constructor(
     readonly capacity: number,
     readonly periodMs: number,
-    now = Date.now(),
-  ) {
-    this.tokens = capacity;
-    this.last = now;
+  ) {}
+
+  private prune(now: number): void {
+    while (this.log.length > 0 && this.log[0]! <= now - this.periodMs) this.log.shift();
   }
 
-  private refill(now: number): void {
-    if (now > this.last) this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) * this.capacity) / this.periodMs);
-    this.last = Math.max(this.last, now);
-  }
-
-  /** Takes a token if one is there. */
+  /** Takes a slot if one is free. */
   take(now = Date.now()): boolean {
-    this.refill(now);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
+    this.prune(now);
+    if (this.log.length >= this.capacity) return false;
+    this.log.push(now);
+    return true;
   }
 
-  /** Milliseconds until a token is available (0 = now). */
+  /** Milliseconds until a slot is free (0 = now). */
   waitMs(now = Date.now()): number {
-    this.refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) * this.periodMs) / this.capacity);
+    this.prune(now);
+    return this.log.length < this.capacity ? 0 : Math.max(1, this.log[0]! + this.periodMs - now);
   }
 
   available(now = Date.now()): number {
-    this.refill(now);
-    return Math.floor(this.tokens);
+    this.prune(now);
+    return this.capacity - this.log.length;
   }
 }
 
@@ -65,14 +61,14 @@ export class MailScheduler<T> {
   private timer: NodeJS.Timeout | null = null;
   private due = 0;
   private closed = false;
-  private readonly bucket: TokenBucket;
+  private readonly bucket: RateLimiter;
   private readonly now: () => number;
   /** Mails handed over so far. */
   emitted = 0;
 
   constructor(private readonly opts: SchedulerOptions<T>) {
     this.now = opts.now ?? Date.now;
-    this.bucket = new TokenBucket(opts.rateCount, opts.ratePeriodMs, this.now());
+    this.bucket = new RateLimiter(opts.rateCount, opts.ratePeriodMs);
   }
 
   get pendingCount(): number {
@@ -128,7 +124,7 @@ export class MailScheduler<T> {
     if (this.closed || this.pending.length === 0) return;
     const now = this.now();
     if (!this.bucket.take(now)) {
-      // The rate is used up: the digest waits for the next token and keeps collecting meanwhile.
+      // The rate is used up: the digest waits for the next free slot and keeps collecting meanwhile.
       this.arm(now + this.bucket.waitMs(now));
       this.opts.onChange?.();
       return;
