@@ -331,10 +331,16 @@ export async function startSmtpCatcher(opts: SmtpCatcherOptions = {}): Promise<S
           `<table border="1" cellpadding="4" cellspacing="0"><tr><th>Received</th><th>From</th><th>To</th><th>Subject</th><th>Bytes</th></tr>${rows}</table></body></html>`,
       );
     });
-    await new Promise<void>((resolve, reject) => {
-      page!.once('error', reject);
-      page!.listen(opts.httpPort, host, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        page!.once('error', reject);
+        page!.listen(opts.httpPort, host, () => resolve());
+      });
+    } catch (err) {
+      // The page's port is taken: do not leave the SMTP side listening.
+      await new Promise<void>((r) => server.close(() => r()));
+      throw err;
+    }
     pageUrl = `http://${host}:${(page.address() as net.AddressInfo).port}/`;
   }
 
