@@ -6,6 +6,7 @@
  * applies it.
  */
 import { toError } from '../model/errors';
+import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
 import { simulatorSettings } from '../sim/simulator';
 import type { FlowNode } from './types';
 
@@ -81,6 +82,26 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   'plantwire-sparkplug-host': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
   'plantwire-modbus-read': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
   'plantwire-modbus-write': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
+  'plantwire-email-out': {
+    refs: { server: { types: ['plantwire-smtp-server'], required: true } },
+    check(node) {
+      // Values from environment variables (${ALARM_TO}) are only known at deploy time.
+      if (Object.values(node).some((v) => typeof v === 'string' && v.includes('${'))) return [];
+      try {
+        emailOutSettings(node as EmailOutConfig);
+        return [];
+      } catch (err) {
+        const message = toError(err).message;
+        return [{ field: /^(to|cc|from|mode)\b/.exec(message)?.[1] ?? (/digest/.test(message) ? 'digestSeconds' : /rate/.test(message) ? 'rateCount' : 'config'), message }];
+      }
+    },
+  },
+  'plantwire-smtp-server': {
+    check(node) {
+      const host = String(node.host ?? '').trim();
+      return host && !/[\s/]/.test(host) ? [] : [{ field: 'host', message: 'the SMTP server needs a host name or IP address' }];
+    },
+  },
 };
 
 const RULES = new Map<string, NodeRule>([...Object.entries(CORE_RULES), ...Object.entries(PLANTWIRE_RULES)]);
