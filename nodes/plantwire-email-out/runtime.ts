@@ -94,7 +94,8 @@ export = function register(RED: RedApi): void {
         digestMs: settings.digestMs,
         rateCount: settings.rateCount,
         ratePeriodMs: settings.ratePeriodMs,
-        emit: (batch) => buffer.accept(toMail(batch)),
+        // async: a throw while composing becomes a rejection (handled), never an exception in a timer.
+        emit: async (batch) => buffer.accept(toMail(batch)),
         onChange: show,
         onEmitError: (err) => reportError(node, err),
       });
