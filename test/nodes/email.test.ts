@@ -8,12 +8,15 @@
  * into one mail; a server down then up (nothing lost, nothing twice); a 550
  * reaching Catch with the server's text; bad input.
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, catcher, emailOut, fn, inject, smtpServerNode, statusOf, TAB } from '../helpers/flows';
+import { makeCerts, type Certs } from '../helpers/mqtt';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 interface Received {
@@ -22,6 +25,7 @@ interface Received {
   method: string;
   token: string;
   rcpt: string[];
+  secure: boolean;
 }
 
 interface TestSmtp {
@@ -45,7 +49,7 @@ async function startSmtp(opts: Partial<SMTPServerOptions> = {}, port = 0): Promi
         simpleParser(stream).then(
           (mail) => {
             const user = session.user as unknown as { user?: string; method?: string; token?: string } | undefined;
-            received.push({ mail, user: user?.user ?? '', method: user?.method ?? '', token: user?.token ?? '', rcpt: session.envelope.rcptTo.map((r) => r.address) });
+            received.push({ mail, user: user?.user ?? '', method: user?.method ?? '', token: user?.token ?? '', rcpt: session.envelope.rcptTo.map((r) => r.address), secure: session.secure });
             cb();
           },
           (err: Error) => cb(err),
@@ -55,6 +59,8 @@ async function startSmtp(opts: Partial<SMTPServerOptions> = {}, port = 0): Promi
     });
   const listen = async (): Promise<void> => {
     server = make();
+    // Failed TLS handshakes (the rogue-CA test) are errors of the test's server, not of the node under test.
+    server.on('error', () => undefined);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
@@ -299,7 +305,7 @@ describe('plantwire-email-out', () => {
         capture('errors'),
       ]);
       for (let i = 0; i < 3; i++) await rt.admin('POST', '/inject/i1');
-      await until(() => rt.captured('status').some((c) => /^buffering 3 — 127\.0\.0\.1:\d+: connect ECONN/.test(c.msg.status?.text ?? '')), 'status "buffering 3 — … ECONNREFUSED"');
+      await until(() => rt.captured('status').some((c) => /^buffering 3 — SMTP server refused connection/.test(c.msg.status?.text ?? '')), 'status "buffering 3 — SMTP server refused connection (…"');
       await smtp.start();
       await until(() => smtp.received.length === 3, 'three mails after the server is back', 30_000);
       await new Promise((r) => setTimeout(r, 1000));
@@ -370,5 +376,71 @@ describe('plantwire-email-out', () => {
     } finally {
       await smtp.stop();
     }
+  });
+
+  describe('TLS', () => {
+    let certs: Certs;
+    beforeAll(() => {
+      certs = makeCerts();
+    });
+    afterAll(() => {
+      if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
+    });
+    const tlsOpts = (): Partial<SMTPServerOptions> => ({ key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert), disabledCommands: [] });
+
+    it('STARTTLS with a private CA: the mail goes over an encrypted connection', async () => {
+      const smtp = await startSmtp(tlsOpts());
+      try {
+        await rt.deploy([TAB, smtpServerNode('s1', smtp.port, { security: 'starttls', requireTLS: true, ca: certs.ca }), emailOut('e1', 's1'), inject('i1', 'e1', 1, 'Line1/Alarms/CapperJam')]);
+        await rt.admin('POST', '/inject/i1');
+        await until(() => smtp.received.length === 1, 'one mail over STARTTLS');
+        expect(smtp.received[0]!.secure).toBe(true);
+      } finally {
+        await smtp.stop();
+      }
+    });
+
+    it('TLS from the start (port 465 style) with a private CA', async () => {
+      const smtp = await startSmtp({ ...tlsOpts(), secure: true });
+      try {
+        await rt.deploy([TAB, smtpServerNode('s1', smtp.port, { security: 'tls', ca: certs.ca }), emailOut('e1', 's1'), inject('i1', 'e1', 1, 'Line1/Alarms/CapperJam')]);
+        await rt.admin('POST', '/inject/i1');
+        await until(() => smtp.received.length === 1, 'one mail over TLS');
+        expect(smtp.received[0]!.secure).toBe(true);
+      } finally {
+        await smtp.stop();
+      }
+    });
+
+    it('a certificate from an unknown CA is refused with a clear status and the mail is kept', async () => {
+      const smtp = await startSmtp({ ...tlsOpts(), secure: true });
+      try {
+        await rt.deploy([
+          TAB,
+          smtpServerNode('s1', smtp.port, { security: 'tls', ca: path.join(certs.dir, 'rogue-ca.pem') }),
+          emailOut('e1', 's1'),
+          inject('i1', 'e1', 1, 'Line1/Alarms/CapperJam'),
+          statusOf('st', ['e1'], 'status'),
+          capture('status'),
+        ]);
+        await rt.admin('POST', '/inject/i1');
+        await until(() => rt.captured('status').some((c) => /^buffering 1 — .*TLS failed/.test(c.msg.status?.text ?? '')), 'status "buffering 1 — … TLS failed"');
+        expect(smtp.received).toEqual([]);
+      } finally {
+        await smtp.stop();
+      }
+    });
+
+    it('STARTTLS required but not offered: nothing is sent in plain text', async () => {
+      const smtp = await startSmtp();
+      try {
+        await rt.deploy([TAB, smtpServerNode('s1', smtp.port, { security: 'starttls', requireTLS: true }), emailOut('e1', 's1'), inject('i1', 'e1', 1, 'Line1/Alarms/CapperJam'), statusOf('st', ['e1'], 'status'), capture('status')]);
+        await rt.admin('POST', '/inject/i1');
+        await until(() => rt.captured('status').some((c) => /^buffering 1 — TLS: server refused STARTTLS/.test(c.msg.status?.text ?? '')), 'status "buffering 1 — … refused STARTTLS"');
+        expect(smtp.received).toEqual([]);
+      } finally {
+        await smtp.stop();
+      }
+    });
   });
 });

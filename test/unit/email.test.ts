@@ -179,7 +179,7 @@ describe('SMTP error classification', () => {
   const err = (props: Record<string, unknown>, message = 'x'): Error => Object.assign(new Error(message), props);
   it('5xx and refused logins are permanent, 4xx and network errors transient, refresh-token refusals say to re-consent', () => {
     expect(classifySmtpError(err({ code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 mailbox unknown' }), 'h:25')).toMatchObject({ permanent: true, status: 'recipient or sender refused: 550' });
-    expect(classifySmtpError(err({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad credentials' }), 'h:25').message).toBe('h:25: login refused permanently by the server: 535 5.7.8 bad credentials');
+    expect(classifySmtpError(err({ code: 'EAUTH', responseCode: 535, response: '535 5.7.8 bad credentials' }), 'h:25').message).toBe('login refused permanently by h:25: 535 5.7.8 bad credentials');
     expect(classifySmtpError(err({ code: 'EENVELOPE', responseCode: 451, response: '451 try later' }), 'h').permanent).toBe(false);
     expect(classifySmtpError(err({ code: 'ESOCKET' }, 'connect ECONNREFUSED 127.0.0.1:25'), 'h')).toMatchObject({ permanent: false, status: 'SMTP server refused connection' });
     const oauth = classifySmtpError(err({ code: 'EAUTH', command: 'AUTH XOAUTH2' }, 'invalid_grant: AADSTS700082: The refresh token has expired'), 'h');

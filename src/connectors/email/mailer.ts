@@ -61,18 +61,23 @@ export function classifySmtpError(err: unknown, label: string): MailError {
     if (network) return new MailError(`OAuth2: the token endpoint is unreachable (${e.message}); retrying`, 'OAuth2: token endpoint unreachable', false);
     return new MailError(`OAuth2: refresh token refused — re-consent and paste a new refresh token in the SMTP server node (${e.message})`, 'OAuth2: refresh token refused', true);
   }
+  // TLS problems are settings problems, not the mail's: kept and retried (the status says what to fix).
+  if (code === 'ETLS' && e.command === 'STARTTLS' && rc !== undefined) {
+    return new MailError(`TLS: server refused STARTTLS (${label}: ${server || e.message}); use security "TLS from the start" (port 465), or "none" only for a local relay`, 'TLS: server refused STARTTLS', false, rc);
+  }
+  if (code === 'ETLS' || /certificate|self[- ]signed|wrong version number/i.test(e.message)) {
+    return new MailError(`TLS failed (${label}: ${e.message}); check security (TLS/STARTTLS), the CA certificate or "verify server certificate"`, 'TLS failed: check security settings', false);
+  }
   if (rc !== undefined && rc >= 500 && rc < 600) {
     const what = code === 'EAUTH' ? 'login refused' : code === 'EENVELOPE' ? 'recipient or sender refused' : 'mail refused';
     const text = server || e.message;
-    return new MailError(`${label}: ${what} permanently by the server: ${text}`, `${what}: ${rc}`, true, rc);
+    return new MailError(`${what} permanently by ${label}: ${text}`, `${what}: ${rc}`, true, rc);
   }
-  if (rc !== undefined && rc >= 400 && rc < 500) return new MailError(`${label}: temporarily refused by the server, retrying: ${server || e.message}`, `server busy: ${rc}, retrying`, false, rc);
-  if (code === 'EENVELOPE' || code === 'EMESSAGE') return new MailError(`${label}: the mail cannot be sent: ${e.message}`, 'mail refused', true);
-  if (code === 'EAUTH') return new MailError(`${label}: login failed: ${e.message}`, 'login failed', true);
-  if (code === 'ETLS' || /certificate|self[- ]signed|wrong version number/i.test(e.message)) {
-    return new MailError(`${label}: TLS failed (${e.message}); check security (TLS/STARTTLS), the CA certificate or "verify server certificate"`, 'TLS failed: check security settings', false);
-  }
-  return new MailError(`${label}: ${e.message}`, shortNet(e.message), false);
+  if (rc !== undefined && rc >= 400 && rc < 500) return new MailError(`temporarily refused by ${label}, retrying: ${server || e.message}`, `server busy: ${rc}, retrying`, false, rc);
+  if (code === 'EENVELOPE' || code === 'EMESSAGE') return new MailError(`the mail cannot be sent to ${label}: ${e.message}`, 'mail refused', true);
+  if (code === 'EAUTH') return new MailError(`login to ${label} failed: ${e.message}`, 'login failed', true);
+  const status = shortNet(e.message);
+  return new MailError(`${status} (${label}: ${e.message})`, status, false);
 }
 
 function shortNet(message: string): string {
