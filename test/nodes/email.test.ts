@@ -17,7 +17,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, catcher, emailOut, fn, inject, smtpServerNode, statusOf, TAB } from '../helpers/flows';
 import { makeCerts, type Certs } from '../helpers/mqtt';
-import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 interface Received {
   mail: ParsedMail;
@@ -348,6 +348,37 @@ describe('plantwire-email-out', () => {
       await new Promise((r) => setTimeout(r, 1200));
       expect(attempts).toBe(1);
       expect(smtp.received).toEqual([]);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('the SMTP server node\'s test route verifies connection and login (write permission needed)', async () => {
+    const smtp = await startSmtp({
+      authMethods: ['PLAIN', 'LOGIN'],
+      authOptional: false,
+      onAuth(auth, _session, cb) {
+        if (auth.username === 'plant' && auth.password === 'right') cb(null, { user: 'plant' });
+        else cb(new Error('5.7.8 Authentication credentials invalid'));
+      },
+    });
+    try {
+      await rt.deploy([
+        TAB,
+        { ...smtpServerNode('good', smtp.port, { authType: 'password' }), credentials: { user: 'plant', password: 'right' } },
+        { ...smtpServerNode('bad', smtp.port, { authType: 'password' }), credentials: { user: 'plant', password: 'wrong' } },
+      ]);
+      const ok = await rt.admin<{ ok: boolean; text: string }>('POST', '/plantwire/smtp-server/good/verify');
+      expect(ok.status).toBe(200);
+      expect(ok.body.text).toBe(`connected and logged in to 127.0.0.1:${smtp.port}`);
+      const bad = await rt.admin<{ error: string }>('POST', '/plantwire/smtp-server/bad/verify');
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toBe(`login refused permanently by 127.0.0.1:${smtp.port}: 535 5.7.8 Authentication credentials invalid`);
+      const token = await rt.token(READER);
+      // Node-RED answers 401 (not 403) when a valid token lacks the permission.
+      expect((await fetch(`${rt.url}/plantwire/smtp-server/good/verify`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+      expect((await fetch(`${rt.url}/plantwire/smtp-server/good/verify`, { method: 'POST' })).status).toBe(401);
+      expect((await rt.admin('POST', '/plantwire/smtp-server/nope/verify')).status).toBe(400);
     } finally {
       await smtp.stop();
     }
