@@ -118,6 +118,7 @@ export = function register(RED: RedApi): void {
         server.off('state', onState);
         // Alarms still waiting for their digest go into the queue now (kept on disk across a restart).
         const rest = scheduler!.drain();
+        if (rest.length > 0 && removed) node.warn(`${rest.length} alarm(s) waiting for the digest are discarded with the deleted node`);
         if (rest.length > 0 && !removed) {
           await buffer.accept(toMail(rest)).catch((err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}`));
         }
