@@ -4,6 +4,7 @@
  * XOAUTH2, dot-unstuffing, RSET and the size limit. And the email-out node
  * sending to it in a real Node-RED runtime.
  */
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import nodemailer from 'nodemailer';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/host/index';
 import { startSmtpCatcher, type SmtpCatcher } from '../../src/sim/smtp-catcher';
 import { emailOut, inject, smtpServerNode, TAB } from '../helpers/flows';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
@@ -143,5 +145,38 @@ describe('email-out to the catcher', () => {
     const parsed = await simpleParser(fs.readFileSync(mail.file));
     expect(String(parsed.html)).toContain('<td>Line1/Alarms/CapperJam</td>');
     expect(parsed.attachments[0]!.filename).toMatch(/^alarms-.*\.csv$/);
+  });
+});
+
+describe('plantwire sim smtp', () => {
+  it('runs the catcher from the CLI, writes a received mail into --outbox and stops cleanly on SIGTERM', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-sim-smtp-'));
+    const child = spawn(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'plantwire.js'), 'sim', 'smtp', '--port', '0', '--http-port', '0', '--outbox', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 20_000;
+      let m: RegExpExecArray | null = null;
+      while (!(m = /SMTP catcher listening on 127\.0\.0\.1:(\d+); mails go to (.+) and are listed on (http:\S+)\./.exec(out))) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the catcher did not start:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(m[2]).toBe(dir);
+      const t = nodemailer.createTransport({ host: '127.0.0.1', port: Number(m[1]), ignoreTLS: true });
+      await t.sendMail({ from: 'cli@example.com', to: 'x@example.com', subject: 'from the CLI test', text: 'hello' });
+      t.close();
+      const files = fs.readdirSync(dir).filter((f) => f.endsWith('.eml'));
+      expect(files.length).toBe(1);
+      expect(fs.readFileSync(path.join(dir, files[0]!), 'utf8')).toContain('Subject: from the CLI test');
+      const list = (await (await fetch(`${m[3]}mails.json`)).json()) as Array<{ subject: string }>;
+      expect(list.map((x) => x.subject)).toEqual(['from the CLI test']);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

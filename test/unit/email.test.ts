@@ -4,6 +4,7 @@ import { classifySmtpError } from '../../src/connectors/email/mailer';
 import { MailScheduler, RateLimiter } from '../../src/connectors/email/scheduler';
 import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
+import { localizeDemo } from '../../src/host/workspace';
 import { makeSample } from '../../src/model/sample';
 
 describe('mail templates', () => {
@@ -186,5 +187,17 @@ describe('SMTP error classification', () => {
     expect(oauth).toMatchObject({ permanent: true, status: 'OAuth2: refresh token refused' });
     expect(oauth.message).toMatch(/^OAuth2: refresh token refused — re-consent/);
     expect(classifySmtpError(err({ code: 'EOAUTH2' }, 'connect ECONNREFUSED 127.0.0.1:443'), 'h').permanent).toBe(false);
+  });
+});
+
+describe('demo localisation', () => {
+  it('points the demo\'s SMTP server node at the catcher\'s real port, and leaves other SMTP servers alone', () => {
+    const demo = JSON.stringify([
+      { id: 'a', type: 'plantwire-smtp-server', host: '127.0.0.1', port: 2525 },
+      { id: 'b', type: 'plantwire-smtp-server', host: 'smtp.office365.com', port: 587 },
+    ]);
+    const out = JSON.parse(localizeDemo(demo, { smtpPort: 40123 })) as Array<{ id: string; port: number }>;
+    expect(out.map((n) => n.port)).toEqual([40123, 587]);
+    expect(localizeDemo(demo, { smtpPort: 2525 })).toBe(demo);
   });
 });
