@@ -232,6 +232,54 @@ describe('plantwire-email-out', () => {
     }
   });
 
+  it('XOAUTH2: an expired access token is renewed from the refresh token on the next connection', async () => {
+    let issued = 0;
+    const tokens = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        issued += 1;
+        res.setHeader('content-type', 'application/json');
+        // Valid for one second only.
+        res.end(JSON.stringify({ access_token: `short-${issued}`, token_type: 'Bearer', expires_in: 1 }));
+      });
+    });
+    await new Promise<void>((r) => tokens.listen(0, '127.0.0.1', () => r()));
+    const accessUrl = `http://127.0.0.1:${(tokens.address() as AddressInfo).port}/token`;
+    const smtp = await startSmtp({
+      authMethods: ['XOAUTH2'],
+      authOptional: false,
+      onAuth(auth, _session, cb) {
+        if (auth.accessToken === `short-${issued}`) cb(null, { user: { user: auth.username, method: auth.method, token: auth.accessToken } as unknown as string });
+        else cb(new Error('5.7.3 token expired or unknown'));
+      },
+    });
+    try {
+      await rt.deploy([
+        TAB,
+        { ...smtpServerNode('s1', smtp.port, { authType: 'oauth2', oauthPreset: 'custom', accessUrl, from: '' }), credentials: { user: 'alarms@contoso.com', clientId: 'app-1', clientSecret: 's', refreshToken: 'r' } },
+        emailOut('e1', 's1'),
+        inject('i1', 'e1', 1, 'Line1/Alarms/CapperJam'),
+        catcher('c', ['e1'], 'errors'),
+        capture('errors'),
+      ]);
+      await rt.admin('POST', '/inject/i1');
+      await until(() => smtp.received.length === 1, 'first mail');
+      const first = smtp.received[0]!.token;
+      // The server drops the pooled connection (restart); by now the token has expired.
+      await smtp.stop();
+      await new Promise((r) => setTimeout(r, 1200));
+      await smtp.start();
+      await rt.admin('POST', '/inject/i1');
+      await until(() => smtp.received.length === 2, 'second mail');
+      expect(smtp.received[1]!.token).not.toBe(first);
+      expect(smtp.received[1]!.token).toBe(`short-${issued}`);
+      expect(rt.captured('errors')).toEqual([]);
+    } finally {
+      await smtp.stop();
+      await new Promise<void>((r) => tokens.close(() => r()));
+    }
+  });
+
   it('a 200-alarm storm in digest mode yields one mail (one table, all 200 rows in the CSV)', async () => {
     const smtp = await startSmtp();
     try {
