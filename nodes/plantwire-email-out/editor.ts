@@ -106,7 +106,7 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
         return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.maxRows') : false) as unknown as boolean);
       },
     },
-    bufferMode: { value: 'disk' },
+    bufferMode: { value: 'memory' },
     bufferMaxEntries: { value: 10000, validate: RED.validators.number(true) },
     bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
     bufferOverflow: { value: 'drop-oldest' },
@@ -136,7 +136,7 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
     if (pb) {
       pb.prepare($('#plantwire-email-buffer'), this, 'plantwire-email-out');
       $('#node-input-bufferMode option[value="off"]').remove();
-      if (!this.bufferMode || this.bufferMode === 'off') $('#node-input-bufferMode').val('disk').trigger('change');
+      if (!this.bufferMode || this.bufferMode === 'off') $('#node-input-bufferMode').val('memory').trigger('change');
     }
   },
 });

@@ -40,8 +40,8 @@ export = function register(RED: RedApi): void {
       parseTemplate(settings.subject, 'subject');
       parseTemplate(settings.html, 'HTML body');
       parseTemplate(settings.text, 'text body');
-      // Mails always go through the retry queue: "memory" or "disk" (survives restarts); there is no unqueued mode.
-      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode === 'memory' ? 'memory' : 'disk' });
+      // Mails always go through the retry queue: "memory" (default) or "disk" (survives restarts); there is no unqueued mode.
+      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode === 'disk' ? 'disk' : 'memory' });
       const server = configHandle<SmtpServer>(RED, config.server, SMTP_HANDLE, 'SMTP server', 'server');
       const source = node.name || 'Plantwire';
       let sent = 0;
@@ -77,12 +77,14 @@ export = function register(RED: RedApi): void {
               }
               sent += 1;
               refused = null;
+              server.reportSuccess();
             } catch (err) {
               const e = toError(err);
               if (e instanceof MailError && e.permanent) {
                 refused = e.status;
                 throw new PermanentDeliveryError(e.message, [entry.id]);
               }
+              server.reportFailure(e);
               throw e;
             }
           }

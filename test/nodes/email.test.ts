@@ -280,6 +280,16 @@ describe('plantwire-email-out', () => {
     }
   });
 
+  it('an unreachable SMTP server at deploy is a status, not an error or warning in the log (mails wait in the queue)', async () => {
+    const smtp = await startSmtp();
+    await smtp.stop();
+    const before = rt.logs.length;
+    await rt.deploy([TAB, smtpServerNode('s1', smtp.port), emailOut('e1', 's1'), statusOf('st', ['e1'], 'status'), capture('status')]);
+    await until(() => rt.captured('status').some((c) => c.msg.status?.text === 'SMTP server refused connection' && c.msg.status?.fill === 'red'), 'status "SMTP server refused connection"');
+    const noisy = rt.logs.slice(before).filter((l) => l.level === 'error' || l.level === 'warn');
+    expect(noisy.map((l) => l.msg)).toEqual([]);
+  });
+
   it('a 200-alarm storm in digest mode yields one mail (one table, all 200 rows in the CSV)', async () => {
     const smtp = await startSmtp();
     try {

@@ -1,10 +1,14 @@
 /**
  * What the `plantwire-smtp-server` config node owns and hands to its users
  * (email-out): the pooled mailer and the user registry. The first user
- * verifies the server (connect + login), which sets every user's status;
- * a failed verify is retried with backoff while users remain.
+ * starts a verify (connect + login) whose result sets every user's status.
+ * An unreachable server is not an error of the deployment — mails wait in
+ * the users' retry queues — so a failed verify is only shown in the status
+ * and tried again in the background (30 s, doubling to 5 min) while users
+ * remain; the outcome of real sends updates the state as well.
  */
 import { EventEmitter } from 'node:events';
+import { toError } from '../../model/errors';
 import { ConnectionUsers } from '../../runtime/registry';
 import type { StatusState } from '../../runtime/status';
 import type { RedNode } from '../../runtime/types';
@@ -15,6 +19,9 @@ export const SMTP_HANDLE = 'plantwire.smtp-server';
 
 export class SmtpServer extends EventEmitter {
   private current: SmtpMailer | null = null;
+  private retry: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private active = false;
   readonly users: ConnectionUsers;
   state: { state: StatusState; text: string } = { state: 'idle', text: 'not verified' };
 
@@ -25,16 +32,12 @@ export class SmtpServer extends EventEmitter {
     super();
     this.users = new ConnectionUsers(owner, {
       connect: async () => {
-        try {
-          this.setState('busy', `verifying ${settings.label}`);
-          await this.mailer.verify();
-        } catch (err) {
-          this.setState('error', (err as { status?: string }).status ?? String(err));
-          throw err;
-        }
-        this.setState('ok', `ready: ${settings.label}`);
+        this.active = true;
+        this.check();
       },
       disconnect: async () => {
+        this.active = false;
+        this.stopRetry();
         this.current?.close();
         this.current = null;
       },
@@ -47,6 +50,19 @@ export class SmtpServer extends EventEmitter {
     return this.current;
   }
 
+  /** A mail went through: the server is fine. */
+  reportSuccess(): void {
+    this.failures = 0;
+    this.stopRetry();
+    if (this.state.state !== 'ok') this.setState('ok', `ready: ${this.settings.label}`);
+  }
+
+  /** A send failed: show why (the sender's retry queue keeps the mail). */
+  reportFailure(err: unknown): void {
+    const e = toError(err) as Error & { status?: string };
+    this.setState('error', e.status ?? e.message);
+  }
+
   setState(state: StatusState, text: string): void {
     this.state = { state, text };
     this.users.setState(state, text);
@@ -54,8 +70,36 @@ export class SmtpServer extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    this.active = false;
+    this.stopRetry();
     await this.users.close();
     this.current?.close();
     this.current = null;
+  }
+
+  private check(): void {
+    this.setState('busy', `verifying ${this.settings.label}`);
+    this.mailer.verify().then(
+      () => {
+        if (this.active) this.reportSuccess();
+      },
+      (err: unknown) => {
+        if (!this.active) return;
+        this.reportFailure(err);
+        this.failures += 1;
+        const delay = Math.min(300_000, 30_000 * 2 ** (this.failures - 1));
+        this.stopRetry();
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          if (this.active) this.check();
+        }, delay);
+        this.retry.unref?.();
+      },
+    );
+  }
+
+  private stopRetry(): void {
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = null;
   }
 }
