@@ -5,6 +5,7 @@ import { MailScheduler, RateLimiter } from '../../src/connectors/email/scheduler
 import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
 import { localizeDemo } from '../../src/host/workspace';
+import { decodeHeader, headerOf } from '../../src/sim/smtp-catcher';
 import { makeSample } from '../../src/model/sample';
 
 describe('mail templates', () => {
@@ -199,5 +200,16 @@ describe('demo localisation', () => {
     const out = JSON.parse(localizeDemo(demo, { smtpPort: 40123 })) as Array<{ id: string; port: number }>;
     expect(out.map((n) => n.port)).toEqual([40123, 587]);
     expect(localizeDemo(demo, { smtpPort: 2525 })).toBe(demo);
+  });
+});
+
+describe('SMTP catcher header parsing', () => {
+  it('unfolds headers and decodes RFC 2047 B and Q words (adjacent words joined)', () => {
+    const raw = 'From: a@example.com\r\nSubject: =?UTF-8?B?RsO8bGxzdGFuZA==?=\r\n =?UTF-8?Q?_hoch_=E2=80=93_Linie_1?=\r\nX: y\r\n\r\nSubject: body';
+    expect(headerOf(raw, 'Subject')).toBe('Füllstand hoch – Linie 1');
+    expect(headerOf(raw, 'x')).toBe('y');
+    expect(headerOf(raw, 'Missing')).toBe('');
+    expect(decodeHeader('plain text')).toBe('plain text');
+    expect(decodeHeader('=?ISO-8859-1?Q?K=E4se?=')).toBe('Käse');
   });
 });
