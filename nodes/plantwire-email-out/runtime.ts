@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { PermanentDeliveryError } from '../../src/buffer/forwarder';
-import type { QueueEntry } from '../../src/buffer/queue';
+import { openQueue, removeQueueFiles, type Queue, type QueueEntry } from '../../src/buffer/queue';
 import { bufferSettings, type BufferConfig } from '../../src/buffer/settings';
 import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
 import { MailScheduler } from '../../src/connectors/email/scheduler';
 import { SmtpServer, SMTP_HANDLE } from '../../src/connectors/email/server';
 import { emailOutSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
 import { composeMail, parseTemplate } from '../../src/connectors/email/template';
-import { toError } from '../../src/model/errors';
+import { PlantwireError, toError } from '../../src/model/errors';
 import { toSamples, type TagSample } from '../../src/model/sample';
-import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
+import { addBufferRoutes, bufferDir, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
 import { configHandle } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
@@ -25,6 +25,12 @@ interface Alarm {
   samples: TagSample[];
   payload: unknown;
   topic?: string;
+}
+
+/** An alarm waiting for its mail; `id` is its entry in the disk store of waiting alarms (disk mode). */
+interface Held {
+  alarm: Alarm;
+  id?: number;
 }
 
 const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
@@ -53,7 +59,14 @@ export = function register(RED: RedApi): void {
         return { ...composed, from: settings.from, to: settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
       };
 
-      let scheduler: MailScheduler<Alarm> | null = null;
+      // Disk mode: alarms waiting for their digest are kept on disk too (done() after the commit), so a crash loses none.
+      const heldName = `${node.id}-pending`;
+      const held: Queue<Alarm> | null = buffering.mode === 'disk' ? openQueue<Alarm>({ dir: bufferDir(RED), name: heldName, mode: 'disk', maxEntries: buffering.maxEntries, maxBytes: buffering.maxBytes, overflow: 'reject' }) : null;
+      const release = (batch: Held[]): void => {
+        const ids = batch.flatMap((h) => (h.id === undefined ? [] : [h.id]));
+        if (held && ids.length > 0) held.ack(ids);
+      };
+      let scheduler: MailScheduler<Held> | null = null;
       const look = (): { state: StatusState; text: string } => {
         const pending = scheduler?.pendingCount ?? 0;
         if (refused) return { state: 'error', text: refused };
@@ -91,13 +104,17 @@ export = function register(RED: RedApi): void {
         },
       })!;
       const show = (): void => buffer.showStatus();
-      scheduler = new MailScheduler<Alarm>({
+      scheduler = new MailScheduler<Held>({
         mode: settings.mode,
         digestMs: settings.digestMs,
         rateCount: settings.rateCount,
         ratePeriodMs: settings.ratePeriodMs,
         // async: a throw while composing becomes a rejection (handled), never an exception in a timer.
-        emit: async (batch) => buffer.accept(toMail(batch)),
+        emit: async (batch) => {
+          await buffer.accept(toMail(batch.map((h) => h.alarm)));
+          // In the mail queue now: no longer needed in the store of waiting alarms (a crash in between sends them twice, never none).
+          release(batch);
+        },
         onChange: show,
         onEmitError: (err) => reportError(node, err),
       });
@@ -107,13 +124,24 @@ export = function register(RED: RedApi): void {
       };
       server.on('state', onState);
       server.users.register(node);
+      // Alarms that were waiting when Node-RED stopped or crashed go out with the next free slot.
+      if (held) {
+        const left = held.peek(1_000_000);
+        if (left.length > 0) scheduler.restore(left.map((e) => ({ alarm: e.body, id: e.id })));
+      }
       show();
 
       onInput(node, async (msg) => {
         const samples = toSamples(msg.payload, { tag: msg.topic });
         const alarm: Alarm = { samples, payload: msg.payload };
         if (typeof msg.topic === 'string') alarm.topic = msg.topic;
-        await scheduler!.add(alarm);
+        const h: Held = { alarm };
+        if (held) {
+          const r = await held.enqueue(alarm);
+          if (!r.accepted || r.id === undefined) throw new PlantwireError('buffer-full', 'the store of alarms waiting for their mail is full: the message was not accepted', 'waiting alarms: store full');
+          h.id = r.id;
+        }
+        await scheduler!.add(h);
         show();
       });
       onClose(node, async (removed) => {
@@ -122,9 +150,16 @@ export = function register(RED: RedApi): void {
         const rest = scheduler!.drain();
         if (rest.length > 0 && removed) node.warn(`${rest.length} alarm(s) waiting for the digest are discarded with the deleted node`);
         if (rest.length > 0 && !removed) {
-          await buffer.accept(toMail(rest)).catch((err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}`));
+          await buffer.accept(toMail(rest.map((h) => h.alarm))).then(
+            () => release(rest),
+            (err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}${held ? ' (kept on disk for the next start)' : ''}`),
+          );
         }
         await buffer.close(removed);
+        if (held) {
+          await held.close().catch((err: unknown) => node.warn(`closing the store of waiting alarms failed: ${toError(err).message}`));
+          if (removed) removeQueueFiles(bufferDir(RED), heldName);
+        }
         await server.users.deregister(node);
       });
     },

@@ -154,14 +154,7 @@ describe('email-out: Node-RED killed with SIGKILL while mails are queued', () =>
     await emailAdapter.down();
     const acceptedFile = path.join(userDir, 'accepted.txt');
     nr = await startInstance({ label: 'faults-email', node: process.execPath, redJs: NODE_RED_JS, userDir });
-    const flows = [
-      TAB,
-      ...emailAdapter.nodes({ bufferMode: 'disk' }),
-      ...generatorNodes('seq', 'seq').filter((n) => n.type !== 'catch'),
-      { id: 'seq', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'payload.value', tot: 'msg' }], x: 250, y: 200, wires: [['log']] },
-      { id: 'log', type: 'file', z: 'tab1', filename: acceptedFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', x: 400, y: 200, wires: [] },
-    ];
-    expect((await nr.admin('POST', '/flows', flows, { 'Node-RED-Deployment-Type': 'full' })).status).toBe(204);
+    expect((await nr.admin('POST', '/flows', childFlows(acceptedFile), { 'Node-RED-Deployment-Type': 'full' })).status).toBe(204);
     const depth = async (): Promise<number | null> => {
       const r = await nr!.admin<{ depth: number }>('GET', '/plantwire/buffer/sink');
       return r.status === 200 ? r.body.depth : null;
@@ -180,4 +173,37 @@ describe('email-out: Node-RED killed with SIGKILL while mails are queued', () =>
     await until(async () => (await depth()) === 0, 'queue drained');
     check({ scenario: 'SIGKILL while queued, restart', kind: 'email-out', sent: range(0, 50), accepted, received: got, dropped: 0, expectedDropped: 0, expectedDelivered: range(0, 50) });
   }, 150_000);
+
+  it('2d. killed inside a digest window: the waiting alarms (kept on disk) are mailed after the restart', async () => {
+    await nr?.stop();
+    nr = undefined;
+    emailAdapter.reset('sigkill-digest');
+    mode = { mode: 'digest', digestSeconds: 3600 };
+    const dir = path.join(userDir, 'digest');
+    const acceptedFile = path.join(dir, 'accepted.txt');
+    nr = await startInstance({ label: 'faults-email-digest', node: process.execPath, redJs: NODE_RED_JS, userDir: dir });
+    expect((await nr.admin('POST', '/flows', childFlows(acceptedFile), { 'Node-RED-Deployment-Type': 'full' })).status).toBe(204);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await nr.admin('POST', '/inject/go', generate(0, 40))).status).toBe(200);
+    await until(() => fs.existsSync(acceptedFile) && fs.readFileSync(acceptedFile, 'utf8').trim().split('\n').length >= 40, 'accepted log written', 30_000);
+    await nr.kill();
+    const accepted = fs.readFileSync(acceptedFile, 'utf8').trim().split('\n').map(Number);
+    expect(accepted.length).toBe(40);
+    expect(got.length, 'nothing mailed before the digest was due').toBe(0);
+    nr = await startInstance({ label: 'faults-email-digest-restarted', node: process.execPath, redJs: NODE_RED_JS, userDir: dir });
+    await until(() => unique() >= 40, 'the waiting alarms mailed after the restart', 60_000);
+    check({ scenario: 'SIGKILL inside a digest window, restart', kind: 'email-out', sent: range(0, 40), accepted, received: got, dropped: 0, expectedDropped: 0, expectedDelivered: range(0, 40) });
+    expect(mails).toBe(1);
+  }, 150_000);
 });
+
+/** The flow for the child Node-RED: generator → email-out (disk queue); each accepted message's number is appended to `acceptedFile`. */
+function childFlows(acceptedFile: string): unknown[] {
+  return [
+    TAB,
+    ...emailAdapter.nodes({ bufferMode: 'disk' }),
+    ...generatorNodes('seq', 'seq').filter((n) => n.type !== 'catch'),
+    { id: 'seq', type: 'change', z: 'tab1', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'payload.value', tot: 'msg' }], x: 250, y: 200, wires: [['log']] },
+    { id: 'log', type: 'file', z: 'tab1', filename: acceptedFile, filenameType: 'str', appendNewline: true, createDir: true, overwriteFile: 'false', encoding: 'none', x: 400, y: 200, wires: [] },
+  ];
+}

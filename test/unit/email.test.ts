@@ -154,6 +154,29 @@ describe('rate limiter and scheduler', () => {
   });
 });
 
+describe('scheduler restore', () => {
+  it('alarms left from before a restart go out with the next free slot, ahead of new ones', async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const mails: number[][] = [];
+      const s = new MailScheduler<number>({ mode: 'digest', digestMs: 3_600_000, rateCount: 1, ratePeriodMs: 1000, now: () => now, emit: async (b) => void mails.push(b) });
+      s.restore([1, 2, 3]);
+      await s.add(4);
+      expect(s.nextAt).toBe(0);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(mails).toEqual([[1, 2, 3, 4]]);
+      s.restore([5]);
+      expect(s.nextAt, 'the rate limit still holds').toBe(1000);
+      now = 1000;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(mails).toEqual([[1, 2, 3, 4], [5]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('settings', () => {
   it('SMTP: defaults, presets and what is missing', () => {
     expect(smtpSettings({ host: 'smtp.office365.com' }, {})).toMatchObject({ port: 587, security: 'starttls', requireTLS: true, auth: { type: 'none' } });

@@ -96,6 +96,20 @@ export class MailScheduler<T> {
     this.opts.onChange?.();
   }
 
+  /**
+   * Items left over from before a restart (kept durably by the caller): they
+   * have waited long enough, so they go out with the next free slot.
+   */
+  restore(items: T[]): void {
+    if (this.closed || items.length === 0) return;
+    this.pending = [...items, ...this.pending];
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const now = this.now();
+    this.arm(now + this.bucket.waitMs(now));
+    this.opts.onChange?.();
+  }
+
   /** Takes everything pending out (close: the caller stores it for sending). */
   drain(): T[] {
     this.closed = true;
