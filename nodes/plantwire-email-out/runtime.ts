@@ -33,7 +33,7 @@ interface Held {
   id?: number;
 }
 
-const clock = (ms: number): string => new Date(ms).toISOString().slice(11, 19);
+const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
 export = function register(RED: RedApi): void {
   addBufferRoutes(RED);

@@ -303,7 +303,7 @@ describe('plantwire-email-out', () => {
         capture('status'),
       ]);
       await rt.admin('POST', '/inject/i1');
-      await until(() => rt.captured('status').some((c) => /^200 pending, next mail \d\d:\d\d:\d\d$/.test(c.msg.status?.text ?? '')), 'status "200 pending, next mail …"');
+      await until(() => rt.captured('status').some((c) => /^200 pending, next mail \d\d:\d\d:\d\d UTC$/.test(c.msg.status?.text ?? '')), 'status "200 pending, next mail …"');
       await until(() => smtp.received.length >= 1, 'the digest');
       // A second window passes without alarms: no further mail.
       await new Promise((r) => setTimeout(r, 1500));

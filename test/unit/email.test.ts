@@ -4,6 +4,9 @@ import { classifySmtpError } from '../../src/connectors/email/mailer';
 import { MailScheduler, RateLimiter } from '../../src/connectors/email/scheduler';
 import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
+import { CORE_NODE_TYPES } from '../../src/bundle/core-types';
+import { plantwireModule } from '../../src/bundle/manifest';
+import { validateFlows } from '../../src/bundle/validate';
 import { localizeDemo } from '../../src/host/workspace';
 import { decodeHeader, headerOf } from '../../src/sim/smtp-catcher';
 import { makeSample } from '../../src/model/sample';
@@ -234,5 +237,20 @@ describe('SMTP catcher header parsing', () => {
     expect(headerOf(raw, 'Missing')).toBe('');
     expect(decodeHeader('plain text')).toBe('plain text');
     expect(decodeHeader('=?ISO-8859-1?Q?K=E4se?=')).toBe('Käse');
+  });
+});
+
+describe('bundle validation rules', () => {
+  const validate = (flows: unknown[]) => validateFlows({ flows, flowsFile: 'flows.json', env: { prod: { ALARM_TO: 'shift@example.com' } }, known: { core: CORE_NODE_TYPES, modules: [plantwireModule()] } }).filter((p) => p.severity === 'error');
+  const tab = { id: 'tab1', type: 'tab', label: 'x' };
+  const smtp = { id: 's1', type: 'plantwire-smtp-server', host: 'smtp.office365.com', port: 587 };
+  const out = (extra: Record<string, unknown> = {}) => ({ id: 'e1', type: 'plantwire-email-out', z: 'tab1', server: 's1', to: 'a@example.com', x: 1, y: 1, wires: [], ...extra });
+  it('accepts a good email-out, refuses a missing server, a bad address and a bad SMTP host', () => {
+    expect(validate([tab, smtp, out()])).toEqual([]);
+    expect(validate([tab, smtp, out({ to: '${ALARM_TO}' })]), 'environment variables are resolved at deploy time').toEqual([]);
+    expect(validate([tab, out({ server: '' })]).map((p) => p.field)).toContain('server');
+    const bad = validate([tab, smtp, out({ to: 'nobody' })]);
+    expect(bad.map((p) => [p.field, p.message])).toEqual([['to', 'to: "nobody" is not a mail address (name@example.com or Name <name@example.com>)']]);
+    expect(validate([tab, { ...smtp, host: '' }, out()]).map((p) => p.field)).toEqual(['host']);
   });
 });
