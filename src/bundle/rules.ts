@@ -6,6 +6,7 @@
  * applies it.
  */
 import { toError } from '../model/errors';
+import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
 import { simulatorSettings } from '../sim/simulator';
 import type { FlowNode } from './types';
 
@@ -90,6 +91,26 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
       const fields = required[target];
       if (!fields) return [{ field: 'target', message: `target must be one of ${Object.keys(required).join(', ')}, got ${JSON.stringify(node.target ?? '')}` }];
       return fields.filter((f) => typeof node[f] !== 'string' || (node[f] as string).trim() === '').map((f) => ({ field: f, message: `${f} is required for the ${target} target` }));
+    },
+  },
+  'plantwire-email-out': {
+    refs: { server: { types: ['plantwire-smtp-server'], required: true } },
+    check(node) {
+      // Values from environment variables (${ALARM_TO}) are only known at deploy time.
+      if (Object.values(node).some((v) => typeof v === 'string' && v.includes('${'))) return [];
+      try {
+        emailOutSettings(node as EmailOutConfig);
+        return [];
+      } catch (err) {
+        const message = toError(err).message;
+        return [{ field: /^(to|cc|from|mode)\b/.exec(message)?.[1] ?? (/digest/.test(message) ? 'digestSeconds' : /rate/.test(message) ? 'rateCount' : 'config'), message }];
+      }
+    },
+  },
+  'plantwire-smtp-server': {
+    check(node) {
+      const host = String(node.host ?? '').trim();
+      return host && !/[\s/]/.test(host) ? [] : [{ field: 'host', message: 'the SMTP server needs a host name or IP address' }];
     },
   },
 };

@@ -11,7 +11,7 @@ const HELP = `plantwire — tools of the Plantwire Node-RED palette
 
 Usage:
   plantwire start [--port 1880] [--host 127.0.0.1] [--workspace .plantwire]
-                  [--opcua-port 4840] [--modbus-port 5020] [--no-sim] [--reset-demo]
+                  [--opcua-port 4840] [--modbus-port 5020] [--smtp-port 2525] [--no-sim] [--reset-demo]
       Embedded Node-RED with the palette, the demo flow and the simulators.
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
@@ -32,6 +32,10 @@ Usage:
   plantwire sim sparkplug [--broker mqtt://127.0.0.1:1883] [--group Plantwire] [--lines 1]
                           [--interval-ms 1000] [--primary-host <host id>] [--no-aliases]
       Sparkplug B edge nodes Line1…LineN (one device per machine) publishing to the broker.
+  plantwire sim smtp [--port 2525] [--host 127.0.0.1] [--outbox .plantwire/outbox]
+                     [--http-port 2580] [--max-size 10485760]
+      SMTP catcher: accepts every mail (any AUTH PLAIN/LOGIN/XOAUTH2), writes it as .eml
+      into the outbox and lists the received mails on http://host:http-port/.
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire --version | --help
 `;
@@ -81,6 +85,7 @@ export async function main(argv: string[]): Promise<number> {
         workspace: { type: 'string' },
         'opcua-port': { type: 'string' },
         'modbus-port': { type: 'string' },
+        'smtp-port': { type: 'string' },
         'no-sim': { type: 'boolean' },
         'reset-demo': { type: 'boolean' },
       },
@@ -92,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
       workspace: values.workspace ?? path.resolve('.plantwire'),
       opcuaPort: intOption(values['opcua-port'] ?? process.env.PLANTWIRE_OPCUA_PORT, 'opcua-port', 4840),
       modbusPort: intOption(values['modbus-port'] ?? process.env.PLANTWIRE_MODBUS_PORT, 'modbus-port', 5020),
+      smtpPort: intOption(values['smtp-port'] ?? process.env.PLANTWIRE_SMTP_PORT, 'smtp-port', 2525),
       sims: !values['no-sim'],
       resetDemo: Boolean(values['reset-demo']),
       log,
@@ -120,7 +126,8 @@ export async function main(argv: string[]): Promise<number> {
       return -1;
     }
     if (kind === 'sparkplug') return simSparkplug(simArgs, log);
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus" or "plantwire sim sparkplug"`);
+    if (kind === 'smtp') return simSmtp(simArgs, log);
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug" or "plantwire sim smtp"`);
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },
@@ -148,6 +155,25 @@ export async function main(argv: string[]): Promise<number> {
     return opcuaCommand(rest);
   }
   throw new PlantwireError('bad-command', `unknown command "${command}"; run "plantwire --help"`);
+}
+
+async function simSmtp(args: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, host: { type: 'string' }, outbox: { type: 'string' }, 'http-port': { type: 'string' }, 'max-size': { type: 'string' } },
+  });
+  const { startSmtpCatcher } = require('../sim/smtp-catcher') as typeof import('../sim/smtp-catcher');
+  const catcher = await startSmtpCatcher({
+    port: intOption(values.port, 'port', 2525),
+    host: values.host ?? '127.0.0.1',
+    outbox: path.resolve(values.outbox ?? path.join('.plantwire', 'outbox')),
+    httpPort: intOption(values['http-port'], 'http-port', 2580),
+    maxSize: intOption(values['max-size'], 'max-size', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    log,
+  });
+  log(`SMTP catcher listening on ${catcher.host}:${catcher.port}; mails go to ${catcher.outbox} and are listed on ${catcher.pageUrl}. Ctrl-C stops it.`);
+  waitForSignal(() => catcher.stop(), log);
+  return -1;
 }
 
 async function simSparkplug(args: string[], log: (line: string) => void): Promise<number> {

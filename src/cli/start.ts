@@ -4,6 +4,7 @@ import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
 import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
+import type { SmtpCatcher } from '../sim/smtp-catcher';
 
 export interface StartOptions {
   port: number;
@@ -13,6 +14,8 @@ export interface StartOptions {
   sims: boolean;
   opcuaPort: number;
   modbusPort: number;
+  /** SMTP catcher port (default 2525; when taken, any free port and the demo follows). */
+  smtpPort?: number;
   log: (line: string) => void;
 }
 
@@ -20,6 +23,7 @@ export interface Running {
   host: Host;
   plant: OpcUaPlant | null;
   modbus: ModbusSim | null;
+  smtp: SmtpCatcher | null;
   stop(): Promise<void>;
 }
 
@@ -28,8 +32,9 @@ export async function start(opts: StartOptions): Promise<Running> {
   const ws = openWorkspace(path.resolve(opts.workspace));
   let plant: OpcUaPlant | null = null;
   let modbus: ModbusSim | null = null;
+  let smtp: SmtpCatcher | null = null;
   const stopSims = async (): Promise<void> => {
-    await Promise.all([plant?.stop(), modbus?.stop()]);
+    await Promise.all([plant?.stop(), modbus?.stop(), smtp?.stop()]);
   };
   let host: Host;
   let seeded: SeedResult;
@@ -41,9 +46,10 @@ export async function start(opts: StartOptions): Promise<Running> {
       opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
       modbus = await startModbusSim({ port: opts.modbusPort });
       opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
+      smtp = await startCatcher(path.join(ws.dir, 'outbox'), opts.smtpPort ?? 2525, opts.log);
     }
     const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port });
+    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, smtpPort: smtp?.port });
     seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     host = await startHost({
       userDir: ws.userDir,
@@ -79,6 +85,7 @@ export async function start(opts: StartOptions): Promise<Running> {
     host,
     plant,
     modbus,
+    smtp,
     stop() {
       stopping ??= (async () => {
         await host.stop();
@@ -87,4 +94,22 @@ export async function start(opts: StartOptions): Promise<Running> {
       return stopping;
     },
   };
+}
+
+/** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */
+async function startCatcher(outbox: string, port: number, log: (line: string) => void): Promise<SmtpCatcher | null> {
+  const { startSmtpCatcher } = require('../sim/smtp-catcher') as typeof import('../sim/smtp-catcher');
+  const busy = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  let catcher: SmtpCatcher;
+  try {
+    catcher = await startSmtpCatcher({ port, outbox, httpPort: 2580 }).catch((err: unknown) => {
+      if (busy(err)) return startSmtpCatcher({ port, outbox, httpPort: 0 });
+      throw err;
+    });
+  } catch (err) {
+    if (!busy(err) || port === 0) throw err;
+    catcher = await startSmtpCatcher({ port: 0, outbox, httpPort: 0 });
+  }
+  log(`SMTP catcher: ${catcher.host}:${catcher.port} (received mails: ${catcher.pageUrl} and ${outbox})`);
+  return catcher;
 }

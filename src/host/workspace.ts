@@ -79,6 +79,8 @@ export interface SimAddresses {
   opcuaUrl?: string;
   modbusHost?: string;
   modbusPort?: number;
+  smtpHost?: string;
+  smtpPort?: number;
 }
 
 /**
@@ -97,6 +99,11 @@ export function localizeDemo(demoText: string, sims: SimAddresses): string {
     if (n.type === 'plantwire-modbus-device' && sims.modbusPort !== undefined && (Number(n.port) !== sims.modbusPort || (sims.modbusHost && n.host !== sims.modbusHost))) {
       n.port = sims.modbusPort;
       if (sims.modbusHost) n.host = sims.modbusHost;
+      changed = true;
+    }
+    if (n.type === 'plantwire-smtp-server' && sims.smtpPort !== undefined && n.host === '127.0.0.1' && (Number(n.port) !== sims.smtpPort || (sims.smtpHost && n.host !== sims.smtpHost))) {
+      n.port = sims.smtpPort;
+      if (sims.smtpHost) n.host = sims.smtpHost;
       changed = true;
     }
   }

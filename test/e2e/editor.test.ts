@@ -41,6 +41,7 @@ const INVALID: Record<string, InvalidRow> = {
   'plantwire-opcua-write': { field: '#node-input-endpoint' },
   // A new asset map starts with one empty rule: its required match cell is marked.
   'plantwire-asset-map': { field: '#node-input-rule-list .rule-match' },
+  'plantwire-email-out': { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'to' },
 };
 function messageOf(type: string, key: string): string {
   const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;

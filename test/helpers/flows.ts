@@ -115,3 +115,37 @@ export const injectDate = (id: string, target: string): Record<string, unknown> 
 
 /** A function node. */
 export const fn = (id: string, code: string, target: string): Record<string, unknown> => ({ id, type: 'function', z: 'tab1', func: code, outputs: 1, x: 200, y: 200, wires: [[target]] });
+
+/** A plantwire-smtp-server config node (no auth, no TLS: a local test server or the catcher). */
+export function smtpServerNode(id: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-smtp-server', name: '', version: 1, host: '127.0.0.1', port, security: 'none', requireTLS: false, rejectUnauthorized: true, ca: '', authType: 'none', oauthPreset: 'custom', tenant: '', accessUrl: '', from: 'plant@example.com', maxConnections: 2, timeout: 5, ...extra };
+}
+
+/** A plantwire-email-out node. */
+export function emailOut(id: string, server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-email-out',
+    z: 'tab1',
+    name: '',
+    version: 1,
+    server,
+    to: 'shift@example.com',
+    cc: '',
+    from: '',
+    mode: 'each',
+    digestSeconds: 300,
+    rateCount: 100,
+    ratePeriod: 60,
+    subject: '',
+    html: '',
+    text: '',
+    csv: true,
+    maxRows: 500,
+    bufferMode: 'memory',
+    x: 300,
+    y: 100,
+    wires: [],
+    ...extra,
+  };
+}
