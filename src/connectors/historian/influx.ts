@@ -163,7 +163,7 @@ export function influxSettingsProblem(s: InfluxSettings): string | null {
  */
 export function influxError(err: HttpError, label: string): HistorianError {
   const res: HttpResponse | undefined = err.response;
-  if (!res) return new HistorianError('influx-unavailable', `${label}: ${err.message}`, true, err.status);
+  if (!res) return new HistorianError('influx-unavailable', `${err.message} (${label})`, true, err.status);
   let detail = bodyExcerpt(res.body);
   try {
     const j = res.json<{ error?: string; message?: string; code?: string }>();
@@ -171,12 +171,12 @@ export function influxError(err: HttpError, label: string): HistorianError {
   } catch {
     /* not JSON */
   }
-  if (res.status === 401 || res.status === 403) return new HistorianError('influx-auth', `${label}: ${res.status} not authorised: ${detail} (check the token or user/password and its write permission)`, false, `${res.status} not authorised`);
-  if (res.status === 404) return new HistorianError('influx-not-found', `${label}: 404: ${detail} (does the database/bucket exist?)`, false, '404 database/bucket not found');
+  if (res.status === 401 || res.status === 403) return new HistorianError('influx-auth', `${res.status} not authorised: ${detail} (check the token or user/password and its write permission; ${label})`, false, `${res.status} not authorised`);
+  if (res.status === 404) return new HistorianError('influx-not-found', `404 ${detail} (does the database/bucket exist? ${label})`, false, '404 database/bucket not found');
   const partial = /partial write/i.test(detail);
   return new HistorianError(
     partial ? 'influx-partial-write' : `influx-${res.status}`,
-    `${label}: ${res.status}${partial ? ' partial write (some points stored, these refused)' : ''}: ${detail}`,
+    `${res.status}${partial ? ' partial write (some points stored, these refused)' : ''}: ${detail} (${label})`,
     err.transient,
     `${res.status} ${detail}`,
     err.retryAfterMs,

@@ -340,7 +340,7 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
     const permanent = isPermanentPgError(err);
     const words = describePgError(err);
     const code = (err as { code?: string }).code;
-    return new HistorianError(permanent ? 'pg-refused' : 'pg-unavailable', `${this.label}: ${what}: ${words}${code && !words.includes(code) ? ` [SQLSTATE ${code}]` : ''}`, !permanent, shortWords(words));
+    return new HistorianError(permanent ? 'pg-refused' : 'pg-unavailable', `${words}${code && !words.includes(code) ? ` [SQLSTATE ${code}]` : ''} (${this.label}: ${what})`, !permanent, shortWords(words));
   }
 }
 
