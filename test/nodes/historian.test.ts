@@ -7,6 +7,9 @@
  * test closes and reopens) and delivering them when it is back.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PACKAGE_ROOT } from '../../src/host/index';
 import net from 'node:net';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -194,4 +197,16 @@ return null;`;
       await proxy.close();
     }
   }, 90_000);
+
+  it('the example flows deploy and run without an error or warning in the log (PostgreSQL stores, InfluxDB absent: status only)', async () => {
+    const example = (f: string): Array<Record<string, unknown>> => (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', f), 'utf8')) as Array<Record<string, unknown>>).map((n) => (n.x !== undefined ? { ...n, z: 'tab1' } : n));
+    const flows = [TAB, ...example('historian-postgres.json'), ...example('historian-influx.json'), statusOf('st', ['pw-ex-hpg-out', 'pw-ex-hix-out'], 'status'), capture('status')];
+    const logsBefore = rt.logs.length;
+    await rt.deploy(flows);
+    await until(() => rt.captured('status').some((c) => c.msg.status?.source?.id === 'pw-ex-hpg-out' && /samples stored$/.test(c.msg.status?.text ?? '')), 'the PostgreSQL example stores samples', 30_000);
+    await until(() => rt.captured('status').some((c) => c.msg.status?.source?.id === 'pw-ex-hix-out' && c.msg.status?.fill === 'red'), 'the InfluxDB example shows that InfluxDB is not reachable', 30_000);
+    const bad = rt.logs.slice(logsBefore).filter((l) => l.level === 'error' || l.level === 'warn');
+    expect(bad).toEqual([]);
+    await rt.deploy([TAB]);
+  }, 60_000);
 });

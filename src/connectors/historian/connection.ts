@@ -16,30 +16,63 @@ export interface HistorianConnectionState {
   text: string;
 }
 
+/**
+ * An unreachable database is not an error of the flow: the connection keeps
+ * trying on its own (capped, jittered backoff: 1 s doubling to 30 s) and shows
+ * why on every user's status; the log gets one info line per distinct problem.
+ * The sink's buffer keeps the messages meanwhile.
+ */
 export class HistorianConnection extends EventEmitter {
   readonly users: ConnectionUsers;
   private current: HistorianConnectionState = { connected: false, text: 'not connected' };
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private active = false;
+  private lastLogged = '';
 
   constructor(
-    owner: Pick<RedNode, 'warn' | 'log'>,
+    private readonly owner: Pick<RedNode, 'warn' | 'log'>,
     readonly backend: HistorianBackend,
   ) {
     super();
     this.users = new ConnectionUsers(owner, {
       connect: async () => {
-        try {
-          await backend.open();
-        } catch (err) {
-          this.set(false, toError(err).message);
-          throw err;
-        }
-        this.set(true, `connected to ${backend.label}`);
-        this.users.setState('ok', this.current.text);
+        this.active = true;
+        await this.attempt();
       },
       disconnect: async () => {
+        this.active = false;
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = null;
         this.set(false, 'disconnected');
       },
     });
+  }
+
+  private async attempt(): Promise<void> {
+    try {
+      await this.backend.open();
+    } catch (err) {
+      const text = toError(err).message;
+      this.set(false, text);
+      this.users.setState('error', text);
+      if (text !== this.lastLogged) this.owner.log(`not reachable yet, retrying: ${text}`);
+      this.lastLogged = text;
+      this.failures += 1;
+      const delay = Math.round(Math.min(30_000, 1000 * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+      if (this.active) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          if (this.active && !this.current.connected) void this.attempt();
+        }, delay);
+        this.retryTimer.unref?.();
+      }
+      return;
+    }
+    this.failures = 0;
+    this.lastLogged = '';
+    this.set(true, `connected to ${this.backend.label}`);
+    this.users.setState('ok', this.current.text);
   }
 
   get state(): HistorianConnectionState {
@@ -63,6 +96,9 @@ export class HistorianConnection extends EventEmitter {
   }
 
   async close(): Promise<void> {
+    this.active = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.users.close();
     await this.backend.close();
   }

@@ -18,6 +18,7 @@
  * node, are validated (letters, digits, _ and $) and double-quoted.
  */
 import crypto from 'node:crypto';
+import os from 'node:os';
 import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { PlantwireError, toError } from '../../model/errors';
@@ -261,7 +262,8 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
       statement_timeout: s.statementTimeoutMs ?? 30_000,
       application_name: 'plantwire-historian',
     };
-    if (s.user) config.user = s.user;
+    // No user configured: like psql, PGUSER or the operating-system user (node-postgres would send none when USER is unset).
+    config.user = s.user || process.env.PGUSER || osUser();
     if (s.password !== undefined && s.password !== '') config.password = s.password;
     this.pool = new pg.Pool(config);
     // An idle client losing its connection (server restart) must not crash the process: the next query reconnects.
@@ -341,6 +343,14 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
     const words = describePgError(err);
     const code = (err as { code?: string }).code;
     return new HistorianError(permanent ? 'pg-refused' : 'pg-unavailable', `${words}${code && !words.includes(code) ? ` [SQLSTATE ${code}]` : ''} (${this.label}: ${what})`, !permanent, shortWords(words));
+  }
+}
+
+function osUser(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
   }
 }
 
