@@ -6,6 +6,8 @@
  * applies it.
  */
 import { toError } from '../model/errors';
+import { historianOutSettings } from '../connectors/historian/out-settings';
+import { historianDbSettings } from '../connectors/historian/settings';
 import { simulatorSettings } from '../sim/simulator';
 import type { FlowNode } from './types';
 
@@ -81,6 +83,29 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   'plantwire-sparkplug-host': { refs: { broker: { types: ['plantwire-mqtt-broker'], required: true } } },
   'plantwire-modbus-read': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
   'plantwire-modbus-write': { refs: { device: { types: ['plantwire-modbus-device'], required: true } } },
+  'plantwire-historian-out': {
+    refs: { db: { types: ['plantwire-historian-db'], required: true } },
+    check(node) {
+      try {
+        historianOutSettings(node as Parameters<typeof historianOutSettings>[0]);
+        return [];
+      } catch (err) {
+        return [{ field: 'batchSize', message: toError(err).message }];
+      }
+    },
+  },
+  'plantwire-historian-db': {
+    check(node) {
+      try {
+        historianDbSettings(node);
+        return [];
+      } catch (err) {
+        const message = toError(err).message;
+        const field = /^(host|database|schema|table|port|precision)\b/.exec(message)?.[1] ?? (/InfluxDB URL/.test(message) ? 'url' : /API/.test(message) ? 'api' : 'kind');
+        return [{ field, message }];
+      }
+    },
+  },
 };
 
 const RULES = new Map<string, NodeRule>([...Object.entries(CORE_RULES), ...Object.entries(PLANTWIRE_RULES)]);
