@@ -15,8 +15,13 @@
 //   unnest         connector, INSERT … SELECT FROM unnest(7 array parameters), one prepared statement
 //   auto+dedup     connector as configured by default: VALUES up to 100 rows, unnest above,
 //                  unique (md5(tag), time) index and ON CONFLICT DO NOTHING
+//   node           plantwire-historian-out in an embedded Node-RED (the `npm start` host):
+//                  one sample per message from a function node, memory buffer, batch size =
+//                  the batch; timed from the inject until the table holds every sample
 // Prints a table and one JSON object (median of the rounds).
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -83,11 +88,47 @@ async function connector(batch, data, table, opts) {
   return ms;
 }
 
+let host = null;
+async function nodeVariant(batch, data, table) {
+  if (!host) {
+    const { startHost } = require(path.join(root, 'dist/src/host/index.js'));
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-bench-sinks-'));
+    host = await startHost({ userDir, port: 0, users: [{ username: 'bench', password: 'bench-password', permissions: '*' }], credentialSecret: 'bench', logLevel: 'off', settings: { nodesDir: [root] } });
+    host.dir = userDir;
+  }
+  created.push(table);
+  const func = `const d = msg.payload; for (let i = 0; i < d.n; i++) node.send({ payload: { tag: 'Line' + (i % 4) + '/Filler/Temp' + (i % 25), value: i * 0.5, quality: 'good', sourceTimestamp: new Date(d.t0 + i).toISOString(), unit: '°C', asset: 'acme/hamburg/bottling/line1' } }); return null;`;
+  const flows = [
+    { id: 'bt', type: 'tab', label: 'bench' },
+    { id: 'bdb', type: 'plantwire-historian-db', version: 1, kind: 'postgres', host: CONN.host, port: CONN.port, database: CONN.database, schema: 'public', table, ssl: false, skipDuplicates: true, credentials: { user: CONN.user } },
+    { id: 'bin', type: 'inject', z: 'bt', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 50, y: 50, wires: [['bgen']] },
+    { id: 'bgen', type: 'function', z: 'bt', func, outputs: 1, x: 150, y: 50, wires: [['bout']] },
+    { id: 'bout', type: 'plantwire-historian-out', z: 'bt', version: 1, db: 'bdb', batchSize: batch, bufferMode: 'memory', bufferMaxEntries: 1_000_000, bufferMaxMB: 1024, x: 300, y: 50, wires: [] },
+  ];
+  const res = await host.admin('POST', '/flows', flows, { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' });
+  if (res.status !== 204 && res.status !== 200) throw new Error(`deploy failed: ${res.status}`);
+  const q = `SELECT count(*)::int AS n FROM "${table}"`;
+  for (let i = 0; ; i++) {
+    const ok = await admin.query('SELECT to_regclass($1) AS r', [`public."${table}"`]);
+    if (ok.rows[0].r) break;
+    if (i > 300) throw new Error('the node did not create its table');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const t = process.hrtime.bigint();
+  await host.admin('POST', '/inject/bin', { __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ n: data.length, t0: T0 }), vt: 'json' }] });
+  for (;;) {
+    if ((await admin.query(q)).rows[0].n >= data.length) break;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
 const VARIANTS = {
   'bare pg': (b, d, t) => bare(b, d, t),
   values: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 100_000 }),
   unnest: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 0 }),
   'auto+dedup': (b, d, t) => connector(b, d, t, { skipDuplicates: true }),
+  node: (b, d, t) => nodeVariant(b, d, t),
 };
 
 const result = {};
@@ -108,6 +149,11 @@ try {
     }
   }
 } finally {
+  if (host) {
+    await host.admin('POST', '/flows', [], { 'Node-RED-Deployment-Type': 'full', 'Node-RED-API-Version': 'v1' }).catch(() => undefined);
+    await host.stop();
+    fs.rmSync(host.dir, { recursive: true, force: true });
+  }
   for (const t of created) await admin.query(`DROP TABLE IF EXISTS "${t}"`);
   await admin.end();
 }
