@@ -48,6 +48,8 @@ export = function register(RED: RedApi): void {
       const buffer = openSinkBuffer<unknown[]>(RED, node, buffering, {
         idleStatus: idle,
         batchSize: settings.batchSize,
+        // A large backlog batch (100 messages × thousands of samples) may take longer than the default 30 s.
+        deliverTimeoutMs: 120_000,
         deliver: (batch: QueueEntry<unknown[]>[]) => write(batch.flatMap((e) => e.body)),
       });
       conn.users.register(node);

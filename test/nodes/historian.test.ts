@@ -160,6 +160,24 @@ return null;`;
     expect(rt.captured('errors')).toHaveLength(3);
   }, 60_000);
 
+  it('a connection with an unsafe table name is refused at deploy: the sink says so and fails each message to Catch', async () => {
+    await rt.deploy([
+      TAB,
+      { ...historianDb('db1', { table: "t; drop table x" }), credentials: { user: 'postgres' } },
+      historianOut('out', 'db1', { bufferMode: 'off' }),
+      { id: 'in', type: 'inject', z: 'tab1', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], topic: 'a', payload: '1', payloadType: 'num', once: false, repeat: '', x: 50, y: 40, wires: [['out']] },
+      catcher('c', null, 'errors'),
+      capture('errors'),
+    ]);
+    // The sink's Catch gets why it is not running; the config node (global, no flow of its own) logs the field to fix.
+    await rt.waitFor('errors', 1);
+    expect(rt.captured('errors')[0]!.msg.error.message).toMatch(/the historian database \(db1\) has a configuration error; open it and fix the field its log entry names/);
+    await until(() => rt.logs.some((l) => l.level === 'error' && /table "t; drop table x" is not a plain SQL name/.test(l.msg)), 'the config node logs the bad table name');
+    await rt.admin('POST', '/inject/in');
+    await rt.waitFor('errors', 2);
+    expect(rt.captured('errors')[1]!.msg.error.message).toMatch(/this node is not running because of a configuration error/);
+  }, 30_000);
+
   it('buffers while PostgreSQL is unreachable, says so, and delivers everything once it is back', async () => {
     const t = table('outage');
     const proxy = await pgProxy();
