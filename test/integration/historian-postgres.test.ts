@@ -53,6 +53,15 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     // Opening again (a second config node, a redeploy) is harmless.
     const again = open('layout');
     await again.open();
+    // The last user leaving releases the pool's connections; the next write opens a new pool.
+    await again.write(again.encode([makeSample('a', 1, { sourceTimestamp: T0 })]));
+    const pid = (await again.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const alive = async (): Promise<boolean> => (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 1;
+    expect(await alive()).toBe(true);
+    await again.release();
+    await expect.poll(alive, { timeout: 5000 }).toBe(false);
+    await again.write(again.encode([makeSample('a', 2, { sourceTimestamp: T0 + 1 })]));
+    expect((await admin.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".layout`)).rows[0].n).toBe(2);
   });
 
   it('stores numbers, booleans, strings, objects, null, NaN and ±Infinity with the documented types; quotes, unicode and a 10,000-character tag name as text', async () => {

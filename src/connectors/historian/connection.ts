@@ -45,6 +45,7 @@ export class HistorianConnection extends EventEmitter {
         if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = null;
         this.set(false, 'disconnected');
+        await this.backend.release?.();
       },
     });
   }

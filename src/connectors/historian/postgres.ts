@@ -231,7 +231,8 @@ export function describePgError(err: unknown): string {
 export class PostgresHistorian implements HistorianBackend<PgRow> {
   readonly label: string;
   readonly table: string;
-  private readonly pool: pg.Pool;
+  private poolConfig: pg.PoolConfig;
+  private currentPool: pg.Pool | null = null;
   private ready: Promise<void> | null = null;
   private readonly valuesMaxRows: number;
   /** The TimescaleDB version found at open(), or null. */
@@ -265,9 +266,25 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
     // No user configured: like psql, PGUSER or the operating-system user (node-postgres would send none when USER is unset).
     config.user = s.user || process.env.PGUSER || osUser();
     if (s.password !== undefined && s.password !== '') config.password = s.password;
-    this.pool = new pg.Pool(config);
-    // An idle client losing its connection (server restart) must not crash the process: the next query reconnects.
-    this.pool.on('error', () => undefined);
+    this.poolConfig = config;
+  }
+
+  /** The pool, created on first use (and again after release()). */
+  private get pool(): pg.Pool {
+    if (!this.currentPool) {
+      const pool = new pg.Pool(this.poolConfig);
+      // An idle client losing its connection (server restart) must not crash the process: the next query reconnects.
+      pool.on('error', () => undefined);
+      this.currentPool = pool;
+    }
+    return this.currentPool;
+  }
+
+  /** The last user left: close the pool's connections (a later user opens a new pool). */
+  async release(): Promise<void> {
+    const pool = this.currentPool;
+    this.currentPool = null;
+    if (pool) await pool.end().catch(() => undefined);
   }
 
   encode(samples: TagSample[]): PgRow[] {
@@ -334,7 +351,7 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.pool.end().catch(() => undefined);
+    await this.release();
   }
 
   private wrap(err: unknown, what: string): HistorianError {

@@ -22,7 +22,9 @@ export interface HistorianBackend<R = unknown> {
   write(records: R[]): Promise<void>;
   /** Connects and prepares the store (table, index, hypertable; or a ping); throws when unreachable. */
   open(): Promise<void>;
-  /** Releases the pool / keep-alive sockets. */
+  /** The last user left: drop open connections; the backend stays usable (optional). */
+  release?(): Promise<void>;
+  /** Releases the pool / keep-alive sockets for good. */
   close(): Promise<void>;
 }
 
