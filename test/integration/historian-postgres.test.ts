@@ -7,20 +7,26 @@
  * Each test run uses its own schema, dropped afterwards.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresHistorian, type PostgresSettings } from '../../src/connectors/historian/postgres';
+import { historianDbSettings } from '../../src/connectors/historian/settings';
 import { HistorianError } from '../../src/connectors/historian/types';
 import { makeSample, type TagSample } from '../../src/model/sample';
-import { service } from '../helpers/services';
+import { makeCerts, type Certs } from '../helpers/mqtt';
+import { service, type ServiceCheck } from '../helpers/services';
 
-const pgService = await service('postgres');
+// Checked once per file (the test files are CommonJS: no top-level await); tests skip with the reason when it is down.
+const pgCheck = service('postgres');
+let pgService: ServiceCheck = { name: 'postgres', available: false, host: '127.0.0.1', port: 5432, reason: 'not checked yet' };
 const SCHEMA = `pw_hist_${crypto.randomBytes(4).toString('hex')}`;
 const base = (table: string, extra: Partial<PostgresSettings> = {}): PostgresSettings => ({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', schema: SCHEMA, table, ssl: false, skipDuplicates: true, ...extra });
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 
-describe.skipIf(!pgService.available)('PostgreSQL historian connector (real PostgreSQL on :5432, database test)', () => {
+describe('PostgreSQL historian connector (real PostgreSQL on :5432, database test)', () => {
   let admin: pg.Client;
   const opened: PostgresHistorian[] = [];
   const open = (table: string, extra: Partial<PostgresSettings> = {}): PostgresHistorian => {
@@ -30,6 +36,8 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
   };
 
   beforeAll(async () => {
+    pgService = await pgCheck;
+    if (!pgService.available) return;
     admin = new pg.Client({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' });
     await admin.connect();
   });
@@ -39,7 +47,8 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     await admin?.end();
   });
 
-  it('creates the narrow table with its indexes, and no hypertable without TimescaleDB', async () => {
+  it('creates the narrow table with its indexes, and no hypertable without TimescaleDB', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const h = open('layout');
     await h.open();
     const cols = await admin.query("SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'layout' ORDER BY ordinal_position", [SCHEMA]);
@@ -64,7 +73,8 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     expect((await admin.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".layout`)).rows[0].n).toBe(2);
   });
 
-  it('stores numbers, booleans, strings, objects, null, NaN and ±Infinity with the documented types; quotes, unicode and a 10,000-character tag name as text', async () => {
+  it('stores numbers, booleans, strings, objects, null, NaN and ±Infinity with the documented types; quotes, unicode and a 10,000-character tag name as text', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const h = open('types');
     const longTag = crypto.randomBytes(5000).toString('hex');
     expect(longTag.length).toBe(10_000);
@@ -105,7 +115,8 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     expect(avg.rows[0].a).toBe(71.5);
   });
 
-  it("a tag named x'); drop table t;-- is stored as text and the table named t still exists", async () => {
+  it("a tag named x'); drop table t;-- is stored as text and the table named t still exists", async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const h = open('t');
     const evil = "x'); drop table t;--";
     const evil2 = 'x"); drop table "t";--';
@@ -123,7 +134,8 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     ]);
   });
 
-  it('both insert paths (multi-row VALUES and unnest arrays) store the same rows; a batch written twice is stored once', async () => {
+  it('both insert paths (multi-row VALUES and unnest arrays) store the same rows; a batch written twice is stored once', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const mk = (n: number, tag: string): TagSample[] => Array.from({ length: n }, (_, i) => makeSample(`${tag}/${i % 7}`, i * 0.5, { sourceTimestamp: T0 + i }));
     const values = open('paths_values', { valuesMaxRows: 1000 });
     const unnest = open('paths_unnest', { valuesMaxRows: 0 });
@@ -146,13 +158,15 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     expect((await admin.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".paths_dup`)).rows[0].n).toBe(20);
   });
 
-  it('refuses a NUL character before anything is written, with a clear message', () => {
+  it('refuses a NUL character before anything is written, with a clear message', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const h = open('nul');
     expect(() => h.encode([makeSample('a\u0000b', 1)])).toThrow(/NUL character .* PostgreSQL text cannot store/);
     expect(() => h.encode([makeSample('ok', 'x\u0000')])).toThrow(/value of tag "ok" contains the NUL character/);
   });
 
-  it('an unreachable server is a transient error (buffer and retry), a refused value a permanent one (dead letter)', async () => {
+  it('an unreachable server is a transient error (buffer and retry), a refused value a permanent one (dead letter)', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const closed = await new Promise<number>((resolve) => {
       const s = net.createServer();
       s.listen(0, '127.0.0.1', () => {
@@ -173,4 +187,74 @@ describe.skipIf(!pgService.available)('PostgreSQL historian connector (real Post
     expect((refused as HistorianError).transient).toBe(false);
     expect((refused as HistorianError).message).toMatch(/invalid input syntax for type smallint/);
   });
+});
+
+/**
+ * SSL: the PostgreSQL on :5432 has no SSL, so the test puts a TLS terminator in
+ * front of it that answers PostgreSQL's SSLRequest with 'S' and forwards the
+ * decrypted stream (certificates from the openssl CLI, test/helpers/mqtt.ts).
+ */
+describe('PostgreSQL historian connector over SSL', () => {
+  let certs: Certs;
+  let server: net.Server;
+  let port = 0;
+  const opened: PostgresHistorian[] = [];
+  beforeAll(async () => {
+    pgService = await pgCheck;
+    if (!pgService.available) return;
+    certs = makeCerts();
+    const key = fs.readFileSync(certs.serverKey);
+    const cert = fs.readFileSync(certs.serverCert);
+    server = net.createServer((raw) => {
+      raw.once('data', (first: Buffer) => {
+        // SSLRequest: length 8, code 80877103.
+        if (first.length !== 8 || first.readInt32BE(4) !== 80877103) return void raw.destroy();
+        raw.write('S');
+        const secure = new tls.TLSSocket(raw, { isServer: true, key, cert });
+        const upstream = net.connect(5432, '127.0.0.1');
+        secure.pipe(upstream).pipe(secure);
+        const end = (): void => {
+          secure.destroy();
+          upstream.destroy();
+        };
+        secure.on('error', end).on('close', end);
+        upstream.on('error', end).on('close', end);
+      });
+      raw.on('error', () => undefined);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as net.AddressInfo).port;
+  });
+  afterAll(async () => {
+    for (const h of opened) await h.close();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+    if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
+  });
+
+  it('connects with the CA (as a file path or PEM text), refuses an unverifiable server without it, and says why', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
+    const withCa = new PostgresHistorian(historianDbSettingsPg({ port, ssl: true, ca: certs.ca }));
+    opened.push(withCa);
+    await withCa.write(withCa.encode([makeSample('ssl/a', 1, { sourceTimestamp: T0 })]));
+    const ssl = await withCa.query('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+    // The hop from the terminator to PostgreSQL is plain; what matters is that the client spoke TLS and verified the server.
+    expect(ssl.rows[0].ssl).toBe(false);
+    const pem = new PostgresHistorian(historianDbSettingsPg({ port, ssl: true, ca: fs.readFileSync(certs.ca, 'utf8') }));
+    opened.push(pem);
+    await pem.write(pem.encode([makeSample('ssl/b', 2, { sourceTimestamp: T0 })]));
+    const noCa = new PostgresHistorian(historianDbSettingsPg({ port, ssl: true }));
+    opened.push(noCa);
+    const err = await noCa.write(noCa.encode([makeSample('ssl/c', 3)])).then(() => null, (e: unknown) => e as HistorianError);
+    expect(err?.message).toMatch(/cannot verify the server's certificate: set the CA certificate/);
+    const plainServer = new PostgresHistorian(historianDbSettingsPg({ port: 5432, ssl: true }));
+    opened.push(plainServer);
+    const err2 = await plainServer.write(plainServer.encode([makeSample('ssl/d', 4)])).then(() => null, (e: unknown) => e as HistorianError);
+    expect(err2?.message).toMatch(/the server does not accept SSL: untick "Use SSL\/TLS"/);
+  });
+
+  function historianDbSettingsPg(extra: Record<string, unknown>): PostgresSettings {
+    const s = historianDbSettings({ kind: 'postgres', host: '127.0.0.1', database: 'test', schema: SCHEMA, table: 'ssl', ...extra }, { user: 'postgres' });
+    if (s.kind !== 'postgres') throw new Error('expected postgres');
+    return s.postgres;
+  }
 });

@@ -15,10 +15,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, catcher, historianDb, historianOut, statusOf, TAB } from '../helpers/flows';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { service } from '../helpers/services';
+import { service, type ServiceCheck } from '../helpers/services';
 import { until } from '../faults/harness';
 
-const pgService = await service('postgres');
+// Checked once per file (the test files are CommonJS: no top-level await); tests skip with the reason when it is down.
+const pgCheck = service('postgres');
+let pgService: ServiceCheck = { name: 'postgres', available: false, host: '127.0.0.1', port: 5432, reason: 'not checked yet' };
 const RUN = crypto.randomBytes(4).toString('hex');
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
 
@@ -56,7 +58,7 @@ async function pgProxy(): Promise<{ port: number; down(): Promise<void>; up(): P
   return { get port() { return port; }, down, up: listen, close: down };
 }
 
-describe.skipIf(!pgService.available)('plantwire-historian-out → PostgreSQL (real runtime, real database)', () => {
+describe('plantwire-historian-out → PostgreSQL (real runtime, real database)', () => {
   let rt: TestRuntime;
   let admin: pg.Client;
   const tables: string[] = [];
@@ -69,6 +71,8 @@ describe.skipIf(!pgService.available)('plantwire-historian-out → PostgreSQL (r
   const exists = async (t: string): Promise<boolean> => (await admin.query('SELECT to_regclass($1) AS r', [`public."${t}"`])).rows[0].r !== null;
 
   beforeAll(async () => {
+    pgService = await pgCheck;
+    if (!pgService.available) return;
     rt = await startTestRuntime();
     admin = new pg.Client({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres' });
     await admin.connect();
@@ -79,7 +83,8 @@ describe.skipIf(!pgService.available)('plantwire-historian-out → PostgreSQL (r
     await admin?.end();
   });
 
-  it('stores 100,000 samples with no loss and the right types', async () => {
+  it('stores 100,000 samples with no loss and the right types', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const t = table('bulk');
     // 1,000 messages of 100 samples each; tag names with quotes and spaces; values i + 0.25.
     const func = `
@@ -122,7 +127,8 @@ return null;`;
     expect(rt.logs.filter((l) => l.level === 'error')).toEqual([]);
   }, 120_000);
 
-  it("refuses malformed input to a Catch node with a clear message; stores a tag named x'); drop table t;-- as text", async () => {
+  it("refuses malformed input to a Catch node with a clear message; stores a tag named x'); drop table t;-- as text", async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const t = table('t');
     const send = (payload: unknown, topic?: string): Promise<unknown> => rt.admin('POST', '/inject/in', { __user_inject_props__: [{ p: 'payload', v: JSON.stringify(payload), vt: 'json' }, ...(topic ? [{ p: 'topic', v: topic, vt: 'str' }] : [])] });
     await rt.deploy([
@@ -160,7 +166,8 @@ return null;`;
     expect(rt.captured('errors')).toHaveLength(3);
   }, 60_000);
 
-  it('a connection with an unsafe table name is refused at deploy: the sink says so and fails each message to Catch', async () => {
+  it('a connection with an unsafe table name is refused at deploy: the sink says so and fails each message to Catch', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     await rt.deploy([
       TAB,
       { ...historianDb('db1', { table: "t; drop table x" }), credentials: { user: 'postgres' } },
@@ -178,7 +185,8 @@ return null;`;
     expect(rt.captured('errors')[1]!.msg.error.message).toMatch(/this node is not running because of a configuration error/);
   }, 30_000);
 
-  it('buffers while PostgreSQL is unreachable, says so, and delivers everything once it is back', async () => {
+  it('buffers while PostgreSQL is unreachable, says so, and delivers everything once it is back', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const t = table('outage');
     const proxy = await pgProxy();
     try {
@@ -216,7 +224,8 @@ return null;`;
     }
   }, 90_000);
 
-  it('the example flows deploy and run without an error or warning in the log (PostgreSQL stores, InfluxDB absent: status only)', async () => {
+  it('the example flows deploy and run without an error or warning in the log (PostgreSQL stores, InfluxDB absent: status only)', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
     const example = (f: string): Array<Record<string, unknown>> => (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', f), 'utf8')) as Array<Record<string, unknown>>).map((n) => (n.x !== undefined ? { ...n, z: 'tab1' } : n));
     const flows = [TAB, ...example('historian-postgres.json'), ...example('historian-influx.json'), statusOf('st', ['pw-ex-hpg-out', 'pw-ex-hix-out'], 'status'), capture('status')];
     const logsBefore = rt.logs.length;

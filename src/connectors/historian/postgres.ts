@@ -224,6 +224,8 @@ export function describePgError(err: unknown): string {
   const e = toError(err) as Error & { code?: string };
   const words = e.code ? NET_WORDS[e.code] : undefined;
   if (words) return `${words} (${e.message})`;
+  if (/does not support SSL/i.test(e.message)) return 'the server does not accept SSL: untick "Use SSL/TLS" or enable ssl in postgresql.conf';
+  if (/self[- ]signed certificate|unable to verify|unable to get local issuer/i.test(e.message)) return `cannot verify the server's certificate: set the CA certificate that signed it (${e.message})`;
   if (/timeout expired|Connection terminated due to connection timeout/i.test(e.message)) return 'connection timed out: is the host reachable and PostgreSQL listening?';
   return e.message;
 }

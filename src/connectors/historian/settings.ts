@@ -2,7 +2,8 @@
  * The `plantwire-historian-db` configuration, validated without Node-RED and
  * turned into a backend (PostgreSQL/TimescaleDB or InfluxDB).
  */
-import { PlantwireError } from '../../model/errors';
+import fs from 'node:fs';
+import { PlantwireError, toError } from '../../model/errors';
 import { describe } from '../../model/sample';
 import { numberSetting } from '../../runtime/define';
 import { InfluxHistorian, type InfluxPrecision, type InfluxSettings } from './influx';
@@ -41,6 +42,17 @@ export interface HistorianDbCredentials {
 
 export type HistorianDbSettings = { kind: 'postgres'; postgres: PostgresSettings } | { kind: 'influx'; influx: InfluxSettings };
 
+/** A CA certificate given as PEM text or as a file path (read once, at deploy). */
+export function pemOrFile(value: string, label: string): string {
+  const v = value.trim();
+  if (v.startsWith('-----BEGIN')) return v;
+  try {
+    return fs.readFileSync(v, 'utf8');
+  } catch (err) {
+    throw new PlantwireError('bad-config', `${label}: not PEM text and not a readable file (${toError(err).message}); paste the certificate (-----BEGIN CERTIFICATE-----…) or give its path`, `${label} unreadable`);
+  }
+}
+
 const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === '' ? dflt : v === true || v === 'true');
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
@@ -65,7 +77,7 @@ export function historianDbSettings(config: HistorianDbConfig, creds: HistorianD
       rejectUnauthorized: bool(config.rejectUnauthorized, true),
       skipDuplicates: bool(config.skipDuplicates, true),
     };
-    if (str(config.ca)) pgs.ca = String(config.ca);
+    if (str(config.ca)) pgs.ca = pemOrFile(String(config.ca), 'CA certificate');
     if (creds.user) pgs.user = creds.user;
     if (creds.password) pgs.password = creds.password;
     return { kind: 'postgres', postgres: pgs };
@@ -86,7 +98,7 @@ export function historianDbSettings(config: HistorianDbConfig, creds: HistorianD
       s.bucket = str(config.bucket);
       if (creds.token) s.token = creds.token;
     }
-    if (str(config.ca)) s.ca = String(config.ca);
+    if (str(config.ca)) s.ca = pemOrFile(String(config.ca), 'CA certificate');
     return { kind: 'influx', influx: s };
   }
   throw new PlantwireError('bad-config', `database kind must be postgres or influx, got ${describe(config.kind)}`, 'bad database kind');
