@@ -97,7 +97,7 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   'plantwire-historian-db': {
     check(node) {
       try {
-        historianDbSettings(node);
+        historianDbSettings(node, {}, { readFiles: false });
         return [];
       } catch (err) {
         const message = toError(err).message;

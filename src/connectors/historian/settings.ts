@@ -56,7 +56,9 @@ export function pemOrFile(value: string, label: string): string {
 const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === '' ? dflt : v === true || v === 'true');
 const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
 
-export function historianDbSettings(config: HistorianDbConfig, creds: HistorianDbCredentials = {}): HistorianDbSettings {
+/** `readFiles: false` (bundle validation on another machine) keeps a CA path as it is instead of reading it. */
+export function historianDbSettings(config: HistorianDbConfig, creds: HistorianDbCredentials = {}, opts: { readFiles?: boolean } = {}): HistorianDbSettings {
+  const ca = (v: unknown): string => (opts.readFiles === false ? String(v) : pemOrFile(String(v), 'CA certificate'));
   const kind = config.kind || 'postgres';
   if (kind === 'postgres') {
     const host = str(config.host);
@@ -77,7 +79,7 @@ export function historianDbSettings(config: HistorianDbConfig, creds: HistorianD
       rejectUnauthorized: bool(config.rejectUnauthorized, true),
       skipDuplicates: bool(config.skipDuplicates, true),
     };
-    if (str(config.ca)) pgs.ca = pemOrFile(String(config.ca), 'CA certificate');
+    if (str(config.ca)) pgs.ca = ca(config.ca);
     if (creds.user) pgs.user = creds.user;
     if (creds.password) pgs.password = creds.password;
     return { kind: 'postgres', postgres: pgs };
@@ -98,7 +100,7 @@ export function historianDbSettings(config: HistorianDbConfig, creds: HistorianD
       s.bucket = str(config.bucket);
       if (creds.token) s.token = creds.token;
     }
-    if (str(config.ca)) s.ca = pemOrFile(String(config.ca), 'CA certificate');
+    if (str(config.ca)) s.ca = ca(config.ca);
     return { kind: 'influx', influx: s };
   }
   throw new PlantwireError('bad-config', `database kind must be postgres or influx, got ${describe(config.kind)}`, 'bad database kind');
