@@ -6,6 +6,7 @@
  * applies it.
  */
 import { toError } from '../model/errors';
+import { influxSettingsProblem } from '../connectors/historian/influx';
 import { historianOutSettings } from '../connectors/historian/out-settings';
 import { historianDbSettings } from '../connectors/historian/settings';
 import { simulatorSettings } from '../sim/simulator';
@@ -97,8 +98,11 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   'plantwire-historian-db': {
     check(node) {
       try {
-        historianDbSettings(node, {}, { readFiles: false });
-        return [];
+        const s = historianDbSettings(node, {}, { readFiles: false });
+        const problem = s.kind === 'influx' ? influxSettingsProblem(s.influx) : null;
+        if (!problem) return [];
+        const field = /URL/.test(problem) ? 'url' : /database/.test(problem) ? 'db' : /bucket/.test(problem) ? 'bucket' : /organisation/.test(problem) ? 'org' : 'measurement';
+        return [{ field, message: problem }];
       } catch (err) {
         const message = toError(err).message;
         const field = /^(host|database|schema|table|port|precision)\b/.exec(message)?.[1] ?? (/InfluxDB URL/.test(message) ? 'url' : /API/.test(message) ? 'api' : 'kind');

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeLines, escapeKey, escapeMeasurement, escapeStringField, influxError, influxTimestamp, toLine, writeUrl, type InfluxSettings } from '../../src/connectors/historian/influx';
 import { encodePgRows, ensureSchema, identifierProblem, insertStatement, quoteIdent, schemaStatements, type Queryable } from '../../src/connectors/historian/postgres';
+import { nodeRule } from '../../src/bundle/rules';
 import { historianDbSettings } from '../../src/connectors/historian/settings';
 import { HttpError, type HttpResponse } from '../../src/connectors/http/client';
 import { makeSample } from '../../src/model/sample';
@@ -186,5 +187,20 @@ describe('plantwire-historian-db settings', () => {
     expect(JSON.stringify(v2)).not.toContain('ignored');
     expect(() => historianDbSettings({ kind: 'influx', api: '3' })).toThrow(/API must be 1 or 2/);
     expect(() => historianDbSettings({ kind: 'mongo' })).toThrow(/postgres or influx/);
+  });
+});
+
+describe('bundle rules for the historian nodes', () => {
+  it('historian-out needs a historian-db; historian-db settings are checked without reading CA files', () => {
+    const out = nodeRule('plantwire-historian-out')!;
+    expect(out.refs?.db).toMatchObject({ types: ['plantwire-historian-db'], required: true });
+    const ctx = { byId: new Map() };
+    expect(out.check!({ id: 'o', type: 'plantwire-historian-out', batchSize: 0 } as never, ctx)).toEqual([{ field: 'batchSize', message: 'batch size must be at least 1, got 0' }]);
+    const db = nodeRule('plantwire-historian-db')!;
+    expect(db.check!({ id: 'd', type: 'plantwire-historian-db', kind: 'postgres', host: 'h', database: 'd', table: 'ok', ca: '/only/on/the/target/ca.pem' } as never, ctx)).toEqual([]);
+    expect(db.check!({ id: 'd', type: 'plantwire-historian-db', kind: 'postgres', host: 'h', database: 'd', table: EVIL } as never, ctx)).toEqual([{ field: 'table', message: expect.stringMatching(/^table .* is not a plain SQL name/) }]);
+    expect(db.check!({ id: 'd', type: 'plantwire-historian-db', kind: 'influx', url: 'ftp://x', api: '2', org: 'o', bucket: 'b' } as never, ctx)).toEqual([{ field: 'url', message: 'InfluxDB URL must start with http:// or https://, got "ftp://x"' }]);
+    expect(db.check!({ id: 'd', type: 'plantwire-historian-db', kind: 'influx', url: 'http://x:8086', api: '2', org: 'o', bucket: '' } as never, ctx)).toEqual([{ field: 'bucket', message: 'InfluxDB v2 needs a bucket' }]);
+    expect(db.check!({ id: 'd', type: 'plantwire-historian-db', kind: 'influx', url: 'http://x:8086', api: '2', org: 'o', bucket: 'b' } as never, ctx)).toEqual([]);
   });
 });
