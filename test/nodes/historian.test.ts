@@ -208,8 +208,10 @@ return null;`;
       rt.clear();
       await rt.admin('POST', '/inject/in');
       await until(() => rt.captured('status').some((c) => /^buffering \d+ — /.test(c.msg.status?.text ?? '') && c.msg.status?.fill === 'yellow'), 'status "buffering … — reason"', 30_000);
-      const during = await rt.admin<{ depth: number; state: string }>('GET', '/plantwire/buffer/out');
-      expect(during.body).toMatchObject({ depth: 50, state: 'buffering' });
+      await until(async () => {
+        const m = (await rt.admin<{ depth: number; state: string }>('GET', '/plantwire/buffer/out')).body;
+        return m.depth === 50 && m.state === 'buffering';
+      }, 'the 50 messages held in the buffer');
       expect(await count(t)).toBe(50);
       await proxy.up();
       await rt.admin('POST', '/inject/in');
