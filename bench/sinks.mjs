@@ -13,6 +13,7 @@
 //                  (not prepared) multi-row statement per batch, no ON CONFLICT
 //   values         connector, multi-row VALUES as a named prepared statement per batch size
 //   unnest         connector, INSERT … SELECT FROM unnest(7 array parameters), one prepared statement
+//   copy           connector, COPY … FROM STDIN (text format, one CopyData message per batch)
 //   auto+dedup     connector as configured by default: VALUES up to 100 rows, unnest above,
 //                  unique (md5(tag), time) index and ON CONFLICT DO NOTHING
 //   node           plantwire-historian-out in an embedded Node-RED (the `npm start` host):
@@ -127,6 +128,7 @@ const VARIANTS = {
   'bare pg': (b, d, t) => bare(b, d, t),
   values: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 100_000 }),
   unnest: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 0 }),
+  copy: (b, d, t) => connector(b, d, t, { skipDuplicates: false, copyMinRows: 1 }),
   'auto+dedup': (b, d, t) => connector(b, d, t, { skipDuplicates: true }),
   node: (b, d, t) => nodeVariant(b, d, t),
 };

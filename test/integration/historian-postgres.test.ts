@@ -25,6 +25,7 @@ let pgService: ServiceCheck = { name: 'postgres', available: false, host: '127.0
 const SCHEMA = `pw_hist_${crypto.randomBytes(4).toString('hex')}`;
 const base = (table: string, extra: Partial<PostgresSettings> = {}): PostgresSettings => ({ host: '127.0.0.1', port: 5432, database: 'test', user: 'postgres', schema: SCHEMA, table, ssl: false, skipDuplicates: true, ...extra });
 const T0 = Date.UTC(2026, 0, 5, 8, 0, 0);
+const EVIL_TAG = "x'); drop table t;--";
 
 describe('PostgreSQL historian connector (real PostgreSQL on :5432, database test)', () => {
   let admin: pg.Client;
@@ -156,6 +157,31 @@ describe('PostgreSQL historian connector (real PostgreSQL on :5432, database tes
     await dup.write(dup.encode(batch.slice(0, 10)));
     await dup.write(dup.encode(batch.slice(0, 10)));
     expect((await admin.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".paths_dup`)).rows[0].n).toBe(20);
+  });
+
+  it('COPY FROM STDIN (no duplicate skipping, large batches) stores exactly what the VALUES path stores, tabs, newlines and backslashes included', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
+    const tricky = ['tab\there', 'new\nline', 'cr\rreturn', 'back\\slash\\N', '\\N', "quote'd \"x\"", 'Ünïcødé 温度 🌡', EVIL_TAG];
+    const batch: TagSample[] = [];
+    for (let i = 0; i < 300; i++) batch.push(makeSample(tricky[i % tricky.length]! + '/' + i, i % 5 === 0 ? tricky[i % tricky.length]! : i % 7 === 0 ? i % 2 === 0 : i * 0.1, { sourceTimestamp: T0 + i, unit: i % 3 ? 'm\ts' : undefined }));
+    batch.push({ ...makeSample('nan', 0, { sourceTimestamp: T0 }), value: Number.NaN }, makeSample('null', null, { sourceTimestamp: T0 }), makeSample('big', 1.7976931348623157e308, { sourceTimestamp: T0 }), makeSample('tiny', 5e-324, { sourceTimestamp: T0 }));
+    const copy = open('copy_path', { skipDuplicates: false, copyMinRows: 100 });
+    const values = open('copy_ref', { skipDuplicates: false, valuesMaxRows: 10_000 });
+    await copy.write(copy.encode(batch));
+    await values.write(values.encode(batch));
+    const q = (t: string): Promise<pg.QueryResult> => admin.query(`SELECT time, tag, value, value_text, quality, unit, asset FROM "${SCHEMA}".${t} ORDER BY tag, time`);
+    const [a, b] = [await q('copy_path'), await q('copy_ref')];
+    expect(a.rowCount).toBe(batch.length);
+    expect(a.rows).toEqual(b.rows);
+    expect(a.rows.find((r) => r.tag === 'tab\there/0')).toMatchObject({ value_text: 'tab\there' });
+    // A refused value through COPY is permanent too.
+    await admin.query(`CREATE TABLE "${SCHEMA}".copy_wrong (time timestamptz NOT NULL, tag text NOT NULL, value double precision, value_text text, quality smallint, unit text, asset text)`);
+    const wrong = open('copy_wrong', { skipDuplicates: false, copyMinRows: 1 });
+    const err = await wrong.write(wrong.encode([makeSample('a', 1)])).then(() => null, (e: unknown) => e as HistorianError);
+    expect(err).toMatchObject({ transient: false });
+    expect(err!.message).toMatch(/invalid input syntax for type smallint/);
+    // The pooled connection is usable afterwards (the failed COPY did not leave it in copy mode).
+    expect((await wrong.query('SELECT 1 AS one')).rows[0].one).toBe(1);
   });
 
   it('refuses a NUL character before anything is written, with a clear message', async (ctx) => {

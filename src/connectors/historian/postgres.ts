@@ -23,6 +23,7 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { PlantwireError, toError } from '../../model/errors';
 import { describe, type TagSample } from '../../model/sample';
+import { copyFrom } from './pg-copy';
 import { HistorianError, type HistorianBackend } from './types';
 
 /** One stored row: [time (ISO), tag, value, value_text, quality, unit, asset]. Plain JSON, so the durable buffer can keep it. */
@@ -50,6 +51,8 @@ export interface PostgresSettings {
   poolSize?: number;
   /** Rows up to which a multi-row VALUES statement is used; above, unnest arrays (default 100). 0 = always unnest. */
   valuesMaxRows?: number;
+  /** Batches of at least this many rows go through COPY FROM STDIN when duplicates are not skipped (default 0 = never; COPY has no ON CONFLICT). */
+  copyMinRows?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
 }
@@ -201,6 +204,11 @@ export function insertStatement(table: string, rows: PgRow[], opts: { skipDuplic
   return { name: `pw_hu_${hash(text)}`, text, values: cols };
 }
 
+/** `COPY "schema"."table" (columns) FROM STDIN` (identifiers only). */
+export function copyStatement(table: string): string {
+  return `COPY ${table} (${PG_COLUMNS.join(', ')}) FROM STDIN`;
+}
+
 /** SQLSTATE classes that mean "these rows will never be accepted": 22 data exception, 23 integrity constraint violation. */
 export function isPermanentPgError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -320,6 +328,11 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
     }
     let broken = false;
     try {
+      const copyMin = this.settings.copyMinRows ?? 0;
+      if (copyMin > 0 && !this.settings.skipDuplicates && rows.length >= copyMin) {
+        await copyFrom(client, copyStatement(this.table), rows);
+        return;
+      }
       // VALUES statements bind 7 parameters per row: chunks stay far below PostgreSQL's 65,535 parameters.
       const chunk = rows.length <= this.valuesMaxRows ? rows.length : 50_000;
       if (rows.length <= chunk) {
