@@ -126,8 +126,8 @@ async function nodeVariant(batch, data, table) {
 
 const VARIANTS = {
   'bare pg': (b, d, t) => bare(b, d, t),
-  values: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 100_000 }),
-  unnest: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 0 }),
+  values: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 100_000, copyMinRows: 0 }),
+  unnest: (b, d, t) => connector(b, d, t, { skipDuplicates: false, valuesMaxRows: 0, copyMinRows: 0 }),
   copy: (b, d, t) => connector(b, d, t, { skipDuplicates: false, copyMinRows: 1 }),
   'auto+dedup': (b, d, t) => connector(b, d, t, { skipDuplicates: true }),
   node: (b, d, t) => nodeVariant(b, d, t),

@@ -166,7 +166,7 @@ describe('PostgreSQL historian connector (real PostgreSQL on :5432, database tes
     for (let i = 0; i < 300; i++) batch.push(makeSample(tricky[i % tricky.length]! + '/' + i, i % 5 === 0 ? tricky[i % tricky.length]! : i % 7 === 0 ? i % 2 === 0 : i * 0.1, { sourceTimestamp: T0 + i, unit: i % 3 ? 'm\ts' : undefined }));
     batch.push({ ...makeSample('nan', 0, { sourceTimestamp: T0 }), value: Number.NaN }, makeSample('null', null, { sourceTimestamp: T0 }), makeSample('big', 1.7976931348623157e308, { sourceTimestamp: T0 }), makeSample('tiny', 5e-324, { sourceTimestamp: T0 }));
     const copy = open('copy_path', { skipDuplicates: false, copyMinRows: 100 });
-    const values = open('copy_ref', { skipDuplicates: false, valuesMaxRows: 10_000 });
+    const values = open('copy_ref', { skipDuplicates: false, valuesMaxRows: 10_000, copyMinRows: 0 });
     await copy.write(copy.encode(batch));
     await values.write(values.encode(batch));
     const q = (t: string): Promise<pg.QueryResult> => admin.query(`SELECT time, tag, value, value_text, quality, unit, asset FROM "${SCHEMA}".${t} ORDER BY tag, time`);

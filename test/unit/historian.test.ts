@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeLines, escapeKey, escapeMeasurement, escapeStringField, influxError, influxTimestamp, toLine, writeUrl, type InfluxSettings } from '../../src/connectors/historian/influx';
 import { encodePgRows, ensureSchema, identifierProblem, insertStatement, quoteIdent, schemaStatements, type Queryable } from '../../src/connectors/historian/postgres';
 import { nodeRule } from '../../src/bundle/rules';
+import { copyField, copyText } from '../../src/connectors/historian/pg-copy';
 import { historianDbSettings } from '../../src/connectors/historian/settings';
 import { HttpError, type HttpResponse } from '../../src/connectors/http/client';
 import { makeSample } from '../../src/model/sample';
@@ -65,6 +66,14 @@ describe('PostgreSQL statements', () => {
     ]);
     expect(rows.map((r) => [r[2], r[3]])).toEqual([[null, 'NaN'], [null, '-Infinity'], [0, 'false'], [null, 'x'], [null, '[1,"a"]']]);
     expect(rows[0]![0]).toBe('2026-01-05T08:00:00.000Z');
+  });
+
+  it('COPY text format: NULL as \\N, backslash, tab, newline and CR escaped; a literal \\N string stays distinguishable from NULL', () => {
+    expect(copyField(null)).toBe('\\N');
+    expect(copyField('\\N')).toBe('\\\\N');
+    expect(copyField('a\tb\nc\rd\\e')).toBe('a\\tb\\nc\\rd\\\\e');
+    expect(copyField(1.5)).toBe('1.5');
+    expect(copyText([['2026-01-05T08:00:00.000Z', EVIL, null, 'x\ty', 'good', null, null]])).toBe(`2026-01-05T08:00:00.000Z\t${EVIL}\t\\N\tx\\ty\tgood\t\\N\t\\N\n`);
   });
 
   function fakeDb(timescale: boolean): Queryable & { log: string[] } {

@@ -51,7 +51,7 @@ export interface PostgresSettings {
   poolSize?: number;
   /** Rows up to which a multi-row VALUES statement is used; above, unnest arrays (default 100). 0 = always unnest. */
   valuesMaxRows?: number;
-  /** Batches of at least this many rows go through COPY FROM STDIN when duplicates are not skipped (default 0 = never; COPY has no ON CONFLICT). */
+  /** Batches of at least this many rows go through COPY FROM STDIN when duplicates are not skipped (default 1,000; 0 = never). COPY has no ON CONFLICT, so with skipDuplicates it is never used. */
   copyMinRows?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
@@ -328,7 +328,7 @@ export class PostgresHistorian implements HistorianBackend<PgRow> {
     }
     let broken = false;
     try {
-      const copyMin = this.settings.copyMinRows ?? 0;
+      const copyMin = this.settings.copyMinRows ?? 1000;
       if (copyMin > 0 && !this.settings.skipDuplicates && rows.length >= copyMin) {
         await copyFrom(client, copyStatement(this.table), rows);
         return;
