@@ -185,6 +185,26 @@ return null;`;
     expect(rt.captured('errors')[1]!.msg.error.message).toMatch(/this node is not running because of a configuration error/);
   }, 30_000);
 
+  it('a batch PostgreSQL refuses for good is dead-lettered to Catch with its rows, not retried forever', async (ctx) => {
+    if (!pgService.available) return ctx.skip(pgService.reason);
+    const t = table('wrong');
+    // A table someone created by hand with another column type: every row is refused (SQLSTATE 22P02).
+    await admin.query(`CREATE TABLE "${t}" (time timestamptz NOT NULL, tag text NOT NULL, value double precision, value_text text, quality smallint, unit text, asset text)`);
+    await rt.deploy([
+      TAB,
+      { ...historianDb('db1', { table: t, skipDuplicates: false }), credentials: { user: 'postgres' } },
+      historianOut('out', 'db1'),
+      { id: 'in', type: 'inject', z: 'tab1', props: [{ p: 'payload' }, { p: 'topic', vt: 'str' }], topic: 'Line1/Speed', payload: '3', payloadType: 'num', once: false, repeat: '', x: 50, y: 40, wires: [['out']] },
+      catcher('c', ['out'], 'errors'),
+      capture('errors'),
+    ]);
+    await rt.admin('POST', '/inject/in');
+    const [dead] = await rt.waitFor('errors', 1);
+    expect(dead!.msg.error.message).toMatch(/1 buffered message\(s\) refused permanently by the target and removed from the buffer: invalid input syntax for type smallint/);
+    expect(dead!.msg.payload).toEqual([[[expect.any(String), 'Line1/Speed', 3, null, 'good', null, null]]]);
+    await until(async () => (await rt.admin<{ depth: number; deadLettered?: number }>('GET', '/plantwire/buffer/out')).body.depth === 0, 'removed from the buffer');
+  }, 30_000);
+
   it('buffers while PostgreSQL is unreachable, says so, and delivers everything once it is back', async (ctx) => {
     if (!pgService.available) return ctx.skip(pgService.reason);
     const t = table('outage');
