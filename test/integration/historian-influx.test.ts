@@ -5,13 +5,17 @@
  * authentication headers, precision, 204 = stored, 400 partial write and
  * 401 = permanent, 503 with Retry-After = transient (buffered, then stored).
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InfluxHistorian } from '../../src/connectors/historian/influx';
+import { historianDbSettings } from '../../src/connectors/historian/settings';
 import { HistorianError } from '../../src/connectors/historian/types';
 import { makeSample } from '../../src/model/sample';
 import { until } from '../faults/harness';
 import { capture, catcher, historianDb, historianOut, statusOf, TAB } from '../helpers/flows';
+import { makeCerts } from '../helpers/mqtt';
 import { parseLine, type ParsedLine } from '../helpers/line-protocol';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -127,4 +131,42 @@ describe('plantwire-historian-out → InfluxDB (real runtime, local write API)',
     expect(rt.captured('errors')[0]!.msg.error.message).toMatch(/contains a line break, which InfluxDB line protocol cannot carry/);
     expect(received).toHaveLength(1);
   }, 60_000);
+});
+
+describe('InfluxDB over HTTPS with a custom CA', () => {
+  it('writes with the CA from the connection (file path), refuses an unverifiable server without it', async () => {
+    const certs = makeCerts();
+    const got: string[] = [];
+    const server = https.createServer({ key: fs.readFileSync(certs.serverKey), cert: fs.readFileSync(certs.serverCert) }, (req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.url?.startsWith('/api/v2/write')) got.push(body);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const httpsUrl = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const make = (ca: string): InfluxHistorian => {
+      const s = historianDbSettings({ kind: 'influx', url: httpsUrl, api: '2', org: 'o', bucket: 'b', ca }, { token: 't' });
+      if (s.kind !== 'influx') throw new Error('expected influx');
+      return new InfluxHistorian(s.influx);
+    };
+    try {
+      const ok = make(certs.ca);
+      await ok.open();
+      await ok.write(ok.encode([makeSample('tls/a', 1, { sourceTimestamp: T0 })]));
+      await ok.close();
+      expect(got).toEqual([`plantwire,quality=good,tag=tls/a value=1 ${T0}`]);
+      const untrusted = make('');
+      const err = await untrusted.open().then(() => null, (e: unknown) => e as HistorianError);
+      await untrusted.close();
+      expect(err).toMatchObject({ transient: true });
+      expect(err!.message).toMatch(/certificate/);
+      expect(() => make('/no/such/ca.pem')).toThrow(/CA certificate: not PEM text and not a readable file/);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+      fs.rmSync(certs.dir, { recursive: true, force: true });
+    }
+  });
 });
