@@ -7,6 +7,9 @@
  */
 import { toError } from '../model/errors';
 import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
+import { influxSettingsProblem } from '../connectors/historian/influx';
+import { historianOutSettings } from '../connectors/historian/out-settings';
+import { historianDbSettings } from '../connectors/historian/settings';
 import { simulatorSettings } from '../sim/simulator';
 import type { FlowNode } from './types';
 
@@ -111,6 +114,32 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
     check(node) {
       const host = String(node.host ?? '').trim();
       return host && !/[\s/]/.test(host) ? [] : [{ field: 'host', message: 'the SMTP server needs a host name or IP address' }];
+    },
+  },
+  'plantwire-historian-out': {
+    refs: { db: { types: ['plantwire-historian-db'], required: true } },
+    check(node) {
+      try {
+        historianOutSettings(node as Parameters<typeof historianOutSettings>[0]);
+        return [];
+      } catch (err) {
+        return [{ field: 'batchSize', message: toError(err).message }];
+      }
+    },
+  },
+  'plantwire-historian-db': {
+    check(node) {
+      try {
+        const s = historianDbSettings(node, {}, { readFiles: false });
+        const problem = s.kind === 'influx' ? influxSettingsProblem(s.influx) : null;
+        if (!problem) return [];
+        const field = /URL/.test(problem) ? 'url' : /database/.test(problem) ? 'db' : /bucket/.test(problem) ? 'bucket' : /organisation/.test(problem) ? 'org' : 'measurement';
+        return [{ field, message: problem }];
+      } catch (err) {
+        const message = toError(err).message;
+        const field = /^(host|database|schema|table|port|precision)\b/.exec(message)?.[1] ?? (/InfluxDB URL/.test(message) ? 'url' : /API/.test(message) ? 'api' : 'kind');
+        return [{ field, message }];
+      }
     },
   },
 };

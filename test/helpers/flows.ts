@@ -149,3 +149,36 @@ export function emailOut(id: string, server: string, extra: Record<string, unkno
     ...extra,
   };
 }
+/** A plantwire-historian-db config node (PostgreSQL by default: 127.0.0.1:5432, database test). */
+export function historianDb(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-historian-db',
+    name: '',
+    version: 1,
+    kind: 'postgres',
+    host: '127.0.0.1',
+    port: 5432,
+    database: 'test',
+    schema: 'public',
+    table: 'plantwire_samples',
+    ssl: false,
+    ca: '',
+    rejectUnauthorized: true,
+    skipDuplicates: true,
+    url: 'http://127.0.0.1:8086',
+    api: '2',
+    db: '',
+    retentionPolicy: '',
+    org: '',
+    bucket: '',
+    measurement: 'plantwire',
+    precision: 'ms',
+    ...extra,
+  };
+}
+
+/** A plantwire-historian-out node on tab1 (memory buffer by default). */
+export function historianOut(id: string, db: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-historian-out', z: 'tab1', name: '', version: 1, db, batchSize: 100, bufferMode: 'memory', x: 300, y: 100, wires: [], ...extra };
+}
