@@ -25,11 +25,14 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
     version: { value: 1 },
     rules: {
       value: [],
-      validate: function (v: unknown) {
-        if (!Array.isArray(v) || v.length === 0) return false;
-        return v.every(function (r: AssetRuleRow) {
-          return !!r && typeof r.match === 'string' && r.match.trim() !== '' && typeof r.enterprise === 'string' && r.enterprise.trim() !== '';
-        });
+      validate: function (v: unknown, opt?: object) {
+        const ok =
+          Array.isArray(v) &&
+          v.length > 0 &&
+          v.every(function (r: AssetRuleRow) {
+            return !!r && typeof r.match === 'string' && r.match.trim() !== '' && typeof r.enterprise === 'string' && r.enterprise.trim() !== '';
+          });
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-asset-map.validation.rules') : false) as unknown as boolean);
       },
     },
     output: { value: 'keep' },

@@ -22,30 +22,30 @@ RED.nodes.registerType<DeadbandEditorProps>('plantwire-deadband', {
     deadband: {
       value: '0',
       required: true,
-      validate: function (this: DeadbandEditorProps, v: string) {
+      validate: function (this: DeadbandEditorProps, v: string, opt?: object) {
         const n = Number(v);
-        return String(v).trim() !== '' && !isNaN(n) && n >= 0 && (this.mode !== 'percent' || n <= 100);
+        return (String(v).trim() !== '' && !isNaN(n) && n >= 0 && (this.mode !== 'percent' || n <= 100)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.deadband') : false) as unknown as boolean);
       },
     },
     percentOf: { value: 'last' },
     span: {
       value: '',
-      validate: function (this: DeadbandEditorProps, v: string) {
-        return this.mode !== 'percent' || this.percentOf !== 'span' || Number(v) > 0;
+      validate: function (this: DeadbandEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'percent' || this.percentOf !== 'span' || Number(v) > 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.span') : false) as unknown as boolean);
       },
     },
     heartbeat: {
       value: '0',
-      validate: function (v: string) {
+      validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return String(v).trim() === '' || (!isNaN(n) && (n === 0 || (n >= 0.1 && n <= 604800)));
+        return (String(v).trim() === '' || (!isNaN(n) && (n === 0 || (n >= 0.1 && n <= 604800)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.heartbeat') : false) as unknown as boolean);
       },
     },
     heartbeatOutput: { value: 'each' },
     maxTags: {
       value: '10000',
-      validate: function (v: string) {
-        return String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000);
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.maxTags') : false) as unknown as boolean);
       },
     },
   },

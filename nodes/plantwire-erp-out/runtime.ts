@@ -152,7 +152,8 @@ export = function register(RED: RedApi): void {
         idleStatus: idle,
         // Single posts are taken from the buffer in rounds: one buffer transaction per round, not one per document.
         batchSize: round,
-        lingerMs: settings.batchMs,
+        // Batch wait: a batch goes when it is full or its oldest document has waited batchMs (src/buffer/flush.ts).
+        ...(settings.batchSize > 1 && settings.batchMs > 0 ? { flush: { count: settings.batchSize, ms: settings.batchMs } } : {}),
         // Each request has the connection's timeout; single posts, REST and Odoo batches go one after the other.
         deliverTimeoutMs: erp.conn.settings.timeoutMs * (round + 1) + 5000,
         deliver: (batch: QueueEntry<PendingDocument>[]) => deliverAll(send, batch.map((e) => ({ doc: e.body, key: idempotencyKey(e), ts: e.ts }))),

@@ -48,8 +48,8 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     expression: { value: '{\n  "tag": payload.tag,\n  "value": payload.value,\n  "time": payload.sourceTimestamp\n}', required: true },
     property: {
       value: 'payload',
-      validate: function (v: string) {
-        return String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim());
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-map.validation.property') : false) as unknown as boolean);
       },
     },
     onEmpty: { value: 'error' },

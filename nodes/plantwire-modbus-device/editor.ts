@@ -215,16 +215,16 @@ RED.nodes.registerType<ModbusDeviceEditorProps>('plantwire-modbus-device', {
     host: {
       value: '127.0.0.1',
       required: true,
-      validate: function (v: string) {
-        return /^[A-Za-z0-9.:[\]_-]+$/.test(String(v).trim());
+      validate: function (v: string, opt?: object) {
+        return (/^[A-Za-z0-9.:[\]_-]+$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-device.validation.host') : false) as unknown as boolean);
       },
     },
     port: { value: 5020, required: true, validate: RED.validators.number() },
     unitId: {
       value: 1,
       required: true,
-      validate: function (v: string) {
-        return /^\d+$/.test(String(v)) && Number(v) <= 255;
+      validate: function (v: string, opt?: object) {
+        return (/^\d+$/.test(String(v)) && Number(v) <= 255) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-device.validation.unitId') : false) as unknown as boolean);
       },
     },
     timeout: { value: 1000, required: true, validate: RED.validators.number() },
@@ -234,15 +234,15 @@ RED.nodes.registerType<ModbusDeviceEditorProps>('plantwire-modbus-device', {
     maxRegisters: {
       value: 125,
       required: true,
-      validate: function (v: string) {
-        return /^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 125;
+      validate: function (v: string, opt?: object) {
+        return (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 125) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-device.validation.maxRegisters') : false) as unknown as boolean);
       },
     },
     maxBits: {
       value: 2000,
       required: true,
-      validate: function (v: string) {
-        return /^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 2000;
+      validate: function (v: string, opt?: object) {
+        return (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 2000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-device.validation.maxBits') : false) as unknown as boolean);
       },
     },
     maxGap: { value: 0, required: true, validate: RED.validators.number() },

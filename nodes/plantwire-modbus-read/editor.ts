@@ -24,16 +24,16 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
     mapSource: { value: 'table', required: true },
     registers: {
       value: [],
-      validate: function (this: ModbusReadEditorProps, v: unknown) {
-        return this.mapSource === 'csv' || (Array.isArray(v) && v.length > 0 && v.every((r: PlantwireModbusRow) => !!r && String(r.tag || '') !== '' && String(r.address ?? '') !== ''));
+      validate: function (this: ModbusReadEditorProps, v: unknown, opt?: object) {
+        return (this.mapSource === 'csv' || (Array.isArray(v) && v.length > 0 && v.every((r: PlantwireModbusRow) => !!r && String(r.tag || '') !== '' && String(r.address ?? '') !== ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-read.validation.registers') : false) as unknown as boolean);
       },
     },
     csv: {
       value: '',
-      validate: function (this: ModbusReadEditorProps, v: string) {
+      validate: function (this: ModbusReadEditorProps, v: string, opt?: object) {
         // While the dialog is open, the map source is the dialog's choice, not the saved one.
         const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
-        return source !== 'csv' || String(v || '').trim().indexOf('\n') > 0;
+        return (source !== 'csv' || String(v || '').trim().indexOf('\n') > 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-read.validation.csv') : false) as unknown as boolean);
       },
     },
     interval: {

@@ -21,8 +21,8 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
     mapSource: { value: 'table', required: true },
     registers: {
       value: [],
-      validate: function (this: ModbusWriteEditorProps, v: unknown) {
-        return this.mapSource === 'csv' || (Array.isArray(v) && v.some((r: PlantwireModbusRow) => !!r && r.writable === true));
+      validate: function (this: ModbusWriteEditorProps, v: unknown, opt?: object) {
+        return (this.mapSource === 'csv' || (Array.isArray(v) && v.some((r: PlantwireModbusRow) => !!r && r.writable === true))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-write.validation.registers') : false) as unknown as boolean);
       },
     },
     csv: {

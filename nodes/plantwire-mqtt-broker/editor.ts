@@ -38,16 +38,16 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     url: {
       value: 'mqtt://127.0.0.1:1883',
       required: true,
-      validate: function (v: string) {
-        return /^(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+/.test(String(v));
+      validate: function (v: string, opt?: object) {
+        return (/^(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.url') : false) as unknown as boolean);
       },
     },
     protocolVersion: { value: '4', required: true },
     clientId: {
       value: '',
-      validate: function (this: MqttBrokerEditorProps, v: string) {
+      validate: function (this: MqttBrokerEditorProps, v: string, opt?: object) {
         const clean = $('#node-config-input-clean').length ? $('#node-config-input-clean').is(':checked') : this.clean;
-        return !/\s/.test(String(v || '')) && (clean !== false || String(v || '').trim() !== '');
+        return (!/\s/.test(String(v || '')) && (clean !== false || String(v || '').trim() !== '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.clientId') : false) as unknown as boolean);
       },
     },
     clean: { value: true },
@@ -63,8 +63,8 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     servername: { value: '' },
     willTopic: {
       value: '',
-      validate: function (v: string) {
-        return !/[+#]/.test(String(v || ''));
+      validate: function (v: string, opt?: object) {
+        return (!/[+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.willTopic') : false) as unknown as boolean);
       },
     },
     willPayload: { value: '' },

@@ -55,8 +55,8 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     assetLevels: { value: 0, validate: RED.validators.number(true) },
     group: {
       value: '',
-      validate: function (v: string) {
-        return !/[/+#]/.test(String(v || ''));
+      validate: function (v: string, opt?: object) {
+        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-in.validation.group') : false) as unknown as boolean);
       },
     },
     tagNames: { value: 'path' },
@@ -64,8 +64,8 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     rebirthHoldoff: { value: 5000, validate: RED.validators.number(true) },
     hostId: {
       value: '',
-      validate: function (v: string) {
-        return !/[/+#]/.test(String(v || ''));
+      validate: function (v: string, opt?: object) {
+        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-in.validation.hostId') : false) as unknown as boolean);
       },
     },
     output: { value: 'each' },

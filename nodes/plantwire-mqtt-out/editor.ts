@@ -118,29 +118,29 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     retain: { value: false },
     group: {
       value: 'Plantwire',
-      validate: function (this: MqttOutEditorProps, v: string) {
+      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''));
+        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.group') : false) as unknown as boolean);
       },
     },
     edgeNode: {
       value: '',
-      validate: function (this: MqttOutEditorProps, v: string) {
+      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''));
+        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.edgeNode') : false) as unknown as boolean);
       },
     },
     device: {
       value: '',
-      validate: function (v: string) {
-        return !/[/+#]/.test(String(v || ''));
+      validate: function (v: string, opt?: object) {
+        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.device') : false) as unknown as boolean);
       },
     },
     aliases: { value: true },
     primaryHost: {
       value: '',
-      validate: function (v: string) {
-        return !/[/+#]/.test(String(v || ''));
+      validate: function (v: string, opt?: object) {
+        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.primaryHost') : false) as unknown as boolean);
       },
     },
     buffer: { value: 10000, validate: RED.validators.number(true) },

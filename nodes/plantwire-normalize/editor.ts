@@ -25,8 +25,8 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
     timestamp: { value: 'auto', required: true },
     timestampField: {
       value: '',
-      validate: function (this: NormalizeEditorProps, v: string) {
-        return this.timestamp !== 'field' || String(v).trim() !== '';
+      validate: function (this: NormalizeEditorProps, v: string, opt?: object) {
+        return (this.timestamp !== 'field' || String(v).trim() !== '') || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-normalize.validation.timestampField') : false) as unknown as boolean);
       },
     },
     quality: { value: 'good', required: true },
@@ -36,8 +36,8 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
     unit: { value: '' },
     asset: {
       value: '',
-      validate: function (v: string) {
-        return !/[#+]/.test(String(v));
+      validate: function (v: string, opt?: object) {
+        return (!/[#+]/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-normalize.validation.asset') : false) as unknown as boolean);
       },
     },
     output: { value: 'auto' },

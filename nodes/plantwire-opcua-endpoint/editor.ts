@@ -263,10 +263,10 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
     url: {
       value: 'opc.tcp://127.0.0.1:4840',
       required: true,
-      validate: function (v: string) {
+      validate: function (v: string, opt?: object) {
         // ${ENV_VAR}: Node-RED puts the environment variable's value in at deploy.
         const text = String(v || '').trim();
-        return /^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(text) || /^\$\{\w+\}$/.test(text);
+        return (/^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(text) || /^\$\{\w+\}$/.test(text)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-endpoint.validation.url') : false) as unknown as boolean);
       },
     },
     securityMode: { value: 'None', required: true },

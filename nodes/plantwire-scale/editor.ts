@@ -27,59 +27,59 @@ RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
     mode: { value: 'range', required: true },
     rawMin: {
       value: '0',
-      validate: function (this: ScaleEditorProps, v: string) {
-        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.rawMin') : false) as unknown as boolean);
       },
     },
     rawMax: {
       value: '27648',
-      validate: function (this: ScaleEditorProps, v: string) {
-        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)) && Number(v) !== Number(this.rawMin));
+      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)) && Number(v) !== Number(this.rawMin))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.rawMax') : false) as unknown as boolean);
       },
     },
     engMin: {
       value: '0',
-      validate: function (this: ScaleEditorProps, v: string) {
-        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.engMin') : false) as unknown as boolean);
       },
     },
     engMax: {
       value: '100',
-      validate: function (this: ScaleEditorProps, v: string) {
-        return this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.engMax') : false) as unknown as boolean);
       },
     },
     gain: {
       value: '1',
-      validate: function (this: ScaleEditorProps, v: string) {
-        return this.mode !== 'gain' || (String(v).trim() !== '' && !isNaN(Number(v)));
+      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'gain' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.gain') : false) as unknown as boolean);
       },
     },
     offset: {
       value: '0',
-      validate: function (this: ScaleEditorProps, v: string) {
-        return this.mode !== 'gain' || String(v).trim() === '' || !isNaN(Number(v));
+      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
+        return (this.mode !== 'gain' || String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.offset') : false) as unknown as boolean);
       },
     },
     clamp: { value: false },
     clampLow: {
       value: '',
-      validate: function (v: string) {
-        return String(v).trim() === '' || !isNaN(Number(v));
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.clampLow') : false) as unknown as boolean);
       },
     },
     clampHigh: {
       value: '',
-      validate: function (v: string) {
-        return String(v).trim() === '' || !isNaN(Number(v));
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.clampHigh') : false) as unknown as boolean);
       },
     },
     engUnit: { value: '' },
     toUnit: { value: '' },
     decimals: {
       value: '',
-      validate: function (v: string) {
-        return String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) <= 12);
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) <= 12)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.decimals') : false) as unknown as boolean);
       },
     },
   },

@@ -32,14 +32,14 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
     source: { value: 'bottling', required: true },
     lines: {
       value: 2,
-      validate: function (this: SimulatorEditorProps, v: string) {
-        return this.source !== 'bottling' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 50);
+      validate: function (this: SimulatorEditorProps, v: string, opt?: object) {
+        return (this.source !== 'bottling' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 50)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-simulator.validation.lines') : false) as unknown as boolean);
       },
     },
     signals: {
       value: [],
-      validate: function (this: SimulatorEditorProps, v: unknown) {
-        return this.source !== 'custom' || (Array.isArray(v) && v.length > 0);
+      validate: function (this: SimulatorEditorProps, v: unknown, opt?: object) {
+        return (this.source !== 'custom' || (Array.isArray(v) && v.length > 0)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-simulator.validation.signals') : false) as unknown as boolean);
       },
     },
     interval: {

@@ -22,19 +22,21 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
     schema: {
       value: '{\n  "type": "object"\n}',
       required: true,
-      validate: function (v: string) {
+      validate: function (v: string, opt?: object) {
+        let ok = false;
         try {
           const s = JSON.parse(String(v));
-          return s !== null && typeof s === 'object' && !Array.isArray(s);
+          ok = s !== null && typeof s === 'object' && !Array.isArray(s);
         } catch (e) {
-          return false;
+          ok = false;
         }
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-validate.validation.schema') : false) as unknown as boolean);
       },
     },
     property: {
       value: 'payload',
-      validate: function (v: string) {
-        return String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim());
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-validate.validation.property') : false) as unknown as boolean);
       },
     },
     each: { value: false },

@@ -33,58 +33,58 @@ RED.nodes.registerType<WindowEditorProps>('plantwire-window', {
     by: { value: 'time', required: true },
     size: {
       value: '60',
-      validate: function (this: WindowEditorProps, v: string) {
-        return this.by !== 'time' || (this.kind === 'tumbling' && this.align === 'shifts') || Number(v) > 0;
+      validate: function (this: WindowEditorProps, v: string, opt?: object) {
+        return (this.by !== 'time' || (this.kind === 'tumbling' && this.align === 'shifts') || Number(v) > 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.size') : false) as unknown as boolean);
       },
     },
     hop: {
       value: '10',
-      validate: function (this: WindowEditorProps, v: string) {
-        return this.by !== 'time' || this.kind !== 'sliding' || (Number(v) > 0 && Number(v) <= Number(this.size));
+      validate: function (this: WindowEditorProps, v: string, opt?: object) {
+        return (this.by !== 'time' || this.kind !== 'sliding' || (Number(v) > 0 && Number(v) <= Number(this.size))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.hop') : false) as unknown as boolean);
       },
     },
     count: {
       value: '10',
-      validate: function (this: WindowEditorProps, v: string) {
-        return this.by !== 'count' || (/^\d+$/.test(String(v)) && Number(v) >= 1);
+      validate: function (this: WindowEditorProps, v: string, opt?: object) {
+        return (this.by !== 'count' || (/^\d+$/.test(String(v)) && Number(v) >= 1)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.count') : false) as unknown as boolean);
       },
     },
     hopCount: {
       value: '1',
-      validate: function (this: WindowEditorProps, v: string) {
-        return this.by !== 'count' || this.kind !== 'sliding' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= Number(this.count));
+      validate: function (this: WindowEditorProps, v: string, opt?: object) {
+        return (this.by !== 'count' || this.kind !== 'sliding' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= Number(this.count))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.hopCount') : false) as unknown as boolean);
       },
     },
     align: { value: 'interval' },
     offset: {
       value: '0',
-      validate: function (v: string) {
-        return String(v).trim() === '' || !isNaN(Number(v));
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.offset') : false) as unknown as boolean);
       },
     },
     shifts: {
       value: '06:00, 14:00, 22:00',
-      validate: function (this: WindowEditorProps, v: string) {
-        return this.align !== 'shifts' || this.by !== 'time' || /^\s*\d{1,2}:\d{2}(\s*[,;\s]\s*\d{1,2}:\d{2})*\s*$/.test(String(v));
+      validate: function (this: WindowEditorProps, v: string, opt?: object) {
+        return (this.align !== 'shifts' || this.by !== 'time' || /^\s*\d{1,2}:\d{2}(\s*[,;\s]\s*\d{1,2}:\d{2})*\s*$/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.shifts') : false) as unknown as boolean);
       },
     },
     timezone: { value: 'UTC' },
     aggregates: {
       value: ['mean'],
-      validate: function (v: unknown) {
-        return Array.isArray(v) && v.length > 0;
+      validate: function (v: unknown, opt?: object) {
+        return (Array.isArray(v) && v.length > 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.aggregates') : false) as unknown as boolean);
       },
     },
     rollover: {
       value: '',
-      validate: function (v: string) {
-        return String(v).trim() === '' || Number(v) >= 0;
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.rollover') : false) as unknown as boolean);
       },
     },
     grace: {
       value: '2',
-      validate: function (v: string) {
-        return String(v).trim() === '' || Number(v) >= 0;
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.grace') : false) as unknown as boolean);
       },
     },
     closeOn: { value: 'clock' },
@@ -93,8 +93,8 @@ RED.nodes.registerType<WindowEditorProps>('plantwire-window', {
     output: { value: 'each' },
     maxTags: {
       value: '10000',
-      validate: function (v: string) {
-        return String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000);
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-window.validation.maxTags') : false) as unknown as boolean);
       },
     },
   },

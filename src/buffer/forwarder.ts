@@ -8,6 +8,7 @@
  * the sink takes them) so the catch-up does not flood the sink.
  */
 import { toError } from '../model/errors';
+import { batchFull, flushDecision, flushPolicy, type FlushPolicy } from './flush';
 import type { Queue, QueueEntry, QueueMetrics } from './queue';
 
 /**
@@ -30,6 +31,8 @@ export interface ForwarderState extends QueueMetrics {
   /** Entries/s delivered over the last seconds while replaying. */
   rate: number;
   oldestAgeMs: number | null;
+  /** With a flush policy: entries held back until their batch is full or due (0 otherwise). */
+  collecting: number;
 }
 
 export interface ForwarderOptions<T> {
@@ -41,8 +44,6 @@ export interface ForwarderOptions<T> {
   /** Backoff after a failed delivery: first `minBackoffMs` (default 500), doubling to `maxBackoffMs` (default 15,000), ±20 % jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** Wait up to this long (since the oldest entry was queued) for a batch to fill to `batchSize` (default 0: send what is there). */
-  lingerMs?: number;
   /** A deliver call that takes longer counts as failed (retried; default 30,000). */
   deliverTimeoutMs?: number;
   isPermanent?(err: Error): boolean;
@@ -50,6 +51,19 @@ export interface ForwarderOptions<T> {
   onState?(state: ForwarderState): void;
   /** Called for each delivery failure (e.g. to log it once per outage). */
   onError?(err: Error, attempt: number): void;
+  /**
+   * Batch sinks (one object/request per delivery): hold entries until `count`
+   * entries or `bytes` wait or the oldest is `ms` old (see ./flush.ts). Batches
+   * then hold at most `count` entries (this replaces batchSize), and whatever
+   * waits is delivered once more when the forwarder stops.
+   */
+  flush?: { count: number; bytes?: number; ms?: number };
+  /**
+   * Retry a failed batch with exactly the same entries (not a bigger batch
+   * that new entries would make), so a sink's batch identity (idempotency key,
+   * object key) is the same on every attempt. Default: on with `flush`.
+   */
+  stableRetry?: boolean;
 }
 
 const sleep = (ms: number, signal: { wake?: () => void }): Promise<void> =>
@@ -75,15 +89,28 @@ export class Forwarder<T = unknown> {
   private lastStateKey = '';
   private readonly batchSize: number;
   private readonly replayRate: number;
+  private readonly flush: FlushPolicy | null;
+  private readonly stableRetry: boolean;
+  /** The batch that failed last: retried as is (stableRetry). */
+  private failed: { firstId: number; count: number } | null = null;
+  /** Waiting for a batch to fill (flush policy): only a full batch wakes the loop early. */
+  private holding = false;
+  /** stop() was called: deliver what waits once more, without waiting for the flush thresholds. */
+  private draining = false;
+  /** Sleeping after a failed delivery. */
+  private backingOff = false;
 
   constructor(readonly queue: Queue<T>, private readonly opts: ForwarderOptions<T>) {
-    this.batchSize = Math.max(1, opts.batchSize ?? 100);
+    this.flush = opts.flush ? flushPolicy(opts.flush) : null;
+    this.batchSize = this.flush ? this.flush.count : Math.max(1, opts.batchSize ?? 100);
     this.replayRate = Math.max(0, opts.replayRate ?? 0);
+    this.stableRetry = opts.stableRetry ?? this.flush !== null;
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.draining = false;
     // Entries left from before a restart are a backlog: replay them at the replay rate.
     if (this.queue.metrics().depth > 0) this.replaying = true;
     this.loop = this.run().catch((err: unknown) => {
@@ -94,6 +121,12 @@ export class Forwarder<T = unknown> {
 
   /** New entries were committed, or the sink is reachable again: try now instead of waiting. */
   notify(): void {
+    if (this.backingOff) return;
+    if (this.holding && this.flush) {
+      const m = this.queue.metrics();
+      // Collecting a batch: a new entry only matters once the batch is full (the timer handles the rest).
+      if (!batchFull(m.depth, m.bytes, this.flush)) return;
+    }
     this.waker.wake?.();
   }
 
@@ -104,6 +137,8 @@ export class Forwarder<T = unknown> {
   }
 
   async stop(): Promise<void> {
+    // Batch sinks: what is still collecting gets one delivery attempt (a memory buffer would lose it).
+    this.draining = this.flush !== null && this.running && this.failures === 0;
     this.running = false;
     this.waker.wake?.();
     // A delivery in flight is not waited for beyond a moment: its entries stay queued (at-least-once).
@@ -119,7 +154,7 @@ export class Forwarder<T = unknown> {
     this.window = this.window.filter((w) => now - w.at < 5000);
     const span = this.window.length ? Math.max(1000, now - this.window[0]!.at) : 1000;
     const rate = Math.round((this.window.reduce((a, w) => a + w.n, 0) * 1000) / span);
-    return { ...m, phase: this.phase, reason: this.reason, rate, oldestAgeMs: m.oldestTs === null ? null : Math.max(0, now - m.oldestTs) };
+    return { ...m, phase: this.phase, reason: this.reason, rate, oldestAgeMs: m.oldestTs === null ? null : Math.max(0, now - m.oldestTs), collecting: this.holding ? m.depth : 0 };
   }
 
   private setPhase(phase: ForwarderPhase, reason = this.reason): void {
@@ -127,7 +162,7 @@ export class Forwarder<T = unknown> {
     this.reason = reason;
     const s = this.state();
     // Report phase changes at once, depth changes at most by the hundred/ every call when small.
-    const key = `${s.phase}|${s.reason}|${s.depth < 100 ? s.depth : Math.floor(s.depth / 100)}|${s.dropped}|${Math.floor(s.rate / 10)}`;
+    const key = `${s.phase}|${s.reason}|${s.depth < 100 ? s.depth : Math.floor(s.depth / 100)}|${s.dropped}|${Math.floor(s.rate / 10)}|${s.collecting}`;
     if (key === this.lastStateKey) return;
     this.lastStateKey = key;
     this.opts.onState?.(s);
@@ -136,7 +171,20 @@ export class Forwarder<T = unknown> {
   private async run(): Promise<void> {
     let tokens = this.replayRate;
     let lastRefill = Date.now();
-    while (this.running) {
+    while (this.running || this.draining) {
+      if (!this.running) {
+        // Final drain (stop): deliver what waits, one attempt per batch, no backoff.
+        const rest = this.queue.peek(this.batchSize);
+        if (rest.length === 0) break;
+        try {
+          await this.withTimeout(this.opts.deliver(rest));
+          this.queue.ack(rest.map((b) => b.id), 'delivered');
+        } catch (err) {
+          this.opts.onError?.(toError(err), -1);
+          break;
+        }
+        continue;
+      }
       let limit = this.batchSize;
       if (this.replaying && this.replayRate > 0) {
         const now = Date.now();
@@ -148,23 +196,31 @@ export class Forwarder<T = unknown> {
         }
         limit = Math.min(limit, Math.floor(tokens));
       }
-      const batch = this.queue.peek(limit);
+      let batch = this.queue.peek(limit);
       if (batch.length === 0) {
         if (this.replaying) this.replaying = false;
+        this.holding = false;
         this.setPhase('idle', '');
         if (!this.running) break;
         await sleep(1000, this.waker);
         continue;
       }
-      const linger = this.opts.lingerMs ?? 0;
-      if (linger > 0 && batch.length < limit && this.running && !this.replaying) {
-        const wait = batch[0]!.ts + linger - Date.now();
-        // New entries wake the loop (notify): it looks again whether the batch is full.
-        if (wait > 0) {
-          await sleep(wait, this.waker);
+      if (this.stableRetry && this.failed && batch[0]!.id === this.failed.firstId) {
+        // The same batch as the failed attempt, not a bigger one.
+        batch = batch.slice(0, this.failed.count);
+      } else if (this.flush) {
+        // A backlog (after an outage or a restart) is old, so it is due at once; young entries collect even while replaying.
+        const d = flushDecision(batch, this.flush, Date.now());
+        if (d.take === 0) {
+          this.holding = true;
+          this.setPhase('idle', '');
+          await sleep(Math.max(1, Math.min(d.waitMs, 60_000)), this.waker);
+          this.holding = false;
           continue;
         }
+        batch = batch.slice(0, d.take);
       }
+      this.holding = false;
       if (this.phase !== 'buffering') this.setPhase(this.replaying ? 'replaying' : 'delivering');
       try {
         await this.withTimeout(this.opts.deliver(batch));
@@ -175,10 +231,12 @@ export class Forwarder<T = unknown> {
           const bad = ids ? batch.filter((b) => ids.has(b.id)) : batch;
           this.opts.onDeadLetter?.(bad, e);
           this.queue.ack(bad.map((b) => b.id), 'dead-letter');
+          this.failed = null;
           continue;
         }
         this.failures += 1;
         this.replaying = true;
+        this.failed = { firstId: batch[0]!.id, count: batch.length };
         tokens = 0;
         this.opts.onError?.(e, this.failures);
         this.setPhase('buffering', e.message);
@@ -188,10 +246,14 @@ export class Forwarder<T = unknown> {
         // A server that said when to come back (HTTP Retry-After on 429/503) is obeyed, up to 10× the cap.
         const asked = (e as { retryAfterMs?: unknown }).retryAfterMs;
         const delay = typeof asked === 'number' && asked > backoff ? Math.min(asked, max * 10) : backoff;
+        // New entries do not cut the backoff short (that would retry once per incoming message and ignore Retry-After); kick() and stop() do.
+        this.backingOff = true;
         if (this.running) await sleep(delay, this.waker);
+        this.backingOff = false;
         continue;
       }
       this.failures = 0;
+      this.failed = null;
       this.queue.ack(batch.map((b) => b.id), 'delivered');
       if (this.replaying && this.replayRate > 0) tokens -= batch.length;
       this.window.push({ at: Date.now(), n: batch.length });
@@ -218,5 +280,6 @@ export function bufferStatus(s: ForwarderState): { state: 'ok' | 'busy' | 'error
   if (s.phase === 'buffering') return { state: 'busy', text: `buffering ${n(s.depth)}${dropped} — ${s.reason}` };
   if (s.phase === 'replaying') return { state: 'busy', text: `replaying ${n(s.rate)}/s (${n(s.depth)} left)${dropped}` };
   if (s.dropped && s.depth === 0) return { state: 'ok', text: `delivered ${n(s.delivered)}${dropped}` };
+  if (s.collecting > 0) return { state: 'ok', text: `collecting ${n(s.collecting)} for the next batch${dropped}` };
   return null;
 }

@@ -8,6 +8,10 @@
 import { toError } from '../model/errors';
 import { erpSettings, type ErpConnectionConfig } from '../connectors/erp/index';
 import { erpOutSettings, erpQuerySettings, type ErpOutConfig, type ErpQueryConfig } from '../connectors/erp/node-settings';
+import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
+import { influxSettingsProblem } from '../connectors/historian/influx';
+import { historianOutSettings } from '../connectors/historian/out-settings';
+import { historianDbSettings } from '../connectors/historian/settings';
 import { simulatorSettings } from '../sim/simulator';
 import type { FlowNode } from './types';
 
@@ -107,6 +111,63 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
     refs: { connection: { types: ['plantwire-erp-connection'], required: true } },
     check(node) {
       return findings(() => erpQuerySettings(node as ErpQueryConfig), /^(entity|filter|top)\b/i, {});
+    },
+  },
+  'plantwire-cloud-out': { refs: { connection: { types: ['plantwire-cloud-connection'], required: true } } },
+  'plantwire-cloud-connection': {
+    // The fields each target needs (credentials are not in flow files; the node itself checks the values in full).
+    check(node) {
+      const required: Record<string, string[]> = { 'aws-iot': ['endpoint', 'thingName'], 'azure-iot': ['hubHost', 'deviceId'], s3: ['bucket'], webhook: ['url'] };
+      const target = String(node.target ?? '');
+      const fields = required[target];
+      if (!fields) return [{ field: 'target', message: `target must be one of ${Object.keys(required).join(', ')}, got ${JSON.stringify(node.target ?? '')}` }];
+      return fields.filter((f) => typeof node[f] !== 'string' || (node[f] as string).trim() === '').map((f) => ({ field: f, message: `${f} is required for the ${target} target` }));
+    },
+  },
+  'plantwire-email-out': {
+    refs: { server: { types: ['plantwire-smtp-server'], required: true } },
+    check(node) {
+      // Values from environment variables (${ALARM_TO}) are only known at deploy time.
+      if (Object.values(node).some((v) => typeof v === 'string' && v.includes('${'))) return [];
+      try {
+        emailOutSettings(node as EmailOutConfig);
+        return [];
+      } catch (err) {
+        const message = toError(err).message;
+        return [{ field: /^(to|cc|from|mode)\b/.exec(message)?.[1] ?? (/digest/.test(message) ? 'digestSeconds' : /rate/.test(message) ? 'rateCount' : 'config'), message }];
+      }
+    },
+  },
+  'plantwire-smtp-server': {
+    check(node) {
+      const host = String(node.host ?? '').trim();
+      return host && !/[\s/]/.test(host) ? [] : [{ field: 'host', message: 'the SMTP server needs a host name or IP address' }];
+    },
+  },
+  'plantwire-historian-out': {
+    refs: { db: { types: ['plantwire-historian-db'], required: true } },
+    check(node) {
+      try {
+        historianOutSettings(node as Parameters<typeof historianOutSettings>[0]);
+        return [];
+      } catch (err) {
+        return [{ field: 'batchSize', message: toError(err).message }];
+      }
+    },
+  },
+  'plantwire-historian-db': {
+    check(node) {
+      try {
+        const s = historianDbSettings(node, {}, { readFiles: false });
+        const problem = s.kind === 'influx' ? influxSettingsProblem(s.influx) : null;
+        if (!problem) return [];
+        const field = /URL/.test(problem) ? 'url' : /database/.test(problem) ? 'db' : /bucket/.test(problem) ? 'bucket' : /organisation/.test(problem) ? 'org' : 'measurement';
+        return [{ field, message: problem }];
+      } catch (err) {
+        const message = toError(err).message;
+        const field = /^(host|database|schema|table|port|precision)\b/.exec(message)?.[1] ?? (/InfluxDB URL/.test(message) ? 'url' : /API/.test(message) ? 'api' : 'kind');
+        return [{ field, message }];
+      }
     },
   },
 };

@@ -11,7 +11,8 @@ const HELP = `plantwire — tools of the Plantwire Node-RED palette
 
 Usage:
   plantwire start [--port 1880] [--host 127.0.0.1] [--workspace .plantwire]
-                  [--opcua-port 4840] [--modbus-port 5020] [--erp-port 4300] [--no-sim] [--reset-demo]
+                  [--opcua-port 4840] [--modbus-port 5020] [--erp-port 4300] [--smtp-port 2525]
+                  [--no-sim] [--reset-demo]
       Embedded Node-RED with the palette, the demo flow and the simulators.
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
@@ -44,6 +45,10 @@ Usage:
       password "admin" or API key "plantwire-odoo-demo-key". Starts with the confirmed
       orders WH/MO/00001 and WH/MO/00002 (--empty: none). Stored records: GET /plantwire/records.
       --drop-rate 0.3 loses 30 % of the answers after committing (idempotency tests).
+  plantwire sim smtp [--port 2525] [--host 127.0.0.1] [--outbox .plantwire/outbox]
+                     [--http-port 2580] [--max-size 10485760]
+      SMTP catcher: accepts every mail (any AUTH PLAIN/LOGIN/XOAUTH2), writes it as .eml
+      into the outbox and lists the received mails on http://host:http-port/.
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire --version | --help
 `;
@@ -94,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
         'opcua-port': { type: 'string' },
         'modbus-port': { type: 'string' },
         'erp-port': { type: 'string' },
+        'smtp-port': { type: 'string' },
         'no-sim': { type: 'boolean' },
         'reset-demo': { type: 'boolean' },
       },
@@ -106,6 +112,7 @@ export async function main(argv: string[]): Promise<number> {
       opcuaPort: intOption(values['opcua-port'] ?? process.env.PLANTWIRE_OPCUA_PORT, 'opcua-port', 4840),
       modbusPort: intOption(values['modbus-port'] ?? process.env.PLANTWIRE_MODBUS_PORT, 'modbus-port', 5020),
       erpPort: intOption(values['erp-port'] ?? process.env.PLANTWIRE_ERP_PORT, 'erp-port', 4300),
+      smtpPort: intOption(values['smtp-port'] ?? process.env.PLANTWIRE_SMTP_PORT, 'smtp-port', 2525),
       sims: !values['no-sim'],
       resetDemo: Boolean(values['reset-demo']),
       log,
@@ -136,7 +143,8 @@ export async function main(argv: string[]): Promise<number> {
     if (kind === 'sparkplug') return simSparkplug(simArgs, log);
     if (kind === 'odoo') return simOdoo(simArgs, log);
     if (kind === 'erp') return simErp(simArgs, log);
-    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug", "plantwire sim erp" or "plantwire sim odoo"`);
+    if (kind === 'smtp') return simSmtp(simArgs, log);
+    if (kind !== 'opcua') throw new PlantwireError('bad-command', `unknown simulator "${kind ?? ''}": try "plantwire sim opcua", "plantwire sim modbus", "plantwire sim sparkplug", "plantwire sim erp", "plantwire sim odoo" or "plantwire sim smtp"`);
     const { values } = parseArgs({
       args: simArgs,
       options: { port: { type: 'string' }, host: { type: 'string' }, lines: { type: 'string' }, tags: { type: 'string' }, 'update-ms': { type: 'string' }, 'pki-dir': { type: 'string' } },
@@ -221,6 +229,25 @@ async function simErp(args: string[], log: (line: string) => void): Promise<numb
   log(`  Documents     ${sim.url}/  (JSON: ${sim.url}/sim/documents)`);
   log('Ctrl-C stops it.');
   waitForSignal(() => sim.close(), log);
+  return -1;
+}
+
+async function simSmtp(args: string[], log: (line: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string' }, host: { type: 'string' }, outbox: { type: 'string' }, 'http-port': { type: 'string' }, 'max-size': { type: 'string' } },
+  });
+  const { startSmtpCatcher } = require('../sim/smtp-catcher') as typeof import('../sim/smtp-catcher');
+  const catcher = await startSmtpCatcher({
+    port: intOption(values.port, 'port', 2525),
+    host: values.host ?? '127.0.0.1',
+    outbox: path.resolve(values.outbox ?? path.join('.plantwire', 'outbox')),
+    httpPort: intOption(values['http-port'], 'http-port', 2580),
+    maxSize: intOption(values['max-size'], 'max-size', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    log,
+  });
+  log(`SMTP catcher listening on ${catcher.host}:${catcher.port}; mails go to ${catcher.outbox} and are listed on ${catcher.pageUrl}. Ctrl-C stops it.`);
+  waitForSignal(() => catcher.stop(), log);
   return -1;
 }
 

@@ -5,6 +5,7 @@ import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
+import type { SmtpCatcher } from '../sim/smtp-catcher';
 
 export interface StartOptions {
   port: number;
@@ -16,6 +17,8 @@ export interface StartOptions {
   modbusPort: number;
   /** The ERP (SAP OData) simulator's port (default 4300). */
   erpPort?: number;
+  /** SMTP catcher port (default 2525; when taken, any free port and the demo follows). */
+  smtpPort?: number;
   log: (line: string) => void;
 }
 
@@ -24,6 +27,7 @@ export interface Running {
   plant: OpcUaPlant | null;
   modbus: ModbusSim | null;
   erp: ErpSim | null;
+  smtp: SmtpCatcher | null;
   stop(): Promise<void>;
 }
 
@@ -33,8 +37,9 @@ export async function start(opts: StartOptions): Promise<Running> {
   let plant: OpcUaPlant | null = null;
   let modbus: ModbusSim | null = null;
   let erp: ErpSim | null = null;
+  let smtp: SmtpCatcher | null = null;
   const stopSims = async (): Promise<void> => {
-    await Promise.all([plant?.stop(), modbus?.stop(), erp?.close()]);
+    await Promise.all([plant?.stop(), modbus?.stop(), erp?.close(), smtp?.stop()]);
   };
   let host: Host;
   let seeded: SeedResult;
@@ -47,11 +52,17 @@ export async function start(opts: StartOptions): Promise<Running> {
       modbus = await startModbusSim({ port: opts.modbusPort });
       opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
       const { startErpSim } = require('../sim/erp-odata') as typeof import('../sim/erp-odata');
-      erp = await startErpSim({ port: opts.erpPort ?? 4300 });
+      // A port already taken (e.g. a `plantwire sim erp` running) moves it to a free one; the demo follows.
+      erp = await startErpSim({ port: opts.erpPort ?? 4300 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EADDRINUSE') throw err;
+        opts.log(`ERP simulator: port ${opts.erpPort ?? 4300} is taken, using a free one`);
+        return startErpSim({ port: 0 });
+      });
       opts.log(`ERP simulator (SAP OData v2/v4): ${erp.url}/ shows what the ERP received`);
+      smtp = await startCatcher(path.join(ws.dir, 'outbox'), opts.smtpPort ?? 2525, opts.log);
     }
     const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url });
+    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
     seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     host = await startHost({
       userDir: ws.userDir,
@@ -88,6 +99,7 @@ export async function start(opts: StartOptions): Promise<Running> {
     plant,
     modbus,
     erp,
+    smtp,
     stop() {
       stopping ??= (async () => {
         await host.stop();
@@ -96,4 +108,22 @@ export async function start(opts: StartOptions): Promise<Running> {
       return stopping;
     },
   };
+}
+
+/** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */
+async function startCatcher(outbox: string, port: number, log: (line: string) => void): Promise<SmtpCatcher | null> {
+  const { startSmtpCatcher } = require('../sim/smtp-catcher') as typeof import('../sim/smtp-catcher');
+  const busy = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+  let catcher: SmtpCatcher;
+  try {
+    catcher = await startSmtpCatcher({ port, outbox, httpPort: 2580 }).catch((err: unknown) => {
+      if (busy(err)) return startSmtpCatcher({ port, outbox, httpPort: 0 });
+      throw err;
+    });
+  } catch (err) {
+    if (!busy(err) || port === 0) throw err;
+    catcher = await startSmtpCatcher({ port: 0, outbox, httpPort: 0 });
+  }
+  log(`SMTP catcher: ${catcher.host}:${catcher.port} (received mails: ${catcher.pageUrl} and ${outbox})`);
+  return catcher;
 }

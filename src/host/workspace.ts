@@ -81,6 +81,8 @@ export interface SimAddresses {
   modbusPort?: number;
   /** The ERP OData simulator's origin (http://127.0.0.1:4300). */
   erpUrl?: string;
+  smtpHost?: string;
+  smtpPort?: number;
 }
 
 /** Where the demo and the examples expect the ERP simulator. */
@@ -106,6 +108,11 @@ export function localizeDemo(demoText: string, sims: SimAddresses): string {
     }
     if (n.type === 'plantwire-erp-connection' && sims.erpUrl && typeof n.url === 'string' && n.url.startsWith(`${ERP_SIM_DEFAULT_ORIGIN}/`) && sims.erpUrl !== ERP_SIM_DEFAULT_ORIGIN) {
       n.url = sims.erpUrl.replace(/\/+$/, '') + n.url.slice(ERP_SIM_DEFAULT_ORIGIN.length);
+      changed = true;
+    }
+    if (n.type === 'plantwire-smtp-server' && sims.smtpPort !== undefined && n.host === '127.0.0.1' && (Number(n.port) !== sims.smtpPort || (sims.smtpHost && n.host !== sims.smtpHost))) {
+      n.port = sims.smtpPort;
+      if (sims.smtpHost) n.host = sims.smtpHost;
       changed = true;
     }
   }

@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Forwarder, bufferStatus, type ForwarderState } from '../buffer/forwarder';
+import { Forwarder, bufferStatus, type ForwarderOptions, type ForwarderState } from '../buffer/forwarder';
 import { openQueue, removeQueueFiles, bufferFullError, type Queue, type QueueEntry } from '../buffer/queue';
 import { allBufferMetrics, bufferInfo, bufferMetrics, registerBuffer, unregisterBuffer, type BufferInfo } from '../buffer/registry';
 import type { BufferSettings } from '../buffer/settings';
@@ -23,9 +23,11 @@ export interface SinkBufferOptions<T> {
   idleStatus(): { state: StatusState; text: string };
   onDeadLetter?(entries: QueueEntry<T>[], err: Error): void;
   batchSize?: number;
-  /** Wait up to this long for a batch to fill (see ForwarderOptions.lingerMs). */
-  lingerMs?: number;
   deliverTimeoutMs?: number;
+  /** Batch sinks: flush on count / bytes / time instead of delivering each entry at once (see src/buffer/flush.ts). */
+  flush?: ForwarderOptions<T>['flush'];
+  /** Retry a failed batch with the same entries (default: on with `flush`). */
+  stableRetry?: boolean;
 }
 
 export interface SinkBuffer<T> {
@@ -100,8 +102,9 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
     batchSize: opts.batchSize ?? 100,
     replayRate: settings.replayRate,
     deliverTimeoutMs: opts.deliverTimeoutMs ?? 30_000,
-    lingerMs: opts.lingerMs ?? 0,
     ...retrySettings(RED),
+    ...(opts.flush ? { flush: opts.flush } : {}),
+    ...(opts.stableRetry !== undefined ? { stableRetry: opts.stableRetry } : {}),
     onState: show,
     onError: (err) => {
       // One log line per distinct problem, not one per retry.

@@ -33,6 +33,7 @@ const INVALID: Record<string, InvalidRow> = {
   'plantwire-modbus-read': { field: '#node-input-interval', invalid: '20', valid: '0', message: 'interval' },
   'plantwire-modbus-write': { field: '#node-input-csv', invalid: 'tag,address,function', valid: 'tag,address,function,writable\nSpeed,1,holding,true', message: 'csv', before: [['#node-input-mapSource', 'csv']] },
   'plantwire-mqtt-in': { field: '#node-input-topics', invalid: 'plant/#/line1', valid: 'plant/+/line1/#', message: 'topics' },
+  'plantwire-historian-out': { field: '#node-input-batchSize', invalid: '0', valid: '100', message: 'batchSize' },
   'plantwire-mqtt-out': { field: '#node-input-template', invalid: 'plant/#/{tag}', valid: 'plant/{line}/{tag}', message: 'template', before: [['#node-input-mode', 'template']] },
   'plantwire-opcua-in': { field: '#node-input-publishingInterval', invalid: '5', valid: '250', message: 'publishingInterval' },
   'plantwire-opcua-method': { field: '#node-input-args', invalid: '{"BatchId": ', valid: '{"BatchId": "B-1"}', message: 'args' },
@@ -44,6 +45,7 @@ const INVALID: Record<string, InvalidRow> = {
   // A mapping with a JSONata syntax error is marked (and refused at deploy).
   'plantwire-erp-out': { field: '#node-input-mapping', invalid: '{"OrderID": payload.', valid: '{"OrderID": payload.order}', message: 'mapping' },
   'plantwire-erp-query': { field: '#node-input-top', invalid: '-5', valid: '10', message: 'top' },
+  'plantwire-email-out': { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'to' },
 };
 function messageOf(type: string, key: string): string {
   const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;

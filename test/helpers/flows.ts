@@ -115,3 +115,70 @@ export const injectDate = (id: string, target: string): Record<string, unknown> 
 
 /** A function node. */
 export const fn = (id: string, code: string, target: string): Record<string, unknown> => ({ id, type: 'function', z: 'tab1', func: code, outputs: 1, x: 200, y: 200, wires: [[target]] });
+
+/** A plantwire-smtp-server config node (no auth, no TLS: a local test server or the catcher). */
+export function smtpServerNode(id: string, port: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-smtp-server', name: '', version: 1, host: '127.0.0.1', port, security: 'none', requireTLS: false, rejectUnauthorized: true, ca: '', authType: 'none', oauthPreset: 'custom', tenant: '', accessUrl: '', from: 'plant@example.com', maxConnections: 2, timeout: 5, ...extra };
+}
+
+/** A plantwire-email-out node. */
+export function emailOut(id: string, server: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-email-out',
+    z: 'tab1',
+    name: '',
+    version: 1,
+    server,
+    to: 'shift@example.com',
+    cc: '',
+    from: '',
+    mode: 'each',
+    digestSeconds: 300,
+    rateCount: 100,
+    ratePeriod: 60,
+    subject: '',
+    html: '',
+    text: '',
+    csv: true,
+    maxRows: 500,
+    bufferMode: 'memory',
+    x: 300,
+    y: 100,
+    wires: [],
+    ...extra,
+  };
+}
+/** A plantwire-historian-db config node (PostgreSQL by default: 127.0.0.1:5432, database test). */
+export function historianDb(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    type: 'plantwire-historian-db',
+    name: '',
+    version: 1,
+    kind: 'postgres',
+    host: '127.0.0.1',
+    port: 5432,
+    database: 'test',
+    schema: 'public',
+    table: 'plantwire_samples',
+    ssl: false,
+    ca: '',
+    rejectUnauthorized: true,
+    skipDuplicates: true,
+    url: 'http://127.0.0.1:8086',
+    api: '2',
+    db: '',
+    retentionPolicy: '',
+    org: '',
+    bucket: '',
+    measurement: 'plantwire',
+    precision: 'ms',
+    ...extra,
+  };
+}
+
+/** A plantwire-historian-out node on tab1 (memory buffer by default). */
+export function historianOut(id: string, db: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-historian-out', z: 'tab1', name: '', version: 1, db, batchSize: 100, bufferMode: 'memory', x: 300, y: 100, wires: [], ...extra };
+}

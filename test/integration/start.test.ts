@@ -76,6 +76,10 @@ describe('npm start (plantwire start)', () => {
     const demo = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', 'demo.json'), 'utf8')) as Array<{ id: string }>;
     expect(flows.body.map((n) => n.id).sort()).toEqual(demo.map((n) => n.id).sort());
     expect(output).toMatch(/OPC UA plant simulator: opc\.tcp:\/\/127\.0\.0\.1:\d+ \(\d+ tags\)/);
+    // The SMTP catcher runs for the demo's alarm mail, and the demo's SMTP server node points at it.
+    const smtpPort = Number(/SMTP catcher: 127\.0\.0\.1:(\d+) \(received mails: http/.exec(output)?.[1]);
+    expect(smtpPort).toBeGreaterThan(0);
+    expect((flows.body as Array<{ id: string; port?: unknown }>).find((n) => n.id === 'pw-demo-smtp')?.port).toBe(smtpPort);
     expect(output, 'an env password is not printed').not.toContain(PASSWORD);
   });
 

@@ -72,6 +72,17 @@ describe('palette source rules', () => {
     for (const key of used) expect(en.has(key), `${type}: missing message "${key}"`).toBe(true);
   });
 
+  it.each(TYPES)('%s: every dialog validator gives a message (Node-RED 4 shows it beside the red field), from the catalogue', (type) => {
+    const text = fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'editor.ts'), 'utf8');
+    const en = new Set(flattenKeys(JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8'))));
+    // Custom validators take (v, opt) and return the translated message when opt is given; RED.validators.* do that themselves.
+    const silent = [...text.matchAll(/\n\s+(\w+): \{[^{}]*?validate: function \(([^)]*)\)/g)].filter((m) => !/\bopt\b/.test(m[2]!)).map((m) => m[1]);
+    expect(silent, `${type}: validators without a message`).toEqual([]);
+    for (const m of text.matchAll(/\._\('([\w-]+\.validation\.[\w.]+)'\)/g)) {
+      expect(en.has(m[1]!), `${type}: missing message "${m[1]}"`).toBe(true);
+    }
+  });
+
   it.each(TYPES)('%s: has an example flow in flows/ and a docs page', (type) => {
     const flows = fs.readdirSync(path.join(PACKAGE_ROOT, 'flows')).filter((f) => f.endsWith('.json') && f !== 'demo.json');
     const covering = flows.filter((f) => (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', f), 'utf8')) as Array<{ type: string }>).some((n) => n.type === type));

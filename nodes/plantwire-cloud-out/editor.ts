@@ -1,0 +1,84 @@
+// Editor definition of plantwire-cloud-out. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-cloud-out.html by scripts/build.mjs.
+// The durable-buffer rows come from window.PlantwireBuffer (published by the
+// plantwire-mqtt-out editor script, which Node-RED loads before any dialog opens).
+
+interface CloudOutBufferProps {
+  bufferMode: string;
+  bufferMaxEntries: number;
+  bufferMaxMB: number;
+  bufferOverflow: string;
+  bufferReplayRate: number;
+}
+
+interface CloudOutEditorProps extends EditorNodeProperties, CloudOutBufferProps {
+  version: number;
+  connection: string;
+  topic: string;
+  properties: string;
+}
+
+RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
+  category: 'Plantwire IT',
+  color: '#E2C08D',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    connection: { value: '', type: 'plantwire-cloud-connection', required: true },
+    topic: {
+      value: 'dt/{asset}/{tag}',
+      validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
+        const t = String(v === undefined || v === null ? '' : v).trim();
+        return (t !== '' && !/[+#]/.test(t)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-out.validation.topic') : false) as unknown as boolean);
+      },
+    },
+    properties: {
+      value: '',
+      validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
+        const t = String(v === undefined || v === null ? '' : v).trim();
+        let ok = t === '';
+        if (!ok) {
+          try {
+            const o = JSON.parse(t) as unknown;
+            ok = !!o && typeof o === 'object' && !Array.isArray(o);
+          } catch (e) {
+            ok = false;
+          }
+        }
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-out.validation.properties') : false) as unknown as boolean);
+      },
+    },
+    bufferMode: { value: 'memory' },
+    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
+    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
+    bufferOverflow: { value: 'drop-oldest' },
+    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
+  },
+  inputs: 1,
+  outputs: 0,
+  icon: 'plantwire-cloud-out.svg',
+  align: 'right',
+  paletteLabel: 'cloud out',
+  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  label: function (this: CloudOutEditorProps) {
+    if (this.name) return this.name;
+    const conn = RED.nodes.node(this.connection) as unknown as { name?: string; target?: string } | null;
+    return 'cloud ' + (conn ? conn.name || conn.target || '' : '');
+  },
+  labelStyle: function (this: CloudOutEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: CloudOutEditorProps) {
+    // Topic (AWS IoT) and properties (Azure, AWS IoT) rows follow the selected connection's target.
+    const toggle = function () {
+      const conn = RED.nodes.node(String($('#node-input-connection').val() || '')) as unknown as { target?: string } | null;
+      const target = conn && conn.target ? conn.target : '';
+      $('.plantwire-cloud-out-topic').toggle(target === '' || target === 'aws-iot');
+      $('.plantwire-cloud-out-properties').toggle(target === '' || target === 'azure-iot' || target === 'aws-iot');
+    };
+    $('#node-input-connection').on('change', toggle);
+    toggle();
+    const w = window as unknown as { PlantwireBuffer?: { prepare(c: JQuery, n: CloudOutBufferProps, type: string): void } };
+    if (w.PlantwireBuffer) w.PlantwireBuffer.prepare($('#plantwire-cloud-out-buffer'), this, 'plantwire-cloud-out');
+  },
+});

@@ -1,0 +1,142 @@
+// Editor definition of plantwire-email-out. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-email-out.html by scripts/build.mjs.
+// The retry-queue rows come from window.PlantwireBuffer (published by
+// plantwire-mqtt-out's editor script); mails are always queued, so "off" is removed.
+
+interface EmailOutEditorProps extends EditorNodeProperties {
+  version: number;
+  server: string;
+  to: string;
+  cc: string;
+  from: string;
+  mode: string;
+  digestSeconds: number;
+  rateCount: number;
+  ratePeriod: number;
+  subject: string;
+  html: string;
+  text: string;
+  csv: boolean;
+  maxRows: number;
+  bufferMode: string;
+  bufferMaxEntries: number;
+  bufferMaxMB: number;
+  bufferOverflow: string;
+  bufferReplayRate: number;
+}
+
+RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
+  category: 'Plantwire IT',
+  color: '#E2C08D',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    server: { value: '', type: 'plantwire-smtp-server', required: true },
+    to: {
+      value: '',
+      required: true,
+      validate: function (v: string, opt?: object) {
+        const list = String(v || '').split(/[,;]/).map(function (s) {
+          return s.trim();
+        }).filter(function (s) {
+          return s !== '';
+        });
+        const ok = list.length > 0 && list.every(function (a) {
+          return /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(a);
+        });
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.to') : false) as unknown as boolean);
+      },
+    },
+    cc: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        const list = String(v || '').split(/[,;]/).map(function (s) {
+          return s.trim();
+        }).filter(function (s) {
+          return s !== '';
+        });
+        const ok = list.every(function (a) {
+          return /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(a);
+        });
+        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.cc') : false) as unknown as boolean);
+      },
+    },
+    from: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        return /^(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.from') : false) as unknown as boolean);
+      },
+    },
+    mode: { value: 'digest', required: true },
+    digestSeconds: {
+      value: 300,
+      validate: function (v: string, opt?: object) {
+        const n = Number(v);
+        return (String(v).trim() !== '' && n >= 1 && n <= 86400) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.digestSeconds') : false) as unknown as boolean);
+      },
+    },
+    rateCount: {
+      value: 10,
+      validate: function (v: string, opt?: object) {
+        const n = Number(v);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.rateCount') : false) as unknown as boolean);
+      },
+    },
+    ratePeriod: {
+      value: 3600,
+      validate: function (v: string, opt?: object) {
+        const n = Number(v);
+        return (String(v).trim() !== '' && n >= 1 && n <= 604800) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.ratePeriod') : false) as unknown as boolean);
+      },
+    },
+    subject: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        const s = String(v || '');
+        return (s.split('{{').length === s.split('}}').length && !/[\r\n]/.test(s)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.subject') : false) as unknown as boolean);
+      },
+    },
+    html: { value: '' },
+    text: { value: '' },
+    csv: { value: true },
+    maxRows: {
+      value: 500,
+      validate: function (v: string, opt?: object) {
+        const n = Number(v);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.maxRows') : false) as unknown as boolean);
+      },
+    },
+    bufferMode: { value: 'memory' },
+    bufferMaxEntries: { value: 10000, validate: RED.validators.number(true) },
+    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
+    bufferOverflow: { value: 'drop-oldest' },
+    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
+  },
+  inputs: 1,
+  outputs: 0,
+  icon: 'plantwire-email-out.svg',
+  align: 'right',
+  paletteLabel: 'email out',
+  inputLabels: 'alarm: tag sample, batch of samples, or a plain value with msg.topic',
+  label: function (this: EmailOutEditorProps) {
+    if (this.name) return this.name;
+    const to = String(this.to || '').split(/[,;]/)[0] || 'email';
+    return (this.mode === 'digest' ? 'digest → ' : 'mail → ') + to.trim();
+  },
+  labelStyle: function (this: EmailOutEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: EmailOutEditorProps) {
+    const toggle = function () {
+      $('.plantwire-email-digest').toggle($('#node-input-mode').val() === 'digest');
+    };
+    $('#node-input-mode').on('change', toggle);
+    toggle();
+    const pb = (window as unknown as { PlantwireBuffer?: { prepare(c: JQuery, n: unknown, t: string): void } }).PlantwireBuffer;
+    if (pb) {
+      pb.prepare($('#plantwire-email-buffer'), this, 'plantwire-email-out');
+      $('#node-input-bufferMode option[value="off"]').remove();
+      if (!this.bufferMode || this.bufferMode === 'off') $('#node-input-bufferMode').val('memory').trigger('change');
+    }
+  },
+});

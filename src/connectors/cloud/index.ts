@@ -1,0 +1,204 @@
+/**
+ * The cloud targets behind one factory: `cloudSettings(config, credentials)`
+ * turns a plantwire-cloud-connection's dialog fields and credentials into
+ * validated settings (a PlantwireError names the field otherwise), and
+ * `createCloudTarget(settings)` makes the target. No Node-RED import.
+ */
+import { PlantwireError } from '../../model/errors';
+import { numberSetting } from '../../runtime/define';
+import { AwsIotTarget, checkAwsIotSettings, type AwsIotSettings } from './aws-iot';
+import { AZURE_API_VERSION, AzureIotTarget, checkAzureIotSettings, type AzureIotSettings } from './azure-iot';
+import { S3_DEFAULT_KEY_PATTERN, S3Target, s3SettingsProblems, type S3Settings } from './s3';
+import type { CloudKind, CloudTarget } from './types';
+import { WebhookTarget, webhookSettingsProblems, type WebhookSettings } from './webhook';
+
+export * from './types';
+export { AwsIotTarget, AzureIotTarget, S3Target, WebhookTarget, AZURE_API_VERSION };
+export type { AwsIotSettings, AzureIotSettings, S3Settings, WebhookSettings };
+
+export const CLOUD_KINDS: readonly CloudKind[] = ['aws-iot', 'azure-iot', 's3', 'webhook'];
+
+/** The plantwire-cloud-connection dialog fields (numbers may arrive as strings). */
+export interface CloudConfig {
+  target?: string;
+  endpoint?: string;
+  thingName?: string;
+  hubHost?: string;
+  deviceId?: string;
+  apiVersion?: string;
+  sasTtl?: number | string;
+  gatewayHost?: string;
+  s3Endpoint?: string;
+  region?: string;
+  bucket?: string;
+  pathStyle?: boolean | string;
+  keyPattern?: string;
+  format?: string;
+  gzip?: boolean | string;
+  url?: string;
+  method?: string;
+  headers?: string;
+  webhookFormat?: string;
+  authHeaderName?: string;
+  flushCount?: number | string;
+  flushBytes?: number | string;
+  flushSeconds?: number | string;
+  timeout?: number | string;
+  ca?: string;
+  rejectUnauthorized?: boolean | string;
+}
+
+export interface CloudCredentials {
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+  deviceKey?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  authHeader?: string;
+}
+
+export type CloudSettings =
+  | { kind: 'aws-iot'; aws: AwsIotSettings }
+  | { kind: 'azure-iot'; azure: AzureIotSettings }
+  | { kind: 's3'; s3: S3Settings }
+  | { kind: 'webhook'; webhook: WebhookSettings };
+
+function bool(v: unknown, fallback: boolean): boolean {
+  if (v === undefined || v === null || v === '') return fallback;
+  if (typeof v === 'boolean') return v;
+  return v === 'true' || v === 1 || v === '1';
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+
+function tls(config: CloudConfig): { ca?: string; rejectUnauthorized: boolean } {
+  const ca = str(config.ca);
+  return ca ? { ca, rejectUnauthorized: bool(config.rejectUnauthorized, true) } : { rejectUnauthorized: bool(config.rejectUnauthorized, true) };
+}
+
+/** Validates the dialog fields and credentials for the selected target. */
+export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {}): CloudSettings {
+  const kind = str(config.target) as CloudKind;
+  if (!CLOUD_KINDS.includes(kind)) {
+    throw new PlantwireError('bad-config', `target must be one of ${CLOUD_KINDS.join(', ')}, got ${JSON.stringify(config.target ?? '')}`, 'no cloud target selected');
+  }
+  const c = config as Record<string, unknown>;
+  const timeoutMs = numberSetting(c, 'timeout', { default: 30, min: 1, max: 600, label: 'timeout (s)' }) * 1000;
+  const flushCount = numberSetting(c, 'flushCount', { default: 500, min: 1, max: 1_000_000, integer: true, label: 'flush count' });
+  const flushBytes = numberSetting(c, 'flushBytes', { default: 1_048_576, min: 1024, max: 1024 * 1024 * 1024, integer: true, label: 'flush size (bytes)' });
+  const flushMs = numberSetting(c, 'flushSeconds', { default: 60, min: 0.1, max: 86_400, label: 'flush interval (s)' }) * 1000;
+  const t = tls(config);
+  switch (kind) {
+    case 'aws-iot': {
+      const aws: AwsIotSettings = { endpoint: str(config.endpoint), thingName: str(config.thingName), cert: creds.cert ?? '', key: creds.key ?? '', timeoutMs, ...t };
+      if (creds.passphrase) aws.passphrase = creds.passphrase;
+      checkAwsIotSettings(aws);
+      return { kind, aws };
+    }
+    case 'azure-iot': {
+      const azure: AzureIotSettings = {
+        hubHost: str(config.hubHost),
+        deviceId: str(config.deviceId),
+        deviceKey: creds.deviceKey ?? '',
+        apiVersion: str(config.apiVersion) || AZURE_API_VERSION,
+        sasTtlS: numberSetting(c, 'sasTtl', { default: 3600, min: 60, max: 365 * 86_400, integer: true, label: 'SAS token lifetime (s)' }),
+        timeoutMs,
+        ...t,
+      };
+      const gw = str(config.gatewayHost);
+      if (gw) azure.gatewayHost = gw;
+      checkAzureIotSettings(azure);
+      return { kind, azure };
+    }
+    case 's3': {
+      const format = str(config.format) || 'ndjson';
+      const s3: S3Settings = {
+        endpoint: str(config.s3Endpoint),
+        region: str(config.region) || 'us-east-1',
+        bucket: str(config.bucket),
+        pathStyle: bool(config.pathStyle, true),
+        accessKeyId: creds.accessKeyId ?? '',
+        secretAccessKey: creds.secretAccessKey ?? '',
+        keyPattern: str(config.keyPattern) || S3_DEFAULT_KEY_PATTERN,
+        format: format as S3Settings['format'],
+        gzip: bool(config.gzip, false),
+        flushCount,
+        flushBytes,
+        flushMs,
+        timeoutMs,
+        tls: t,
+      };
+      if (creds.sessionToken) s3.sessionToken = creds.sessionToken;
+      const problems = s3SettingsProblems(s3);
+      const missing = problems.filter((p) => /access key id is missing|secret access key is missing/.test(p));
+      const wrong = problems.filter((p) => !missing.includes(p));
+      if (wrong.length) throw new PlantwireError('bad-config', `S3: ${wrong.join('; ')}`, `S3: ${wrong[0]}`);
+      if (missing.length) throw new PlantwireError('not-set-up', `S3 needs the access key id and secret access key (credentials): ${missing.join('; ')}`, 'not set up: S3 access keys missing');
+      return { kind, s3 };
+    }
+    case 'webhook': {
+      let headers: Record<string, string> = {};
+      const raw = str(config.headers);
+      if (raw) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch (err) {
+          throw new PlantwireError('bad-config', `webhook headers must be a JSON object like {"X-Plant": "Berlin"}: ${(err as Error).message}`, 'headers: not JSON');
+        }
+        if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || Object.values(parsed).some((v) => typeof v !== 'string')) {
+          throw new PlantwireError('bad-config', 'webhook headers must be a JSON object of string values like {"X-Plant": "Berlin"}', 'headers: not an object of strings');
+        }
+        headers = parsed as Record<string, string>;
+      }
+      const webhook: WebhookSettings = {
+        url: str(config.url),
+        method: (str(config.method) || 'POST').toUpperCase() as WebhookSettings['method'],
+        headers,
+        format: (str(config.webhookFormat) || 'json') as WebhookSettings['format'],
+        gzip: bool(config.gzip, false),
+        flushCount,
+        flushBytes,
+        flushMs,
+        timeoutMs,
+        tls: t,
+      };
+      if (creds.authHeader) {
+        webhook.authHeaderName = str(config.authHeaderName) || 'Authorization';
+        webhook.authHeaderValue = creds.authHeader;
+      }
+      const problems = webhookSettingsProblems(webhook);
+      if (problems.length) throw new PlantwireError('bad-config', `webhook: ${problems.join('; ')}`, `webhook: ${problems[0]}`);
+      return { kind, webhook };
+    }
+  }
+}
+
+export function createCloudTarget(settings: CloudSettings): CloudTarget {
+  switch (settings.kind) {
+    case 'aws-iot':
+      return new AwsIotTarget(settings.aws);
+    case 'azure-iot':
+      return new AzureIotTarget(settings.azure);
+    case 's3':
+      return new S3Target(settings.s3);
+    case 'webhook':
+      return new WebhookTarget(settings.webhook);
+  }
+}
+
+/** A label for status and logs: where the target sends to. */
+export function cloudLabel(settings: CloudSettings): string {
+  switch (settings.kind) {
+    case 'aws-iot':
+      return `AWS IoT ${settings.aws.thingName}@${settings.aws.endpoint}`;
+    case 'azure-iot':
+      return `Azure IoT ${settings.azure.deviceId}@${settings.azure.hubHost}`;
+    case 's3':
+      return `S3 ${settings.s3.bucket}`;
+    case 'webhook':
+      return `webhook ${settings.webhook.url.replace(/\?.*$/, '')}`;
+  }
+}

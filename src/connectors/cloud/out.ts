@@ -1,0 +1,104 @@
+/**
+ * plantwire-cloud-out without Node-RED: its settings, and how one input
+ * message (tag samples) becomes cloud records — the topic from the template
+ * (MQTT targets), the message properties with placeholders (Azure), the asset.
+ */
+import { templateProblems, templateTopic } from '../mqtt/uns';
+import { PlantwireError } from '../../model/errors';
+import { toSamples, type TagSample } from '../../model/sample';
+import type { CloudKind, CloudRecord } from './types';
+
+export interface CloudOutConfig {
+  topic?: string;
+  properties?: string;
+}
+
+export interface CloudOutSettings {
+  /** Topic template (AWS IoT): {asset}, {tag}, {topic}, {enterprise} … {cell}. */
+  topic: string;
+  /** Message properties (Azure property bag; values may hold {tag}, {asset}, {quality}, {unit}). */
+  properties: Record<string, string>;
+}
+
+/** A record before it has its buffer key and timestamp. */
+export type CloudRecordBody = Omit<CloudRecord, 'key' | 'ts'>;
+
+const PROP_PLACEHOLDERS = ['tag', 'asset', 'quality', 'unit', 'topic'];
+
+export function cloudOutSettings(config: CloudOutConfig, kind: CloudKind | null): CloudOutSettings {
+  const topic = (config.topic ?? '').trim() || '{asset}/{tag}';
+  if (kind === 'aws-iot') {
+    const problems = templateProblems(topic);
+    if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), 'bad topic template');
+  }
+  const properties: Record<string, string> = {};
+  const raw = (config.properties ?? '').trim();
+  if (raw) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch (err) {
+      throw new PlantwireError('bad-config', `message properties must be a JSON object like {"line": "{asset}", "source": "plantwire"}: ${(err as Error).message}`, 'properties: not JSON');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PlantwireError('bad-config', 'message properties must be a JSON object like {"line": "{asset}"}', 'properties: not an object');
+    for (const [k, v] of Object.entries(parsed)) {
+      if (!['string', 'number', 'boolean'].includes(typeof v)) throw new PlantwireError('bad-config', `message property "${k}" must be text, a number or true/false, got ${JSON.stringify(v)}`, `property ${k}: not a value`);
+      if (k.startsWith('$')) throw new PlantwireError('bad-config', `message property "${k}": names starting with $ are Azure system properties (set by the node)`, `property ${k}: reserved`);
+      const value = String(v);
+      for (const m of value.matchAll(/\{([a-zA-Z]+)\}/g)) {
+        if (!PROP_PLACEHOLDERS.includes(m[1]!)) throw new PlantwireError('bad-config', `message property "${k}": unknown placeholder {${m[1]}}; use {tag}, {asset}, {quality}, {unit} or {topic}`, `property ${k}: unknown {${m[1]}}`);
+      }
+      properties[k] = value;
+    }
+  }
+  return { topic, properties };
+}
+
+function fillProperties(props: Record<string, string>, sample: TagSample, msgProps: Record<string, string>, msgTopic: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(props)) {
+    out[k] = v.replace(/\{([a-zA-Z]+)\}/g, (_w, name: string) => {
+      if (name === 'tag') return sample.tag;
+      if (name === 'asset') return sample.asset ?? '';
+      if (name === 'quality') return sample.quality;
+      if (name === 'unit') return sample.unit ?? '';
+      return msgTopic ?? '';
+    });
+  }
+  return { ...out, ...msgProps };
+}
+
+/** msg.properties: an object of text/number/boolean values, added to every record of the message. */
+function messageProperties(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new PlantwireError('bad-input', `msg.properties must be an object of text values, got ${Array.isArray(value) ? 'an array' : typeof value}`, 'msg.properties: not an object');
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) throw new PlantwireError('bad-input', `msg.properties.${k} must be text, a number or true/false, got ${JSON.stringify(v)}`, `msg.properties.${k}: not a value`);
+    if (k.startsWith('$')) throw new PlantwireError('bad-input', `msg.properties.${k}: names starting with $ are reserved for Azure system properties`, `msg.properties.${k}: reserved`);
+    out[k] = String(v);
+  }
+  return out;
+}
+
+/**
+ * The records of one message: one per tag sample. Every topic is rendered
+ * first, so a bad sample rejects the whole message (nothing half-sent).
+ */
+export function toCloudRecords(msg: { payload?: unknown; topic?: unknown; properties?: unknown }, settings: CloudOutSettings, kind: CloudKind | null, defaultAsset?: string): CloudRecordBody[] {
+  const msgTopic = typeof msg.topic === 'string' && msg.topic !== '' ? msg.topic : undefined;
+  const samples = toSamples(msg.payload, msgTopic ? { tag: msgTopic } : {});
+  const msgProps = messageProperties(msg.properties);
+  const ctx: { defaultAsset?: string; msgTopic?: string } = {};
+  if (defaultAsset) ctx.defaultAsset = defaultAsset;
+  if (msgTopic) ctx.msgTopic = msgTopic;
+  return samples.map((s) => {
+    const r: CloudRecordBody = { body: s };
+    if (kind === 'aws-iot') r.topic = templateTopic(settings.topic, s, ctx);
+    const asset = s.asset ?? defaultAsset;
+    if (asset) r.asset = asset;
+    const props = fillProperties(settings.properties, s, msgProps, msgTopic);
+    if (Object.keys(props).length) r.properties = props;
+    return r;
+  });
+}

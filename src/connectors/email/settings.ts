@@ -1,0 +1,189 @@
+/** Settings of the SMTP server (config node) and of email-out, validated without Node-RED. */
+import { PlantwireError } from '../../model/errors';
+import { numberSetting } from '../../runtime/define';
+import { pemOrFile } from '../mqtt/options';
+
+export type SmtpSecurity = 'starttls' | 'tls' | 'none';
+export type SmtpAuth = 'none' | 'password' | 'oauth2';
+export type OAuthPreset = 'microsoft' | 'google' | 'custom';
+
+export const OAUTH_PRESETS: Record<Exclude<OAuthPreset, 'custom'>, { accessUrl: string; scope: string }> = {
+  microsoft: { accessUrl: 'https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token', scope: 'https://outlook.office.com/SMTP.Send offline_access' },
+  google: { accessUrl: 'https://oauth2.googleapis.com/token', scope: 'https://mail.google.com/' },
+};
+
+export interface SmtpServerConfig {
+  host?: string;
+  port?: number | string;
+  security?: string;
+  requireTLS?: boolean;
+  rejectUnauthorized?: boolean;
+  ca?: string;
+  authType?: string;
+  oauthPreset?: string;
+  tenant?: string;
+  accessUrl?: string;
+  from?: string;
+  maxConnections?: number | string;
+  timeout?: number | string;
+}
+
+export interface SmtpCredentials {
+  user?: string | undefined;
+  password?: string | undefined;
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
+  refreshToken?: string | undefined;
+}
+
+export interface SmtpSettings {
+  host: string;
+  port: number;
+  security: SmtpSecurity;
+  requireTLS: boolean;
+  rejectUnauthorized: boolean;
+  ca?: Buffer;
+  auth:
+    | { type: 'none' }
+    | { type: 'password'; user: string; pass: string }
+    | { type: 'oauth2'; user: string; clientId: string; clientSecret: string; refreshToken: string; accessUrl: string; scope?: string };
+  /** Default sender address. */
+  from: string;
+  maxConnections: number;
+  timeoutMs: number;
+  label: string;
+}
+
+const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
+
+/** A mail address or "Name <address>"; the address part is checked. */
+export function checkAddress(value: string, field: string): string {
+  const v = value.trim();
+  const m = /<([^<>]+)>\s*$/.exec(v);
+  const addr = m ? m[1]!.trim() : v;
+  if (!ADDRESS.test(addr)) throw new PlantwireError('bad-config', `${field}: "${value}" is not a mail address (name@example.com or Name <name@example.com>)`, `${field}: not a mail address`);
+  return v;
+}
+
+/** A comma/semicolon separated list of addresses; at least one. */
+export function addressList(value: unknown, field: string, required = true): string[] {
+  const list = String(value ?? '')
+    .split(/[,;\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (required && list.length === 0) throw new PlantwireError('bad-config', `${field}: give at least one recipient address (comma-separated)`, `${field}: no recipient`);
+  return list.map((a) => checkAddress(a, field));
+}
+
+export function smtpSettings(config: SmtpServerConfig, creds: SmtpCredentials): SmtpSettings {
+  const host = String(config.host ?? '').trim();
+  if (!host || /[\s/]/.test(host)) throw new PlantwireError('bad-config', `host: give the SMTP server's host name or IP address (e.g. smtp.office365.com), got ${JSON.stringify(config.host ?? '')}`, 'host: missing or invalid');
+  const security = (config.security || 'starttls') as SmtpSecurity;
+  if (!['starttls', 'tls', 'none'].includes(security)) throw new PlantwireError('bad-config', `security must be starttls, tls or none, got ${JSON.stringify(config.security)}`, 'bad security mode');
+  const c = config as Record<string, unknown>;
+  const port = numberSetting(c, 'port', { default: security === 'tls' ? 465 : 587, min: 1, max: 65535, integer: true, label: 'port' });
+  const maxConnections = numberSetting(c, 'maxConnections', { default: 2, min: 1, max: 20, integer: true, label: 'connections' });
+  const timeoutMs = numberSetting(c, 'timeout', { default: 30, min: 1, max: 600, label: 'timeout (s)' }) * 1000;
+  const authType = (config.authType || 'none') as SmtpAuth;
+  const user = (creds.user ?? '').trim();
+  let auth: SmtpSettings['auth'];
+  if (authType === 'none') auth = { type: 'none' };
+  else if (authType === 'password') {
+    if (!user) throw new PlantwireError('bad-config', 'user: password authentication needs a user name', 'user name missing');
+    if (!creds.password) throw new PlantwireError('bad-config', 'password: password authentication needs a password', 'password missing');
+    auth = { type: 'password', user, pass: creds.password };
+  } else if (authType === 'oauth2') {
+    if (!user) throw new PlantwireError('bad-config', 'user: OAuth2 needs the mailbox address to send as (e.g. alarms@contoso.com)', 'user (mailbox) missing');
+    const clientId = (creds.clientId ?? '').trim();
+    const refreshToken = (creds.refreshToken ?? '').trim();
+    if (!clientId) throw new PlantwireError('bad-config', 'client id: OAuth2 needs the application (client) id of your app registration', 'OAuth2: client id missing');
+    if (!refreshToken) throw new PlantwireError('bad-config', 'refresh token: OAuth2 needs a refresh token (see docs/email.md for how to get one)', 'OAuth2: refresh token missing');
+    const preset = (config.oauthPreset || 'custom') as OAuthPreset;
+    let accessUrl: string;
+    let scope: string | undefined;
+    if (preset === 'microsoft') {
+      const tenant = String(config.tenant ?? '').trim() || 'common';
+      if (!/^[A-Za-z0-9.-]+$/.test(tenant)) throw new PlantwireError('bad-config', `tenant: "${tenant}" is not a tenant id or domain (e.g. contoso.onmicrosoft.com or a GUID)`, 'OAuth2: bad tenant');
+      accessUrl = OAUTH_PRESETS.microsoft.accessUrl.replace('{tenant}', tenant);
+      scope = OAUTH_PRESETS.microsoft.scope;
+    } else if (preset === 'google') {
+      accessUrl = OAUTH_PRESETS.google.accessUrl;
+    } else if (preset === 'custom') {
+      accessUrl = String(config.accessUrl ?? '').trim();
+      if (!/^https?:\/\/\S+$/.test(accessUrl)) throw new PlantwireError('bad-config', `token URL: give the OAuth2 token endpoint (https://…), got ${JSON.stringify(config.accessUrl ?? '')}`, 'OAuth2: token URL missing');
+    } else throw new PlantwireError('bad-config', `OAuth2 provider must be microsoft, google or custom, got ${JSON.stringify(config.oauthPreset)}`, 'OAuth2: bad provider');
+    auth = { type: 'oauth2', user, clientId, clientSecret: creds.clientSecret ?? '', refreshToken, accessUrl };
+    if (scope) auth.scope = scope;
+  } else throw new PlantwireError('bad-config', `authentication must be none, password or oauth2, got ${JSON.stringify(config.authType)}`, 'bad authentication type');
+  const from = String(config.from ?? '').trim() || (auth.type !== 'none' && user.includes('@') ? user : '');
+  if (from) checkAddress(from, 'from');
+  const settings: SmtpSettings = {
+    host,
+    port,
+    security,
+    requireTLS: security === 'starttls' && config.requireTLS !== false,
+    rejectUnauthorized: config.rejectUnauthorized !== false,
+    auth,
+    from,
+    maxConnections,
+    timeoutMs,
+    label: `${host}:${port}`,
+  };
+  const ca = pemOrFile(config.ca, 'TLS CA certificate');
+  if (ca) settings.ca = ca;
+  return settings;
+}
+
+export type DigestMode = 'each' | 'digest';
+
+export interface EmailOutConfig {
+  to?: string;
+  cc?: string;
+  from?: string;
+  subject?: string;
+  html?: string;
+  text?: string;
+  csv?: boolean;
+  mode?: string;
+  digestSeconds?: number | string;
+  rateCount?: number | string;
+  ratePeriod?: number | string;
+  maxRows?: number | string;
+}
+
+export interface EmailOutSettings {
+  to: string[];
+  cc: string[];
+  from: string;
+  subject: string;
+  html: string;
+  text: string;
+  csv: boolean;
+  mode: DigestMode;
+  digestMs: number;
+  rateCount: number;
+  ratePeriodMs: number;
+  maxRows: number;
+}
+
+export function emailOutSettings(config: EmailOutConfig): EmailOutSettings {
+  const c = config as Record<string, unknown>;
+  const mode = (config.mode || 'each') as DigestMode;
+  if (mode !== 'each' && mode !== 'digest') throw new PlantwireError('bad-config', `mode must be "each" (a mail per message, rate-limited) or "digest", got ${JSON.stringify(config.mode)}`, 'bad mode');
+  const from = String(config.from ?? '').trim();
+  if (from) checkAddress(from, 'from');
+  return {
+    to: addressList(config.to, 'to'),
+    cc: addressList(config.cc, 'cc', false),
+    from,
+    subject: String(config.subject ?? ''),
+    html: String(config.html ?? ''),
+    text: String(config.text ?? ''),
+    csv: config.csv === true || (config.csv as unknown) === 'true',
+    mode,
+    digestMs: numberSetting(c, 'digestSeconds', { default: 300, min: 1, max: 86_400, label: 'digest interval (s)' }) * 1000,
+    rateCount: numberSetting(c, 'rateCount', { default: 10, min: 1, max: 100_000, integer: true, label: 'rate limit (mails)' }),
+    ratePeriodMs: numberSetting(c, 'ratePeriod', { default: 3600, min: 1, max: 604_800, label: 'rate limit period (s)' }) * 1000,
+    maxRows: numberSetting(c, 'maxRows', { default: 500, min: 1, max: 100_000, integer: true, label: 'rows per mail' }),
+  };
+}

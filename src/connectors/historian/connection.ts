@@ -1,0 +1,106 @@
+/**
+ * What the `plantwire-historian-db` config node owns and hands to its users
+ * (historian-out nodes): one backend (one pg pool / one keep-alive HTTP
+ * client) and the user registry that opens it on the first user, closes it
+ * after the last, and pushes the state to every user's status. Uses the
+ * runtime glue's types but not Node-RED itself.
+ */
+import { EventEmitter } from 'node:events';
+import { toError } from '../../model/errors';
+import { ConnectionUsers } from '../../runtime/registry';
+import type { RedNode } from '../../runtime/types';
+import type { HistorianBackend } from './types';
+
+export interface HistorianConnectionState {
+  connected: boolean;
+  text: string;
+}
+
+/**
+ * An unreachable database is not an error of the flow: the connection keeps
+ * trying on its own (capped, jittered backoff: 1 s doubling to 30 s) and shows
+ * why on every user's status; the log gets one info line per distinct problem.
+ * The sink's buffer keeps the messages meanwhile.
+ */
+export class HistorianConnection extends EventEmitter {
+  readonly users: ConnectionUsers;
+  private current: HistorianConnectionState = { connected: false, text: 'not connected' };
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private active = false;
+  private lastLogged = '';
+
+  constructor(
+    private readonly owner: Pick<RedNode, 'warn' | 'log'>,
+    readonly backend: HistorianBackend,
+  ) {
+    super();
+    this.users = new ConnectionUsers(owner, {
+      connect: async () => {
+        this.active = true;
+        await this.attempt();
+      },
+      disconnect: async () => {
+        this.active = false;
+        if (this.retryTimer) clearTimeout(this.retryTimer);
+        this.retryTimer = null;
+        this.set(false, 'disconnected');
+        await this.backend.release?.();
+      },
+    });
+  }
+
+  private async attempt(): Promise<void> {
+    try {
+      await this.backend.open();
+    } catch (err) {
+      const text = toError(err).message;
+      this.set(false, text);
+      this.users.setState('error', text);
+      if (text !== this.lastLogged) this.owner.log(`not reachable yet, retrying: ${text}`);
+      this.lastLogged = text;
+      this.failures += 1;
+      const delay = Math.round(Math.min(30_000, 1000 * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+      if (this.active) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          if (this.active && !this.current.connected) void this.attempt();
+        }, delay);
+        this.retryTimer.unref?.();
+      }
+      return;
+    }
+    this.failures = 0;
+    this.lastLogged = '';
+    this.set(true, `connected to ${this.backend.label}`);
+    this.users.setState('ok', this.current.text);
+  }
+
+  get state(): HistorianConnectionState {
+    return this.current;
+  }
+
+  /** A write succeeded or failed: the shared state follows (users' idle status, reconnect kick). */
+  report(ok: boolean, text?: string): void {
+    if (ok && !this.current.connected) {
+      this.set(true, `connected to ${this.backend.label}`);
+      this.users.setState('ok', this.current.text);
+    } else if (!ok && this.current.connected) {
+      this.set(false, text ?? 'write failed');
+    }
+  }
+
+  private set(connected: boolean, text: string): void {
+    const changed = connected !== this.current.connected || text !== this.current.text;
+    this.current = { connected, text };
+    if (changed) this.emit('state', this.current);
+  }
+
+  async close(): Promise<void> {
+    this.active = false;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    await this.users.close();
+    await this.backend.close();
+  }
+}
