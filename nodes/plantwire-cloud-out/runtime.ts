@@ -11,7 +11,7 @@ import { onClose } from '../../src/runtime/close';
 import { configHandle } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
-import { setStatus, type StatusState } from '../../src/runtime/status';
+import { recoveringStatus, setStatus, type StatusState } from '../../src/runtime/status';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-cloud-out';
@@ -43,20 +43,7 @@ export = function register(RED: RedApi): void {
       if (conn.batching && buffering.mode === 'off') buffering.mode = 'memory';
       const look = (): { state: StatusState; text: string } => conn.look();
       // After a failed message the status is red; the next good one shows the connection (or buffer) again.
-      let errored = false;
-      const guarded = async (work: () => Promise<void>, current: () => { state: StatusState; text: string }): Promise<void> => {
-        try {
-          await work();
-        } catch (err) {
-          errored = true;
-          throw err;
-        }
-        if (errored) {
-          errored = false;
-          const c = current();
-          setStatus(node, c.state, c.text);
-        }
-      };
+      const guarded = recoveringStatus(node);
       const render = (msg: NodeMessage): CloudRecordBody[] => toCloudRecords(msg, settings, conn.kind);
 
       const batch = conn.settings && 's3' in conn.settings ? conn.settings.s3 : conn.settings && 'webhook' in conn.settings ? conn.settings.webhook : null;
@@ -79,7 +66,7 @@ export = function register(RED: RedApi): void {
       // A state that does not change (e.g. "not set up") was shown before the flow's Status nodes existed: show it again once the flow runs.
       RED.events?.once('flows:started', () => {
         const c = (buffer ? bufferStatus(buffer.state()) : null) ?? look();
-        if (!errored) setStatus(node, c.state, c.text);
+        if (!guarded.failed()) setStatus(node, c.state, c.text);
       });
       if (buffer) {
         const offState = conn.onState((s: CloudState) => {

@@ -11,7 +11,7 @@ import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
-import { setStatus, type StatusState } from '../../src/runtime/status';
+import { recoveringStatus, setStatus, type StatusState } from '../../src/runtime/status';
 import { evaluateTyped } from '../../src/runtime/typed-input';
 import type { NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 
@@ -36,20 +36,7 @@ export = function register(RED: RedApi): void {
       }
       const broker = brokerOf(RED, config.broker);
       // After a failed message the status is red; the next good one shows the connection again.
-      let errored = false;
-      const guarded = async (work: () => Promise<void>, current: () => { state: StatusState; text: string }): Promise<void> => {
-        try {
-          await work();
-        } catch (err) {
-          errored = true;
-          throw err;
-        }
-        if (errored) {
-          errored = false;
-          const c = current();
-          setStatus(node, c.state, c.text);
-        }
-      };
+      const guarded = recoveringStatus(node);
 
       if (settings.mode === 'sparkplug') {
         const opts: Parameters<typeof broker.edgeSession>[0] = {

@@ -28,3 +28,33 @@ export function setStatus(node: Pick<RedNode, 'status'>, state: StatusState, tex
 export function clearStatus(node: Pick<RedNode, 'status'>): void {
   node.status({});
 }
+
+/**
+ * For nodes whose status normally shows a connection or buffer state: runs one
+ * message's work; when it throws, the input wrapper paints the status red, and
+ * the next message that succeeds shows `current()` again instead of leaving the
+ * red status up.
+ */
+export interface RecoveringStatus {
+  (work: () => Promise<void>, current: () => { state: StatusState; text: string }): Promise<void>;
+  /** True while the last message failed (its red status is up). */
+  failed(): boolean;
+}
+
+export function recoveringStatus(node: Pick<RedNode, 'status'>): RecoveringStatus {
+  let errored = false;
+  const run = async (work: () => Promise<void>, current: () => { state: StatusState; text: string }): Promise<void> => {
+    try {
+      await work();
+    } catch (err) {
+      errored = true;
+      throw err;
+    }
+    if (errored) {
+      errored = false;
+      const c = current();
+      setStatus(node, c.state, c.text);
+    }
+  };
+  return Object.assign(run, { failed: () => errored });
+}

@@ -15,7 +15,7 @@ import { cloudConnection, cloudOut, startAzureLikeBroker, type AzureLikeBroker }
 import { capture, statusOf, TAB } from '../helpers/flows';
 import { makeCerts, type Certs } from '../helpers/mqtt';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { check, generatorNodes, range, until, type Received, type SinkAdapter } from './harness';
+import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 const hub = 'faults.azure-devices.net';
 const deviceKey = crypto.randomBytes(32).toString('base64');
@@ -61,8 +61,6 @@ afterAll(async () => {
   if (certs) fs.rmSync(certs.dir, { recursive: true, force: true });
 });
 
-const generate = (first: number, n: number) => ({ __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ from: first, n }), vt: 'json' }] });
-const seqs = (list: Array<{ msg: Record<string, any> }>): number[] => list.map((c) => c.msg.payload.value as number);
 const unique = (): number => new Set(azureAdapter.received().map((r) => r.seq)).size;
 
 describe('cloud-out (Azure IoT Hub) durable buffer under faults', () => {
@@ -74,11 +72,6 @@ describe('cloud-out (Azure IoT Hub) durable buffer under faults', () => {
     await rt?.stop();
   });
 
-  async function metrics(): Promise<{ depth: number; dropped: number; delivered: number; state: string }> {
-    const res = await rt.admin<{ depth: number; dropped: number; delivered: number; state: string }>('GET', '/plantwire/buffer/sink');
-    expect(res.status).toBe(200);
-    return res.body;
-  }
 
   it('1. hub unreachable for a while, then back: every accepted message delivered (a resend keeps its $.mid), in order per tag', async () => {
     azureAdapter.reset('unreachable');
@@ -94,8 +87,8 @@ describe('cloud-out (Azure IoT Hub) durable buffer under faults', () => {
     await azureAdapter.up();
     await rt.admin('POST', '/inject/go', generate(300, 100));
     await until(() => unique() >= 400, 'all delivered after recovery');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     expect(rt.captured('refused')).toEqual([]);
     check({ scenario: 'hub unreachable then back', kind: azureAdapter.kind, sent: range(0, 400), accepted: seqs(rt.captured('accepted')), received: azureAdapter.received(), dropped: m.dropped, expectedDropped: 0, expectedDelivered: range(0, 400) });
   }, 120_000);
@@ -104,16 +97,16 @@ describe('cloud-out (Azure IoT Hub) durable buffer under faults', () => {
     azureAdapter.reset('size-drop-oldest');
     await azureAdapter.down();
     await rt.deploy([TAB, ...azureAdapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
-    const before = await metrics();
+    const before = await sinkMetrics(rt);
     await rt.admin('POST', '/inject/go', generate(0, 120));
     await rt.waitFor('accepted', 120, 30_000);
-    const full = await metrics();
+    const full = await sinkMetrics(rt);
     expect(full.depth).toBe(50);
     expect(full.dropped - before.dropped).toBe(70);
     await azureAdapter.up();
     await until(() => unique() >= 50, 'the 50 kept delivered');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     check({ scenario: 'size limit, drop-oldest', kind: azureAdapter.kind, sent: range(0, 120), accepted: range(70, 50), received: azureAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
   }, 120_000);
 });

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, emailOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
 import { startInstance, type Instance } from '../helpers/node-red-instance';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { check, generatorNodes, range, until, type Received, type SinkAdapter } from './harness';
+import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 const NODE_RED_JS = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
 
@@ -74,8 +74,6 @@ const emailAdapter: SinkAdapter = {
   },
 };
 
-const generate = (from: number, n: number) => ({ __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ from, n }), vt: 'json' }] });
-const seqs = (list: Array<{ msg: Record<string, any> }>): number[] => list.map((c) => c.msg.payload.value as number);
 const unique = (): number => new Set(got.map((r) => r.seq)).size;
 
 beforeAll(async () => {
@@ -94,11 +92,6 @@ describe('email-out retry queue under faults (in-process Node-RED)', () => {
     await rt?.stop();
   });
 
-  async function metrics(): Promise<{ depth: number; dropped: number; delivered: number; state: string }> {
-    const res = await rt.admin<{ depth: number; dropped: number; delivered: number; state: string }>('GET', '/plantwire/buffer/sink');
-    expect(res.status).toBe(200);
-    return res.body;
-  }
 
   it('1. SMTP server unreachable for a while, then back (a mail per message): every accepted alarm delivered once, in order', async () => {
     emailAdapter.reset('unreachable');
@@ -110,12 +103,12 @@ describe('email-out retry queue under faults (in-process Node-RED)', () => {
     await rt.admin('POST', '/inject/go', generate(20, 60));
     await rt.waitFor('accepted', 80, 30_000);
     await until(() => rt.captured('status').some((c) => /^buffering \d+ — /.test(c.msg.status?.text ?? '')), 'status says buffering');
-    expect((await metrics()).depth).toBeGreaterThan(0);
+    expect((await sinkMetrics(rt)).depth).toBeGreaterThan(0);
     await emailAdapter.up();
     await rt.admin('POST', '/inject/go', generate(80, 20));
     await until(() => unique() >= 100, 'all delivered after recovery', 60_000);
-    await until(async () => (await metrics()).depth === 0, 'queue drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'queue drained');
+    const m = await sinkMetrics(rt);
     expect(rt.captured('refused')).toEqual([]);
     check({ scenario: 'SMTP server unreachable then back', kind: 'email-out', sent: range(0, 100), accepted: seqs(rt.captured('accepted')), received: got, dropped: m.dropped, expectedDropped: 0, expectedDelivered: range(0, 100) });
     expect(got.length, 'no duplicates').toBe(100);
@@ -128,10 +121,10 @@ describe('email-out retry queue under faults (in-process Node-RED)', () => {
     await rt.deploy([TAB, ...emailAdapter.nodes({ bufferMode: 'disk' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
     await rt.admin('POST', '/inject/go', generate(0, 300));
     await rt.waitFor('accepted', 300, 30_000);
-    await until(async () => (await metrics()).depth >= 1, 'the digest queued while the server is down');
+    await until(async () => (await sinkMetrics(rt)).depth >= 1, 'the digest queued while the server is down');
     await emailAdapter.up();
     await until(() => unique() >= 300, 'all alarms delivered', 60_000);
-    await until(async () => (await metrics()).depth === 0, 'queue drained');
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'queue drained');
     check({ scenario: 'digest during an outage', kind: 'email-out', sent: range(0, 300), accepted: seqs(rt.captured('accepted')), received: got, dropped: 0, expectedDropped: 0, expectedDelivered: range(0, 300) });
     expect(mails).toBeLessThanOrEqual(2);
   }, 120_000);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, statusOf, TAB } from '../helpers/flows';
 import { erpConnection, erpOut, startRestService, type RestService } from '../helpers/erp';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { check, generatorNodes, range, until, type Received, type SinkAdapter } from './harness';
+import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 let svc: RestService;
 let rt: TestRuntime;
@@ -38,15 +38,8 @@ afterAll(async () => {
   await svc?.stop();
 });
 
-const generate = (from: number, n: number) => ({ __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ from, n }), vt: 'json' }] });
-const seqs = (list: Array<{ msg: Record<string, any> }>): number[] => list.map((c) => c.msg.payload.value as number);
 const unique = (): number => new Set(erpAdapter.received().map((r) => r.seq)).size;
 
-async function metrics(): Promise<{ depth: number; dropped: number; delivered: number; state: string }> {
-  const res = await rt.admin<{ depth: number; dropped: number; delivered: number; state: string }>('GET', '/plantwire/buffer/sink');
-  expect(res.status).toBe(200);
-  return res.body;
-}
 
 const flow = (buffer: Record<string, unknown>): unknown[] => [TAB, ...erpAdapter.nodes(buffer), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused'), statusOf('st', ['sink'], 'status'), capture('status')];
 
@@ -60,11 +53,11 @@ describe('erp-out durable buffer under faults', () => {
     await rt.admin('POST', '/inject/go', generate(50, 150));
     await rt.waitFor('accepted', 200, 30_000);
     await until(() => rt.captured('status').some((c) => /^buffering \d+ — /.test(c.msg.status?.text ?? '')), 'status says buffering');
-    expect((await metrics()).depth).toBeGreaterThan(0);
+    expect((await sinkMetrics(rt)).depth).toBeGreaterThan(0);
     await erpAdapter.up();
     await until(() => unique() >= 200, 'all created after recovery');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     const r = check({ scenario: 'ERP unreachable then back', kind: 'erp-out', sent: range(0, 200), accepted: seqs(rt.captured('accepted')), received: erpAdapter.received(), dropped: m.dropped, expectedDropped: 0, expectedDelivered: range(0, 200) });
     expect(r.duplicated).toBe(0);
     expect(rt.captured('refused')).toEqual([]);
@@ -74,15 +67,15 @@ describe('erp-out durable buffer under faults', () => {
     erpAdapter.reset('503-and-lost-answers');
     svc.down = true;
     await rt.deploy(flow({ bufferMode: 'disk' }));
-    const before = await metrics();
+    const before = await sinkMetrics(rt);
     await rt.admin('POST', '/inject/go', generate(0, 200));
     await rt.waitFor('accepted', 200, 30_000);
     await until(() => rt.captured('status').some((c) => /^buffering \d+ — /.test(c.msg.status?.text ?? '')), 'status says buffering');
     svc.dropAfterCommit = 0.3;
     svc.down = false;
     await until(() => unique() >= 200, 'all created');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     const r = check({ scenario: '503, then 30 % answers lost', kind: 'erp-out', sent: range(0, 200), accepted: seqs(rt.captured('accepted')), received: erpAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 0, expectedDelivered: range(0, 200) });
     expect(r.duplicated).toBe(0);
     expect(svc.requests.filter((q) => q.method === 'POST').length).toBeGreaterThan(200);

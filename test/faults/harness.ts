@@ -33,6 +33,26 @@ export interface SinkAdapter {
   reset(scenario: string): void;
 }
 
+/** The admin payload for POST /inject/go that makes the generator send `n` messages from seq `from`. */
+export const generate = (from: number, n: number): Record<string, unknown> => ({ __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ from, n }), vt: 'json' }] });
+
+/** The seqs of captured generator messages, in capture order. */
+export const seqs = (list: Array<{ msg: Record<string, any> }>): number[] => list.map((c) => c.msg.payload.value as number);
+
+export interface SinkMetrics {
+  depth: number;
+  dropped: number;
+  delivered: number;
+  state: string;
+}
+
+/** The buffer metrics of the sink node `sink` (GET /plantwire/buffer/sink). */
+export async function sinkMetrics(rt: { admin<T>(method: string, path: string): Promise<{ status: number; body: T }> }): Promise<SinkMetrics> {
+  const res = await rt.admin<SinkMetrics>('GET', '/plantwire/buffer/sink');
+  expect(res.status, 'GET /plantwire/buffer/sink').toBe(200);
+  return res.body;
+}
+
 /**
  * The generator: inject `go` (payload {from, n}) → function `gen` → the sink;
  * a Complete node reports each message the sink accepted (done() without error),

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, historianDb, historianOut, statusOf, TAB } from '../helpers/flows';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { service, type ServiceCheck } from '../helpers/services';
-import { check, generatorNodes, range, until, type Received, type SinkAdapter } from './harness';
+import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 // Checked once per file (the test files are CommonJS: no top-level await); tests skip with the reason when it is down.
 const pgCheck = service('postgres');
@@ -102,9 +102,6 @@ describe('historian-out durable buffer under faults (PostgreSQL behind a proxy)'
     await admin?.end();
   });
 
-  const generate = (from: number, n: number) => ({ __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ from, n }), vt: 'json' }] });
-  const seqs = (list: Array<{ msg: Record<string, any> }>): number[] => list.map((c) => c.msg.payload.value as number);
-  const metrics = async (): Promise<{ depth: number; dropped: number; delivered: number; state: string }> => (await rt.admin<{ depth: number; dropped: number; delivered: number; state: string }>('GET', '/plantwire/buffer/sink')).body;
 
   it('1. PostgreSQL unreachable for a while, then back: every accepted message stored once, in order per tag', async (ctx) => {
     if (!pgService.available) return ctx.skip(pgService.reason);
@@ -116,13 +113,13 @@ describe('historian-out durable buffer under faults (PostgreSQL behind a proxy)'
     await rt.admin('POST', '/inject/go', generate(100, 300));
     await rt.waitFor('accepted', 400, 30_000);
     await until(() => rt.captured('status').some((c) => /^buffering \d/.test(c.msg.status?.text ?? '')), 'status says buffering');
-    expect((await metrics()).state).toBe('buffering');
+    expect((await sinkMetrics(rt)).state).toBe('buffering');
     expect(await refresh()).toBeLessThan(400);
     await adapter.up();
     await rt.admin('POST', '/inject/go', generate(400, 100));
     await until(async () => (await refresh()) >= 500, 'all stored after recovery', 60_000);
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     expect(rt.captured('refused')).toEqual([]);
     const report = check({ scenario: 'PostgreSQL unreachable then back', kind: 'historian-out', sent: range(0, 500), accepted: seqs(rt.captured('accepted')), received: adapter.received(), dropped: m.dropped, expectedDropped: 0, expectedDelivered: range(0, 500) });
     expect(report.duplicated).toBe(0);
@@ -133,16 +130,16 @@ describe('historian-out durable buffer under faults (PostgreSQL behind a proxy)'
     adapter.reset('size_drop_oldest');
     await adapter.down();
     await rt.deploy([TAB, ...adapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
-    const before = await metrics();
+    const before = await sinkMetrics(rt);
     await rt.admin('POST', '/inject/go', generate(0, 120));
     await rt.waitFor('accepted', 120, 30_000);
-    const full = await metrics();
+    const full = await sinkMetrics(rt);
     expect(full.depth).toBe(50);
     expect(full.dropped - before.dropped).toBe(70);
     await adapter.up();
     await until(async () => (await refresh()) >= 50, 'the 50 kept stored', 60_000);
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     const report = check({ scenario: 'size limit, drop-oldest', kind: 'historian-out', sent: range(0, 120), accepted: range(70, 50), received: adapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
     expect(report.duplicated).toBe(0);
   }, 120_000);

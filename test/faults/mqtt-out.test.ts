@@ -20,7 +20,7 @@ import { brokerNode, capture, mqttOut, statusOf, TAB } from '../helpers/flows';
 import { startAedes, type EmbeddedBroker } from '../helpers/mqtt';
 import { startInstance, type Instance } from '../helpers/node-red-instance';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { check, generatorNodes, range, until, type Received, type SinkAdapter } from './harness';
+import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 const PREFIX = 'faults/line1';
 const NODE_RED_JS = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
@@ -56,8 +56,6 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-const generate = (from: number, n: number) => ({ __user_inject_props__: [{ p: 'payload', v: JSON.stringify({ from, n }), vt: 'json' }] });
-const seqs = (list: Array<{ msg: Record<string, any> }>): number[] => list.map((c) => c.msg.payload.value as number);
 
 describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
   let rt: TestRuntime;
@@ -68,11 +66,6 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     await rt?.stop();
   });
 
-  async function metrics(): Promise<{ depth: number; dropped: number; delivered: number; state: string }> {
-    const res = await rt.admin<{ depth: number; dropped: number; delivered: number; state: string }>('GET', '/plantwire/buffer/sink');
-    expect(res.status).toBe(200);
-    return res.body;
-  }
 
   it('1. broker unreachable for a while, then back: every accepted message delivered, in order per tag', async () => {
     mqttAdapter.reset('unreachable');
@@ -86,14 +79,14 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     await rt.waitFor('accepted', 400, 30_000);
     await until(() => rt.captured('status').some((c) => /^buffering \d/.test(c.msg.status?.text ?? '')), 'status says buffering');
     expect(tallyUnique()).toBeLessThan(400);
-    const during = await metrics();
+    const during = await sinkMetrics(rt);
     expect(during.state).toBe('buffering');
     expect(during.depth).toBeGreaterThan(0);
     await mqttAdapter.up();
     await rt.admin('POST', '/inject/go', generate(400, 100));
     await until(() => tallyUnique() >= 500, 'all delivered after recovery');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     expect(rt.captured('refused')).toEqual([]);
     check({ scenario: 'broker unreachable then back', kind: 'mqtt-out', sent: range(0, 500), accepted: seqs(rt.captured('accepted')), received: mqttAdapter.received(), dropped: m.dropped, expectedDropped: 0 });
     expect(m.delivered).toBe(500);
@@ -103,7 +96,7 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     mqttAdapter.reset('timeouts');
     await rt.deploy([TAB, ...mqttAdapter.nodes({ bufferMode: 'disk' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused'), statusOf('st', ['sink'], 'status'), capture('status')]);
     await until(() => rt.captured('status').some((c) => /^connected to/.test(c.msg.status?.text ?? '')), 'mqtt-out connected');
-    const before = await metrics();
+    const before = await sinkMetrics(rt);
     await mqttAdapter.down();
     // A black hole on the broker's port: connections are accepted and never answered (the CONNECT times out).
     const held = new Set<net.Socket>();
@@ -120,8 +113,8 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     await new Promise<void>((r) => hole.close(() => r()));
     await mqttAdapter.up();
     await until(() => tallyUnique() >= 200, 'all delivered after the time-outs');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     check({ scenario: 'broker timing out then back', kind: 'mqtt-out', sent: range(0, 200), accepted: seqs(rt.captured('accepted')), received: mqttAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 0, expectedDelivered: range(0, 200) });
   }, 120_000);
 
@@ -129,16 +122,16 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     mqttAdapter.reset('size-drop-oldest');
     await mqttAdapter.down();
     await rt.deploy([TAB, ...mqttAdapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
-    const before = await metrics();
+    const before = await sinkMetrics(rt);
     await rt.admin('POST', '/inject/go', generate(0, 120));
     await rt.waitFor('accepted', 120, 30_000);
-    const full = await metrics();
+    const full = await sinkMetrics(rt);
     expect(full.depth).toBe(50);
     expect(full.dropped - before.dropped).toBe(70);
     await mqttAdapter.up();
     await until(() => tallyUnique() >= 50, 'the 50 kept delivered');
-    await until(async () => (await metrics()).depth === 0, 'buffer drained');
-    const m = await metrics();
+    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+    const m = await sinkMetrics(rt);
     check({ scenario: 'size limit, drop-oldest', kind: 'mqtt-out', sent: range(0, 120), accepted: range(70, 50), received: mqttAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
   }, 120_000);
 
@@ -147,7 +140,7 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     await mqttAdapter.down();
     await rt.deploy([TAB, ...mqttAdapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'reject' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
     // The buffer (and its counters) belongs to the node id and survives the redeploy: count from here.
-    const before = await metrics();
+    const before = await sinkMetrics(rt);
     await rt.admin('POST', '/inject/go', generate(0, 80));
     await rt.waitFor('accepted', 50, 30_000);
     await rt.waitFor('refused', 30, 30_000);
@@ -156,7 +149,7 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
     expect(accepted.sort((a, b) => a - b)).toEqual(range(0, 50));
     await mqttAdapter.up();
     await until(() => tallyUnique() >= 50, 'the 50 accepted delivered');
-    const m = await metrics();
+    const m = await sinkMetrics(rt);
     check({ scenario: 'size limit, reject', kind: 'mqtt-out', sent: range(0, 80), accepted, received: mqttAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 0, expectedDelivered: range(0, 50) });
   }, 120_000);
 });

@@ -20,9 +20,10 @@
 import crypto from 'node:crypto';
 import { HttpClient, HttpError, parseRetryAfter, type HttpResponse } from '../http/client';
 import { PlantwireError, toError } from '../../model/errors';
-import { StateHolder, TargetError, gzip, keyPatternProblems, recordAsset, renderKey, toCsv, toNdjson } from './batch-format';
+import { TargetError, gzip, keyPatternProblems, recordAsset, renderKey, toCsv, toNdjson } from './batch-format';
 import { s3ObjectUrl, sha256Hex, signRequest, type AwsCredentials } from './sigv4';
-import type { CloudRecord, CloudStateEvent, CloudTarget } from './types';
+import { HttpBatchTarget } from './http-target';
+import type { CloudRecord } from './types';
 
 export interface S3Settings {
   /** https://s3.eu-central-1.amazonaws.com, http://127.0.0.1:9000 (MinIO), … Empty: AWS S3 of `region`. A missing scheme means https. */
@@ -157,15 +158,10 @@ export interface S3PutResult {
   etag?: string;
 }
 
-export class S3Target implements CloudTarget {
+export class S3Target extends HttpBatchTarget {
   readonly kind = 's3' as const;
-  readonly batching = true;
-  private readonly http: HttpClient;
-  private readonly holder: StateHolder;
   private readonly endpoint: string;
   private readonly credentials: AwsCredentials;
-  private closed = false;
-  private readonly ownsHttp: boolean;
   /** Objects written (for status and tests). */
   written = 0;
   lastKeys: string[] = [];
@@ -174,24 +170,9 @@ export class S3Target implements CloudTarget {
   constructor(readonly settings: S3Settings, http?: HttpClient) {
     const problems = s3SettingsProblems(settings);
     if (problems.length) throw new PlantwireError('bad-config', `S3 target: ${problems.join('; ')}`, `S3: ${problems[0]}`);
+    super({ timeoutMs: settings.timeoutMs, tls: settings.tls, userAgent: 'plantwire-s3', idleText: `s3://${settings.bucket}` }, http);
     this.endpoint = normaliseEndpoint(settings.endpoint, settings.region);
     this.credentials = { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey, ...(settings.sessionToken ? { sessionToken: settings.sessionToken } : {}) };
-    this.ownsHttp = !http;
-    this.http = http ?? new HttpClient({ timeoutMs: settings.timeoutMs > 0 ? settings.timeoutMs : 30_000, tls: settings.tls ?? {}, headers: { 'user-agent': 'plantwire-s3' } });
-    this.holder = new StateHolder({ state: 'idle', text: `s3://${settings.bucket}` });
-  }
-
-  get state(): CloudStateEvent {
-    return this.holder.state;
-  }
-
-  onState(listener: (s: CloudStateEvent) => void): () => void {
-    return this.holder.on(listener);
-  }
-
-  /** HTTP targets connect per request (keep-alive): nothing to do until the first batch. */
-  start(): Promise<void> {
-    return Promise.resolve();
   }
 
   /** The object key for a batch (one asset group): see S3Settings.keyPattern. */
@@ -211,7 +192,7 @@ export class S3Target implements CloudTarget {
 
   /** Writes the batch: one object, or one per asset when the key pattern has {asset}. Resolves once S3 confirmed every object. */
   async deliver(records: CloudRecord[]): Promise<void> {
-    if (this.closed) throw new TargetError('closed', 'the S3 target is closed', true, 'closed');
+    this.assertOpen('S3');
     if (records.length === 0) return;
     const groups = new Map<string, CloudRecord[]>();
     if (this.settings.keyPattern.includes('{asset}')) {
@@ -259,13 +240,5 @@ export class S3Target implements CloudTarget {
     const info = parseS3Error(res);
     this.holder.set({ state: 'error', text: `S3 ${info.code}` });
     throw new HttpError(`S3 refused PUT ${where} (${res.status} ${info.code}): ${info.message}`, res.status, info.transient, res, info.retryAfterMs, `S3 ${info.code}`);
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    // A client passed in belongs to the caller (e.g. shared by a config node).
-    if (this.ownsHttp) this.http.close();
-    this.holder.set({ state: 'disconnected', text: 'closed' });
-    return Promise.resolve();
   }
 }

@@ -16,8 +16,9 @@
  */
 import { HttpClient, HttpError, bodyExcerpt, isTransientStatus, parseRetryAfter, type HttpResponse } from '../http/client';
 import { PlantwireError, toError } from '../../model/errors';
-import { StateHolder, TargetError, batchId, gzip, toJsonArray, toNdjson } from './batch-format';
-import type { CloudRecord, CloudStateEvent, CloudTarget } from './types';
+import { TargetError, batchId, gzip, toJsonArray, toNdjson } from './batch-format';
+import { HttpBatchTarget } from './http-target';
+import type { CloudRecord } from './types';
 
 export interface WebhookSettings {
   url: string;
@@ -93,14 +94,9 @@ const HINTS: Record<number, string> = {
   415: 'the receiver does not accept this format',
 };
 
-export class WebhookTarget implements CloudTarget {
+export class WebhookTarget extends HttpBatchTarget {
   readonly kind = 'webhook' as const;
-  readonly batching = true;
-  private readonly http: HttpClient;
-  private readonly ownsHttp: boolean;
-  private readonly holder: StateHolder;
   private readonly where: string;
-  private closed = false;
   /** Batches accepted by the receiver (for status and tests). */
   sent = 0;
 
@@ -108,23 +104,9 @@ export class WebhookTarget implements CloudTarget {
   constructor(readonly settings: WebhookSettings, http?: HttpClient) {
     const problems = webhookSettingsProblems(settings);
     if (problems.length) throw new PlantwireError('bad-config', `webhook target: ${problems.join('; ')}`, `webhook: ${problems[0]}`);
-    this.ownsHttp = !http;
-    this.http = http ?? new HttpClient({ timeoutMs: settings.timeoutMs > 0 ? settings.timeoutMs : 30_000, tls: settings.tls ?? {}, headers: { 'user-agent': 'plantwire-webhook' } });
     const u = new URL(settings.url);
+    super({ timeoutMs: settings.timeoutMs, tls: settings.tls, userAgent: 'plantwire-webhook', idleText: u.host }, http);
     this.where = `${u.origin}${u.pathname}`;
-    this.holder = new StateHolder({ state: 'idle', text: u.host });
-  }
-
-  get state(): CloudStateEvent {
-    return this.holder.state;
-  }
-
-  onState(listener: (s: CloudStateEvent) => void): () => void {
-    return this.holder.on(listener);
-  }
-
-  start(): Promise<void> {
-    return Promise.resolve();
   }
 
   /** The Idempotency-Key of a batch. */
@@ -133,7 +115,7 @@ export class WebhookTarget implements CloudTarget {
   }
 
   async deliver(records: CloudRecord[]): Promise<void> {
-    if (this.closed) throw new TargetError('closed', 'the webhook target is closed', true, 'closed');
+    this.assertOpen('webhook');
     if (records.length === 0) return;
     const s = this.settings;
     const text = s.format === 'ndjson' ? toNdjson(records) : toJsonArray(records);
@@ -175,12 +157,5 @@ export class WebhookTarget implements CloudTarget {
       parseRetryAfter(res.header('retry-after')),
       `webhook ${res.status}${detail ? ` ${detail}` : ''}`,
     );
-  }
-
-  close(): Promise<void> {
-    this.closed = true;
-    if (this.ownsHttp) this.http.close();
-    this.holder.set({ state: 'disconnected', text: 'closed' });
-    return Promise.resolve();
   }
 }
