@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../src/host/index';
-import { chromiumCheck, openEditor, type EditorSession } from '../helpers/browser';
+import { chromiumCheck, expectFieldMessage, openEditor, type EditorSession } from '../helpers/browser';
 import { ADMIN, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 const chrome = chromiumCheck();
@@ -35,10 +35,7 @@ describe.skipIf(!chrome.available)('cloud out + cloud connection dialogs (Chromi
     await field.fill(value);
     await field.dispatchEvent('change');
   }
-  async function expectMessage(page: Page, field: Locator, text: string): Promise<void> {
-    await field.hover();
-    await expect.poll(async () => (await page.locator('.red-ui-popover:visible').allInnerTexts()).join(' | ')).toContain(text);
-  }
+  const expectMessage = (page: Page, field: Locator, text: string): Promise<void> => expectFieldMessage(page, field, text);
 
   it('fields follow the target, invalid values are marked with their message, deploy shows "not set up"', async () => {
     const { page } = ed;

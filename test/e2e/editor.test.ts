@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
-import { chromiumCheck, openEditor, type EditorSession } from '../helpers/browser';
+import { chromiumCheck, expectFieldMessage, openEditor, type EditorSession } from '../helpers/browser';
 import { ADMIN, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 const chrome = chromiumCheck();
@@ -152,8 +152,7 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
         await expect.poll(() => field.evaluate((el) => el.classList.contains('input-error')), { message: `${type}: ${row.field} = ${JSON.stringify(row.invalid)} is marked` }).toBe(true);
         if (row.message) {
           const message = messageOf(type, row.message);
-          await field.hover();
-          await expect.poll(async () => (await page.locator('.red-ui-popover:visible').allInnerTexts()).join(' | '), { message: `${type}: the message of ${row.field}` }).toContain(message);
+          await expectFieldMessage(page, field, message, `${type}: the message of ${row.field}`);
         }
         if (row.valid !== undefined) {
           await field.fill(row.valid);

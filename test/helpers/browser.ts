@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -74,4 +75,29 @@ export async function openEditor(url: string, username: string, password: string
 export function screenshotDir(root: string): string {
   if (process.env.PLANTWIRE_E2E_SCREENSHOTS === 'docs') return path.join(root, 'docs', 'img');
   return fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-e2e-shots-'));
+}
+
+/**
+ * Hovers a dialog field and waits until its validation tooltip shows `text`.
+ * Node-RED opens a field's tooltip 750 ms after mouseenter; polls for up to 5 s
+ * and enters again if a re-render swallowed the event (the pointer must leave
+ * and come back for a new mouseenter).
+ */
+export async function expectFieldMessage(page: Page, field: Locator, text: string, what = 'the field message'): Promise<void> {
+  await field.hover();
+  let hovered = Date.now();
+  await expect
+    .poll(
+      async () => {
+        const shown = (await page.locator('.red-ui-popover:visible').allInnerTexts()).join(' | ');
+        if (!shown.includes(text) && Date.now() - hovered > 1500) {
+          await page.mouse.move(1, 1);
+          await field.hover();
+          hovered = Date.now();
+        }
+        return shown;
+      },
+      { message: what, timeout: 5000 },
+    )
+    .toContain(text);
 }
