@@ -15,7 +15,7 @@ import { cloudConnection, cloudOut, startAzureLikeBroker, type AzureLikeBroker }
 import { capture, statusOf, TAB } from '../helpers/flows';
 import { makeCerts, type Certs } from '../helpers/mqtt';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
+import { check, dropOldestScenario, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 const hub = 'faults.azure-devices.net';
 const deviceKey = crypto.randomBytes(32).toString('base64');
@@ -95,18 +95,6 @@ describe('cloud-out (Azure IoT Hub) durable buffer under faults', () => {
 
   it('3a. disk queue at its size limit, drop-oldest: the newest entries delivered, the drop counter exact', async () => {
     azureAdapter.reset('size-drop-oldest');
-    await azureAdapter.down();
-    await rt.deploy([TAB, ...azureAdapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
-    const before = await sinkMetrics(rt);
-    await rt.admin('POST', '/inject/go', generate(0, 120));
-    await rt.waitFor('accepted', 120, 30_000);
-    const full = await sinkMetrics(rt);
-    expect(full.depth).toBe(50);
-    expect(full.dropped - before.dropped).toBe(70);
-    await azureAdapter.up();
-    await until(() => unique() >= 50, 'the 50 kept delivered');
-    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
-    const m = await sinkMetrics(rt);
-    check({ scenario: 'size limit, drop-oldest', kind: azureAdapter.kind, sent: range(0, 120), accepted: range(70, 50), received: azureAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
+    await dropOldestScenario(rt, azureAdapter, azureAdapter.kind, unique);
   }, 120_000);
 });

@@ -9,6 +9,8 @@
  * counts a second arrival of the same (tag, seq) as a duplicate.
  */
 import { expect } from 'vitest';
+import { capture, TAB } from '../helpers/flows';
+import type { TestRuntime } from '../helpers/runtime';
 
 export const BASE_TS = Date.UTC(2026, 0, 5, 8, 0, 0);
 export const TAGS = 4;
@@ -131,3 +133,25 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
 }
 
 export const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+
+/**
+ * Scenario 3a, the same for every sink: with the sink unreachable, 120
+ * messages into a 50-entry disk buffer with drop-oldest keep exactly the
+ * newest 50 (drop counter 70); once the sink is back, exactly those 50 arrive.
+ * `delivered()` counts the distinct seqs the sink holds (it may query the sink).
+ */
+export async function dropOldestScenario(rt: TestRuntime, adapter: SinkAdapter, kind: string, delivered: () => number | Promise<number>): Promise<Report> {
+  await adapter.down();
+  await rt.deploy([TAB, ...adapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
+  const before = await sinkMetrics(rt);
+  await rt.admin('POST', '/inject/go', generate(0, 120));
+  await rt.waitFor('accepted', 120, 30_000);
+  const full = await sinkMetrics(rt);
+  expect(full.depth).toBe(50);
+  expect(full.dropped - before.dropped).toBe(70);
+  await adapter.up();
+  await until(async () => (await delivered()) >= 50, 'the 50 kept delivered');
+  await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
+  const m = await sinkMetrics(rt);
+  return check({ scenario: 'size limit, drop-oldest', kind, sent: range(0, 120), accepted: range(70, 50), received: adapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
+}

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capture, historianDb, historianOut, statusOf, TAB } from '../helpers/flows';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { service, type ServiceCheck } from '../helpers/services';
-import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
+import { check, dropOldestScenario, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 // Checked once per file (the test files are CommonJS: no top-level await); tests skip with the reason when it is down.
 const pgCheck = service('postgres');
@@ -128,19 +128,7 @@ describe('historian-out durable buffer under faults (PostgreSQL behind a proxy)'
   it('3a. disk queue at its size limit, drop-oldest: the newest entries stored, the drop counter exact', async (ctx) => {
     if (!pgService.available) return ctx.skip(pgService.reason);
     adapter.reset('size_drop_oldest');
-    await adapter.down();
-    await rt.deploy([TAB, ...adapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
-    const before = await sinkMetrics(rt);
-    await rt.admin('POST', '/inject/go', generate(0, 120));
-    await rt.waitFor('accepted', 120, 30_000);
-    const full = await sinkMetrics(rt);
-    expect(full.depth).toBe(50);
-    expect(full.dropped - before.dropped).toBe(70);
-    await adapter.up();
-    await until(async () => (await refresh()) >= 50, 'the 50 kept stored', 60_000);
-    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
-    const m = await sinkMetrics(rt);
-    const report = check({ scenario: 'size limit, drop-oldest', kind: 'historian-out', sent: range(0, 120), accepted: range(70, 50), received: adapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
+    const report = await dropOldestScenario(rt, adapter, 'historian-out', refresh);
     expect(report.duplicated).toBe(0);
   }, 120_000);
 });

@@ -20,7 +20,7 @@ import { brokerNode, capture, mqttOut, statusOf, TAB } from '../helpers/flows';
 import { startAedes, type EmbeddedBroker } from '../helpers/mqtt';
 import { startInstance, type Instance } from '../helpers/node-red-instance';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
-import { check, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
+import { check, dropOldestScenario, generate, generatorNodes, range, seqs, sinkMetrics, until, type Received, type SinkAdapter } from './harness';
 
 const PREFIX = 'faults/line1';
 const NODE_RED_JS = path.join(path.dirname(require.resolve('node-red/package.json')), 'red.js');
@@ -120,19 +120,7 @@ describe('mqtt-out durable buffer under faults (in-process Node-RED)', () => {
 
   it('3a. disk queue at its size limit, drop-oldest: the newest entries delivered, the drop counter exact', async () => {
     mqttAdapter.reset('size-drop-oldest');
-    await mqttAdapter.down();
-    await rt.deploy([TAB, ...mqttAdapter.nodes({ bufferMode: 'disk', bufferMaxEntries: 50, bufferOverflow: 'drop-oldest' }), ...generatorNodes('accepted', 'refused'), capture('accepted'), capture('refused')]);
-    const before = await sinkMetrics(rt);
-    await rt.admin('POST', '/inject/go', generate(0, 120));
-    await rt.waitFor('accepted', 120, 30_000);
-    const full = await sinkMetrics(rt);
-    expect(full.depth).toBe(50);
-    expect(full.dropped - before.dropped).toBe(70);
-    await mqttAdapter.up();
-    await until(() => tallyUnique() >= 50, 'the 50 kept delivered');
-    await until(async () => (await sinkMetrics(rt)).depth === 0, 'buffer drained');
-    const m = await sinkMetrics(rt);
-    check({ scenario: 'size limit, drop-oldest', kind: 'mqtt-out', sent: range(0, 120), accepted: range(70, 50), received: mqttAdapter.received(), dropped: m.dropped - before.dropped, expectedDropped: 70, expectedDelivered: range(70, 50) });
+    await dropOldestScenario(rt, mqttAdapter, 'mqtt-out', tallyUnique);
   }, 120_000);
 
   it('3b. disk queue at its size limit, reject: refused messages fail to a Catch node, the rest delivered', async () => {
