@@ -1,6 +1,7 @@
 /**
- * A durable FIFO queue per sink node: SQLite (better-sqlite3) in WAL mode, or
- * the same API in memory. Enqueues that arrive within a few milliseconds are
+ * A durable FIFO queue per sink node: SQLite in WAL mode (the backend —
+ * built-in node:sqlite, or better-sqlite3 when installed — is chosen in
+ * ./sqlite), or the same API in memory. Enqueues that arrive within a few milliseconds are
  * committed in one transaction; each enqueue's promise resolves only once its
  * transaction committed, so a caller that calls `done()` then has a durable
  * message. Entries keep their original timestamp and get a stable, monotonic
@@ -9,8 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import { PlantwireError } from '../model/errors';
+import { openSqlite, type SqlDatabase, type SqlStatement } from './sqlite';
 
 export type BufferMode = 'off' | 'memory' | 'disk';
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
@@ -330,18 +331,18 @@ interface Row {
 class SqliteQueue<T> extends BaseQueue<T> {
   readonly mode = 'disk' as const;
   readonly file: string;
-  private db: Database.Database;
+  private db: SqlDatabase;
   private depth = 0;
   private bytes = 0;
   private counters = { dropped: 0, delivered: 0, deadLettered: 0 };
   private readonly st: {
-    insert: Database.Statement<[number, number, string]>;
-    oldest: Database.Statement<[number, number], Row>;
-    oldestSizes: Database.Statement<[number], { id: number; bytes: number }>;
-    del: Database.Statement<[number], { bytes: number }>;
-    delUpTo: Database.Statement<[number]>;
-    setCounter: Database.Statement<[string, number]>;
-    first: Database.Statement<[], { ts: number } | undefined>;
+    insert: SqlStatement<[number, number, string]>;
+    oldest: SqlStatement<[number, number], Row>;
+    oldestSizes: SqlStatement<[number], { id: number; bytes: number }>;
+    del: SqlStatement<[number], { bytes: number }>;
+    delUpTo: SqlStatement<[number]>;
+    setCounter: SqlStatement<[string, number]>;
+    first: SqlStatement<[], { ts: number }>;
   };
   private readonly insertBatch: (batch: Pending<T>[]) => EnqueueResult[];
   private readonly ackTx: (ids: number[], outcome: 'delivered' | 'dead-letter') => number;
@@ -353,33 +354,32 @@ class SqliteQueue<T> extends BaseQueue<T> {
     fs.mkdirSync(opts.dir, { recursive: true });
     this.file = path.join(opts.dir, `${name}.sqlite`);
     try {
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma(`synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
+      this.db = openSqlite(this.file);
+    } catch (err) {
+      // No SQLite backend (or a broken one): a clear status on this node, nothing else fails.
+      if (err instanceof PlantwireError) throw err;
+      throw new PlantwireError('buffer-open', `cannot open the buffer file ${this.file}: ${(err as Error).message}`, 'buffer file cannot be opened');
+    }
+    try {
+      this.db.exec('PRAGMA journal_mode = WAL');
+      this.db.exec(`PRAGMA synchronous = ${opts.sync === 'normal' ? 'NORMAL' : 'FULL'}`);
       this.db.exec(
         'CREATE TABLE IF NOT EXISTS entries (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL);' +
           'CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);',
       );
     } catch (err) {
-      const msg = (err as Error).message;
-      if (/NODE_MODULE_VERSION|compiled against a different Node\.js version|invalid ELF header|better_sqlite3\.node/.test(msg)) {
-        throw new PlantwireError(
-          'buffer-binding',
-          `the disk buffer needs the SQLite binding better-sqlite3 built for this Node.js ${process.version}: run "npm rebuild better-sqlite3" in the Node-RED user dir and restart, or use the memory buffer (${msg.split('\n')[0]})`,
-          'disk buffer: rebuild better-sqlite3',
-        );
-      }
-      throw new PlantwireError('buffer-open', `cannot open the buffer file ${this.file}: ${msg}`, 'buffer file cannot be opened');
+      this.db.close();
+      throw new PlantwireError('buffer-open', `cannot open the buffer file ${this.file}: ${(err as Error).message}`, 'buffer file cannot be opened');
     }
     const db = this.db;
     this.st = {
-      insert: db.prepare('INSERT INTO entries (ts, bytes, body) VALUES (?, ?, ?)'),
-      oldest: db.prepare('SELECT id, ts, bytes, body FROM entries WHERE id > ? ORDER BY id LIMIT ?'),
-      oldestSizes: db.prepare('SELECT id, bytes FROM entries ORDER BY id LIMIT ?'),
-      del: db.prepare('DELETE FROM entries WHERE id = ? RETURNING bytes'),
-      delUpTo: db.prepare('DELETE FROM entries WHERE id <= ?'),
-      setCounter: db.prepare('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
-      first: db.prepare('SELECT ts FROM entries ORDER BY id LIMIT 1'),
+      insert: db.prepare<[number, number, string]>('INSERT INTO entries (ts, bytes, body) VALUES (?, ?, ?)'),
+      oldest: db.prepare<[number, number], Row>('SELECT id, ts, bytes, body FROM entries WHERE id > ? ORDER BY id LIMIT ?'),
+      oldestSizes: db.prepare<[number], { id: number; bytes: number }>('SELECT id, bytes FROM entries ORDER BY id LIMIT ?'),
+      del: db.prepare<[number], { bytes: number }>('DELETE FROM entries WHERE id = ? RETURNING bytes'),
+      delUpTo: db.prepare<[number]>('DELETE FROM entries WHERE id <= ?'),
+      setCounter: db.prepare<[string, number]>('INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+      first: db.prepare<[], { ts: number }>('SELECT ts FROM entries ORDER BY id LIMIT 1'),
     };
     const agg = db.prepare('SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM entries').get() as { n: number; b: number };
     this.depth = agg.n;

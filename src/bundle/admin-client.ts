@@ -4,7 +4,6 @@
  * v2 API and its `rev`, the node list, module install, credentials metadata,
  * and the editor's comms websocket for node status and errors.
  */
-import WebSocket from 'ws';
 import { PlantwireError, toError } from '../model/errors';
 import type { FlowNode } from './types';
 
@@ -221,6 +220,11 @@ export class Comms {
 
   static open(url: string, token: string | null, timeoutMs: number): Promise<Comms> {
     return new Promise((resolve, reject) => {
+      // The WHATWG WebSocket built into Node.js ≥ 22 (no `ws` dependency).
+      if (typeof globalThis.WebSocket !== 'function') {
+        reject(new PlantwireError('comms', `this Node.js ${process.version} has no built-in WebSocket: use Node.js 22.13 or newer`));
+        return;
+      }
       const ws = new WebSocket(url);
       const comms = new Comms(ws);
       let settled = false;
@@ -229,25 +233,25 @@ export class Comms {
         settled = true;
         clearTimeout(timer);
         if (err) {
-          ws.terminate();
+          ws.close();
           reject(err);
         } else resolve(comms);
       };
       const timer = setTimeout(() => finish(new PlantwireError('comms', `the comms websocket did not open within ${timeoutMs / 1000} s`)), timeoutMs);
-      ws.on('error', (err: Error) => finish(new PlantwireError('comms', `comms websocket ${url}: ${err.message}`)));
-      ws.on('close', () => {
+      ws.addEventListener('error', (ev: Event) => finish(new PlantwireError('comms', `comms websocket ${url}: ${(ev as { message?: string }).message || (ev as { error?: Error }).error?.message || 'connection failed'}`)));
+      ws.addEventListener('close', () => {
         comms.closed = true;
         comms.wake();
         finish(new PlantwireError('comms', 'the comms websocket closed before it was ready'));
       });
-      ws.on('open', () => {
+      ws.addEventListener('open', () => {
         if (token) ws.send(JSON.stringify({ auth: token }));
         else finish();
       });
-      ws.on('message', (data: WebSocket.RawData) => {
+      ws.addEventListener('message', (ev: MessageEvent) => {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(data.toString());
+          parsed = JSON.parse(typeof ev.data === 'string' ? ev.data : Buffer.from(ev.data as ArrayBuffer).toString());
         } catch {
           return;
         }
@@ -300,7 +304,7 @@ export class Comms {
 
   close(): void {
     this.closed = true;
-    this.ws.terminate();
+    this.ws.close();
     this.wake();
   }
 }

@@ -8,7 +8,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
 
@@ -90,9 +89,9 @@ describe('npm start (plantwire start)', () => {
     const green = new Set<string>();
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`within 30 s saw ${JSON.stringify(seen)}, green: ${[...green].join(', ')}`)), 30_000);
-      ws.on('open', () => ws.send(JSON.stringify({ auth: token })));
-      ws.on('message', (data: WebSocket.RawData) => {
-        const parsed = JSON.parse(data.toString()) as Array<{ topic: string; data: { msg?: string; text?: string } }> | { auth: string };
+      ws.addEventListener('open', () => ws.send(JSON.stringify({ auth: token })));
+      ws.addEventListener('message', (ev: MessageEvent) => {
+        const parsed = JSON.parse(String(ev.data)) as Array<{ topic: string; data: { msg?: string; text?: string } }> | { auth: string };
         if (!Array.isArray(parsed) && parsed.auth === 'ok') {
           // The editor subscribes only once the runtime accepted its token.
           ws.send(JSON.stringify({ subscribe: 'debug' }));
@@ -108,7 +107,7 @@ describe('npm start (plantwire start)', () => {
           resolve();
         }
       });
-      ws.on('error', reject);
+      ws.addEventListener('error', () => reject(new Error('comms websocket error')));
     });
     ws.close();
   }, 40_000);
