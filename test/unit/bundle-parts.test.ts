@@ -70,6 +70,32 @@ describe('semver', () => {
     );
   });
 
+  // The cases where the former hand-written matcher differed from npm's semver (issue 17), with semver's answers.
+  it.each([
+    ['5.0.0-beta', '^4.1.0', false],
+    ['5.0.0-beta', '^5', true],
+    ['5.0.0-beta.1', '>=4.0.0', true],
+    ['5.0.0-beta.1', '^5.0.0', false],
+    ['4.1.8-git', '^4.1.0', true],
+    ['4.1.8', '>= 4.0.0', true],
+    ['3.9.9', '>= 4.0.0', false],
+    ['4.2.9', '4.0.0 - 4.2', true],
+    ['4.3.0', '4.0.0 - 4.2', false],
+    ['3.9.9', '4.0.0 - 4.2', false],
+    ['4.1.8+build.5', '4.1.8', true],
+    ['4.1.8+build.5', '>4.1.8', false],
+  ])('Node-RED version %s satisfies %s (includePrerelease) as semver answers: %s', (v, range, want) => {
+    expect(satisfies(v, range, { includePrerelease: true })).toBe(want);
+  });
+
+  it('accepts what npm accepts as a range or a version', () => {
+    expect(isValidRange('>= 4.0.0')).toBe(true);
+    expect(isValidRange('4.0.0 - 4.2')).toBe(true);
+    expect(isValidRange('>=4.0.0 <5.0.0 || ^5.0.0-beta')).toBe(true);
+    expect(parseVersion('4.1.8+build.5')?.version).toBe('4.1.8');
+    expect(parseVersion('v4.1.8')?.version).toBe('4.1.8');
+  });
+
   it('refuses what is not a range', () => {
     expect(isValidRange('>=4.0.0')).toBe(true);
     expect(isValidRange('newest')).toBe(false);
