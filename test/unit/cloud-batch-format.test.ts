@@ -57,12 +57,24 @@ describe('batch formats', () => {
     expect(csvField({ x: [1, 'a,b'] })).toBe('"{""x"":[1,""a,b""]}"');
   });
 
+  it('CSV guards against formula injection in text cells, not in numbers', () => {
+    expect(csvField('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');
+    expect(csvField('+cmd')).toBe("'+cmd");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField(-1.5)).toBe('-1.5');
+    expect(csvField('-1.5')).toBe('-1.5');
+    expect(csvField('+4e3')).toBe('+4e3');
+    const csv = toCsv([rec('q:1', { tag: '=T1', value: '=1+1', quality: 'good', sourceTimestamp: '2026-01-01T00:00:00.000Z' })]);
+    expect(csv).toBe(`${CSV_HEADER}\r\n2026-01-01T00:00:00.000Z,'=T1,'=1+1,good,,\r\n`);
+  });
+
   it('CSV: samples one row each, other payloads flattened under the topic', () => {
     const csv = toCsv([
       rec('q:1', { tag: 'T1', value: 1.5, quality: 'uncertain', sourceTimestamp: '2026-01-01T00:00:00.000Z', unit: 'bar' }, { asset: 'a/b' }),
       rec('q:2', [{ x: 1 }, 5], { topic: 'm' }),
     ]);
-    expect(csv.split('\n')).toEqual([CSV_HEADER, '2026-01-01T00:00:00.000Z,T1,1.5,uncertain,a/b,bar', '2026-01-02T03:04:05.000Z,m/0.x,1,,,', '2026-01-02T03:04:05.000Z,m/1,5,,,', '']);
+    expect(csv.split('\r\n')).toEqual([CSV_HEADER, '2026-01-01T00:00:00.000Z,T1,1.5,uncertain,a/b,bar', '2026-01-02T03:04:05.000Z,m/0.x,1,,,', '2026-01-02T03:04:05.000Z,m/1,5,,,', '']);
     expect(flatten({ a: { b: [1, { c: 2 }] }, e: {} })).toEqual([
       ['a.b.0', 1],
       ['a.b.1.c', 2],

@@ -22,6 +22,15 @@ describe('mail templates', () => {
     expect(renderTemplate('{{#list}}{{.}}{{/list}}', { list: ['p', 'q'] })).toBe('pq');
   });
 
+  it('renders as Mustache does: standalone section lines leave no blank lines, 0 and "" hide a section, objects show as JSON', () => {
+    expect(renderTemplate('a\n{{#list}}\n- {{n}}\n{{/list}}\nb\n', { list: [{ n: 1 }, { n: 2 }] })).toBe('a\n- 1\n- 2\nb\n');
+    expect(renderTemplate('{{#more}}more: {{more}}{{/more}}{{^more}}none{{/more}}', { more: 0 })).toBe('none');
+    expect(renderTemplate('{{#more}}more: {{more}}{{/more}}', { more: 3 })).toBe('more: 3');
+    expect(renderTemplate('{{#s}}x{{/s}}', { s: '' })).toBe('');
+    expect(renderTemplate('{{p}}', { p: { a: 1 } })).toBe('{"a":1}');
+    expect(() => renderTemplate('{{> other}}', {}, { field: 'subject' })).toThrow('subject: partials ({{> other}}) are not supported');
+  });
+
   it('refuses broken templates naming the field', () => {
     expect(() => renderTemplate('{{#a}}x', {}, { field: 'subject' })).toThrow('subject: section {{#a}} is never closed with {{/a}}');
     expect(() => renderTemplate('{{a}', {}, { field: 'subject' })).toThrow(/never closed/);

@@ -8,6 +8,7 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { PlantwireError, toError } from '../../model/errors';
+import { csvRow } from '../../model/csv';
 import type { CloudRecord, CloudStateEvent } from './types';
 
 const gzipAsync = promisify(zlib.gzip);
@@ -59,22 +60,8 @@ export function toJsonArray(records: CloudRecord[]): string {
   return `[${parts.join(',')}]`;
 }
 
-/** RFC 4180 quoting: a field holding a comma, quote, CR or LF (or leading/trailing blanks) is quoted, quotes doubled. */
-export function csvField(value: unknown): string {
-  let s: string;
-  if (value === null || value === undefined) s = '';
-  else if (typeof value === 'string') s = value;
-  // Numbers (NaN and Infinity too), booleans and bigints as JavaScript writes them.
-  else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') s = String(value);
-  else {
-    try {
-      s = JSON.stringify(value) ?? '';
-    } catch {
-      s = String(value);
-    }
-  }
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
+/** RFC 4180 quoting and the formula-injection guard: the palette's one CSV writer (src/model/csv). */
+export { csvField } from '../../model/csv';
 
 const MAX_FLATTEN_DEPTH = 8;
 
@@ -94,12 +81,12 @@ export function flatten(value: unknown, prefix = '', depth = 0, out: Array<[stri
  * one row each (time = sourceTimestamp). Other payloads are flattened: one
  * row per leaf, tag = the record's topic and the leaf's path joined by '/'
  * ("line1/temp", "press.a"), time = when the record was accepted, quality
- * empty. Rows end with '\n'.
+ * empty. Lines end with CRLF (RFC 4180); text cells get the formula-injection guard.
  */
 export function toCsv(records: CloudRecord[]): string {
   const rows: string[] = [CSV_HEADER];
   const row = (cells: unknown[]): void => {
-    rows.push(cells.map(csvField).join(','));
+    rows.push(csvRow(cells));
   };
   for (const r of records) {
     const accepted = new Date(r.ts).toISOString();
@@ -116,7 +103,7 @@ export function toCsv(records: CloudRecord[]): string {
       }
     });
   }
-  return `${rows.join('\n')}\n`;
+  return `${rows.join('\r\n')}\r\n`;
 }
 
 export function gzip(data: string | Buffer): Promise<Buffer> {

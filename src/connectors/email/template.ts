@@ -1,79 +1,71 @@
 /**
- * Mail templates: a small, dependency-free subset of Mustache, and the
- * default alarm mail (an HTML table of the tag samples, a plain-text
- * alternative and an optional CSV attachment of the batch).
+ * Mail templates rendered by `mustache` (the field's Mustache
+ * implementation: standalone section lines leave no blank lines, falsy values
+ * such as 0 hide a section), and the default alarm mail (an HTML table of the
+ * tag samples, a plain-text alternative and an optional CSV attachment of the
+ * batch, written by the shared CSV writer of src/model/csv).
  *
- * Template syntax (Mustache semantics, no partials, no lambdas):
+ * Template syntax (Mustache, no partials, no lambdas — the view is data only):
  *   {{path}}          value at a dotted path, e.g. {{first.tag}}, {{samples.0.value}};
  *                     HTML-escaped in HTML templates, as-is in subject and text
- *   {{{path}}}        never escaped
- *   {{#path}}…{{/path}}  a list: repeated per element (the element becomes the context);
- *                     any other truthy value: rendered once with it pushed as context
- *   {{^path}}…{{/path}}  rendered when path is missing, false or an empty list
+ *   {{{path}}} / {{&path}}  never escaped
+ *   {{#path}}…{{/path}}  a list: repeated per element; any other truthy value: rendered once with it as context
+ *   {{^path}}…{{/path}}  rendered when path is missing, false, 0, "" or an empty list
  *   {{.}}             the current element
  *   {{! comment }}    left out
- * Lookup walks the context stack outwards, like Mustache.
+ * What this module adds: template errors as PlantwireErrors naming the field,
+ * property paths checked at deploy, and a view copied into prototype-free
+ * objects so `{{constructor.name}}` finds nothing.
  */
+import Mustache from 'mustache';
 import { PlantwireError } from '../../model/errors';
+import { csvDocument } from '../../model/csv';
 import type { TagSample } from '../../model/sample';
 
-type Node =
-  | { t: 'text'; v: string }
-  | { t: 'var'; path: string; raw: boolean }
-  | { t: 'section'; path: string; inverted: boolean; children: Node[] };
+type Token = [string, string, number, number, ...unknown[]];
 
-const cache = new Map<string, Node[]>();
+const checked = new Set<string>();
 
-/** Parses a template; throws a PlantwireError naming the problem (unclosed section, bad tag). */
-export function parseTemplate(src: string, field = 'template'): Node[] {
-  const hit = cache.get(src);
-  if (hit) return hit;
-  const root: Node[] = [];
-  const stack: Array<{ path: string; children: Node[] }> = [{ path: '', children: root }];
-  let i = 0;
-  while (i < src.length) {
-    const open = src.indexOf('{{', i);
-    if (open < 0) {
-      stack.at(-1)!.children.push({ t: 'text', v: src.slice(i) });
-      break;
-    }
-    if (open > i) stack.at(-1)!.children.push({ t: 'text', v: src.slice(i, open) });
-    const triple = src.startsWith('{{{', open);
-    const close = src.indexOf(triple ? '}}}' : '}}', open + (triple ? 3 : 2));
-    if (close < 0) throw new PlantwireError('bad-template', `${field}: "{{" at position ${open} is never closed with "}}"`, `${field}: unclosed {{`);
-    const body = src.slice(open + (triple ? 3 : 2), close).trim();
-    i = close + (triple ? 3 : 2);
-    if (triple) {
-      stack.at(-1)!.children.push({ t: 'var', path: checkPath(body, field), raw: true });
-      continue;
-    }
-    const sigil = body[0];
-    if (sigil === '!') continue;
-    if (sigil === '#' || sigil === '^') {
-      const node: Node = { t: 'section', path: checkPath(body.slice(1).trim(), field), inverted: sigil === '^', children: [] };
-      stack.at(-1)!.children.push(node);
-      stack.push({ path: node.path, children: node.children });
-      continue;
-    }
-    if (sigil === '/') {
-      const name = body.slice(1).trim();
-      const top = stack.at(-1)!;
-      if (stack.length === 1 || top.path !== name) {
-        throw new PlantwireError('bad-template', `${field}: {{/${name}}} closes ${stack.length === 1 ? 'no open section' : `{{#${top.path}}}`}`, `${field}: section mismatch`);
-      }
-      stack.pop();
-      continue;
-    }
-    if (sigil === '&') {
-      stack.at(-1)!.children.push({ t: 'var', path: checkPath(body.slice(1).trim(), field), raw: true });
-      continue;
-    }
-    stack.at(-1)!.children.push({ t: 'var', path: checkPath(body, field), raw: false });
+/** Parses (and caches, in mustache) a template; throws a PlantwireError naming the problem (unclosed section, bad tag). */
+export function parseTemplate(src: string, field = 'template'): unknown[] {
+  let tokens: Token[];
+  try {
+    tokens = Mustache.parse(src) as unknown as Token[];
+  } catch (err) {
+    throw templateError(src, field, (err as Error).message);
   }
-  if (stack.length > 1) throw new PlantwireError('bad-template', `${field}: section {{#${stack.at(-1)!.path}}} is never closed with {{/${stack.at(-1)!.path}}}`, `${field}: unclosed section`);
-  if (cache.size > 200) cache.clear();
-  cache.set(src, root);
-  return root;
+  const key = `${field}\u0000${src}`;
+  if (!checked.has(key)) {
+    checkTokens(tokens, field);
+    if (checked.size > 200) checked.clear();
+    checked.add(key);
+  }
+  return tokens;
+}
+
+function checkTokens(tokens: Token[], field: string): void {
+  for (const t of tokens) {
+    const [type, value] = t;
+    if (type === '>') throw new PlantwireError('bad-template', `${field}: partials ({{> ${value}}}) are not supported`, `${field}: no partials`);
+    if (type === 'name' || type === '&' || type === '#' || type === '^') checkPath(value, field);
+    const children = t[4];
+    if ((type === '#' || type === '^') && Array.isArray(children)) checkTokens(children as Token[], field);
+  }
+}
+
+function templateError(src: string, field: string, message: string): PlantwireError {
+  let m = /^Unclosed tag at (\d+)/.exec(message);
+  if (m) return new PlantwireError('bad-template', `${field}: "{{" before position ${m[1]} is never closed with "}}"`, `${field}: unclosed {{`);
+  m = /^Unclosed section "(.*)" at (\d+)/.exec(message);
+  if (m) {
+    const at = Number(m[2]);
+    const closing = /^\{\{\s*\/\s*(.*?)\s*\}\}/.exec(src.slice(at));
+    if (at < src.length && closing) return new PlantwireError('bad-template', `${field}: {{/${closing[1]}}} closes {{#${m[1]}}}`, `${field}: section mismatch`);
+    return new PlantwireError('bad-template', `${field}: section {{#${m[1]}}} is never closed with {{/${m[1]}}}`, `${field}: unclosed section`);
+  }
+  m = /^Unopened section "(.*)" at/.exec(message);
+  if (m) return new PlantwireError('bad-template', `${field}: {{/${m[1]}}} closes no open section`, `${field}: section mismatch`);
+  return new PlantwireError('bad-template', `${field}: ${message}`, `${field}: bad template`);
 }
 
 function checkPath(p: string, field: string): string {
@@ -85,24 +77,6 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-function lookup(stack: unknown[], path: string): unknown {
-  if (path === '.') return stack.at(-1);
-  const [head, ...rest] = path.split('.');
-  for (let i = stack.length - 1; i >= 0; i--) {
-    const ctx = stack[i];
-    if (ctx !== null && typeof ctx === 'object' && Object.prototype.hasOwnProperty.call(ctx, head!)) {
-      let v: unknown = (ctx as Record<string, unknown>)[head!];
-      for (const k of rest) {
-        if (v === null || v === undefined || typeof v !== 'object') return undefined;
-        if (!Object.prototype.hasOwnProperty.call(v, k)) return undefined;
-        v = (v as Record<string, unknown>)[k];
-      }
-      return v;
-    }
-  }
-  return undefined;
-}
-
 function show(v: unknown): string {
   if (v === undefined || v === null) return '';
   if (typeof v === 'string') return v;
@@ -111,30 +85,24 @@ function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function renderNodes(nodes: Node[], stack: unknown[], html: boolean, out: string[]): void {
-  for (const n of nodes) {
-    if (n.t === 'text') out.push(n.v);
-    else if (n.t === 'var') {
-      const s = show(lookup(stack, n.path));
-      out.push(html && !n.raw ? escapeHtml(s) : s);
-    } else {
-      const v = lookup(stack, n.path);
-      const empty = v === undefined || v === null || v === false || v === '' || (Array.isArray(v) && v.length === 0);
-      if (n.inverted) {
-        if (empty) renderNodes(n.children, stack, html, out);
-      } else if (!empty) {
-        if (Array.isArray(v)) for (const item of v) renderNodes(n.children, [...stack, item], html, out);
-        else renderNodes(n.children, typeof v === 'object' ? [...stack, v] : stack, html, out);
-      }
-    }
-  }
+/** The view as data only: objects without a prototype (no `constructor`, no functions), dates as ISO text. */
+function dataView(v: unknown, depth = 0): unknown {
+  if (depth > 32 || v === null || typeof v !== 'object') return typeof v === 'function' ? undefined : v;
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map((x) => dataView(x, depth + 1));
+  if (Buffer.isBuffer(v)) return v.toString('base64');
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const [k, x] of Object.entries(v)) out[k] = dataView(x, depth + 1);
+  // A whole object shown with {{obj}} renders as JSON, not "[object Object]".
+  Object.defineProperty(out, 'toString', { value: () => JSON.stringify(v), enumerable: false });
+  return out;
 }
 
 /** Renders `template` with `context`; `html` escapes {{…}} values for HTML. */
 export function renderTemplate(template: string, context: unknown, opts: { html?: boolean; field?: string } = {}): string {
-  const out: string[] = [];
-  renderNodes(parseTemplate(template, opts.field), [context], Boolean(opts.html), out);
-  return out.join('');
+  parseTemplate(template, opts.field);
+  const escape = opts.html ? (v: unknown): string => escapeHtml(show(v)) : (v: unknown): string => show(v);
+  return Mustache.render(template, dataView(context), {}, { escape });
 }
 
 /** One alarm row of a mail: a tag sample plus where it came from. */
@@ -193,17 +161,12 @@ export const DEFAULT_TEXT = `{{#digest}}{{count}} alarm(s) between {{from}} and 
 {{/shown}}{{#more}}… and {{more}} more row(s): see the CSV attachment.
 {{/more}}`;
 
-function csvCell(s: string): string {
-  // Formula injection guard: a cell starting with = + - @ is prefixed with ' (spreadsheet programs would run it).
-  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** The batch as CSV (RFC 4180, header row, CRLF). */
+/** The batch as CSV (RFC 4180, header row, CRLF, formula-injection guard): the shared writer. */
 export function samplesCsv(rows: MailRow[]): string {
-  const lines = ['tag,value,unit,quality,source_time,asset'];
-  for (const r of rows) lines.push([r.tag, r.value, r.unit, r.quality, r.time, r.asset].map(csvCell).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  return csvDocument(
+    ['tag', 'value', 'unit', 'quality', 'source_time', 'asset'],
+    rows.map((r) => [r.tag, r.value, r.unit, r.quality, r.time, r.asset]),
+  );
 }
 
 export interface MailTemplates {
