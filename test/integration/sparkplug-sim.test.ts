@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
-import { tahuDecode } from '../../src/connectors/mqtt/sparkplug/payload';
+import { tahuDecode } from '../helpers/sparkplug-tahu';
 import { closeClient, sharedBroker, testClient, until, type TestBroker } from '../helpers/mqtt';
 
 let broker: TestBroker;

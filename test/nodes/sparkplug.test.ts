@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tahuDecode } from '../../src/connectors/mqtt/sparkplug/payload';
+import { tahuDecode } from '../helpers/sparkplug-tahu';
 import { makeSample, sampleProblems } from '../../src/model/sample';
 import { startSparkplugEdgeSim, type SparkplugEdgeSim } from '../../src/sim/sparkplug-edge';
 import { brokerNode, capture, inject, mqttIn, mqttOut, statusOf, TAB } from '../helpers/flows';

@@ -7,7 +7,8 @@ import { brokerSettings } from '../../src/connectors/mqtt/options';
 import { SparkplugEdge } from '../../src/connectors/mqtt/sparkplug/edge';
 import { EdgeSession } from '../../src/connectors/mqtt/sparkplug/edge-session';
 import { SparkplugHost, metricQuality } from '../../src/connectors/mqtt/sparkplug/host';
-import { DataType, decodeRaw, encodeSparkplug, holderValue, tahuDecode, tahuEncode, toMetricValue } from '../../src/connectors/mqtt/sparkplug/payload';
+import { DataType, decodeRaw, encodeSparkplug, holderValue, toMetricValue } from '../../src/connectors/mqtt/sparkplug/payload';
+import { tahuDecode, tahuEncode } from '../helpers/sparkplug-tahu';
 import { parseSparkplugTopic, sparkplugTopic } from '../../src/connectors/mqtt/sparkplug/topic';
 
 const PB = proto.org.eclipse.tahu.protobuf;

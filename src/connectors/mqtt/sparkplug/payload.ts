@@ -1,20 +1,16 @@
 /**
- * Sparkplug B payloads (protobuf) through the Eclipse Tahu `sparkplug-payload`
- * library: its generated protobuf classes for decoding, its `encodePayload`
- * for encoding. Values are converted here, with the metric's datatype from the
- * BIRTH when a DATA message leaves it out (as Sparkplug 3.0 recommends), so
- * alias-only, datatype-less NDATA decodes correctly. Also covers what the
- * library gets wrong or lacks: UInt32 above 2^31, 64-bit values beyond 2^53
- * (kept exact as decimal strings), the Sparkplug 3.0 array types, DateTime.
+ * Sparkplug B payloads (protobuf) through protobufjs and the Sparkplug B
+ * schema (./proto.ts). Values are converted here, with the metric's datatype
+ * from the BIRTH when a DATA message leaves it out (as Sparkplug 3.0
+ * recommends), so alias-only, datatype-less NDATA decodes correctly. Also
+ * covers what the Eclipse Tahu JavaScript library gets wrong or lacks: UInt32
+ * above 2^31, 64-bit values beyond 2^53 (kept exact as decimal strings), the
+ * Sparkplug 3.0 array types, DateTime. Encoding follows Tahu's
+ * `encodePayload` field for field (the tests decode it with Tahu's library).
  */
-import * as sparkplugPayload from 'sparkplug-payload';
-import * as proto from 'sparkplug-payload/lib/sparkplugPayloadProto';
 import { PlantwireError, toError } from '../../../model/errors';
 import type { SampleValue } from '../../../model/sample';
-
-const tahu = sparkplugPayload.get('spBv1.0');
-if (!tahu) throw new Error('sparkplug-payload does not provide the spBv1.0 namespace');
-const sparkplugLib = tahu;
+import { PayloadType } from './proto';
 
 /** protobufjs 64-bit values (the `long` package), structurally. */
 interface Long {
@@ -27,14 +23,58 @@ interface Long {
   toUnsigned(): Long;
 }
 
-type PB = typeof proto.org.eclipse.tahu.protobuf;
-const PB: PB = proto.org.eclipse.tahu.protobuf;
-export type RawPayload = InstanceType<PB['Payload']>;
-export type RawMetric = proto.org.eclipse.tahu.protobuf.Payload.IMetric;
-type RawPropertySet = proto.org.eclipse.tahu.protobuf.Payload.IPropertySet;
-type RawPropertyValue = proto.org.eclipse.tahu.protobuf.Payload.IPropertyValue;
-type RawDataSet = proto.org.eclipse.tahu.protobuf.Payload.IDataSet;
-type RawTemplate = proto.org.eclipse.tahu.protobuf.Payload.ITemplate;
+/** The scalar members of a `value` oneof. */
+interface ScalarHolder {
+  intValue?: number | null;
+  longValue?: number | Long | null;
+  floatValue?: number | null;
+  doubleValue?: number | null;
+  booleanValue?: boolean | null;
+  stringValue?: string | null;
+}
+export interface RawPropertySet {
+  keys?: string[] | null;
+  values?: RawPropertyValue[] | null;
+}
+export interface RawPropertyValue extends ScalarHolder {
+  type?: number | null;
+  isNull?: boolean | null;
+  propertysetValue?: RawPropertySet | null;
+  propertysetsValue?: { propertyset?: RawPropertySet[] | null } | null;
+}
+export interface RawDataSet {
+  numOfColumns?: number | Long | null;
+  columns?: string[] | null;
+  types?: number[] | null;
+  rows?: Array<{ elements?: ScalarHolder[] | null }> | null;
+}
+export interface RawTemplate {
+  version?: string | null;
+  metrics?: RawMetric[] | null;
+  parameters?: Array<ScalarHolder & { name?: string | null; type?: number | null }> | null;
+  templateRef?: string | null;
+  isDefinition?: boolean | null;
+}
+export interface RawMetric extends ScalarHolder {
+  name?: string | null;
+  alias?: number | Long | null;
+  timestamp?: number | Long | null;
+  datatype?: number | null;
+  isHistorical?: boolean | null;
+  isTransient?: boolean | null;
+  isNull?: boolean | null;
+  properties?: RawPropertySet | null;
+  bytesValue?: Uint8Array | null;
+  datasetValue?: RawDataSet | null;
+  templateValue?: RawTemplate | null;
+}
+export interface RawPayload {
+  timestamp?: number | Long | null;
+  metrics?: RawMetric[] | null;
+  seq?: number | Long | null;
+  uuid?: string | null;
+  body?: Uint8Array | null;
+}
 
 /** Sparkplug B datatypes (spec 3.0 §6.4.16). */
 export const DataType = {
@@ -291,7 +331,7 @@ function templateValue(t: RawTemplate): SampleValue {
 /** Decodes the protobuf; a malformed payload is a PlantwireError. */
 export function decodeRaw(payload: Uint8Array): RawPayload {
   try {
-    return PB.Payload.decode(payload);
+    return PayloadType.decode(payload) as unknown as RawPayload;
   } catch (err) {
     throw new PlantwireError('bad-sparkplug', `not a Sparkplug B payload (protobuf decoding failed: ${toError(err).message})`, 'not a Sparkplug B payload');
   }
@@ -351,15 +391,82 @@ export interface OutPayload {
   metrics: OutMetric[];
 }
 
-/** Encodes with the Tahu library (`encodePayload`). */
-export function encodeSparkplug(p: OutPayload): Buffer {
-  const bytes = sparkplugLib.encodePayload(p as unknown as Parameters<typeof sparkplugLib.encodePayload>[0]);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** The value field a datatype travels in (Sparkplug 3.0 §6.4.16; as Tahu's `setValue`). */
+function valueField(type: number): keyof ScalarHolder | 'bytesValue' | undefined {
+  switch (type) {
+    case DataType.Int8:
+    case DataType.Int16:
+    case DataType.Int32:
+    case DataType.UInt8:
+    case DataType.UInt16:
+      return 'intValue';
+    case DataType.Int64:
+    case DataType.UInt32:
+    case DataType.UInt64:
+    case DataType.DateTime:
+      return 'longValue';
+    case DataType.Float:
+      return 'floatValue';
+    case DataType.Double:
+      return 'doubleValue';
+    case DataType.Boolean:
+      return 'booleanValue';
+    case DataType.String:
+    case DataType.Text:
+    case DataType.UUID:
+      return 'stringValue';
+    case DataType.Bytes:
+    case DataType.File:
+      return 'bytesValue';
+    default:
+      return undefined;
+  }
 }
 
-/** The Tahu library's own decoder (a reference for tests). */
-export const tahuDecode = sparkplugLib.decodePayload;
-export const tahuEncode = sparkplugLib.encodePayload;
+function typeCode(name: DataTypeName): number {
+  const code = DataType[name];
+  if (code === undefined) throw new PlantwireError('bad-value', `unknown Sparkplug datatype ${JSON.stringify(name)}`, `unknown datatype ${String(name).slice(0, 20)}`);
+  return code;
+}
+
+function withValue(target: Record<string, unknown>, type: number, value: unknown): void {
+  if (value === null || value === undefined) return;
+  const field = valueField(type);
+  if (field) target[field] = value;
+}
+
+/** Encodes a payload (timestamp, seq, metrics with name/alias/datatype/value, flags and properties). */
+export function encodeSparkplug(p: OutPayload): Buffer {
+  const metrics = p.metrics.map((m) => {
+    const datatype = typeCode(m.type);
+    const out: Record<string, unknown> = { datatype };
+    if (m.name !== undefined) out.name = m.name;
+    withValue(out, datatype, m.value);
+    if (m.timestamp !== undefined && m.timestamp !== null) out.timestamp = m.timestamp;
+    if (m.alias !== undefined && m.alias !== null) out.alias = m.alias;
+    if (m.isHistorical !== undefined && m.isHistorical !== null) out.isHistorical = m.isHistorical;
+    if (m.isTransient !== undefined && m.isTransient !== null) out.isTransient = m.isTransient;
+    if (m.value === null) out.isNull = true;
+    if (m.properties) {
+      const keys: string[] = [];
+      const values: Array<Record<string, unknown>> = [];
+      for (const [key, pv] of Object.entries(m.properties)) {
+        const type = typeCode(pv.type);
+        const v: Record<string, unknown> = { type };
+        if (pv.value === null) v.isNull = true;
+        withValue(v, type, pv.value);
+        keys.push(key);
+        values.push(v);
+      }
+      out.properties = { keys, values };
+    }
+    return out;
+  });
+  const msg: Record<string, unknown> = { timestamp: p.timestamp, metrics };
+  if (p.seq !== undefined && p.seq !== null) msg.seq = p.seq;
+  const bytes = PayloadType.encode(PayloadType.fromObject(msg)).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /**
  * Converts a sample value to a value of `type` for publishing, or throws a
