@@ -51,6 +51,8 @@ export interface DeployResult {
   target: string;
   url: string;
   env?: string;
+  /** Which environment was used and why (printed before the deploy). */
+  envNote?: string;
   outcome: Outcome;
   message: string;
   nodeRedVersion?: string;
@@ -84,8 +86,20 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const t0 = Date.now();
   const { bundle, target } = opts;
   const log = opts.log ?? (() => undefined);
-  const env = opts.env ?? target.env;
-  const result: DeployResult = { target: target.name, url: target.url, env, outcome: 'refused', message: '', modulesInstalled: [], durationMs: 0 };
+  // Which environment: the one asked for; else the bundle's only one; else, for a bundle
+  // without overlays, none at all (its flows deploy with their own values).
+  const overlays = Object.keys(bundle.env);
+  const asked = opts.env ?? target.env;
+  let env: string | undefined = asked;
+  let envNote: string;
+  if (overlays.length === 0) {
+    env = undefined;
+    envNote = asked ? `environment "${asked}" asked for, but the bundle has no environment overlays: deploying the bundle's own values` : "environment: none (the bundle has no overlays): deploying the bundle's own values";
+  } else if (!asked && overlays.length === 1) {
+    env = overlays[0];
+    envNote = `environment "${env}" (the bundle's only one)`;
+  } else envNote = `environment "${asked ?? ''}"`;
+  const result: DeployResult = { target: target.name, url: target.url, env, envNote, outcome: 'refused', message: '', modulesInstalled: [], durationMs: 0 };
   const done = (outcome: Outcome, message: string): DeployResult => {
     result.outcome = outcome;
     result.message = message;
@@ -96,13 +110,14 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const refuse = (message: string): DeployResult => done('refused', message);
 
   // 1. Offline checks.
-  if (!env) return refuse('no environment: pass --env or set "env" in the inventory entry');
-  const validation = validateBundle(bundle, { file: 'bundle', environments: [env] });
-  if (validation.errors) return refuse(`the bundle does not validate for environment "${env}":\n  ${validation.problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n  ')}`);
+  if (overlays.length > 1 && !env) return refuse(`no environment: the bundle has ${overlays.map((o) => `"${o}"`).join(', ')}: pass --env or set "env" in the inventory entry`);
+  log(`${target.name}: ${envNote}`);
+  const validation = validateBundle(bundle, { file: 'bundle', environments: env ? [env] : [] });
+  if (validation.errors) return refuse(`the bundle does not validate${env ? ` for environment "${env}"` : ''}:\n  ${validation.problems.filter((p) => p.severity === 'error').map(formatProblem).join('\n  ')}`);
   let values: Record<string, string | number | boolean>;
   let flows: FlowNode[];
   try {
-    values = resolveEnvValues(bundle.env[env], env, target.vars, target.name);
+    values = env ? resolveEnvValues(bundle.env[env], env, target.vars, target.name) : {};
     flows = resolveCredentials(bundle.flows, target.secrets ?? {});
   } catch (err) {
     return refuse(toError(err).message);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
-import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
+import { localizeDemo, openWorkspace, seedDemo, unseedDemo, type SeedResult } from '../host/workspace';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
@@ -61,9 +61,14 @@ export async function start(opts: StartOptions): Promise<Running> {
       opts.log(`ERP simulator (SAP OData v2/v4): ${erp.url}/ shows what the ERP received`);
       smtp = await startCatcher(path.join(ws.dir, 'outbox'), opts.smtpPort ?? 2525, opts.log);
     }
-    const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
-    seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
+    if (opts.sims) {
+      const demoText = localizeDemo(fs.readFileSync(demoFlowFile(), 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
+      seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
+    } else {
+      // No simulators: no demo that would dial them. A demo seeded earlier and left unchanged is taken out;
+      // flows the user changed are theirs and stay.
+      seeded = unseedDemo(ws.userDir);
+    }
     host = await startHost({
       userDir: ws.userDir,
       port: opts.port,
@@ -79,6 +84,7 @@ export async function start(opts: StartOptions): Promise<Running> {
   }
   opts.log('');
   const seededText: Record<SeedResult, string> = {
+    'no-demo': 'no simulators (--no-sim): no demo flow; import examples from the menu (Import → Examples → @plantwire/node-red)',
     seeded: 'demo flow deployed',
     updated: 'demo flow updated to this version',
     reset: 'demo flow reset',
@@ -108,6 +114,17 @@ export async function start(opts: StartOptions): Promise<Running> {
       return stopping;
     },
   };
+}
+
+/**
+ * The demo flow: flows/demo.json in a clone; examples/demo.json in the
+ * installed package (the tarball ships flows/ as examples/).
+ */
+export function demoFlowFile(root = PACKAGE_ROOT): string {
+  const candidates = [path.join(root, 'flows', 'demo.json'), path.join(root, 'examples', 'demo.json')];
+  const found = candidates.find((f) => fs.existsSync(f));
+  if (!found) throw new Error(`the demo flow is missing: looked for ${candidates.join(' and ')}`);
+  return found;
 }
 
 /** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */

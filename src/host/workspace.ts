@@ -50,7 +50,7 @@ export function openWorkspace(dir: string, env: NodeJS.ProcessEnv = process.env)
   return { dir, userDir: path.join(dir, 'node-red'), secrets, generatedPassword };
 }
 
-export type SeedResult = 'seeded' | 'updated' | 'kept' | 'reset';
+export type SeedResult = 'seeded' | 'updated' | 'kept' | 'reset' | 'no-demo';
 
 /**
  * Puts the demo flow into the user dir's flow file: when there is none, when
@@ -73,6 +73,23 @@ export function seedDemo(userDir: string, demoText: string, reset = false): Seed
   if (current === demoText) return 'kept';
   if (seededHash && sha256(current) === seededHash) return write('updated');
   return 'kept';
+}
+
+/**
+ * For a start without simulators: takes out a demo flow seeded earlier and
+ * left unchanged (it would dial simulators that are not running); a flow
+ * file the user changed is kept ('kept'), none at all stays none ('no-demo').
+ */
+export function unseedDemo(userDir: string): SeedResult {
+  fs.mkdirSync(userDir, { recursive: true });
+  const flowFile = path.join(userDir, 'flows.json');
+  const hashFile = path.join(userDir, '.plantwire-demo.sha256');
+  if (!fs.existsSync(flowFile)) return 'no-demo';
+  const seededHash = fs.existsSync(hashFile) ? fs.readFileSync(hashFile, 'utf8').trim() : '';
+  if (!seededHash || sha256(fs.readFileSync(flowFile, 'utf8')) !== seededHash) return 'kept';
+  fs.writeFileSync(flowFile, '[]\n');
+  fs.rmSync(hashFile, { force: true });
+  return 'no-demo';
 }
 
 export interface SimAddresses {

@@ -463,4 +463,24 @@ describe('plantwire bundles against Node-RED 4.1 (Node 20) and Node-RED 5 (Node 
     expect(sets.body.find((s) => s.module === 'plantwire-test-lamp')).toMatchObject({ version: '1.2.3', types: ['test-lamp'], enabled: true });
     await answers(inst, '/line', 'Line 1');
   }, 120_000);
+  it('a bundle without environment overlays deploys with its own values, without --env, and says which environment it used', async () => {
+    writeJson(path.join(work, 'plain', 'plain.json'), [
+      { id: 'pl-tab', type: 'tab', label: 'Plain', disabled: false, info: '' },
+      { id: 'pl-in', type: 'http in', z: 'pl-tab', name: 'GET /plain', url: '/plain', method: 'get', upload: false, swaggerDoc: '', x: 120, y: 60, wires: [['pl-set']] },
+      { id: 'pl-set', type: 'change', z: 'pl-tab', name: '', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'own values', tot: 'str' }], action: '', property: '', from: '', to: '', reg: false, x: 300, y: 60, wires: [['pl-out']] },
+      { id: 'pl-out', type: 'http response', z: 'pl-tab', name: '', statusCode: '', headers: {}, x: 460, y: 60, wires: [] },
+    ]);
+    const packed = await cli(['bundle', 'pack', path.join('plain', 'plain.json'), '--version', '1.0.0', '--out', 'dist-bundles']);
+    expect(packed.code, show(packed)).toBe(0);
+    expect(packed.stdout).toContain('environments: none');
+    const target = byName['nr4-b']!;
+    const deployed = await cli(['deploy', path.join('dist-bundles', 'plain-1.0.0.plantwire.json'), '--target', target.url, '--user', target.username, '--grace', '1', '--state-dir', path.join(work, 'state-plain')], { PLANTWIRE_PASSWORD: target.password });
+    expect(deployed.code, show(deployed)).toBe(0);
+    expect(deployed.stdout).toContain("environment: none (the bundle has no overlays): deploying the bundle's own values");
+    await answers(target, '/plain', 'own values');
+    // An environment asked for is named, and still deploys the bundle's own values.
+    const again = await cli(['deploy', path.join('dist-bundles', 'plain-1.0.0.plantwire.json'), '--target', target.url, '--user', target.username, '--env', 'dev', '--grace', '1', '--state-dir', path.join(work, 'state-plain')], { PLANTWIRE_PASSWORD: target.password });
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stdout).toContain('environment "dev" asked for, but the bundle has no environment overlays');
+  }, 60_000);
 });

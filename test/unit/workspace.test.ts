@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localizeDemo, openWorkspace, seedDemo } from '../../src/host/workspace';
+import { localizeDemo, openWorkspace, seedDemo, unseedDemo } from '../../src/host/workspace';
+import { demoFlowFile } from '../../src/cli/start';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'pw-ws-'));
 
@@ -41,6 +42,33 @@ describe('demo seeding', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe('["mine"]');
     expect(seedDemo(dir, '[1,2,3]', true)).toBe('reset');
     expect(fs.readFileSync(file, 'utf8')).toBe('[1,2,3]');
+  });
+
+  it('without simulators (--no-sim) takes out an unchanged seeded demo, keeps a changed flow, starts empty when there is none', () => {
+    const dir = tmp();
+    const file = path.join(dir, 'flows.json');
+    expect(unseedDemo(dir)).toBe('no-demo');
+    expect(fs.existsSync(file)).toBe(false);
+    seedDemo(dir, '[1]');
+    expect(unseedDemo(dir)).toBe('no-demo');
+    expect(fs.readFileSync(file, 'utf8')).toBe('[]\n');
+    expect(seedDemo(dir, '[1]'), 'a later start with simulators seeds the demo again').toBe('kept');
+    const other = tmp();
+    seedDemo(other, '[1]');
+    fs.writeFileSync(path.join(other, 'flows.json'), '["mine"]');
+    expect(unseedDemo(other)).toBe('kept');
+    expect(fs.readFileSync(path.join(other, 'flows.json'), 'utf8')).toBe('["mine"]');
+  });
+
+  it('finds the demo flow in a clone (flows/) and in the installed package (examples/)', () => {
+    const root = tmp();
+    expect(() => demoFlowFile(root)).toThrow(/the demo flow is missing/);
+    fs.mkdirSync(path.join(root, 'examples'));
+    fs.writeFileSync(path.join(root, 'examples', 'demo.json'), '[]');
+    expect(demoFlowFile(root)).toBe(path.join(root, 'examples', 'demo.json'));
+    fs.mkdirSync(path.join(root, 'flows'));
+    fs.writeFileSync(path.join(root, 'flows', 'demo.json'), '[]');
+    expect(demoFlowFile(root)).toBe(path.join(root, 'flows', 'demo.json'));
   });
 });
 
