@@ -1,4 +1,5 @@
 import { browseChildren, endpointSettings, isBrowsePath, isNodeIdString, OpcUaConnection, type EndpointSettings } from '../../src/connectors/opcua';
+import { routeOpcuaLog } from '../../src/connectors/opcua/lib';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { addAdminRoute } from '../../src/runtime/admin';
 import { onClose } from '../../src/runtime/close';
@@ -81,6 +82,8 @@ function statusBody(connection: OpcUaConnection): unknown {
 }
 
 export = function register(RED: RedApi): void {
+  // node-opcua's own console output goes to Node-RED's log at debug level (`logging.console.level: "debug"` shows it).
+  routeOpcuaLog((line) => RED.log.debug(line));
   defineNode<EndpointConfig>(RED, {
     type: TYPE,
     version: { current: VERSION },
