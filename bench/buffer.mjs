@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Store-and-forward buffer benchmark: durable enqueue and replay (dequeue)
 // messages/s with 200-byte payloads, beside the raw insert rate of the same
-// store in the same run (a bare better-sqlite3 prepared INSERT, one
-// transaction per batch: the floor the queue is measured against).
+// store in the same run (a bare prepared INSERT on the same SQLite backend the
+// queue uses — node:sqlite, or better-sqlite3 when installed — one transaction
+// per batch: the floor the queue is measured against).
 //
 //   npm run bench:buffer                      (builds dist/ if needed)
 //   node bench/buffer.mjs --messages 100000 --rounds 3
@@ -26,7 +27,7 @@ import { parseArgs } from 'node:util';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const Database = require('better-sqlite3');
+const { openSqlite, sqliteBackend } = require(path.join(root, 'dist/src/buffer/sqlite.js'));
 const { openQueue } = require(path.join(root, 'dist/src/buffer/queue.js'));
 const { Forwarder } = require(path.join(root, 'dist/src/buffer/forwarder.js'));
 
@@ -50,9 +51,9 @@ const rate = (n, ms) => Math.round((n * 1000) / ms);
 
 function raw(sync) {
   const file = path.join(work, `raw-${++seq}.sqlite`);
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${sync}`);
+  const db = openSqlite(file);
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${sync}`);
   db.exec('CREATE TABLE entries (id INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL, bytes INTEGER NOT NULL, body TEXT NOT NULL)');
   const insert = db.prepare('INSERT INTO entries (ts, bytes, body) VALUES (?, ?, ?)');
   const tx = db.transaction((rows) => {
@@ -115,7 +116,7 @@ async function replay(sync) {
   return rate(N, ms);
 }
 
-const out = { messages: N, payloadBytes: 200, rounds: ROUNDS, node: process.version, cpus: os.cpus().length, dir: work, results: {} };
+const out = { messages: N, payloadBytes: 200, rounds: ROUNDS, node: process.version, sqlite: sqliteBackend(), cpus: os.cpus().length, dir: work, results: {} };
 try {
   for (const sync of ['full', 'normal']) {
     const r = { raw: [], enqueue: [], serial: [], replay: [] };

@@ -129,15 +129,16 @@ export interface Installed {
   pkgDir: string;
 }
 
-/** Installs the tarball (production dependencies only) into a new, stock Node-RED user dir. */
+/** What the Node-RED palette manager runs to install a module (@node-red/registry installer). */
+export const PALETTE_MANAGER_ARGS = ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict'];
+
+/** Installs the tarball as the palette manager does, with --ignore-scripts, into a new, stock Node-RED user dir. */
 export async function installPalette(tarball: string, userDir: string): Promise<Installed> {
   fs.mkdirSync(userDir, { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', private: true }, null, 2));
-  // --ignore-scripts: native dependencies (better-sqlite3 for the disk buffer) would be compiled
-  // from source here, once per install, for minutes on a loaded 2-core machine. The palette must
-  // load without them (they are required lazily, when a node uses them); that they build is
-  // proven by the project's own `npm ci`.
-  await run(NPM, ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund', '--omit=dev', '--ignore-scripts'], { cwd: userDir });
+  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true }, null, 2));
+  // --ignore-scripts: no install script runs (as when npm's allowScripts blocks them). The palette
+  // needs none: the disk buffer runs on Node's built-in node:sqlite, nothing is compiled.
+  await run(NPM, [...PALETTE_MANAGER_ARGS, '--prefer-offline', '--ignore-scripts', tarball], { cwd: userDir });
   const pkgDir = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
   if (!fs.existsSync(path.join(pkgDir, 'package.json'))) throw new Error(`npm install did not create ${pkgDir}`);
   return { userDir, pkgDir };

@@ -42,10 +42,20 @@ interface EditorDef {
 }
 
 /** Node-RED releases the palette must accept (P06): the devDependency and the next major. */
-const NODE_RED_VERSIONS = ['4.1.8', '5.0.0'];
-/** Node.js line the palette must accept (P07). */
-const NODE_LINE = '20.x';
-const MAX_DEPENDENCIES = 10;
+const NODE_RED_VERSIONS = ['4.1.15', '5.0.0'];
+/**
+ * Node.js lines the palette must accept (P07): the maintained LTS lines from
+ * the first release node-opcua ≥ 2.186 and the built-in node:sqlite need
+ * (22.13) — Node 20 reached end of life on 2026-04-30.
+ */
+const NODE_LINES = ['>=22.13.0 <23.0.0', '24.x'];
+/**
+ * node-red-dev warns above 6 (a hint, "can be noted in the README"); this
+ * palette's budget is 11, each one a field-standard library used at run time:
+ * ajv, mathjs, modbus-serial, mqtt, mustache, node-opcua, nodemailer, pg,
+ * pg-copy-streams, protobufjs, semver.
+ */
+const MAX_DEPENDENCIES = 11;
 /** node-red-dev-cli badpackages.json (D02). */
 const BAD_PACKAGES: Record<string, string> = { 'agent-base': '<6.0.0' };
 
@@ -153,11 +163,12 @@ describe('node-red-dev validate checks on the packed tarball', () => {
     }
   });
 
-  it(`P07 engines.node is a valid semver range accepting Node ${NODE_LINE}`, () => {
+  it(`P07 engines.node is a valid semver range accepting Node ${NODE_LINES.join(' and ')}`, () => {
     const range = pkg.engines?.node;
     expect(range, 'P07 package.json "engines".node (minimum Node.js version) is missing').toBeTruthy();
     expect(semver.validRange(String(range)), `P07 engines.node "${range}" is not a valid semver range`).not.toBeNull();
-    expect(semver.subset(NODE_LINE, String(range)), `P07 engines.node "${range}" does not accept every Node ${NODE_LINE}`).toBe(true);
+    for (const line of NODE_LINES) expect(semver.subset(line, String(range)), `P07 engines.node "${range}" does not accept every Node ${line}`).toBe(true);
+    expect(semver.satisfies('20.19.0', String(range)), `P07 engines.node "${range}" must refuse Node 20 (end of life; node-opcua needs 22.13)`).toBe(false);
     expect(semver.satisfies(process.version, String(range)), `P07 engines.node "${range}" does not accept the Node running the tests (${process.version})`).toBe(true);
   });
 

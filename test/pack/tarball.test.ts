@@ -1,12 +1,19 @@
 /**
  * The packed palette in a STOCK Node-RED: `npm pack` (runs the prepack build),
- * `npm install <tarball>` into a fresh user dir as a user would, then the
- * project's own Node-RED devDependency started on that user dir (no adminAuth,
- * no custom settings) and asked over its Admin API whether the palette loaded.
+ * installed into a fresh user dir with the palette manager's own command
+ * (`npm install --save --save-prefix=~ --omit=dev --engine-strict`) and
+ * `--ignore-scripts` (no install script runs, nothing is compiled), then the
+ * project's Node-RED 4.1 devDependency and Node-RED 5, both on Node 22, started
+ * on that user dir (no adminAuth, no custom settings) and asked over the Admin
+ * API whether the palette loaded. Last, a disk-buffered historian-out is
+ * killed with SIGKILL while PostgreSQL is unreachable and must deliver every
+ * accepted message after the restart (the buffer runs on node:sqlite: no
+ * native module was built).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NODE_RED_DIR,
@@ -25,6 +32,7 @@ import {
 } from '../helpers/pack';
 import { freePort } from '../helpers/node-red-instance';
 import { NODE22, NR5_RED_JS, nr5Installed } from '../helpers/nr5';
+import { service } from '../helpers/services';
 
 interface NodeSet {
   id: string;
@@ -38,8 +46,9 @@ interface NodeSet {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const RUNTIMES = [
-  { label: 'Node-RED 4.1 on Node 20', node: process.execPath, redJs: path.join(NODE_RED_DIR, 'red.js'), available: true },
-  { label: 'Node-RED 5 on Node 22', node: NODE22, redJs: NR5_RED_JS, available: nr5Installed() },
+  // Both on the fixture's Node 22 (whatever Node runs the tests): the oldest Node.js line the palette supports.
+  { label: 'Node-RED 4.1 on Node 22', node: NODE22, redJs: path.join(NODE_RED_DIR, 'red.js'), available: nr5Installed(), dir: 'nr4' },
+  { label: 'Node-RED 5 on Node 22', node: NODE22, redJs: NR5_RED_JS, available: nr5Installed(), dir: 'nr5' },
 ];
 
 // One pack for both runtimes (the pack runs the whole build); each runtime gets its own user dir.
@@ -67,33 +76,46 @@ describe.each(RUNTIMES)('packed tarball installs into a stock $label and loads',
   beforeAll(async () => {
     if (!runtime.available) return;
     packed = await packOnce();
-    installed = await installPalette(packed.tarball, path.join(packed.tmp, `userdir-${runtime.node === process.execPath ? 'nr4' : 'nr5'}`));
+    installed = await installPalette(packed.tarball, path.join(packed.tmp, `userdir-${runtime.dir}`));
     pkg = readJson<PackageJson>(path.join(installed.pkgDir, 'package.json'));
     nodeSets = declaredNodes(pkg);
 
+    await startNodeRed();
+  }, 300_000);
+
+  const exitState = (): { code: number | null; signal: NodeJS.Signals | null } | undefined => exited;
+
+  /** Starts Node-RED on the user dir (a new port each time) and waits until it answers and started its flows. */
+  async function startNodeRed(): Promise<void> {
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    child = spawn(runtime.node, [runtime.redJs, '--userDir', installed.userDir, '--port', String(port)], {
+    const before = startedCount();
+    exited = undefined;
+    const c = spawn(runtime.node, [runtime.redJs, '--userDir', installed.userDir, '--port', String(port)], {
       cwd: installed.userDir,
       env: childEnv(),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
-    child.on('exit', (code, signal) => (exited = { code, signal }));
+    child = c;
+    c.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
+    c.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+    c.on('exit', (code, signal) => {
+      if (child === c) exited = { code, signal };
+    });
 
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (exited) throw new Error(`Node-RED exited (code ${exited.code}, signal ${exited.signal}) before it was ready:\n${tail()}`);
+      const ex = exitState(); // set by the exit listener meanwhile
+      if (ex) throw new Error(`Node-RED exited (code ${ex.code}, signal ${ex.signal}) before it was ready:\n${tail()}`);
       if (Date.now() > deadline) throw new Error(`Node-RED was not ready within 60 s (GET /nodes answering and "Started flows" logged):\n${tail()}`);
       const ok = await get('/nodes', 'application/json').then(
         (r) => r.ok,
         () => false,
       );
-      if (ok && startedCount() > 0) break;
+      if (ok && startedCount() > before) break;
       await sleep(200);
     }
-  }, 300_000);
+  }
 
   afterAll(async () => {
     const c = child;
@@ -222,4 +244,72 @@ describe.each(RUNTIMES)('packed tarball installs into a stock $label and loads',
     const warns = lines.filter((l) => /\[warn\]/.test(l) && ours.some((o) => l.includes(o)));
     expect(warns, `Node-RED warned about the palette:\n${warns.join('\n')}`).toEqual([]);
   });
+  it.skipIf(!runtime.available)('a disk-buffered historian-out survives kill -9 with nothing lost (PostgreSQL unreachable, then back)', async (ctx) => {
+    const pgService = await service('postgres');
+    if (!pgService.available) ctx.skip();
+    const table = `pw_pack_${runtime.dir}_${process.pid}_${Date.now().toString(36)}`;
+    const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
+    await admin.connect();
+    try {
+      // Nothing listens on this port: every delivery is refused and the messages stay in the disk buffer.
+      const deadPort = await freePort();
+      const flows = [
+        { id: 'pk-tab', type: 'tab', label: 'kill -9', disabled: false, info: '' },
+        { id: 'pk-in', type: 'http in', z: 'pk-tab', name: '', url: '/pw-pack-feed', method: 'post', upload: false, swaggerDoc: '', x: 120, y: 60, wires: [['pk-out', 'pk-res']] },
+        { id: 'pk-res', type: 'http response', z: 'pk-tab', name: '', statusCode: '', headers: {}, x: 320, y: 120, wires: [] },
+        { id: 'pk-out', type: 'plantwire-historian-out', z: 'pk-tab', name: '', version: 1, db: 'pk-db', batchSize: 7, bufferMode: 'disk', bufferMaxEntries: 100000, bufferMaxMB: 64, bufferOverflow: 'reject', bufferReplayRate: 0, x: 320, y: 60, wires: [] },
+        { id: 'pk-db', type: 'plantwire-historian-db', name: '', version: 1, kind: 'postgres', host: '127.0.0.1', port: deadPort, database: 'test', schema: 'public', table, ssl: false, ca: '', rejectUnauthorized: true, skipDuplicates: true, url: 'http://127.0.0.1:8086', api: '2', db: '', retentionPolicy: '', org: '', bucket: '', measurement: 'plantwire', precision: 'ms', credentials: { user: 'postgres' } },
+      ];
+      const before = startedCount();
+      const dep = await fetch(`${base}/flows`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Node-RED-Deployment-Type': 'full' }, body: JSON.stringify(flows) });
+      expect([200, 204], `POST /flows: HTTP ${dep.status}`).toContain(dep.status);
+      for (const deadline = Date.now() + 15_000; startedCount() <= before && Date.now() < deadline; ) await sleep(100);
+
+      const MESSAGES = 40;
+      const PER = 5;
+      const t0 = Date.parse('2026-01-01T00:00:00.000Z');
+      for (let m = 0; m < MESSAGES; m++) {
+        const samples = Array.from({ length: PER }, (_, i) => ({ tag: 'Pack/Counter', value: m * PER + i, quality: 'good', sourceTimestamp: new Date(t0 + (m * PER + i) * 1000).toISOString() }));
+        const r = await fetch(`${base}/pw-pack-feed`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(samples) });
+        expect(r.status, `POST /pw-pack-feed #${m}`).toBe(200);
+      }
+      // Every message committed to the disk buffer (depth counts committed entries only).
+      const depth = async (): Promise<number> => {
+        const r = await get('/plantwire/buffer/metrics', 'application/json');
+        const rows = ((await r.json()) as { buffers: Array<{ id: string; depth: number; mode: string }> }).buffers;
+        const row = rows.find((b) => b.id === 'pk-out');
+        expect(row?.mode, 'historian-out buffer mode').toBe('disk');
+        return row?.depth ?? -1;
+      };
+      for (const deadline = Date.now() + 15_000; (await depth()) < MESSAGES && Date.now() < deadline; ) await sleep(100);
+      expect(await depth(), 'messages held in the disk buffer before the kill').toBe(MESSAGES);
+
+      const c = child!;
+      const gone = new Promise<void>((r) => c.once('exit', () => r()));
+      c.kill('SIGKILL');
+      await gone;
+      expect(exited?.signal, 'Node-RED was killed with SIGKILL').toBe('SIGKILL');
+
+      // PostgreSQL "comes back": the same flows, the connection now at the real port.
+      const flowFile = path.join(installed.userDir, 'flows.json');
+      const saved = JSON.parse(fs.readFileSync(flowFile, 'utf8')) as Array<Record<string, unknown>>;
+      fs.writeFileSync(flowFile, JSON.stringify(saved.map((n) => (n.id === 'pk-db' ? { ...n, port: 5432 } : n))));
+      await startNodeRed();
+
+      let rows: Array<{ value: number }> = [];
+      for (const deadline = Date.now() + 60_000; Date.now() < deadline; await sleep(250)) {
+        const exists = (await admin.query('SELECT to_regclass($1) AS r', [`public."${table}"`])).rows[0].r;
+        if (!exists) continue;
+        rows = (await admin.query(`SELECT value FROM "${table}" ORDER BY time`)).rows as Array<{ value: number }>;
+        if (rows.length >= MESSAGES * PER) break;
+      }
+      expect(rows.map((r) => Number(r.value)), `every accepted sample stored once after kill -9 (${runtime.label})\n${tail()}`).toEqual(Array.from({ length: MESSAGES * PER }, (_, i) => i));
+      for (const deadline = Date.now() + 10_000; (await depth()) > 0 && Date.now() < deadline; ) await sleep(100);
+      expect(await depth(), 'buffer empty after the replay').toBe(0);
+      expect(output, 'the disk buffer needed no native module').not.toMatch(/disk buffer needs|rebuild better-sqlite3/);
+    } finally {
+      await admin.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => undefined);
+      await admin.end();
+    }
+  }, 180_000);
 });
