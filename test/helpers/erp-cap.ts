@@ -45,7 +45,7 @@ interface Cds {
   deploy(csn: unknown): { to(db: unknown): Promise<unknown> };
   serve(what: string, opts?: Record<string, unknown>): { in(app: unknown): Promise<unknown> };
   emit(event: string, ...args: unknown[]): Promise<void> | void;
-  log(id: string): { setLevel?(l: string): void };
+  log(id: string, level?: number): unknown;
   model: unknown;
   db: { run(q: unknown): Promise<unknown> };
   services: Record<string, unknown>;
@@ -59,7 +59,8 @@ export async function startCap(): Promise<CapServer> {
     listen(port: number, host: string): http.Server;
   };
   const cov2ap = require('@cap-js-community/odata-v2-adapter') as (opts?: Record<string, unknown>) => unknown;
-  for (const id of ['cds', 'odata', 'serve', 'sqlite', 'db', 'cov2ap', 'cov2ap/hpm', 'error', 'app', 'server', 'deploy']) cds.log(id).setLevel?.('silent');
+  // Quiet unless PLANTWIRE_TEST_LOG=1 (CAP logs every request and every refused document).
+  if (process.env.PLANTWIRE_TEST_LOG !== '1') for (const id of ['cds', 'odata', 'serve', 'sqlite', 'db', 'cov2ap', 'cov2ap/hpm', 'hpm', 'error', 'app', 'server', 'deploy', 'cds.deploy']) cds.log(id, 0);
   cds.env.requires.db = { kind: 'sqlite', impl: '@cap-js/sqlite', credentials: { url: ':memory:' } };
   const dir = path.resolve(__dirname, '..', 'fixtures', 'erp-cap');
   const app = express();
