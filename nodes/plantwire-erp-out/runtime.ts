@@ -1,8 +1,8 @@
-import { bufferStatus } from '../../src/buffer/forwarder';
+import { bufferStatus, type DeliveryOutcome, type SettleFn } from '../../src/buffer/forwarder';
 import type { QueueEntry } from '../../src/buffer/queue';
 import { bufferSettings } from '../../src/buffer/settings';
 import { HttpError } from '../../src/connectors/http';
-import { ErpBusinessError, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
+import { ErpBusinessError, ErpOutcomeUnknown, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
 import { documentKey, documentOf, erpOutSettings, fillEntity, idempotencyKey, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
@@ -22,18 +22,59 @@ type Config = NodeConfig & ErpOutConfig & { connection?: unknown; bufferMode?: s
 /** One document as it waits in the buffer: the request without its idempotency key (that is the entry key). */
 interface PendingDocument {
   req: Omit<ErpRequest, 'idempotencyKey' | 'firstSentAt'>;
+  /** The input message's own properties that survive JSON (payload, req and res left out): the output messages are built from them after a restart. */
+  msg?: Record<string, unknown>;
+  /** Entries stored by earlier versions carry only these. */
   topic?: string;
   msgid?: string;
 }
 
 /** Single posts (batchSize 1): documents taken from the buffer per round. */
 const SINGLE_ROUND = 50;
+/** Consecutive lost answers retried at once (the ERP answered before, so it is there) before the backoff applies. */
+const PROMPT_RETRIES = 3;
 
-/** A business refusal (dead-letter): the ERP's error, or a permanent HTTP error. */
-function refusal(err: unknown): (PlantwireError & { httpStatus: number | null; erpCode?: string | undefined }) | null {
+type Refusal = PlantwireError & { httpStatus: number | null; erpCode?: string | undefined };
+
+/** Failures that come from the document itself (a retry sends the same document and fails the same way). */
+const DOCUMENT_CODES = /^(bad-input|erp-bad-(key|operation|document|request)|erp-no-(key|entity|action|idempotency-key))$/;
+
+/** A refusal (dead-letter, never retried): the ERP's business error, a permanent HTTP error (4xx but 408/425/429), or the document's own shape. */
+function refusal(err: unknown): Refusal | null {
   if (err instanceof ErpBusinessError) return err;
-  if (err instanceof HttpError && !err.transient) return err;
+  if (err instanceof HttpError) return err.transient ? null : err;
+  if (err instanceof ErpOutcomeUnknown) return null;
+  if (err instanceof PlantwireError && DOCUMENT_CODES.test(err.code)) return Object.assign(err, { httpStatus: null }) as Refusal;
   return null;
+}
+
+/** The request went out and no answer came back (connection reset or closed): the outcome is unknown, the ERP is there. */
+function lostAnswer(err: Error): boolean {
+  if (err instanceof ErpOutcomeUnknown) return true;
+  return err instanceof HttpError && err.httpStatus === null && /connection (reset|closed)|socket hang up|ECONNRESET|EPIPE/i.test(err.message);
+}
+
+/** The message's properties that survive a JSON round trip, without payload and the http-in req/res (kept only in memory). */
+function storableMessage(msg: NodeMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(msg)) {
+    if (k === 'payload' || k === 'req' || k === 'res' || v === undefined || typeof v === 'function') continue;
+    try {
+      const text = JSON.stringify(v);
+      if (text !== undefined) out[k] = JSON.parse(text) as unknown;
+    } catch {
+      // Not JSON (a cycle, a BigInt): kept only in memory with the live message.
+    }
+  }
+  return out;
+}
+
+/** The fields an ERP error names (OData target / details[].target), for msg.error.fields. */
+function fieldsOf(err: unknown): string[] {
+  const info = (err as { details?: unknown }).details as { target?: unknown; details?: Array<{ target?: unknown }> } | undefined;
+  if (!info || typeof info !== 'object') return [];
+  const all = [info.target, ...(Array.isArray(info.details) ? info.details.map((d) => d?.target) : [])];
+  return [...new Set(all.filter((t): t is string => typeof t === 'string' && t !== ''))];
 }
 
 export = function register(RED: RedApi): void {
@@ -84,69 +125,101 @@ export = function register(RED: RedApi): void {
         if (key !== undefined) req.key = key;
         if (settings.action) req.action = settings.action;
         if (settings.externalKeyField) req.externalKeyField = settings.externalKeyField;
-        const out: PendingDocument = { req };
-        if (typeof msg.topic === 'string') out.topic = msg.topic;
-        if (typeof msg._msgid === 'string') out.msgid = msg._msgid;
-        return out;
+        // Optimistic concurrency: the document's ETag (If-Match) for update, delete and actions on ETag-protected entities.
+        if (msg.etag !== undefined && msg.etag !== null && msg.etag !== '') {
+          if (typeof msg.etag !== 'string') throw new PlantwireError('bad-input', `msg.etag must be the ETag text (e.g. W/"2026-12-05T09:28:26.149Z"), got ${JSON.stringify(msg.etag)}`, 'msg.etag is not text');
+          req.etag = msg.etag;
+        }
+        return { req, msg: storableMessage(msg) };
       };
 
       const request = (doc: PendingDocument, idempotencyKey: string, firstSentAt: number): ErpRequest => ({ ...doc.req, idempotencyKey, firstSentAt: new Date(firstSentAt) });
-      const ok = (send: SendFn, doc: PendingDocument, r: ErpResult, idempotencyKey: string): void => {
+      /** The output message: the input message (cloned; after a restart its stored properties) with the result set. */
+      const outMessage = (doc: PendingDocument, live: NodeMessage | undefined): NodeMessage => {
+        if (live) {
+          // Node-RED's clone keeps http-in's req/res as they are (they cannot be copied).
+          const clone = (RED.util as unknown as { cloneMessage?: (m: NodeMessage) => NodeMessage } | undefined)?.cloneMessage;
+          return clone ? clone(live) : { ...live };
+        }
+        const m: NodeMessage = { ...((doc.msg ?? {}) as NodeMessage) };
+        if (doc.topic !== undefined && m.topic === undefined) m.topic = doc.topic;
+        if (doc.msgid !== undefined && m._msgid === undefined) m._msgid = doc.msgid;
+        return m;
+      };
+      const ok = (send: SendFn, doc: PendingDocument, live: NodeMessage | undefined, r: ErpResult, idempotencyKey: string): void => {
         delivered += 1;
         lastRefused = false;
-        const msg: NodeMessage = { payload: r.document, key: r.key, status: r.status, replayed: r.replayed === true, erp: { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(r.etag ? { etag: r.etag } : {}) } };
-        if (doc.topic !== undefined) msg.topic = doc.topic;
+        const msg = outMessage(doc, live);
+        msg.payload = r.document;
+        msg.key = r.key;
+        msg.status = r.status;
+        msg.replayed = r.replayed === true;
+        msg.erp = { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(r.etag ? { etag: r.etag } : {}) };
+        if (r.etag) msg.etag = r.etag;
+        else delete msg.etag;
         send([msg, null]);
       };
-      const deadLetter = (send: SendFn, doc: PendingDocument, err: PlantwireError & { httpStatus: number | null; erpCode?: string | undefined }, idempotencyKey: string): void => {
+      const deadLetter = (send: SendFn, doc: PendingDocument, live: NodeMessage | undefined, err: Refusal, idempotencyKey: string): void => {
         refused += 1;
         lastRefused = true;
-        const msg: NodeMessage = {
-          payload: doc.req.data,
-          error: { message: err.message, code: err.erpCode ?? err.code, httpStatus: err.httpStatus },
-          erp: { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(doc.req.key !== undefined ? { key: doc.req.key } : {}) },
-        };
-        if (doc.topic !== undefined) msg.topic = doc.topic;
+        const msg = outMessage(doc, live);
+        msg.payload = doc.req.data;
+        msg.error = { message: err.message, code: err.erpCode ?? err.code, httpStatus: err.httpStatus, ...(fieldsOf(err).length ? { fields: fieldsOf(err) } : {}) };
+        msg.erp = { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(doc.req.key !== undefined ? { key: doc.req.key } : {}) };
         send([null, msg]);
         setStatus(node, 'error', `refused: ${err.message}`);
       };
 
-      // Documents the ERP already answered in a round that failed further on: not sent (nor reported) again when
-      // the round is retried. A restart forgets them; the ERP then recognises the repeat by its idempotency key.
-      const answered = new Set<string>();
-      /** Sends documents: one request each (batchSize 1) or one executeBatch call; business refusals go to output 2, anything else throws (retry). */
-      const deliverAll = async (send: SendFn, items: Array<{ doc: PendingDocument; key: string; ts: number }>): Promise<void> => {
+      type Item = { id: number; doc: PendingDocument; key: string; ts: number; live?: NodeMessage };
+      /**
+       * Sends documents: one request each (batchSize 1) or one executeBatch call. Each document ends in exactly one of:
+       * answered (output 1, settled 'delivered'), refused (output 2, settled 'dead-letter'), or not known (left for a
+       * retry with the same idempotency key). Settled documents leave the buffer at once.
+       */
+      const deliverAll = async (send: SendFn, items: Item[], settle: SettleFn): Promise<DeliveryOutcome> => {
         if (settings.batchSize === 1) {
           for (const it of items) {
-            if (answered.has(it.key)) continue;
             let r: ErpResult;
             try {
               r = await erp.conn.driver.execute(request(it.doc, it.key, it.ts));
             } catch (err) {
               const refusedErr = refusal(err);
-              if (!refusedErr) throw err;
-              deadLetter(send, it.doc, refusedErr, it.key);
-              answered.add(it.key);
+              // Not refused: the ERP is unreachable, busy or its answer was lost. The rest of the round waits (in order).
+              if (!refusedErr) return { error: toError(err) };
+              deadLetter(send, it.doc, it.live, refusedErr, it.key);
+              settle([it.id], 'dead-letter');
               continue;
             }
-            ok(send, it.doc, r, it.key);
-            answered.add(it.key);
+            ok(send, it.doc, it.live, r, it.key);
+            settle([it.id], 'delivered');
           }
-          for (const it of items) answered.delete(it.key);
-          return;
+          return {};
         }
         const results = await erp.conn.driver.executeBatch(items.map((it) => request(it.doc, it.key, it.ts)));
-        if (results.length !== items.length) throw new PlantwireError('erp-batch', `the ERP answered ${results.length} results for ${items.length} documents`, 'batch answer incomplete');
-        results.forEach((r, i) => {
-          const it = items[i]!;
-          const refusedErr = refusal(r);
-          if (refusedErr) deadLetter(send, it.doc, refusedErr, it.key);
-          else if (r instanceof Error) throw r;
-          else ok(send, it.doc, r as ErpResult, it.key);
+        let unknown: Error | undefined;
+        items.forEach((it, i) => {
+          const r = results[i];
+          if (r === undefined) {
+            unknown ??= new ErpOutcomeUnknown(`the ERP answered ${results.length} results for ${items.length} documents`);
+            return;
+          }
+          if (r instanceof Error) {
+            const refusedErr = refusal(r);
+            if (refusedErr) {
+              deadLetter(send, it.doc, it.live, refusedErr, it.key);
+              settle([it.id], 'dead-letter');
+            } else unknown ??= r;
+            return;
+          }
+          ok(send, it.doc, it.live, r, it.key);
+          settle([it.id], 'delivered');
         });
+        return unknown ? { error: unknown } : {};
       };
 
       const send: SendFn = (m) => node.send(m);
+      /** The input messages of buffered documents while this process lives (with http-in's req/res): outputs are clones of them. */
+      const live = new Map<number, NodeMessage>();
       const round = settings.batchSize === 1 ? SINGLE_ROUND : settings.batchSize;
       const buffer = openSinkBuffer<PendingDocument>(RED, node, buffering, {
         idleStatus: idle,
@@ -156,7 +229,18 @@ export = function register(RED: RedApi): void {
         ...(settings.batchSize > 1 && settings.batchMs > 0 ? { flush: { count: settings.batchSize, ms: settings.batchMs } } : {}),
         // Each request has the connection's timeout; single posts, REST and Odoo batches go one after the other.
         deliverTimeoutMs: erp.conn.settings.timeoutMs * (round + 1) + 5000,
-        deliver: (batch: QueueEntry<PendingDocument>[]) => deliverAll(send, batch.map((e) => ({ doc: e.body, key: idempotencyKey(e), ts: e.ts }))),
+        deliver: (batch: QueueEntry<PendingDocument>[], settle: SettleFn) => {
+          // Live messages of entries already gone (delivered, dropped by the overflow policy) are forgotten.
+          const first = batch[0]?.id ?? Infinity;
+          for (const id of live.keys()) if (id < first) live.delete(id);
+          const forget: SettleFn = (ids, how) => {
+            settle(ids, how);
+            for (const id of ids) live.delete(id);
+          };
+          return deliverAll(send, batch.map((e) => ({ id: e.id, doc: e.body, key: idempotencyKey(e), ts: e.ts, live: live.get(e.id) })), forget);
+        },
+        // The first retries after a lost answer go at once (same idempotency key); backoff is for an ERP that is not there.
+        retryAtOnce: (err, failures) => failures <= PROMPT_RETRIES && lostAnswer(err),
       });
       erp.users.register(node);
       if (buffer) {
@@ -164,7 +248,10 @@ export = function register(RED: RedApi): void {
           buffer.kick();
           buffer.showStatus();
         });
-        onInput(node, async (msg) => buffer.accept(await build(msg)));
+        onInput(node, async (msg) => {
+          const id = await buffer.acceptWithId(await build(msg));
+          if (id !== undefined) live.set(id, msg);
+        });
         onClose(node, async (removed) => {
           off();
           await buffer.close(removed);
@@ -177,7 +264,8 @@ export = function register(RED: RedApi): void {
       onInput(node, async (msg, sendFn) => {
         const doc = await build(msg);
         seq += 1;
-        await deliverAll(sendFn, [{ doc, key: `${node.id}:${typeof msg._msgid === 'string' ? msg._msgid : `${Date.now()}-${seq}`}`, ts: Date.now() }]);
+        const r = await deliverAll(sendFn, [{ id: seq, doc, live: msg, key: `${node.id}:${typeof msg._msgid === 'string' ? msg._msgid : `${Date.now()}-${seq}`}`, ts: Date.now() }], () => undefined);
+        if (r.error) throw r.error;
         const s = idle();
         setStatus(node, s.state, s.text);
       });

@@ -6,6 +6,16 @@
  * in which case the batch goes to `onDeadLetter` and is removed. After an
  * outage the backlog is replayed at `replayRate` entries/s (0 = as fast as
  * the sink takes them) so the catch-up does not flood the sink.
+ *
+ * Per-entry acknowledgement (opt-in, used by plantwire-erp-out): `deliver`
+ * gets a `settle(ids, outcome)` callback and may finish entries one by one —
+ * a settled entry leaves the queue at once, whatever its neighbours do — and
+ * may resolve with a `DeliveryOutcome` that says why the rest is not done.
+ * An attempt that settled anything is progress: the failure count starts
+ * again, so backoff grows only over consecutive attempts without progress.
+ * `retryAtOnce(err, failures)` lets a sink retry without a pause (e.g. the
+ * first retry of a document whose answer was lost). Sinks that resolve void
+ * and never call `settle` behave as before: the whole batch is acknowledged.
  */
 import { toError } from '../model/errors';
 import { batchFull, flushDecision, flushPolicy, type FlushPolicy } from './flush';
@@ -35,8 +45,19 @@ export interface ForwarderState extends QueueMetrics {
   collecting: number;
 }
 
+/** What a per-entry sink reports for a batch: entries not listed here (nor settled) are retried, with `error` as the reason. */
+export interface DeliveryOutcome {
+  delivered?: number[];
+  deadLettered?: number[];
+  error?: Error;
+}
+
+export type SettleFn = (ids: number[], outcome: 'delivered' | 'dead-letter') => void;
+
 export interface ForwarderOptions<T> {
-  deliver(batch: QueueEntry<T>[]): Promise<void>;
+  deliver(batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome>;
+  /** Retry a failed attempt at once instead of after the backoff (default: never). */
+  retryAtOnce?(err: Error, failures: number): boolean;
   /** Entries per deliver call (default 100). */
   batchSize?: number;
   /** Replay rate cap in entries/s while catching up after an outage (0 = unlimited). */
@@ -177,8 +198,22 @@ export class Forwarder<T = unknown> {
         const rest = this.queue.peek(this.batchSize);
         if (rest.length === 0) break;
         try {
-          await this.withTimeout(this.opts.deliver(rest));
-          this.queue.ack(rest.map((b) => b.id), 'delivered');
+          const done = new Set<number>();
+          const outcome = await this.withTimeout(
+            this.opts.deliver(rest, (ids, how) => {
+              const fresh = ids.filter((id) => !done.has(id));
+              fresh.forEach((id) => done.add(id));
+              this.queue.ack(fresh, how);
+            }),
+          );
+          if (outcome) {
+            // Per-entry sinks: what they did not finish stays queued.
+            if (outcome.delivered?.length) this.queue.ack(outcome.delivered.filter((id) => !done.has(id)), 'delivered');
+            if (outcome.deadLettered?.length) this.queue.ack(outcome.deadLettered.filter((id) => !done.has(id)), 'dead-letter');
+            break;
+          }
+          const left = rest.filter((b) => !done.has(b.id));
+          if (left.length) this.queue.ack(left.map((b) => b.id), 'delivered');
         } catch (err) {
           this.opts.onError?.(toError(err), -1);
           break;
@@ -222,24 +257,49 @@ export class Forwarder<T = unknown> {
       }
       this.holding = false;
       if (this.phase !== 'buffering') this.setPhase(this.replaying ? 'replaying' : 'delivering');
+      // Entries the sink finished one by one during this attempt (they leave the queue at once).
+      const settled = new Set<number>();
+      let settledDelivered = 0;
+      const inBatch = new Set(batch.map((b) => b.id));
+      const settle: SettleFn = (ids, outcome) => {
+        const fresh = ids.filter((id) => inBatch.has(id) && !settled.has(id));
+        if (!fresh.length) return;
+        for (const id of fresh) settled.add(id);
+        this.queue.ack(fresh, outcome);
+        if (outcome === 'delivered') settledDelivered += fresh.length;
+      };
+      let failure: Error | null = null;
       try {
-        await this.withTimeout(this.opts.deliver(batch));
+        const outcome = await this.withTimeout(this.opts.deliver(batch, settle));
+        if (outcome) {
+          if (outcome.delivered?.length) settle(outcome.delivered, 'delivered');
+          if (outcome.deadLettered?.length) settle(outcome.deadLettered, 'dead-letter');
+          if (settled.size < batch.length) failure = outcome.error ?? new Error(`the sink finished ${settled.size} of ${batch.length} entries`);
+        }
       } catch (err) {
-        const e = toError(err);
+        failure = toError(err);
+      }
+      if (failure) {
+        const e = failure;
+        const rest = batch.filter((b) => !settled.has(b.id));
         if (e instanceof PermanentDeliveryError || this.opts.isPermanent?.(e)) {
           const ids = e instanceof PermanentDeliveryError && e.entries ? new Set(e.entries) : null;
-          const bad = ids ? batch.filter((b) => ids.has(b.id)) : batch;
+          const bad = ids ? rest.filter((b) => ids.has(b.id)) : rest;
           this.opts.onDeadLetter?.(bad, e);
           this.queue.ack(bad.map((b) => b.id), 'dead-letter');
           this.failed = null;
           continue;
         }
-        this.failures += 1;
+        // Progress (some entries finished) resets the count: backoff grows only over attempts that finish nothing.
+        const progress = settled.size > 0;
+        this.failures = progress ? 1 : this.failures + 1;
+        if (settledDelivered) this.window.push({ at: Date.now(), n: settledDelivered });
         this.replaying = true;
-        this.failed = { firstId: batch[0]!.id, count: batch.length };
+        this.failed = rest.length ? { firstId: rest[0]!.id, count: rest.length } : null;
         tokens = 0;
         this.opts.onError?.(e, this.failures);
         this.setPhase('buffering', e.message);
+        if (this.opts.retryAtOnce?.(e, this.failures)) continue;
         const min = this.opts.minBackoffMs ?? 500;
         const max = this.opts.maxBackoffMs ?? 15_000;
         const backoff = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
@@ -254,19 +314,20 @@ export class Forwarder<T = unknown> {
       }
       this.failures = 0;
       this.failed = null;
-      this.queue.ack(batch.map((b) => b.id), 'delivered');
+      const rest = batch.filter((b) => !settled.has(b.id));
+      if (rest.length) this.queue.ack(rest.map((b) => b.id), 'delivered');
       if (this.replaying && this.replayRate > 0) tokens -= batch.length;
-      this.window.push({ at: Date.now(), n: batch.length });
+      this.window.push({ at: Date.now(), n: rest.length + settledDelivered });
       this.setPhase(this.replaying ? 'replaying' : 'delivering', '');
     }
   }
 
-  private withTimeout(p: Promise<void>): Promise<void> {
+  private withTimeout<R>(p: Promise<R>): Promise<R> {
     const ms = this.opts.deliverTimeoutMs ?? 30_000;
     let t: NodeJS.Timeout | undefined;
     return Promise.race([
       p,
-      new Promise<void>((_, reject) => {
+      new Promise<R>((_, reject) => {
         t = setTimeout(() => reject(new Error(`the sink did not confirm delivery within ${ms} ms`)), ms);
       }),
     ]).finally(() => clearTimeout(t));

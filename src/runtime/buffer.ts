@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Forwarder, bufferStatus, type ForwarderOptions, type ForwarderState } from '../buffer/forwarder';
+import { Forwarder, bufferStatus, type DeliveryOutcome, type ForwarderOptions, type ForwarderState, type SettleFn } from '../buffer/forwarder';
 import { openQueue, removeQueueFiles, bufferFullError, type Queue, type QueueEntry } from '../buffer/queue';
 import { allBufferMetrics, bufferInfo, bufferMetrics, registerBuffer, unregisterBuffer, type BufferInfo } from '../buffer/registry';
 import type { BufferSettings } from '../buffer/settings';
@@ -18,7 +18,10 @@ import { setStatus, type StatusState } from './status';
 import type { RedApi, RedNode } from './types';
 
 export interface SinkBufferOptions<T> {
-  deliver(batch: QueueEntry<T>[]): Promise<void>;
+  /** Per-entry sinks may settle entries one by one and resolve with what is left undone (see src/buffer/forwarder.ts). */
+  deliver(batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome>;
+  /** Retry a failed attempt without the backoff pause (e.g. the first retry after a lost answer). */
+  retryAtOnce?: ForwarderOptions<T>['retryAtOnce'];
   /** The sink's own status (e.g. the connection's), shown when nothing is buffered. */
   idleStatus(): { state: StatusState; text: string };
   onDeadLetter?(entries: QueueEntry<T>[], err: Error): void;
@@ -35,6 +38,8 @@ export interface SinkBuffer<T> {
   readonly forwarder: Forwarder<T>;
   /** Stores the entry durably; rejects when the policy is 'reject' and the buffer is full. */
   accept(body: T, ts?: number): Promise<void>;
+  /** As accept, resolving with the entry's id (undefined when 'drop-newest' dropped it). */
+  acceptWithId(body: T, ts?: number): Promise<number | undefined>;
   /** The sink is reachable again: retry now. */
   kick(): void;
   state(): ForwarderState;
@@ -105,6 +110,7 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
     ...retrySettings(RED),
     ...(opts.flush ? { flush: opts.flush } : {}),
     ...(opts.stableRetry !== undefined ? { stableRetry: opts.stableRetry } : {}),
+    ...(opts.retryAtOnce ? { retryAtOnce: opts.retryAtOnce } : {}),
     onState: show,
     onError: (err) => {
       // One log line per distinct problem, not one per retry.
@@ -125,9 +131,13 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
     queue,
     forwarder,
     async accept(body, ts) {
+      await this.acceptWithId(body, ts);
+    },
+    async acceptWithId(body, ts) {
       const r = await queue.enqueue(body, ts);
       if (!r.accepted) show(forwarder.state());
       forwarder.notify();
+      return r.accepted ? r.id : undefined;
     },
     kick: () => forwarder.kick(),
     state: () => forwarder.state(),

@@ -71,7 +71,7 @@ const notif = (text: string): Record<string, unknown> => ({ NotificationText: te
 describe('SAP OData v2 driver', () => {
   it('test() reads $metadata and fetches a CSRF token', async () => {
     const d = v2(sim.v2.confirmation);
-    expect(await d.test()).toBe('SAP OData v2, 1 entity set (ProdnOrdConf2), sap-client 100, CSRF token ok');
+    expect(await d.test()).toBe('SAP OData v2, $metadata read: 1 entity set (ProdnOrdConf2), sap-client 100, CSRF token issued');
     expect(d.csrfFetches).toBe(1);
     await expect(v2(sim.v2.confirmation, { password: 'wrong' }).test()).rejects.toThrow(/401/);
   });
@@ -145,12 +145,13 @@ describe('SAP OData v2 driver', () => {
     const err = await d.execute(req('create', 'ProdnOrdConf2', { OrderID: '4711', ConfirmationYieldQuantity: '5' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ErpBusinessError);
     const e = err as ErpBusinessError;
-    expect(e.message).toBe('Order 4711 does not exist');
+    // The ERP's text with the field it names and the HTTP status.
+    expect(e.message).toBe('OrderID: Order 4711 does not exist (HTTP 400 RU/103, create ProdnOrdConf2)');
     expect(e.httpStatus).toBe(400);
     expect(e.erpCode).toBe('RU/103');
     expect(e.transient).toBe(false);
     const unknownField = (await d.execute(req('create', 'ProdnOrdConf2', { OrderID: '1000101', Yield: 5 })).catch((x: unknown) => x)) as ErpBusinessError;
-    expect(unknownField.message).toBe("Property 'Yield' is invalid for entity type A_ProdnOrdConf2Type");
+    expect(unknownField.message).toMatch(/^Yield: Property 'Yield' is invalid for entity type A_ProdnOrdConf2Type \(HTTP 400/);
     expect(sim.documents('ProdnOrdConf2').length).toBe(before);
   });
 
@@ -181,7 +182,7 @@ describe('SAP OData v2 driver', () => {
     expect(out).toHaveLength(100);
     const errors = out.map((r, i) => (r instanceof ErpBusinessError ? i : -1)).filter((i) => i >= 0);
     expect(errors).toEqual([10, 57]);
-    expect((out[10] as ErpBusinessError).message).toBe('Order 4711 does not exist');
+    expect((out[10] as ErpBusinessError).message).toMatch(/^OrderID: Order 4711 does not exist \(HTTP 400/);
     expect((out[99] as ErpResult).document).toMatchObject({ ConfirmationYieldQuantity: '100.000' });
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(98);
     expect(sim.stats.created - createdBefore).toBe(98);
@@ -270,7 +271,7 @@ describe('SAP OData v2 driver', () => {
     const err = (await d.execute(req('update', 'MaintenanceNotification', { MaintPriority: '4' }, { key: c.key as string, etag: c.etag })).catch((e: unknown) => e)) as ErpBusinessError;
     expect(err).toBeInstanceOf(ErpBusinessError);
     expect(err.httpStatus).toBe(412);
-    expect(err.message).toMatch(/^ETag conflict \(412\): the document was changed by someone else since it was read/);
+    expect(err.message).toMatch(/^ETag conflict \(HTTP 412\): the document was changed by someone else since it was read/);
     expect(err.message).toContain('ETag mismatch');
   });
 
@@ -410,12 +411,12 @@ describe('OData v4 driver', () => {
     const d = v4();
     const e = (await d.execute(req('create', 'ProdnOrdConf2', { OrderID: '1000115', ConfirmationYieldQuantity: 3 })).catch((x: unknown) => x)) as ErpBusinessError;
     expect(e).toBeInstanceOf(ErpBusinessError);
-    expect(e.message).toBe('Order 1000115 is not released: confirmations are only possible for released orders');
+    expect(e.message).toMatch(/^OrderID: Order 1000115 is not released: confirmations are only possible for released orders \(HTTP 4\d\d/);
     const c = await d.execute(req('create', 'MaintenanceNotification', notif('v4 etag')));
     await d.execute(req('update', 'MaintenanceNotification', { MaintPriority: '1' }, { key: c.key as string }));
     const conflict = (await d.execute(req('update', 'MaintenanceNotification', { MaintPriority: '2' }, { key: c.key as string, etag: c.etag })).catch((x: unknown) => x)) as ErpBusinessError;
     expect(conflict.httpStatus).toBe(412);
-    expect(conflict.message).toMatch(/^ETag conflict \(412\)/);
+    expect(conflict.message).toMatch(/^ETag conflict \(HTTP 412\)/);
     const all = await d.query({ entity: 'A_ProductionOrder_2', orderby: 'ManufacturingOrder' });
     expect(all.rows).toHaveLength(20);
     expect(all.pages).toBe(3);
@@ -428,7 +429,7 @@ describe('OData v4 driver', () => {
     const reqs = Array.from({ length: 100 }, (_, i) => req('create', 'ProdnOrdConf2', { OrderID: i === 42 ? '4711' : String(1_000_100 + (i % 10)), ConfirmationYieldQuantity: i + 1 }));
     const out = await d.executeBatch(reqs);
     expect(out.map((r, i) => (r instanceof ErpBusinessError ? i : -1)).filter((i) => i >= 0)).toEqual([42]);
-    expect((out[42] as ErpBusinessError).message).toBe('Order 4711 does not exist');
+    expect((out[42] as ErpBusinessError).message).toMatch(/^OrderID: Order 4711 does not exist \(HTTP 400/);
     expect((out[0] as ErpResult).key).toMatchObject({ ConfirmationCount: expect.stringMatching(/^\d{8}$/) as unknown });
     expect(sim.documents('ProdnOrdConf2').length - before).toBe(99);
   });

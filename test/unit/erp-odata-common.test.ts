@@ -124,14 +124,14 @@ describe('OData errors', () => {
     const body = JSON.stringify({ error: { code: 'C', message: { value: 'Locked by user KELLER' } } });
     const biz = odataFailure(400, {}, body, 'create X', 'SAP');
     expect(biz).toBeInstanceOf(ErpBusinessError);
-    expect(biz.message).toBe('Locked by user KELLER');
+    expect(biz.message).toBe('Locked by user KELLER (HTTP 400 C, create X)');
     const auth = odataFailure(403, {}, 'Forbidden', 'create X', 'SAP') as HttpError;
     expect(auth).toBeInstanceOf(HttpError);
     expect(auth.transient).toBe(false);
     const busy = odataFailure(503, {}, body, 'create X', 'SAP') as HttpError;
     expect(busy.transient).toBe(true);
     expect(busy.message).toContain('Locked by user KELLER');
-    expect(odataFailure(412, {}, body, 'update X', 'SAP').message).toMatch(/^ETag conflict \(412\)/);
+    expect(odataFailure(412, {}, body, 'update X', 'SAP').message).toMatch(/^ETag conflict \(HTTP 412\)/);
   });
 });
 
@@ -236,7 +236,7 @@ describe('drivers against a failing server', () => {
         res.end('<html>login page</html>');
       };
       await expect(v2.test()).rejects.toThrow('is not an OData service description');
-      await expect(v2.query({ entity: 'X' })).rejects.toThrow(/expected JSON, got "<html>login page<\/html>"/);
+      await expect(v2.query({ entity: 'X' })).rejects.toThrow(/expected JSON, got HTML page "login page" \(HTTP 200\)/);
     } finally {
       client.close();
     }

@@ -108,13 +108,81 @@ export function documentKey(value: unknown): string | number | Record<string, st
   throw new PlantwireError('bad-input', `the key expression must give a string, a number or an object of key fields, got ${JSON.stringify(value)}`, 'key is not a value');
 }
 
-/** The mapping's result must be a document (a JSON object). */
+/** Cross-realm checks: objects built in a function node come from another V8 context (their own Object and Date). */
+const isDate = (v: unknown): v is Date => Object.prototype.toString.call(v) === '[object Date]';
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
+}
+
+/** What a value is, in words, for an error message. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (isDate(v)) return 'a Date';
+  if (Buffer.isBuffer(v)) return 'a Buffer';
+  if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return 'binary data';
+  if (typeof v === 'bigint') return 'a BigInt';
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'symbol') return 'a symbol';
+  if (typeof v === 'object') {
+    const name = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
+    return name && name !== 'Object' ? `a ${name}` : 'an object';
+  }
+  return JSON.stringify(v);
+}
+
+const refuse = (path: string, v: unknown, hint: string): PlantwireError =>
+  new PlantwireError('bad-input', `the document field ${path} is ${kindOf(v)}: ${hint}`, `${path}: ${kindOf(v)} not allowed`);
+
+/**
+ * A document as it will be stored and sent: plain JSON only, checked before anything is stored so
+ * that what the ERP receives is what the mapping built. A Date becomes ISO 8601 text (the drivers
+ * convert it to the field's Edm type); a Buffer or typed array, a BigInt, a function, a symbol, a
+ * non-finite number, a Map/Set/class instance or a cycle is refused with the field's path (JSON
+ * would turn them into something else or drop them). Undefined fields are left out.
+ */
+function plainValue(v: unknown, path: string, seen: Set<object>): unknown {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw refuse(path, v, 'JSON has no NaN or Infinity; map it to null or a number');
+    return v;
+  }
+  if (isDate(v)) {
+    if (Number.isNaN(v.getTime())) throw refuse(path, v, 'an invalid Date; map a valid one or ISO text');
+    return new Date(v.getTime()).toISOString();
+  }
+  if (typeof v === 'bigint') throw refuse(path, v, 'JSON cannot hold it; map it to a string ($string()) or a number');
+  if (typeof v === 'function' || typeof v === 'symbol') throw refuse(path, v, 'only JSON values can be sent');
+  if (Buffer.isBuffer(v) || ArrayBuffer.isView(v) || v instanceof ArrayBuffer) throw refuse(path, v, 'binary data is not a JSON value; encode it (e.g. base64) in the mapping');
+  if (typeof v === 'object') {
+    if (seen.has(v)) throw new PlantwireError('bad-input', `the document field ${path} refers back to itself (a cycle)`, `${path}: cycle`);
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((x, i) => plainValue(x === undefined ? null : x, `${path}[${i}]`, seen));
+      if (!isPlainObject(v)) throw refuse(path, v, 'only plain objects, arrays, text, numbers, booleans and null can be sent');
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+        if (x === undefined) continue;
+        out[k] = plainValue(x, `${path}.${k}`, seen);
+      }
+      return out;
+    } finally {
+      seen.delete(v);
+    }
+  }
+  throw refuse(path, v, 'only JSON values can be sent');
+}
+
+/** The mapping's result must be a document: a plain JSON object (checked deeply; Dates become ISO text). */
 export function documentOf(value: unknown): Record<string, unknown> {
   if (value === undefined) throw new PlantwireError('bad-input', 'the mapping returned nothing for this message (no match): check the paths it reads, e.g. payload.order', 'mapping returned nothing');
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new PlantwireError('bad-input', `the mapping must build a JSON object (the document), got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, 'mapping: not an object');
+  if (!isPlainObject(value)) {
+    const what = kindOf(value);
+    throw new PlantwireError('bad-input', `the mapping must build a JSON object (the document), got ${what}${isDate(value) ? ': map it into a field, e.g. {"ReportedAt": payload}' : ''}`, `mapping: ${what}, not an object`);
   }
-  return value as Record<string, unknown>;
+  return plainValue(value, 'document', new Set()) as Record<string, unknown>;
 }
 
 /**

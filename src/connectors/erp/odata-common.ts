@@ -119,7 +119,16 @@ export function httpDate(d: Date): string {
 export interface ODataErrorInfo {
   message: string;
   code?: string;
+  /** The field the main message is about (OData v4 `error.target`, CAP and SAP put it there too). */
+  target?: string;
   details: Array<{ code?: string; message: string; target?: string; severity?: string }>;
+}
+
+/** A target that names a field (not SAP's placeholder "/#TRANSIENT#" nor an empty one). */
+function fieldTarget(t: unknown): string | undefined {
+  if (typeof t !== 'string') return undefined;
+  const s = t.trim().replace(/^in\//, '');
+  return s && !/^\/?#TRANSIENT#$/.test(s) ? s : undefined;
 }
 
 /**
@@ -147,11 +156,12 @@ export function parseODataError(body: Buffer | string): ODataErrorInfo | null {
       .map((d) => ({
         code: typeof d.code === 'string' ? d.code : undefined,
         message: typeof d.message === 'string' ? d.message : typeof (d.message as { value?: unknown } | undefined)?.value === 'string' ? (d.message as { value: string }).value : '',
-        target: typeof d.target === 'string' && d.target ? d.target : typeof d.propertyref === 'string' && d.propertyref ? d.propertyref : undefined,
+        target: fieldTarget(d.target) ?? fieldTarget(d.propertyref),
         severity: typeof d.severity === 'string' ? d.severity : undefined,
       }))
       .filter((d) => d.message);
-    return { message: msg || details[0]?.message || '', code: typeof err.code === 'string' ? err.code : undefined, details };
+    const target = fieldTarget((err as { target?: unknown }).target);
+    return { message: msg || details[0]?.message || '', code: typeof err.code === 'string' ? err.code : undefined, ...(target ? { target } : {}), details };
   }
   if (t.startsWith('<')) {
     const m = /<(?:\w+:)?message[^>]*>([\s\S]*?)<\/(?:\w+:)?message>/.exec(t);
@@ -165,16 +175,48 @@ function xmlUnescape(s: string): string {
   return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 }
 
-/** One readable sentence: the main message plus further distinct detail messages (with their field). */
+/** One readable sentence: the main message (with its field) plus further distinct detail messages (with their fields). */
 export function errorText(info: ODataErrorInfo): string {
-  const seen = new Set([info.message]);
-  const extra: string[] = [];
-  for (const d of info.details) {
-    if (seen.has(d.message) || (d.severity && !/error/i.test(d.severity))) continue;
-    seen.add(d.message);
-    extra.push(d.target ? `${d.target}: ${d.message}` : d.message);
-  }
-  return [info.message, ...extra].filter(Boolean).join('; ');
+  const seen = new Set<string>();
+  const out: string[] = [];
+  const add = (target: string | undefined, message: string): void => {
+    const t = target ? `${target}: ${message}` : message;
+    if (!message || seen.has(t)) return;
+    seen.add(t);
+    out.push(t);
+  };
+  // A details list that repeats the main message with the same field adds nothing; one that lists several fields replaces a generic main message.
+  const errors = info.details.filter((d) => !d.severity || /error/i.test(d.severity));
+  const generic = errors.length > 0 && !info.target && (/multiple errors|see (the )?details/i.test(info.message) || errors.some((d) => d.message === info.message));
+  if (!generic) add(info.target ?? (errors.length === 1 && errors[0]!.message === info.message ? errors[0]!.target : undefined), info.message);
+  for (const d of errors) add(d.target, d.message);
+  if (generic && out.length === 0) add(undefined, info.message);
+  return out.join('; ');
+}
+
+/** The fields an error names (main target and the details' targets), for the dead-letter message. */
+export function errorFields(info: ODataErrorInfo | null | undefined): string[] {
+  if (!info) return [];
+  return [...new Set([info.target, ...info.details.map((d) => d.target)].filter((t): t is string => !!t))];
+}
+
+/** An HTML error page (a proxy, a wrong URL) summarised to its title (and heading when the title says nothing). */
+export function htmlSummary(body: Buffer | string): string | null {
+  const t = (typeof body === 'string' ? body : body.toString('utf8')).trim();
+  if (!/^<(!doctype html|html|head|body)\b/i.test(t)) return null;
+  const clean = (x: string | undefined): string => (x ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const title = clean(/<title[^>]*>([\s\S]*?)<\/title>/i.exec(t)?.[1]);
+  const heading = clean(/<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(t)?.[1] ?? /<pre[^>]*>([\s\S]*?)<\/pre>/i.exec(t)?.[1]);
+  const parts = [title, heading && heading !== title && (!title || /^(error|\d{3}[^a-z]*)$/i.test(title) || title.length < 12) ? heading : ''].filter(Boolean);
+  const text = (parts.join(' — ') || clean(t).slice(0, 120)).slice(0, 200);
+  return `HTML page${text ? ` "${text}"` : ''}`;
+}
+
+/** The server's error body as one line: OData error text (with fields), an HTML page's title, or an excerpt. */
+export function failureText(body: Buffer | string, status: number): { text: string; info: ODataErrorInfo | null } {
+  const info = parseODataError(body);
+  if (info) return { text: errorText(info), info };
+  return { text: htmlSummary(body) ?? (bodyExcerpt(body) || `HTTP ${status}`), info: null };
 }
 
 /**
@@ -183,24 +225,28 @@ export function errorText(info: ODataErrorInfo): string {
  * every other 4xx → ErpBusinessError with the ERP's own text (dead-letter, no retry).
  */
 export function odataFailure(status: number, headers: Record<string, string | string[] | undefined>, body: Buffer | string, what: string, system: string, res?: HttpResponse): Error {
-  const info = parseODataError(body);
-  const text = info ? errorText(info) : bodyExcerpt(body) || `HTTP ${status}`;
+  const { text, info } = failureText(body, status);
   if (res && (res.status >= 500 || res.status === 429 || res.status === 408 || res.status === 401 || res.status === 403)) {
     const e = responseError(res, `${system} ${what}: ${text}`);
     return e;
   }
-  if (status >= 500 || status === 429 || status === 408 || status === 401 || status === 403) {
-    return new HttpError(`${status} ${system} ${what}: ${text}`, status, status >= 500 || status === 429 || status === 408, undefined, undefined, `${status} ${text}`);
+  if (status >= 500 || status === 429 || status === 408 || status === 425 || status === 401 || status === 403) {
+    return new HttpError(`${status} ${system} ${what}: ${text}`, status, status >= 500 || status === 429 || status === 408 || status === 425, undefined, undefined, `${status} ${text}`);
   }
   const code = info?.code;
   if (status === 412) {
-    return new ErpBusinessError(`ETag conflict (412): the document was changed by someone else since it was read (${what}); read it again and repeat the change. ${system} says: ${text}`, status, code ?? 'precondition-failed', info ?? undefined);
+    return new ErpBusinessError(`ETag conflict (HTTP 412): the document was changed by someone else since it was read (${what}); read it again and repeat the change. ${system} says: ${text}`, status, code ?? 'precondition-failed', info ?? undefined);
   }
   if (status === 428) {
-    return new ErpBusinessError(`${system} requires an ETag (If-Match) for ${what}: ${text}`, status, code ?? 'precondition-required', info ?? undefined);
+    return new ErpBusinessError(
+      `${system} requires an ETag for ${what} (HTTP 428 Precondition Required): set msg.etag to the document's ETag (e.g. from erp-query's @odata.etag / __metadata.etag, or the etag of an earlier result), or give the key so the node reads the ETag first. ${system} says: ${text}`,
+      status,
+      code ?? 'precondition-required',
+      info ?? undefined,
+    );
   }
   void headers;
-  return new ErpBusinessError(text, status, code, info ?? undefined);
+  return new ErpBusinessError(`${text} (HTTP ${status}${code && code !== String(status) ? ` ${code}` : ''}, ${what})`, status, code, info ?? undefined);
 }
 
 // ---------------------------------------------------------------- multipart/mixed (v2 $batch)
@@ -379,6 +425,11 @@ export class ODataSession {
     return this.csrfPending;
   }
 
+  /** true when the server issued a CSRF token (false: it sent none, or none was fetched yet). */
+  get csrfIssued(): boolean {
+    return typeof this.csrfToken === 'string' && this.csrfToken !== '';
+  }
+
   /** Forget the token (only if it is still the one that was refused, so parallel refusals fetch once). */
   dropToken(used: string | undefined): void {
     if (used === undefined || this.csrfToken === used) this.csrfToken = null;
@@ -439,7 +490,8 @@ export function jsonBody<T>(res: HttpResponse, what: string, system: string): T 
   try {
     return JSON.parse(res.body.toString('utf8')) as T;
   } catch {
-    throw new HttpError(`${system} ${what}: expected JSON, got "${bodyExcerpt(res.body, 120)}" (HTTP ${res.status}): is the URL an OData service root?`, res.status, false, res, undefined, 'response is not JSON');
+    const got = htmlSummary(res.body) ?? `"${bodyExcerpt(res.body, 120)}"`;
+    throw new HttpError(`${system} ${what}: expected JSON, got ${got} (HTTP ${res.status}): is the URL an OData service root?`, res.status, false, res, undefined, `HTTP ${res.status}: not JSON`);
   }
 }
 

@@ -9,9 +9,14 @@
  * - create: POST with `Repeatability-Request-ID` (32 hex from the idempotency key)
  *   and `Repeatability-First-Sent`; `Repeatability-Result: replayed` marks a replay.
  * - update: MERGE with `If-Match` (the given ETag, else the entity is read first).
- * - upsert: read by key, then update or create. delete: DELETE with `If-Match`.
- * - action: function import (POST, parameters as URI literals).
- * - executeBatch: multipart `$batch`, one changeset per document.
+ * - upsert: read by key, then update, or create with the given key in the document. delete: DELETE with `If-Match`.
+ * - action: function import (POST, parameters as URI literals typed by $metadata, e.g. guid'…');
+ *   `If-Match` with the given ETag, else the entity's ETag read first when its type has one
+ *   (ConcurrencyMode="Fixed": CAP's bound actions answer 428 without it).
+ * - executeBatch: multipart `$batch`, one changeset per document, each with its own Content-ID and
+ *   `Prefer: odata.continue-on-error` (CAP's adapter otherwise stops at the first failed changeset);
+ *   answers are matched by Content-ID, a document without an answer is "outcome unknown" (retried
+ *   with the same Repeatability-Request-ID), never matched by position.
  * - query: $filter/$select/$expand/$orderby/$top, following `__next`.
  * - errors: SAP error JSON → ErpBusinessError (4xx) with the SAP text; 5xx/429/timeouts → transient HttpError.
  */
@@ -40,7 +45,7 @@ import {
   type HttpMessage,
   type MimePart,
 } from './odata-common';
-import { ErpBusinessError, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
+import { ErpBusinessError, ErpOutcomeUnknown, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
 
 const SYSTEM = 'SAP';
 
@@ -84,7 +89,7 @@ interface Planned {
 export class SapODataV2Driver implements ErpDriver {
   readonly kind = 'sap-odata-v2' as const;
   readonly session: ODataSession;
-  private metadata: Promise<{ types: Map<string, Map<string, string>>; keys: Map<string, string[]> } | null> | null = null;
+  private metadata: Promise<V2Metadata | null> | null = null;
   private metadataRetryAt = 0;
 
   constructor(
@@ -108,7 +113,7 @@ export class SapODataV2Driver implements ErpDriver {
       this.metadataRetryAt = 0;
       this.metadata = this.session
         .send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } })
-        .then((res) => (isOk(res.status) ? { types: parseV2Metadata(res.text()), keys: parseV2MetadataKeys(res.text()) } : null))
+        .then((res) => (isOk(res.status) ? v2Metadata(res.text()) : null))
         .catch(() => null)
         .then((m) => {
           // Not readable (authorisation, outage): send values as mapped, try again in a minute.
@@ -124,6 +129,37 @@ export class SapODataV2Driver implements ErpDriver {
     return (await this.metadata)?.keys.get(entity);
   }
 
+  /** `(guid'…')`, `('A')` or `(K1='a',K2=2)`: the key predicate with literals typed by $metadata. */
+  async predicate(entity: string, key: ErpRequest['key']): Promise<string> {
+    const types = await this.propertyTypes(entity);
+    const names = await this.keyNames(entity);
+    if (key !== null && key !== undefined && typeof key !== 'object' && names?.length === 1) {
+      const t = types?.get(names[0]!);
+      if (t === 'Edm.Guid') return `(${typedLiteral(key, t)})`;
+    }
+    if (key && typeof key === 'object' && types) {
+      const parts = Object.entries(key).map(([k, v]) => `${k}=${typedLiteral(v, types.get(k))}`);
+      if (parts.length) return `(${parts.join(',')})`;
+    }
+    return keyPredicate(key, 2);
+  }
+
+  /** The document with the key's fields added (upsert creating a new document keeps the key it was given). */
+  private async withKey(req: ErpRequest): Promise<Record<string, unknown>> {
+    const key = req.key;
+    if (key === undefined || key === null || key === '') return req.data;
+    if (typeof key === 'object') return { ...key, ...req.data };
+    const names = await this.keyNames(req.entity);
+    if (names?.length !== 1) throw new ErpBusinessError(`upsert of a new ${req.entity}: give the key as an object ({"Name": "value"}) so it can be created with it${names ? `; ${req.entity} has the key ${names.join(', ')}` : ''}`, null, 'erp-bad-key');
+    return { [names[0]!]: key, ...req.data };
+  }
+
+  /** Does the entity set's type carry an ETag ($metadata ConcurrencyMode="Fixed")? */
+  private async hasEtag(entity: string): Promise<boolean> {
+    await this.propertyTypes(entity);
+    return (await this.metadata)?.etag.has(entity) ?? false;
+  }
+
   async test(): Promise<string> {
     const res = await this.session.send({ method: 'GET', path: '$metadata', headers: { accept: 'application/xml' } });
     if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, 'reading $metadata', SYSTEM, res);
@@ -133,7 +169,9 @@ export class SapODataV2Driver implements ErpDriver {
     await this.session.token();
     const client = this.settings.sapClient ? `, sap-client ${this.settings.sapClient}` : '';
     const names = sets.length > 4 ? `${sets.slice(0, 4).join(', ')}, …` : sets.join(', ');
-    return `SAP OData v2, ${sets.length} entity set${sets.length === 1 ? '' : 's'} (${names})${client}, CSRF token ok`;
+    // Only what was seen: a token the server issued, or that it issued none (writes are then sent without).
+    const csrf = this.session.csrfIssued ? 'CSRF token issued' : 'no CSRF token issued (writes go without one)';
+    return `SAP OData v2, $metadata read: ${sets.length} entity set${sets.length === 1 ? '' : 's'} (${names})${client}, ${csrf}`;
   }
 
   // ------------------------------------------------------------------ single operations
@@ -151,13 +189,16 @@ export class SapODataV2Driver implements ErpDriver {
   private async upsert(req: ErpRequest): Promise<ErpResult> {
     if (req.key === undefined || req.key === null || req.key === '') return this.execute({ ...req, operation: 'create' });
     const current = await this.read(req.entity, req.key);
-    if (current === null) return this.execute({ ...req, operation: 'create' });
+    if (current === null) {
+      const r = await this.execute({ ...req, operation: 'create', data: await this.withKey(req) });
+      return { ...r, key: r.key ?? req.key };
+    }
     return this.execute({ ...req, operation: 'update', etag: req.etag ?? current.etag });
   }
 
   /** The entity and its ETag, or null when it does not exist. */
   async read(entity: string, key: ErpRequest['key']): Promise<{ entity: V2Entity; etag?: string } | null> {
-    const path = `${entity}${keyPredicate(key, 2)}`;
+    const path = `${entity}${await this.predicate(entity, key)}`;
     const res = await this.session.send({ method: 'GET', path });
     if (res.status === 404) return null;
     if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, `reading ${path}`, SYSTEM, res);
@@ -179,7 +220,7 @@ export class SapODataV2Driver implements ErpDriver {
         };
       case 'update':
       case 'delete': {
-        const path = `${req.entity}${keyPredicate(req.key, 2)}`;
+        const path = `${req.entity}${await this.predicate(req.entity, req.key)}`;
         let etag = req.etag;
         if (etag === undefined) {
           if (etags?.has(req)) etag = etags.get(req) ?? undefined;
@@ -208,11 +249,25 @@ export class SapODataV2Driver implements ErpDriver {
           keyParams = { [names[0]!]: req.key };
         }
         const params: Record<string, unknown> = { ...keyParams, ...req.data };
+        const ptypes = new Map([...((req.entity ? await this.propertyTypes(req.entity) : undefined) ?? new Map<string, string>()), ...((await this.metadata)?.functions.get(req.action) ?? new Map<string, string>())]);
         const q = Object.entries(params)
           .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(uriLiteral(v, 2)).replace(/%27/g, "'")}`)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typedLiteral(v, ptypes.get(k))).replace(/%27/g, "'")}`)
           .join('&');
-        return { req, method: 'POST', path: `${req.action}${q ? `?${q}` : ''}`, headers: { accept: 'application/json', 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt) }, key: req.key };
+        // An action on an ETag-protected entity needs If-Match (CAP answers 428 without): the given ETag, else the current one.
+        let etag = req.etag;
+        if (etag === undefined && req.entity && Object.keys(keyParams).length && (await this.hasEtag(req.entity))) {
+          const cur = etags?.has(req) ? { etag: etags.get(req) ?? undefined } : await this.read(req.entity, req.key);
+          if (cur === null) throw notFound(`${req.entity}${await this.predicate(req.entity, req.key)}`);
+          etag = cur.etag;
+        }
+        return {
+          req,
+          method: 'POST',
+          path: `${req.action}${q ? `?${q}` : ''}`,
+          headers: { accept: 'application/json', 'repeatability-request-id': repeatabilityRequestId(req.idempotencyKey), 'repeatability-first-sent': httpDate(req.firstSentAt), ...(etag ? { 'if-match': etag } : {}) },
+          key: req.key,
+        };
       }
       default:
         throw new PlantwireError('erp-bad-operation', `unknown operation "${String(req.operation)}"`, 'bad operation');
@@ -258,21 +313,28 @@ export class SapODataV2Driver implements ErpDriver {
 
   // ------------------------------------------------------------------ $batch
 
-  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
+  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError | ErpOutcomeUnknown>> {
     if (reqs.length === 0) return [];
-    const invalid = batchProblems(reqs);
-    // Upserts and updates/deletes without an ETag need the current entity: read them all in one $batch first.
-    const results: Array<ErpResult | ErpBusinessError | undefined> = [...invalid];
-    const needRead = reqs.filter((r, i) => !results[i] && (r.operation === 'upsert' || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined)));
+    const results: Array<ErpResult | ErpBusinessError | ErpOutcomeUnknown | undefined> = [...batchProblems(reqs)];
+    const hasKey = (r: ErpRequest): boolean => r.key !== undefined && r.key !== null && r.key !== '';
+    // Upserts, updates/deletes without an ETag and actions on ETag-protected entities need the current entity: read them all in one $batch first.
+    const needsRead = async (r: ErpRequest): Promise<boolean> =>
+      (r.operation === 'upsert' && hasKey(r)) || ((r.operation === 'update' || r.operation === 'delete') && r.etag === undefined) || (r.operation === 'action' && r.etag === undefined && !!r.entity && hasKey(r) && (await this.hasEtag(r.entity)));
+    const reads: ErpRequest[] = [];
+    for (let i = 0; i < reqs.length; i++) if (!results[i] && (await needsRead(reqs[i]!))) reads.push(reqs[i]!);
     const etags = new Map<ErpRequest, string | null>();
     const exists = new Map<ErpRequest, boolean>();
-    if (needRead.length) {
-      const reads = needRead.filter((r) => r.operation !== 'upsert' || (r.key !== undefined && r.key !== null && r.key !== ''));
-      const parts = reads.map((r) => httpPart({ line: `GET ${r.entity}${keyPredicate(r.key, 2)} HTTP/1.1`, headers: { accept: 'application/json' }, body: '' }));
-      const answers = parts.length ? await this.sendBatch(parts) : [];
+    if (reads.length) {
+      const parts = await Promise.all(reads.map(async (r, i) => httpPart({ line: `GET ${r.entity}${await this.predicate(r.entity, r.key)} HTTP/1.1`, headers: { accept: 'application/json' }, body: '' }, { 'content-id': `r${i + 1}` })));
+      const answers = await this.sendBatch(parts);
       reads.forEach((r, i) => {
-        const a = answers[i];
-        if (!a) throw new PlantwireError('erp-batch', `SAP $batch answered ${answers.length} parts for ${parts.length} reads`, 'bad $batch answer');
+        // Reads are not changesets: matched by Content-ID, or by position only when every read was answered.
+        const a = answers.byId.get(`r${i + 1}`) ?? (answers.all.length === reads.length && !answers.all[i]!.id ? answers.all[i]!.msg : undefined);
+        const index = reqs.indexOf(r);
+        if (!a) {
+          results[index] = new ErpOutcomeUnknown(`SAP $batch answered ${answers.all.length} of ${reads.length} reads; ${r.entity} was not read: sent again later`);
+          return;
+        }
         const st = statusOf(a);
         if (st === 404) {
           exists.set(r, false);
@@ -288,26 +350,34 @@ export class SapODataV2Driver implements ErpDriver {
           etags.set(r, d?.__metadata?.etag ?? a.headers.etag ?? null);
         } else {
           const err = odataFailure(st, a.headers, a.body, `reading ${r.entity}`, SYSTEM);
-          if (!(err instanceof ErpBusinessError)) throw err;
-          results[reqs.indexOf(r)] = err;
+          results[index] = err instanceof ErpBusinessError ? err : new ErpOutcomeUnknown(`reading ${r.entity} before the change failed: ${err.message}`, st);
         }
       });
     }
     const plans: Array<{ index: number; plan: Planned }> = [];
+    // A key created earlier in this batch exists when a later document of the batch reaches the server.
+    const createdHere = new Set<string>();
+    const keyId = (r: ErpRequest): string => `${r.entity}\u0000${JSON.stringify(r.key)}`;
     for (let i = 0; i < reqs.length; i++) {
       if (results[i]) continue;
-      let r = reqs[i]!;
-      if (r.operation === 'upsert') r = exists.get(r) ? { ...r, operation: 'update', etag: r.etag ?? etags.get(r) ?? undefined } : { ...r, operation: 'create' };
-      else if ((r.operation === 'update' || r.operation === 'delete') && exists.get(r) === false) {
-        if (r.operation === 'delete') {
-          results[i] = { key: r.key, document: null, status: 404 };
+      const orig = reqs[i]!;
+      let r = orig;
+      try {
+        if (r.operation === 'upsert') {
+          if (hasKey(r) && (exists.get(orig) || createdHere.has(keyId(r)))) r = { ...r, operation: 'update', etag: r.etag ?? (exists.get(orig) && !createdHere.has(keyId(r)) ? (etags.get(orig) ?? undefined) : '*') };
+          else {
+            r = { ...r, operation: 'create', data: await this.withKey(r) };
+            if (hasKey(orig)) createdHere.add(keyId(orig));
+          }
+        } else if ((r.operation === 'update' || r.operation === 'delete') && exists.get(orig) === false) {
+          if (r.operation === 'delete') {
+            results[i] = { key: r.key, document: null, status: 404 };
+            continue;
+          }
+          results[i] = notFound(`${r.entity}${await this.predicate(r.entity, r.key)}`);
           continue;
         }
-        results[i] = notFound(`${r.entity}${keyPredicate(r.key, 2)}`);
-        continue;
-      }
-      try {
-        plans.push({ index: i, plan: await this.plan(r, etags.has(reqs[i]!) ? new Map([[r, etags.get(reqs[i]!) ?? null]]) : etags) });
+        plans.push({ index: i, plan: await this.plan(r, etags.has(orig) ? new Map([[r, etags.get(orig) ?? null]]) : etags) });
       } catch (err) {
         if (err instanceof ErpBusinessError) results[i] = err;
         else throw err;
@@ -320,34 +390,46 @@ export class SapODataV2Driver implements ErpDriver {
         return { headers: { 'content-type': `multipart/mixed; boundary=${cs}` }, body: joinMultipart([httpPart(msg, { 'content-id': String(n + 1) })], cs) } as MimePart;
       });
       const answers = await this.sendBatch(parts);
-      if (answers.length !== plans.length) throw new PlantwireError('erp-batch', `SAP $batch answered ${answers.length} changesets for ${plans.length} documents`, 'bad $batch answer');
+      // Every changeset answered (in order): an answer without Content-ID (SAP Gateway's failed changeset) is that changeset's.
+      const complete = answers.all.length === plans.length;
       plans.forEach(({ index, plan }, n) => {
-        const a = answers[n]!;
+        const a = answers.byId.get(String(n + 1)) ?? (complete && !answers.all[n]!.id ? answers.all[n]!.msg : undefined);
+        if (!a) {
+          results[index] = new ErpOutcomeUnknown(`SAP $batch answered ${answers.all.length} of ${plans.length} changesets and none for this document (Content-ID ${n + 1}): sent again later with the same Repeatability-Request-ID`);
+          return;
+        }
         const out = this.readAnswer(plan, statusOf(a), a.headers, a.body);
         if (out instanceof ErpBusinessError) results[index] = out;
-        else if (out instanceof Error) throw out;
+        else if (out instanceof Error) results[index] = new ErpOutcomeUnknown(`SAP $batch: ${out.message}`, statusOf(a));
         else results[index] = out;
       });
     }
-    return results.map((r, i) => r ?? new ErpBusinessError(`no answer for document ${i + 1} of the batch`, null, undefined));
+    return results.map((r, i) => r ?? new ErpOutcomeUnknown(`no answer for document ${i + 1} of the batch`));
   }
 
-  /** POSTs a $batch and returns one HTTP message per top-level part (a changeset's first answer). */
-  private async sendBatch(parts: MimePart[]): Promise<HttpMessage[]> {
+  /**
+   * POSTs a $batch (asking the server to answer every changeset, `Prefer: odata.continue-on-error`) and
+   * returns its answers: each top-level part's HTTP message (a changeset's first answer) with its Content-ID,
+   * taken from the inner part, the MIME part or the HTTP message headers.
+   */
+  private async sendBatch(parts: MimePart[]): Promise<{ all: Array<{ id?: string; msg: HttpMessage }>; byId: Map<string, HttpMessage> }> {
     const boundary = newBoundary('batch');
     const body = joinMultipart(parts, boundary);
-    const res = await this.session.send({ method: 'POST', path: '$batch', headers: { 'content-type': `multipart/mixed; boundary=${boundary}`, accept: 'multipart/mixed' }, body, write: true });
+    const res = await this.session.send({ method: 'POST', path: '$batch', headers: { 'content-type': `multipart/mixed; boundary=${boundary}`, accept: 'multipart/mixed', prefer: 'odata.continue-on-error' }, body, write: true });
     if (!isOk(res.status)) throw odataFailure(res.status, res.headers, res.body, '$batch', SYSTEM, res);
     const rb = boundaryOf(res.header('content-type'));
     if (!rb) throw new PlantwireError('erp-batch', `SAP $batch answer is not multipart (content-type ${res.header('content-type') ?? 'none'})`, 'bad $batch answer');
-    return splitMultipart(res.text(), rb).map((p) => {
+    const all = splitMultipart(res.text(), rb).map((p) => {
       const ct = p.headers['content-type'] ?? '';
-      if (/^multipart\/mixed/i.test(ct)) {
-        const inner = splitMultipart(p.body, boundaryOf(ct) ?? '');
-        return parseHttpMessage(inner[0]?.body ?? '');
-      }
-      return parseHttpMessage(p.body);
+      let part: MimePart = p;
+      if (/^multipart\/mixed/i.test(ct)) part = splitMultipart(p.body, boundaryOf(ct) ?? '')[0] ?? { headers: {}, body: '' };
+      const msg = parseHttpMessage(part.body);
+      const id = part.headers['content-id'] ?? p.headers['content-id'] ?? msg.headers['content-id'];
+      return { ...(id ? { id: id.replace(/^<|>$/g, '') } : {}), msg };
     });
+    const byId = new Map<string, HttpMessage>();
+    for (const a of all) if (a.id && !byId.has(a.id)) byId.set(a.id, a.msg);
+    return { all, byId };
   }
 
   // ------------------------------------------------------------------ query
@@ -505,4 +587,47 @@ export function toV2Json(data: Record<string, unknown>, types?: Map<string, stri
     }
   }
   return out;
+}
+
+interface V2Metadata {
+  types: Map<string, Map<string, string>>;
+  keys: Map<string, string[]>;
+  /** Entity sets whose type has a ConcurrencyMode="Fixed" property (an ETag). */
+  etag: Set<string>;
+  /** Function import → parameter → Edm type. */
+  functions: Map<string, Map<string, string>>;
+}
+
+function v2Metadata(xml: string): V2Metadata {
+  const etagTypes = new Set<string>();
+  for (const m of xml.matchAll(/<EntityType\s+Name="([^"]+)"[^>]*>([\s\S]*?)<\/EntityType>/g)) if (/ConcurrencyMode="Fixed"/.test(m[2]!)) etagTypes.add(m[1]!);
+  const etag = new Set<string>();
+  for (const m of xml.matchAll(/<EntitySet\s([^>]*?)\/?>/g)) {
+    const name = /\bName="([^"]+)"/.exec(m[1]!)?.[1];
+    const type = /\bEntityType="([^"]+)"/.exec(m[1]!)?.[1];
+    if (name && type && etagTypes.has(type.replace(/^.*\./, ''))) etag.add(name);
+  }
+  const functions = new Map<string, Map<string, string>>();
+  for (const m of xml.matchAll(/<FunctionImport\s+Name="([^"]+)"[^>]*?(?:\/>|>([\s\S]*?)<\/FunctionImport>)/g)) {
+    const params = new Map<string, string>();
+    for (const p of (m[2] ?? '').matchAll(/<Parameter\s([^>]*?)\/?>/g)) {
+      const name = /\bName="([^"]+)"/.exec(p[1]!)?.[1];
+      const type = /\bType="([^"]+)"/.exec(p[1]!)?.[1];
+      if (name && type) params.set(name, type);
+    }
+    functions.set(m[1]!, params);
+  }
+  return { types: parseV2Metadata(xml), keys: parseV2MetadataKeys(xml), etag, functions };
+}
+
+/** A v2 URI literal for a value of a known Edm type (guid'…', datetime'…'), else as uriLiteral guesses. */
+function typedLiteral(v: unknown, type: string | undefined): string {
+  if (type === 'Edm.Guid' && typeof v === 'string' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v)) return `guid'${v}'`;
+  if ((type === 'Edm.DateTime' || type === 'Edm.DateTimeOffset') && typeof v === 'string') {
+    const ms = toMillis(v);
+    if (ms !== undefined) return type === 'Edm.DateTime' ? `datetime'${new Date(ms).toISOString().slice(0, 19)}'` : `datetimeoffset'${new Date(ms).toISOString()}'`;
+  }
+  if ((type === 'Edm.Int64' || type === 'Edm.Decimal') && (typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)))) return `${v}${type === 'Edm.Int64' ? 'L' : 'M'}`;
+  if (type === 'Edm.String' && (typeof v === 'number' || typeof v === 'boolean')) return uriLiteral(String(v), 2);
+  return uriLiteral(v, 2);
 }

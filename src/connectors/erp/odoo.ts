@@ -21,7 +21,7 @@
  */
 import { HttpError, bodyExcerpt, isTransientStatus, parseRetryAfter, type HttpClient, type HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import { ErpBusinessError, type ErpDriver, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
+import { ErpBusinessError, type ErpDriver, type ErpOutcomeUnknown, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
 
 /** Rows per search_read call when paging. */
 export const ODOO_PAGE_SIZE = 100;
@@ -238,7 +238,7 @@ export class OdooDriver implements ErpDriver {
   }
 
   /** Sequential: Odoo has no batch endpoint; the kept-alive connection is reused. */
-  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
+  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError | ErpOutcomeUnknown>> {
     const out: Array<ErpResult | ErpBusinessError> = [];
     for (const req of reqs) {
       try {

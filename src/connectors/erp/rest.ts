@@ -16,7 +16,7 @@
  */
 import { ClientCredentialsToken, HttpClient, HttpError, bodyExcerpt, responseError, type HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import { ErpBusinessError, type ErpDriver, type ErpOperation, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
+import { ErpBusinessError, type ErpDriver, type ErpOperation, type ErpOutcomeUnknown, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
 
 export const REST_METHODS: Record<ErpOperation, string> = { create: 'POST', update: 'PATCH', upsert: 'PUT', delete: 'DELETE', action: 'POST' };
 
@@ -196,7 +196,7 @@ export class RestDriver implements ErpDriver {
   }
 
   /** REST has no batch protocol: the documents are sent one after the other; a business error stays in its slot. */
-  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>> {
+  async executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError | ErpOutcomeUnknown>> {
     const out: Array<ErpResult | ErpBusinessError> = [];
     for (const r of reqs) {
       try {

@@ -101,9 +101,11 @@ export interface ErpDriver {
   /**
    * Several documents in one round trip where the system supports it (OData $batch, one changeset
    * per document so one bad document does not fail the others). Results are in request order;
-   * a business error for one document is returned in its slot, not thrown. Transport failures throw.
+   * a business error for one document is returned in its slot, not thrown; a document the answer
+   * does not cover (short answer, a transient failure of its changeset) gets an ErpOutcomeUnknown:
+   * send it again later with the same idempotency key. Transport failures of the whole call throw.
    */
-  executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError>>;
+  executeBatch(reqs: ErpRequest[]): Promise<Array<ErpResult | ErpBusinessError | ErpOutcomeUnknown>>;
   query(q: ErpQuery): Promise<ErpQueryResult>;
   close(): void;
 }
@@ -123,5 +125,20 @@ export class ErpBusinessError extends PlantwireError {
   ) {
     super('erp-business', message, message);
     this.name = 'ErpBusinessError';
+  }
+}
+
+/**
+ * The ERP did not say what became of this document (a `$batch` answer without its Content-ID, a
+ * transient failure of its changeset, a lost answer): it may or may not exist. Retried later with
+ * the same idempotency key, never sent as new.
+ */
+export class ErpOutcomeUnknown extends PlantwireError {
+  readonly transient = true;
+  readonly httpStatus: number | null;
+  constructor(message: string, httpStatus: number | null = null) {
+    super('erp-outcome-unknown', message, 'outcome unknown: retrying');
+    this.name = 'ErpOutcomeUnknown';
+    this.httpStatus = httpStatus;
   }
 }
