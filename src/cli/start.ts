@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
 import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
+import { describeChanges } from '../model/private-fs';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
@@ -33,7 +34,16 @@ export interface Running {
 
 /** `plantwire start`: simulators + embedded Node-RED with the palette and the demo flow. */
 export async function start(opts: StartOptions): Promise<Running> {
+  // Whatever this process writes (Node-RED's files, buffers, PKI, the catcher's mails) is the user's alone.
+  try {
+    process.umask(0o077);
+  } catch {
+    /* worker thread: the storage wrapper and the explicit modes still apply */
+  }
   const ws = openWorkspace(path.resolve(opts.workspace));
+  if (ws.madePrivate.length > 0) {
+    opts.log(`Made the workspace private to you (folders 700, files 600; it holds passwords, session tokens and message bodies): ${describeChanges(ws.madePrivate, ws.dir)}`);
+  }
   let plant: OpcUaPlant | null = null;
   let modbus: ModbusSim | null = null;
   let erp: ErpSim | null = null;
