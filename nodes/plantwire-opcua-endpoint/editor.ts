@@ -96,7 +96,8 @@ interface PlantwireTreeItem {
       endpoint[k] = n[k];
     });
     const creds = n.credentials || {};
-    return { endpoint: endpoint, credentials: { username: creds.username, password: creds.password } };
+    // The id lets the runtime reuse the deployed password, for the deployed URL's origin only.
+    return { id: id, endpoint: endpoint, credentials: { username: creds.username, password: creds.password } } as { endpoint: Record<string, unknown>; credentials: Record<string, unknown> };
   };
 
   const api: PlantwireOpcUaEditor = {
