@@ -3,12 +3,13 @@ import { PlantwireError, toError } from '../../src/model/errors';
 import { addAdminRoute } from '../../src/runtime/admin';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
-import { closeEndpointHandle, createEndpointHandle, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
+import { closeEndpointHandle, createEndpointHandle, ENDPOINT_MIGRATIONS, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, secureEndpointDefaults, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
 import { reuseSecrets } from '../../src/runtime/secret-origin';
 import type { AdminRequest, NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = OPCUA_ENDPOINT_TYPE;
-const VERSION = 1;
+const VERSION = 2;
+
 
 interface EndpointConfig extends NodeConfig {
   url: string;
@@ -87,13 +88,13 @@ function statusBody(connection: OpcUaConnection): unknown {
 export = function register(RED: RedApi): void {
   defineNode<EndpointConfig>(RED, {
     type: TYPE,
-    version: { current: VERSION },
+    version: { current: VERSION, migrations: ENDPOINT_MIGRATIONS },
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
     setup(node: RedNode, config: EndpointConfig) {
       const ep = node as EndpointNode;
       let settings: EndpointSettings;
       try {
-        settings = endpointSettings(config, { username: node.credentials?.username, password: node.credentials?.password });
+        settings = endpointSettings(secureEndpointDefaults(config), { username: node.credentials?.username, password: node.credentials?.password });
       } catch (err) {
         ep.plantwireOpcUaError = toError(err);
         throw err;

@@ -59,6 +59,7 @@ export async function start(opts: StartOptions): Promise<Running> {
       const { startModbusSim } = require('../sim/modbus') as typeof import('../sim/modbus');
       plant = await startOpcUaPlant({ port: opts.opcuaPort, pkiDir: path.join(ws.dir, 'sim-pki') });
       opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
+      opts.log(await trustPlantCertificate(plant, ws.userDir));
       modbus = await startModbusSim({ port: opts.modbusPort });
       opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
       const { startErpSim } = require('../sim/erp-odata') as typeof import('../sim/erp-odata');
@@ -118,6 +119,25 @@ export async function start(opts: StartOptions): Promise<Running> {
       return stopping;
     },
   };
+}
+
+/**
+ * The demo's OPC UA endpoint signs and encrypts (SignAndEncrypt, Basic256Sha256),
+ * as a new endpoint does by default: the simulator's certificate is put in the
+ * Node-RED PKI's trusted list here — the step a user does once with "Trust server
+ * certificate" for a real server — and the line says so.
+ */
+async function trustPlantCertificate(plant: OpcUaPlant, userDir: string): Promise<string> {
+  const { acquirePki, certificateInfo, pkiDirFor, trustCertificate } = require('../connectors/opcua') as typeof import('../connectors/opcua');
+  const der = plant.certificate();
+  const info = certificateInfo(der);
+  const pki = await acquirePki(pkiDirFor(userDir));
+  try {
+    await trustCertificate(pki, der);
+  } finally {
+    await pki.release();
+  }
+  return `  the demo connects with SignAndEncrypt (Basic256Sha256): trusted the simulator certificate "${info.subject}" (SHA-1 ${info.thumbprint}) in ${path.join(pkiDirFor(userDir), 'trusted', 'certs')}`;
 }
 
 /** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */
