@@ -24,6 +24,8 @@ export interface NetworkLimits {
   sparkplugDevices: number;
   /** Largest HTTP answer the IT connectors (ERP, cloud, historian) read, bytes. */
   httpAnswerBytes: number;
+  /** Largest message payload email-out takes into a mail (body, CSV attachment), bytes. */
+  mailBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<NetworkLimits> = Object.freeze({
@@ -33,6 +35,7 @@ export const DEFAULT_LIMITS: Readonly<NetworkLimits> = Object.freeze({
   sparkplugEdgeNodes: 1_000,
   sparkplugDevices: 10_000,
   httpAnswerBytes: 16 * 1024 * 1024,
+  mailBytes: 1024 * 1024,
 });
 
 let current: NetworkLimits = { ...DEFAULT_LIMITS };
@@ -80,7 +83,7 @@ export function limitError(source: string, what: string, name: keyof NetworkLimi
 }
 
 /** Refuses a payload larger than `max` bytes before anything reads it. */
-export function checkBytes(source: string, length: number, name: 'mqttMessageBytes' | 'httpAnswerBytes', max = current[name]): void {
+export function checkBytes(source: string, length: number, name: 'mqttMessageBytes' | 'httpAnswerBytes' | 'mailBytes', max = current[name]): void {
   if (length > max) throw limitError(source, `${bytesText(length)} (${length} bytes)`, name, bytesText(max));
 }
 
@@ -104,6 +107,22 @@ export function jsonDepthOver(bytes: Uint8Array, max: number): number | null {
     } else if (b === 0x5d || b === 0x7d) depth--;
   }
   return null;
+}
+
+/**
+ * The size of a message payload in bytes as it would be serialised (strings
+ * and Buffers exactly; other values as JSON, stopping early is not possible
+ * there, so this is only used where the value is kept or copied anyway).
+ */
+export function payloadBytes(value: unknown): number {
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (Buffer.isBuffer(value)) return value.length;
+  if (value === null || typeof value !== 'object') return 8;
+  try {
+    return Buffer.byteLength(JSON.stringify(value) ?? '');
+  } catch {
+    return 0;
+  }
 }
 
 /** Refuses JSON nested deeper than the limit, before JSON.parse. */
@@ -162,4 +181,23 @@ export function countProtobufField(bytes: Uint8Array, field: number, max: number
     }
   }
   return count;
+}
+
+/**
+ * A short, bounded quote of an input value for an error text: strings cut to
+ * `max` characters (with their length), objects and arrays described by
+ * size, never serialised whole — a 5 MB payload must not become a 5 MB error.
+ */
+export function excerpt(value: unknown, max = 40): string {
+  if (typeof value === 'string') return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
+  if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'bigint') return `${value.toString().slice(0, max)}n`;
+  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
+  if (Array.isArray(value)) return `an array of ${value.length} items`;
+  if (value instanceof Date) return `a Date`;
+  if (typeof value === 'object') {
+    const keys = Object.keys(value);
+    return `an object with ${keys.length} key${keys.length === 1 ? '' : 's'}${keys.length ? ` (${keys.slice(0, 3).map((k) => JSON.stringify(k.slice(0, 20))).join(', ')}${keys.length > 3 ? ', …' : ''})` : ''}`;
+  }
+  return typeof value;
 }

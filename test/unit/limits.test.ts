@@ -25,7 +25,7 @@ describe('settings', () => {
     expect(limits()).toEqual(DEFAULT_LIMITS);
     expect(configureLimits({ mqttMessageBytes: 1000, jsonDepth: 'deep', nope: 1 })).toEqual([
       'plantwire.limits.jsonDepth must be a positive whole number, got "deep"; keeping 64',
-      'plantwire.limits.nope is not a known limit (known: mqttMessageBytes, jsonDepth, sparkplugMetrics, sparkplugEdgeNodes, sparkplugDevices, httpAnswerBytes)',
+      'plantwire.limits.nope is not a known limit (known: mqttMessageBytes, jsonDepth, sparkplugMetrics, sparkplugEdgeNodes, sparkplugDevices, httpAnswerBytes, mailBytes)',
     ]);
     expect(limits().mqttMessageBytes).toBe(1000);
     expect(limits().jsonDepth).toBe(64);
