@@ -6,6 +6,7 @@
 import { numberSetting } from '../../runtime/define';
 import { PlantwireError } from '../../model/errors';
 import type { ErpKind, ErpOperation, ErpQuery } from './types';
+import { excerpt } from '../../model/limits';
 
 export const ERP_OPERATIONS: readonly ErpOperation[] = ['create', 'update', 'upsert', 'delete', 'action'];
 
@@ -100,19 +101,19 @@ export function documentKey(value: unknown): string | number | Record<string, st
   if (typeof value === 'object' && !Array.isArray(value)) {
     const out: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new PlantwireError('bad-input', `key field ${k} must be a string, number or boolean, got ${JSON.stringify(v)}`, `key field ${k} not a value`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new PlantwireError('bad-input', `key field ${k} must be a string, number or boolean, got ${excerpt(v)}`, `key field ${k} not a value`);
       out[k] = v;
     }
     return out;
   }
-  throw new PlantwireError('bad-input', `the key expression must give a string, a number or an object of key fields, got ${JSON.stringify(value)}`, 'key is not a value');
+  throw new PlantwireError('bad-input', `the key expression must give a string, a number or an object of key fields, got ${excerpt(value)}`, 'key is not a value');
 }
 
 /** The mapping's result must be a document (a JSON object). */
 export function documentOf(value: unknown): Record<string, unknown> {
   if (value === undefined) throw new PlantwireError('bad-input', 'the mapping returned nothing for this message (no match): check the paths it reads, e.g. payload.order', 'mapping returned nothing');
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new PlantwireError('bad-input', `the mapping must build a JSON object (the document), got ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}`, 'mapping: not an object');
+    throw new PlantwireError('bad-input', `the mapping must build a JSON object (the document), got ${excerpt(value)}`, 'mapping: not an object');
   }
   return value as Record<string, unknown>;
 }
