@@ -16,6 +16,7 @@ import { defineNode } from '../../src/runtime/define';
 import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus, type StatusState } from '../../src/runtime/status';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+import { checkBytes, payloadBytes } from '../../src/model/limits';
 
 const TYPE = 'plantwire-email-out';
 
@@ -132,6 +133,8 @@ export = function register(RED: RedApi): void {
       show();
 
       onInput(node, async (msg) => {
+        // A mail is not a file transfer: a payload over the limit is refused before it is copied into body, CSV and buffer.
+        checkBytes('email-out', payloadBytes(msg.payload), 'mailBytes');
         const samples = toSamples(msg.payload, { tag: msg.topic });
         const alarm: Alarm = { samples, payload: msg.payload };
         if (typeof msg.topic === 'string') alarm.topic = msg.topic;

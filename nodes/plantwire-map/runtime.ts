@@ -7,6 +7,7 @@ import { LiveStatus } from '../../src/runtime/live-status';
 import { propertySetting, redUtil } from '../../src/runtime/red-util';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 import { compileExpression, evaluateExpression, previewExpression } from '../../src/transforms/map';
+import { safeCopy } from '../../src/model/safe-object';
 
 const TYPE = 'plantwire-map';
 
@@ -37,7 +38,8 @@ export = function register(RED: RedApi): void {
             if (!drop) throw new PlantwireError('empty-result', `the expression returned nothing for this message (no match): check the paths it reads, or set "when the result is empty" to drop`, 'expression returned nothing');
             dropped += 1;
           } else {
-            util.setMessageProperty(msg, prop, result, true);
+            // A plain copy: input keys like __proto__ stay data (JSONata's $merge would make them the prototype).
+            util.setMessageProperty(msg, prop, safeCopy(result), true);
             mapped += 1;
             send(msg);
           }

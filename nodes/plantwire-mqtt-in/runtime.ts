@@ -4,6 +4,8 @@ import type { ConnectEvent, StateEvent, Subscription } from '../../src/connector
 import { decodePayload } from '../../src/connectors/mqtt/decode';
 import { mqttInSettings, type MqttInConfig } from '../../src/connectors/mqtt/node-settings';
 import { SparkplugHost, type HostResult } from '../../src/connectors/mqtt/sparkplug/host';
+import { PlantwireError } from '../../src/model/errors';
+import { checkBytes } from '../../src/model/limits';
 import type { TagSample } from '../../src/model/sample';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
@@ -71,6 +73,8 @@ export = function register(RED: RedApi): void {
         received += 1;
         const now = Date.now();
         try {
+          // Limits before anything reads the payload (settings.js plantwire.limits).
+          checkBytes(`topic ${topic}`, payload.length, 'mqttMessageBytes');
           if (host) {
             const r = host.handle(topic, payload, now);
             if (!r) return;
@@ -94,7 +98,9 @@ export = function register(RED: RedApi): void {
           }
         } catch (err) {
           errored = true;
-          const msg: NodeMessage = { topic, payload: host ? payload : payload.toString('utf8'), mqtt: { topic, retain: packet.retain, qos: packet.qos } };
+          // A message over a limit is not kept, not even in the error message to Catch.
+          const over = err instanceof PlantwireError && err.code === 'limit';
+          const msg: NodeMessage = { topic, payload: over ? undefined : host ? payload : payload.toString('utf8'), mqtt: { topic, retain: packet.retain, qos: packet.qos, bytes: payload.length } };
           reportError(node, err, msg);
         }
       };

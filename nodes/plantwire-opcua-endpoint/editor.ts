@@ -96,7 +96,8 @@ interface PlantwireTreeItem {
       endpoint[k] = n[k];
     });
     const creds = n.credentials || {};
-    return { endpoint: endpoint, credentials: { username: creds.username, password: creds.password } };
+    // The id lets the runtime reuse the deployed password, for the deployed URL's origin only.
+    return { id: id, endpoint: endpoint, credentials: { username: creds.username, password: creds.password } } as { endpoint: Record<string, unknown>; credentials: Record<string, unknown> };
   };
 
   const api: PlantwireOpcUaEditor = {
@@ -259,7 +260,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
   color: '#87A9C4',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     url: {
       value: 'opc.tcp://127.0.0.1:4840',
       required: true,
@@ -269,8 +270,9 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
         return (/^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(text) || /^\$\{\w+\}$/.test(text)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-endpoint.validation.url') : false) as unknown as boolean);
       },
     },
-    securityMode: { value: 'None', required: true },
-    securityPolicy: { value: 'None' },
+    // Secure by default: a new endpoint signs and encrypts (trust the server's certificate below); flows saved as version 1 keep their mode.
+    securityMode: { value: 'SignAndEncrypt', required: true },
+    securityPolicy: { value: 'Basic256Sha256' },
     allowDeprecated: { value: false },
     auth: { value: 'anonymous', required: true },
     userCertificate: { value: '' },
@@ -342,7 +344,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
         url: deployed ? 'plantwire/opcua/' + encodeURIComponent(node.id) + '/trust' : 'plantwire/opcua/trust',
         type: 'POST',
         contentType: 'application/json',
-        data: JSON.stringify(deployed ? {} : { endpoint: settings, credentials: { username: $('#node-config-input-username').val(), password: $('#node-config-input-password').val() } }),
+        data: JSON.stringify(deployed ? {} : { id: node.id, endpoint: settings, credentials: { username: $('#node-config-input-username').val(), password: $('#node-config-input-password').val() } }),
         dataType: 'json',
         success: function (body: { trusted: { subject: string; thumbprint: string } }) {
           RED.notify('OPC UA: trusted "' + body.trusted.subject + '" (SHA-1 ' + body.trusted.thumbprint + ')', { type: 'success', id: 'plantwire-opcua-trust' });

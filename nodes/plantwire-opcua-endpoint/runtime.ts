@@ -4,11 +4,13 @@ import { PlantwireError, toError } from '../../src/model/errors';
 import { addAdminRoute } from '../../src/runtime/admin';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
-import { closeEndpointHandle, createEndpointHandle, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
+import { closeEndpointHandle, createEndpointHandle, ENDPOINT_MIGRATIONS, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, secureEndpointDefaults, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
+import { reuseSecrets } from '../../src/runtime/secret-origin';
 import type { AdminRequest, NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = OPCUA_ENDPOINT_TYPE;
-const VERSION = 1;
+const VERSION = 2;
+
 
 interface EndpointConfig extends NodeConfig {
   url: string;
@@ -20,27 +22,19 @@ interface EndpointConfig extends NodeConfig {
   userPrivateKey: string;
 }
 
-/** Endpoints not deployed yet that the editor browses (POST routes), closed after a minute unused. */
-const temporary = new Map<string, { connection: OpcUaConnection; timer: NodeJS.Timeout }>();
-const TEMP_IDLE_MS = 60_000;
-
-function temporaryConnection(RED: RedApi, settings: EndpointSettings): OpcUaConnection {
-  const key = JSON.stringify(settings);
-  let entry = temporary.get(key);
-  if (entry) clearTimeout(entry.timer);
-  else {
-    const connection = new OpcUaConnection(settings, { pkiDir: opcuaPkiDir(RED), log: { info: () => undefined, warn: (m) => RED.log.warn(`[${TYPE}] ${m}`) } });
-    connection.start();
-    entry = { connection, timer: setTimeout(() => undefined, 0) };
-    temporary.set(key, entry);
+/**
+ * A connection for one admin request with the dialog's settings (endpoint not
+ * deployed yet, or edited): opened for the request and closed before the route
+ * answers, so a failed browse never keeps dialling the given host.
+ */
+async function withTemporaryConnection<T>(RED: RedApi, settings: EndpointSettings, start: boolean, fn: (c: OpcUaConnection) => Promise<T>): Promise<T> {
+  const connection = new OpcUaConnection(settings, { pkiDir: opcuaPkiDir(RED), log: { info: () => undefined, warn: (m) => RED.log.warn(`[${TYPE}] ${m}`) } });
+  if (start) connection.start();
+  try {
+    return await fn(connection);
+  } finally {
+    await connection.stop();
   }
-  const e = entry;
-  e.timer = setTimeout(() => {
-    temporary.delete(key);
-    void e.connection.stop();
-  }, TEMP_IDLE_MS);
-  e.timer.unref?.();
-  return e.connection;
 }
 
 function deployed(RED: RedApi, id: string | undefined): OpcUaEndpointHandle {
@@ -50,14 +44,25 @@ function deployed(RED: RedApi, id: string | undefined): OpcUaEndpointHandle {
   return node.plantwireOpcUa;
 }
 
-function settingsFromBody(req: AdminRequest): EndpointSettings {
-  const body = (req.body ?? {}) as { endpoint?: Record<string, unknown>; credentials?: { username?: unknown; password?: unknown } };
+/**
+ * The dialog's endpoint settings. The request carries its own user name and
+ * password; a password left unchanged (`__PWRD__`) or absent is taken from the
+ * deployed endpoint `id` only when the URL has its origin (scheme, host, port).
+ */
+function settingsFromBody(RED: RedApi, req: AdminRequest): EndpointSettings {
+  const body = (req.body ?? {}) as { id?: unknown; endpoint?: Record<string, unknown>; credentials?: { username?: unknown; password?: unknown } };
   if (!body.endpoint || typeof body.endpoint !== 'object') throw new PlantwireError('bad-request', 'send {endpoint: {url, securityMode, securityPolicy, auth, …}, credentials?: {username, password}}', 'bad request');
-  const c = body.credentials ?? {};
-  return endpointSettings(body.endpoint, {
-    username: typeof c.username === 'string' ? c.username : undefined,
-    password: typeof c.password === 'string' ? c.password : undefined,
+  const node = typeof body.id === 'string' && body.id !== '' ? (RED.nodes.getNode(body.id) as EndpointNode | null) : null;
+  const dep = node && node.type === TYPE ? node.plantwireOpcUa?.settings : undefined;
+  const creds = reuseSecrets({
+    deployedUrl: dep?.url,
+    requestedUrl: typeof body.endpoint.url === 'string' ? body.endpoint.url.trim() : '',
+    stored: dep ? node?.credentials : undefined,
+    sent: body.credentials,
+    keys: ['username', 'password'] as const,
+    what: 'OPC UA endpoint',
   });
+  return endpointSettings(body.endpoint, creds);
 }
 
 function browseQuery(req: AdminRequest, body: Record<string, unknown> = {}): { node: string; path?: string } {
@@ -86,13 +91,13 @@ export = function register(RED: RedApi): void {
   routeOpcuaLog((line) => RED.log.debug(line));
   defineNode<EndpointConfig>(RED, {
     type: TYPE,
-    version: { current: VERSION },
+    version: { current: VERSION, migrations: ENDPOINT_MIGRATIONS },
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
     setup(node: RedNode, config: EndpointConfig) {
       const ep = node as EndpointNode;
       let settings: EndpointSettings;
       try {
-        settings = endpointSettings(config, { username: node.credentials?.username, password: node.credentials?.password });
+        settings = endpointSettings(secureEndpointDefaults(config), { username: node.credentials?.username, password: node.credentials?.password });
       } catch (err) {
         ep.plantwireOpcUaError = toError(err);
         throw err;
@@ -125,9 +130,9 @@ export = function register(RED: RedApi): void {
     path: 'opcua/browse',
     permission: `${TYPE}.write`,
     async handler(req) {
-      const settings = settingsFromBody(req);
+      const settings = settingsFromBody(RED, req);
       const q = browseQuery(req, (req.body ?? {}) as Record<string, unknown>);
-      return browseWith(temporaryConnection(RED, settings), q);
+      return withTemporaryConnection(RED, settings, true, (c) => browseWith(c, q));
     },
   });
 
@@ -159,9 +164,8 @@ export = function register(RED: RedApi): void {
     path: 'opcua/trust',
     permission: `${TYPE}.write`,
     async handler(req) {
-      const settings = settingsFromBody(req);
-      const connection = temporaryConnection(RED, settings);
-      const info = await connection.trustServerCertificate();
+      const settings = settingsFromBody(RED, req);
+      const info = await withTemporaryConnection(RED, settings, false, (c) => c.trustServerCertificate());
       return { ok: true, trusted: info };
     },
   });

@@ -7,6 +7,7 @@ import { setStatus } from '../../src/runtime/status';
 import type { RedApi, RedNode, SendFn } from '../../src/runtime/types';
 import { createSignal } from '../../src/sim/signals';
 import { sampleRound, simulatorSettings, type SimulatorConfig } from '../../src/sim/simulator';
+import { excerpt } from '../../src/model/limits';
 
 const TYPE = 'plantwire-simulator';
 const VERSION = 1;
@@ -23,7 +24,7 @@ type Command = (typeof COMMANDS)[number];
 
 function runCommand(ctl: Controller, command: unknown): void {
   if (typeof command !== 'string' || !COMMANDS.includes(command as Command)) {
-    throw new PlantwireError('bad-command', `unknown command ${JSON.stringify(command)}: send msg.payload "start", "stop" or "emit"`, 'unknown command');
+    throw new PlantwireError('bad-command', `unknown command ${excerpt(command)}: send msg.payload "start", "stop" or "emit"`, 'unknown command');
   }
   ctl[command as Command]();
 }

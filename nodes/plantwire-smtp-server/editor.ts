@@ -111,7 +111,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
       $('.plantwire-smtp-tenant').toggle(auth === 'oauth2' && preset === 'microsoft');
       $('.plantwire-smtp-accessurl').toggle(auth === 'oauth2' && preset === 'custom');
       const security = $('#node-config-input-security').val();
-      $('.plantwire-smtp-tls').toggle(security !== 'none');
+      $('.plantwire-smtp-tls').toggle(security !== 'off');
       $('.plantwire-smtp-requiretls').toggle(security === 'starttls');
     };
     $('#node-config-input-security').on('change', function () {

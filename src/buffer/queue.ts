@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PlantwireError } from '../model/errors';
 import { openSqlite, type SqlDatabase, type SqlStatement } from './sqlite';
+import { ensurePrivateDir, ensurePrivateFile } from '../model/private-fs';
 
 export type BufferMode = 'off' | 'memory' | 'disk';
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'reject';
@@ -351,8 +352,9 @@ class SqliteQueue<T> extends BaseQueue<T> {
     super(name, opts);
     if (!opts.dir) throw new PlantwireError('bad-config', 'a disk buffer needs a folder', 'no buffer folder');
     if (!/^[A-Za-z0-9._-]{1,128}$/.test(name)) throw new PlantwireError('bad-config', `buffer name "${name}" may only contain letters, digits, . _ -`, 'bad buffer name');
-    fs.mkdirSync(opts.dir, { recursive: true });
+    ensurePrivateDir(opts.dir);
     this.file = path.join(opts.dir, `${name}.sqlite`);
+    ensurePrivateFile(this.file, ['-wal', '-shm']);
     try {
       this.db = openSqlite(this.file);
     } catch (err) {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
 import { localizeDemo, openWorkspace, seedDemo, unseedDemo, type SeedResult } from '../host/workspace';
+import { describeChanges } from '../model/private-fs';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
@@ -33,7 +34,16 @@ export interface Running {
 
 /** `plantwire start`: simulators + embedded Node-RED with the palette and the demo flow. */
 export async function start(opts: StartOptions): Promise<Running> {
+  // Whatever this process writes (Node-RED's files, buffers, PKI, the catcher's mails) is the user's alone.
+  try {
+    process.umask(0o077);
+  } catch {
+    /* worker thread: the storage wrapper and the explicit modes still apply */
+  }
   const ws = openWorkspace(path.resolve(opts.workspace));
+  if (ws.madePrivate.length > 0) {
+    opts.log(`Made the workspace private to you (folders 700, files 600; it holds passwords, session tokens and message bodies): ${describeChanges(ws.madePrivate, ws.dir)}`);
+  }
   let plant: OpcUaPlant | null = null;
   let modbus: ModbusSim | null = null;
   let erp: ErpSim | null = null;
@@ -49,6 +59,7 @@ export async function start(opts: StartOptions): Promise<Running> {
       const { startModbusSim } = require('../sim/modbus') as typeof import('../sim/modbus');
       plant = await startOpcUaPlant({ port: opts.opcuaPort, pkiDir: path.join(ws.dir, 'sim-pki') });
       opts.log(`OPC UA plant simulator: ${plant.endpointUrl} (${plant.tagCount} tags)`);
+      opts.log(await trustPlantCertificate(plant, ws.userDir));
       modbus = await startModbusSim({ port: opts.modbusPort });
       opts.log(`Modbus TCP simulator: ${modbus.host}:${modbus.port} (unit ids 1 and 2)`);
       const { startErpSim } = require('../sim/erp-odata') as typeof import('../sim/erp-odata');
@@ -125,6 +136,25 @@ export function demoFlowFile(root = PACKAGE_ROOT): string {
   const found = candidates.find((f) => fs.existsSync(f));
   if (!found) throw new Error(`the demo flow is missing: looked for ${candidates.join(' and ')}`);
   return found;
+}
+
+/**
+ * The demo's OPC UA endpoint signs and encrypts (SignAndEncrypt, Basic256Sha256),
+ * as a new endpoint does by default: the simulator's certificate is put in the
+ * Node-RED PKI's trusted list here — the step a user does once with "Trust server
+ * certificate" for a real server — and the line says so.
+ */
+async function trustPlantCertificate(plant: OpcUaPlant, userDir: string): Promise<string> {
+  const { acquirePki, certificateInfo, pkiDirFor, trustCertificate } = require('../connectors/opcua') as typeof import('../connectors/opcua');
+  const der = plant.certificate();
+  const info = certificateInfo(der);
+  const pki = await acquirePki(pkiDirFor(userDir));
+  try {
+    await trustCertificate(pki, der);
+  } finally {
+    await pki.release();
+  }
+  return `  the demo connects with SignAndEncrypt (Basic256Sha256): trusted the simulator certificate "${info.subject}" (SHA-1 ${info.thumbprint}) in ${path.join(pkiDirFor(userDir), 'trusted', 'certs')}`;
 }
 
 /** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { PlantwireError } from '../model/errors';
+import { ensurePrivateDir, makeTreePrivate } from '../model/private-fs';
 
 export const PACKAGE_ROOT = findPackageRoot(__dirname);
 
@@ -79,7 +80,9 @@ interface NodeRedModule {
   version(): string;
 }
 
-function loadNodeRed(): { RED: NodeRedModule; bcrypt: { hashSync(pw: string, rounds: number): string }; express: () => ExpressApp } {
+type StorageModule = Record<string, unknown>;
+
+function loadNodeRed(): { RED: NodeRedModule; bcrypt: { hashSync(pw: string, rounds: number): string }; express: () => ExpressApp; storage: StorageModule | null } {
   let redPath: string;
   try {
     redPath = require.resolve('node-red');
@@ -91,7 +94,36 @@ function loadNodeRed(): { RED: NodeRedModule; bcrypt: { hashSync(pw: string, rou
     RED: fromRed(redPath) as NodeRedModule,
     bcrypt: fromRed('bcryptjs') as { hashSync(pw: string, rounds: number): string },
     express: fromRed('express') as () => ExpressApp,
+    storage: loadLocalStorage(fromRed),
   };
+}
+
+/** Node-RED's own file storage, or null when this Node-RED keeps it elsewhere. */
+function loadLocalStorage(fromRed: NodeJS.Require): StorageModule | null {
+  try {
+    return fromRed('@node-red/runtime/lib/storage/localfilesystem') as StorageModule;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Node-RED's file storage, unchanged except that after every write the user
+ * dir is made private again: Node-RED writes `.sessions.json` (admin tokens),
+ * `flows_cred.json` and the rest with the process umask (usually 644).
+ */
+export function privateStorage(local: StorageModule, userDir: string): StorageModule {
+  const wrapped: StorageModule = { ...local };
+  for (const name of ['init', 'saveFlows', 'saveCredentials', 'saveSettings', 'saveSessions', 'saveLibraryEntry']) {
+    const fn = local[name];
+    if (typeof fn !== 'function') continue;
+    wrapped[name] = async (...args: unknown[]): Promise<unknown> => {
+      const result: unknown = await (fn as (...a: unknown[]) => unknown).apply(local, args);
+      makeTreePrivate(userDir);
+      return result;
+    };
+  }
+  return wrapped;
 }
 
 interface ExpressApp extends http.RequestListener {
@@ -101,10 +133,10 @@ interface ExpressApp extends http.RequestListener {
 
 /** Starts Node-RED with the palette; resolves once flows are started. */
 export async function startHost(opts: HostOptions): Promise<Host> {
-  const { RED, bcrypt, express } = loadNodeRed();
-  fs.mkdirSync(opts.userDir, { recursive: true });
+  const { RED, bcrypt, express, storage } = loadNodeRed();
+  ensurePrivateDir(opts.userDir);
   const flowFile = path.join(opts.userDir, 'flows.json');
-  if (opts.flows) fs.writeFileSync(flowFile, `${JSON.stringify(opts.flows, null, 2)}\n`);
+  if (opts.flows) fs.writeFileSync(flowFile, `${JSON.stringify(opts.flows, null, 2)}\n`, { mode: 0o600 });
 
   const logs: LogEntry[] = [];
   const consoleLevel = opts.logLevel ?? 'info';
@@ -127,6 +159,8 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     telemetry: { enabled: false, updateNotification: false },
     diagnostics: { enabled: false, ui: false },
     editorTheme: { tours: false },
+    // Private files (700/600) in the user dir; without Node-RED's file storage module, the start command's umask 077 still applies.
+    ...(storage ? { storageModule: privateStorage(storage, opts.userDir) } : {}),
     logging: {
       console: { level: consoleLevel, metrics: false, audit: false },
       plantwire: {

@@ -1,4 +1,5 @@
 import { PlantwireError, toError } from '../model/errors';
+import { configureLimits } from '../model/limits';
 import { onInput } from './input';
 import { migrateConfig, type VersionSpec } from './migrate';
 import { setStatus } from './status';
@@ -21,6 +22,7 @@ export interface NodeSpec<C extends NodeConfig> {
 
 /** Registers a node type with the shared migration and configuration-error path. */
 export function defineNode<C extends NodeConfig>(RED: RedApi, spec: NodeSpec<C>): void {
+  applyLimits(RED);
   function PlantwireNode(this: RedNode, raw: NodeConfig): void {
     RED.nodes.createNode(this, raw);
     let config: C;
@@ -50,6 +52,20 @@ export function defineNode<C extends NodeConfig>(RED: RedApi, spec: NodeSpec<C>)
     }
   }
   RED.nodes.registerType(spec.type, PlantwireNode, spec.credentials ? { credentials: spec.credentials } : undefined);
+}
+
+const LIMITS_READ = Symbol.for('plantwire.limits-read');
+
+/** settings.js `plantwire.limits` (network input limits), read once per runtime. */
+function applyLimits(RED: RedApi): void {
+  const settings = RED.settings as unknown as { [LIMITS_READ]?: boolean; plantwire?: { limits?: unknown } };
+  if (settings[LIMITS_READ]) return;
+  try {
+    settings[LIMITS_READ] = true;
+  } catch {
+    /* a frozen settings object: read again next time */
+  }
+  for (const problem of configureLimits(settings.plantwire?.limits)) RED.log.warn(`[plantwire] ${problem}`);
 }
 
 /** Reads a numeric setting from the dialog (numbers arrive as strings). */

@@ -9,6 +9,7 @@ import { previewExpression } from '../transforms/map';
 import { addAdminRoute } from './admin';
 import { attachHandle, configHandle } from './config-node';
 import { redUtil } from './red-util';
+import { reuseSecrets } from './secret-origin';
 import { ConnectionUsers } from './registry';
 import type { StatusState } from './status';
 import type { RedApi, RedNode } from './types';
@@ -103,24 +104,36 @@ export function erpOf(RED: RedApi, id: unknown): ErpHandle {
 }
 
 const ROUTES = Symbol.for('plantwire.erp-routes');
-/** Node-RED's placeholder for a password the dialog did not change. */
-const UNCHANGED = '__PWRD__';
 
-/** The dialog's current values, with unchanged secrets taken from the deployed node. */
+/**
+ * The dialog's current values. A secret left unchanged (`__PWRD__`) or absent
+ * is taken from the deployed node only when the dialog's URL (token URL for
+ * the OAuth client secret) has the deployed origin — scheme, host, port —
+ * so the stored password can never be sent to another address.
+ */
 export function dialogErpSettings(RED: RedApi, body: unknown): ReturnType<typeof erpSettings> {
   const b = (body ?? {}) as { id?: unknown; config?: Record<string, unknown>; credentials?: Record<string, unknown> };
   if (!b.config || typeof b.config !== 'object') throw new PlantwireError('bad-request', 'send {id?, config: {kind, url, …}, credentials: {user, password, …}}', 'bad request');
-  const deployed = typeof b.id === 'string' && b.id !== '' ? RED.nodes.getNode(b.id)?.credentials ?? {} : {};
-  const creds: ErpCredentials = {};
-  for (const k of ['user', 'password', 'clientId', 'clientSecret', 'apiKey'] as const) {
-    const v = b.credentials?.[k];
-    const value = v === UNCHANGED || v === undefined ? deployed[k] : typeof v === 'string' ? v : undefined;
-    if (value !== undefined) creds[k] = value;
-  }
+  const deployedNode = typeof b.id === 'string' && b.id !== '' ? RED.nodes.getNode(b.id) : null;
+  const deployed = deployedNode ? tryErpHandle(RED, b.id)?.conn.settings : undefined;
+  const stored = deployedNode?.credentials ?? {};
+  const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+  const creds: ErpCredentials = {
+    ...reuseSecrets({ deployedUrl: deployed?.url, requestedUrl: str(b.config.url), stored, sent: b.credentials, keys: ['user', 'password', 'apiKey'] as const, what: 'ERP connection' }),
+    ...reuseSecrets({ deployedUrl: deployed?.tokenUrl ?? deployed?.url, requestedUrl: str(b.config.tokenUrl) || str(b.config.url), stored, sent: b.credentials, keys: ['clientId', 'clientSecret'] as const, what: 'ERP connection' }),
+  };
   const s = erpSettings(b.config, creds);
   // A dialog button should answer within seconds.
   s.timeoutMs = Math.min(s.timeoutMs, 15_000);
   return s;
+}
+
+function tryErpHandle(RED: RedApi, id: unknown): ErpHandle | undefined {
+  try {
+    return erpOf(RED, id);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The dialogs' admin routes, added once per runtime. */

@@ -12,6 +12,24 @@ import type { RedApi, RedNode } from './types';
 
 export const OPCUA_ENDPOINT_TYPE = 'plantwire-opcua-endpoint';
 
+/**
+ * Version 2 made SignAndEncrypt + Basic256Sha256 the default of a new endpoint.
+ * A version-1 endpoint saved without a security mode ran with None: it keeps
+ * None explicitly, so existing flows work as before.
+ */
+export const ENDPOINT_MIGRATIONS = {
+  1: (c: Record<string, unknown>): Record<string, unknown> => ({
+    ...c,
+    securityMode: c.securityMode === undefined || c.securityMode === null || c.securityMode === '' ? 'None' : c.securityMode,
+  }),
+};
+
+/** A version-2 endpoint without a security mode (a hand-written flow) gets the secure default. */
+export function secureEndpointDefaults<C extends { securityMode?: unknown; securityPolicy?: unknown }>(config: C): C {
+  if (config.securityMode !== undefined && config.securityMode !== null && config.securityMode !== '') return config;
+  return { ...config, securityMode: 'SignAndEncrypt', securityPolicy: config.securityPolicy || 'Basic256Sha256' } as C;
+}
+
 /** What a deployed endpoint config node offers its users. */
 export interface OpcUaEndpointHandle {
   readonly id: string;

@@ -82,6 +82,8 @@ export interface OpcUaPlant {
   readonly tagCount: number;
   /** 'urn:plantwire:sim:plant' */
   readonly namespaceUri: string;
+  /** The server's application certificate (DER), e.g. to trust it for SignAndEncrypt. */
+  certificate(): Buffer;
   /** Stops the timers and shuts the server down. */
   stop(): Promise<void>;
   /** Client sessions open now. */
@@ -766,6 +768,9 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     port,
     tagCount,
     namespaceUri: PLANT_NAMESPACE_URI,
+    certificate(): Buffer {
+      return Buffer.from(running.getCertificate());
+    },
     sessionCount(): number {
       return running.engine.getSessions().filter((x) => x.status === 'active').length;
     },

@@ -80,7 +80,7 @@ const addr = (s: string): string => {
 
 export async function startSmtpCatcher(opts: SmtpCatcherOptions = {}): Promise<SmtpCatcher> {
   const outbox = path.resolve(opts.outbox ?? path.join(process.cwd(), '.plantwire', 'outbox'));
-  fs.mkdirSync(outbox, { recursive: true });
+  fs.mkdirSync(outbox, { recursive: true, mode: 0o700 });
   const maxSize = opts.maxSize ?? 10 * 1024 * 1024;
   const keep = opts.keep ?? 1000;
   const hostname = opts.hostname ?? 'plantwire-smtp-catcher';
@@ -96,7 +96,7 @@ export async function startSmtpCatcher(opts: SmtpCatcherOptions = {}): Promise<S
     const file = path.join(outbox, `${id}.eml`);
     // Envelope as Return-Path / X-Plantwire-Envelope-To so Bcc recipients are visible in the file.
     const head = `Return-Path: <${env.from}>\r\nX-Plantwire-Envelope-To: ${env.to.join(', ')}\r\n`;
-    fs.writeFileSync(file, Buffer.concat([Buffer.from(head), raw]));
+    fs.writeFileSync(file, Buffer.concat([Buffer.from(head), raw]), { mode: 0o600 });
     const text = raw.toString('utf8');
     const mail: CaughtMail = { id, file, receivedAt: now.toISOString(), from: env.from, to: env.to, subject: headerOf(text, 'Subject'), size: raw.length, user: env.user, authMethod: env.method };
     list.push(mail);

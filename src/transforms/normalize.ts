@@ -23,6 +23,7 @@
  *   used as the timestamp, not as tags.
  */
 import { PlantwireError } from '../model/errors';
+import { setOwn } from '../model/safe-object';
 import { qualityFromOpcUaStatus } from '../model/quality';
 import { assertTagSample, describe, QUALITIES, toIsoTimestamp, type Quality, type SampleValue, type TagSample } from '../model/sample';
 
@@ -380,7 +381,8 @@ function plainJson(v: unknown, where: string): SampleValue {
   if (Array.isArray(v)) return v.map((e, i) => plainJson(e, `${where}[${i}]`));
   if (v instanceof Date) return v.toISOString();
   const out: Record<string, SampleValue> = {};
-  for (const [k, e] of Object.entries(v)) if (e !== undefined) out[k] = plainJson(e, `${where}.${k}`);
+  // setOwn: a `__proto__` key stays a field (plain data), never the object's prototype.
+  for (const [k, e] of Object.entries(v)) if (e !== undefined) setOwn(out, k, plainJson(e, `${where}.${k}`));
   return out;
 }
 

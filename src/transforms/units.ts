@@ -14,6 +14,7 @@
  * nodes that convert no units never pay that.
  */
 import { PlantwireError } from '../model/errors';
+import { ownValue } from '../model/safe-object';
 
 interface MathUnit {
   toNumber(unit: string): number;
@@ -74,7 +75,7 @@ export const COMMON_UNITS = [
 /** Maps a unit as users type it to the mathjs name: `°C` → `degC`, `m³/h` → `m^3/h`, `µs` → `us`. */
 export function mathUnitName(unit: string): string {
   const trimmed = unit.trim();
-  const alias = ALIASES[trimmed];
+  const alias = ownValue(ALIASES, trimmed);
   if (alias) return alias;
   return trimmed
     .replace(/²/g, '^2')

@@ -75,6 +75,9 @@ describe('npm start (plantwire start)', () => {
     const demo = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', 'demo.json'), 'utf8')) as Array<{ id: string }>;
     expect(flows.body.map((n) => n.id).sort()).toEqual(demo.map((n) => n.id).sort());
     expect(output).toMatch(/OPC UA plant simulator: opc\.tcp:\/\/127\.0\.0\.1:\d+ \(\d+ tags\)/);
+    // The demo's endpoint is secure by default; the start trusts the simulator's certificate and says so.
+    expect(output).toMatch(/the demo connects with SignAndEncrypt \(Basic256Sha256\): trusted the simulator certificate ".+" \(SHA-1 [0-9a-f]{40}\) in .+trusted\/certs/);
+    expect(flows.body.find((n) => n.id === 'pw-demo-ua-ep')).toMatchObject({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
     // The SMTP catcher runs for the demo's alarm mail, and the demo's SMTP server node points at it.
     const smtpPort = Number(/SMTP catcher: 127\.0\.0\.1:(\d+) \(received mails: http/.exec(output)?.[1]);
     expect(smtpPort).toBeGreaterThan(0);

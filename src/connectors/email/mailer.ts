@@ -63,10 +63,10 @@ export function classifySmtpError(err: unknown, label: string): MailError {
   }
   // TLS problems are settings problems, not the mail's: kept and retried (the status says what to fix).
   if (code === 'ETLS' && e.command === 'STARTTLS' && rc !== undefined) {
-    return new MailError(`TLS: server refused STARTTLS (${label}: ${server || e.message}); use security "TLS from the start" (port 465), or "none" only for a local relay`, 'TLS: server refused STARTTLS', false, rc);
+    return new MailError(`TLS: server refused STARTTLS (${label}: ${server || e.message}); use security "TLS from the start" (port 465), or "no TLS at all" only for a local relay`, 'TLS: server refused STARTTLS', false, rc);
   }
   if (code === 'ETLS' || /certificate|self[- ]signed|wrong version number/i.test(e.message)) {
-    return new MailError(`TLS failed (${label}: ${e.message}); check security (TLS/STARTTLS), the CA certificate or "verify server certificate"`, 'TLS failed: check security settings', false);
+    return new MailError(`TLS failed (${label}: ${e.message}); check security (TLS/STARTTLS), the CA certificate or "verify server certificate"; a local relay whose STARTTLS is broken needs "no TLS at all"`, 'TLS failed: check security settings', false);
   }
   if (rc !== undefined && rc >= 500 && rc < 600) {
     const what = code === 'EAUTH' ? 'login refused' : code === 'EENVELOPE' ? 'recipient or sender refused' : 'mail refused';
@@ -99,7 +99,8 @@ export class SmtpMailer {
       port: settings.port,
       secure: settings.security === 'tls',
       requireTLS: settings.requireTLS,
-      ignoreTLS: settings.security === 'none',
+      // Only "no TLS at all" ignores a STARTTLS the server offers; "none" upgrades whenever it can (opportunistic).
+      ignoreTLS: settings.security === 'off',
       maxConnections: settings.maxConnections,
       maxMessages: 100,
       connectionTimeout: settings.timeoutMs,

@@ -3,7 +3,12 @@ import { PlantwireError } from '../../model/errors';
 import { numberSetting } from '../../runtime/define';
 import { pemOrFile } from '../mqtt/options';
 
-export type SmtpSecurity = 'starttls' | 'tls' | 'none';
+/**
+ * `starttls`: STARTTLS required (unless requireTLS is off); `tls`: TLS from the start;
+ * `none`: opportunistic — STARTTLS whenever the server offers it, plain text only when it does not;
+ * `off`: no TLS at all, even when offered (a local relay whose STARTTLS is broken).
+ */
+export type SmtpSecurity = 'starttls' | 'tls' | 'none' | 'off';
 export type SmtpAuth = 'none' | 'password' | 'oauth2';
 export type OAuthPreset = 'microsoft' | 'google' | 'custom';
 
@@ -79,7 +84,7 @@ export function smtpSettings(config: SmtpServerConfig, creds: SmtpCredentials): 
   const host = String(config.host ?? '').trim();
   if (!host || /[\s/]/.test(host)) throw new PlantwireError('bad-config', `host: give the SMTP server's host name or IP address (e.g. smtp.office365.com), got ${JSON.stringify(config.host ?? '')}`, 'host: missing or invalid');
   const security = (config.security || 'starttls') as SmtpSecurity;
-  if (!['starttls', 'tls', 'none'].includes(security)) throw new PlantwireError('bad-config', `security must be starttls, tls or none, got ${JSON.stringify(config.security)}`, 'bad security mode');
+  if (!['starttls', 'tls', 'none', 'off'].includes(security)) throw new PlantwireError('bad-config', `security must be starttls, tls, none (STARTTLS when offered) or off (no TLS at all), got ${JSON.stringify(config.security)}`, 'bad security mode');
   const c = config as Record<string, unknown>;
   const port = numberSetting(c, 'port', { default: security === 'tls' ? 465 : 587, min: 1, max: 65535, integer: true, label: 'port' });
   const maxConnections = numberSetting(c, 'maxConnections', { default: 2, min: 1, max: 20, integer: true, label: 'connections' });

@@ -6,6 +6,8 @@
 import { numberSetting } from '../../runtime/define';
 import { PlantwireError } from '../../model/errors';
 import type { ErpKind, ErpOperation, ErpQuery } from './types';
+import { excerpt } from '../../model/limits';
+import { setOwn } from '../../model/safe-object';
 
 export const ERP_OPERATIONS: readonly ErpOperation[] = ['create', 'update', 'upsert', 'delete', 'action'];
 
@@ -100,12 +102,12 @@ export function documentKey(value: unknown): string | number | Record<string, st
   if (typeof value === 'object' && !Array.isArray(value)) {
     const out: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new PlantwireError('bad-input', `key field ${k} must be a string, number or boolean, got ${JSON.stringify(v)}`, `key field ${k} not a value`);
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw new PlantwireError('bad-input', `key field ${k} must be a string, number or boolean, got ${excerpt(v)}`, `key field ${k} not a value`);
       out[k] = v;
     }
     return out;
   }
-  throw new PlantwireError('bad-input', `the key expression must give a string, a number or an object of key fields, got ${JSON.stringify(value)}`, 'key is not a value');
+  throw new PlantwireError('bad-input', `the key expression must give a string, a number or an object of key fields, got ${excerpt(value)}`, 'key is not a value');
 }
 
 /** Cross-realm checks: objects built in a function node come from another V8 context (their own Object and Date). */
@@ -130,7 +132,7 @@ function kindOf(v: unknown): string {
     const name = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;
     return name && name !== 'Object' ? `a ${name}` : 'an object';
   }
-  return JSON.stringify(v);
+  return excerpt(v);
 }
 
 const refuse = (path: string, v: unknown, hint: string): PlantwireError =>
@@ -165,7 +167,7 @@ function plainValue(v: unknown, path: string, seen: Set<object>): unknown {
       const out: Record<string, unknown> = {};
       for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
         if (x === undefined) continue;
-        out[k] = plainValue(x, `${path}.${k}`, seen);
+        setOwn(out, k, plainValue(x, `${path}.${k}`, seen));
       }
       return out;
     } finally {

@@ -7,11 +7,14 @@
  * Failures are classified once, here: `HttpError.transient` is true for
  * network errors, timeouts, 408, 425, 429 and 5xx (retry with backoff,
  * honouring `retryAfterMs`), false for every other 4xx (a business or
- * configuration error: retrying will not help).
+ * configuration error: retrying will not help). An answer larger than
+ * settings.js `plantwire.limits.httpAnswerBytes` (default 16 MiB) is cut off
+ * unread and fails permanently, naming the limit.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { PlantwireError, toError } from '../../model/errors';
+import { bytesText, limitError, limits } from '../../model/limits';
 
 export interface HttpTlsOptions {
   /** PEM CA certificate(s) to trust in addition to nothing else (replaces the system store when set). */
@@ -207,8 +210,30 @@ export class HttpClient {
         reject(err);
       };
       const r = lib.request(url, { method: req.method ?? 'GET', headers, agent }, (res) => {
+        // The answer size limit (settings.js plantwire.limits.httpAnswerBytes): checked on the announced length and while reading.
+        const maxBytes = limits().httpAnswerBytes;
+        const tooBig = (n: number): void => {
+          fail(new HttpError(limitError(where, `the answer is ${bytesText(n)}${res.headers['content-length'] ? '' : ' or more'}`, 'httpAnswerBytes', bytesText(maxBytes)).message, res.statusCode ?? null, false, undefined, undefined, 'answer over size limit'));
+          res.destroy();
+          r.destroy();
+        };
+        const announced = Number(res.headers['content-length']);
+        if (Number.isFinite(announced) && announced > maxBytes) {
+          tooBig(announced);
+          return;
+        }
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
+        let received = 0;
+        res.on('data', (c: Buffer) => {
+          if (settled) return;
+          received += c.length;
+          if (received > maxBytes) {
+            chunks.length = 0;
+            tooBig(received);
+            return;
+          }
+          chunks.push(c);
+        });
         res.on('error', (err) => fail(new HttpError(`${where}: ${describeNetworkError(err)}`, null, true)));
         res.on('end', () => {
           if (settled) return;

@@ -1,4 +1,5 @@
 import { PlantwireError } from '../../model/errors';
+import { ownValue } from '../../model/safe-object';
 import { BYTE_ORDERS, DATA_TYPES, MAX_STRING_REGISTERS, registerCount, type ByteOrder, type ModbusDataType } from './codec';
 
 /**
@@ -189,7 +190,7 @@ export function normalizeRow(raw: RawRow, origin: RowOrigin): { row?: RegisterRo
       add('function', `function is empty and address ${show(raw.address)} is not a Modicon address (40001 etc.); set function to coil, discrete, holding or input`);
     }
   } else {
-    fn = FUNCTION_ALIASES[fnText];
+    fn = ownValue(FUNCTION_ALIASES, fnText);
     if (!fn) add('function', `function must be coil, discrete, holding or input, got ${show(raw.function)}`);
   }
   if (address === undefined) {

@@ -19,6 +19,7 @@
  * 5. A zero-length payload (how a retained message is deleted) yields no sample.
  */
 import { PlantwireError, toError } from '../../model/errors';
+import { checkJsonDepth } from '../../model/limits';
 import { QUALITIES, describe, isTagSample, makeSample, sampleProblems, type Quality, type SampleValue, type TagSample } from '../../model/sample';
 
 export type PayloadFormat = 'auto' | 'json' | 'plain';
@@ -127,9 +128,19 @@ export function jsonToSamples(json: unknown, topic: string, opts: DecodeOptions)
   return [makeSample(tag, json as SampleValue, { sourceTimestamp: opts.now, asset })];
 }
 
-/** Decodes one MQTT payload of a plain (non-Sparkplug) topic. */
+/** First non-blank byte is `[` or `{`: only then can JSON nest. */
+function looksLikeJson(payload: Buffer): boolean {
+  for (const b of payload) {
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0xef || b === 0xbb || b === 0xbf) continue;
+    return b === 0x5b || b === 0x7b;
+  }
+  return false;
+}
+
+/** Decodes one MQTT payload of a plain (non-Sparkplug) topic. Nesting deeper than the jsonDepth limit is refused before parsing. */
 export function decodePayload(topic: string, payload: Buffer, opts: DecodeOptions): TagSample[] {
   if (payload.length === 0) return [];
+  if (opts.format !== 'plain' && looksLikeJson(payload)) checkJsonDepth(`topic ${topic}`, payload);
   const text = payload.toString('utf8');
   if (opts.format === 'plain') {
     const { tag, asset } = tagFromTopic(topic, opts.assetLevels);

@@ -228,6 +228,12 @@ export class OpcUaConnection {
   async stop(): Promise<void> {
     if (this.stopped) {
       await this.loop;
+      // Never started (e.g. only a certificate fetched for trusting): release the PKI it took.
+      if (this.pki) {
+        const p = this.pki;
+        this.pki = null;
+        await p.release();
+      }
       return;
     }
     this.stopped = true;

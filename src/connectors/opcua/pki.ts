@@ -14,6 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OPCUACertificateManager } from 'node-opcua';
+import { ensurePrivateDir, makeTreePrivate } from '../../model/private-fs';
 import { opcua } from './lib';
 
 export interface Pki {
@@ -39,10 +40,11 @@ export async function acquirePki(dir: string): Promise<Pki> {
   const key = path.resolve(dir);
   let s = shared.get(key);
   if (!s) {
-    fs.mkdirSync(key, { recursive: true, mode: 0o700 });
+    ensurePrivateDir(key);
     const O = opcua();
     const cm = new O.OPCUACertificateManager({ rootFolder: key, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
-    s = { cm, refs: 0, ready: cm.initialize() };
+    // The private key and the trust lists are the user's alone (folders 700, files 600).
+    s = { cm, refs: 0, ready: cm.initialize().then(() => void makeTreePrivate(key)) };
     shared.set(key, s);
   }
   s.refs += 1;

@@ -23,6 +23,7 @@
 import { IsoCache } from '../../../model/iso-cache';
 import { makeSample, type Quality, type SampleValue, type TagSample } from '../../../model/sample';
 import { PlantwireError } from '../../../model/errors';
+import { countProtobufField, limitError, limits, type NetworkLimits } from '../../../model/limits';
 import { decodeRaw, encodeSparkplug, metricInfo, metricValue, payloadHeader, type MetricInfo, type RawMetric } from './payload';
 import { parseSparkplugTopic, sparkplugTopic, type MessageType, type SparkplugTopic } from './topic';
 
@@ -35,6 +36,8 @@ export interface HostOptions {
   rebirthHoldoffMs?: number;
   /** Emit the values carried by NBIRTH/DBIRTH as samples (default true). */
   birthValues?: boolean;
+  /** Caps on metrics per message, edge nodes and devices (default: settings.js plantwire.limits, see src/model/limits). */
+  limits?: Partial<Pick<NetworkLimits, 'sparkplugMetrics' | 'sparkplugEdgeNodes' | 'sparkplugDevices'>>;
 }
 
 interface MetricDef {
@@ -94,6 +97,26 @@ function key(device: string | undefined, name: string): string {
   return `${device ?? ''}\u0000${name}`;
 }
 
+/**
+ * A BIRTH declares an edge node's or device's metrics: it must be whole.
+ * Refused (nothing of it kept, the previous birth stays in force): no
+ * timestamp or seq, an NBIRTH without any metric, a metric without a
+ * name or datatype — what a truncated or hand-made birth looks like.
+ */
+function checkBirth(topic: string, type: 'NBIRTH' | 'DBIRTH', raw: { metrics?: RawMetric[] | null }, header: { timestamp?: number; seq?: number }): void {
+  const missing: string[] = [];
+  if (header.timestamp === undefined) missing.push('no payload timestamp');
+  if (header.seq === undefined) missing.push('no seq');
+  const metrics = raw.metrics ?? [];
+  // Sparkplug 3.0 requires bdSeq in every NBIRTH; older edge nodes leave it out, so only an empty NBIRTH (what a cut-off one decodes to) is refused.
+  if (type === 'NBIRTH' && metrics.length === 0) missing.push('no metrics, not even bdSeq');
+  const bad = metrics.findIndex((m) => typeof m.name !== 'string' || m.name === '' || typeof m.datatype !== 'number' || m.datatype === 0);
+  if (bad >= 0) missing.push(`metric ${bad + 1} of ${metrics.length} has no ${typeof metrics[bad]!.name !== 'string' || metrics[bad]!.name === '' ? 'name' : 'datatype'}`);
+  if (missing.length > 0) {
+    throw new PlantwireError('bad-sparkplug', `${topic}: malformed or truncated ${type} refused (${missing.join(', ')}); the previous birth stays in force and the edge node should send a new one`, `malformed ${type} refused`);
+  }
+}
+
 /** Quality of a Sparkplug metric: an `is_null` value or a Quality property (OPC-style 192 = good, Ignition codes). */
 export function metricQuality(info: MetricInfo): { quality: Quality; statusCode?: number | string } {
   const q = info.properties?.Quality ?? info.properties?.quality;
@@ -139,8 +162,11 @@ export class SparkplugHost {
   private readonly holdoff: number;
   private readonly birthValues: boolean;
   private readonly isoCache = new IsoCache();
+  private readonly caps: Partial<Pick<NetworkLimits, 'sparkplugMetrics' | 'sparkplugEdgeNodes' | 'sparkplugDevices'>>;
+  private deviceCount = 0;
 
   constructor(opts: HostOptions = {}) {
+    this.caps = opts.limits ?? {};
     this.tagNames = opts.tagNames ?? 'path';
     this.holdoff = opts.rebirthHoldoffMs ?? 5000;
     this.birthValues = opts.birthValues ?? true;
@@ -154,6 +180,20 @@ export class SparkplugHost {
   handle(topic: string, payload: Uint8Array, now = Date.now()): HostResult | undefined {
     const t = parseSparkplugTopic(topic);
     if (!t || t.type === 'STATE' || t.type === 'NCMD' || t.type === 'DCMD') return undefined;
+    // Limits and framing before decoding: counting the metrics reads only the top-level fields.
+    const maxMetrics = this.caps.sparkplugMetrics ?? limits().sparkplugMetrics;
+    let count: number;
+    try {
+      count = countProtobufField(payload, 2, maxMetrics);
+    } catch (err) {
+      throw new PlantwireError('bad-sparkplug', `${topic}: not a Sparkplug B payload, or truncated: ${(err as Error).message} (${payload.length} bytes); the message was dropped`, `malformed ${t.type}`);
+    }
+    if (count > maxMetrics) throw limitError(`topic ${topic}`, `${t.type} with more than ${maxMetrics} metrics`, 'sparkplugMetrics', `${maxMetrics} metrics per message`);
+    const edgeKey = `${t.group}/${t.edgeNode}`;
+    const maxEdges = this.caps.sparkplugEdgeNodes ?? limits().sparkplugEdgeNodes;
+    if (!this.edges.has(edgeKey) && this.edges.size >= maxEdges) {
+      throw limitError(`topic ${topic}`, `edge node ${edgeKey} would be edge node number ${this.edges.size + 1} of this host`, 'sparkplugEdgeNodes', `${maxEdges} edge nodes`);
+    }
     let raw;
     try {
       raw = decodeRaw(payload);
@@ -161,9 +201,16 @@ export class SparkplugHost {
       throw new PlantwireError('bad-sparkplug', `${topic}: ${(err as Error).message}`, (err as PlantwireError).status);
     }
     const header = payloadHeader(raw);
+    if (t.type === 'NBIRTH' || t.type === 'DBIRTH') checkBirth(topic, t.type, raw, header);
+    if (t.type === 'DBIRTH') {
+      const known = this.edges.get(edgeKey)?.devices.has(t.device as string) ?? false;
+      const maxDevices = this.caps.sparkplugDevices ?? limits().sparkplugDevices;
+      if (!known && this.deviceCount >= maxDevices) {
+        throw limitError(`topic ${topic}`, `device ${edgeKey}/${t.device} would be device number ${this.deviceCount + 1} of this host`, 'sparkplugDevices', `${maxDevices} devices`);
+      }
+    }
     const result: HostResult = { topic: t, samples: [], warnings: [], historical: false };
     if (header.seq !== undefined) result.seq = header.seq;
-    const edgeKey = `${t.group}/${t.edgeNode}`;
     let edge = this.edges.get(edgeKey);
     const metrics = raw.metrics ?? [];
     const sentAt = header.timestamp;
@@ -183,6 +230,7 @@ export class SparkplugHost {
       edge.stale = false;
       edge.byAlias.clear();
       edge.byName.clear();
+      this.deviceCount -= edge.devices.size;
       edge.devices.clear();
       edge.birthAt = now;
       delete edge.seq;
@@ -250,6 +298,7 @@ export class SparkplugHost {
           if (def.alias !== undefined) edge.byAlias.delete(def.alias);
         }
       }
+      if (!edge.devices.has(device)) this.deviceCount += 1;
       edge.devices.set(device, { online: true });
       for (const m of metrics) this.birthMetric(edge, device, m, metricInfo(m), sentAt, now, result);
       return result;
