@@ -61,6 +61,8 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: OpcUaInEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
     pw.tagPicker(this.tags || [], '#pw-opcua-in-browser', '#pw-opcua-in-browse');
     const toggle = function () {

@@ -27,12 +27,16 @@ async function helpProblems(page: Page, type: string): Promise<{ problems: strin
   const body = page.locator('#red-ui-sidebar-content .red-ui-help .red-ui-help');
   await expect.poll(async () => (await body.innerText().catch(() => '')).length, { message: `${type}: help shown`, timeout: 10_000 }).toBeGreaterThan(200);
   return page.evaluate(() => {
+    // Runs in the browser; the test project has no DOM types.
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const document = (globalThis as any).document;
+    const NodeFilter = (globalThis as any).NodeFilter;
     const problems: string[] = [];
-    const root = document.querySelector('#red-ui-sidebar-content .red-ui-help .red-ui-help') as HTMLElement;
+    const root = document.querySelector('#red-ui-sidebar-content .red-ui-help .red-ui-help');
     // Text outside code blocks: raw backticks or raw property-list syntax mean the markdown did not render.
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      if ((n.parentElement as HTMLElement).closest('code, pre')) continue;
+      if (n.parentElement.closest('code, pre')) continue;
       const t = n.textContent ?? '';
       if (t.includes('`')) problems.push(`raw backtick in "${t.trim().slice(0, 80)}"`);
     }
@@ -126,7 +130,7 @@ async function shots(page: Page): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   await page.setViewportSize({ width: 1400, height: 1400 });
   await page.evaluate(() => {
-    for (const c of document.querySelectorAll('#red-ui-palette .red-ui-palette-content')) (c as HTMLElement).style.display = 'block';
+    for (const c of (globalThis as any).document.querySelectorAll('#red-ui-palette .red-ui-palette-content')) c.style.display = 'block';
   });
   const palette = page.locator('#red-ui-palette');
   await palette.screenshot({ path: path.join(dir, 'palette.png') });
