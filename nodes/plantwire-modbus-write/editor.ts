@@ -60,5 +60,8 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
     const editor = plantwireModbusOpenMap();
     if (editor) this.registers = editor.rows();
   },
-  oneditresize: plantwireModbusMapResize,
+  // A wrapper, not the function itself: the device's script (which defines it) may load after this one.
+  oneditresize: function (size: { height: number }) {
+    plantwireModbusMapResize(size);
+  },
 });

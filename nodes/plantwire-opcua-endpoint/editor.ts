@@ -381,7 +381,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
     password: { type: 'password' },
   },
   icon: 'plantwire-opcua-endpoint.svg',
-  paletteLabel: 'OPC UA endpoint',
+  paletteLabel: 'opc ua endpoint',
   label: function (this: OpcUaEndpointEditorProps) {
     if (this.name) return this.name;
     return this.url + (this.securityMode && this.securityMode !== 'None' ? ' (' + this.securityMode + ')' : '');

@@ -47,7 +47,7 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-in.svg',
-  paletteLabel: 'OPC UA in',
+  paletteLabel: 'opc ua in',
   inputLabels: 'change the tags: msg.action subscribe/unsubscribe/replace/clear',
   outputLabels: function (this: OpcUaInEditorProps) {
     return this.output === 'each' ? 'one tag sample per change' : 'one batch of tag samples per publish';

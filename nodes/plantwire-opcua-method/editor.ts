@@ -36,7 +36,7 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-method.svg',
-  paletteLabel: 'OPC UA method',
+  paletteLabel: 'opc ua call',
   inputLabels: 'arguments: array in order or object by name',
   outputLabels: 'output arguments by name',
   label: function (this: OpcUaMethodEditorProps) {

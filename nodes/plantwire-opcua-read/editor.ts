@@ -21,7 +21,7 @@ RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-read.svg',
-  paletteLabel: 'OPC UA read',
+  paletteLabel: 'opc ua read',
   inputLabels: 'trigger (msg.tags or msg.topic name other tags)',
   outputLabels: function (this: OpcUaReadEditorProps) {
     return this.output === 'each' ? 'one tag sample per message' : 'batch of tag samples';

@@ -20,7 +20,7 @@ RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
   outputs: 1,
   icon: 'plantwire-opcua-write.svg',
   align: 'right',
-  paletteLabel: 'OPC UA write',
+  paletteLabel: 'opc ua write',
   inputLabels: 'value (msg.topic = tag) or tag samples',
   outputLabels: 'the message, with msg.opcua.results, once written',
   label: function (this: OpcUaWriteEditorProps) {

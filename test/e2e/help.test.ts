@@ -128,9 +128,15 @@ describe.skipIf(!chrome.available)('help of every node, en and de, renders clean
 async function shots(page: Page): Promise<void> {
   const dir = SHOTS as string;
   fs.mkdirSync(dir, { recursive: true });
-  await page.setViewportSize({ width: 1400, height: 1400 });
+  await page.setViewportSize({ width: 1400, height: 2000 });
+  // Only the Plantwire categories, all open, in the order the palette shows them.
   await page.evaluate(() => {
-    for (const c of (globalThis as any).document.querySelectorAll('#red-ui-palette .red-ui-palette-content')) c.style.display = 'block';
+    for (const c of (globalThis as any).document.querySelectorAll('#red-ui-palette .red-ui-palette-category')) {
+      const header = c.querySelector('.red-ui-palette-header')?.textContent ?? '';
+      c.style.display = /plantwire/i.test(header) ? 'block' : 'none';
+      const content = c.querySelector('.red-ui-palette-content');
+      if (content) content.style.display = 'block';
+    }
   });
   const palette = page.locator('#red-ui-palette');
   await palette.screenshot({ path: path.join(dir, 'palette.png') });
