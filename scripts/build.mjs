@@ -2,7 +2,8 @@
 // Builds the palette into dist/:
 //   nodes/<type>/runtime.ts           -> dist/nodes/<type>/runtime.js (+ dist/src/**), loaded via dist/nodes/<type>.js
 //   nodes/<type>/editor.ts+editor.html -> dist/nodes/<type>.html (the registerType literal stays inline)
-//   nodes/<type>/help[.<lang>].md       -> dist/nodes/locales/<lang>/<type>.html
+//   nodes/<type>/help[.<lang>].md       -> dist/nodes/locales/<lang>/<type>.html (colons made safe for
+//                                          Node-RED's property-list rules: scripts/help.mjs)
 //   nodes/<type>/locales/<lang>.json    -> dist/nodes/locales/<lang>/<type>.json
 //   nodes/icons/*                       -> dist/nodes/icons/
 //   flows/*.json                        -> examples/*.json (Node-RED's import menu)
@@ -12,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { badPropertyLines, helpForNodeRed } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -89,7 +91,11 @@ function helpFiles(type) {
   const out = {};
   for (const f of fs.readdirSync(dir)) {
     const m = /^help(?:\.([A-Za-z-]+))?\.md$/.exec(f);
-    if (m) out[m[1] ?? DEFAULT_LANG] = fs.readFileSync(path.join(dir, f), 'utf8');
+    if (!m) continue;
+    const md = fs.readFileSync(path.join(dir, f), 'utf8');
+    const bad = badPropertyLines(md);
+    if (bad.length) fail(`nodes/${type}/${f}: a property line must read ": name (type) : description": ${bad.join(' | ')}`);
+    out[m[1] ?? DEFAULT_LANG] = helpForNodeRed(md);
   }
   if (!out[DEFAULT_LANG]) fail(`nodes/${type}/help.md is missing: every node needs help text`);
   return out;

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { helpForDocs } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -23,7 +24,7 @@ export function nodePages() {
       '',
       `*Palette category:* ${category}`,
       '',
-      help.replace(/^### /gm, '## '),
+      helpForDocs(help).replace(/^### /gm, '## '),
       '',
       '## Example flows in this repository',
       '',

@@ -69,6 +69,8 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: CloudOutEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     // Topic (AWS IoT) and properties (Azure, AWS IoT) rows follow the selected connection's target.
     const toggle = function () {
       const conn = RED.nodes.node(String($('#node-input-connection').val() || '')) as unknown as { target?: string } | null;

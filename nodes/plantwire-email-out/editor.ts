@@ -127,6 +127,8 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: EmailOutEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const toggle = function () {
       $('.plantwire-email-digest').toggle($('#node-input-mode').val() === 'digest');
     };

@@ -108,7 +108,7 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
     apiKey: { type: 'password' },
   },
   icon: 'plantwire-erp-connection.svg',
-  paletteLabel: 'ERP connection',
+  paletteLabel: 'erp connection',
   label: function (this: ErpConnectionEditorProps) {
     if (this.name) return this.name;
     const kinds: Record<string, string> = { 'sap-odata-v2': 'SAP', 'odata-v4': 'OData v4', odoo: 'Odoo', rest: 'REST' };

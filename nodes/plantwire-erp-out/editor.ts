@@ -128,6 +128,8 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: ErpOutEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
     const toggle = function () {
       const op = $('#node-input-operation').val();

@@ -64,4 +64,8 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
   labelStyle: function (this: ErpQueryEditorProps) {
     return this.name ? 'node_label_italic' : '';
   },
+  oneditprepare: function (this: ErpQueryEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+  },
 });

@@ -52,6 +52,8 @@ RED.nodes.registerType<HistorianOutEditorProps>('plantwire-historian-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: HistorianOutEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const w = window as unknown as { PlantwireBuffer?: { prepare(container: JQuery, node: HistorianOutBufferProps, type: string): void } };
     if (w.PlantwireBuffer) w.PlantwireBuffer.prepare($('#plantwire-historian-buffer'), this, 'plantwire-historian-out');
   },

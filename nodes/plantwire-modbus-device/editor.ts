@@ -248,7 +248,7 @@ RED.nodes.registerType<ModbusDeviceEditorProps>('plantwire-modbus-device', {
     maxGap: { value: 0, required: true, validate: RED.validators.number() },
   },
   icon: 'plantwire-modbus-device.svg',
-  paletteLabel: 'Modbus device',
+  paletteLabel: 'modbus device',
   label: function (this: ModbusDeviceEditorProps) {
     return this.name || 'modbus ' + this.host + ':' + this.port + ' #' + this.unitId;
   },

@@ -52,11 +52,16 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: ModbusWriteEditorProps & { _: (k: string) => string }) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-write', true);
   },
   oneditsave: function (this: ModbusWriteEditorProps) {
     const editor = plantwireModbusOpenMap();
     if (editor) this.registers = editor.rows();
   },
-  oneditresize: plantwireModbusMapResize,
+  // A wrapper, not the function itself: the device's script (which defines it) may load after this one.
+  oneditresize: function (size: { height: number }) {
+    plantwireModbusMapResize(size);
+  },
 });

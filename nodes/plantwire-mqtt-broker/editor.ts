@@ -77,7 +77,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     passphrase: { type: 'password' },
   },
   icon: 'plantwire-mqtt-broker.svg',
-  paletteLabel: 'MQTT broker',
+  paletteLabel: 'mqtt broker',
   label: function (this: MqttBrokerEditorProps) {
     if (this.name) return this.name;
     const url = String(this.url || 'mqtt://127.0.0.1:1883').replace(/^[a-z]+:\/\//, '');

@@ -87,6 +87,8 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: MqttInEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const toggle = function () {
       const sparkplug = $('#node-input-format').val() === 'sparkplug';
       $('.plantwire-mqtt-plain').toggle(!sparkplug);

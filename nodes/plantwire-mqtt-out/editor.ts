@@ -168,6 +168,8 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: MqttOutEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     // The default asset path may come from the message, context or an environment variable.
     $('#node-input-asset').typedInput({ default: 'str', types: ['str', 'msg', 'flow', 'global', 'env'], typeField: '#node-input-assetType' });
     const types = ['Double', 'Float', 'Boolean', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'String', 'Text', 'DateTime'];

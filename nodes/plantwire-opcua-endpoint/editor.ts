@@ -78,11 +78,98 @@ interface PlantwireTreeItem {
   treeList?: { label: JQuery };
 }
 
+/** What every Plantwire dialog shares, published as window.PlantwireEditor (see below). */
+interface PlantwireEditorKit {
+  /**
+   * For a node whose config-node fields are still empty (a node just dropped
+   * in): chooses the config node when exactly one of the type exists in its
+   * scope, instead of Node-RED's "none". Call first thing in oneditprepare.
+   */
+  pickConfigs(node: EditorNodeProperties & { id: string; z?: string }): void;
+  /**
+   * A "Test connection" button: on click POSTs `body()` to `url` (an admin
+   * route answering `{message}` or `{error}`) and shows the answer in `result`
+   * as "✔ message" (green) or "✘ error" (red) — the format of every Plantwire
+   * connection dialog. Gives up with a message after `timeoutMs` (default 30 s).
+   */
+  testButton(button: string, result: string, url: string, body: () => Record<string, unknown>, timeoutMs?: number): void;
+  /** Values of `#node-config-input-<key>` fields (checkboxes as booleans). */
+  configFields(keys: string[]): Record<string, unknown>;
+}
+
+// window.PlantwireEditor: published here like PlantwireOpcUa, because every
+// node's editor script is a separate script and Node-RED loads all of them
+// before any dialog opens. Callers check it exists (the set may be disabled).
+(function () {
+  const w = window as unknown as { PlantwireEditor?: PlantwireEditorKit };
+  if (w.PlantwireEditor) return;
+  const text = function (key: string): string {
+    const def = RED.nodes.getType('plantwire-opcua-endpoint') as unknown as { _?: (k: string) => string } | null;
+    return def && def._ ? def._('plantwire-opcua-endpoint.' + key) : key;
+  };
+  w.PlantwireEditor = {
+    pickConfigs: function (node) {
+      const defaults = ((node as unknown as { _def?: { defaults?: Record<string, { type?: string }> } })._def || {}).defaults || {};
+      Object.keys(defaults).forEach(function (prop) {
+        const type = defaults[prop] && defaults[prop].type;
+        if (!type || (node as unknown as Record<string, unknown>)[prop]) return;
+        const select = $('#node-input-' + prop);
+        if (!select.length || (select.val() && select.val() !== '_ADD_')) return;
+        const found: string[] = [];
+        RED.nodes.eachConfig(function (conf: object) {
+          const cn = conf as { id: string; type: string; z?: string };
+          if (cn.type === type && (!cn.z || cn.z === node.z)) found.push(cn.id);
+          return true;
+        });
+        if (found.length === 1) select.val(found[0] as string).trigger('change');
+      });
+    },
+    testButton: function (button, result, url, body, timeoutMs) {
+      $(button).on('click', function (e) {
+        e.preventDefault();
+        const out = $(result);
+        out.css('color', '').text(text('test.running'));
+        $.ajax({
+          url: url,
+          type: 'POST',
+          contentType: 'application/json',
+          data: JSON.stringify(body()),
+          dataType: 'json',
+          timeout: timeoutMs || 30_000,
+          success: function (r: { message?: string; text?: string }) {
+            out.css('color', 'var(--red-ui-text-color-success, #3a3)').text('✔ ' + (r.message || r.text || 'ok'));
+          },
+          error: function (jq: JQuery.jqXHR, textStatus: string) {
+            const b = jq.responseJSON as { error?: string } | undefined;
+            const why = textStatus === 'timeout' ? text('test.timeout') : (b && b.error) || jq.statusText || 'failed';
+            out.css('color', 'var(--red-ui-text-color-error, #d00)').text('✘ ' + why);
+          },
+        });
+      });
+    },
+    configFields: function (keys) {
+      const out: Record<string, unknown> = {};
+      keys.forEach(function (k) {
+        const input = $('#node-config-input-' + k);
+        out[k] = input.attr('type') === 'checkbox' ? input.is(':checked') : input.val();
+      });
+      return out;
+    },
+  };
+})();
+
 (function () {
   const w = window as unknown as { PlantwireOpcUa?: PlantwireOpcUaEditor };
   if (w.PlantwireOpcUa) return;
 
-  const errorText = function (jqXHR: JQuery.jqXHR): string {
+  // A browse request waits at most this long (the runtime's own OPC UA timeouts are shorter).
+  const BROWSE_TIMEOUT_MS = 45_000;
+  const kitText = function (key: string): string {
+    const def = RED.nodes.getType('plantwire-opcua-endpoint') as unknown as { _?: (k: string) => string } | null;
+    return def && def._ ? def._('plantwire-opcua-endpoint.' + key) : key;
+  };
+  const errorText = function (jqXHR: JQuery.jqXHR, textStatus?: string): string {
+    if (textStatus === 'timeout') return kitText('browse.timeout');
     const body = jqXHR.responseJSON as { error?: string } | undefined;
     return (body && body.error) || jqXHR.statusText || 'request failed';
   };
@@ -137,9 +224,9 @@ interface PlantwireTreeItem {
       return rows;
     },
     browse: function (endpointId, node, path, done) {
-      const n = RED.nodes.node(endpointId) as { changed?: boolean } | null;
+      const n = endpointId && endpointId !== '_ADD_' ? (RED.nodes.node(endpointId) as { changed?: boolean } | null) : null;
       if (!n) {
-        done('choose an OPC UA endpoint first');
+        done(kitText('browse.noEndpoint'));
         return;
       }
       const query = path ? { node: node, path: path } : { node: node };
@@ -150,11 +237,12 @@ interface PlantwireTreeItem {
           contentType: 'application/json',
           data: JSON.stringify($.extend(endpointBody(endpointId), query)),
           dataType: 'json',
+          timeout: BROWSE_TIMEOUT_MS,
           success: function (body: { items: PlantwireOpcUaBrowseItem[] }) {
             done(null, body.items);
           },
-          error: function (jqXHR: JQuery.jqXHR) {
-            done(errorText(jqXHR));
+          error: function (jqXHR: JQuery.jqXHR, textStatus: string) {
+            done(errorText(jqXHR, textStatus));
           },
         });
       };
@@ -169,18 +257,21 @@ interface PlantwireTreeItem {
         type: 'GET',
         data: query,
         dataType: 'json',
+        timeout: BROWSE_TIMEOUT_MS,
         success: function (body: { items: PlantwireOpcUaBrowseItem[] }) {
           done(null, body.items);
         },
-        error: function (jqXHR: JQuery.jqXHR) {
+        error: function (jqXHR: JQuery.jqXHR, textStatus: string) {
           if (jqXHR.status === 404) viaSettings();
-          else done(errorText(jqXHR));
+          else done(errorText(jqXHR, textStatus));
         },
       });
     },
     browser: function (container, endpointSelect, list, pick) {
       container.empty();
-      const message = $('<div/>', { style: 'padding:4px;color:#888' }).appendTo(container);
+      // The message is set before the tree asks for its first level: an answer that comes at once
+      // (no endpoint chosen) must not be overwritten by "Loading…".
+      const message = $('<div/>', { class: 'pw-opcua-browse-message', style: 'padding:4px;color:#888' }).text(kitText('browse.loading')).appendTo(container);
       const treeHost = $('<div/>', { style: 'height:260px;overflow:auto;border:1px solid #ddd;border-radius:4px' }).appendTo(container);
       const inList = function (nodeId: string): boolean {
         if (!list) return false;
@@ -207,7 +298,7 @@ interface PlantwireTreeItem {
               done([]);
               return;
             }
-            message.text(list ? 'Tick variables to add them to the tag list.' : 'Click a method to use it.');
+            message.text(kitText(list ? 'browse.tick' : 'browse.pickMethod'));
             done((items || []).map(toItem));
           });
         };
@@ -235,7 +326,6 @@ interface PlantwireTreeItem {
           });
         }
       });
-      message.text('Loading…');
     },
     tagPicker: function (rows, panelSel, buttonSel) {
       const list = $('#node-input-tag-list');
@@ -249,6 +339,10 @@ interface PlantwireTreeItem {
         }
         panel.show();
         api.browser(panel, '#node-input-endpoint', list);
+      });
+      // Another endpoint chosen while the tree is open: browse that one (no second click).
+      $('#node-input-endpoint').on('change', function () {
+        if (panel.is(':visible')) api.browser(panel, '#node-input-endpoint', list);
       });
     },
   };
@@ -289,7 +383,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
     password: { type: 'password' },
   },
   icon: 'plantwire-opcua-endpoint.svg',
-  paletteLabel: 'OPC UA endpoint',
+  paletteLabel: 'opc ua endpoint',
   label: function (this: OpcUaEndpointEditorProps) {
     if (this.name) return this.name;
     return this.url + (this.securityMode && this.securityMode !== 'None' ? ' (' + this.securityMode + ')' : '');

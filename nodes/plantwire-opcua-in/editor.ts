@@ -47,7 +47,7 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-in.svg',
-  paletteLabel: 'OPC UA in',
+  paletteLabel: 'opc ua in',
   inputLabels: 'change the tags: msg.action subscribe/unsubscribe/replace/clear',
   outputLabels: function (this: OpcUaInEditorProps) {
     return this.output === 'each' ? 'one tag sample per change' : 'one batch of tag samples per publish';
@@ -61,6 +61,8 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: OpcUaInEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
     pw.tagPicker(this.tags || [], '#pw-opcua-in-browser', '#pw-opcua-in-browse');
     const toggle = function () {

@@ -36,7 +36,7 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-method.svg',
-  paletteLabel: 'OPC UA method',
+  paletteLabel: 'opc ua call',
   inputLabels: 'arguments: array in order or object by name',
   outputLabels: 'output arguments by name',
   label: function (this: OpcUaMethodEditorProps) {
@@ -49,6 +49,8 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: OpcUaMethodEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
     const panel = $('#pw-opcua-method-browser');
     $('#pw-opcua-method-browse').on('click', function (e) {
@@ -58,10 +60,17 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
         return;
       }
       panel.show();
+      open();
+    });
+    const open = function () {
       pw.browser(panel, '#node-input-endpoint', null, function (item, parent) {
         $('#node-input-methodId').val(item.browsePath || item.nodeId);
         if (parent) $('#node-input-objectId').val(parent.browsePath || parent.nodeId);
       });
+    };
+    // Another endpoint chosen while the tree is open: browse that one.
+    $('#node-input-endpoint').on('change', function () {
+      if (panel.is(':visible')) open();
     });
   },
 });

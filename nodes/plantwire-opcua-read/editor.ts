@@ -21,7 +21,7 @@ RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-read.svg',
-  paletteLabel: 'OPC UA read',
+  paletteLabel: 'opc ua read',
   inputLabels: 'trigger (msg.tags or msg.topic name other tags)',
   outputLabels: function (this: OpcUaReadEditorProps) {
     return this.output === 'each' ? 'one tag sample per message' : 'batch of tag samples';
@@ -35,6 +35,8 @@ RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: OpcUaReadEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
     pw.tagPicker(this.tags || [], '#pw-opcua-read-browser', '#pw-opcua-read-browse');
   },

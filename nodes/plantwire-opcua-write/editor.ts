@@ -20,7 +20,7 @@ RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
   outputs: 1,
   icon: 'plantwire-opcua-write.svg',
   align: 'right',
-  paletteLabel: 'OPC UA write',
+  paletteLabel: 'opc ua write',
   inputLabels: 'value (msg.topic = tag) or tag samples',
   outputLabels: 'the message, with msg.opcua.results, once written',
   label: function (this: OpcUaWriteEditorProps) {
@@ -32,6 +32,8 @@ RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: OpcUaWriteEditorProps) {
+    // A node just dropped in takes the only config node of its type (not "none").
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
     const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
     pw.tagPicker(this.tags || [], '#pw-opcua-write-browser', '#pw-opcua-write-browse');
   },

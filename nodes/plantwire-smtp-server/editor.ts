@@ -96,7 +96,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
     refreshToken: { type: 'password' },
   },
   icon: 'plantwire-smtp-server.svg',
-  paletteLabel: 'SMTP server',
+  paletteLabel: 'smtp server',
   label: function (this: SmtpServerEditorProps) {
     return this.name || (this.host || 'smtp') + ':' + (this.port || 587);
   },

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../src/host/index';
 import { startOpcUaPlant, type OpcUaPlant } from '../../src/sim/opcua-plant';
-import { chromiumCheck, openEditor, screenshotDir, type EditorSession } from '../helpers/browser';
+import { chromiumCheck, dragFromPalette, openEditor, screenshotDir, type EditorSession } from '../helpers/browser';
 import { ADMIN, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 const chrome = chromiumCheck();
@@ -52,23 +52,6 @@ describe.skipIf(!chrome.available)('OPC UA in: browse, tick three tags, wire, de
     const row = treeRow(page, tray, label);
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     await row.locator('.red-ui-treeList-icon').first().click();
-  }
-
-  async function dragFromPalette(page: Page, type: string, x: number, y: number): Promise<Locator> {
-    const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
-    if (!(await entry.isVisible())) {
-      await page.locator('#red-ui-palette-search input').fill(type === 'debug' ? 'debug' : type);
-    }
-    await entry.first().dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x, y } });
-    await page.locator('#red-ui-palette-search input').fill('');
-    const id = await page.evaluate((t) => {
-      const red = (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED;
-      return red.nodes.filterNodes({ type: t }).at(-1)?.id ?? '';
-    }, type);
-    expect(id, `${type} was dropped into the workspace`).not.toBe('');
-    const node = page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"]`);
-    await node.waitFor({ state: 'visible' });
-    return node;
   }
 
   it('drag, create endpoint, browse and tick three tags, wire to debug, deploy, values in the debug sidebar, green status', async () => {

@@ -101,3 +101,24 @@ export async function expectFieldMessage(page: Page, field: Locator, text: strin
     )
     .toContain(text);
 }
+
+/**
+ * Drags a node of `type` from the palette into the workspace at (x, y) (searching
+ * the palette when its category is closed) and returns its node group.
+ */
+export async function dragFromPalette(page: Page, type: string, x: number, y: number): Promise<Locator> {
+  const entry = page.locator(`#red-ui-palette .red-ui-palette-node[data-palette-type="${type}"]`);
+  if (!(await entry.isVisible())) {
+    await page.locator('#red-ui-palette-search input').fill(type === 'debug' ? 'debug' : type);
+  }
+  await entry.first().dragTo(page.locator('#red-ui-workspace-chart'), { targetPosition: { x, y } });
+  await page.locator('#red-ui-palette-search input').fill('');
+  const id = await page.evaluate((t) => {
+    const red = (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED;
+    return red.nodes.filterNodes({ type: t }).at(-1)?.id ?? '';
+  }, type);
+  expect(id, `${type} was dropped into the workspace`).not.toBe('');
+  const node = page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"]`);
+  await node.waitFor({ state: 'visible' });
+  return node;
+}
