@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
-import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
+import { localizeDemo, openWorkspace, seedDemo, simEnv, type SeedResult } from '../host/workspace';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
@@ -62,7 +62,8 @@ export async function start(opts: StartOptions): Promise<Running> {
       smtp = await startCatcher(path.join(ws.dir, 'outbox'), opts.smtpPort ?? 2525, opts.log);
     }
     const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
+    const sims = { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port };
+    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), sims);
     seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     host = await startHost({
       userDir: ws.userDir,
@@ -72,6 +73,8 @@ export async function start(opts: StartOptions): Promise<Running> {
       credentialSecret: ws.secrets.credentialSecret,
       logLevel: 'info',
       settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl, modbusSim: modbus ? `${modbus.host}:${modbus.port}` : undefined, erpSim: erp?.url } },
+      // Imported examples follow the simulators wherever they run.
+      env: simEnv(sims),
     });
   } catch (err) {
     await stopSims();

@@ -54,6 +54,11 @@ export interface HostOptions {
   logLevel?: 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Extra Node-RED settings, merged over the defaults. */
   settings?: Record<string, unknown>;
+  /**
+   * Environment variables for the flows (`${NAME}` in node fields, env typedInputs),
+   * set in this process before Node-RED starts: Node-RED reads them from process.env.
+   */
+  env?: Record<string, string>;
 }
 
 export interface Host {
@@ -106,6 +111,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const flowFile = path.join(opts.userDir, 'flows.json');
   if (opts.flows) fs.writeFileSync(flowFile, `${JSON.stringify(opts.flows, null, 2)}\n`);
 
+  for (const [name, value] of Object.entries(opts.env ?? {})) process.env[name] = value;
   const logs: LogEntry[] = [];
   const consoleLevel = opts.logLevel ?? 'info';
   const app = express();
