@@ -36,7 +36,7 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
       value: '',
       required: true,
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        return /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.url') : false) as unknown as boolean);
+        return /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || /^\$\{\w+\}$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.url') : false) as unknown as boolean);
       },
     },
     sapClient: {

@@ -44,7 +44,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
       required: true,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 65535) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.port') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 65535) || /^\$\{\w+\}$/.test(String(v)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.port') : false) as unknown as boolean);
       },
     },
     security: { value: 'none', required: true },

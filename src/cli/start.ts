@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
-import { localizeDemo, openWorkspace, seedDemo, unseedDemo, type SeedResult } from '../host/workspace';
+import { localizeDemo, openWorkspace, seedDemo, simEnv, unseedDemo, type SeedResult } from '../host/workspace';
 import { describeChanges } from '../model/private-fs';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
@@ -72,8 +72,9 @@ export async function start(opts: StartOptions): Promise<Running> {
       opts.log(`ERP simulator (SAP OData v2/v4): ${erp.url}/ shows what the ERP received`);
       smtp = await startCatcher(path.join(ws.dir, 'outbox'), opts.smtpPort ?? 2525, opts.log);
     }
+    const sims = { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port };
     if (opts.sims) {
-      const demoText = localizeDemo(fs.readFileSync(demoFlowFile(), 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
+      const demoText = localizeDemo(fs.readFileSync(demoFlowFile(), 'utf8'), sims);
       seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     } else {
       // No simulators: no demo that would dial them. A demo seeded earlier and left unchanged is taken out;
@@ -88,6 +89,8 @@ export async function start(opts: StartOptions): Promise<Running> {
       credentialSecret: ws.secrets.credentialSecret,
       logLevel: 'info',
       settings: { plantwire: { opcuaSimEndpoint: plant?.endpointUrl, modbusSim: modbus ? `${modbus.host}:${modbus.port}` : undefined, erpSim: erp?.url } },
+      // Imported examples follow the simulators wherever they run.
+      env: simEnv(sims),
     });
   } catch (err) {
     await stopSims();

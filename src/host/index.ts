@@ -55,6 +55,11 @@ export interface HostOptions {
   logLevel?: 'off' | 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /** Extra Node-RED settings, merged over the defaults. */
   settings?: Record<string, unknown>;
+  /**
+   * Environment variables for the flows (`${NAME}` in node fields, env typedInputs),
+   * set in this process before Node-RED starts: Node-RED reads them from process.env.
+   */
+  env?: Record<string, string>;
 }
 
 export interface Host {
@@ -138,6 +143,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const flowFile = path.join(opts.userDir, 'flows.json');
   if (opts.flows) fs.writeFileSync(flowFile, `${JSON.stringify(opts.flows, null, 2)}\n`, { mode: 0o600 });
 
+  for (const [name, value] of Object.entries(opts.env ?? {})) process.env[name] = value;
   const logs: LogEntry[] = [];
   const consoleLevel = opts.logLevel ?? 'info';
   const app = express();
@@ -178,15 +184,23 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   RED.init(server, settings);
   app.use('/api', RED.httpNode);
   app.use('/', RED.httpAdmin);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new PlantwireError('port-in-use', `port ${opts.port} is already in use: stop the other process or set PLANTWIRE_PORT`) : err),
-    );
-    server.listen(opts.port ?? 1880, opts.host ?? '127.0.0.1', () => resolve());
-  });
+  // As stock Node-RED does: the port opens only once the runtime has started, so
+  // an editor or Admin API client never meets a half-started runtime (a 500 on
+  // GET /flows, "Node-RED runtime not started").
+  await RED.start();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(err.code === 'EADDRINUSE' ? new PlantwireError('port-in-use', `port ${opts.port} is already in use: stop the other process or set PLANTWIRE_PORT`) : err),
+      );
+      server.listen(opts.port ?? 1880, opts.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    await RED.stop().catch(() => undefined);
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
-  await RED.start();
 
   const tokens = new Map<string, string>();
   const token = async (user: HostUser | undefined = opts.users[0]): Promise<string> => {

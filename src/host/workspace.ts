@@ -142,3 +142,18 @@ export function localizeDemo(demoText: string, sims: SimAddresses): string {
   }
   return changed ? `${JSON.stringify(flows, null, 2)}\n` : demoText;
 }
+
+/**
+ * The environment variables the examples in flows/ read their simulator
+ * addresses from (`${PLANTWIRE_OPCUA_URL}` …; each example tab falls back to
+ * the simulators' default address when one is not set). `plantwire start`
+ * sets them to where its simulators really run.
+ */
+export function simEnv(sims: SimAddresses): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (sims.opcuaUrl) env.PLANTWIRE_OPCUA_URL = sims.opcuaUrl;
+  if (sims.modbusPort !== undefined) env.PLANTWIRE_MODBUS_PORT = String(sims.modbusPort);
+  if (sims.erpUrl) env.PLANTWIRE_ERP_URL = sims.erpUrl.replace(/\/+$/, '');
+  if (sims.smtpPort !== undefined) env.PLANTWIRE_SMTP_PORT = String(sims.smtpPort);
+  return env;
+}
