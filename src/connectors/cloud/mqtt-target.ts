@@ -7,12 +7,12 @@
  * becomes and may renew the connection (Azure: a fresh SAS token).
  */
 import { EventEmitter } from 'node:events';
-import { MqttConnection, type ConnectionState, type PublishOptions, type StateEvent } from '../mqtt/connection';
+import { MqttConnection, type MqttPhase, type PublishOptions, type StateEvent } from '../mqtt/connection';
 import type { BrokerSettings } from '../mqtt/options';
 import { PlantwireError } from '../../model/errors';
 import type { CloudKind, CloudRecord, CloudState, CloudStateEvent, CloudTarget } from './types';
 
-const STATE: Record<ConnectionState, CloudState> = {
+const STATE: Record<MqttPhase, CloudState> = {
   connecting: 'connecting',
   connected: 'connected',
   reconnecting: 'connecting',

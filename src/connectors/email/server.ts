@@ -9,9 +9,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { toError } from '../../model/errors';
-import { ConnectionUsers } from '../../runtime/registry';
-import type { StatusState } from '../../runtime/status';
-import type { RedNode } from '../../runtime/types';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { StatusState } from '../../model/status';
+import type { RedNode } from '../../model/node-red-types';
 import { SmtpMailer } from './mailer';
 import type { SmtpSettings } from './settings';
 

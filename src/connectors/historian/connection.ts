@@ -7,8 +7,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { toError } from '../../model/errors';
-import { ConnectionUsers } from '../../runtime/registry';
-import type { RedNode } from '../../runtime/types';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { RedNode } from '../../model/node-red-types';
 import type { HistorianBackend } from './types';
 
 export interface HistorianConnectionState {

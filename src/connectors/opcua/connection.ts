@@ -21,7 +21,8 @@
  */
 import type { ClientSession, OPCUAClient, UserIdentityInfo } from 'node-opcua';
 import { PlantwireError, toError } from '../../model';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../../model/backoff';
+import type { ConnectionPhase, ConnectionState } from '../../model/status';
 import { opcua } from './lib';
 import { acquirePki, certificateInfo, readCertificateFile, rejectedFile, trustCertificate, type CertificateInfo, type Pki } from './pki';
 import { describeEndpoint, type EndpointSettings } from './settings';
@@ -57,14 +58,14 @@ export interface ConnectionOwner {
   lost(reason: string): void;
 }
 
-export type ConnectionPhase = 'stopped' | 'connecting' | 'connected' | 'retrying' | 'untrusted' | 'refused';
+/** The phases of an OPC UA connection: a subset of the one connection vocabulary (src/model/status.ts). */
+export type OpcUaPhase = Extract<ConnectionPhase, 'stopped' | 'connecting' | 'connected' | 'retrying' | 'untrusted' | 'refused'>;
 
-export interface ConnectionState {
-  phase: ConnectionPhase;
+/** The model's ConnectionState with what the OPC UA endpoint adds (attempts, next retry, session count). */
+export interface OpcUaState extends ConnectionState {
+  phase: OpcUaPhase;
   /** Status look for the users' nodes. */
   status: 'ok' | 'busy' | 'error' | 'idle';
-  /** Short status text (≤ 48 characters). */
-  text: string;
   /** The full explanation (log, admin route). */
   detail: string;
   /** Consecutive failed attempts. */
@@ -168,9 +169,9 @@ function seconds(ms: number): string {
 export class OpcUaConnection {
   private ctx: SessionContext | null = null;
   private readonly owners = new Set<ConnectionOwner>();
-  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  private readonly stateListeners = new Set<(s: OpcUaState) => void>();
   private readonly readyWaiters = new Set<() => void>();
-  private current: ConnectionState;
+  private current: OpcUaState;
   private stopped = true;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -193,7 +194,7 @@ export class OpcUaConnection {
     this.current = { phase: 'stopped', status: 'idle', text: 'not connected', detail: 'not connected', attempt: 0, sessions: 0 };
   }
 
-  get state(): ConnectionState {
+  get state(): OpcUaState {
     return this.current;
   }
 
@@ -207,7 +208,7 @@ export class OpcUaConnection {
     return this.pending?.info ?? null;
   }
 
-  onState(fn: (s: ConnectionState) => void): () => void {
+  onState(fn: (s: OpcUaState) => void): () => void {
     this.stateListeners.add(fn);
     return () => this.stateListeners.delete(fn);
   }
@@ -328,7 +329,7 @@ export class OpcUaConnection {
 
   // ------------------------------------------------------------------ loop
 
-  private setState(s: Omit<ConnectionState, 'sessions'>): void {
+  private setState(s: Omit<OpcUaState, 'sessions'>): void {
     this.current = { ...s, sessions: this.generation };
     for (const fn of this.stateListeners) {
       try {
