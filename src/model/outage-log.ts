@@ -1,9 +1,12 @@
 /**
  * One log line per outage, the same for every connection: a warning when it
- * goes down, one "still down" warning after N failed attempts (again after
- * 2N, 4N, … so a day-long outage stays a handful of lines), and one line when
- * it is back with how long it was down. The attempts in between only change
- * the status. Every connection that retries logs through this class.
+ * goes down, one "still down" warning after N failed attempts, further
+ * reminders only once the outage has lasted `remindAfterMs` (10 min) and then
+ * each time its length doubled (20, 40, 80 min…: a day-long outage stays a
+ * handful of lines), and one line when it is back with how long it was down.
+ * The attempts in between only change the status. So an outage shorter than
+ * 10 minutes logs at most 3 lines whatever the backoff. Every connection that
+ * retries logs through this class.
  */
 export interface OutageLogger {
   warn(msg: string): void;
@@ -11,8 +14,10 @@ export interface OutageLogger {
 }
 
 export interface OutageLogOptions {
-  /** Failed attempts after which "still down" is logged (then after 2N, 4N, …); default 10. */
+  /** Failed attempts after which "still down" is logged the first time; default 10. */
   stillDownAfter?: number;
+  /** Outage length before any further "still down" line (then each time the length doubled); default 10 min. */
+  remindAfterMs?: number;
   /** Clock (tests). */
   now?: () => number;
 }
@@ -20,8 +25,10 @@ export interface OutageLogOptions {
 export class OutageLog {
   private since: number | null = null;
   private failures = 0;
-  private nextReminder: number;
+  private reminded = 0;
+  private nextReminderAt = 0;
   private readonly every: number;
+  private readonly remindAfterMs: number;
   private readonly now: () => number;
 
   constructor(
@@ -30,7 +37,7 @@ export class OutageLog {
     opts: OutageLogOptions = {},
   ) {
     this.every = Math.max(1, Math.floor(opts.stillDownAfter ?? 10));
-    this.nextReminder = this.every;
+    this.remindAfterMs = Math.max(0, opts.remindAfterMs ?? 600_000);
     this.now = opts.now ?? Date.now;
   }
 
@@ -47,8 +54,11 @@ export class OutageLog {
       this.logger.warn(`${this.what} down: ${reason}; retrying`);
       return;
     }
-    if (this.failures >= this.nextReminder) {
-      this.nextReminder *= 2;
+    const elapsed = this.now() - this.since;
+    const due = this.reminded === 0 ? this.failures >= this.every : elapsed >= this.nextReminderAt;
+    if (due) {
+      this.reminded += 1;
+      this.nextReminderAt = Math.max(this.remindAfterMs, 2 * elapsed);
       this.logger.warn(`${this.what} still down after ${this.failures} attempts (${seconds(this.now() - this.since)}): ${reason}`);
     }
   }
@@ -59,7 +69,7 @@ export class OutageLog {
     this.since = null;
     const failures = this.failures;
     this.failures = 0;
-    this.nextReminder = this.every;
+    this.reminded = 0;
     if (was === null) return false;
     this.logger.log(`${this.what} back after ${seconds(this.now() - was)} (${failures} failed attempt${failures === 1 ? '' : 's'})`);
     return true;
@@ -69,7 +79,7 @@ export class OutageLog {
   clear(): void {
     this.since = null;
     this.failures = 0;
-    this.nextReminder = this.every;
+    this.reminded = 0;
   }
 }
 

@@ -86,6 +86,8 @@ export interface OpcUaPlant {
   stop(): Promise<void>;
   /** Client sessions open now. */
   sessionCount(): number;
+  /** Client sessions created since the start (a new session after a reconnect counts again). */
+  sessionsCreated(): number;
   /**
    * Closes every client session (and its subscriptions) on the server while
    * the connections stay up — as a server does after a restart of its OPC UA
@@ -768,6 +770,9 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     namespaceUri: PLANT_NAMESPACE_URI,
     sessionCount(): number {
       return running.engine.getSessions().filter((x) => x.status === 'active').length;
+    },
+    sessionsCreated(): number {
+      return running.engine.cumulatedSessionCount;
     },
     dropSessions(): number {
       const sessions = running.engine.getSessions().filter((x) => x.status === 'active');

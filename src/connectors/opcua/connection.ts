@@ -22,6 +22,7 @@
 import type { ClientSession, OPCUAClient, UserIdentityInfo } from 'node-opcua';
 import { PlantwireError, toError } from '../../model';
 import { backoffDelay } from '../../model/backoff';
+import { OutageLog } from '../../model/outage-log';
 import type { ConnectionPhase, ConnectionState } from '../../model/status';
 import { opcua } from './lib';
 import { acquirePki, certificateInfo, readCertificateFile, rejectedFile, trustCertificate, type CertificateInfo, type Pki } from './pki';
@@ -88,8 +89,10 @@ export interface ConnectionOptions {
   random?: () => number;
   /** Delay before retrying after a certificate or login refusal (ms), default 60 s. */
   refusedRetryMs?: number;
-  /** Outage length after which a warning is logged (ms), default 10 s. */
+  /** @deprecated ignored: outages are logged by OutageLog (down, still down after `stillDownAfter` attempts, back). */
   warnAfterMs?: number;
+  /** Failed attempts after which "still down" is logged (then 2N, 4N, …), default 10. */
+  stillDownAfter?: number;
 }
 
 const DEFAULT_LIMITS: Limits = {
@@ -179,8 +182,8 @@ export class OpcUaConnection {
   private opening: OPCUAClient | null = null;
   private pki: Pki | null = null;
   private generation = 0;
-  private outageSince = 0;
-  private warnedOutage = false;
+  /** One log line per outage (src/model/outage-log.ts). */
+  private readonly outage: OutageLog;
   private lastDetail = '';
   /** Failed connection attempts so far (for failFast waiters). */
   private failures = 0;
@@ -192,6 +195,7 @@ export class OpcUaConnection {
     private readonly opts: ConnectionOptions,
   ) {
     this.current = { phase: 'stopped', status: 'idle', text: 'not connected', detail: 'not connected', attempt: 0, sessions: 0 };
+    this.outage = new OutageLog({ warn: (m) => opts.log?.warn(m), log: (m) => opts.log?.info(m) }, `OPC UA ${settings.url}`, { stillDownAfter: opts.stillDownAfter });
   }
 
   get state(): OpcUaState {
@@ -217,8 +221,7 @@ export class OpcUaConnection {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.outageSince = Date.now();
-    this.warnedOutage = false;
+    this.outage.clear();
     this.loop = this.run().catch((err: unknown) => {
       // The loop handles its own errors; this is a last resort so nothing escapes.
       this.opts.log?.warn(`OPC UA connection loop failed: ${toError(err).message}`);
@@ -360,9 +363,7 @@ export class OpcUaConnection {
         attempt = 0;
         this.ctx = ctx;
         this.pending = null;
-        if (this.warnedOutage) this.opts.log?.warn(`connected to ${this.settings.url} again`);
-        else this.opts.log?.info(`connected to ${describeEndpoint(this.settings)} (session ${ctx.generation})`);
-        this.warnedOutage = false;
+        if (!this.outage.succeeded()) this.opts.log?.info(`connected to ${describeEndpoint(this.settings)} (session ${ctx.generation})`);
         const lost = this.watch(ctx);
         this.setState({ phase: 'connected', status: 'ok', text: 'connected', detail: `connected to ${describeEndpoint(this.settings)}`, attempt: 0 });
         for (const w of this.readyWaiters) w();
@@ -375,10 +376,8 @@ export class OpcUaConnection {
           await this.close(ctx, true);
           break;
         }
-        this.outageSince = Date.now();
         this.lastDetail = `connection lost: ${reason}`;
-        this.opts.log?.warn(`connection to ${this.settings.url} lost: ${reason}; reconnecting`);
-        this.warnedOutage = true;
+        this.outage.failed(`connection lost: ${reason}`);
         for (const owner of this.owners) this.safeLost(owner, reason);
         await this.close(ctx, false);
         this.setState({ phase: 'retrying', status: 'error', text: 'connection lost, reconnecting', detail: this.lastDetail, attempt });
@@ -397,15 +396,9 @@ export class OpcUaConnection {
           await this.recordUntrusted();
         } else if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert' || c.kind === 'config') {
           refusedFor = c.kind;
-          this.opts.log?.warn(c.message);
+          this.outage.failed(c.message);
         } else {
-          const down = Date.now() - this.outageSince;
-          if (!this.warnedOutage && down >= (this.opts.warnAfterMs ?? 10_000)) {
-            this.warnedOutage = true;
-            this.opts.log?.warn(`cannot connect to ${this.settings.url} for ${seconds(down)}: ${c.message}; still retrying`);
-          } else {
-            this.opts.log?.info(c.message);
-          }
+          this.outage.failed(c.message);
         }
         attempt += 1;
         const delay = refusedFor ? (this.opts.refusedRetryMs ?? 60_000) : backoffDelay(attempt - 1, { initialMs: this.settings.reconnectInitialMs, maxMs: this.settings.reconnectMaxMs }, this.opts.random);
