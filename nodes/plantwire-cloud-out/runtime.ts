@@ -77,7 +77,7 @@ export = function register(RED: RedApi): void {
         onClose(node, async (removed) => {
           offState();
           await buffer.close(removed);
-          await conn.users.deregister(node);
+          await conn.users.deregister(node, removed);
         });
         return;
       }
@@ -89,7 +89,7 @@ export = function register(RED: RedApi): void {
           await conn.deliver(records);
         }, look),
       );
-      onClose(node, () => conn.users.deregister(node));
+      onClose(node, (removed) => conn.users.deregister(node, removed));
     },
   });
 };

@@ -163,7 +163,7 @@ export = function register(RED: RedApi): void {
           await held.close().catch((err: unknown) => node.warn(`closing the store of waiting alarms failed: ${toError(err).message}`));
           if (removed) removeQueueFiles(bufferDir(RED), heldName);
         }
-        await server.users.deregister(node);
+        await server.users.deregister(node, removed);
       });
     },
   });

@@ -68,7 +68,7 @@ export = function register(RED: RedApi): void {
         onClose(node, async (removed) => {
           conn.off('state', onState);
           await buffer.close(removed);
-          await conn.users.deregister(node);
+          await conn.users.deregister(node, removed);
         });
         return;
       }
@@ -78,7 +78,7 @@ export = function register(RED: RedApi): void {
         const s = idle();
         setStatus(node, s.state, s.text);
       });
-      onClose(node, () => conn.users.deregister(node));
+      onClose(node, (removed) => conn.users.deregister(node, removed));
     },
   });
 };

@@ -2,6 +2,7 @@ import { clientStatus, createModbusDevice, MODBUS_DEVICE_HANDLE, type ModbusDevi
 import { parseRegisterCsv, parseRegisterMap, registerMapToCsv } from '../../src/connectors/modbus/register-map';
 import { modbusDeviceSettings } from '../../src/connectors/modbus/settings';
 import { PlantwireError } from '../../src/model/errors';
+import { OutageLog } from '../../src/model/outage-log';
 import { addAdminRoute } from '../../src/runtime/admin';
 import { onClose } from '../../src/runtime/close';
 import { attachHandle } from '../../src/runtime/config-node';
@@ -23,19 +24,15 @@ export = function register(RED: RedApi): void {
         connect: async () => client.start(),
         disconnect: async () => client.stop(),
       });
-      let wasUp = true;
+      // One log line per outage (down, still down after N attempts, back), not one per retry:
+      // the shared OutageLog; the outage itself shows in every user's status and the samples' quality.
+      const outage = new OutageLog(node, `Modbus device ${endpoint}`);
       client.on('state', (state: string, detail: string) => {
         const s = clientStatus(state as typeof client.state, detail, endpoint);
         users.setState(s.state, s.text);
-        // One log line per outage, not one per retry; info level like Node-RED's own MQTT
-        // broker node (the outage itself shows in every user's status and in the samples' quality).
-        if (state === 'connected') {
-          if (!wasUp) node.log(`connected to ${endpoint}`);
-          wasUp = true;
-        } else if (state === 'waiting' && wasUp) {
-          node.log(`Modbus device ${endpoint}: ${detail}`);
-          wasUp = false;
-        }
+        if (state === 'connected') outage.succeeded();
+        else if (state === 'waiting') outage.failed(detail.replace(/; retrying in .*$/, ''));
+        else if (state === 'stopped') outage.clear();
       });
       attachHandle(node, MODBUS_DEVICE_HANDLE, { device, users } satisfies ModbusDeviceHandle);
       onClose(node, () => users.close());

@@ -78,11 +78,11 @@ export = function register(RED: RedApi): void {
         const result = await poller.poll();
         if (!closed) emit(result, send, msg);
       });
-      onClose(node, async () => {
+      onClose(node, async (removed) => {
         closed = true;
         if (timer) clearInterval(timer);
         if (first) clearTimeout(first);
-        await users.deregister(node);
+        await users.deregister(node, removed);
       });
     },
   });

@@ -30,7 +30,7 @@ export = function register(RED: RedApi): void {
         msg.written = written;
         send(msg);
       });
-      onClose(node, () => users.deregister(node));
+      onClose(node, (removed) => users.deregister(node, removed));
     },
   });
 };

@@ -159,7 +159,7 @@ export = function register(RED: RedApi): void {
         // queues QoS 1/2 messages meanwhile; only a deleted node gives its topics up.
         const keepAtBroker = !hostHandle && broker.settings.persistent && !removed;
         await Promise.all(subs.map((s) => s.close({ keepAtBroker })));
-        await users.deregister(node);
+        await users.deregister(node, removed);
       });
     },
   });

@@ -60,7 +60,8 @@ export = function register(RED: RedApi): void {
         );
         onClose(node, async () => {
           edge.session.off('warning', onWarning);
-          await edge.users.deregister(node);
+          // The edge-node session ends with its node even on a restart: its birth settings may have changed (NDEATH, new bdSeq).
+          await edge.users.deregister(node, true);
         });
         return;
       }
@@ -123,12 +124,12 @@ export = function register(RED: RedApi): void {
         onClose(node, async (removed) => {
           conn.off('state', onState);
           await buffer.close(removed);
-          await broker.users.deregister(node);
+          await broker.users.deregister(node, removed);
         });
         return;
       }
       onInput(node, (msg) => guarded(() => publish(msg), connLook));
-      onClose(node, () => broker.users.deregister(node));
+      onClose(node, (removed) => broker.users.deregister(node, removed));
     },
   });
 };

@@ -112,9 +112,9 @@ export = function register(RED: RedApi): void {
         }
         await sub.setTags(next);
       });
-      onClose(node, async () => {
+      onClose(node, async (removed) => {
         await sub.stop();
-        await endpoint.users.deregister(node);
+        await endpoint.users.deregister(node, removed);
       });
     },
   });

@@ -59,7 +59,7 @@ export = function register(RED: RedApi): void {
         setStatus(node, 'ok', `${method.tag.split('/').pop() ?? 'method'}: ${result.status}`);
         send({ ...msg, payload: result.outputs, opcua: { statusCode: result.statusCode, status: result.status, outputArguments: result.outputArguments } });
       });
-      onClose(node, () => endpoint.users.deregister(node));
+      onClose(node, (removed) => endpoint.users.deregister(node, removed));
     },
   });
 };

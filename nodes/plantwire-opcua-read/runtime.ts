@@ -42,7 +42,7 @@ export = function register(RED: RedApi): void {
         if (output === 'batch') send({ ...msg, payload: samples });
         else send([samples.map((s): NodeMessage => ({ ...msg, topic: s.tag, payload: s }))]);
       });
-      onClose(node, () => endpoint.users.deregister(node));
+      onClose(node, (removed) => endpoint.users.deregister(node, removed));
     },
   });
 };

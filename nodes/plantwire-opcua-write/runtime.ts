@@ -41,7 +41,7 @@ export = function register(RED: RedApi): void {
         setStatus(node, 'ok', `wrote ${results.length} tag${results.length === 1 ? '' : 's'}`);
         send({ ...msg, opcua: { results } });
       });
-      onClose(node, () => endpoint.users.deregister(node));
+      onClose(node, (removed) => endpoint.users.deregister(node, removed));
     },
   });
 };

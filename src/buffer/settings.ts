@@ -1,6 +1,6 @@
 /** The buffer settings every sink's dialog shares (fields `buffer*`), validated without Node-RED. */
 import { PlantwireError } from '../model/errors';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { OVERFLOW_POLICIES, type BufferMode, type OverflowPolicy } from './queue';
 
 export interface BufferConfig {

@@ -68,15 +68,5 @@ function applyLimits(RED: RedApi): void {
   for (const problem of configureLimits(settings.plantwire?.limits)) RED.log.warn(`[plantwire] ${problem}`);
 }
 
-/** Reads a numeric setting from the dialog (numbers arrive as strings). */
-export function numberSetting(config: Record<string, unknown>, key: string, opts: { min?: number; max?: number; integer?: boolean; default?: number; label?: string } = {}): number {
-  const label = opts.label ?? key;
-  const raw = config[key];
-  if ((raw === undefined || raw === '' || raw === null) && opts.default !== undefined) return opts.default;
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(n)) throw new PlantwireError('bad-config', `${label} must be a number, got ${JSON.stringify(raw)}`, `${label} is not a number`);
-  if (opts.integer && !Number.isInteger(n)) throw new PlantwireError('bad-config', `${label} must be a whole number, got ${n}`, `${label} must be whole`);
-  if (opts.min !== undefined && n < opts.min) throw new PlantwireError('bad-config', `${label} must be at least ${opts.min}, got ${n}`, `${label} must be ≥ ${opts.min}`);
-  if (opts.max !== undefined && n > opts.max) throw new PlantwireError('bad-config', `${label} must be at most ${opts.max}, got ${n}`, `${label} must be ≤ ${opts.max}`);
-  return n;
-}
+/** Moved to src/model/settings.ts (below the runtime); re-exported here for the node glue. */
+export { numberSetting } from '../model/settings';

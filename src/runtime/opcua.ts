@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { OpcUaConnection, pkiDirFor, type ConnectionState, type EndpointSettings } from '../connectors/opcua';
+import { OpcUaConnection, pkiDirFor, type OpcUaState, type EndpointSettings } from '../connectors/opcua';
 import { PlantwireError, toError } from '../model/errors';
 import { ConnectionUsers } from './registry';
 import type { RedApi, RedNode } from './types';
@@ -66,7 +66,7 @@ export function createEndpointHandle(RED: RedApi, node: RedNode, settings: Endpo
     connect: async () => connection.start(),
     disconnect: () => connection.stop(),
   });
-  connection.onState((s: ConnectionState) => users.setState(s.status, s.text));
+  connection.onState((s: OpcUaState) => users.setState(s.status, s.text));
   // A state reached while the flows were starting (e.g. a missing key file, found at once) is
   // sent again once every node runs, so that Status nodes created after the user see it.
   const repeat = (): void => {

@@ -1,33 +1,8 @@
-import { shortStatus } from '../model/errors';
-import type { RedNode, StatusObject } from './types';
+import { setStatus, type StatusState } from '../model/status';
+import type { RedNode } from './types';
 
-/**
- * Status conventions shared by every Plantwire node:
- * green dot = connected / delivering, yellow ring = connecting / buffering,
- * red ring = failed (the text says what to do), grey ring = idle / stopped,
- * blue dot = information (e.g. a count).
- */
-export type StatusState = 'ok' | 'busy' | 'error' | 'idle' | 'info';
-
-const LOOK: Record<StatusState, Pick<StatusObject, 'fill' | 'shape'>> = {
-  ok: { fill: 'green', shape: 'dot' },
-  busy: { fill: 'yellow', shape: 'ring' },
-  error: { fill: 'red', shape: 'ring' },
-  idle: { fill: 'grey', shape: 'ring' },
-  info: { fill: 'blue', shape: 'dot' },
-};
-
-export function statusObject(state: StatusState, text: string): StatusObject {
-  return { ...LOOK[state], text: shortStatus(text) };
-}
-
-export function setStatus(node: Pick<RedNode, 'status'>, state: StatusState, text: string): void {
-  node.status(statusObject(state, text));
-}
-
-export function clearStatus(node: Pick<RedNode, 'status'>): void {
-  node.status({});
-}
+/** StatusState, statusObject, setStatus, clearStatus (and ConnectionState, ConnectionPhase, PHASE_STATUS) live in src/model/status.ts; re-exported here. */
+export { clearStatus, setStatus, statusObject, PHASE_STATUS, type ConnectionPhase, type ConnectionState, type StatusState } from '../model/status';
 
 /**
  * For nodes whose status normally shows a connection or buffer state: runs one

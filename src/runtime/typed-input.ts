@@ -7,30 +7,11 @@
  * `RED.util.evaluateNodeProperty` (context stores may be asynchronous).
  */
 import { PlantwireError, toError } from '../model/errors';
+import { describeTyped, type TypedSetting } from '../model/settings';
 import type { NodeMessage, RedNode } from './types';
 
-export const TYPED_SOURCES = ['str', 'msg', 'flow', 'global', 'env'] as const;
-export type TypedSource = (typeof TYPED_SOURCES)[number];
-
-export interface TypedSetting {
-  value: string;
-  type: TypedSource;
-}
-
-/** Reads a typed field from the node's configuration; a missing type is `str` (flows saved before the field was typed). */
-export function typedSetting(value: unknown, type: unknown, label: string): TypedSetting {
-  const t = type === undefined || type === null || type === '' ? 'str' : type;
-  if (!(TYPED_SOURCES as readonly unknown[]).includes(t)) throw new PlantwireError('bad-config', `${label}: unknown source type "${String(t)}"; use one of ${TYPED_SOURCES.join(', ')}`, `bad ${label} type`);
-  const v = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
-  if (t !== 'str' && v.trim() === '') throw new PlantwireError('bad-config', `${label}: name the ${t === 'env' ? 'environment variable' : `${t} property`} to read`, `${label}: property missing`);
-  return { value: v, type: t as TypedSource };
-}
-
-/** What a typed setting refers to, for messages: `msg.site`, `flow.site`, `env SITE`. */
-export function describeTyped(s: TypedSetting): string {
-  if (s.type === 'str') return JSON.stringify(s.value);
-  return s.type === 'env' ? `env ${s.value}` : `${s.type}.${s.value}`;
-}
+/** TYPED_SOURCES, TypedSource, TypedSetting, typedSetting, describeTyped moved to src/model/settings.ts; re-exported here. */
+export { TYPED_SOURCES, describeTyped, typedSetting, type TypedSetting, type TypedSource } from '../model/settings';
 
 type Evaluate = (value: string, type: string, node: RedNode, msg: NodeMessage, callback: (err: Error | null, result: unknown) => void) => void;
 

@@ -4,41 +4,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export type NodeMessage = Record<string, unknown> & { payload?: unknown; topic?: string; _msgid?: string };
-export type SendFn = (msg: NodeMessage | null | Array<NodeMessage | NodeMessage[] | null>) => void;
-export type DoneFn = (err?: Error) => void;
+import type { NodeConfig, NodeMessage, RedNode } from '../model/node-red-types';
 
-export interface StatusObject {
-  fill?: 'red' | 'green' | 'yellow' | 'blue' | 'grey';
-  shape?: 'ring' | 'dot';
-  text?: string;
-}
-
-export interface RedNode {
-  id: string;
-  type: string;
-  name?: string;
-  z?: string;
-  credentials?: Record<string, string | undefined>;
-  status(status: StatusObject | Record<string, never>): void;
-  send: SendFn;
-  log(msg: unknown): void;
-  warn(msg: unknown): void;
-  error(err: unknown, msg?: NodeMessage): void;
-  debug(msg: unknown): void;
-  on(event: 'input', handler: (msg: NodeMessage, send: SendFn, done: DoneFn) => void): void;
-  on(event: 'close', handler: (removed: boolean, done: () => void) => void): void;
-  on(event: string, handler: (...args: never[]) => void): void;
-}
-
-export interface NodeConfig {
-  id: string;
-  type: string;
-  name?: string;
-  z?: string;
-  version?: number;
-  [key: string]: unknown;
-}
+/** NodeMessage, SendFn, DoneFn, StatusObject, RedNode, NodeConfig moved to src/model/node-red-types.ts; re-exported here. */
+export type { DoneFn, NodeConfig, NodeLookup, NodeMessage, RedNode, SendFn, StatusObject } from '../model/node-red-types';
 
 export interface AdminRequest extends IncomingMessage {
   params: Record<string, string>;

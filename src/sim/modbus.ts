@@ -42,6 +42,8 @@ export interface ModbusSim {
   readonly answered: number;
   /** Open client connections. */
   readonly connections: number;
+  /** Client connections accepted since the start (a reconnect counts again). */
+  readonly accepted: number;
   /** Stops answering: requests are read and dropped, connections stay open (a hung device). */
   pause(): void;
   resume(): void;
@@ -319,6 +321,7 @@ export async function startModbusSim(opts: ModbusSimOptions = {}): Promise<Modbu
   let paused = false;
   let answered = 0;
   const sockets = new Set<net.Socket>();
+  let accepted = 0;
 
   const tick = (): void => {
     const now = Date.now();
@@ -330,6 +333,7 @@ export async function startModbusSim(opts: ModbusSimOptions = {}): Promise<Modbu
 
   const server = net.createServer((socket) => {
     sockets.add(socket);
+    accepted += 1;
     socket.setNoDelay(true);
     let buf = Buffer.alloc(0);
     socket.on('data', (chunk) => {
@@ -383,6 +387,9 @@ export async function startModbusSim(opts: ModbusSimOptions = {}): Promise<Modbu
     },
     get connections() {
       return sockets.size;
+    },
+    get accepted() {
+      return accepted;
     },
     pause() {
       paused = true;

@@ -88,6 +88,8 @@ export interface OpcUaPlant {
   stop(): Promise<void>;
   /** Client sessions open now. */
   sessionCount(): number;
+  /** Client sessions created since the start (a new session after a reconnect counts again). */
+  sessionsCreated(): number;
   /**
    * Closes every client session (and its subscriptions) on the server while
    * the connections stay up — as a server does after a restart of its OPC UA
@@ -773,6 +775,9 @@ export async function startOpcUaPlant(opts: OpcUaPlantOptions = {}): Promise<Opc
     },
     sessionCount(): number {
       return running.engine.getSessions().filter((x) => x.status === 'active').length;
+    },
+    sessionsCreated(): number {
+      return running.engine.cumulatedSessionCount;
     },
     dropSessions(): number {
       const sessions = running.engine.getSessions().filter((x) => x.status === 'active');

@@ -1,7 +1,7 @@
 import { PlantwireError } from '../model/errors';
 import { makeSample, type TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
-import type { NodeConfig } from '../runtime/types';
+import { numberSetting } from '../model/settings';
+import type { NodeConfig } from '../model/node-red-types';
 import { bottlingPlantSignals, signalProblems, type SignalGenerator, type SignalSpec } from './signals';
 
 /** Configuration and sample production of the plantwire-simulator node (no Node-RED needed). */

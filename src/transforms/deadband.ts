@@ -24,7 +24,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { maxTagsSetting, TagTable } from './tag-table';
 
 export interface DeadbandConfig {

@@ -5,7 +5,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { TagSample } from '../model/sample';
-import type { NodeMessage, SendFn } from '../runtime/types';
+import type { NodeMessage, SendFn } from '../model/node-red-types';
 
 export type OutputMode = 'each' | 'batch';
 

@@ -7,7 +7,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { numericValue, sampleWhere, withValue } from './samples';
 import { compileUnitConversion, type UnitConversion } from './units';
 

@@ -8,7 +8,7 @@
  * output) — nothing is dropped silently.
  */
 import { PlantwireError } from '../model/errors';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 
 export const DEFAULT_MAX_TAGS = 10_000;
 export const MAX_MAX_TAGS = 1_000_000;

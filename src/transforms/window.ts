@@ -45,7 +45,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, SampleValue, TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { checkTimeZone, intervalCalendar, parseShiftStarts, shiftCalendar, type Calendar, type Span } from './calendar';
 import { isoOf, numericValue, sampleWhere, timestampMs, worse } from './samples';
 import { maxTagsSetting, TagTable } from './tag-table';

@@ -123,7 +123,7 @@ describe('Modbus client: one queue per device that never wedges', () => {
   beforeEach(() => {
     vi.useFakeTimers();
     wire = new FakeWire();
-    client = new ModbusClient({ host: 'plc', port: 502, timeoutMs: 1000, resetAfterTimeouts: 3, reconnectMinMs: 100, reconnectMaxMs: 800, maxQueue: 50, transport: wire.factory });
+    client = new ModbusClient({ host: 'plc', port: 502, timeoutMs: 1000, resetAfterTimeouts: 3, reconnectMinMs: 100, reconnectMaxMs: 800, random: () => 0, maxQueue: 50, transport: wire.factory });
   });
   afterEach(() => {
     client.stop();
@@ -255,7 +255,7 @@ describe('Modbus client: one queue per device that never wedges', () => {
       fc.asyncProperty(fc.array(fc.constantFrom<Behaviour>('answer', 'hang', 'exception', 'late', 'drop'), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 40 }), async (script, n) => {
         const w = new FakeWire();
         w.script = [...script];
-        const c = new ModbusClient({ host: 'plc', port: 502, timeoutMs: 1000, resetAfterTimeouts: 3, reconnectMinMs: 100, reconnectMaxMs: 800, transport: w.factory });
+        const c = new ModbusClient({ host: 'plc', port: 502, timeoutMs: 1000, resetAfterTimeouts: 3, reconnectMinMs: 100, reconnectMaxMs: 800, random: () => 0, transport: w.factory });
         c.start();
         await vi.advanceTimersByTimeAsync(0);
         let calls = 0;
@@ -285,7 +285,7 @@ describe('Modbus poller with a device that stops answering (fake wire)', () => {
 
   it('marks every tag bad with the reason while the device is silent, and good again once it answers', async () => {
     const wire = new FakeWire();
-    const client = new ModbusClient({ host: 'plc', port: 502, timeoutMs: 500, resetAfterTimeouts: 2, reconnectMinMs: 100, reconnectMaxMs: 100, transport: wire.factory });
+    const client = new ModbusClient({ host: 'plc', port: 502, timeoutMs: 500, resetAfterTimeouts: 2, reconnectMinMs: 100, reconnectMaxMs: 100, random: () => 0, transport: wire.factory });
     client.start();
     await vi.advanceTimersByTimeAsync(0);
     const rows = parseRegisterMap([
@@ -337,6 +337,7 @@ describe('Modbus client: a transport that throws', () => {
       port: 502,
       reconnectMinMs: 100,
       reconnectMaxMs: 100,
+      random: () => 0,
       transport: () => {
         calls += 1;
         if (calls === 1) throw new Error('no sockets left');

@@ -8,9 +8,9 @@
  * Uses the runtime glue's types but not Node-RED itself.
  */
 import { PlantwireError } from '../../model/errors';
-import { ConnectionUsers } from '../../runtime/registry';
-import type { StatusState } from '../../runtime/status';
-import type { RedNode } from '../../runtime/types';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { StatusState } from '../../model/status';
+import type { RedNode } from '../../model/node-red-types';
 import { cloudLabel, createCloudTarget, type CloudSettings } from './index';
 import type { CloudKind, CloudRecord, CloudState, CloudTarget } from './types';
 

@@ -5,7 +5,7 @@
  * `createCloudTarget(settings)` makes the target. No Node-RED import.
  */
 import { PlantwireError } from '../../model/errors';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 import { AwsIotTarget, checkAwsIotSettings, type AwsIotSettings } from './aws-iot';
 import { AZURE_API_VERSION, AzureIotTarget, checkAzureIotSettings, type AzureIotSettings } from './azure-iot';
 import { S3_DEFAULT_KEY_PATTERN, S3Target, s3SettingsProblems, type S3Settings } from './s3';

@@ -7,12 +7,13 @@
  * becomes and may renew the connection (Azure: a fresh SAS token).
  */
 import { EventEmitter } from 'node:events';
-import { MqttConnection, type ConnectionState, type PublishOptions, type StateEvent } from '../mqtt/connection';
+import { MqttConnection, type MqttPhase, type PublishOptions, type StateEvent } from '../mqtt/connection';
 import type { BrokerSettings } from '../mqtt/options';
-import { PlantwireError } from '../../model/errors';
+import { Backoff, type BackoffOptions } from '../../model/backoff';
+import { PlantwireError, toError } from '../../model/errors';
 import type { CloudKind, CloudRecord, CloudState, CloudStateEvent, CloudTarget } from './types';
 
-const STATE: Record<ConnectionState, CloudState> = {
+const STATE: Record<MqttPhase, CloudState> = {
   connecting: 'connecting',
   connected: 'connected',
   reconnecting: 'connecting',
@@ -43,10 +44,19 @@ export abstract class MqttCloudTarget implements CloudTarget {
   private closed = false;
   private renewTimer: NodeJS.Timeout | null = null;
   private renewing: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly reopenBackoff: Backoff;
 
-  /** @param waitMs how long `deliver` waits for a (re)connection before failing (retried by the buffer). */
-  constructor(private readonly waitMs: number) {
+  /**
+   * @param waitMs how long `deliver` waits for a (re)connection before failing (retried by the buffer).
+   * @param retry backoff for re-opening after a failed start or renewal (default 5 s doubling to 5 min).
+   */
+  constructor(
+    private readonly waitMs: number,
+    retry: BackoffOptions = { initialMs: 5000, maxMs: 300_000 },
+  ) {
     this.events.setMaxListeners(0);
+    this.reopenBackoff = new Backoff(retry);
   }
 
   /** Client options for the next connection (called on start and on every renewal). */
@@ -120,6 +130,8 @@ export abstract class MqttCloudTarget implements CloudTarget {
   async close(): Promise<void> {
     this.closed = true;
     this.clearRenew();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (this.renewing) await this.renewing.catch(() => undefined);
     const conn = this.conn;
     this.conn = null;
@@ -139,7 +151,13 @@ export abstract class MqttCloudTarget implements CloudTarget {
     conn.on('state', (s: StateEvent) => {
       if (this.conn === conn) this.setState({ state: STATE[s.state], text: s.text });
     });
-    await conn.open();
+    try {
+      await conn.open();
+    } catch (err) {
+      if (this.conn === conn) this.conn = null;
+      throw err;
+    }
+    this.reopenBackoff.reset();
     // mqtt.js reads its options on each reconnect: refresh what must be fresh (the SAS token) just before.
     conn.raw?.on('reconnect', () => {
       if (conn.raw) this.beforeReconnect(conn.raw.options);
@@ -155,18 +173,30 @@ export abstract class MqttCloudTarget implements CloudTarget {
       this.renewTimer = null;
       this.renewing = this.renew()
         .catch((err: unknown) => {
-          this.setState({ state: 'error', text: `renewing the connection failed: ${(err as Error).message}` });
-          // Try again in a moment (deliveries fail meanwhile and stay buffered).
-          const retry = setTimeout(() => {
-            if (!this.closed && !this.conn) void this.start().catch(() => undefined);
-          }, 5000);
-          retry.unref?.();
+          this.setState({ state: 'error', text: `renewing the connection failed: ${toError(err).message}` });
+          // Try again on the shared backoff until it works (deliveries fail meanwhile and stay buffered).
+          this.scheduleReopen();
         })
         .finally(() => {
           this.renewing = null;
         });
     }, Math.max(100, ms));
     this.renewTimer.unref?.();
+  }
+
+  /** Re-opens after a failed renewal, again and again with capped, jittered backoff, until it works or the target closes. */
+  private scheduleReopen(): void {
+    if (this.closed || this.conn || this.retryTimer) return;
+    const delay = this.reopenBackoff.next();
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.closed || this.conn) return;
+      this.openConnection().catch((err: unknown) => {
+        this.setState({ state: 'error', text: `opening the connection failed: ${toError(err).message}` });
+        this.scheduleReopen();
+      });
+    }, delay);
+    this.retryTimer.unref?.();
   }
 
   private clearRenew(): void {

@@ -4,14 +4,17 @@
  * starts a verify (connect + login) whose result sets every user's status.
  * An unreachable server is not an error of the deployment — mails wait in
  * the users' retry queues — so a failed verify is only shown in the status
- * and tried again in the background (30 s, doubling to 5 min) while users
+ * and tried again in the background (the shared backoff: 30 s, doubling to
+ * 5 min, jittered; one log line per outage) while users
  * remain; the outcome of real sends updates the state as well.
  */
 import { EventEmitter } from 'node:events';
+import { Backoff } from '../../model/backoff';
 import { toError } from '../../model/errors';
-import { ConnectionUsers } from '../../runtime/registry';
-import type { StatusState } from '../../runtime/status';
-import type { RedNode } from '../../runtime/types';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { StatusState } from '../../model/status';
+import type { RedNode } from '../../model/node-red-types';
+import { OutageLog } from '../../model/outage-log';
 import { SmtpMailer } from './mailer';
 import type { SmtpSettings } from './settings';
 
@@ -20,7 +23,8 @@ export const SMTP_HANDLE = 'plantwire.smtp-server';
 export class SmtpServer extends EventEmitter {
   private current: SmtpMailer | null = null;
   private retry: NodeJS.Timeout | null = null;
-  private failures = 0;
+  private readonly backoff = new Backoff({ initialMs: 30_000, maxMs: 300_000 });
+  private readonly outage: OutageLog;
   private active = false;
   readonly users: ConnectionUsers;
   state: { state: StatusState; text: string } = { state: 'idle', text: 'not verified' };
@@ -30,6 +34,7 @@ export class SmtpServer extends EventEmitter {
     readonly settings: SmtpSettings,
   ) {
     super();
+    this.outage = new OutageLog(owner, `SMTP server ${settings.label}`);
     this.users = new ConnectionUsers(owner, {
       connect: async () => {
         this.active = true;
@@ -38,6 +43,8 @@ export class SmtpServer extends EventEmitter {
       disconnect: async () => {
         this.active = false;
         this.stopRetry();
+        this.backoff.reset();
+        this.outage.clear();
         this.current?.close();
         this.current = null;
       },
@@ -52,7 +59,8 @@ export class SmtpServer extends EventEmitter {
 
   /** A mail went through: the server is fine. */
   reportSuccess(): void {
-    this.failures = 0;
+    this.backoff.reset();
+    this.outage.succeeded();
     this.stopRetry();
     if (this.state.state !== 'ok') this.setState('ok', `ready: ${this.settings.label}`);
   }
@@ -86,8 +94,8 @@ export class SmtpServer extends EventEmitter {
       (err: unknown) => {
         if (!this.active) return;
         this.reportFailure(err);
-        this.failures += 1;
-        const delay = Math.min(300_000, 30_000 * 2 ** (this.failures - 1));
+        this.outage.failed(toError(err).message);
+        const delay = this.backoff.next();
         this.stopRetry();
         this.retry = setTimeout(() => {
           this.retry = null;

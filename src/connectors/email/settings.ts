@@ -1,6 +1,6 @@
 /** Settings of the SMTP server (config node) and of email-out, validated without Node-RED. */
 import { PlantwireError } from '../../model/errors';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 import { pemOrFile } from '../mqtt/options';
 
 /**

@@ -3,7 +3,7 @@
  * Node-RED, and the per-message pieces that do not need the runtime (the
  * entity path template, the dead-letter and result messages).
  */
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 import { PlantwireError } from '../../model/errors';
 import type { ErpKind, ErpOperation, ErpQuery } from './types';
 import { excerpt } from '../../model/limits';

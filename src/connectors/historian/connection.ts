@@ -6,9 +6,11 @@
  * runtime glue's types but not Node-RED itself.
  */
 import { EventEmitter } from 'node:events';
+import { Backoff, type BackoffOptions } from '../../model/backoff';
 import { toError } from '../../model/errors';
-import { ConnectionUsers } from '../../runtime/registry';
-import type { RedNode } from '../../runtime/types';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { RedNode } from '../../model/node-red-types';
+import { OutageLog } from '../../model/outage-log';
 import type { HistorianBackend } from './types';
 
 export interface HistorianConnectionState {
@@ -18,23 +20,27 @@ export interface HistorianConnectionState {
 
 /**
  * An unreachable database is not an error of the flow: the connection keeps
- * trying on its own (capped, jittered backoff: 1 s doubling to 30 s) and shows
- * why on every user's status; the log gets one info line per distinct problem.
- * The sink's buffer keeps the messages meanwhile.
+ * trying on its own (the shared backoff, src/model/backoff.ts: 1 s doubling to
+ * 30 s, jittered) and shows why on every user's status; the log gets one line
+ * per outage (src/model/outage-log.ts). The sink's buffer keeps the messages
+ * meanwhile.
  */
 export class HistorianConnection extends EventEmitter {
   readonly users: ConnectionUsers;
   private current: HistorianConnectionState = { connected: false, text: 'not connected' };
   private retryTimer: NodeJS.Timeout | null = null;
-  private failures = 0;
+  private readonly backoff: Backoff;
+  private readonly outage: OutageLog;
   private active = false;
-  private lastLogged = '';
 
   constructor(
     private readonly owner: Pick<RedNode, 'warn' | 'log'>,
     readonly backend: HistorianBackend,
+    retry: BackoffOptions = { initialMs: 1000, maxMs: 30_000 },
   ) {
     super();
+    this.backoff = new Backoff(retry);
+    this.outage = new OutageLog(owner, `historian ${backend.label}`);
     this.users = new ConnectionUsers(owner, {
       connect: async () => {
         this.active = true;
@@ -44,6 +50,8 @@ export class HistorianConnection extends EventEmitter {
         this.active = false;
         if (this.retryTimer) clearTimeout(this.retryTimer);
         this.retryTimer = null;
+        this.backoff.reset();
+        this.outage.clear();
         this.set(false, 'disconnected');
         await this.backend.release?.();
       },
@@ -57,10 +65,8 @@ export class HistorianConnection extends EventEmitter {
       const text = toError(err).message;
       this.set(false, text);
       this.users.setState('error', text);
-      if (text !== this.lastLogged) this.owner.log(`not reachable yet, retrying: ${text}`);
-      this.lastLogged = text;
-      this.failures += 1;
-      const delay = Math.round(Math.min(30_000, 1000 * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+      this.outage.failed(text);
+      const delay = this.backoff.next();
       if (this.active) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null;
@@ -70,8 +76,8 @@ export class HistorianConnection extends EventEmitter {
       }
       return;
     }
-    this.failures = 0;
-    this.lastLogged = '';
+    this.backoff.reset();
+    this.outage.succeeded();
     this.set(true, `connected to ${this.backend.label}`);
     this.users.setState('ok', this.current.text);
   }

@@ -1,6 +1,6 @@
 /** The `plantwire-historian-out` settings, validated without Node-RED. */
 import type { BufferConfig } from '../../buffer/settings';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 
 export interface HistorianOutConfig extends BufferConfig {
   id: string;

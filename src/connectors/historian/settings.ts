@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { PlantwireError, toError } from '../../model/errors';
 import { describe } from '../../model/sample';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 import { InfluxHistorian, type InfluxPrecision, type InfluxSettings } from './influx';
 import { identifierProblem, PostgresHistorian, type PostgresSettings } from './postgres';
 import type { HistorianBackend } from './types';

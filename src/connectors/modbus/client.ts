@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { backoffDelay } from '../../model/backoff';
 import { ModbusError, isModbusError } from './errors';
 import { describeRequest, modbusSerialTransport, type ModbusRequest, type ModbusResponse, type ModbusTransport, type TransportFactory } from './transport';
 
@@ -22,8 +23,10 @@ export interface ModbusClientOptions {
   resetAfterTimeouts?: number;
   /** First reconnect delay (ms), doubled per failed attempt up to reconnectMaxMs. Default 500. */
   reconnectMinMs?: number;
-  /** Longest reconnect delay (ms). Default 10000. */
+  /** Longest reconnect delay (ms). Default 10000. Delays come from the shared backoff (src/model/backoff.ts): jittered down by up to 30 %. */
   reconnectMaxMs?: number;
+  /** Random source of the backoff jitter (tests: `() => 0` for exact delays). */
+  random?: () => number;
   /** Most requests waiting in the queue; more are refused. Default 1000. */
   maxQueue?: number;
   /** The wire (default: modbus-serial over TCP). */
@@ -59,6 +62,7 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
   private readonly connectTimeoutMs: number;
   private readonly resetAfter: number;
   private readonly reconnectMinMs: number;
+  private readonly random: () => number;
   private readonly reconnectMaxMs: number;
   private readonly maxQueue: number;
   private readonly factory: TransportFactory;
@@ -82,6 +86,7 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? Math.max(2000, this.timeoutMs);
     this.resetAfter = Math.max(1, opts.resetAfterTimeouts ?? 3);
     this.reconnectMinMs = Math.max(1, opts.reconnectMinMs ?? 500);
+    this.random = opts.random ?? Math.random;
     this.reconnectMaxMs = Math.max(this.reconnectMinMs, opts.reconnectMaxMs ?? 10_000);
     this.maxQueue = Math.max(1, opts.maxQueue ?? 1000);
     this.factory = opts.transport ?? modbusSerialTransport(this.timeoutMs);
@@ -196,7 +201,7 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
   }
 
   private scheduleReconnect(reason: string): void {
-    const delay = Math.min(this.reconnectMaxMs, this.reconnectMinMs * 2 ** Math.min(this.attempt, 30));
+    const delay = backoffDelay(this.attempt, { initialMs: this.reconnectMinMs, maxMs: this.reconnectMaxMs }, this.random);
     this.attempt += 1;
     this.setState('waiting', `${reason}; retrying in ${delay >= 1000 ? `${Math.round(delay / 100) / 10} s` : `${delay} ms`}`);
     this.failAll(ModbusError.notConnected(reason));

@@ -1,5 +1,5 @@
-import type { ConnectionUsers } from '../../runtime/registry';
-import type { StatusState } from '../../runtime/status';
+import type { ConnectionUsers } from '../../model/connection-users';
+import type { StatusState } from '../../model/status';
 import { ModbusClient, type ClientState } from './client';
 import type { ModbusDeviceSettings } from './settings';
 import type { TransportFactory } from './transport';

@@ -1,5 +1,5 @@
 import { PlantwireError } from '../../model/errors';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 import { MAX_READ_BITS, MAX_READ_REGISTERS } from './plan';
 import { parseRegisterCsv, parseRegisterMap, type RegisterRow } from './register-map';
 

@@ -1,4 +1,4 @@
-import type { StatusState } from '../../runtime/status';
+import type { StatusState } from '../../model/status';
 import type { PollResult } from './poller';
 
 /** Status of a read node after a poll: green with the tag count, or red saying how many tags are bad and why. */

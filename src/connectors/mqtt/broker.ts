@@ -5,15 +5,15 @@
  * Uses the runtime glue's types but not Node-RED itself.
  */
 import { PlantwireError } from '../../model/errors';
-import { ConnectionUsers } from '../../runtime/registry';
-import type { StatusState } from '../../runtime/status';
-import type { RedApi, RedNode } from '../../runtime/types';
-import { MqttConnection, type ConnectionState } from './connection';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { StatusState } from '../../model/status';
+import type { NodeLookup, RedNode } from '../../model/node-red-types';
+import { MqttConnection, type MqttPhase } from './connection';
 import type { BrokerSettings } from './options';
 import { EdgeSession, type EdgeSessionOptions, type EdgeSessionState } from './sparkplug/edge-session';
 import { HostSession } from './sparkplug/host-session';
 
-export const CONNECTION_LOOK: Record<ConnectionState, StatusState> = {
+export const CONNECTION_LOOK: Record<MqttPhase, StatusState> = {
   connecting: 'busy',
   connected: 'ok',
   reconnecting: 'busy',
@@ -58,7 +58,7 @@ export class MqttBroker {
       connect: () => this.connection.open(),
       disconnect: () => this.connection.end(),
     });
-    this.connection.on('state', (s: { state: ConnectionState; text: string }) => this.users.setState(CONNECTION_LOOK[s.state], s.text));
+    this.connection.on('state', (s: { state: MqttPhase; text: string }) => this.users.setState(CONNECTION_LOOK[s.state], s.text));
   }
 
   /**
@@ -111,7 +111,7 @@ export class MqttBroker {
         await session.stop();
       },
     });
-    session.conn.on('state', (s: { state: ConnectionState; text: string }) => users.setState(CONNECTION_LOOK[s.state], s.text));
+    session.conn.on('state', (s: { state: MqttPhase; text: string }) => users.setState(CONNECTION_LOOK[s.state], s.text));
     const handle = { session, users };
     this.hosts.set(hostId, handle);
     return handle;
@@ -137,7 +137,7 @@ export function attachBrokerError(node: RedNode, err: Error): void {
 }
 
 /** The broker of a user node's `broker` setting, or a PlantwireError saying what to fix. */
-export function brokerOf(RED: RedApi, id: unknown): MqttBroker {
+export function brokerOf(RED: NodeLookup, id: unknown): MqttBroker {
   if (typeof id !== 'string' || id === '') {
     throw new PlantwireError('bad-config', 'no MQTT broker selected: pick or add a plantwire-mqtt-broker in the Broker field', 'no broker selected');
   }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { PlantwireError, toError } from '../../model/errors';
+import type { ConnectionPhase } from '../../model/status';
 import type { BrokerSettings } from './options';
 import { levelsMatch, parseFilter, type ParsedFilter } from './topic';
 
@@ -15,10 +16,11 @@ import { levelsMatch, parseFilter, type ParsedFilter } from './topic';
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
 
-export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'error' | 'closed';
+/** The phases of an MQTT connection: a subset of the one connection vocabulary (src/model/status.ts). */
+export type MqttPhase = Extract<ConnectionPhase, 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'error' | 'closed'>;
 
 export interface StateEvent {
-  state: ConnectionState;
+  state: MqttPhase;
   /** Short human text, e.g. "connected to mqtt://127.0.0.1:1883". */
   text: string;
   error?: Error;

@@ -3,8 +3,8 @@
  * without Node-RED: each problem is a PlantwireError naming the field.
  */
 import { PlantwireError } from '../../model/errors';
-import { numberSetting } from '../../runtime/define';
-import type { NodeConfig } from '../../runtime/types';
+import { numberSetting } from '../../model/settings';
+import type { NodeConfig } from '../../model/node-red-types';
 import type { BufferConfig } from '../../buffer/settings';
 import { PAYLOAD_FORMATS, type PayloadFormat } from './decode';
 import { DataType, PUBLISHABLE_TYPES, type DataTypeName } from './sparkplug/payload';
@@ -12,7 +12,7 @@ import { edgeOptionProblems } from './sparkplug/edge';
 import { sparkplugIdProblems, NAMESPACE } from './sparkplug/topic';
 import { filterProblems, splitFilters } from './topic';
 import { templateProblems, UNS_PAYLOADS, type UnsPayload } from './uns';
-import { describeTyped, typedSetting, type TypedSetting } from '../../runtime/typed-input';
+import { describeTyped, typedSetting, type TypedSetting } from '../../model/settings';
 
 export type InFormat = PayloadFormat | 'sparkplug';
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
 import { PlantwireError, toError } from '../../model/errors';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 import { topicNameProblems } from './topic';
 
 /**

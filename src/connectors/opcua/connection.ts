@@ -21,7 +21,9 @@
  */
 import type { ClientSession, OPCUAClient, UserIdentityInfo } from 'node-opcua';
 import { PlantwireError, toError } from '../../model';
-import { backoffDelay } from './backoff';
+import { backoffDelay } from '../../model/backoff';
+import { OutageLog } from '../../model/outage-log';
+import type { ConnectionPhase, ConnectionState } from '../../model/status';
 import { opcua } from './lib';
 import { acquirePki, certificateInfo, readCertificateFile, rejectedFile, trustCertificate, type CertificateInfo, type Pki } from './pki';
 import { describeEndpoint, type EndpointSettings } from './settings';
@@ -57,14 +59,14 @@ export interface ConnectionOwner {
   lost(reason: string): void;
 }
 
-export type ConnectionPhase = 'stopped' | 'connecting' | 'connected' | 'retrying' | 'untrusted' | 'refused';
+/** The phases of an OPC UA connection: a subset of the one connection vocabulary (src/model/status.ts). */
+export type OpcUaPhase = Extract<ConnectionPhase, 'stopped' | 'connecting' | 'connected' | 'retrying' | 'untrusted' | 'refused'>;
 
-export interface ConnectionState {
-  phase: ConnectionPhase;
+/** The model's ConnectionState with what the OPC UA endpoint adds (attempts, next retry, session count). */
+export interface OpcUaState extends ConnectionState {
+  phase: OpcUaPhase;
   /** Status look for the users' nodes. */
   status: 'ok' | 'busy' | 'error' | 'idle';
-  /** Short status text (≤ 48 characters). */
-  text: string;
   /** The full explanation (log, admin route). */
   detail: string;
   /** Consecutive failed attempts. */
@@ -87,8 +89,10 @@ export interface ConnectionOptions {
   random?: () => number;
   /** Delay before retrying after a certificate or login refusal (ms), default 60 s. */
   refusedRetryMs?: number;
-  /** Outage length after which a warning is logged (ms), default 10 s. */
+  /** @deprecated ignored: outages are logged by OutageLog (down, still down after `stillDownAfter` attempts, back). */
   warnAfterMs?: number;
+  /** Failed attempts after which "still down" is logged (then 2N, 4N, …), default 10. */
+  stillDownAfter?: number;
 }
 
 const DEFAULT_LIMITS: Limits = {
@@ -168,9 +172,9 @@ function seconds(ms: number): string {
 export class OpcUaConnection {
   private ctx: SessionContext | null = null;
   private readonly owners = new Set<ConnectionOwner>();
-  private readonly stateListeners = new Set<(s: ConnectionState) => void>();
+  private readonly stateListeners = new Set<(s: OpcUaState) => void>();
   private readonly readyWaiters = new Set<() => void>();
-  private current: ConnectionState;
+  private current: OpcUaState;
   private stopped = true;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
@@ -178,8 +182,8 @@ export class OpcUaConnection {
   private opening: OPCUAClient | null = null;
   private pki: Pki | null = null;
   private generation = 0;
-  private outageSince = 0;
-  private warnedOutage = false;
+  /** One log line per outage (src/model/outage-log.ts). */
+  private readonly outage: OutageLog;
   private lastDetail = '';
   /** Failed connection attempts so far (for failFast waiters). */
   private failures = 0;
@@ -191,9 +195,10 @@ export class OpcUaConnection {
     private readonly opts: ConnectionOptions,
   ) {
     this.current = { phase: 'stopped', status: 'idle', text: 'not connected', detail: 'not connected', attempt: 0, sessions: 0 };
+    this.outage = new OutageLog({ warn: (m) => opts.log?.warn(m), log: (m) => opts.log?.info(m) }, `OPC UA ${settings.url}`, { stillDownAfter: opts.stillDownAfter });
   }
 
-  get state(): ConnectionState {
+  get state(): OpcUaState {
     return this.current;
   }
 
@@ -207,7 +212,7 @@ export class OpcUaConnection {
     return this.pending?.info ?? null;
   }
 
-  onState(fn: (s: ConnectionState) => void): () => void {
+  onState(fn: (s: OpcUaState) => void): () => void {
     this.stateListeners.add(fn);
     return () => this.stateListeners.delete(fn);
   }
@@ -216,8 +221,7 @@ export class OpcUaConnection {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    this.outageSince = Date.now();
-    this.warnedOutage = false;
+    this.outage.clear();
     this.loop = this.run().catch((err: unknown) => {
       // The loop handles its own errors; this is a last resort so nothing escapes.
       this.opts.log?.warn(`OPC UA connection loop failed: ${toError(err).message}`);
@@ -334,7 +338,7 @@ export class OpcUaConnection {
 
   // ------------------------------------------------------------------ loop
 
-  private setState(s: Omit<ConnectionState, 'sessions'>): void {
+  private setState(s: Omit<OpcUaState, 'sessions'>): void {
     this.current = { ...s, sessions: this.generation };
     for (const fn of this.stateListeners) {
       try {
@@ -365,9 +369,7 @@ export class OpcUaConnection {
         attempt = 0;
         this.ctx = ctx;
         this.pending = null;
-        if (this.warnedOutage) this.opts.log?.warn(`connected to ${this.settings.url} again`);
-        else this.opts.log?.info(`connected to ${describeEndpoint(this.settings)} (session ${ctx.generation})`);
-        this.warnedOutage = false;
+        if (!this.outage.succeeded()) this.opts.log?.info(`connected to ${describeEndpoint(this.settings)} (session ${ctx.generation})`);
         const lost = this.watch(ctx);
         this.setState({ phase: 'connected', status: 'ok', text: 'connected', detail: `connected to ${describeEndpoint(this.settings)}`, attempt: 0 });
         for (const w of this.readyWaiters) w();
@@ -380,10 +382,8 @@ export class OpcUaConnection {
           await this.close(ctx, true);
           break;
         }
-        this.outageSince = Date.now();
         this.lastDetail = `connection lost: ${reason}`;
-        this.opts.log?.warn(`connection to ${this.settings.url} lost: ${reason}; reconnecting`);
-        this.warnedOutage = true;
+        this.outage.failed(`connection lost: ${reason}`);
         for (const owner of this.owners) this.safeLost(owner, reason);
         await this.close(ctx, false);
         this.setState({ phase: 'retrying', status: 'error', text: 'connection lost, reconnecting', detail: this.lastDetail, attempt });
@@ -402,15 +402,9 @@ export class OpcUaConnection {
           await this.recordUntrusted();
         } else if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert' || c.kind === 'config') {
           refusedFor = c.kind;
-          this.opts.log?.warn(c.message);
+          this.outage.failed(c.message);
         } else {
-          const down = Date.now() - this.outageSince;
-          if (!this.warnedOutage && down >= (this.opts.warnAfterMs ?? 10_000)) {
-            this.warnedOutage = true;
-            this.opts.log?.warn(`cannot connect to ${this.settings.url} for ${seconds(down)}: ${c.message}; still retrying`);
-          } else {
-            this.opts.log?.info(c.message);
-          }
+          this.outage.failed(c.message);
         }
         attempt += 1;
         const delay = refusedFor ? (this.opts.refusedRetryMs ?? 60_000) : backoffDelay(attempt - 1, { initialMs: this.settings.reconnectInitialMs, maxMs: this.settings.reconnectMaxMs }, this.opts.random);

@@ -1,5 +1,5 @@
 export * from './settings';
-export * from './backoff';
+export { backoffDelay, Backoff, type BackoffOptions } from '../../model/backoff';
 export * from './tags';
 export * from './values';
 export * from './pki';

@@ -5,7 +5,7 @@
  * fix in every error.
  */
 import { PlantwireError, describe } from '../../model';
-import { numberSetting } from '../../runtime/define';
+import { numberSetting } from '../../model/settings';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type SecurityModeName = (typeof SECURITY_MODES)[number];

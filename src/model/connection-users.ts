@@ -1,0 +1,163 @@
+/**
+ * The user registry a config node keeps for the connection it owns. Below
+ * the runtime (no Node-RED import) so that connectors can own one; the glue
+ * re-exports it from src/runtime/registry.ts.
+ *
+ * Users `register` / `deregister(user, removed)`; the connection opens on the
+ * first user. It closes when the last user is REMOVED from the flows, as
+ * Node-RED core's 10-mqtt does — never because a user was merely restarted
+ * by a "modified nodes"/"modified flows" deploy: then the connection stays
+ * open for the new instance of that user, which registers again at once.
+ * If nobody registers again within `lingerMs` (the user now points to
+ * another config node), it closes then. Every state change is pushed to all
+ * users' status. A rejected `connect()` is retried on the shared backoff
+ * (src/model/backoff.ts) while users remain, and logged once per outage
+ * (src/model/outage-log.ts). Connection errors never escape as rejected
+ * promises: they become a red status on every user.
+ */
+import { Backoff } from './backoff';
+import { toError } from './errors';
+import type { RedNode } from './node-red-types';
+import { OutageLog } from './outage-log';
+import { setStatus, type StatusState } from './status';
+
+export interface ConnectionHooks {
+  /** Opens the connection; called when the first user registers. */
+  connect(): Promise<void>;
+  /** Closes it; called when the last user is removed or the config node closes. */
+  disconnect(): Promise<void>;
+}
+
+export interface RetryOptions {
+  /** First retry after a failed connect (default 1 s); doubles up to `maxMs` (default 30 s), jittered. */
+  minMs?: number;
+  maxMs?: number;
+  /** Failed attempts after which "still down" is logged (then 2N, 4N, …); default 10. */
+  stillDownAfter?: number;
+  /** How long a connection whose last user was restarted (not removed) waits for it to come back (default 30 s). */
+  lingerMs?: number;
+}
+
+/** What a user of a connection must offer: an id and a status. */
+export type ConnectionUser = Pick<RedNode, 'id' | 'status'>;
+
+export class ConnectionUsers {
+  private readonly users = new Map<string, ConnectionUser>();
+  private state: { state: StatusState; text: string } = { state: 'idle', text: 'not connected' };
+  private opening: Promise<void> | null = null;
+  private open = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private lingerTimer: NodeJS.Timeout | null = null;
+  private readonly backoff: Backoff;
+  private readonly outage: OutageLog;
+
+  constructor(
+    private readonly owner: { warn(msg: string): void; log(msg: string): void },
+    private readonly hooks: ConnectionHooks,
+    private readonly retry: RetryOptions = {},
+  ) {
+    this.backoff = new Backoff({ initialMs: retry.minMs ?? 1000, maxMs: retry.maxMs ?? 30_000 });
+    this.outage = new OutageLog(owner, 'connection', { stillDownAfter: retry.stillDownAfter });
+  }
+
+  get size(): number {
+    return this.users.size;
+  }
+
+  get connected(): boolean {
+    return this.open;
+  }
+
+  /** Adds a user; the first user opens the connection (a restarted user finds it still open). */
+  register(user: ConnectionUser): void {
+    this.cancelLinger();
+    this.users.set(user.id, user);
+    setStatus(user, this.state.state, this.state.text);
+    if (!this.open && !this.opening && !this.retryTimer) this.start();
+  }
+
+  /**
+   * Removes a user. `removed` is Node-RED's close flag: true when the node was
+   * deleted from the flows (the last such user closes the connection), false
+   * when it is only restarted by a deploy (the connection stays for its new
+   * instance). Omitted, it counts as removed.
+   */
+  async deregister(user: ConnectionUser, removed = true): Promise<void> {
+    this.users.delete(user.id);
+    if (this.users.size > 0) return;
+    if (removed) {
+      this.cancelLinger();
+      await this.stop();
+      return;
+    }
+    this.cancelLinger();
+    this.lingerTimer = setTimeout(() => {
+      this.lingerTimer = null;
+      if (this.users.size === 0) void this.stop();
+    }, this.retry.lingerMs ?? 30_000);
+    this.lingerTimer.unref?.();
+  }
+
+  /** Pushes a state to every user's status (and to users that register later). */
+  setState(state: StatusState, text: string): void {
+    this.state = { state, text };
+    for (const user of this.users.values()) setStatus(user, state, text);
+  }
+
+  /** Closes the connection whatever the users (config node close). */
+  async close(): Promise<void> {
+    this.users.clear();
+    this.cancelLinger();
+    await this.stop();
+  }
+
+  private cancelLinger(): void {
+    if (this.lingerTimer) clearTimeout(this.lingerTimer);
+    this.lingerTimer = null;
+  }
+
+  private start(): void {
+    this.setState('busy', 'connecting');
+    this.opening = this.hooks
+      .connect()
+      .then(() => {
+        this.open = true;
+        this.backoff.reset();
+        this.outage.succeeded();
+      })
+      .catch((err: unknown) => {
+        const e = toError(err);
+        const delay = this.backoff.next();
+        this.outage.failed(e.message);
+        this.setState('error', e.message);
+        if (this.users.size > 0) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            if (this.users.size > 0 && !this.open && !this.opening) this.start();
+          }, delay);
+          this.retryTimer.unref?.();
+        }
+      })
+      .finally(() => {
+        this.opening = null;
+      });
+  }
+
+  private async stop(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    if (this.opening) await this.opening;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.backoff.reset();
+    this.outage.clear();
+    if (!this.open) return;
+    this.open = false;
+    try {
+      await this.hooks.disconnect();
+    } catch (err) {
+      this.owner.warn(`disconnect failed: ${toError(err).message}`);
+    }
+    this.setState('idle', 'disconnected');
+  }
+}

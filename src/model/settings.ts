@@ -1,0 +1,43 @@
+/**
+ * Parsing of node settings as the editor stores them (numbers arrive as
+ * strings, typed inputs as a value plus its `<field>Type`). Below the
+ * runtime so connectors, transforms, buffer and simulators can parse their
+ * own settings; src/runtime/define.ts and typed-input.ts re-export these.
+ */
+import { PlantwireError } from './errors';
+
+/** Reads a numeric setting from the dialog (numbers arrive as strings). */
+export function numberSetting(config: Record<string, unknown>, key: string, opts: { min?: number; max?: number; integer?: boolean; default?: number; label?: string } = {}): number {
+  const label = opts.label ?? key;
+  const raw = config[key];
+  if ((raw === undefined || raw === '' || raw === null) && opts.default !== undefined) return opts.default;
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(n)) throw new PlantwireError('bad-config', `${label} must be a number, got ${JSON.stringify(raw)}`, `${label} is not a number`);
+  if (opts.integer && !Number.isInteger(n)) throw new PlantwireError('bad-config', `${label} must be a whole number, got ${n}`, `${label} must be whole`);
+  if (opts.min !== undefined && n < opts.min) throw new PlantwireError('bad-config', `${label} must be at least ${opts.min}, got ${n}`, `${label} must be ≥ ${opts.min}`);
+  if (opts.max !== undefined && n > opts.max) throw new PlantwireError('bad-config', `${label} must be at most ${opts.max}, got ${n}`, `${label} must be ≤ ${opts.max}`);
+  return n;
+}
+
+export const TYPED_SOURCES = ['str', 'msg', 'flow', 'global', 'env'] as const;
+export type TypedSource = (typeof TYPED_SOURCES)[number];
+
+export interface TypedSetting {
+  value: string;
+  type: TypedSource;
+}
+
+/** Reads a typed field from the node's configuration; a missing type is `str` (flows saved before the field was typed). */
+export function typedSetting(value: unknown, type: unknown, label: string): TypedSetting {
+  const t = type === undefined || type === null || type === '' ? 'str' : type;
+  if (!(TYPED_SOURCES as readonly unknown[]).includes(t)) throw new PlantwireError('bad-config', `${label}: unknown source type "${String(t)}"; use one of ${TYPED_SOURCES.join(', ')}`, `bad ${label} type`);
+  const v = typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value);
+  if (t !== 'str' && v.trim() === '') throw new PlantwireError('bad-config', `${label}: name the ${t === 'env' ? 'environment variable' : `${t} property`} to read`, `${label}: property missing`);
+  return { value: v, type: t as TypedSource };
+}
+
+/** What a typed setting refers to, for messages: `msg.site`, `flow.site`, `env SITE`. */
+export function describeTyped(s: TypedSetting): string {
+  if (s.type === 'str') return JSON.stringify(s.value);
+  return s.type === 'env' ? `env ${s.value}` : `${s.type}.${s.value}`;
+}
