@@ -69,7 +69,7 @@ Usage:
       credentials, plaintext secrets and Plantwire node settings. Every problem names the file,
       node id, node name and field. Exit code 1 on errors.
   plantwire diff <bundle> --target <url|inventory.json> [--env NAME]
-  plantwire deploy <bundle> --target <url|inventory.json> --env NAME [options]
+  plantwire deploy <bundle> --target <url|inventory.json> [--env NAME] [options]
   plantwire rollback --target <url|inventory.json>
   plantwire history --target <url|inventory.json>
 
@@ -91,7 +91,9 @@ back automatically to the previous flows. The previous flows are kept in the
 state directory for "plantwire rollback".
 
 Options:
-  --env NAME             environment overlay (default: the inventory entry's "env")
+  --env NAME             environment overlay (default: the inventory entry's "env"; else the
+                         bundle's only environment; a bundle without overlays deploys its own
+                         values). The environment used is printed before the deploy.
   --secrets FILE         secrets file {"NAME": "value"} (default: the inventory entry's "secretsFile");
                          ${SECRET_ENV_PREFIX}<NAME> environment variables also work
   --select a,b           only these inventory targets

@@ -13,7 +13,8 @@ Usage:
   plantwire start [--port 1880] [--host 127.0.0.1] [--workspace .plantwire]
                   [--opcua-port 4840] [--modbus-port 5020] [--erp-port 4300] [--smtp-port 2525]
                   [--no-sim] [--reset-demo]
-      Embedded Node-RED with the palette, the demo flow and the simulators.
+      Embedded Node-RED with the palette, the demo flow and the simulators
+      (--no-sim: no simulators and no demo flow).
       Environment: PLANTWIRE_PORT, PLANTWIRE_ADMIN_USER, PLANTWIRE_ADMIN_PASSWORD.
   plantwire sim opcua [--port 4840] [--lines 2] [--tags 0] [--update-ms 1000]
       OPC UA bottling-plant simulator (--tags N adds N bench tags changing every 100 ms).
@@ -31,7 +32,7 @@ Usage:
   plantwire bundle validate <bundle.plantwire.json | flows.json> [--env prod]
       Versioned flow bundles: manifest, pinned modules, environment overlays, secret references.
   plantwire diff <bundle> --target <url|inventory.json> [--env prod]
-  plantwire deploy <bundle> --target <url|inventory.json> --env prod [--secrets file] …
+  plantwire deploy <bundle> --target <url|inventory.json> [--env prod] [--secrets file] …
   plantwire rollback --target <url|inventory.json>
   plantwire history --target <url|inventory.json>
       Deploy to one Node-RED 4/5 or a fleet through the Admin API, with revision check,

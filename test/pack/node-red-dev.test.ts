@@ -95,7 +95,7 @@ describe('node-red-dev validate checks on the packed tarball', () => {
     }
     // Installed as a user would (production dependencies only), for loading the runtime and D02.
     installed = await installPalette(packed.tarball, path.join(packed.tmp, 'userdir'));
-  }, 300_000);
+  }, 600_000);
 
   afterAll(() => packed?.cleanup());
 

@@ -81,7 +81,7 @@ describe.each(RUNTIMES)('packed tarball installs into a stock $label and loads',
     nodeSets = declaredNodes(pkg);
 
     await startNodeRed();
-  }, 300_000);
+  }, 600_000);
 
   const exitState = (): { code: number | null; signal: NodeJS.Signals | null } | undefined => exited;
 
@@ -312,4 +312,67 @@ describe.each(RUNTIMES)('packed tarball installs into a stock $label and loads',
       await admin.end();
     }
   }, 180_000);
+});
+
+describe('the installed CLI: npx plantwire start in a fresh dir', () => {
+  let dir = '';
+  let output = '';
+  let child: ChildProcess | undefined;
+
+  afterAll(async () => {
+    await stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  async function stop(): Promise<void> {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    const gone = new Promise<void>((r) => c.once('exit', () => r()));
+    c.kill('SIGINT');
+    const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  /** `npx plantwire start …` with free ports; resolves with its output once it says it is running. */
+  async function start(extra: string[]): Promise<string> {
+    output = '';
+    const ports = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [port, opcua, modbus, erp, smtp] = ports.map(String) as [string, string, string, string, string];
+    // npx and the bin's `#!/usr/bin/env node` run on the Node.js that runs the tests.
+    const env = { ...childEnv(), PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, PLANTWIRE_ADMIN_PASSWORD: 'pack-test-Pa55word' };
+    const c = spawn('npx', ['--no-install', 'plantwire', 'start', '--port', port, '--opcua-port', opcua, '--modbus-port', modbus, '--erp-port', erp, '--smtp-port', smtp, ...extra], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = c;
+    c.stdout?.setEncoding('utf8').on('data', (d: string) => (output += d));
+    c.stderr?.setEncoding('utf8').on('data', (d: string) => (output += d));
+    for (const deadline = Date.now() + 120_000; !/Plantwire is running/.test(output); await sleep(200)) {
+      if (c.exitCode !== null) throw new Error(`npx plantwire start exited with ${c.exitCode}:\n${output}`);
+      if (Date.now() > deadline) throw new Error(`npx plantwire start did not come up within 120 s:\n${output}`);
+    }
+    return output;
+  }
+
+  it('runs the demo from the installed package; --no-sim starts without simulators and without the demo', async () => {
+    const packed = await packOnce();
+    dir = fs.mkdtempSync(path.join(packed.tmp, 'cli-'));
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'cli-user', private: true }));
+    await installPalette(packed.tarball, dir);
+    // `plantwire start` embeds the Node-RED installed next to the palette (here: the project's 4.1 devDependency).
+    fs.symlinkSync(NODE_RED_DIR, path.join(dir, 'node_modules', 'node-red'), 'dir');
+
+    const out = await start([]);
+    expect(out, 'the demo is deployed from the package').toContain('(demo flow deployed)');
+    expect(out).toMatch(/OPC UA plant simulator: opc\.tcp:\/\//);
+    const flowFile = path.join(dir, '.plantwire', 'node-red', 'flows.json');
+    const demo = readJson<Array<{ id: string }>>(path.join(dir, 'node_modules', ...PACKAGE_NAME.split('/'), 'examples', 'demo.json'));
+    expect(readJson<Array<{ id: string }>>(flowFile).map((n) => n.id).sort()).toEqual(demo.map((n) => n.id).sort());
+    await stop();
+
+    const noSim = await start(['--no-sim']);
+    expect(noSim).toContain('no simulators (--no-sim): no demo flow');
+    expect(noSim).not.toMatch(/simulator: |SMTP catcher:/);
+    expect(readJson(flowFile), 'the unchanged seeded demo was taken out').toEqual([]);
+    await stop();
+  }, 900_000);
 });
