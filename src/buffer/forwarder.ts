@@ -120,6 +120,8 @@ export class Forwarder<T = unknown> {
   private draining = false;
   /** Sleeping after a failed delivery. */
   private backingOff = false;
+  /** Failures of the current streak that were retried at once (retryAtOnce). */
+  private prompted = 0;
 
   constructor(readonly queue: Queue<T>, private readonly opts: ForwarderOptions<T>) {
     this.flush = opts.flush ? flushPolicy(opts.flush) : null;
@@ -261,12 +263,19 @@ export class Forwarder<T = unknown> {
       const settled = new Set<number>();
       let settledDelivered = 0;
       const inBatch = new Set(batch.map((b) => b.id));
+      // Settled entries are done for this process at once (never sent again); their removal from the queue is written
+      // when the attempt ends, one transaction per attempt (a crash before that: sent again with the same key).
+      const toAck: Record<'delivered' | 'dead-letter', number[]> = { delivered: [], 'dead-letter': [] };
       const settle: SettleFn = (ids, outcome) => {
         const fresh = ids.filter((id) => inBatch.has(id) && !settled.has(id));
         if (!fresh.length) return;
         for (const id of fresh) settled.add(id);
-        this.queue.ack(fresh, outcome);
+        toAck[outcome].push(...fresh);
         if (outcome === 'delivered') settledDelivered += fresh.length;
+      };
+      const writeAcks = (): void => {
+        if (toAck.delivered.length) this.queue.ack(toAck.delivered.splice(0), 'delivered');
+        if (toAck['dead-letter'].length) this.queue.ack(toAck['dead-letter'].splice(0), 'dead-letter');
       };
       let failure: Error | null = null;
       try {
@@ -279,6 +288,7 @@ export class Forwarder<T = unknown> {
       } catch (err) {
         failure = toError(err);
       }
+      writeAcks();
       if (failure) {
         const e = failure;
         const rest = batch.filter((b) => !settled.has(b.id));
@@ -299,10 +309,15 @@ export class Forwarder<T = unknown> {
         tokens = 0;
         this.opts.onError?.(e, this.failures);
         this.setPhase('buffering', e.message);
-        if (this.opts.retryAtOnce?.(e, this.failures)) continue;
+        if (progress) this.prompted = 0;
+        if (this.opts.retryAtOnce?.(e, this.failures)) {
+          this.prompted += 1;
+          continue;
+        }
         const min = this.opts.minBackoffMs ?? 500;
         const max = this.opts.maxBackoffMs ?? 15_000;
-        const backoff = Math.round(Math.min(max, min * 2 ** (this.failures - 1)) * (0.8 + Math.random() * 0.4));
+        // Retries made at once do not count towards the backoff: it starts at min after them.
+        const backoff = Math.round(Math.min(max, min * 2 ** Math.max(0, this.failures - 1 - this.prompted)) * (0.8 + Math.random() * 0.4));
         // A server that said when to come back (HTTP Retry-After on 429/503) is obeyed, up to 10× the cap.
         const asked = (e as { retryAfterMs?: unknown }).retryAfterMs;
         const delay = typeof asked === 'number' && asked > backoff ? Math.min(asked, max * 10) : backoff;
@@ -313,6 +328,7 @@ export class Forwarder<T = unknown> {
         continue;
       }
       this.failures = 0;
+      this.prompted = 0;
       this.failed = null;
       const rest = batch.filter((b) => !settled.has(b.id));
       if (rest.length) this.queue.ack(rest.map((b) => b.id), 'delivered');

@@ -4,6 +4,8 @@
  * BigInt, a function) goes to Catch with the field named, nothing is stored
  * (buffer depth 0), and the next valid document is delivered at once. A Date
  * inside the document becomes ISO text. Against the SAP simulator, disk buffer.
+ * And the output messages are the input message with the result set: an
+ * http-in → erp-out → http response flow answers the HTTP request.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
@@ -73,5 +75,26 @@ describe('erp-out: documents checked before they are stored', () => {
     const [doc] = sim.documents('MaintenanceNotification');
     expect(doc).toMatchObject({ NotificationText: 'dated' });
     expect(String(doc!.MalfunctionStartDate)).toMatch(/^2026-12-05/);
+  });
+});
+
+describe('erp-out: output messages are the input message with the result', () => {
+  it('http in → erp-out → http response answers the request with the ERP result (req/res kept)', async () => {
+    await rt.deploy([
+      TAB,
+      erpConnection('c', sim.v4, { kind: 'odata-v4' }),
+      { id: 'in', type: 'http in', z: 'tab1', url: '/notify', method: 'post', upload: false, swaggerDoc: '', x: 50, y: 100, wires: [['erp']] },
+      erpOut('erp', 'c', [['resp', 'ok'], ['resp', 'dead']], { entity: 'MaintenanceNotification', mapping: '{"NotificationText": payload.text, "TechnicalObject": "FILLER-01", "MaintPriority": "2"}', bufferMode: 'disk' }),
+      { id: 'resp', type: 'http response', z: 'tab1', statusCode: '', headers: {}, x: 500, y: 100, wires: [] },
+      capture('ok'),
+      capture('dead'),
+    ]);
+    const res = await fetch(`${rt.url}/api/notify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'from http' }) });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ NotificationText: 'from http', TechnicalObject: 'FILLER-01' });
+    const [ok] = await rt.waitFor('ok', 1);
+    expect(typeof ok!.msg._msgid).toBe('string');
+    expect(ok!.msg).toMatchObject({ status: 201, erp: { operation: 'create', entity: 'MaintenanceNotification' } });
   });
 });
