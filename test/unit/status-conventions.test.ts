@@ -1,7 +1,7 @@
 /**
  * Status conventions shared by all nodes: green dot = connected/delivering,
  * yellow ring = connecting/buffering, red ring = failed. The mapping lives only
- * in src/runtime/status.ts: no node runtime and no other src/ file builds a
+ * in src/model/status.ts (re-exported by src/runtime/status.ts): no node runtime and no other src/ file builds a
  * Node-RED status object ({fill, shape}) itself.
  */
 import fs from 'node:fs';
@@ -20,7 +20,7 @@ function tsFiles(dir: string): string[] {
 }
 
 const pkg = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
-const STATUS_MODULE = path.join(PACKAGE_ROOT, 'src', 'runtime', 'status.ts');
+const STATUS_MODULE = path.join(PACKAGE_ROOT, 'src', 'model', 'status.ts');
 
 describe('status conventions', () => {
   it('maps states to the shared looks', () => {
