@@ -152,6 +152,7 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
     }
   },
   oneditprepare: function () {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
     const toggle = function () {
       const target = String($('#node-config-input-target').val());
       ['aws-iot', 'azure-iot', 's3', 'webhook'].forEach(function (t) {

@@ -1,10 +1,11 @@
-import { cloudSettings, CLOUD_KINDS, type CloudConfig, type CloudCredentials } from '../../src/connectors/cloud/index';
+import { cloudAddress, cloudSettings, CLOUD_KINDS, testCloud, type CloudConfig, type CloudCredentials } from '../../src/connectors/cloud/index';
 import { CLOUD_HANDLE, CloudConnection, isMissingSetup } from '../../src/connectors/cloud/connection';
 import type { CloudKind } from '../../src/connectors/cloud/types';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { onClose } from '../../src/runtime/close';
 import { attachHandle } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
+import { addConnectionTest } from '../../src/runtime/test-connection';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-cloud-connection';
@@ -12,6 +13,13 @@ const TYPE = 'plantwire-cloud-connection';
 type CloudNodeConfig = NodeConfig & CloudConfig;
 
 export = function register(RED: RedApi): void {
+  addConnectionTest(RED, {
+    type: TYPE,
+    what: 'cloud connection',
+    secretKeys: ['cert', 'key', 'passphrase', 'deviceKey', 'accessKeyId', 'secretAccessKey', 'sessionToken', 'authHeader'] as const,
+    address: (c) => cloudAddress(c as CloudConfig),
+    run: (c, creds, signal) => testCloud(cloudSettings(c as CloudConfig, creds as CloudCredentials), cloudAddress(c as CloudConfig), signal),
+  });
   defineNode<CloudNodeConfig>(RED, {
     type: TYPE,
     version: { current: 1 },

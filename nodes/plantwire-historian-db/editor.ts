@@ -45,7 +45,8 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
     },
     port: { value: 5432, validate: RED.validators.number(true) },
     database: {
-      value: 'postgres',
+      // The application's own database, not the server's maintenance database "postgres".
+      value: 'plantwire',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
         return kind !== 'postgres' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.database') : false) as unknown as boolean);
@@ -123,6 +124,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
     return 'PostgreSQL ' + (this.host || '?') + ':' + (this.port || 5432) + '/' + (this.database || '?') + ' ' + (this.table || 'plantwire_samples');
   },
   oneditprepare: function (this: HistorianDbEditorProps) {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
     const toggle = function () {
       const kind = $('#node-config-input-kind').val();
       const api = String($('#node-config-input-api').val());

@@ -1,8 +1,9 @@
 import { HistorianConnection } from '../../src/connectors/historian/connection';
-import { createHistorian, historianDbSettings, type HistorianDbConfig } from '../../src/connectors/historian/settings';
+import { createHistorian, historianDbSettings, testHistorian, type HistorianDbConfig } from '../../src/connectors/historian/settings';
 import { onClose } from '../../src/runtime/close';
 import { attachHandle } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
+import { addConnectionTest } from '../../src/runtime/test-connection';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-historian-db';
@@ -10,6 +11,13 @@ const TYPE = 'plantwire-historian-db';
 type HistorianDbNodeConfig = NodeConfig & HistorianDbConfig;
 
 export = function register(RED: RedApi): void {
+  addConnectionTest(RED, {
+    type: TYPE,
+    what: 'historian database',
+    secretKeys: ['user', 'password', 'token'] as const,
+    address: (c) => (c.kind === 'influx' ? String(c.url ?? '') : `postgres://${String(c.host ?? '').trim()}:${String(c.port ?? '').trim() || '5432'}`),
+    run: (c, creds) => testHistorian(historianDbSettings(c as HistorianDbConfig, creds)),
+  });
   defineNode<HistorianDbNodeConfig>(RED, {
     type: TYPE,
     version: { current: 1 },

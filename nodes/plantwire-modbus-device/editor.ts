@@ -252,4 +252,7 @@ RED.nodes.registerType<ModbusDeviceEditorProps>('plantwire-modbus-device', {
   label: function (this: ModbusDeviceEditorProps) {
     return this.name || 'modbus ' + this.host + ':' + this.port + ' #' + this.unitId;
   },
+  oneditprepare: function (this: ModbusDeviceEditorProps) {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+  },
 });

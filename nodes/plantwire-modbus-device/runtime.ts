@@ -1,3 +1,5 @@
+import { testModbusDevice } from '../../src/connectors/modbus/device';
+import { addConnectionTest } from '../../src/runtime/test-connection';
 import { clientStatus, createModbusDevice, MODBUS_DEVICE_HANDLE, type ModbusDeviceHandle } from '../../src/connectors/modbus/device';
 import { parseRegisterCsv, parseRegisterMap, registerMapToCsv } from '../../src/connectors/modbus/register-map';
 import { modbusDeviceSettings } from '../../src/connectors/modbus/settings';
@@ -13,6 +15,13 @@ import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 const TYPE = 'plantwire-modbus-device';
 
 export = function register(RED: RedApi): void {
+  addConnectionTest(RED, {
+    type: TYPE,
+    what: 'Modbus device',
+    secretKeys: [] as const,
+    address: (c) => `modbus://${String(c.host ?? '').trim()}:${String(c.port ?? '').trim() || '502'}`,
+    run: (c) => testModbusDevice(modbusDeviceSettings(c as NodeConfig)),
+  });
   defineNode<NodeConfig>(RED, {
     type: TYPE,
     version: { current: 1 },

@@ -84,6 +84,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     return (this.clientId ? this.clientId + '@' : '') + url;
   },
   oneditprepare: function (this: MqttBrokerEditorProps) {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
     const toggle = function () {
       const url = String($('#node-config-input-url').val() || '');
       const secure = $('#node-config-input-tls').is(':checked') || /^(mqtts|wss|ssl):/.test(url);

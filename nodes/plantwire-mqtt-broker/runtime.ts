@@ -1,3 +1,5 @@
+import { testBroker } from '../../src/connectors/mqtt/options';
+import { addConnectionTest } from '../../src/runtime/test-connection';
 import { attachBroker, attachBrokerError, MqttBroker } from '../../src/connectors/mqtt/broker';
 import { brokerSettings, type BrokerConfig } from '../../src/connectors/mqtt/options';
 import { toError } from '../../src/model/errors';
@@ -10,6 +12,13 @@ const TYPE = 'plantwire-mqtt-broker';
 type BrokerNodeConfig = NodeConfig & BrokerConfig;
 
 export = function register(RED: RedApi): void {
+  addConnectionTest(RED, {
+    type: TYPE,
+    what: 'MQTT broker',
+    secretKeys: ['username', 'password', 'passphrase'] as const,
+    address: (c) => String(c.url ?? '').trim() || 'mqtt://127.0.0.1:1883',
+    run: (c, creds) => testBroker(brokerSettings(c as BrokerConfig, creds)),
+  });
   defineNode<BrokerNodeConfig>(RED, {
     type: TYPE,
     version: { current: 1 },

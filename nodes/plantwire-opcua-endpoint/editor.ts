@@ -95,6 +95,12 @@ interface PlantwireEditorKit {
   testButton(button: string, result: string, url: string, body: () => Record<string, unknown>, timeoutMs?: number): void;
   /** Values of `#node-config-input-<key>` fields (checkboxes as booleans). */
   configFields(keys: string[]): Record<string, unknown>;
+  /**
+   * The "Test connection" row of a connection config node: fills the button
+   * `#pw-test-connection` and wires it to `POST plantwire/test/<type>` with
+   * every field and credential of the open dialog.
+   */
+  connectionTest(node: { id: string; type: string }): void;
 }
 
 // window.PlantwireEditor: published here like PlantwireOpcUa, because every
@@ -145,6 +151,18 @@ interface PlantwireEditorKit {
             out.css('color', 'var(--red-ui-text-color-error, #d00)').text('✘ ' + why);
           },
         });
+      });
+    },
+    connectionTest: function (node) {
+      const kit = this;
+      const def = RED.nodes.getType(node.type) as unknown as { defaults?: Record<string, unknown>; credentials?: Record<string, unknown> } | null;
+      const fields = Object.keys((def && def.defaults) || {}).filter(function (k) {
+        return k !== 'name' && k !== 'version';
+      });
+      const creds = Object.keys((def && def.credentials) || {});
+      $('#pw-test-connection').append($('<i/>', { class: 'fa fa-plug' }), ' ', $('<span/>').text(text('test.button')));
+      kit.testButton('#pw-test-connection', '#pw-test-connection-result', 'plantwire/test/' + node.type, function () {
+        return { id: node.id, config: kit.configFields(fields), credentials: kit.configFields(creds) };
       });
     },
     configFields: function (keys) {
@@ -389,6 +407,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
     return this.url + (this.securityMode && this.securityMode !== 'None' ? ' (' + this.securityMode + ')' : '');
   },
   oneditprepare: function (this: OpcUaEndpointEditorProps & { id: string; changed?: boolean }) {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
     const node = this;
     const toggle = function () {
       const mode = $('#node-config-input-securityMode').val();

@@ -6,6 +6,7 @@ import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { closeEndpointHandle, createEndpointHandle, ENDPOINT_MIGRATIONS, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, secureEndpointDefaults, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
 import { reuseSecrets } from '../../src/runtime/secret-origin';
+import { addConnectionTest } from '../../src/runtime/test-connection';
 import type { AdminRequest, NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = OPCUA_ENDPOINT_TYPE;
@@ -133,6 +134,26 @@ export = function register(RED: RedApi): void {
       const settings = settingsFromBody(RED, req);
       const q = browseQuery(req, (req.body ?? {}) as Record<string, unknown>);
       return withTemporaryConnection(RED, settings, true, (c) => browseWith(c, q));
+    },
+  });
+
+  // "Test connection" with the dialog's settings: a connection of its own, a session, one browse of Objects, closed again.
+  addConnectionTest(RED, {
+    type: TYPE,
+    what: 'OPC UA endpoint',
+    secretKeys: ['username', 'password'] as const,
+    address: (c) => String(c.url ?? '').trim(),
+    async run(c, creds) {
+      const settings = endpointSettings(c, creds);
+      const connection = new OpcUaConnection(settings, { pkiDir: opcuaPkiDir(RED), log: { info: () => undefined, warn: () => undefined } });
+      connection.start();
+      try {
+        const items = (await browseWith(connection, { node: 'i=85' })) as { items?: unknown[] };
+        const n = items.items?.length ?? 0;
+        return `connected to ${settings.url} (security ${settings.securityMode}${settings.securityMode === 'None' ? '' : ` ${settings.securityPolicy}`}); Objects holds ${n} node${n === 1 ? '' : 's'}`;
+      } finally {
+        await connection.stop().catch(() => undefined);
+      }
     },
   });
 

@@ -202,3 +202,56 @@ export function cloudLabel(settings: CloudSettings): string {
       return `webhook ${settings.webhook.url.replace(/\?.*$/, '')}`;
   }
 }
+
+/** The address a cloud connection talks to (for the same-origin check of stored secrets). */
+export function cloudAddress(config: CloudConfig): string {
+  switch (str(config.target)) {
+    case 'aws-iot':
+      return `mqtts://${str(config.endpoint)}:8883`;
+    case 'azure-iot':
+      return `mqtts://${str(config.gatewayHost) || str(config.hubHost)}:8883`;
+    case 's3': {
+      const e = str(config.s3Endpoint) || `https://s3.${str(config.region) || 'us-east-1'}.amazonaws.com`;
+      return /^[a-z]+:\/\//i.test(e) ? e : `https://${e}`;
+    }
+    default:
+      return str(config.url);
+  }
+}
+
+/**
+ * "Test connection". AWS/Azure IoT: connects over MQTT with the credentials
+ * and waits for the broker's answer. S3 and webhooks send nothing until a
+ * delivery, so the test is an unauthenticated HEAD request: it shows the host
+ * answers over HTTPS (any status), not that the credentials are right.
+ */
+export async function testCloud(settings: CloudSettings, address: string, signal: AbortSignal): Promise<string> {
+  const label = cloudLabel(settings);
+  if (settings.kind === 'aws-iot' || settings.kind === 'azure-iot') {
+    const target = createCloudTarget(settings);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const check = (s: { state: string; text: string }): void => {
+          if (s.state === 'connected') resolve();
+          else if (s.state === 'error' || s.state === 'disconnected') reject(new PlantwireError('test-failed', `${label}: ${s.text}`, 'test failed'));
+        };
+        target.onState(check);
+        signal.addEventListener('abort', () => reject(new PlantwireError('test-timeout', `${label}: no answer`, 'test timed out')));
+        target.start().catch(reject);
+        check(target.state);
+      });
+      return `connected to ${label}`;
+    } finally {
+      await target.close().catch(() => undefined);
+    }
+  }
+  const url = settings.kind === 'webhook' ? settings.webhook.url : address;
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'HEAD', signal, redirect: 'manual' });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    throw new PlantwireError('test-failed', `${label}: ${url.replace(/\?.*$/, '')} cannot be reached: ${cause ?? (err as Error).message}`, 'unreachable');
+  }
+  return `${url.replace(/\?.*$/, '')} answers (HTTP ${res.status} to a HEAD request without credentials); the credentials are checked by the first delivery`;
+}

@@ -110,3 +110,19 @@ export function historianDbSettings(config: HistorianDbConfig, creds: HistorianD
 export function createHistorian(s: HistorianDbSettings): HistorianBackend {
   return s.kind === 'postgres' ? (new PostgresHistorian(s.postgres) as HistorianBackend) : (new InfluxHistorian(s.influx) as HistorianBackend);
 }
+
+/**
+ * "Test connection": opens the store as a deploy would (PostgreSQL: connects
+ * and makes sure the table exists; InfluxDB: a ping with the credentials) and
+ * closes it again. Resolves with what was reached.
+ */
+export async function testHistorian(settings: HistorianDbSettings): Promise<string> {
+  const backend = createHistorian(settings);
+  try {
+    await backend.open();
+    const ts = (backend as { timescale?: string | null }).timescale;
+    return `connected to ${backend.label}${ts ? ` (TimescaleDB ${ts})` : ''}${settings.kind === 'postgres' ? '; the table is ready' : ''}`;
+  } finally {
+    await backend.close().catch(() => undefined);
+  }
+}

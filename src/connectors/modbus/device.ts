@@ -58,3 +58,31 @@ export function clientStatus(state: ClientState, detail: string, endpoint: strin
       return { state: 'idle', text: 'disconnected' };
   }
 }
+
+/**
+ * "Test connection": connects once and reads holding register 0 of the unit;
+ * an answer or a Modbus exception both show that the device talks. Stops the
+ * client in every case.
+ */
+export async function testModbusDevice(settings: ModbusDeviceSettings, transport?: TransportFactory): Promise<string> {
+  const { client, endpoint } = createModbusDevice({ ...settings, reconnectMaxMs: 60_000 }, transport);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.on('state', (state: ClientState, detail: string) => {
+        if (state === 'connected') resolve();
+        else if (state === 'waiting') reject(new Error(`${endpoint}: ${detail}`));
+      });
+      client.start();
+    });
+    try {
+      const res = await client.request({ fc: 3, unitId: settings.unitId, address: 0, count: 1 });
+      return `connected to ${endpoint}; unit ${settings.unitId} answered (holding register 0 = ${res.registers?.[0] ?? '?'})`;
+    } catch (err) {
+      const e = err as { kind?: string; message?: string };
+      if (e.kind === 'exception') return `connected to ${endpoint}; unit ${settings.unitId} answered with a Modbus exception for holding register 0 (${e.message})`;
+      throw new Error(`connected to ${endpoint}, but unit ${settings.unitId} did not answer: ${e.message ?? String(err)}`);
+    }
+  } finally {
+    client.stop();
+  }
+}

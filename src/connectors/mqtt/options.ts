@@ -177,3 +177,23 @@ export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = 
   if (secure && parsed.protocol === 'ws:') target = url.replace(/^ws:/, 'wss:');
   return { url: target, label: target.replace(/\/+$/, ''), options, persistent: !clean };
 }
+
+/**
+ * "Test connection": connects once with these settings under a client id of
+ * its own (the deployed client keeps its session), without reconnecting, and
+ * disconnects. Resolves with what was seen; rejects with the broker's answer.
+ */
+export async function testBroker(settings: BrokerSettings, timeoutMs = 10_000): Promise<string> {
+  const mqtt = await import('mqtt');
+  const client = mqtt.connect(settings.url, { ...settings.options, clientId: randomClientId('plantwire_test_'), clean: true, reconnectPeriod: 0, connectTimeout: timeoutMs, will: undefined });
+  try {
+    const version = await new Promise<number>((resolve, reject) => {
+      client.once('connect', () => resolve(client.options.protocolVersion ?? 4));
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('the broker closed the connection')));
+    });
+    return `connected to ${settings.label} (MQTT ${version === 5 ? '5' : '3.1.1'})`;
+  } finally {
+    client.end(true);
+  }
+}
