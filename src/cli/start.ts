@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
-import { localizeDemo, openWorkspace, seedDemo, type SeedResult } from '../host/workspace';
+import { DASHBOARD_MODULE, localizeDemo, openWorkspace, seedDemo, withoutDashboard, type SeedResult } from '../host/workspace';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
 import type { OpcUaPlant } from '../sim/opcua-plant';
@@ -43,6 +44,7 @@ export async function start(opts: StartOptions): Promise<Running> {
   };
   let host: Host;
   let seeded: SeedResult;
+  let dashboard = false;
   try {
     if (opts.sims) {
       const { startOpcUaPlant } = require('../sim/opcua-plant') as typeof import('../sim/opcua-plant');
@@ -62,7 +64,12 @@ export async function start(opts: StartOptions): Promise<Running> {
       smtp = await startCatcher(path.join(ws.dir, 'outbox'), opts.smtpPort ?? 2525, opts.log);
     }
     const demoFile = path.join(PACKAGE_ROOT, 'flows', 'demo.json');
-    const demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
+    let demoText = localizeDemo(fs.readFileSync(demoFile, 'utf8'), { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port });
+    dashboard = dashboardInstalled();
+    if (!dashboard) {
+      demoText = withoutDashboard(demoText);
+      opts.log(`Plant dashboard: skipped — ${DASHBOARD_MODULE} is not installed next to node-red (run \`npm install ${DASHBOARD_MODULE}\` to get it)`);
+    }
     seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     host = await startHost({
       userDir: ws.userDir,
@@ -85,6 +92,7 @@ export async function start(opts: StartOptions): Promise<Running> {
     kept: 'your flows were kept (run `npm start -- --reset-demo` to load the latest demo)',
   };
   opts.log(`Plantwire is running: ${host.url}/  (${seededText[seeded]})`);
+  if (dashboard) opts.log(`  plant dashboard (OEE, alarms, trends): ${host.url}/api/dashboard/plant`);
   if (ws.generatedPassword) {
     opts.log(`  log in as "${ws.secrets.adminUser}" with password: ${ws.secrets.adminPassword}`);
     opts.log(`  (generated once and kept in ${path.join(ws.dir, 'admin.json')}; set PLANTWIRE_ADMIN_PASSWORD to choose your own)`);
@@ -108,6 +116,17 @@ export async function start(opts: StartOptions): Promise<Running> {
       return stopping;
     },
   };
+}
+
+/** True when Node-RED can load the dashboard module (it scans the node_modules holding node-red and the user directory). */
+export function dashboardInstalled(): boolean {
+  try {
+    const fromRed = createRequire(require.resolve('node-red'));
+    fromRed.resolve(`${DASHBOARD_MODULE}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */
