@@ -131,6 +131,9 @@ describe.skipIf(!chrome.available)('the plant dashboard of npm start, in Chromiu
     if (process.env.PLANTWIRE_E2E_SCREENSHOTS === 'docs') {
       // The README image: OEE, the alarm with its button, trends filled for a few seconds.
       await page.waitForTimeout(8000);
+      // The dashboard's "App is offline ready" notice is not part of the picture.
+      const close = page.getByRole('button', { name: 'Close' });
+      if (await close.isVisible().catch(() => false)) await close.click();
       await page.screenshot({ path: path.join(screenshotDir(PACKAGE_ROOT), 'dashboard.png'), fullPage: true });
     }
 
