@@ -162,6 +162,8 @@ RED.nodes.registerType<ConditionEditorProps>('plantwire-condition', {
     (this.monitors || []).forEach(function (m) {
       $('#node-input-monitor-list').editableList('addItem', m);
     });
+    // A new node starts with one empty monitor row, so the required tag cell is visible (and marked) at once.
+    if ((this.counters || []).length + (this.monitors || []).length === 0) $('#node-input-monitor-list').editableList('addItem', { tag: '', rules: 'ewma' } as MonitorRow);
   },
   oneditsave: function (this: ConditionEditorProps) {
     const read = function (row: JQuery, keys: string[]): Record<string, string> {
