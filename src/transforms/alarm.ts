@@ -437,17 +437,23 @@ export class AlarmEngine {
     return ev;
   }
 
-  private annunciated(rule: AlarmRule, a: AlarmState, t: number): void {
+  /**
+   * Counts an annunciation. The rate counts when the operator is shown the
+   * alarm — the engine's clock (processing time, or a later sample time) —
+   * so replayed old samples still count as alarms now; `raisedAt` keeps the
+   * sample time.
+   */
+  private annunciated(a: AlarmState, t: number): void {
     a.raisedAt = t;
     a.count += 1;
-    a.recent.push(t);
+    const shown = Math.max(t, this.clock);
+    a.recent.push(shown);
     if (a.recent.length > CHATTER_COUNT) a.recent.shift();
     this.total += 1;
     if (this.times.length - this.head >= MAX_RATE_ENTRIES) this.head += 1;
-    this.times.push(t);
-    const n = this.windowCount(t);
+    this.times.push(shown);
+    const n = this.windowCount(shown);
     if (n > this.peak) this.peak = n;
-    void rule;
   }
 
   private windowCount(t: number): number {
@@ -474,7 +480,7 @@ export class AlarmEngine {
           a.raisedAt = t;
           return;
         }
-        this.annunciated(rule, a, t);
+        this.annunciated(a, t);
         out.push(this.event(rule, a, 'activate', before, t, { sample }));
       }
     } else if (a.state === 'UNACK' || a.state === 'ACKED') {
@@ -612,7 +618,7 @@ export class AlarmEngine {
   private release(rule: AlarmRule, a: AlarmState, t: number): void {
     if (a.active) {
       a.state = 'UNACK';
-      this.annunciated(rule, a, t);
+      this.annunciated(a, t);
     } else a.state = 'NORM';
   }
 
