@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
 import { withoutDashboard } from '../../src/host/workspace';
+import { makeSample } from '../../src/model/sample';
+import { ConditionEngine, conditionSample, conditionSettings, type ConditionConfig } from '../../src/transforms/condition';
 
 type Node = { id: string; type: string; z?: string; wires?: string[][]; links?: string[] };
 const demoText = fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', 'demo.json'), 'utf8');
@@ -33,6 +36,27 @@ describe('the demo and its plant dashboard', () => {
     expect(reach('pw-demo-alarm-change', 'pw-dash-alarms')).toBe(true);
     expect(reach('pw-dash-alarms', 'pw-demo-alarm-change'), 'the acknowledge buttons reach the alarm node').toBe(true);
     expect(demo.filter((n) => n.type.startsWith('ui-')).length).toBeGreaterThan(5);
+    expect(byId.get('pw-demo-cond')!.type).toBe('plantwire-condition');
+    expect(reach('pw-demo-sim', 'pw-demo-cond')).toBe(true);
+    expect(reach('pw-demo-cond', 'pw-demo-erp-cond')).toBe(true);
+  });
+
+  it("the condition node's SAP mapping turns a due-soon event into a notification the ERP accepts (Node-RED's JSONata)", async () => {
+    const jsonata = createRequire(createRequire(require.resolve('node-red')).resolve('@node-red/util'))('jsonata') as (e: string) => { evaluate(x: unknown): Promise<Record<string, unknown>> };
+    const node = demo.find((n) => n.id === 'pw-demo-erp-cond') as unknown as { mapping: string; sample: string; connection: string };
+    expect(node.connection).toBe('pw-demo-erp-notif-conn');
+    // A real due-soon event of the demo's condition node: 18,000 of 20,000 capper cycles.
+    const cond = demo.find((n) => n.id === 'pw-demo-cond') as unknown as ConditionConfig;
+    const engine = new ConditionEngine(conditionSettings(cond));
+    const t0 = Date.UTC(2026, 0, 5, 8);
+    engine.process([makeSample('Line1/Capper/CapCount', 100, { sourceTimestamp: t0 })], t0, false);
+    const events = engine.process([makeSample('Line1/Capper/CapCount', 18_100, { sourceTimestamp: t0 + 1_800_000 })], t0 + 1_800_000, false);
+    const due = events.find((e) => e.kind === 'due-soon');
+    expect(due, JSON.stringify(events)).toBeDefined();
+    const doc = await jsonata(node.mapping).evaluate({ payload: conditionSample(due!) });
+    expect(doc).toEqual({ NotificationText: due!.summary, NotificationType: 'M1', MaintPriority: '2', TechnicalObject: 'LINE1-CAPPER', MaintNotifLongTextForEdit: due!.description });
+    expect(doc.NotificationText).toMatch(/Line1 capper/);
+    expect(String(doc.NotificationText).length).toBeLessThanOrEqual(40);
   });
 
   it('withoutDashboard leaves no ui-* node, no dashboard-tab node and no wire or link to a removed node', () => {
