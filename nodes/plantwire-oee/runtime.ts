@@ -99,7 +99,8 @@ export = function register(RED: RedApi): void {
           const results: TagSample[] = [];
           let events: TagSample[] = [];
           let late: OeeLate[] = [];
-          if (!command) {
+          const flushOnly = msg.flush === true && (msg.payload === undefined || msg.payload === '');
+          if (!command && !flushOnly) {
             const r = calc.add(readSamples(msg.payload, { tag: typeof msg.topic === 'string' ? msg.topic : undefined }), Date.now(), Array.isArray(msg.payload));
             results.push(...r.results);
             events = r.events;

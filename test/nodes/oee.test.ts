@@ -95,6 +95,7 @@ describe('plantwire-oee in a real runtime', () => {
       inject('shift', SHIFT, 'oee', 'plc'),
       inject('update', 'update', 'oee'),
       inject('close', sample('L1/State', 'Running', at(480)), 'oee'),
+      { ...inject('flushmsg', '', 'oee'), props: [{ p: 'payload' }, { p: 'flush', v: 'true', vt: 'bool' }], payloadType: 'str' },
       capture('out'),
       capture('down'),
       capture('late'),
@@ -119,6 +120,12 @@ describe('plantwire-oee in a real runtime', () => {
     expect(v.oee).toBeCloseTo(0.362963, 4);
     expect(v).toMatchObject({ plannedSeconds: 27_000, runSeconds: 25_800, stops: 1, microStops: 1, microStopSeconds: 90, rejectCount: 400 });
     expect(all[1]!.msg.payload.window).toEqual({ start: at(0), end: at(480), count: 11, aggregate: 'oee' });
+    expect(rt.captured('late')).toEqual([]);
+    // msg.flush without samples closes the open period (the next shift, from 14:00 to the newest sample).
+    await fire('flushmsg');
+    const flushed = await rt.waitFor('out', 3);
+    expect(flushed[2]!.msg.payload.value).toMatchObject({ final: true, line: 'L1', plannedSeconds: 0 });
+    expect(flushed[2]!.msg.payload.window.start).toBe(at(480));
     expect(rt.captured('late')).toEqual([]);
   });
 
