@@ -92,7 +92,10 @@ export async function start(opts: StartOptions): Promise<Running> {
     kept: 'your flows were kept (run `npm start -- --reset-demo` to load the latest demo)',
   };
   opts.log(`Plantwire is running: ${host.url}/  (${seededText[seeded]})`);
-  if (dashboard) opts.log(`  plant dashboard (OEE, alarms, trends): ${host.url}/api/dashboard/plant`);
+  if (dashboard) {
+    opts.log(`  plant dashboard (OEE, alarms, trends): ${host.url}/api/dashboard/plant`);
+    if (!/^(127\.|localhost$|::1$)/.test(opts.host)) opts.log(`  note: the dashboard has no login (its acknowledge buttons change alarm states) and ${opts.host} is not loopback: put it behind a proxy with a login, or set httpNodeAuth`);
+  }
   if (ws.generatedPassword) {
     opts.log(`  log in as "${ws.secrets.adminUser}" with password: ${ws.secrets.adminPassword}`);
     opts.log(`  (generated once and kept in ${path.join(ws.dir, 'admin.json')}; set PLANTWIRE_ADMIN_PASSWORD to choose your own)`);
