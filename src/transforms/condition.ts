@@ -352,6 +352,8 @@ export class ConditionEngine {
   private readonly monitorsByTag = new Map<string, Monitor[]>();
   private readonly counterState = new Map<string, CounterState>();
   private readonly monitorState = new Map<string, MonitorState>();
+  /** Per tag: the state objects of its monitors, in the order of monitorsByTag (kept for the life of the engine). */
+  private readonly monitorStates = new Map<string, MonitorState[]>();
   /** Samples of tags nothing watches; bad-quality samples. */
   ignored = 0;
   badQuality = 0;
@@ -364,10 +366,14 @@ export class ConditionEngine {
       else this.countersByTag.set(c.tag, [c]);
     }
     for (const m of settings.monitors) {
-      this.monitorState.set(m.name, newMonitor());
+      const st = newMonitor();
+      this.monitorState.set(m.name, st);
       const l = this.monitorsByTag.get(m.tag);
       if (l) l.push(m);
       else this.monitorsByTag.set(m.tag, [m]);
+      const ss = this.monitorStates.get(m.tag);
+      if (ss) ss.push(st);
+      else this.monitorStates.set(m.tag, [st]);
     }
   }
 
@@ -414,9 +420,14 @@ export class ConditionEngine {
       this.badQuality += 1;
       return out;
     }
-    const t = timestampMs(s.sourceTimestamp);
-    if (counters) for (let i = 0; i < counters.length; i++) this.count(counters[i]!, s, t, out);
-    if (monitors) for (let i = 0; i < monitors.length; i++) this.watch(monitors[i]!, s, s.value as number, t, out);
+    if (counters) {
+      const t = timestampMs(s.sourceTimestamp);
+      for (let i = 0; i < counters.length; i++) this.count(counters[i]!, s, t, out);
+    }
+    if (monitors) {
+      const states = this.monitorStates.get(s.tag)!;
+      for (let i = 0; i < monitors.length; i++) this.watch(monitors[i]!, states[i]!, s, s.value as number, out);
+    }
     return out;
   }
 
@@ -487,8 +498,7 @@ export class ConditionEngine {
     return ev;
   }
 
-  private watch(m: Monitor, s: TagSample, x: number, t: number, out: ConditionEvent[]): void {
-    const st = this.monitorState.get(m.name)!;
+  private watch(m: Monitor, st: MonitorState, s: TagSample, x: number, out: ConditionEvent[]): void {
     if (st.phase === 'learning') {
       // Welford's online mean and variance.
       st.n += 1;
@@ -514,7 +524,7 @@ export class ConditionEngine {
         st.rho = Number.isFinite(rho) ? Math.min(0.95, Math.max(0, rho)) : 0;
         st.z = st.mu;
         st.k = 0;
-        out.push(this.monitorEvent(m, st, 'learned', [], x, t, s));
+        out.push(this.monitorEvent(m, st, 'learned', [], x, s));
       }
       return;
     }
@@ -527,16 +537,21 @@ export class ConditionEngine {
       st.xs.shift();
       st.es.shift();
     }
-    const firing = m.rules.filter((r) => this.fires(r, m, st));
-    const fresh = firing.filter((r) => !st.flagged.includes(r));
-    if (firing.length > 0) {
+    // No allocation unless a rule fires (the common case is a quiet sample).
+    let firing: SpcRule[] | null = null;
+    const rules = m.rules;
+    for (let i = 0; i < rules.length; i++) {
+      if (this.fires(rules[i]!, m, st)) (firing ??= []).push(rules[i]!);
+    }
+    if (firing !== null) {
       st.quiet = 0;
+      const fresh = firing.filter((r) => !st.flagged.includes(r));
       if (fresh.length > 0) {
         st.flagged = [...new Set([...st.flagged, ...fresh])];
         const drift = fresh.filter((r) => DRIFT_RULES.has(r));
         const anomaly = fresh.filter((r) => !DRIFT_RULES.has(r));
-        if (drift.length) out.push(this.monitorEvent(m, st, 'drift', drift, x, t, s));
-        if (anomaly.length) out.push(this.monitorEvent(m, st, 'anomaly', anomaly, x, t, s));
+        if (drift.length) out.push(this.monitorEvent(m, st, 'drift', drift, x, s));
+        if (anomaly.length) out.push(this.monitorEvent(m, st, 'anomaly', anomaly, x, s));
       }
     } else if (st.flagged.length > 0) {
       st.quiet += 1;
@@ -544,7 +559,7 @@ export class ConditionEngine {
         const was = st.flagged;
         st.flagged = [];
         st.quiet = 0;
-        out.push(this.monitorEvent(m, st, 'normal', was, x, t, s));
+        out.push(this.monitorEvent(m, st, 'normal', was, x, s));
       }
     }
   }
@@ -556,13 +571,12 @@ export class ConditionEngine {
   private fires(rule: SpcRule, m: Monitor, st: MonitorState): boolean {
     const es = st.es;
     const n = es.length;
+    // The two common rules first, without the helpers' closures.
+    if (rule === 'ewma') return Math.abs(st.z - st.mu) > this.limit(m, st);
+    if (rule === 'we1') return Math.abs(es[n - 1]!) > 3;
     const last = (k: number): number[] => (n >= k ? es.slice(n - k) : []);
     const sameSide = (xs: number[], beyond: number, need: number): boolean => xs.filter((e) => e > beyond).length >= need || xs.filter((e) => e < -beyond).length >= need;
     switch (rule) {
-      case 'ewma':
-        return Math.abs(st.z - st.mu) > this.limit(m, st);
-      case 'we1':
-        return Math.abs(es[n - 1]!) > 3;
       case 'we2':
         return n >= 3 && sameSide(last(3), 2, 2);
       case 'we3':
@@ -599,7 +613,8 @@ export class ConditionEngine {
     }
   }
 
-  private monitorEvent(m: Monitor, st: MonitorState, kind: ConditionKind, rules: SpcRule[], x: number, t: number, sample?: TagSample, user?: string): ConditionEvent {
+  private monitorEvent(m: Monitor, st: MonitorState, kind: ConditionKind, rules: SpcRule[], x: number, sample: TagSample): ConditionEvent {
+    const t = timestampMs(sample.sourceTimestamp);
     const lim = st.phase === 'watching' ? this.limit(m, st) : 0;
     const dev = st.sigma > 0 ? (x - st.mu) / st.sigma : 0;
     const monitor: NonNullable<ConditionEvent['monitor']> = {
@@ -629,10 +644,7 @@ export class ConditionEngine {
       const seen = `${m.tag} = ${x}${unit}, ${Math.abs(monitor.deviationSigma)}σ ${dev >= 0 ? 'above' : 'below'} the learned mean ${r3(st.mu)}${unit} (σ ${r3(st.sigma)}${unit}); EWMA ${r3(st.z)}${unit} against limits ${monitor.lcl}–${monitor.ucl}${unit}`;
       description = `${what}${kind === 'drift' ? 'drift' : 'anomaly'} on ${m.name}: ${rules.map((r) => RULE_TEXT[r]).join('; ')}. Seen: ${seen}, after ${st.k} samples since the baseline was learned.`;
     }
-    const ev: ConditionEvent = { kind, name: m.name, tag: m.tag, priority: m.priority, summary: short(summary), description, time: isoOf(t), monitor };
-    if (sample) ev.sample = sample;
-    if (user) ev.user = user;
-    return ev;
+    return { kind, name: m.name, tag: m.tag, priority: m.priority, summary: short(summary), description, time: isoOf(t), sample, monitor };
   }
 
   /** Commands: `maintained` (a counter, its tag or "*"), `relearn` (a monitor, its tag or "*"). */
@@ -654,7 +666,7 @@ export class ConditionEngine {
     } else if (cmd.command === 'relearn') {
       const ms = this.settings.monitors.filter((m) => target === '*' || m.name === target || m.tag === target);
       if (ms.length === 0) throw new PlantwireError('not-found', `relearn: no monitor "${target}" in this node`, `no monitor ${target}`);
-      for (const m of ms) this.monitorState.set(m.name, newMonitor());
+      for (const m of ms) Object.assign(this.monitorState.get(m.name)!, newMonitor());
     }
     return out;
   }
@@ -710,7 +722,7 @@ export class ConditionEngine {
     for (const m of this.settings.monitors) {
       const saved = s.monitors?.[m.name];
       if (!saved || typeof saved !== 'object' || !Array.isArray(saved.es)) continue;
-      this.monitorState.set(m.name, { ...newMonitor(), ...saved, xs: saved.xs.slice(-HISTORY), es: saved.es.slice(-HISTORY), flagged: saved.flagged.filter((r) => m.rules.includes(r)) });
+      Object.assign(this.monitorState.get(m.name)!, newMonitor(), saved, { xs: saved.xs.slice(-HISTORY), es: saved.es.slice(-HISTORY), flagged: saved.flagged.filter((r) => m.rules.includes(r)) });
       n += 1;
     }
     return n;
