@@ -560,22 +560,24 @@ export class AlarmEngine {
   }
 
   /** Checks a sample without changing anything; throws a clear error for a value an alarm cannot use. */
-  check(s: TagSample, where: string): void {
+  check(s: TagSample, index = -1): void {
     if (s.quality === 'bad') return;
+    // Where the sample sits, for the error message (built only when there is one).
+    const at = (): string => (index >= 0 ? `payload[${index}]` : 'payload');
     const rules = this.byTag.get(s.tag);
     if (rules) {
       for (const r of rules) {
         if (r.kind !== 'discrete' && typeof s.value !== 'number') {
           throw new PlantwireError(
             'not-a-number',
-            `${where}.value must be a number for the ${r.kind} alarm ${r.id}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
+            `${at()}.value must be a number for the ${r.kind} alarm ${r.id}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
             'value is not a number',
           );
         }
       }
     }
     if (this.bySetpointTag.has(s.tag) && typeof s.value !== 'number') {
-      throw new PlantwireError('not-a-number', `${where}.value must be a number: ${s.tag} is a setpoint tag, got ${describeValue(s.value)}`, 'setpoint is not a number');
+      throw new PlantwireError('not-a-number', `${at()}.value must be a number: ${s.tag} is a setpoint tag, got ${describeValue(s.value)}`, 'setpoint is not a number');
     }
     // The timestamp was checked when the sample was read (readSamples).
   }
@@ -612,7 +614,7 @@ export class AlarmEngine {
 
   /** Checks the whole batch first (a bad sample rejects it, nothing changes), then processes it. */
   process(samples: TagSample[], now: number, batch = samples.length > 1): AlarmEvent[] {
-    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? `payload[${i}]` : 'payload');
+    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? i : -1);
     const out: AlarmEvent[] = [];
     for (let i = 0; i < samples.length; i++) this.offer(samples[i]!, now, out);
     return out;

@@ -378,13 +378,15 @@ export class ConditionEngine {
   }
 
   /** Checks a sample without changing anything; a clear error for a value the counters or monitors cannot use. */
-  check(s: TagSample, where: string): void {
+  check(s: TagSample, index = -1): void {
     if (s.quality === 'bad') return;
+    // Where the sample sits, for the error message (built only when there is one).
+    const at = (): string => (index >= 0 ? `payload[${index}]` : 'payload');
     const monitors = this.monitorsByTag.get(s.tag);
     if (monitors && typeof s.value !== 'number') {
       throw new PlantwireError(
         'not-a-number',
-        `${where}.value must be a number for the drift monitor ${monitors[0]!.name}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
+        `${at()}.value must be a number for the drift monitor ${monitors[0]!.name}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
         'value is not a number',
       );
     }
@@ -392,16 +394,16 @@ export class ConditionEngine {
     if (counters) {
       for (const c of counters) {
         if (c.measure === 'cycles' && typeof s.value !== 'number' && typeof s.value !== 'boolean') {
-          throw new PlantwireError('not-a-number', `${where}.value must be a counter (number) or a boolean for the cycle counter ${c.name}, got ${describeValue(s.value)}`, 'value is not a count');
+          throw new PlantwireError('not-a-number', `${at()}.value must be a counter (number) or a boolean for the cycle counter ${c.name}, got ${describeValue(s.value)}`, 'value is not a count');
         }
       }
     }
-    if ((monitors || counters) && !Number.isFinite(timestampMs(s.sourceTimestamp))) throw new PlantwireError('bad-timestamp', `${where}.sourceTimestamp is not a date: ${describeValue(s.sourceTimestamp)}`, 'bad sourceTimestamp');
+    // The timestamp was checked when the sample was read (readSamples).
   }
 
   /** Checks the whole batch, then processes it; returns the events. */
   process(samples: TagSample[], now: number, batch = samples.length > 1): ConditionEvent[] {
-    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? `payload[${i}]` : 'payload');
+    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? i : -1);
     const out: ConditionEvent[] = [];
     for (let i = 0; i < samples.length; i++) this.offer(samples[i]!, now, out);
     return out;
