@@ -57,6 +57,23 @@ export = function register(RED: RedApi): void {
         parts.push(r.flood ? `FLOOD ${r.alarms}/10 min` : `${r.alarms}/10 min`);
         status.update(r.flood || r.unacknowledged > 0 ? 'busy' : r.active > 0 ? 'info' : 'ok', parts.join(' · '));
       };
+      // The status text costs a pass over every alarm/monitor: build it at most every 500 ms (LiveStatus shows it at most once a second anyway).
+      let lastShow = 0;
+      let showTimer: NodeJS.Timeout | null = null;
+      const showSoon = (): void => {
+        const at = Date.now();
+        if (at - lastShow >= 500) {
+          lastShow = at;
+          show();
+        } else if (!showTimer) {
+          showTimer = setTimeout(() => {
+            showTimer = null;
+            lastShow = Date.now();
+            show();
+          }, 500);
+          showTimer.unref?.();
+        }
+      };
       const eventMessages = (events: AlarmEvent[]): NodeMessage[] => events.map((ev) => ({ topic: ev.id, payload: eventSample(ev) }));
       const rateMessage = (reason: 'periodic' | 'flood' | 'request'): NodeMessage => ({ topic: 'alarm-rate', payload: engine.rate(Date.now()), reason });
       /** Sends events (output 1) and, when a flood began or ended, the rate (output 2). */
@@ -126,7 +143,7 @@ export = function register(RED: RedApi): void {
             if (events.length) save();
             emit(send, events);
           }
-          show();
+          showSoon();
           schedule();
         } catch (err) {
           status.failed();
@@ -137,6 +154,7 @@ export = function register(RED: RedApi): void {
         closed = true;
         if (timer) clearTimeout(timer);
         status.cancel();
+        if (showTimer) clearTimeout(showTimer);
         controllers.delete(node.id);
         if (!store) return;
         if (removed) store.remove();

@@ -8,7 +8,7 @@ import { ConditionEngine, conditionSample, conditionSettings, readConditionComma
 import { readSamples } from '../../src/transforms/samples';
 
 const TYPE = 'plantwire-condition';
-/** Usage counters change with every sample: they are written at most this often (and at once on every event and at close). */
+/** Usage counters change with every sample: they are written at most this often (at once on counter events and commands, and at close). */
 const SAVE_EVERY_MS = 10_000;
 
 interface Config extends ConditionConfig, NodeConfig {
@@ -63,6 +63,23 @@ export = function register(RED: RedApi): void {
         if (s.learning) parts.push(`${s.learning} learning`);
         status.update(s.due || s.flagged ? 'busy' : s.dueSoon ? 'info' : 'ok', parts.length ? parts.join(' · ') : `${what} · all normal`);
       };
+      // The status text costs a pass over every alarm/monitor: build it at most every 500 ms (LiveStatus shows it at most once a second anyway).
+      let lastShow = 0;
+      let showTimer: NodeJS.Timeout | null = null;
+      const showSoon = (): void => {
+        const at = Date.now();
+        if (at - lastShow >= 500) {
+          lastShow = at;
+          show();
+        } else if (!showTimer) {
+          showTimer = setTimeout(() => {
+            showTimer = null;
+            lastShow = Date.now();
+            show();
+          }, 500);
+          showTimer.unref?.();
+        }
+      };
       const emit = (send: SendFn, events: ConditionEvent[]): void => {
         for (const ev of events) send([{ topic: `${ev.kind}/${ev.name}`, payload: conditionSample(ev) } as NodeMessage, null]);
       };
@@ -81,11 +98,13 @@ export = function register(RED: RedApi): void {
           } else {
             const samples = readSamples(msg.payload, { tag: typeof msg.topic === 'string' ? msg.topic : undefined });
             const events = engine.process(samples, Date.now(), Array.isArray(msg.payload));
-            if (events.length) save();
+            // A counter event (due soon, due) is written at once, so a crash cannot send it twice;
+            // drift flags and the counting in between at most every 10 s.
+            if (events.some((ev) => ev.counter !== undefined)) save();
             else saveSoon();
             emit(send, events);
           }
-          show();
+          showSoon();
         } catch (err) {
           status.failed();
           throw err;
@@ -93,6 +112,7 @@ export = function register(RED: RedApi): void {
       });
       onClose(node, (removed) => {
         status.cancel();
+        if (showTimer) clearTimeout(showTimer);
         if (saveTimer) clearTimeout(saveTimer);
         if (!store) return;
         if (removed) store.remove();

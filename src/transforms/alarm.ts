@@ -345,6 +345,10 @@ function round(x: number, digits = 2): number {
 export class AlarmEngine {
   readonly rules: AlarmRule[];
   private readonly byTag = new Map<string, AlarmRule[]>();
+  /** Per tag: its rules with their state objects (kept for the life of the engine), and whether any needs the sample time. */
+  private readonly entries = new Map<string, { rules: AlarmRule[]; states: AlarmState[]; needsTime: boolean }>();
+  /** The suppress tag and the setpoint tags. */
+  private readonly special = new Set<string>();
   private readonly bySetpointTag = new Map<string, AlarmRule[]>();
   private readonly byId = new Map<string, AlarmRule>();
   private readonly states = new Map<string, AlarmState>();
@@ -378,12 +382,19 @@ export class AlarmEngine {
       const l = this.byTag.get(r.tag);
       if (l) l.push(r);
       else this.byTag.set(r.tag, [r]);
+      let e = this.entries.get(r.tag);
+      if (!e) this.entries.set(r.tag, (e = { rules: [], states: [], needsTime: false }));
+      e.rules.push(r);
+      e.states.push(this.states.get(r.id)!);
+      if (r.kind === 'roc' || r.onDelayMs > 0 || r.offDelayMs > 0) e.needsTime = true;
       if (r.setpointTag) {
+        this.special.add(r.setpointTag);
         const s = this.bySetpointTag.get(r.setpointTag);
         if (s) s.push(r);
         else this.bySetpointTag.set(r.setpointTag, [r]);
       }
     }
+    if (settings.suppressTag !== '') this.special.add(settings.suppressTag);
   }
 
   /** True while the machine-state tag says stopped. */
@@ -516,18 +527,27 @@ export class AlarmEngine {
     }
   }
 
-  private evaluate(rule: AlarmRule, a: AlarmState, s: TagSample, t: number, out: AlarmEvent[]): void {
+  /**
+   * Evaluates one rule on a sample. `t` is the sample time, or NaN when no
+   * rule of the tag needs it (no delay, no rate of change): then it is read
+   * only when the condition changes. Returns `t` (read or not).
+   */
+  private evaluate(rule: AlarmRule, a: AlarmState, s: TagSample, t: number, out: AlarmEvent[]): number {
     const raw = this.condition(rule, a, s.value, t);
     a.value = s.value;
-    a.time = t;
-    if (raw === null) return;
+    if (t === t) a.time = t;
+    if (raw === null) return t;
     a.raw = raw;
     if (raw === a.active) {
       if (a.pendingSince >= 0) {
         a.pendingSince = -1;
         this.pending.delete(rule.id);
       }
-      return;
+      return t;
+    }
+    if (t !== t) {
+      t = timestampMs(s.sourceTimestamp);
+      this.tick(t);
     }
     if (a.pendingSince < 0) {
       a.pendingSince = t;
@@ -536,57 +556,65 @@ export class AlarmEngine {
     const delay = raw ? rule.onDelayMs : rule.offDelayMs;
     if (t - a.pendingSince >= delay) this.confirm(rule, a, raw, t, out, s);
     else this.pending.add(rule.id);
+    return t;
   }
 
   /** Checks a sample without changing anything; throws a clear error for a value an alarm cannot use. */
-  check(s: TagSample, where: string): void {
+  check(s: TagSample, index = -1): void {
     if (s.quality === 'bad') return;
+    // Where the sample sits, for the error message (built only when there is one).
+    const at = (): string => (index >= 0 ? `payload[${index}]` : 'payload');
     const rules = this.byTag.get(s.tag);
     if (rules) {
       for (const r of rules) {
         if (r.kind !== 'discrete' && typeof s.value !== 'number') {
           throw new PlantwireError(
             'not-a-number',
-            `${where}.value must be a number for the ${r.kind} alarm ${r.id}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
+            `${at()}.value must be a number for the ${r.kind} alarm ${r.id}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
             'value is not a number',
           );
         }
       }
     }
     if (this.bySetpointTag.has(s.tag) && typeof s.value !== 'number') {
-      throw new PlantwireError('not-a-number', `${where}.value must be a number: ${s.tag} is a setpoint tag, got ${describeValue(s.value)}`, 'setpoint is not a number');
+      throw new PlantwireError('not-a-number', `${at()}.value must be a number: ${s.tag} is a setpoint tag, got ${describeValue(s.value)}`, 'setpoint is not a number');
     }
-    if (!Number.isFinite(timestampMs(s.sourceTimestamp))) throw new PlantwireError('bad-timestamp', `${where}.sourceTimestamp is not a date: ${describeValue(s.sourceTimestamp)}`, 'bad sourceTimestamp');
+    // The timestamp was checked when the sample was read (readSamples).
   }
 
   /** Processes one (checked) sample at node time `now`; appends the events to `out`. */
   offer(s: TagSample, now: number, out: AlarmEvent[] = []): AlarmEvent[] {
     this.tick(now);
-    this.expireShelves(now, out);
-    const t = timestampMs(s.sourceTimestamp);
-    this.tick(t);
-    if (this.settings.suppressTag !== '' && s.tag === this.settings.suppressTag) this.setSuppressed(this.settings.suppressValues.has(typeof s.value === 'string' ? s.value : JSON.stringify(s.value)), t, out);
-    const sps = this.bySetpointTag.get(s.tag);
-    if (sps && typeof s.value === 'number' && s.quality !== 'bad') this.setpoints.set(s.tag, s.value);
-    const rules = this.byTag.get(s.tag);
-    if (!rules) {
-      if (!sps && s.tag !== this.settings.suppressTag) this.ignored += 1;
+    if (now >= this.shelfDue) this.expireShelves(now, out);
+    const e = this.entries.get(s.tag);
+    let t = NaN;
+    if (this.special.has(s.tag)) {
+      t = timestampMs(s.sourceTimestamp);
+      this.tick(t);
+      if (s.tag === this.settings.suppressTag) this.setSuppressed(this.settings.suppressValues.has(typeof s.value === 'string' ? s.value : JSON.stringify(s.value)), t, out);
+      if (this.bySetpointTag.has(s.tag) && typeof s.value === 'number' && s.quality !== 'bad') this.setpoints.set(s.tag, s.value);
+    } else if (!e) {
+      this.ignored += 1;
       return out;
     }
+    if (!e) return out;
     if (s.quality === 'bad') {
       this.badQuality += 1;
       return out;
     }
-    for (let i = 0; i < rules.length; i++) {
-      const r = rules[i]!;
-      this.evaluate(r, this.states.get(r.id)!, s, t, out);
+    if (e.needsTime && t !== t) {
+      t = timestampMs(s.sourceTimestamp);
+      this.tick(t);
     }
+    const rules = e.rules;
+    const states = e.states;
+    for (let i = 0; i < rules.length; i++) t = this.evaluate(rules[i]!, states[i]!, s, t, out);
     return out;
   }
 
   /** Checks the whole batch first (a bad sample rejects it, nothing changes), then processes it. */
   process(samples: TagSample[], now: number, batch = samples.length > 1): AlarmEvent[] {
-    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? `payload[${i}]` : 'payload');
+    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? i : -1);
     const out: AlarmEvent[] = [];
     for (let i = 0; i < samples.length; i++) this.offer(samples[i]!, now, out);
     return out;
@@ -854,8 +882,7 @@ export class AlarmEngine {
     for (const [id, saved] of Object.entries(s.alarms ?? {})) {
       const r = this.byId.get(id);
       if (!r || !saved || typeof saved !== 'object' || !['NORM', 'UNACK', 'ACKED', 'RTNUN'].includes(saved.state)) continue;
-      const a = { ...newState(), ...saved, recent: Array.isArray(saved.recent) ? saved.recent.slice(-CHATTER_COUNT) : [] };
-      this.states.set(id, a);
+      const a = Object.assign(this.states.get(id)!, newState(), saved, { recent: Array.isArray(saved.recent) ? saved.recent.slice(-CHATTER_COUNT) : [] });
       if (a.pendingSince >= 0) this.pending.add(id);
       if (a.shelvedUntil > 0) this.shelfDue = Math.min(this.shelfDue, a.shelvedUntil);
       n += 1;

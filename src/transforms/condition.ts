@@ -352,6 +352,8 @@ export class ConditionEngine {
   private readonly monitorsByTag = new Map<string, Monitor[]>();
   private readonly counterState = new Map<string, CounterState>();
   private readonly monitorState = new Map<string, MonitorState>();
+  /** Per tag: the state objects of its monitors, in the order of monitorsByTag (kept for the life of the engine). */
+  private readonly monitorStates = new Map<string, MonitorState[]>();
   /** Samples of tags nothing watches; bad-quality samples. */
   ignored = 0;
   badQuality = 0;
@@ -364,21 +366,27 @@ export class ConditionEngine {
       else this.countersByTag.set(c.tag, [c]);
     }
     for (const m of settings.monitors) {
-      this.monitorState.set(m.name, newMonitor());
+      const st = newMonitor();
+      this.monitorState.set(m.name, st);
       const l = this.monitorsByTag.get(m.tag);
       if (l) l.push(m);
       else this.monitorsByTag.set(m.tag, [m]);
+      const ss = this.monitorStates.get(m.tag);
+      if (ss) ss.push(st);
+      else this.monitorStates.set(m.tag, [st]);
     }
   }
 
   /** Checks a sample without changing anything; a clear error for a value the counters or monitors cannot use. */
-  check(s: TagSample, where: string): void {
+  check(s: TagSample, index = -1): void {
     if (s.quality === 'bad') return;
+    // Where the sample sits, for the error message (built only when there is one).
+    const at = (): string => (index >= 0 ? `payload[${index}]` : 'payload');
     const monitors = this.monitorsByTag.get(s.tag);
     if (monitors && typeof s.value !== 'number') {
       throw new PlantwireError(
         'not-a-number',
-        `${where}.value must be a number for the drift monitor ${monitors[0]!.name}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
+        `${at()}.value must be a number for the drift monitor ${monitors[0]!.name}, got ${describeValue(s.value)}${typeof s.value === 'string' && s.value.trim() !== '' && Number.isFinite(Number(s.value)) ? ': a numeric string — convert it first, e.g. with plantwire-normalize' : ''}`,
         'value is not a number',
       );
     }
@@ -386,16 +394,16 @@ export class ConditionEngine {
     if (counters) {
       for (const c of counters) {
         if (c.measure === 'cycles' && typeof s.value !== 'number' && typeof s.value !== 'boolean') {
-          throw new PlantwireError('not-a-number', `${where}.value must be a counter (number) or a boolean for the cycle counter ${c.name}, got ${describeValue(s.value)}`, 'value is not a count');
+          throw new PlantwireError('not-a-number', `${at()}.value must be a counter (number) or a boolean for the cycle counter ${c.name}, got ${describeValue(s.value)}`, 'value is not a count');
         }
       }
     }
-    if ((monitors || counters) && !Number.isFinite(timestampMs(s.sourceTimestamp))) throw new PlantwireError('bad-timestamp', `${where}.sourceTimestamp is not a date: ${describeValue(s.sourceTimestamp)}`, 'bad sourceTimestamp');
+    // The timestamp was checked when the sample was read (readSamples).
   }
 
   /** Checks the whole batch, then processes it; returns the events. */
   process(samples: TagSample[], now: number, batch = samples.length > 1): ConditionEvent[] {
-    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? `payload[${i}]` : 'payload');
+    for (let i = 0; i < samples.length; i++) this.check(samples[i]!, batch ? i : -1);
     const out: ConditionEvent[] = [];
     for (let i = 0; i < samples.length; i++) this.offer(samples[i]!, now, out);
     return out;
@@ -414,9 +422,14 @@ export class ConditionEngine {
       this.badQuality += 1;
       return out;
     }
-    const t = timestampMs(s.sourceTimestamp);
-    if (counters) for (let i = 0; i < counters.length; i++) this.count(counters[i]!, s, t, out);
-    if (monitors) for (let i = 0; i < monitors.length; i++) this.watch(monitors[i]!, s, s.value as number, t, out);
+    if (counters) {
+      const t = timestampMs(s.sourceTimestamp);
+      for (let i = 0; i < counters.length; i++) this.count(counters[i]!, s, t, out);
+    }
+    if (monitors) {
+      const states = this.monitorStates.get(s.tag)!;
+      for (let i = 0; i < monitors.length; i++) this.watch(monitors[i]!, states[i]!, s, s.value as number, out);
+    }
     return out;
   }
 
@@ -487,8 +500,7 @@ export class ConditionEngine {
     return ev;
   }
 
-  private watch(m: Monitor, s: TagSample, x: number, t: number, out: ConditionEvent[]): void {
-    const st = this.monitorState.get(m.name)!;
+  private watch(m: Monitor, st: MonitorState, s: TagSample, x: number, out: ConditionEvent[]): void {
     if (st.phase === 'learning') {
       // Welford's online mean and variance.
       st.n += 1;
@@ -514,7 +526,7 @@ export class ConditionEngine {
         st.rho = Number.isFinite(rho) ? Math.min(0.95, Math.max(0, rho)) : 0;
         st.z = st.mu;
         st.k = 0;
-        out.push(this.monitorEvent(m, st, 'learned', [], x, t, s));
+        out.push(this.monitorEvent(m, st, 'learned', [], x, s));
       }
       return;
     }
@@ -527,16 +539,21 @@ export class ConditionEngine {
       st.xs.shift();
       st.es.shift();
     }
-    const firing = m.rules.filter((r) => this.fires(r, m, st));
-    const fresh = firing.filter((r) => !st.flagged.includes(r));
-    if (firing.length > 0) {
+    // No allocation unless a rule fires (the common case is a quiet sample).
+    let firing: SpcRule[] | null = null;
+    const rules = m.rules;
+    for (let i = 0; i < rules.length; i++) {
+      if (this.fires(rules[i]!, m, st)) (firing ??= []).push(rules[i]!);
+    }
+    if (firing !== null) {
       st.quiet = 0;
+      const fresh = firing.filter((r) => !st.flagged.includes(r));
       if (fresh.length > 0) {
         st.flagged = [...new Set([...st.flagged, ...fresh])];
         const drift = fresh.filter((r) => DRIFT_RULES.has(r));
         const anomaly = fresh.filter((r) => !DRIFT_RULES.has(r));
-        if (drift.length) out.push(this.monitorEvent(m, st, 'drift', drift, x, t, s));
-        if (anomaly.length) out.push(this.monitorEvent(m, st, 'anomaly', anomaly, x, t, s));
+        if (drift.length) out.push(this.monitorEvent(m, st, 'drift', drift, x, s));
+        if (anomaly.length) out.push(this.monitorEvent(m, st, 'anomaly', anomaly, x, s));
       }
     } else if (st.flagged.length > 0) {
       st.quiet += 1;
@@ -544,7 +561,7 @@ export class ConditionEngine {
         const was = st.flagged;
         st.flagged = [];
         st.quiet = 0;
-        out.push(this.monitorEvent(m, st, 'normal', was, x, t, s));
+        out.push(this.monitorEvent(m, st, 'normal', was, x, s));
       }
     }
   }
@@ -556,13 +573,12 @@ export class ConditionEngine {
   private fires(rule: SpcRule, m: Monitor, st: MonitorState): boolean {
     const es = st.es;
     const n = es.length;
+    // The two common rules first, without the helpers' closures.
+    if (rule === 'ewma') return Math.abs(st.z - st.mu) > this.limit(m, st);
+    if (rule === 'we1') return Math.abs(es[n - 1]!) > 3;
     const last = (k: number): number[] => (n >= k ? es.slice(n - k) : []);
     const sameSide = (xs: number[], beyond: number, need: number): boolean => xs.filter((e) => e > beyond).length >= need || xs.filter((e) => e < -beyond).length >= need;
     switch (rule) {
-      case 'ewma':
-        return Math.abs(st.z - st.mu) > this.limit(m, st);
-      case 'we1':
-        return Math.abs(es[n - 1]!) > 3;
       case 'we2':
         return n >= 3 && sameSide(last(3), 2, 2);
       case 'we3':
@@ -599,7 +615,8 @@ export class ConditionEngine {
     }
   }
 
-  private monitorEvent(m: Monitor, st: MonitorState, kind: ConditionKind, rules: SpcRule[], x: number, t: number, sample?: TagSample, user?: string): ConditionEvent {
+  private monitorEvent(m: Monitor, st: MonitorState, kind: ConditionKind, rules: SpcRule[], x: number, sample: TagSample): ConditionEvent {
+    const t = timestampMs(sample.sourceTimestamp);
     const lim = st.phase === 'watching' ? this.limit(m, st) : 0;
     const dev = st.sigma > 0 ? (x - st.mu) / st.sigma : 0;
     const monitor: NonNullable<ConditionEvent['monitor']> = {
@@ -629,10 +646,7 @@ export class ConditionEngine {
       const seen = `${m.tag} = ${x}${unit}, ${Math.abs(monitor.deviationSigma)}σ ${dev >= 0 ? 'above' : 'below'} the learned mean ${r3(st.mu)}${unit} (σ ${r3(st.sigma)}${unit}); EWMA ${r3(st.z)}${unit} against limits ${monitor.lcl}–${monitor.ucl}${unit}`;
       description = `${what}${kind === 'drift' ? 'drift' : 'anomaly'} on ${m.name}: ${rules.map((r) => RULE_TEXT[r]).join('; ')}. Seen: ${seen}, after ${st.k} samples since the baseline was learned.`;
     }
-    const ev: ConditionEvent = { kind, name: m.name, tag: m.tag, priority: m.priority, summary: short(summary), description, time: isoOf(t), monitor };
-    if (sample) ev.sample = sample;
-    if (user) ev.user = user;
-    return ev;
+    return { kind, name: m.name, tag: m.tag, priority: m.priority, summary: short(summary), description, time: isoOf(t), sample, monitor };
   }
 
   /** Commands: `maintained` (a counter, its tag or "*"), `relearn` (a monitor, its tag or "*"). */
@@ -654,7 +668,7 @@ export class ConditionEngine {
     } else if (cmd.command === 'relearn') {
       const ms = this.settings.monitors.filter((m) => target === '*' || m.name === target || m.tag === target);
       if (ms.length === 0) throw new PlantwireError('not-found', `relearn: no monitor "${target}" in this node`, `no monitor ${target}`);
-      for (const m of ms) this.monitorState.set(m.name, newMonitor());
+      for (const m of ms) Object.assign(this.monitorState.get(m.name)!, newMonitor());
     }
     return out;
   }
@@ -710,7 +724,7 @@ export class ConditionEngine {
     for (const m of this.settings.monitors) {
       const saved = s.monitors?.[m.name];
       if (!saved || typeof saved !== 'object' || !Array.isArray(saved.es)) continue;
-      this.monitorState.set(m.name, { ...newMonitor(), ...saved, xs: saved.xs.slice(-HISTORY), es: saved.es.slice(-HISTORY), flagged: saved.flagged.filter((r) => m.rules.includes(r)) });
+      Object.assign(this.monitorState.get(m.name)!, newMonitor(), saved, { xs: saved.xs.slice(-HISTORY), es: saved.es.slice(-HISTORY), flagged: saved.flagged.filter((r) => m.rules.includes(r)) });
       n += 1;
     }
     return n;
