@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Throughput of plantwire-scale, -deadband and -window (samples/s), in batch
+// Throughput of plantwire-scale, -deadband, -window and -oee (samples/s), in batch
 // and per-message mode, next to
 //   - the floor: a plain JavaScript loop doing the same arithmetic on the same
 //     samples (no validation, no Node-RED), and
@@ -14,7 +14,11 @@
 // Times are this process's CPU time (the machine is shared; waiting for a
 // core is not counted), best of several runs; wall time is reported too.
 // Data: 100 tags at 1 Hz (1,000,000 samples = 10,000 s), a noisy sine,
-// ISO 8601 timestamps as every Plantwire source writes them.
+// ISO 8601 timestamps as every Plantwire source writes them. OEE: 25 lines
+// sending their machine state, fill counter and reject counter every second
+// (1,000,000 samples = 13,333 s, OEE per hour), with random stops of 10 s to
+// 10 min (micro-stops under 2 min).
+// BENCH_KINDS=oee (comma-separated) runs only some transforms.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,6 +43,7 @@ const { Scaler, scaleSettings } = dist('transforms/scale.js');
 const { compileUnitConversion } = dist('transforms/units.js');
 const { DeadbandFilter, deadbandSettings } = dist('transforms/deadband.js');
 const { WindowAggregator, windowSettings } = dist('transforms/window.js');
+const { OeeCalculator, oeeSettings } = dist('transforms/oee.js');
 const { startHost } = dist('host/index.js');
 
 const N = Number(process.env.BENCH_SAMPLES ?? 1_000_000);
@@ -46,6 +51,8 @@ const N_RUNTIME_EACH = Number(process.env.BENCH_RUNTIME_MESSAGES ?? 100_000);
 const BATCH = 1000;
 const TAGS = 100;
 const T0 = Date.UTC(2026, 0, 1);
+const KINDS = (process.env.BENCH_KINDS ?? 'scale,deadband,window,oee').split(',').map((k) => k.trim()).filter(Boolean);
+const OEE_LINES = 25;
 
 // ------------------------------------------------------------------ data
 
@@ -57,6 +64,35 @@ function makeSamples(n) {
     const tag = i % TAGS;
     const raw = Math.round(13824 + 12000 * Math.sin(i / 50_000 + tag) + (rnd() - 0.5) * 400);
     out[i] = { tag: `Line${1 + (tag % 4)}/TT${100 + tag}/Temperature`, value: raw, quality: 'good', sourceTimestamp: new Date(T0 + i * (1000 / TAGS)).toISOString(), unit: '°C' };
+  }
+  return out;
+}
+
+function makeOeeSamples(n) {
+  let seed = 4242;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const out = new Array(n);
+  const lines = Array.from({ length: OEE_LINES }, (_, i) => ({ name: `Line${i + 1}`, state: 'Running', until: 0, total: 0, reject: 0 }));
+  let i = 0;
+  for (let sec = 0; i < n; sec++) {
+    const ts = new Date(T0 + sec * 1000).toISOString();
+    for (const l of lines) {
+      if (l.state === 'Running') {
+        if (rnd() < 1 / 600) {
+          l.state = rnd() < 0.5 ? 'Starved' : 'Fault';
+          l.until = sec + 10 + Math.floor(rnd() * 590);
+        } else {
+          l.total += rnd() < 0.9 ? 2 : 1;
+          if (rnd() < 0.02) l.reject += 1;
+        }
+      } else if (sec >= l.until) l.state = 'Running';
+      const row = [
+        { tag: `${l.name}/State`, value: l.state, quality: 'good', sourceTimestamp: ts },
+        { tag: `${l.name}/Filler/FillCount`, value: l.total, quality: 'good', sourceTimestamp: ts, unit: 'bottles' },
+        { tag: `${l.name}/Inspector/RejectCount`, value: l.reject, quality: 'good', sourceTimestamp: ts, unit: 'bottles' },
+      ];
+      for (const x of row) if (i < n) out[i++] = x;
+    }
   }
   return out;
 }
@@ -119,10 +155,65 @@ function windowOne(st, s, out) {
 }
 function windowFlush(st, out) { for (const [tag, w] of st) if (w.open) closeWindow(tag, w, out); }`;
 
+const OEE = { stateTag: '+/State', totalTag: '+/Filler/FillCount', rejectTag: '+/Inspector/RejectCount', idealCycle: 0.45, microStop: 120, runningStates: 'Running', align: 'interval', size: 3600, closeOn: 'data', grace: 0, update: 0, output: 'batch' };
+// The bare OEE loop: one period per line at a time, state held until the next
+// state sample, stops under 2 min are micro-stops (a stop open at a period
+// close is judged by its length so far), counter increases per period.
+const OEE_KERNEL = `
+const SIZE = 3600000, IDEAL = 0.45, MICRO = 120000;
+function d(s, i, n) { let x = 0; for (let k = i; k < i + n; k++) x = x * 10 + (s.charCodeAt(k) - 48); return x; }
+function ms(s) { return s.length === 24 ? Date.UTC(d(s, 0, 4), d(s, 5, 2) - 1, d(s, 8, 2), d(s, 11, 2), d(s, 14, 2), d(s, 17, 2), d(s, 20, 3)) : Date.parse(s); }
+function iso(t) { return new Date(t).toISOString(); }
+function oeeLine(st, name) {
+  let l = st.get(name);
+  if (l === undefined) {
+    l = { name, state: null, stop: false, stopStart: 0, acc: NaN, start: NaN, end: NaN, runMs: 0, downMs: 0, pendMs: 0, total: 0, reject: 0, baseT: NaN, baseR: NaN };
+    st.set(name, l);
+  }
+  return l;
+}
+function oeeAccrue(l, to) { if (to > l.acc) { if (l.stop) l.pendMs += to - l.acc; else l.runMs += to - l.acc; l.acc = to; } }
+function oeeJudge(l, micro) { if (micro) l.runMs += l.pendMs; else l.downMs += l.pendMs; l.pendMs = 0; }
+function oeeClose(l, t, out) {
+  oeeAccrue(l, l.end);
+  if (l.stop && l.pendMs > 0) oeeJudge(l, t - l.stopStart < MICRO);
+  const planned = (l.runMs + l.downMs) / 1000, run = l.runMs / 1000, good = Math.max(0, l.total - l.reject);
+  out.push({ tag: l.name + '/OEE', value: { oee: planned > 0 ? IDEAL * good / planned : null, availability: planned > 0 ? run / planned : null, performance: run > 0 ? IDEAL * l.total / run : null, quality: l.total > 0 ? good / l.total : null },
+    quality: 'good', sourceTimestamp: iso(l.end), window: { start: iso(l.start), end: iso(l.end), aggregate: 'oee' } });
+  l.start = l.end; l.end = l.start + SIZE; l.runMs = 0; l.downMs = 0; l.total = 0; l.reject = 0;
+}
+function oeeOne(st, s, out) {
+  const tag = s.tag, k = tag.indexOf('/'), t = ms(s.sourceTimestamp);
+  const l = oeeLine(st, tag.slice(0, k));
+  if (l.start !== l.start) { l.start = Math.floor(t / SIZE) * SIZE; l.end = l.start + SIZE; }
+  while (t >= l.end) oeeClose(l, t, out);
+  const role = tag.slice(k + 1);
+  if (role === 'State') {
+    if (l.acc !== l.acc) l.acc = t; else oeeAccrue(l, t);
+    const v = s.value;
+    if (v !== l.state) {
+      if (l.stop) oeeJudge(l, t - l.stopStart < MICRO);
+      l.stop = v !== 'Running';
+      if (l.stop) l.stopStart = t;
+      l.state = v;
+    }
+  } else if (role === 'Filler/FillCount') { if (l.baseT === l.baseT) l.total += s.value - l.baseT; l.baseT = s.value; }
+  else if (role === 'Inspector/RejectCount') { if (l.baseR === l.baseR) l.reject += s.value - l.baseR; l.baseR = s.value; }
+}
+function oeeFlush(st, out) {
+  for (const l of st.values()) {
+    const asOf = l.acc;
+    oeeAccrue(l, asOf);
+    if (l.stop && l.pendMs > 0) oeeJudge(l, asOf - l.stopStart < MICRO);
+    const end = l.end; l.end = asOf; oeeClose(l, asOf, out); out[out.length - 1].window.end = iso(end);
+  }
+}`;
+
 const kernel = (src, name) => new Function(`${src}\nreturn ${name};`)();
 const scaleOne = kernel(SCALE_KERNEL, 'scaleOne');
 const deadbandOne = kernel(DEADBAND_KERNEL, 'deadbandOne');
 const { windowOne, windowFlush } = kernel(WINDOW_KERNEL, '{ windowOne, windowFlush }');
+const { oeeOne, oeeFlush } = kernel(OEE_KERNEL, '{ oeeOne, oeeFlush }');
 
 // The core function node's code (the same kernels; state in the node context).
 const FUNCTION_CODE = {
@@ -142,6 +233,15 @@ else if (Array.isArray(msg.payload)) { for (const s of msg.payload) windowOne(st
 else windowOne(st, msg.payload, out);
 if (!out.length) return null;
 if (Array.isArray(msg.payload) || msg.payload === 'flush') return { topic: 'window', payload: out };
+return [out.map((s) => ({ topic: s.tag, payload: s }))];`,
+  oee: `${OEE_KERNEL}
+let st = context.get('st'); if (!st) { st = new Map(); context.set('st', st); }
+const out = [];
+if (msg.payload === 'flush') oeeFlush(st, out);
+else if (Array.isArray(msg.payload)) { for (const s of msg.payload) oeeOne(st, s, out); }
+else oeeOne(st, msg.payload, out);
+if (!out.length) return null;
+if (Array.isArray(msg.payload) || msg.payload === 'flush') return { topic: 'oee', payload: out };
 return [out.map((s) => ({ topic: s.tag, payload: s }))];`,
 };
 
@@ -206,6 +306,13 @@ const floors = {
     windowFlush(st, out);
     return out;
   },
+  oee: (samples) => {
+    const st = new Map();
+    const out = [];
+    for (let i = 0; i < samples.length; i++) oeeOne(st, samples[i], out);
+    oeeFlush(st, out);
+    return out;
+  },
 };
 const floorCount = (kind, samples) => floors[kind](samples, true).length;
 
@@ -222,6 +329,10 @@ const nodeLogic = {
   window: () => {
     const w = new WindowAggregator(windowSettings(WINDOW));
     return { batch: (payload) => w.add(readSamples(payload), T0, Array.isArray(payload)).aggregates, end: () => w.flush() };
+  },
+  oee: () => {
+    const c = new OeeCalculator(oeeSettings(OEE));
+    return { batch: (payload) => c.add(readSamples(payload), T0, Array.isArray(payload)).results, end: () => c.flush() };
   },
 };
 
@@ -247,7 +358,10 @@ function sameOutput(kind, a, b) {
     const x = a[i];
     const y = b[i];
     if (x.tag !== y.tag || x.quality !== y.quality || x.sourceTimestamp !== y.sourceTimestamp) return `sample ${i}: ${JSON.stringify(x)} vs ${JSON.stringify(y)}`;
-    if (kind === 'window') {
+    if (kind === 'oee') {
+      for (const k of ['oee', 'availability', 'performance', 'quality']) if (Math.abs(x.value[k] - y.value[k]) > 1e-9 || (x.value[k] === null) !== (y.value[k] === null)) return `period ${i} ${k}: ${x.value[k]} vs ${y.value[k]}`;
+      if (x.window.start !== y.window.start || x.window.end !== y.window.end) return `period ${i} window`;
+    } else if (kind === 'window') {
       for (const k of ['mean', 'twa', 'max']) if (Math.abs(x.value[k] - y.value[k]) > 1e-9 * Math.max(1, Math.abs(x.value[k]))) return `window ${i} ${k}: ${x.value[k]} vs ${y.value[k]}`;
       if (x.window.count !== y.window.count) return `window ${i} count`;
     } else if (x.value !== y.value) return `sample ${i}: value ${x.value} vs ${y.value}`;
@@ -284,8 +398,9 @@ function nodeUnderTest(kind, impl, mode) {
   runSeq += 1;
   const base = { id: `nut${runSeq}`, z: 'bt', name: '', x: 300, y: 100, wires: [['sink']] };
   if (impl === 'function') return { ...base, type: 'function', func: FUNCTION_CODE[kind], outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [] };
-  const config = { scale: SCALE, deadband: DEADBAND, window: { ...WINDOW, output: mode === 'batch' ? 'batch' : 'each' } }[kind];
-  return { ...base, type: `plantwire-${kind}`, version: 1, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v])), wires: kind === 'window' ? [['sink'], []] : [['sink']] };
+  const config = { scale: SCALE, deadband: DEADBAND, window: { ...WINDOW, output: mode === 'batch' ? 'batch' : 'each' }, oee: { ...OEE, output: mode === 'batch' ? 'batch' : 'each' } }[kind];
+  const wires = kind === 'window' ? [['sink'], []] : kind === 'oee' ? [['sink'], [], []] : [['sink']];
+  return { ...base, type: `plantwire-${kind}`, version: 1, ...Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'number' ? String(v) : v])), wires };
 }
 
 async function runtimeRun(host, kind, impl, mode, samples, expected) {
@@ -306,7 +421,7 @@ async function runtimeRun(host, kind, impl, mode, samples, expected) {
   }
   const errors = host.logs.filter((l) => l.level === 'error').length;
   const messages = mode === 'batch' ? chunks(samples, BATCH).map((payload) => ({ topic: 'plc', payload })) : samples.map((s) => ({ topic: s.tag, payload: s }));
-  if (kind === 'window') messages.push({ payload: 'flush' });
+  if (kind === 'window' || kind === 'oee') messages.push({ payload: 'flush' });
   // Batches: one per event-loop turn; single samples: 100 per turn.
   const run = { messages, chunk: mode === 'batch' ? 1 : 100, expected, received: 0, startedAt: 0n, finishedAt: 0n };
   const finished = new Promise((resolve, reject) => {
@@ -330,20 +445,22 @@ async function runtimeRun(host, kind, impl, mode, samples, expected) {
 
 // ------------------------------------------------------------------ main
 
-const samples = makeSamples(N);
-const eachSamples = samples.slice(0, N_RUNTIME_EACH);
-const batches = chunks(samples, BATCH);
+const tagSamples = KINDS.some((k) => k !== 'oee') ? makeSamples(N) : [];
+const oeeSamples = KINDS.includes('oee') ? makeOeeSamples(N) : [];
+const dataOf = (kind) => (kind === 'oee' ? oeeSamples : tagSamples);
 const report = {
   bench: 'transforms',
   date: new Date().toISOString(),
   machine: { node: process.version, cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? '', loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) },
-  data: { samples: N, tags: TAGS, batchSize: BATCH, runtimePerMessageSamples: N_RUNTIME_EACH },
-  config: { scale: SCALE, deadband: DEADBAND, window: WINDOW },
+  data: { samples: N, tags: TAGS, oeeLines: OEE_LINES, batchSize: BATCH, runtimePerMessageSamples: N_RUNTIME_EACH },
+  config: { scale: SCALE, deadband: DEADBAND, window: WINDOW, oee: OEE },
   results: {},
   goals: {},
 };
 
-for (const kind of ['scale', 'deadband', 'window']) {
+for (const kind of KINDS) {
+  const samples = dataOf(kind);
+  const batches = chunks(samples, BATCH);
   const m = bestOf(5, {
     floor: () => floors[kind](samples),
     batch: () => runLogic(kind, batches),
@@ -362,7 +479,9 @@ for (const kind of ['scale', 'deadband', 'window']) {
 }
 
 await withRuntime(async (host) => {
-  for (const kind of ['scale', 'deadband', 'window']) {
+  for (const kind of KINDS) {
+    const samples = dataOf(kind);
+    const eachSamples = samples.slice(0, N_RUNTIME_EACH);
     const expectedBatch = floorCount(kind, samples);
     const expectedEach = floorCount(kind, eachSamples);
     // Warm-up (JIT) of each path, not measured.

@@ -144,6 +144,9 @@ function build() {
   fs.cpSync(path.join(root, 'nodes', 'icons'), path.join(nodesOut, 'icons'), { recursive: true });
 
   const examples = path.join(root, 'examples');
+  // The demo's dashboard tab needs @flowfuse/node-red-dashboard, a devDependency (npm start from a clone):
+  // the packed example leaves it out, so it imports into any Node-RED without missing types.
+  const { withoutDashboard } = require(path.join(dist, 'src', 'host', 'workspace.js'));
   fs.rmSync(examples, { recursive: true, force: true });
   fs.mkdirSync(examples, { recursive: true });
   for (const f of fs.readdirSync(path.join(root, 'flows'))) {
@@ -154,7 +157,7 @@ function build() {
     } catch (err) {
       fail(`flows/${f} is not valid JSON: ${err.message}`);
     }
-    fs.writeFileSync(path.join(examples, f), text);
+    fs.writeFileSync(path.join(examples, f), f === 'demo.json' ? withoutDashboard(text) : text);
   }
   fs.writeFileSync(stamp, new Date().toISOString());
   console.log(`build: ${types.length} node type(s) → dist/nodes (${types.join(', ')})`);

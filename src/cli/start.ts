@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PACKAGE_ROOT, startHost, type Host } from '../host/index';
-import { localizeDemo, openWorkspace, seedDemo, simEnv, unseedDemo, type SeedResult } from '../host/workspace';
+import { DASHBOARD_MODULE, localizeDemo, openWorkspace, seedDemo, simEnv, unseedDemo, withoutDashboard, type SeedResult } from '../host/workspace';
 import { describeChanges } from '../model/private-fs';
 import type { ErpSim } from '../sim/erp-odata';
 import type { ModbusSim } from '../sim/modbus';
@@ -53,6 +54,7 @@ export async function start(opts: StartOptions): Promise<Running> {
   };
   let host: Host;
   let seeded: SeedResult;
+  let dashboard = false;
   try {
     if (opts.sims) {
       const { startOpcUaPlant } = require('../sim/opcua-plant') as typeof import('../sim/opcua-plant');
@@ -74,7 +76,12 @@ export async function start(opts: StartOptions): Promise<Running> {
     }
     const sims = { opcuaUrl: plant?.endpointUrl, modbusHost: modbus?.host, modbusPort: modbus?.port, erpUrl: erp?.url, smtpPort: smtp?.port };
     if (opts.sims) {
-      const demoText = localizeDemo(fs.readFileSync(demoFlowFile(), 'utf8'), sims);
+      let demoText = localizeDemo(fs.readFileSync(demoFlowFile(), 'utf8'), sims);
+      dashboard = dashboardInstalled();
+      if (!dashboard) {
+        demoText = withoutDashboard(demoText);
+        opts.log(`Plant dashboard: skipped — ${DASHBOARD_MODULE} is not installed next to node-red (run \`npm install ${DASHBOARD_MODULE}\` to get it)`);
+      }
       seeded = seedDemo(ws.userDir, demoText, opts.resetDemo);
     } else {
       // No simulators: no demo that would dial them. A demo seeded earlier and left unchanged is taken out;
@@ -105,6 +112,10 @@ export async function start(opts: StartOptions): Promise<Running> {
     kept: 'your flows were kept (run `npm start -- --reset-demo` to load the latest demo)',
   };
   opts.log(`Plantwire is running: ${host.url}/  (${seededText[seeded]})`);
+  if (dashboard) {
+    opts.log(`  plant dashboard (OEE, alarms, trends): ${host.url}/api/dashboard/plant`);
+    if (!/^(127\.|localhost$|::1$)/.test(opts.host)) opts.log(`  note: the dashboard has no login (its acknowledge buttons change alarm states) and ${opts.host} is not loopback: put it behind a proxy with a login, or set httpNodeAuth`);
+  }
   if (ws.generatedPassword) {
     opts.log(`  log in as "${ws.secrets.adminUser}" with password: ${ws.secrets.adminPassword}`);
     opts.log(`  (generated once and kept in ${path.join(ws.dir, 'admin.json')}; set PLANTWIRE_ADMIN_PASSWORD to choose your own)`);
@@ -158,6 +169,17 @@ async function trustPlantCertificate(plant: OpcUaPlant, userDir: string): Promis
     await pki.release();
   }
   return `  the demo connects with SignAndEncrypt (Basic256Sha256): trusted the simulator certificate "${info.subject}" (SHA-1 ${info.thumbprint}) in ${path.join(pkiDirFor(userDir), 'trusted', 'certs')}`;
+}
+
+/** True when Node-RED can load the dashboard module (it scans the node_modules holding node-red and the user directory). */
+export function dashboardInstalled(): boolean {
+  try {
+    const fromRed = createRequire(require.resolve('node-red'));
+    fromRed.resolve(`${DASHBOARD_MODULE}/package.json`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The SMTP catcher for the demo's alarm mails; a port already taken falls back to a free one (the demo follows it). */

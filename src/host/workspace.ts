@@ -109,6 +109,33 @@ export interface SimAddresses {
   smtpPort?: number;
 }
 
+/** The node module of the demo's plant dashboard (a devDependency: `npm start` from a clone has it, the packed palette does not). */
+export const DASHBOARD_MODULE = '@flowfuse/node-red-dashboard';
+
+/**
+ * The demo without its dashboard, for a Node-RED that lacks
+ * @flowfuse/node-red-dashboard: drops the tabs holding dashboard widgets,
+ * their nodes, the ui-* configuration nodes, and the wires and links into
+ * them, so the rest of the demo deploys without "missing types".
+ */
+export function withoutDashboard(demoText: string): string {
+  const flows = JSON.parse(demoText) as Array<Record<string, unknown>>;
+  const isUi = (n: Record<string, unknown>): boolean => typeof n.type === 'string' && n.type.startsWith('ui-');
+  const dashTabs = new Set(flows.filter((n) => isUi(n) && typeof n.z === 'string').map((n) => n.z as string));
+  if (dashTabs.size === 0 && !flows.some(isUi)) return demoText;
+  const gone = new Set(flows.filter((n) => isUi(n) || dashTabs.has(n.id as string) || dashTabs.has(n.z as string)).map((n) => n.id as string));
+  const kept = flows.filter((n) => !gone.has(n.id as string));
+  for (const n of kept) {
+    if (Array.isArray(n.wires)) n.wires = (n.wires as string[][]).map((port) => port.filter((id) => !gone.has(id)));
+    if (Array.isArray(n.links)) n.links = (n.links as string[]).filter((id) => !gone.has(id));
+  }
+  // Link nodes that only led to the dashboard have nothing left to do.
+  const dead = new Set(kept.filter((n) => (n.type === 'link out' || n.type === 'link in') && Array.isArray(n.links) && (n.links as string[]).length === 0 && n.mode !== 'return').map((n) => n.id as string));
+  const out = kept.filter((n) => !dead.has(n.id as string));
+  for (const n of out) if (Array.isArray(n.wires)) n.wires = (n.wires as string[][]).map((port) => port.filter((id) => !dead.has(id)));
+  return `${JSON.stringify(out, null, 2)}\n`;
+}
+
 /** Where the demo and the examples expect the ERP simulator. */
 export const ERP_SIM_DEFAULT_ORIGIN = 'http://127.0.0.1:4300';
 

@@ -248,3 +248,20 @@ export function benchSignals(n: number): SignalSpec[] {
   }
   return out;
 }
+
+/**
+ * A signal with an injected fault for condition-monitoring tests and demos:
+ * from `startMs` on, numeric values are shifted by `shift` (a step) plus
+ * `perHour` × hours since `startMs` (a ramp, e.g. wear). Other values pass
+ * unchanged.
+ */
+export function withDrift(gen: SignalGenerator, drift: { startMs: number; shift?: number; perHour?: number }): SignalGenerator {
+  return {
+    spec: gen.spec,
+    next(t) {
+      const v = gen.next(t);
+      if (typeof v !== 'number' || t < drift.startMs) return v;
+      return v + (drift.shift ?? 0) + ((drift.perHour ?? 0) * (t - drift.startMs)) / 3_600_000;
+    },
+  };
+}

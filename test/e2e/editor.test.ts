@@ -46,6 +46,9 @@ const INVALID: Record<string, InvalidRow> = {
   'plantwire-erp-out': { field: '#node-input-mapping', invalid: '{"OrderID": payload.', valid: '{"OrderID": payload.order}', message: 'mapping' },
   'plantwire-erp-query': { field: '#node-input-top', invalid: '-5', valid: '10', message: 'top' },
   'plantwire-email-out': { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'to' },
+  // A new alarm node / condition node starts with one empty row: its required tag cell is marked.
+  'plantwire-alarm': { field: '#node-input-alarm-list .al-tag', valid: 'Line1/Filler/ProductTemperature' },
+  'plantwire-condition': { field: '#node-input-monitor-list .cm-tag', valid: 'Line1/Filler/FillVolume' },
 };
 function messageOf(type: string, key: string): string {
   const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;

@@ -1,0 +1,170 @@
+// Editor definition of plantwire-oee. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-oee.html by scripts/build.mjs.
+
+interface OeeEditorProps extends EditorNodeProperties {
+  version: number;
+  stateTag: string;
+  reasonTag: string;
+  totalTag: string;
+  goodTag: string;
+  rejectTag: string;
+  countMode: string;
+  rollover: string;
+  idealCycle: string;
+  idealCycleLines: string;
+  runningStates: string;
+  plannedStates: string;
+  setupStates: string;
+  codes: string;
+  microStop: string;
+  startup: string;
+  align: string;
+  size: string;
+  offset: string;
+  shifts: string;
+  timezone: string;
+  grace: string;
+  closeOn: string;
+  update: string;
+  output: string;
+  maxLines: string;
+}
+
+RED.nodes.registerType<OeeEditorProps>('plantwire-oee', {
+  category: 'Plantwire transform',
+  color: '#C7D8A0',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    stateTag: {
+      value: '+/State',
+      required: true,
+      validate: function (v: string, opt?: object) {
+        return /^[^\s]/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.stateTag') : false) as unknown as boolean);
+      },
+    },
+    reasonTag: { value: '' },
+    totalTag: { value: '+/Filler/FillCount' },
+    goodTag: { value: '' },
+    rejectTag: {
+      value: '+/Inspector/RejectCount',
+      validate: function (this: OeeEditorProps, v: string, opt?: object) {
+        const given = [this.totalTag, this.goodTag, v].filter(function (x) {
+          return String(x || '').trim() !== '';
+        }).length;
+        return given >= 2 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.counts') : false) as unknown as boolean);
+      },
+    },
+    countMode: { value: 'counter' },
+    rollover: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.rollover') : false) as unknown as boolean);
+      },
+    },
+    idealCycle: {
+      value: '0.1',
+      validate: function (v: string, opt?: object) {
+        return Number(v) > 0 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.idealCycle') : false) as unknown as boolean);
+      },
+    },
+    idealCycleLines: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        return /^\s*([^=,;\n]+=\s*[0-9.]+\s*([,;\n]\s*|$))*$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.idealCycleLines') : false) as unknown as boolean);
+      },
+    },
+    runningStates: {
+      value: 'Running',
+      validate: function (v: string, opt?: object) {
+        return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.runningStates') : false) as unknown as boolean);
+      },
+    },
+    plannedStates: { value: 'Planned stop, Break, No order' },
+    setupStates: { value: 'Setup, Changeover' },
+    codes: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        return /^\s*(-?\d+\s*=\s*[^;\n]+([;\n]\s*|$))*$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.codes') : false) as unknown as boolean);
+      },
+    },
+    microStop: {
+      value: '120',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.seconds') : false) as unknown as boolean);
+      },
+    },
+    startup: {
+      value: '0',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.seconds') : false) as unknown as boolean);
+      },
+    },
+    align: { value: 'shifts' },
+    size: {
+      value: '3600',
+      validate: function (this: OeeEditorProps, v: string, opt?: object) {
+        return (this.align === 'shifts' || Number(v) >= 1) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.size') : false) as unknown as boolean);
+      },
+    },
+    offset: {
+      value: '0',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.offset') : false) as unknown as boolean);
+      },
+    },
+    shifts: {
+      value: '06:00, 14:00, 22:00',
+      validate: function (this: OeeEditorProps, v: string, opt?: object) {
+        return (this.align !== 'shifts' || /^\s*\d{1,2}:\d{2}(\s*[,;\s]\s*\d{1,2}:\d{2})*\s*$/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.shifts') : false) as unknown as boolean);
+      },
+    },
+    timezone: { value: 'UTC' },
+    grace: {
+      value: '5',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.seconds') : false) as unknown as boolean);
+      },
+    },
+    closeOn: { value: 'clock' },
+    update: {
+      value: '10',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || Number(v) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.seconds') : false) as unknown as boolean);
+      },
+    },
+    output: { value: 'each' },
+    maxLines: {
+      value: '1000',
+      validate: function (v: string, opt?: object) {
+        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-oee.validation.maxLines') : false) as unknown as boolean);
+      },
+    },
+  },
+  inputs: 1,
+  outputs: 3,
+  icon: 'plantwire-oee.svg',
+  paletteLabel: 'OEE',
+  inputLabels: 'machine state and count samples; "flush" closes periods, "update" sends running values',
+  outputLabels: ['OEE per line and period (running and final)', 'downtime events (reason, duration, micro-stop)', 'late or refused samples (msg.late says why)'],
+  label: function (this: OeeEditorProps) {
+    if (this.name) return this.name;
+    if (this.align === 'shifts') return 'OEE per shift';
+    const s = Number(this.size);
+    return 'OEE per ' + (s % 3600 === 0 ? s / 3600 + ' h' : s % 60 === 0 ? s / 60 + ' min' : s + ' s');
+  },
+  labelStyle: function (this: OeeEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: OeeEditorProps) {
+    if (!this.timezone) $('#node-input-timezone').val(Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC');
+    const toggle = function () {
+      const shifts = $('#node-input-align').val() === 'shifts';
+      $('.plantwire-oee-shifts').toggle(shifts);
+      $('.plantwire-oee-interval').toggle(!shifts);
+      $('.plantwire-oee-rollover').toggle($('#node-input-countMode').val() === 'counter');
+    };
+    $('#node-input-align, #node-input-countMode').on('change', toggle);
+    toggle();
+  },
+});

@@ -1,0 +1,127 @@
+import { defineNode, numberSetting } from '../../src/runtime/define';
+import { onClose } from '../../src/runtime/close';
+import { onInput, reportError } from '../../src/runtime/input';
+import { LiveStatus } from '../../src/runtime/live-status';
+import { retainState } from '../../src/runtime/state';
+import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
+import type { TagSample } from '../../src/model/sample';
+import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
+import { OeeCalculator, oeeSettings, type OeeConfig, type OeeLate, type OeeResultValue } from '../../src/transforms/oee';
+import { readSamples } from '../../src/transforms/samples';
+
+const TYPE = 'plantwire-oee';
+/** The timer never sleeps longer than this (clock changes, long periods). */
+const MAX_SLEEP_MS = 60_000;
+
+interface Config extends OeeConfig, NodeConfig {
+  /** Seconds between running values (0: only when a period closes). */
+  update?: number | string;
+  output?: string;
+}
+
+function lateMessages(late: OeeLate[]): NodeMessage[] {
+  return late.map((l) => ({ topic: l.sample.tag, payload: l.sample, late: { reason: l.reason, message: l.message } }));
+}
+
+const pct = (x: number | null): string => (x === null ? '–' : `${(x * 100).toFixed(1)} %`);
+
+export = function register(RED: RedApi): void {
+  defineNode<Config>(RED, {
+    type: TYPE,
+    version: { current: 1 },
+    setup(node: RedNode, config) {
+      const settings = oeeSettings(config);
+      const updateMs = Math.round(numberSetting(config as Record<string, unknown>, 'update', { min: 0, max: 86_400, default: 10, label: 'running value every (s)' }) * 1000);
+      const mode = outputMode(config.output, 'each');
+      const { state: calc, restored } = retainState(node, config, () => new OeeCalculator(settings));
+      const status = new LiveStatus(node);
+      const what = calc.describe();
+      const batchTopic = config.name || 'oee';
+      let last: OeeResultValue | null = null;
+      let warned = false;
+      const show = (): void => {
+        const late = `${calc.lateCount > 0 ? ` · ${calc.lateCount} late` : ''}${calc.ignored > 0 && !last ? ` · ${calc.ignored} samples of other tags ignored` : ''}`;
+        if (calc.lines.full && calc.lines.refused > 0) {
+          status.update('busy', `line limit ${settings.maxLines}: ${calc.lines.refused} refused`);
+          if (!warned) {
+            warned = true;
+            node.warn(`line limit of ${settings.maxLines} lines reached: samples of further lines go to output 3; raise "max lines" if the plant really has that many lines`);
+          }
+        } else if (last) {
+          status.update('ok', `${last.line}: OEE ${pct(last.oee)} (A ${pct(last.availability)} P ${pct(last.performance)} Q ${pct(last.quality)})${calc.lines.size > 1 ? ` · ${calc.lines.size} lines` : ''}${late}`);
+        } else status.update('ok', `${what} · ${calc.lines.size} lines${late}`);
+      };
+      const note = (results: TagSample[]): void => {
+        if (results.length) last = results[results.length - 1]!.value as unknown as OeeResultValue;
+      };
+      const out = (results: TagSample[], events: TagSample[], late: OeeLate[]): Array<NodeMessage[] | null> | null => {
+        note(results);
+        if (results.length === 0 && events.length === 0 && late.length === 0) return null;
+        return [results.length ? freshMessages(results, mode, batchTopic) : null, events.length ? freshMessages(events, 'each', batchTopic) : null, late.length ? lateMessages(late) : null];
+      };
+
+      // A timer closes periods by the clock (close mode "clock") and sends running values every `update` seconds.
+      let timer: NodeJS.Timeout | null = null;
+      let closed = false;
+      let nextRunning = Date.now() + updateMs;
+      const schedule = (): void => {
+        if (closed || timer) return;
+        const now = Date.now();
+        let due = settings.closeOn === 'clock' ? calc.nextCloseAt(now) : Infinity;
+        if (updateMs > 0 && calc.lines.size > 0) due = Math.min(due, nextRunning);
+        if (!Number.isFinite(due)) return;
+        timer = setTimeout(tick, Math.min(MAX_SLEEP_MS, Math.max(5, due - now)));
+      };
+      const tick = (): void => {
+        timer = null;
+        try {
+          const now = Date.now();
+          const results = settings.closeOn === 'clock' ? calc.advance(now) : [];
+          if (updateMs > 0 && now >= nextRunning) {
+            results.push(...calc.running(now));
+            nextRunning = now + updateMs;
+          }
+          const msgs = out(results, [], []);
+          if (msgs) sendSeparately((m) => node.send(m), msgs);
+          show();
+        } catch (err) {
+          reportError(node, err);
+        }
+        schedule();
+      };
+
+      status.now('idle', `${what}${restored ? ` · ${calc.lines.size} lines kept` : ''}`);
+      schedule();
+
+      onInput(node, (msg, send) => {
+        try {
+          const command = msg.payload === 'flush' || msg.payload === 'update' ? msg.payload : null;
+          const results: TagSample[] = [];
+          let events: TagSample[] = [];
+          let late: OeeLate[] = [];
+          const flushOnly = msg.flush === true && (msg.payload === undefined || msg.payload === '');
+          if (!command && !flushOnly) {
+            const r = calc.add(readSamples(msg.payload, { tag: typeof msg.topic === 'string' ? msg.topic : undefined }), Date.now(), Array.isArray(msg.payload));
+            results.push(...r.results);
+            events = r.events;
+            late = r.late;
+          }
+          if (command === 'flush' || msg.flush === true) results.push(...calc.flush());
+          if (command === 'update') results.push(...calc.running(Date.now()));
+          const msgs = out(results, events, late);
+          if (msgs) sendSeparately(send, msgs);
+          show();
+          schedule();
+        } catch (err) {
+          status.failed();
+          throw err;
+        }
+      });
+      onClose(node, () => {
+        closed = true;
+        if (timer) clearTimeout(timer);
+        status.cancel();
+      });
+    },
+  });
+};
