@@ -32,6 +32,7 @@ interface PlantwireOpcUaTagRow {
   nodeId?: string;
   browsePath?: string;
   dataType?: string;
+  asset?: string;
 }
 
 /** One child of a browsed node, as the admin route answers. */
@@ -62,6 +63,12 @@ interface PlantwireOpcUaEditor {
    * fills `#node-input-tag-list` and toggles the tree in `panel` with `button`.
    */
   tagPicker(rows: PlantwireOpcUaTagRow[], panel: string, button: string): void;
+  /**
+   * A short tag name and the asset path for a browsed variable: `/Objects/2:Plant/Line1/Filler/Speed`
+   * gives tag `Speed` and asset `Plant/Line1/Filler` (the folders above it, ISA-95 levels, editable in
+   * the list). A name already in `taken` gets its parent folders in front until it is unique.
+   */
+  nameFromPath(browsePath: string, taken: string[]): { tag: string; asset: string };
   /** Calls the browse admin route for a node id of an endpoint config node (deployed or not). */
   browse(endpointId: string, node: string, path: string | undefined, done: (err: string | null, items?: PlantwireOpcUaBrowseItem[]) => void): void;
 }
@@ -210,9 +217,10 @@ interface PlantwireEditorKit {
       list.editableList({
         addItem: function (row: JQuery, _index: number, data: PlantwireOpcUaTagRow) {
           const r = $('<div/>', { style: 'display:flex;gap:4px;align-items:center' }).appendTo(row);
-          $('<input/>', { type: 'text', class: 'pw-tag-name', placeholder: 'tag name (optional)', style: 'flex:3' }).val(data.tag || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-name', placeholder: 'tag name (optional)', style: 'flex:2' }).val(data.tag || '').appendTo(r);
           $('<input/>', { type: 'text', class: 'pw-tag-nodeid', placeholder: 'ns=2;s=Line1/Speed', style: 'flex:3' }).val(data.nodeId || '').appendTo(r);
-          $('<input/>', { type: 'text', class: 'pw-tag-path', placeholder: '/Objects/Plant/Line1/Speed', style: 'flex:4' }).val(data.browsePath || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-path', placeholder: '/Objects/Plant/Line1/Speed', style: 'flex:3' }).val(data.browsePath || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-asset', placeholder: 'asset: site/area/line/cell', title: 'ISA-95 asset path of the samples (enterprise/site/area/line/cell)', style: 'flex:3' }).val(data.asset || '').appendTo(r);
           $('<span/>', { class: 'pw-tag-type', style: 'flex:1;font-size:0.85em;color:#888;overflow:hidden' }).text(data.dataType || '').appendTo(r);
         },
         removable: true,
@@ -232,7 +240,9 @@ interface PlantwireEditorKit {
         const nodeId = String(r.find('.pw-tag-nodeid').val() || '').trim();
         const browsePath = String(r.find('.pw-tag-path').val() || '').trim();
         const dataType = r.find('.pw-tag-type').text().trim();
+        const asset = String(r.find('.pw-tag-asset').val() || '').trim();
         if (!nodeId && !browsePath) return;
+        if (asset) row.asset = asset;
         if (tag) row.tag = tag;
         if (nodeId) row.nodeId = nodeId;
         if (browsePath) row.browsePath = browsePath;
@@ -240,6 +250,21 @@ interface PlantwireEditorKit {
         rows.push(row);
       });
       return rows;
+    },
+    nameFromPath: function (browsePath, taken) {
+      const parts = browsePath
+        .split('/')
+        .filter(function (p) {
+          return p !== '';
+        })
+        .map(function (p) {
+          return p.replace(/^\d+:/, '');
+        });
+      if (parts[0] === 'Objects' && parts.length > 1) parts.shift();
+      const leaf = parts.length - 1;
+      let from = leaf;
+      while (from > 0 && taken.indexOf(parts.slice(from).join('/')) >= 0) from -= 1;
+      return { tag: parts.slice(from).join('/'), asset: parts.slice(0, leaf).join('/') };
     },
     browse: function (endpointId, node, path, done) {
       const n = endpointId && endpointId !== '_ADD_' ? (RED.nodes.node(endpointId) as { changed?: boolean } | null) : null;
@@ -334,7 +359,14 @@ interface PlantwireEditorKit {
         if (item.selected) {
           if (!inList(b.nodeId)) {
             const row: PlantwireOpcUaTagRow = { nodeId: b.nodeId };
-            if (b.browsePath) row.browsePath = b.browsePath;
+            if (b.browsePath) {
+              row.browsePath = b.browsePath;
+              const named = api.nameFromPath(b.browsePath, api.readTagList(list).map(function (t) {
+                return t.tag || '';
+              }));
+              row.tag = named.tag;
+              if (named.asset) row.asset = named.asset;
+            }
             if (b.dataType) row.dataType = b.dataType;
             list.editableList('addItem', row);
           }

@@ -1,4 +1,4 @@
-import { TagSubscription, tagSpecs, type DeadbandType, type ItemError, type TagSpec } from '../../src/connectors/opcua';
+import { TagSubscription, tagSpecs, withAssets, type DeadbandType, type ItemError, type TagSpec } from '../../src/connectors/opcua';
 import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode, numberSetting } from '../../src/runtime/define';
@@ -65,6 +65,7 @@ export = function register(RED: RedApi): void {
 
       const sub = new TagSubscription(endpoint.connection, tags, opts, {
         onData(samples) {
+          withAssets(samples, sub.tagList);
           if (output === 'batch') node.send({ topic, payload: samples });
           else for (const s of samples) node.send({ topic: s.tag, payload: s });
         },

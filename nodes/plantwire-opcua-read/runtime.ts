@@ -1,4 +1,4 @@
-import { readTags, tagSpec, tagSpecs, type TagSpec } from '../../src/connectors/opcua';
+import { readTags, tagSpec, tagSpecs, withAssets, type TagSpec } from '../../src/connectors/opcua';
 import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
@@ -36,7 +36,7 @@ export = function register(RED: RedApi): void {
           throw new PlantwireError('nothing-to-read', 'nothing to read: add tags to the node, or send msg.topic = a NodeId or browse path, or msg.tags = a list of them', 'nothing to read');
         }
         const ctx = await endpoint.connection.session(Math.min(endpoint.settings.requestTimeoutMs, 10_000));
-        const samples = await readTags(ctx, specs);
+        const samples = withAssets(await readTags(ctx, specs), specs);
         const bad = samples.filter((s) => s.quality !== 'good').length;
         setStatus(node, bad ? 'info' : 'ok', `read ${samples.length} tag${samples.length === 1 ? '' : 's'}${bad ? `, ${bad} not good` : ''}`);
         if (output === 'batch') send({ ...msg, payload: samples });

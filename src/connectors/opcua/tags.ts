@@ -16,6 +16,8 @@ export interface TagRow {
   tag?: string;
   /** Informational (filled by the browser), e.g. `Double`. */
   dataType?: string;
+  /** ISA-95 asset path of the samples (`enterprise/site/area/line/cell`); the browser fills it from the path. */
+  asset?: string;
 }
 
 /** A checked tag: exactly how to address it and what to call it. */
@@ -25,6 +27,8 @@ export interface TagSpec {
   browsePath?: string;
   tag: string;
   dataType?: string;
+  /** Asset path given to the tag's samples. */
+  asset?: string;
 }
 
 const GUID = '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}';
@@ -95,6 +99,11 @@ export function tagSpec(input: unknown, where = 'tag'): TagSpec {
     const browsePath = str(o.browsePath);
     const tag = str(o.tag) ?? str(o.name);
     const dataType = str(o.dataType);
+    const asset = str(o.asset);
+    if (asset !== undefined) {
+      if (/[+#]|\/\/|^\/|\/$/.test(asset)) throw new PlantwireError('bad-tag', `${where}.asset ${describe(asset)} must be a path like acme/hamburg/bottling/line1 (no +, #, empty levels or leading/trailing /)`, 'bad asset path');
+      row.asset = asset;
+    }
     if (nodeId !== undefined) row.nodeId = nodeId;
     if (browsePath !== undefined) row.browsePath = browsePath;
     if (tag !== undefined) row.tag = tag;
@@ -113,7 +122,19 @@ export function tagSpec(input: unknown, where = 'tag'): TagSpec {
   if (row.nodeId !== undefined) spec.nodeId = row.nodeId;
   if (row.browsePath !== undefined) spec.browsePath = row.browsePath;
   if (row.dataType !== undefined) spec.dataType = row.dataType;
+  if (row.asset !== undefined) spec.asset = row.asset;
   return spec;
+}
+
+/** Gives each sample without an asset the asset of its tag's spec (samples are changed in place and returned). */
+export function withAssets<S extends { tag: string; asset?: string }>(samples: S[], specs: readonly TagSpec[]): S[] {
+  if (!specs.some((t) => t.asset)) return samples;
+  const byTag = new Map(specs.filter((t) => t.asset).map((t) => [t.tag, t.asset as string]));
+  for (const s of samples) {
+    const a = s.asset === undefined ? byTag.get(s.tag) : undefined;
+    if (a !== undefined) s.asset = a;
+  }
+  return samples;
 }
 
 /** Reads a list of tags; refuses an empty list (unless allowed) and duplicate tag names. */
