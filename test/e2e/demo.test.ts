@@ -173,6 +173,10 @@ describe.skipIf(!chrome.available)('the demo flow in the editor at 1600×1000 (C
     console.log(`debug sidebar: ${count} messages ${Math.round((Date.now() - openedAt) / 1000)} s after the editor opened`);
     expect(count, 'messages in the debug sidebar after 25 s').toBeLessThanOrEqual(20);
     expect(count, 'the sample stream reaches the sidebar').toBeGreaterThanOrEqual(2);
+    // The palette shows Plantwire's categories (the others collapsed), as a newcomer looks for them.
+    await ed.page.locator('#red-ui-palette .red-ui-component-footer button:has(i.fa-angle-double-up)').click();
+    const headers = ed.page.locator('#red-ui-palette .red-ui-palette-header', { hasText: 'Plantwire' });
+    for (let i = 0; i < (await headers.count()); i++) await headers.nth(i).click();
     await ed.page.mouse.move(1200, 940);
     await ed.page.screenshot({ path: path.join(shots, 'editor-demo.png') });
     expect(fs.statSync(path.join(shots, 'editor-demo.png')).size).toBeGreaterThan(10_000);
