@@ -107,7 +107,8 @@ describe('palette source rules', () => {
       const state = await rt.admin<{ flows: unknown[] }>('GET', '/flows', undefined, { 'Node-RED-API-Version': 'v2' });
       expect(state.body.flows.length).toBe(deployable.length);
     }
-  });
+    // One deploy per example (30+ of them, the demo with its dashboard tab): more than the default 30 s on a loaded machine.
+  }, 180_000);
 });
 
 const src = (type: string, file: string): string => fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, file), 'utf8');

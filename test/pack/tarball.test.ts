@@ -233,7 +233,8 @@ describe.each(RUNTIMES)('packed tarball installs into a stock $label and loads',
     }
     // Let the deployed example nodes run a little (the simulator ticks every second) before the log is checked.
     await sleep(1_500);
-  });
+    // One deploy per example (30+ of them): more than the default 30 s on a loaded machine.
+  }, 180_000);
 
   it.skipIf(!runtime.available)('Node-RED logged no error, no failed registration and no missing types', () => {
     expect(exited, `Node-RED must still be running:\n${tail()}`).toBeUndefined();
