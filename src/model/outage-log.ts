@@ -1,6 +1,7 @@
 /**
- * One log line per outage, the same for every connection: a warning when it
- * goes down, one "still down" warning after N failed attempts, further
+ * One log line per outage, the same for every connection: an info line when
+ * it goes down (an unreachable server at deploy is a status, not a warning —
+ * as Node-RED core's MQTT node does), one "still down" warning after N failed attempts, further
  * reminders only once the outage has lasted `remindAfterMs` (10 min) and then
  * each time its length doubled (20, 40, 80 min…: a day-long outage stays a
  * handful of lines), and one line when it is back with how long it was down.
@@ -51,7 +52,7 @@ export class OutageLog {
     this.failures += 1;
     if (this.since === null) {
       this.since = this.now();
-      this.logger.warn(`${this.what} down: ${reason}; retrying`);
+      this.logger.log(`${this.what} down: ${reason}; retrying`);
       return;
     }
     const elapsed = this.now() - this.since;

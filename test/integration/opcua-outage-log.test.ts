@@ -68,7 +68,7 @@ describe('OPC UA endpoint: one log line per outage', () => {
     console.log(`opcua outage log: ${OUTAGE_MS / 1000} s outage (backoff /${SCALE}), ${attempts} reconnect attempts, ${lines.length} log lines:\n  ${lines.join('\n  ')}`);
     expect(attempts, 'as many attempts as 2 minutes at the default backoff').toBeGreaterThanOrEqual(20);
     expect(lines.length, lines.join('\n')).toBeLessThanOrEqual(3);
-    expect(lines[0]).toMatch(/^warn OPC UA opc\.tcp:\/\/.+ down: connection lost/);
+    expect(lines[0]).toMatch(/^info OPC UA opc\.tcp:\/\/.+ down: connection lost/);
     expect(lines.at(-1)).toMatch(/^info OPC UA opc\.tcp:\/\/.+ back after \d+ s \(\d+ failed attempts\)$/);
   }, 120_000);
 });

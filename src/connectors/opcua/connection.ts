@@ -400,14 +400,13 @@ export class OpcUaConnection {
         if (c.kind === 'untrusted') {
           refusedFor = c.kind;
           await this.recordUntrusted();
-        } else if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert' || c.kind === 'config') {
-          refusedFor = c.kind;
-          this.outage.failed(c.message);
         } else {
+          if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert' || c.kind === 'config') refusedFor = c.kind;
           this.outage.failed(c.message);
         }
         attempt += 1;
-        const delay = refusedFor ? (this.opts.refusedRetryMs ?? 60_000) : backoffDelay(attempt - 1, { initialMs: this.settings.reconnectInitialMs, maxMs: this.settings.reconnectMaxMs }, this.opts.random);
+        const refusedMs = this.opts.refusedRetryMs ?? 60_000;
+        const delay = refusedFor ? backoffDelay(0, { initialMs: refusedMs, maxMs: refusedMs }, this.opts.random) : backoffDelay(attempt - 1, { initialMs: this.settings.reconnectInitialMs, maxMs: this.settings.reconnectMaxMs }, this.opts.random);
         const text = refusedFor === 'untrusted' ? c.short : refusedFor ? c.short : `${c.short}, retry in ${seconds(delay)}`;
         const detail = refusedFor === 'untrusted' ? this.untrustedDetail() : c.message;
         this.setState({ phase: refusedFor === 'untrusted' ? 'untrusted' : refusedFor ? 'refused' : 'retrying', status: 'error', text, detail, attempt, retryAt: Date.now() + delay });
