@@ -31,10 +31,12 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      const store = config.persist === false ? null : new StateFile(stateDir(RED), node.id);
+      // Removing the node deletes its state, also when it was misconfigured (and never got further than this).
+      if (store) onClose(node, (removed) => (removed ? store.remove() : undefined));
       const settings = alarmSettings(config);
       const rateEveryMs = Math.round(numberSetting(config as Record<string, unknown>, 'rateEvery', { min: 0, max: 86_400, default: 60, label: 'rate message every (s)' }) * 1000);
       const engine = new AlarmEngine(settings);
-      const store = config.persist === false ? null : new StateFile(stateDir(RED), node.id);
       let restored = 0;
       if (store) {
         try {

@@ -21,9 +21,11 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      const store = config.persist === false ? null : new StateFile(stateDir(RED), node.id);
+      // Removing the node deletes its state, also when it was misconfigured (and never got further than this).
+      if (store) onClose(node, (removed) => (removed ? store.remove() : undefined));
       const settings = conditionSettings(config);
       const engine = new ConditionEngine(settings);
-      const store = config.persist === false ? null : new StateFile(stateDir(RED), node.id);
       let restored = 0;
       if (store) {
         try {

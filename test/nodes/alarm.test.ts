@@ -169,4 +169,15 @@ describe('plantwire-alarm in a real runtime', () => {
     const [err] = await rt.waitFor('errs', 1);
     expect(err!.msg.error.message).toMatch(/configuration error: no alarms defined/);
   });
+
+  it('version: a flow saved without a version runs as version 1; one from a newer Plantwire is refused with a clear message', async () => {
+    await rt.deploy([TAB]);
+    const legacy = flow().map((n) => ((n as { id: string }).id === 'al' ? Object.fromEntries(Object.entries(n as object).filter(([k]) => k !== 'version')) : n));
+    await rt.deploy(legacy);
+    await fire('hot');
+    expect((await rt.waitFor('ev', 1))[0]!.msg.payload.alarm.transition).toBe('activate');
+    await rt.deploy([TAB, alarmNode({ version: 99 }), catcher('c', ['al'], 'errs'), capture('errs'), capture('ev'), capture('rate')]);
+    const [err] = await rt.waitFor('errs', 1);
+    expect(err!.msg.error.message).toMatch(/saved by a newer Plantwire \(node version 99, this palette knows up to 1\); update @plantwire\/node-red/);
+  });
 });

@@ -136,4 +136,16 @@ describe('plantwire-condition in a real runtime', () => {
     const [err] = await rt.waitFor('errs', 1);
     expect(err!.msg.error.message).toMatch(/configuration error: nothing to watch/);
   });
+
+  it('version: a flow saved without a version runs as version 1; one from a newer Plantwire is refused', async () => {
+    await rt.deploy([TAB]);
+    const { version: _v, ...legacy } = node;
+    await rt.deploy([TAB, legacy, inject('learn', 'cm', baseline), catcher('c', ['cm'], 'errs'), capture('errs'), capture('ev'), capture('list')]);
+    await fire('learn');
+    expect((await rt.waitFor('ev', 1))[0]!.msg.payload.condition.kind).toBe('learned');
+    await rt.deploy([TAB, { ...node, version: 2 }, catcher('c', ['cm'], 'errs'), capture('errs'), capture('ev'), capture('list')]);
+    const [err] = await rt.waitFor('errs', 1);
+    expect(err!.msg.error.message).toMatch(/saved by a newer Plantwire \(node version 2, this palette knows up to 1\)/);
+  });
 });
+
