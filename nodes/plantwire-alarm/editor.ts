@@ -195,7 +195,13 @@ RED.nodes.registerType<AlarmEditorProps>('plantwire-alarm', {
     // Live alarms of the deployed node, with acknowledge / shelve buttons (admin route, permission-checked).
     const live = $('#plantwire-alarm-live');
     const id = this.id;
+    // A node that is new or changed has no deployed twin to ask (that would be a 404 in the browser console).
+    const deployed = !this.changed;
     const refresh = function () {
+      if (!deployed) {
+        live.empty().text(i18n('plantwire-alarm.live.notDeployed'));
+        return;
+      }
       $.ajax({
         url: 'plantwire/alarm/' + id,
         type: 'GET',
