@@ -335,7 +335,7 @@ describe('SAP OData v2 driver', () => {
     expect(sim.stats.dropped - before).toBeGreaterThan(200);
     expect(counter.retries).toBeGreaterThanOrEqual(sim.stats.dropped - before);
     expect(results.filter((r) => r.replayed).length).toBeGreaterThan(200);
-  });
+  }, 120_000);
 
   it('no duplicates with $batch: 500 documents in batches of 50, 30 % of answers dropped', async () => {
     const d = v2(sim.v2.notification);
@@ -348,7 +348,7 @@ describe('SAP OData v2 driver', () => {
     }
     sim.faults({ dropRate: 0 });
     expect(sim.documents('MaintenanceNotification').filter((x) => String(x.NotificationText).startsWith(`${tag}-`))).toHaveLength(500);
-  });
+  }, 120_000);
 });
 
 describe('TLS with a custom CA', () => {
@@ -466,5 +466,5 @@ describe('OData v4 driver', () => {
     sim.faults({ dropRate: 0 });
     expect(sim.documents('MaintenanceNotification').filter((x) => String(x.NotificationText).startsWith(`${tag}-`))).toHaveLength(1000);
     expect(results.filter((r) => r.replayed).length).toBeGreaterThan(200);
-  });
+  }, 120_000);
 });

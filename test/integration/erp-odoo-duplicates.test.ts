@@ -74,7 +74,7 @@ describe('no duplicates when Odoo answers are lost after commit', () => {
     // the fault really happened, and some creates were committed but unanswered (answered later as replays)
     expect(dropped).toBeGreaterThan(300);
     expect(replays).toBeGreaterThan(50);
-  });
+  }, 120_000);
 
   it('batches resent as a whole after a lost answer (500 documents in batches of 5, 5 % of answers lost) do not duplicate', async () => {
     sim.reset();
@@ -108,7 +108,7 @@ describe('no duplicates when Odoo answers are lost after commit', () => {
     expect(stored.map((r) => r.product_qty).sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
     expect(batchResends).toBeGreaterThan(20);
     expect(replayed).toBeGreaterThan(20);
-  });
+  }, 120_000);
 
   it('answers that never come (client timeout) do not duplicate either', async () => {
     sim.reset();
