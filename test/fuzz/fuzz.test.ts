@@ -111,6 +111,8 @@ const CONFIG_NODES: Record<string, (env: Env) => Record<string, unknown>> = {
 /** Node types whose defaults alone cannot run (something to read or write must be chosen): the least that makes them run. */
 const OVERRIDES: Record<string, (env: Env) => Record<string, unknown>> = {
   'plantwire-asset-map': () => ({ rules: [{ match: '**', enterprise: 'acme' }] }),
+  'plantwire-alarm': () => ({ rules: [{ tag: 'Line1/Speed', kind: 'H', limit: '100', deadband: '0.5', priority: 'medium', onDelay: '0', offDelay: '0', message: 'speed high' }] }),
+  'plantwire-condition': () => ({ counters: [], monitors: [{ tag: 'Line1/Speed', rules: 'ewma, we1', learn: '30', priority: 'high', description: 'speed drift' }] }),
   'plantwire-email-out': () => ({ to: 'ops@example.com' }),
   'plantwire-erp-out': () => ({ entity: 'orders' }),
   'plantwire-erp-query': () => ({ entity: 'orders' }),
