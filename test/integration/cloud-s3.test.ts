@@ -148,7 +148,7 @@ describe('S3 target against s3rver', () => {
         `${accepted(11)},line1/press.b,,,site/b,`,
         `${accepted(12)},,42,,,`,
         '',
-      ].join('\n'),
+      ].join('\r\n'),
     );
   });
 
