@@ -85,8 +85,14 @@ export = function register(RED: RedApi): void {
           throw new PlantwireError('mqtt-offline', `not connected to ${broker.settings.label} (${conn.state.text}): ${out.length} QoS 0 message(s) not published; use QoS 1 to have them queued until the connection is back`, 'not connected: QoS 0 dropped');
         }
         await Promise.all(out.map((o) => conn.publish(o.topic, o.payload, { qos: settings.qos, retain: settings.retain })));
+        published += out.length;
       };
-      const connLook = (): { state: StatusState; text: string } => ({ state: CONNECTION_LOOK[conn.state.state], text: conn.state.text });
+      // Publishes since the deploy, shown while connected (as historian-out shows the samples stored).
+      let published = 0;
+      const connLook = (): { state: StatusState; text: string } => {
+        const s = conn.state;
+        return { state: CONNECTION_LOOK[s.state], text: s.state === 'connected' && published > 0 ? `${published.toLocaleString('en-US')} published` : s.text };
+      };
       // Buffered: each message is stored durably before done(); the forwarder publishes it
       // with QoS ≥ 1 and removes it only after the broker acknowledged it (PUBACK/PUBCOMP).
       const qos = Math.max(1, settings.qos) as 1 | 2;
@@ -109,6 +115,7 @@ export = function register(RED: RedApi): void {
               lost,
               Promise.all(batch.flatMap((e) => e.body.pubs.map((p) => conn.publish(p.topic, p.payload, { qos, retain: e.body.retain, properties: { userProperties: { 'plantwire-id': e.key } } })))),
             ]);
+            published += batch.reduce((n, e) => n + e.body.pubs.length, 0);
           } finally {
             if (onLost) conn.off('state', onLost);
           }
@@ -128,8 +135,27 @@ export = function register(RED: RedApi): void {
         });
         return;
       }
-      onInput(node, (msg) => guarded(() => publish(msg), connLook));
-      onClose(node, (removed) => broker.users.deregister(node, removed));
+      // The count in the status, at most once a second (not one status event per message).
+      let countTimer: NodeJS.Timeout | undefined;
+      const showCount = (): void => {
+        if (countTimer) return;
+        countTimer = setTimeout(() => {
+          countTimer = undefined;
+          if (guarded.failed()) return;
+          const c = connLook();
+          setStatus(node, c.state, c.text);
+        }, 1000);
+      };
+      onInput(node, (msg) =>
+        guarded(async () => {
+          await publish(msg);
+          showCount();
+        }, connLook),
+      );
+      onClose(node, (removed) => {
+        if (countTimer) clearTimeout(countTimer);
+        return broker.users.deregister(node, removed);
+      });
     },
   });
 };

@@ -89,6 +89,34 @@ export async function startSmtpCatcher(opts: SmtpCatcherOptions = {}): Promise<S
   const sockets = new Set<net.Socket>();
   let seq = 0;
 
+  // The mails of earlier runs still in the outbox come first in the list (the page shows them after a restart).
+  const earlier = fs
+    .readdirSync(outbox)
+    .filter((f) => /^[A-Za-z0-9-]+\.eml$/.test(f))
+    .sort()
+    .slice(-keep);
+  for (const f of earlier) {
+    const file = path.join(outbox, f);
+    try {
+      const text = fs.readFileSync(file, 'utf8');
+      const stat = fs.statSync(file);
+      const to = headerOf(text, 'X-Plantwire-Envelope-To');
+      list.push({
+        id: f.slice(0, -4),
+        file,
+        receivedAt: stat.mtime.toISOString(),
+        from: addr(headerOf(text, 'Return-Path')),
+        to: to ? to.split(/,\s*/) : [],
+        subject: headerOf(text, 'Subject'),
+        size: stat.size,
+        user: '',
+        authMethod: '',
+      });
+    } catch {
+      // A file that went away or cannot be read is not listed.
+    }
+  }
+
   const store = (raw: Buffer, env: { from: string; to: string[]; user: string; method: string }): CaughtMail => {
     seq += 1;
     const now = new Date();

@@ -117,6 +117,21 @@ describe('SMTP catcher', () => {
     expect(eml.headers.get('content-type')).toBe('message/rfc822');
     expect((await fetch(`${catcher.pageUrl}mails/nope.eml`)).status).toBe(404);
   });
+
+  it('after a restart on the same outbox, the page lists the earlier mails', async () => {
+    const before = catcher.mails();
+    expect(before.length).toBeGreaterThan(0);
+    const again = await startSmtpCatcher({ port: 0, outbox, httpPort: 0 });
+    try {
+      expect(again.mails().map((m) => [m.id, m.subject, m.from, m.to])).toEqual(before.map((m) => [m.id, m.subject, m.from, m.to]));
+      const page = await (await fetch(again.pageUrl)).text();
+      expect(page).toContain(`${before.length} mail(s) received`);
+      expect(page).toContain('Füllstand &#60;hoch&#62;');
+      expect((await fetch(`${again.pageUrl}mails/${before[0]!.id}.eml`)).status).toBe(200);
+    } finally {
+      await again.stop();
+    }
+  });
 });
 
 describe('email-out to the catcher', () => {

@@ -58,6 +58,8 @@ describe(`plantwire-mqtt-in / -out against ${'a broker'} (Mosquitto, else embedd
     await injectNow('i-batch');
     const all = await rt.waitFor('cap', 3);
     expect(all.slice(1).map((c) => c.msg.payload).sort((a, b) => a.tag.localeCompare(b.tag))).toEqual(batch);
+    // Like historian-out, the status counts what went out (updated at most once a second).
+    await until(() => rt.captured('status').some((c) => c.msg.status?.source?.id === 'out1' && c.msg.status?.fill === 'green' && c.msg.status?.text === '3 published'), 'out1 status "3 published"');
   });
 
   it('reads plain values and {value, timestamp, quality, unit} objects from other publishers; asset levels split the topic', async () => {
