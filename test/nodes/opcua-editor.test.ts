@@ -89,8 +89,9 @@ describe.skipIf(!haveChromium)('plantwire-opcua-in dialog: browse tree', () => {
     await tray.locator('#node-dialog-ok').click();
     const tags = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { node(id: string): { tags: unknown } } } }).RED.nodes.node('in1').tags);
     expect(tags).toEqual([
-      { nodeId: 'ns=2;s=Line1/Filler/ProductTemperature', browsePath: '/Objects/Plant/Line1/Filler/ProductTemperature', dataType: 'Double' },
-      { nodeId: 'ns=2;s=Line1/Filler/TemperatureSetpoint', browsePath: '/Objects/Plant/Line1/Filler/TemperatureSetpoint', dataType: 'Double' },
+      // Short tag names; the folders above the variable become its asset.
+      { tag: 'ProductTemperature', nodeId: 'ns=2;s=Line1/Filler/ProductTemperature', browsePath: '/Objects/Plant/Line1/Filler/ProductTemperature', dataType: 'Double', asset: 'Plant/Line1/Filler' },
+      { tag: 'TemperatureSetpoint', nodeId: 'ns=2;s=Line1/Filler/TemperatureSetpoint', browsePath: '/Objects/Plant/Line1/Filler/TemperatureSetpoint', dataType: 'Double', asset: 'Plant/Line1/Filler' },
     ]);
     expect(errors, `browser errors:\n${errors.join('\n')}`).toEqual([]);
 
