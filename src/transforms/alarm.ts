@@ -670,7 +670,14 @@ export class AlarmEngine {
     this.tick(now);
     const out: AlarmEvent[] = [];
     this.expireShelves(now, out);
-    for (const id of [...this.pending]) {
+    // In the order the delays ran out (then the order of the rules), the same after a restart.
+    const order = new Map(this.rules.map((r, i) => [r.id, i]));
+    const due = (id: string): number => {
+      const a = this.states.get(id)!;
+      return a.pendingSince + (a.raw ? this.byId.get(id)!.onDelayMs : this.byId.get(id)!.offDelayMs);
+    };
+    const ids = [...this.pending].sort((x, y) => due(x) - due(y) || order.get(x)! - order.get(y)!);
+    for (const id of ids) {
       const r = this.byId.get(id)!;
       const a = this.states.get(id)!;
       if (a.pendingSince < 0) {
