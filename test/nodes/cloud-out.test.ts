@@ -264,7 +264,7 @@ describe('example flows', () => {
       const out = flow.find((n) => n.type === 'plantwire-cloud-out')!;
       const logsBefore = rt.logs.length;
       const sim = flow.find((n) => n.type === 'plantwire-simulator')!;
-      await rt.deploy([TAB, ...flow.map((n) => (n.type === 'plantwire-cloud-connection' ? n : { ...n, z: 'tab1' })), inject('emit', String(sim.id), 'emit'), statusOf('st', [String(out.id)], 'status'), capture('status')]);
+      await rt.deploy([TAB, ...flow.filter((n) => n.type !== 'tab').map((n) => ({ ...n, z: 'tab1' })), inject('emit', String(sim.id), 'emit'), statusOf('st', [String(out.id)], 'status'), capture('status')]);
       await until(() => statusTexts().some((t) => t.startsWith('not set up:')), `the not-set-up status (${statusTexts().join(' | ')})`);
       // One simulator round: the disk buffer takes the samples (nothing can be sent yet).
       await press('emit');

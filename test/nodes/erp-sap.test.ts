@@ -193,18 +193,19 @@ describe('ERP nodes against the OData v4 simulator', () => {
   });
 });
 
-/** An example flow from flows/ on tab1, its ERP connections pointed at this test's simulator, its debug nodes replaced by captures. */
+/** An example flow from flows/ on its own tab, its PLANTWIRE_ERP_URL pointed at this test's simulator, its debug nodes replaced by captures. */
 function example(file: string): Array<Record<string, unknown>> {
   const flow = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'flows', file), 'utf8')) as Array<Record<string, unknown>>;
   return [
     TAB,
     ...flow.map((n) => {
-      const out: Record<string, unknown> = { ...n };
-      if (n.type === 'plantwire-erp-connection') out.url = String(n.url).replace('http://127.0.0.1:4300', sim.url);
-      else if (n.type === 'plantwire-simulator') out.autostart = false;
-      else out.z = 'tab1';
-      if (n.type === 'debug') return { id: n.id, type: 'test-capture', z: 'tab1', name: n.id, x: n.x, y: n.y, wires: [] };
-      return out;
+      if (n.type === 'tab') {
+        const env = ((n.env as Array<{ name: string }> | undefined) ?? []).map((e) => (e.name === 'PLANTWIRE_ERP_URL' ? { name: e.name, value: sim.url, type: 'str' } : e));
+        return { ...n, env };
+      }
+      if (n.type === 'plantwire-simulator') return { ...n, autostart: false };
+      if (n.type === 'debug') return { id: n.id, type: 'test-capture', z: n.z, name: n.id, x: n.x, y: n.y, wires: [] };
+      return n;
     }),
   ];
 }
