@@ -47,12 +47,16 @@ export class OutageLog {
     return this.since !== null;
   }
 
-  /** A failed attempt (or a lost connection). Logs the first one and the reminders. */
-  failed(reason: string): void {
+  /**
+   * A failed attempt (or a lost connection). Logs the first one and the reminders. `refused`: the
+   * other side refused us (login, security policy, configuration) — something only the user can
+   * fix, so the first line is a warning; an unreachable peer is an info line.
+   */
+  failed(reason: string, refused = false): void {
     this.failures += 1;
     if (this.since === null) {
       this.since = this.now();
-      this.logger.log(`${this.what} down: ${reason}; retrying`);
+      (refused ? this.logger.warn : this.logger.log).call(this.logger, `${this.what} down: ${reason}; retrying`);
       return;
     }
     const elapsed = this.now() - this.since;

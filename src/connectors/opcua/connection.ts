@@ -402,7 +402,7 @@ export class OpcUaConnection {
           await this.recordUntrusted();
         } else {
           if (c.kind === 'auth' || c.kind === 'security' || c.kind === 'client-cert' || c.kind === 'config') refusedFor = c.kind;
-          this.outage.failed(c.message);
+          this.outage.failed(c.message, refusedFor !== null);
         }
         attempt += 1;
         const refusedMs = this.opts.refusedRetryMs ?? 60_000;
