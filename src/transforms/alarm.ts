@@ -45,7 +45,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import { describe as describeValue, type SampleValue, type TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { isoOf, timestampMs } from './samples';
 
 export const ALARM_KINDS = ['HH', 'H', 'L', 'LL', 'deviation', 'roc', 'discrete'] as const;

@@ -56,7 +56,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import { describe as describeValue, type SampleValue, type TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { isoOf, timestampMs } from './samples';
 import { counterIncrease } from './window';
 

@@ -57,7 +57,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, SampleValue, TagSample } from '../model/sample';
-import { numberSetting } from '../runtime/define';
+import { numberSetting } from '../model/settings';
 import { checkTimeZone, intervalCalendar, parseShiftStarts, shiftCalendar, type Calendar } from './calendar';
 import { isoOf, sampleWhere, timestampMs } from './samples';
 import { TagTable } from './tag-table';
