@@ -144,7 +144,7 @@ RED.nodes.registerType<OeeEditorProps>('plantwire-oee', {
   inputs: 1,
   outputs: 3,
   icon: 'plantwire-oee.svg',
-  paletteLabel: 'OEE',
+  paletteLabel: 'oee',
   inputLabels: 'machine state and count samples; "flush" closes periods, "update" sends running values',
   outputLabels: ['OEE per line and period (running and final)', 'downtime events (reason, duration, micro-stop)', 'late or refused samples (msg.late says why)'],
   label: function (this: OeeEditorProps) {
