@@ -70,6 +70,10 @@ describe.skipIf(!chrome.available)('OPC UA in: browse, tick three tags, wire, de
     await url.waitFor({ state: 'visible' });
     await url.fill(plant.endpointUrl);
     await epTray.locator('#node-config-input-name').fill('Plant simulator');
+    // A new endpoint signs and encrypts (SignAndEncrypt, Basic256Sha256): the one trust step for this server.
+    await expect.poll(() => epTray.locator('#node-config-input-securityMode').inputValue(), { message: 'secure by default' }).toBe('SignAndEncrypt');
+    await epTray.locator('#pw-opcua-trust').click();
+    await page.locator('.red-ui-notification', { hasText: /OPC UA: trusted "/ }).first().waitFor({ state: 'visible', timeout: 30_000 });
     await page.locator('#node-config-dialog-ok').click();
     await url.waitFor({ state: 'detached' });
     const endpointId = await tray.locator('#node-input-endpoint').inputValue();
