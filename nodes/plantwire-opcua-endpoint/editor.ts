@@ -457,8 +457,11 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
     const trustButton = $('#pw-opcua-trust');
     const notDeployed = 'Not deployed yet: deploy to see the connection state. "Trust server certificate" uses the settings above.';
     const refresh = function () {
-      // A config node being added is not in the workspace yet, so the runtime cannot know it either.
-      if (!RED.nodes.node(node.id)) {
+      // A config node being added is not in the workspace yet, and one added or changed since the last
+      // deploy is not what the runtime has: ask the runtime only about a deployed, unchanged node, and
+      // only while this dialog is open (the trust button refreshes after a delay).
+      const known = RED.nodes.node(node.id) as { changed?: boolean } | null;
+      if (!known || known.changed || !$.contains(document.documentElement, trustButton[0]!)) {
         state.text(notDeployed);
         return;
       }
