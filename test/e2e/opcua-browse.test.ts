@@ -34,7 +34,7 @@ describe.skipIf(!chrome.available)('OPC UA in: browse, tick three tags, wire, de
     plant = await startOpcUaPlant({ port: 0, lines: 1, pkiDir: path.join(tmp, 'server-pki') });
     rt = await startTestRuntime({ flows: [{ id: 'e2e-tab', type: 'tab', label: 'Plant' }] });
     ed = await openEditor(rt.url, ADMIN.username, ADMIN.password);
-    ed.page.setDefaultTimeout(30_000);
+    ed.page.setDefaultTimeout(60_000);
   }, 120_000);
 
   afterAll(async () => {
@@ -50,7 +50,7 @@ describe.skipIf(!chrome.available)('OPC UA in: browse, tick three tags, wire, de
 
   async function expand(page: Page, tray: Locator, label: string): Promise<void> {
     const row = treeRow(page, tray, label);
-    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.waitFor({ state: 'visible', timeout: 60_000 });
     await row.locator('.red-ui-treeList-icon').first().click();
   }
 
@@ -132,5 +132,5 @@ describe.skipIf(!chrome.available)('OPC UA in: browse, tick three tags, wire, de
     expect(flows.body.find((n) => n.type === 'plantwire-opcua-endpoint')?.url).toBe(plant.endpointUrl);
     expect(flows.body.find((n) => n.type === 'plantwire-opcua-in')?.tags?.map((t) => t.nodeId)).toEqual(TAGS.map((t) => `ns=2;s=Line1/Filler/${t}`));
     expect(ed.consoleErrors).toEqual([]);
-  }, 150_000);
+  }, 300_000);
 });
