@@ -381,6 +381,16 @@ interface PlantwireEditorKit {
       const list = $('#node-input-tag-list');
       api.tagList(list, rows);
       const panel = $(panelSel);
+      // The endpoint the open tree shows: Node-RED also fires 'change' when it refills the select
+      // (e.g. after a new endpoint's dialog closes), which must not rebuild a tree being expanded.
+      let browsed: string | null = null;
+      const chosen = function (): string {
+        return String($('#node-input-endpoint').val() || '');
+      };
+      const browse = function (): void {
+        browsed = chosen();
+        api.browser(panel, '#node-input-endpoint', list);
+      };
       $(buttonSel).on('click', function (e) {
         e.preventDefault();
         if (panel.is(':visible')) {
@@ -388,11 +398,11 @@ interface PlantwireEditorKit {
           return;
         }
         panel.show();
-        api.browser(panel, '#node-input-endpoint', list);
+        browse();
       });
       // Another endpoint chosen while the tree is open: browse that one (no second click).
       $('#node-input-endpoint').on('change', function () {
-        if (panel.is(':visible')) api.browser(panel, '#node-input-endpoint', list);
+        if (panel.is(':visible') && chosen() !== browsed) browse();
       });
     },
   };
