@@ -95,10 +95,14 @@ export async function startCap(): Promise<CapServer> {
     clear: async () => {
       await cds.db.run(cds.ql.DELETE.from(table));
     },
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      // Close the SQLite database before the test worker exits: a native handle left open at
+      // process exit crashed the worker now and then ("Worker exited unexpectedly").
+      await (cds.db as unknown as { disconnect?: () => Promise<void> }).disconnect?.();
+    },
   };
 }
