@@ -3,6 +3,7 @@ import { defineNode, numberSetting } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
 import { onInput, reportError } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
+import { throttled } from '../../src/runtime/status';
 import { StateFile, stateDir } from '../../src/runtime/state-file';
 import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
 import { PlantwireError } from '../../src/model/errors';
@@ -60,22 +61,7 @@ export = function register(RED: RedApi): void {
         status.update(r.flood || r.unacknowledged > 0 ? 'busy' : r.active > 0 ? 'info' : 'ok', parts.join(' · '));
       };
       // The status text costs a pass over every alarm/monitor: build it at most every 500 ms (LiveStatus shows it at most once a second anyway).
-      let lastShow = 0;
-      let showTimer: NodeJS.Timeout | null = null;
-      const showSoon = (): void => {
-        const at = Date.now();
-        if (at - lastShow >= 500) {
-          lastShow = at;
-          show();
-        } else if (!showTimer) {
-          showTimer = setTimeout(() => {
-            showTimer = null;
-            lastShow = Date.now();
-            show();
-          }, 500);
-          showTimer.unref?.();
-        }
-      };
+      const showSoon = throttled(show, 500);
       const eventMessages = (events: AlarmEvent[]): NodeMessage[] => events.map((ev) => ({ topic: ev.id, payload: eventSample(ev) }));
       const rateMessage = (reason: 'periodic' | 'flood' | 'request'): NodeMessage => ({ topic: 'alarm-rate', payload: engine.rate(Date.now()), reason });
       /** Sends events (output 1) and, when a flood began or ended, the rate (output 2). */
@@ -156,7 +142,7 @@ export = function register(RED: RedApi): void {
         closed = true;
         if (timer) clearTimeout(timer);
         status.cancel();
-        if (showTimer) clearTimeout(showTimer);
+        showSoon.cancel();
         controllers.delete(node.id);
         if (!store) return;
         if (removed) store.remove();

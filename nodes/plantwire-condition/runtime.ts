@@ -2,6 +2,7 @@ import { defineNode } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
 import { onInput, reportError } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
+import { throttled } from '../../src/runtime/status';
 import { StateFile, stateDir } from '../../src/runtime/state-file';
 import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
 import { ConditionEngine, conditionSample, conditionSettings, readConditionCommand, type ConditionConfig, type ConditionEvent } from '../../src/transforms/condition';
@@ -66,22 +67,7 @@ export = function register(RED: RedApi): void {
         status.update(s.due || s.flagged ? 'busy' : s.dueSoon ? 'info' : 'ok', parts.length ? parts.join(' · ') : `${what} · all normal`);
       };
       // The status text costs a pass over every alarm/monitor: build it at most every 500 ms (LiveStatus shows it at most once a second anyway).
-      let lastShow = 0;
-      let showTimer: NodeJS.Timeout | null = null;
-      const showSoon = (): void => {
-        const at = Date.now();
-        if (at - lastShow >= 500) {
-          lastShow = at;
-          show();
-        } else if (!showTimer) {
-          showTimer = setTimeout(() => {
-            showTimer = null;
-            lastShow = Date.now();
-            show();
-          }, 500);
-          showTimer.unref?.();
-        }
-      };
+      const showSoon = throttled(show, 500);
       const emit = (send: SendFn, events: ConditionEvent[]): void => {
         for (const ev of events) send([{ topic: `${ev.kind}/${ev.name}`, payload: conditionSample(ev) } as NodeMessage, null]);
       };
@@ -114,7 +100,7 @@ export = function register(RED: RedApi): void {
       });
       onClose(node, (removed) => {
         status.cancel();
-        if (showTimer) clearTimeout(showTimer);
+        showSoon.cancel();
         if (saveTimer) clearTimeout(saveTimer);
         if (!store) return;
         if (removed) store.remove();

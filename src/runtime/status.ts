@@ -33,3 +33,32 @@ export function recoveringStatus(node: Pick<RedNode, 'status'>): RecoveringStatu
   };
   return Object.assign(run, { failed: () => errored });
 }
+
+/**
+ * Calls `fn` at once, then at most every `ms` (one trailing call for what came in between):
+ * for status texts that cost a pass over a node's state. `cancel()` on close.
+ */
+export function throttled(fn: () => void, ms = 500): { (): void; cancel(): void } {
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const call = (): void => {
+    const at = Date.now();
+    if (at - last >= ms) {
+      last = at;
+      fn();
+    } else if (!timer) {
+      timer = setTimeout(() => {
+        timer = null;
+        last = Date.now();
+        fn();
+      }, ms);
+      timer.unref?.();
+    }
+  };
+  return Object.assign(call, {
+    cancel: (): void => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  });
+}
