@@ -10,9 +10,11 @@
  * One server per test file (cds is a process-wide singleton; vitest runs each
  * file in its own process).
  *
- * Harness note: cov2ap 1.15.10 with cds 9.9 answers 500 to a v2 `$metadata`
- * request without Accept-Language (it hands a generator of all locales to
- * res.write); the server defaults the header to "en" as a browser would send it.
+ * Versions: @sap/cds 10 with @cap-js/sqlite 3, which runs on Node's built-in
+ * node:sqlite (no better-sqlite3, no native addon in the test worker), and
+ * cov2ap 1.15. cov2ap with cds 9 needed an Accept-Language header on a v2
+ * `$metadata` request (500 without); with cds 10 it answers without one, so
+ * requests reach the server as the client sent them.
  */
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -67,7 +69,6 @@ export async function startCap(): Promise<CapServer> {
   const requests: CapServer['requests'] = [];
   app.use((req: http.IncomingMessage, _res: unknown, next: () => void) => {
     requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers });
-    if (!req.headers['accept-language']) req.headers['accept-language'] = 'en';
     next();
   });
   app.use(cov2ap({ target: 'auto' }));
@@ -100,8 +101,7 @@ export async function startCap(): Promise<CapServer> {
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      // Close the SQLite database before the test worker exits: a native handle left open at
-      // process exit crashed the worker now and then ("Worker exited unexpectedly").
+      // Close the SQLite database before the test worker exits.
       await (cds.db as unknown as { disconnect?: () => Promise<void> }).disconnect?.();
     },
   };

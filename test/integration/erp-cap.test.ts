@@ -15,15 +15,7 @@ import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 let cap: CapServer;
 let rt: TestRuntime;
 
-// CAP's SQLite layer (@cap-js/sqlite 2 → better-sqlite3 12) crashes the test worker on Node 24 now and
-// then (a native assertion in better-sqlite3's Statement destructor, RemoveEnvironmentCleanupHook). Until
-// CAP moves to cds 10 + @cap-js/sqlite 3 on node:sqlite, these tests run on Node 22 (or with
-// PLANTWIRE_CAP_TESTS=1) and say so elsewhere instead of taking the whole suite down.
-const CAP_SKIP = Number(process.versions.node.split('.')[0]) >= 24 && process.env.PLANTWIRE_CAP_TESTS !== '1';
-if (CAP_SKIP) console.log(`skipped: CAP tests on Node ${process.versions.node} (better-sqlite3 12 crashes the worker; run with Node 22 or PLANTWIRE_CAP_TESTS=1)`);
-
 beforeAll(async () => {
-  if (CAP_SKIP) return;
   cap = await startCap();
   rt = await startTestRuntime({ settings: { plantwire: { retryMinMs: 20, retryMaxMs: 200 } } });
 });
@@ -32,7 +24,6 @@ afterAll(async () => {
   await cap?.stop();
 });
 beforeEach(async () => {
-  if (CAP_SKIP) return;
   await cap.clear();
   cap.requests.length = 0;
 });
@@ -49,7 +40,7 @@ const injectMsg = (id: string, target: string, payload: unknown, extra: Record<s
 
 const GUID = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-describe.skipIf(CAP_SKIP).each([
+describe.each([
   { name: 'OData v4', kind: 'odata-v4', url: () => cap.v4, action: 'complete' },
   { name: 'OData v2 (cov2ap)', kind: 'sap-odata-v2', url: () => cap.v2, action: `${CAP_ENTITY}_complete` },
 ])('ERP nodes against SAP CAP, $name', ({ kind, url, action }) => {
