@@ -17,6 +17,7 @@
  * first retry of a document whose answer was lost). Sinks that resolve void
  * and never call `settle` behave as before: the whole batch is acknowledged.
  */
+import { backoffDelay } from '../model/backoff';
 import { toError } from '../model/errors';
 import { batchFull, flushDecision, flushPolicy, type FlushPolicy } from './flush';
 import type { Queue, QueueEntry, QueueMetrics } from './queue';
@@ -62,7 +63,7 @@ export interface ForwarderOptions<T> {
   batchSize?: number;
   /** Replay rate cap in entries/s while catching up after an outage (0 = unlimited). */
   replayRate?: number;
-  /** Backoff after a failed delivery: first `minBackoffMs` (default 500), doubling to `maxBackoffMs` (default 15,000), ±20 % jitter. */
+  /** Backoff after a failed delivery (the shared src/model/backoff.ts): about `minBackoffMs` (default 500), doubling to at most `maxBackoffMs` (default 15,000), jittered down by up to 30 %. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /** A deliver call that takes longer counts as failed (retried; default 30,000). */
@@ -317,7 +318,7 @@ export class Forwarder<T = unknown> {
         const min = this.opts.minBackoffMs ?? 500;
         const max = this.opts.maxBackoffMs ?? 15_000;
         // Retries made at once do not count towards the backoff: it starts at min after them.
-        const backoff = Math.round(Math.min(max, min * 2 ** Math.max(0, this.failures - 1 - this.prompted)) * (0.8 + Math.random() * 0.4));
+        const backoff = backoffDelay(this.failures - 1 - this.prompted, { initialMs: min, maxMs: max });
         // A server that said when to come back (HTTP Retry-After on 429/503) is obeyed, up to 10× the cap.
         const asked = (e as { retryAfterMs?: unknown }).retryAfterMs;
         const delay = typeof asked === 'number' && asked > backoff ? Math.min(asked, max * 10) : backoff;

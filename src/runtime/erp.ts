@@ -4,6 +4,7 @@
  * the dialogs ("Test connection", mapping preview).
  */
 import { erpSettings, openErp, type ErpConnection, type ErpCredentials } from '../connectors/erp/index';
+import { Backoff } from '../model/backoff';
 import { PlantwireError, toError } from '../model/errors';
 import { previewExpression } from '../transforms/map';
 import { addAdminRoute } from './admin';
@@ -30,7 +31,8 @@ export interface ErpHandle {
  * Opens the connection for a config node and attaches it for its users. The
  * first user triggers `driver.test()` (login, CSRF token, metadata): its answer
  * is the users' status. A failed check is shown in red on every user and
- * repeated with capped, jittered backoff until it succeeds; like the other
+ * repeated on the shared backoff (src/model/backoff.ts: 2 s doubling to
+ * 60 s, or settings.js `plantwire.retryMinMs/retryMaxMs`) until it succeeds; like the other
  * connection nodes it logs one line per outage (info level), not one per try.
  */
 export function createErpHandle(node: RedNode, conn: ErpConnection, retry: { minMs?: number; maxMs?: number } = {}): ErpHandle {
@@ -38,7 +40,7 @@ export function createErpHandle(node: RedNode, conn: ErpConnection, retry: { min
   const listeners = new Set<() => void>();
   let running = false;
   let timer: NodeJS.Timeout | null = null;
-  let failures = 0;
+  const backoff = new Backoff({ initialMs: retry.minMs ?? 2000, maxMs: retry.maxMs ?? 60_000 });
   let wasUp = true;
   const check = async (): Promise<void> => {
     timer = null;
@@ -47,17 +49,14 @@ export function createErpHandle(node: RedNode, conn: ErpConnection, retry: { min
       if (!running) return;
       if (!wasUp) node.log(`${conn.label}: reachable again (${text})`);
       wasUp = true;
-      failures = 0;
+      backoff.reset();
       current = { state: 'ok', text };
       users.setState('ok', text);
       for (const l of listeners) l();
     } catch (err) {
       if (!running) return;
       const text = toError(err).message;
-      failures += 1;
-      const min = retry.minMs ?? 2000;
-      const max = retry.maxMs ?? 60_000;
-      const delay = Math.round(Math.min(max, min * 2 ** (failures - 1)) * (0.8 + Math.random() * 0.4));
+      const delay = backoff.next();
       if (wasUp) node.log(`${conn.label}: ${text} (checking again with backoff; buffered documents wait)`);
       wasUp = false;
       current = { state: 'error', text };
