@@ -37,6 +37,8 @@ export interface RetryOptions {
   stillDownAfter?: number;
   /** How long a connection whose last user was restarted (not removed) waits for it to come back (default 30 s). */
   lingerMs?: number;
+  /** The users' status text for a failed connect (default: the error's message). */
+  errorText?: (err: Error) => string;
 }
 
 /** What a user of a connection must offer: an id and a status. */
@@ -135,6 +137,20 @@ export class ConnectionUsers {
     for (const l of this.listeners) l(this.state);
   }
 
+  /**
+   * Traffic went through (e.g. a mail was sent) while the supervisor waited to
+   * retry: the connection is up — the retry is cancelled, the backoff reset,
+   * the outage logged as over.
+   */
+  confirm(): void {
+    if (this.open || this.opening || this.users.size === 0) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.open = true;
+    this.backoff.reset();
+    this.outage.succeeded();
+  }
+
   /** Closes the connection whatever the users (config node close). */
   async close(): Promise<void> {
     this.users.clear();
@@ -160,7 +176,7 @@ export class ConnectionUsers {
         const e = toError(err);
         const delay = this.backoff.next();
         this.outage.failed(e.message);
-        this.setState('error', e.message);
+        this.setState('error', this.retry.errorText?.(e) ?? e.message);
         if (this.users.size > 0) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = null;
