@@ -74,9 +74,9 @@ export function configHandle<T>(RED: RedApi, id: unknown, key: string, label: st
   const problem = node[PROBLEMS]?.get(key);
   if (problem) {
     const why = problem instanceof PlantwireError ? problem.status : problem.message;
-    throw new PlantwireError('bad-config', `${field}: the ${label} ${name} is misconfigured: ${problem.message}`, `${label}: ${why}`);
+    throw new PlantwireError('bad-config', `${field}: the ${label} ${name} is misconfigured: ${problem.message}`, `${field}: ${why}`);
   }
-  if (node.type !== key && NAMES.has(key)) throw new PlantwireError('bad-config', `${field}: node ${name} is not a ${label}; pick one in the node's dialog`, `not a ${label}`);
+  if (node.type !== key && NAMES.has(key)) throw new PlantwireError('bad-config', `${field}: node ${name} is of type ${node.type}, not ${key}; pick one in the node's dialog`, `wrong ${field} type`);
   throw new PlantwireError('bad-config', `${field}: the ${label} ${name} has a configuration error; open it and fix the field its log entry names`, `${label} misconfigured`);
 }
 
@@ -90,6 +90,13 @@ export function useConfig<T>(RED: RedApi, id: unknown, type: string): T;
 export function useConfig(RED: RedApi, id: unknown, type: string): unknown {
   const names = NAMES.get(type) ?? { label: type, field: 'configuration' };
   return configHandle(RED, id, type, names.label, names.field);
+}
+
+/** The handle of a deployed config node of that type, or undefined (no message): for admin routes that may also work without one. */
+export function findConfig<K extends keyof ConfigHandles>(RED: RedApi, id: unknown, type: K): ConfigHandles[K] | undefined {
+  if (typeof id !== 'string' || id === '') return undefined;
+  const node = RED.nodes.getNode(id) as WithHandles | null;
+  return node?.type === type ? (node[HANDLES]?.get(type) as ConfigHandles[K] | undefined) : undefined;
 }
 
 export interface ConfigNodeSpec<C extends NodeConfig, S, H> {

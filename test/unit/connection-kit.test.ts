@@ -224,7 +224,7 @@ describe('the connection kit in src/runtime: defineConfigNode, useConfig, Connec
     expect(handle.connector.started).toBe(2);
     expect(user.statuses.some((s) => s.fill === 'red' && /ECONNREFUSED/.test(String(s.text)))).toBe(true);
     expect(() => useConfig(RED, 'c2', 'test-thing')).toThrow(
-      expect.objectContaining({ message: 'thing: the test thing "line 2" is misconfigured: Port: must be a whole number ≥ 1, got x', status: 'test thing: bad port' }),
+      expect.objectContaining({ message: 'thing: the test thing "line 2" is misconfigured: Port: must be a whole number ≥ 1, got x', status: 'thing: bad port' }),
     );
     expect(() => useConfig(RED, '', 'test-thing')).toThrow(expect.objectContaining({ status: 'no test thing selected' }));
     expect(() => useConfig(RED, 'nope', 'test-thing')).toThrow(expect.objectContaining({ status: 'test thing missing' }));
