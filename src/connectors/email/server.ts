@@ -16,9 +16,6 @@ import type { RedNode } from '../../model/node-red-types';
 import { SmtpMailer } from './mailer';
 import type { SmtpSettings } from './settings';
 
-/** @deprecated the config node's handle is found with useConfig(RED, id, 'plantwire-smtp-server'). */
-export const SMTP_HANDLE = 'plantwire-smtp-server';
-
 export class SmtpServer extends EventEmitter {
   private current: SmtpMailer | null = null;
   readonly users: ConnectionUsers;
