@@ -2,13 +2,12 @@ import crypto from 'node:crypto';
 import { bufferStatus, PermanentDeliveryError } from '../../src/buffer/forwarder';
 import type { QueueEntry } from '../../src/buffer/queue';
 import { bufferSettings, type BufferConfig } from '../../src/buffer/settings';
-import { CLOUD_HANDLE, type CloudConnection } from '../../src/connectors/cloud/connection';
 import { cloudOutSettings, toCloudRecords, type CloudOutConfig, type CloudRecordBody } from '../../src/connectors/cloud/out';
 import type { CloudRecord, CloudState } from '../../src/connectors/cloud/types';
 import { toError } from '../../src/model/errors';
 import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { recoveringStatus, setStatus, type StatusState } from '../../src/runtime/status';
@@ -36,7 +35,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config: CloudOutNodeConfig) {
-      const conn = configHandle<CloudConnection>(RED, config.connection, CLOUD_HANDLE, 'cloud connection', 'Connection');
+      const conn = useConfig(RED, config.connection, 'plantwire-cloud-connection');
       const settings = cloudOutSettings(config, conn.kind);
       const buffering = bufferSettings(config);
       // Batch targets (S3, webhook) collect records in a buffer and write them in flushes: memory at least.

@@ -4,14 +4,13 @@ import { openQueue, removeQueueFiles, type Queue, type QueueEntry } from '../../
 import { bufferSettings, type BufferConfig } from '../../src/buffer/settings';
 import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
 import { MailScheduler } from '../../src/connectors/email/scheduler';
-import { SmtpServer, SMTP_HANDLE } from '../../src/connectors/email/server';
 import { emailOutSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
 import { composeMail, parseTemplate } from '../../src/connectors/email/template';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { toSamples, type TagSample } from '../../src/model/sample';
 import { addBufferRoutes, bufferDir, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus, type StatusState } from '../../src/runtime/status';
@@ -49,7 +48,7 @@ export = function register(RED: RedApi): void {
       parseTemplate(settings.text, 'text body');
       // Mails always go through the retry queue: "memory" (default) or "disk" (survives restarts); there is no unqueued mode.
       const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode === 'disk' ? 'disk' : 'memory' });
-      const server = configHandle<SmtpServer>(RED, config.server, SMTP_HANDLE, 'SMTP server', 'server');
+      const server = useConfig(RED, config.server, 'plantwire-smtp-server');
       const source = node.name || 'Plantwire';
       let sent = 0;
       // The last permanent refusal (shown until a mail goes through again).

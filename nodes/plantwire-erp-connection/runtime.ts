@@ -1,16 +1,13 @@
 import { erpSettings, openErp, type ErpConnectionConfig } from '../../src/connectors/erp/index';
-import { onClose } from '../../src/runtime/close';
-import { defineNode } from '../../src/runtime/define';
-import { addErpRoutes, createErpHandle } from '../../src/runtime/erp';
-import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
-
-const TYPE = 'plantwire-erp-connection';
+import { defineConfigNode } from '../../src/runtime/config-node';
+import { addErpRoutes, createErpHandle, type ErpHandle } from '../../src/runtime/erp';
+import type { NodeConfig, RedApi } from '../../src/runtime/types';
 
 export = function register(RED: RedApi): void {
-  addErpRoutes(RED);
-  defineNode<NodeConfig>(RED, {
-    type: TYPE,
-    version: { current: 1 },
+  defineConfigNode<NodeConfig & ErpConnectionConfig, ReturnType<typeof erpSettings>, ErpHandle>(RED, {
+    type: 'plantwire-erp-connection',
+    label: 'ERP connection',
+    field: 'connection',
     credentials: {
       user: { type: 'text' },
       password: { type: 'password' },
@@ -18,11 +15,8 @@ export = function register(RED: RedApi): void {
       clientSecret: { type: 'password' },
       apiKey: { type: 'password' },
     },
-    setup(node: RedNode, config: NodeConfig) {
-      // A bad field throws here: the node stays inert and its users say "ERP connection misconfigured".
-      const settings = erpSettings(config as ErpConnectionConfig, node.credentials ?? {});
-      const handle = createErpHandle(node, openErp(settings));
-      onClose(node, () => handle.close());
-    },
+    settings: (config, creds) => erpSettings(config, creds),
+    open: (node, settings) => createErpHandle(openErp(settings), node),
+    routes: addErpRoutes,
   });
 };

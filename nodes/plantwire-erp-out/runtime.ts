@@ -8,7 +8,8 @@ import { PlantwireError, toError } from '../../src/model/errors';
 import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
-import { addErpRoutes, erpOf } from '../../src/runtime/erp';
+import { useConfig } from '../../src/runtime/config-node';
+import { addErpRoutes } from '../../src/runtime/erp';
 import { onInput } from '../../src/runtime/input';
 import { redUtil } from '../../src/runtime/red-util';
 import { setStatus } from '../../src/runtime/status';
@@ -84,7 +85,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config: Config) {
-      const erp = erpOf(RED, config.connection);
+      const erp = useConfig(RED, config.connection, 'plantwire-erp-connection');
       const settings = erpOutSettings(config, erp.conn.settings.kind);
       // Documents matter: unless the dialog says otherwise they wait on disk, and a full buffer refuses new ones (Catch) instead of dropping.
       const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode || 'disk', bufferOverflow: config.bufferOverflow || 'reject' });

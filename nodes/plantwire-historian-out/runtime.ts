@@ -1,14 +1,13 @@
 import { bufferStatus, PermanentDeliveryError } from '../../src/buffer/forwarder';
 import type { QueueEntry } from '../../src/buffer/queue';
 import { bufferSettings } from '../../src/buffer/settings';
-import type { HistorianConnection } from '../../src/connectors/historian/connection';
 import { historianOutSettings, type HistorianOutConfig } from '../../src/connectors/historian/out-settings';
 import { HistorianError } from '../../src/connectors/historian/types';
 import { toError } from '../../src/model/errors';
 import { toSamples } from '../../src/model/sample';
 import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { setStatus, type StatusState } from '../../src/runtime/status';
@@ -24,7 +23,7 @@ export = function register(RED: RedApi): void {
     setup(node: RedNode, config: HistorianOutConfig) {
       const settings = historianOutSettings(config);
       const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode ?? 'memory' });
-      const conn = configHandle<HistorianConnection>(RED, config.db, 'historian', 'historian database', 'database');
+      const conn = useConfig(RED, config.db, 'plantwire-historian-db');
       const backend = conn.backend;
       let stored = 0;
       const idle = (): { state: StatusState; text: string } => {

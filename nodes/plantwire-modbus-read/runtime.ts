@@ -1,8 +1,7 @@
-import { MODBUS_DEVICE_HANDLE, type ModbusDeviceHandle } from '../../src/connectors/modbus/device';
 import { ChangeFilter, ModbusPoller, type PollResult } from '../../src/connectors/modbus/poller';
 import { modbusReadSettings } from '../../src/connectors/modbus/settings';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
@@ -17,7 +16,7 @@ export = function register(RED: RedApi): void {
     version: { current: 1 },
     setup(node: RedNode, config: NodeConfig) {
       const settings = modbusReadSettings(config);
-      const { device, users } = configHandle<ModbusDeviceHandle>(RED, config.device, MODBUS_DEVICE_HANDLE, 'Modbus device', 'device');
+      const { device, users } = useConfig(RED, config.device, 'plantwire-modbus-device');
       const s = device.settings;
       const poller = new ModbusPoller(settings.rows, device.client, { unitId: s.unitId, maxRegisters: s.maxRegisters, maxBits: s.maxBits, maxGap: s.maxGap, asset: settings.asset });
       const changes = settings.changesOnly ? new ChangeFilter() : null;

@@ -1,8 +1,7 @@
-import { MODBUS_DEVICE_HANDLE, type ModbusDeviceHandle } from '../../src/connectors/modbus/device';
 import { modbusWriteSettings } from '../../src/connectors/modbus/settings';
 import { writeTags, writeTargets } from '../../src/connectors/modbus/writer';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
@@ -16,7 +15,7 @@ export = function register(RED: RedApi): void {
     version: { current: 1 },
     setup(node: RedNode, config: NodeConfig) {
       const settings = modbusWriteSettings(config);
-      const { device, users } = configHandle<ModbusDeviceHandle>(RED, config.device, MODBUS_DEVICE_HANDLE, 'Modbus device', 'device');
+      const { device, users } = useConfig(RED, config.device, 'plantwire-modbus-device');
       const rowsByTag = new Map(settings.rows.map((r) => [r.tag, r]));
       const opts = { unitId: device.settings.unitId, singleRegisterFc: settings.singleRegisterFc };
       users.register(node);

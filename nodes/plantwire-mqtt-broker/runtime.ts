@@ -1,45 +1,21 @@
-import { testBroker } from '../../src/connectors/mqtt/options';
-import { addConnectionTest } from '../../src/runtime/test-connection';
-import { attachBroker, attachBrokerError, MqttBroker } from '../../src/connectors/mqtt/broker';
-import { brokerSettings, type BrokerConfig } from '../../src/connectors/mqtt/options';
-import { toError } from '../../src/model/errors';
-import { onClose } from '../../src/runtime/close';
-import { defineNode } from '../../src/runtime/define';
-import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
-
-const TYPE = 'plantwire-mqtt-broker';
-
-type BrokerNodeConfig = NodeConfig & BrokerConfig;
+import { MqttBroker } from '../../src/connectors/mqtt/broker';
+import { brokerSettings, testBroker, type BrokerConfig, type BrokerSettings } from '../../src/connectors/mqtt/options';
+import { defineConfigNode } from '../../src/runtime/config-node';
+import type { NodeConfig, RedApi } from '../../src/runtime/types';
 
 export = function register(RED: RedApi): void {
-  addConnectionTest(RED, {
-    type: TYPE,
-    what: 'MQTT broker',
-    secretKeys: ['username', 'password', 'passphrase'] as const,
-    address: (c) => String(c.url ?? '').trim() || 'mqtt://127.0.0.1:1883',
-    run: (c, creds) => testBroker(brokerSettings(c as BrokerConfig, creds)),
-  });
-  defineNode<BrokerNodeConfig>(RED, {
-    type: TYPE,
-    version: { current: 1 },
-    credentials: {
-      username: { type: 'text' },
-      password: { type: 'password' },
-      passphrase: { type: 'password' },
-    },
-    setup(node: RedNode, config: BrokerNodeConfig) {
-      let broker: MqttBroker;
-      try {
-        const creds = node.credentials ?? {};
-        const settings = brokerSettings(config, { username: creds.username, password: creds.password, passphrase: creds.passphrase });
-        broker = new MqttBroker(node, settings);
-      } catch (err) {
-        // Users (mqtt-in, mqtt-out) show what is wrong with their broker.
-        attachBrokerError(node, toError(err));
-        throw err;
-      }
-      attachBroker(node, broker);
-      onClose(node, () => broker.close());
+  defineConfigNode<NodeConfig & BrokerConfig, BrokerSettings, MqttBroker>(RED, {
+    type: 'plantwire-mqtt-broker',
+    label: 'MQTT broker',
+    field: 'broker',
+    credentials: { username: { type: 'text' }, password: { type: 'password' }, passphrase: { type: 'password' } },
+    settings: (config, creds) => brokerSettings(config, creds),
+    open: (node, settings) => new MqttBroker(node, settings),
+    test: {
+      what: 'MQTT broker',
+      secretKeys: ['username', 'password', 'passphrase'],
+      address: (c) => String(c.url ?? '').trim() || 'mqtt://127.0.0.1:1883',
+      run: (c, creds) => testBroker(brokerSettings(c as BrokerConfig, creds)),
     },
   });
 };

@@ -1,5 +1,5 @@
 import type { IPublishPacket } from 'mqtt';
-import { brokerOf, CONNECTION_LOOK } from '../../src/connectors/mqtt/broker';
+import { useConfig } from '../../src/runtime/config-node';
 import type { ConnectEvent, StateEvent, Subscription } from '../../src/connectors/mqtt/connection';
 import { decodePayload } from '../../src/connectors/mqtt/decode';
 import { mqttInSettings, type MqttInConfig } from '../../src/connectors/mqtt/node-settings';
@@ -10,7 +10,7 @@ import type { TagSample } from '../../src/model/sample';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { reportError } from '../../src/runtime/input';
-import { setStatus } from '../../src/runtime/status';
+import { connectionStatus, setStatus } from '../../src/runtime/status';
 import type { NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-mqtt-in';
@@ -23,7 +23,7 @@ export = function register(RED: RedApi): void {
     version: { current: 1 },
     setup(node: RedNode, config: MqttInConfig) {
       const settings = mqttInSettings(config);
-      const broker = brokerOf(RED, config.broker);
+      const broker = useConfig(RED, config.broker, 'plantwire-mqtt-broker');
       // A Sparkplug host with a host id has its own connection (STATE as birth and will); others share the broker's.
       const hostHandle = settings.hostId ? broker.hostSession(settings.hostId) : null;
       const conn = hostHandle ? hostHandle.session.conn : broker.connection;
@@ -128,7 +128,8 @@ export = function register(RED: RedApi): void {
           // The host cannot vouch for any value while it is away from the broker.
           emit(host.connectionLost(Date.now()), 'sparkplug/host-disconnected', { sparkplug: { messageType: 'HOST_DISCONNECTED' } });
         }
-        setStatus(node, CONNECTION_LOOK[s.state], s.text);
+        const look = connectionStatus({ phase: s.state, text: s.text });
+        setStatus(node, look.state, look.text);
       };
       const onConnect = (e: ConnectEvent): void => {
         if (closed) return;

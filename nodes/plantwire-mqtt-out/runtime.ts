@@ -1,7 +1,8 @@
 import { bufferStatus } from '../../src/buffer/forwarder';
 import { bufferSettings } from '../../src/buffer/settings';
 import type { QueueEntry } from '../../src/buffer/queue';
-import { brokerOf, CONNECTION_LOOK, EDGE_LOOK } from '../../src/connectors/mqtt/broker';
+import { CONNECTION_LOOK, EDGE_LOOK } from '../../src/connectors/mqtt/broker';
+import { useConfig } from '../../src/runtime/config-node';
 import type { StateEvent } from '../../src/connectors/mqtt/connection';
 import { defaultAssetPath, mqttOutSettings, type MqttOutConfig } from '../../src/connectors/mqtt/node-settings';
 import { templateTopic, unsPayload, unsTopic } from '../../src/connectors/mqtt/uns';
@@ -34,7 +35,7 @@ export = function register(RED: RedApi): void {
       if (buffering.mode !== 'off' && settings.mode === 'sparkplug') {
         throw new PlantwireError('bad-config', 'the durable buffer is for UNS and template mode; a Sparkplug edge node keeps its own store-and-forward (the "Buffer" size in the Sparkplug section): set the durable buffer to off', 'buffer: not for Sparkplug mode');
       }
-      const broker = brokerOf(RED, config.broker);
+      const broker = useConfig(RED, config.broker, 'plantwire-mqtt-broker');
       // After a failed message the status is red; the next good one shows the connection again.
       const guarded = recoveringStatus(node);
 

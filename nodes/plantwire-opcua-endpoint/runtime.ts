@@ -1,13 +1,11 @@
 import { browseChildren, endpointSettings, isBrowsePath, isNodeIdString, OpcUaConnection, type EndpointSettings } from '../../src/connectors/opcua';
 import { routeOpcuaLog } from '../../src/connectors/opcua/lib';
-import { PlantwireError, toError } from '../../src/model/errors';
+import { PlantwireError } from '../../src/model/errors';
 import { addAdminRoute } from '../../src/runtime/admin';
-import { onClose } from '../../src/runtime/close';
-import { defineNode } from '../../src/runtime/define';
-import { closeEndpointHandle, createEndpointHandle, ENDPOINT_MIGRATIONS, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, secureEndpointDefaults, type EndpointNode, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
+import { defineConfigNode, findConfig, useConfig } from '../../src/runtime/config-node';
+import { closeEndpointHandle, createEndpointHandle, ENDPOINT_MIGRATIONS, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, secureEndpointDefaults, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
 import { reuseSecrets } from '../../src/runtime/secret-origin';
-import { addConnectionTest } from '../../src/runtime/test-connection';
-import type { AdminRequest, NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+import type { AdminRequest, NodeConfig, RedApi } from '../../src/runtime/types';
 
 const TYPE = OPCUA_ENDPOINT_TYPE;
 const VERSION = 2;
@@ -39,10 +37,9 @@ async function withTemporaryConnection<T>(RED: RedApi, settings: EndpointSetting
 }
 
 function deployed(RED: RedApi, id: string | undefined): OpcUaEndpointHandle {
-  const node = RED.nodes.getNode(id ?? '') as EndpointNode | null;
+  const node = RED.nodes.getNode(id ?? '');
   if (!node || node.type !== TYPE) throw new PlantwireError('not-found', `no deployed ${TYPE} with id ${id}: deploy the flow first (or browse with the endpoint's settings)`, 'endpoint not deployed');
-  if (!node.plantwireOpcUa) throw new PlantwireError('bad-config', `endpoint ${node.name || id} is misconfigured: ${node.plantwireOpcUaError?.message ?? 'invalid settings'}`, 'endpoint misconfigured');
-  return node.plantwireOpcUa;
+  return useConfig(RED, id, TYPE);
 }
 
 /**
@@ -53,8 +50,8 @@ function deployed(RED: RedApi, id: string | undefined): OpcUaEndpointHandle {
 function settingsFromBody(RED: RedApi, req: AdminRequest): EndpointSettings {
   const body = (req.body ?? {}) as { id?: unknown; endpoint?: Record<string, unknown>; credentials?: { username?: unknown; password?: unknown } };
   if (!body.endpoint || typeof body.endpoint !== 'object') throw new PlantwireError('bad-request', 'send {endpoint: {url, securityMode, securityPolicy, auth, …}, credentials?: {username, password}}', 'bad request');
-  const node = typeof body.id === 'string' && body.id !== '' ? (RED.nodes.getNode(body.id) as EndpointNode | null) : null;
-  const dep = node && node.type === TYPE ? node.plantwireOpcUa?.settings : undefined;
+  const node = typeof body.id === 'string' && body.id !== '' ? RED.nodes.getNode(body.id) : null;
+  const dep = findConfig(RED, body.id, TYPE)?.settings;
   const creds = reuseSecrets({
     deployedUrl: dep?.url,
     requestedUrl: typeof body.endpoint.url === 'string' ? body.endpoint.url.trim() : '',
@@ -90,25 +87,32 @@ function statusBody(connection: OpcUaConnection): unknown {
 export = function register(RED: RedApi): void {
   // node-opcua's own console output goes to Node-RED's log at debug level (`logging.console.level: "debug"` shows it).
   routeOpcuaLog((line) => RED.log.debug(line));
-  defineNode<EndpointConfig>(RED, {
+  defineConfigNode<EndpointConfig, EndpointSettings, OpcUaEndpointHandle>(RED, {
     type: TYPE,
+    label: 'OPC UA endpoint',
+    field: 'endpoint',
     version: { current: VERSION, migrations: ENDPOINT_MIGRATIONS },
     credentials: { username: { type: 'text' }, password: { type: 'password' } },
-    setup(node: RedNode, config: EndpointConfig) {
-      const ep = node as EndpointNode;
-      let settings: EndpointSettings;
-      try {
-        settings = endpointSettings(secureEndpointDefaults(config), { username: node.credentials?.username, password: node.credentials?.password });
-      } catch (err) {
-        ep.plantwireOpcUaError = toError(err);
-        throw err;
-      }
-      const handle = createEndpointHandle(RED, node, settings);
-      ep.plantwireOpcUa = handle;
-      onClose(node, async () => {
-        await closeEndpointHandle(handle);
-        delete ep.plantwireOpcUa;
-      });
+    settings: (config, creds) => endpointSettings(secureEndpointDefaults(config), creds),
+    open: (node, settings) => createEndpointHandle(RED, node, settings),
+    close: closeEndpointHandle,
+    // "Test connection" with the dialog's settings: a connection of its own, a session, one browse of Objects, closed again.
+    test: {
+      what: 'OPC UA endpoint',
+      secretKeys: ['username', 'password'],
+      address: (c) => String(c.url ?? '').trim(),
+      async run(c, creds) {
+        const settings = endpointSettings(c, creds);
+        const connection = new OpcUaConnection(settings, { pkiDir: opcuaPkiDir(RED), log: { info: () => undefined, warn: () => undefined } });
+        connection.start();
+        try {
+          const items = (await browseWith(connection, { node: 'i=85' })) as { items?: unknown[] };
+          const n = items.items?.length ?? 0;
+          return `connected to ${settings.url} (security ${settings.securityMode}${settings.securityMode === 'None' ? '' : ` ${settings.securityPolicy}`}); Objects holds ${n} node${n === 1 ? '' : 's'}`;
+        } finally {
+          await connection.stop().catch(() => undefined);
+        }
+      },
     },
   });
 
@@ -134,26 +138,6 @@ export = function register(RED: RedApi): void {
       const settings = settingsFromBody(RED, req);
       const q = browseQuery(req, (req.body ?? {}) as Record<string, unknown>);
       return withTemporaryConnection(RED, settings, true, (c) => browseWith(c, q));
-    },
-  });
-
-  // "Test connection" with the dialog's settings: a connection of its own, a session, one browse of Objects, closed again.
-  addConnectionTest(RED, {
-    type: TYPE,
-    what: 'OPC UA endpoint',
-    secretKeys: ['username', 'password'] as const,
-    address: (c) => String(c.url ?? '').trim(),
-    async run(c, creds) {
-      const settings = endpointSettings(c, creds);
-      const connection = new OpcUaConnection(settings, { pkiDir: opcuaPkiDir(RED), log: { info: () => undefined, warn: () => undefined } });
-      connection.start();
-      try {
-        const items = (await browseWith(connection, { node: 'i=85' })) as { items?: unknown[] };
-        const n = items.items?.length ?? 0;
-        return `connected to ${settings.url} (security ${settings.securityMode}${settings.securityMode === 'None' ? '' : ` ${settings.securityPolicy}`}); Objects holds ${n} node${n === 1 ? '' : 's'}`;
-      } finally {
-        await connection.stop().catch(() => undefined);
-      }
     },
   });
 

@@ -3,7 +3,7 @@ import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode, numberSetting } from '../../src/runtime/define';
 import { onInput, reportError } from '../../src/runtime/input';
-import { endpointFor } from '../../src/runtime/opcua';
+import { useConfig } from '../../src/runtime/config-node';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
@@ -43,7 +43,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: VERSION },
     setup(node: RedNode, config: InConfig) {
-      const endpoint = endpointFor(RED, config.endpoint);
+      const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const tags = tagSpecs(config.tags ?? [], 'tag list', { allowEmpty: true });
       const deadbandType = (config.deadbandType || 'none') as DeadbandType;
       if (!['none', 'absolute', 'percent'].includes(deadbandType)) {

@@ -3,7 +3,7 @@ import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
-import { endpointFor } from '../../src/runtime/opcua';
+import { useConfig } from '../../src/runtime/config-node';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
@@ -37,7 +37,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: VERSION },
     setup(node: RedNode, config: MethodConfig) {
-      const endpoint = endpointFor(RED, config.endpoint);
+      const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const object = tagSpec(config.objectId, 'object (NodeId or browse path)');
       const method = tagSpec(config.methodId, 'method (NodeId or browse path)');
       const defaults = parseArgs(config.args);

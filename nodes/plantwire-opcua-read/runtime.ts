@@ -3,7 +3,7 @@ import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
-import { endpointFor } from '../../src/runtime/opcua';
+import { useConfig } from '../../src/runtime/config-node';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 
@@ -21,7 +21,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: VERSION },
     setup(node: RedNode, config: ReadConfig) {
-      const endpoint = endpointFor(RED, config.endpoint);
+      const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const tags = tagSpecs(config.tags ?? [], 'tag list', { allowEmpty: true });
       const output = config.output || 'batch';
       if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${describe(config.output)}`, 'bad output mode');

@@ -16,10 +16,11 @@
  * promises: they become a red status on every user.
  */
 import { Backoff } from './backoff';
+import type { Connector } from './connector';
 import { toError } from './errors';
 import type { RedNode } from './node-red-types';
 import { OutageLog } from './outage-log';
-import { setStatus, type StatusState } from './status';
+import { connectionStatus, setStatus, type ConnectionState, type StatusState } from './status';
 
 export interface ConnectionHooks {
   /** Opens the connection; called when the first user registers. */
@@ -36,6 +37,8 @@ export interface RetryOptions {
   stillDownAfter?: number;
   /** How long a connection whose last user was restarted (not removed) waits for it to come back (default 30 s). */
   lingerMs?: number;
+  /** The users' status text for a failed connect (default: the error's message). */
+  errorText?: (err: Error) => string;
 }
 
 /** What a user of a connection must offer: an id and a status. */
@@ -50,14 +53,26 @@ export class ConnectionUsers {
   private lingerTimer: NodeJS.Timeout | null = null;
   private readonly backoff: Backoff;
   private readonly outage: OutageLog;
+  private readonly listeners = new Set<(status: { state: StatusState; text: string }) => void>();
+
+  /**
+   * The supervisor of a connector (src/model/connector.ts): `start()` on the
+   * first user, retried on the one backoff while it rejects, `stop()` after
+   * the last; its typed states reach every user's status.
+   */
+  static of(owner: { warn(msg: string): void; log(msg: string): void }, connector: Connector, retry: RetryOptions & { what?: string } = {}): ConnectionUsers {
+    const users = new ConnectionUsers(owner, { connect: () => connector.start(), disconnect: () => connector.stop() }, retry);
+    connector.onState?.((s) => users.setState(s));
+    return users;
+  }
 
   constructor(
     private readonly owner: { warn(msg: string): void; log(msg: string): void },
     private readonly hooks: ConnectionHooks,
-    private readonly retry: RetryOptions = {},
+    private readonly retry: RetryOptions & { what?: string } = {},
   ) {
     this.backoff = new Backoff({ initialMs: retry.minMs ?? 1000, maxMs: retry.maxMs ?? 30_000 });
-    this.outage = new OutageLog(owner, 'connection', { stillDownAfter: retry.stillDownAfter });
+    this.outage = new OutageLog(owner, retry.what ?? 'connection', { stillDownAfter: retry.stillDownAfter });
   }
 
   get size(): number {
@@ -98,10 +113,42 @@ export class ConnectionUsers {
     this.lingerTimer.unref?.();
   }
 
-  /** Pushes a state to every user's status (and to users that register later). */
-  setState(state: StatusState, text: string): void {
-    this.state = { state, text };
-    for (const user of this.users.values()) setStatus(user, state, text);
+  /** The status users show now. */
+  get status(): { state: StatusState; text: string } {
+    return this.state;
+  }
+
+  /** Calls `listener` on every state change (e.g. a sink retrying its buffer when the connection is up); returns the unsubscribe function. */
+  onState(listener: (status: { state: StatusState; text: string }) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Pushes a state to every user's status (and to users that register later):
+   * a typed connection state (mapped by `connectionStatus`, the one place), or
+   * a status colour and text.
+   */
+  setState(state: ConnectionState): void;
+  setState(state: StatusState, text: string): void;
+  setState(state: StatusState | ConnectionState, text = ''): void {
+    this.state = typeof state === 'string' ? { state, text } : connectionStatus(state);
+    for (const user of this.users.values()) setStatus(user, this.state.state, this.state.text);
+    for (const l of this.listeners) l(this.state);
+  }
+
+  /**
+   * Traffic went through (e.g. a mail was sent) while the supervisor waited to
+   * retry: the connection is up — the retry is cancelled, the backoff reset,
+   * the outage logged as over.
+   */
+  confirm(): void {
+    if (this.open || this.opening || this.users.size === 0) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.open = true;
+    this.backoff.reset();
+    this.outage.succeeded();
   }
 
   /** Closes the connection whatever the users (config node close). */
@@ -129,7 +176,7 @@ export class ConnectionUsers {
         const e = toError(err);
         const delay = this.backoff.next();
         this.outage.failed(e.message);
-        this.setState('error', e.message);
+        this.setState('error', this.retry.errorText?.(e) ?? e.message);
         if (this.users.size > 0) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = null;

@@ -44,7 +44,7 @@ export interface ConnectionState {
   detail?: string;
 }
 
-/** How each phase looks on the users' status. */
+/** How each phase looks on the users' status: the one place a connection state becomes a status. */
 export const PHASE_STATUS: Record<ConnectionPhase, StatusState> = {
   stopped: 'idle',
   connecting: 'busy',
@@ -57,3 +57,13 @@ export const PHASE_STATUS: Record<ConnectionPhase, StatusState> = {
   error: 'error',
   closed: 'idle',
 };
+
+/** A connection state as a node status (colour from the phase, the short text). */
+export function connectionStatus(s: ConnectionState): { state: StatusState; text: string } {
+  return { state: PHASE_STATUS[s.phase], text: s.text };
+}
+
+/** The status colour of each phase of a connector's own vocabulary (e.g. MQTT's, the cloud targets'), through PHASE_STATUS. */
+export function phaseLook<P extends string>(phases: Record<P, ConnectionPhase>): Record<P, StatusState> {
+  return Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, PHASE_STATUS[v as ConnectionPhase]])) as Record<P, StatusState>;
+}

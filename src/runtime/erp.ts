@@ -4,18 +4,15 @@
  * the dialogs ("Test connection", mapping preview).
  */
 import { erpSettings, openErp, type ErpConnection, type ErpCredentials } from '../connectors/erp/index';
-import { Backoff } from '../model/backoff';
 import { PlantwireError, toError } from '../model/errors';
 import { previewExpression } from '../transforms/map';
 import { addAdminRoute } from './admin';
-import { attachHandle, configHandle } from './config-node';
+import { findConfig } from './config-node';
 import { redUtil } from './red-util';
 import { reuseSecrets } from './secret-origin';
 import { ConnectionUsers } from './registry';
 import type { StatusState } from './status';
 import type { RedApi, RedNode } from './types';
-
-const KEY = 'erp';
 
 export interface ErpHandle {
   readonly conn: ErpConnection;
@@ -28,78 +25,48 @@ export interface ErpHandle {
 }
 
 /**
- * Opens the connection for a config node and attaches it for its users. The
- * first user triggers `driver.test()` (login, CSRF token, metadata): its answer
- * is the users' status. A failed check is shown in red on every user and
- * repeated on the shared backoff (src/model/backoff.ts: 2 s doubling to
- * 60 s, or settings.js `plantwire.retryMinMs/retryMaxMs`) until it succeeds; like the other
- * connection nodes it logs one line per outage (info level), not one per try.
+ * What a config node owns for its users. The first user triggers
+ * `driver.test()` (login, CSRF token, metadata): its answer is the users'
+ * status. A failed check rejects, so the connection kit's supervisor
+ * (ConnectionUsers: the shared backoff, 2 s doubling to 60 s, jittered; one
+ * log line per outage) shows it in red on every user and repeats it until it
+ * succeeds; buffered documents wait meanwhile.
  */
-export function createErpHandle(node: RedNode, conn: ErpConnection, retry: { minMs?: number; maxMs?: number } = {}): ErpHandle {
-  let current: { state: StatusState; text: string } = { state: 'idle', text: `${conn.label}: not used yet` };
-  const listeners = new Set<() => void>();
-  let running = false;
-  let timer: NodeJS.Timeout | null = null;
-  const backoff = new Backoff({ initialMs: retry.minMs ?? 2000, maxMs: retry.maxMs ?? 60_000 });
-  let wasUp = true;
-  const check = async (): Promise<void> => {
-    timer = null;
-    try {
-      const text = await conn.driver.test();
-      if (!running) return;
-      if (!wasUp) node.log(`${conn.label}: reachable again (${text})`);
-      wasUp = true;
-      backoff.reset();
-      current = { state: 'ok', text };
-      users.setState('ok', text);
-      for (const l of listeners) l();
-    } catch (err) {
-      if (!running) return;
-      const text = toError(err).message;
-      const delay = backoff.next();
-      if (wasUp) node.log(`${conn.label}: ${text} (checking again with backoff; buffered documents wait)`);
-      wasUp = false;
-      current = { state: 'error', text };
-      users.setState('error', text);
-      timer = setTimeout(() => void check(), delay);
-      timer.unref?.();
-    }
-  };
-  const users: ConnectionUsers = new ConnectionUsers(node, {
-    // Never rejects: the check repeats itself until the ERP answers (its state reaches every user).
-    async connect() {
-      running = true;
-      void check();
+export function createErpHandle(conn: ErpConnection, node: Pick<RedNode, 'warn' | 'log'>, retry: { minMs?: number; maxMs?: number } = {}): ErpHandle {
+  const users: ConnectionUsers = new ConnectionUsers(
+    node,
+    {
+      async connect() {
+        users.setState('ok', await conn.driver.test());
+      },
+      async disconnect() {
+        users.setState('idle', 'disconnected');
+      },
     },
-    async disconnect() {
-      running = false;
-      if (timer) clearTimeout(timer);
-      timer = null;
-      current = { state: 'idle', text: 'disconnected' };
-    },
-  });
-  const handle: ErpHandle = {
+    { minMs: retry.minMs ?? 2000, maxMs: retry.maxMs ?? 60_000, what: conn.label },
+  );
+  users.setState('idle', `${conn.label}: not used yet`);
+  const offs = new Set<() => void>();
+  return {
     conn,
     users,
-    state: () => current,
+    state: () => users.status,
     onUp(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      const off = users.onState((s) => {
+        if (s.state === 'ok') listener();
+      });
+      offs.add(off);
+      return () => {
+        off();
+        offs.delete(off);
+      };
     },
     async close() {
-      listeners.clear();
+      for (const off of offs) off();
       await users.close();
-      if (timer) clearTimeout(timer);
       conn.close();
     },
   };
-  attachHandle(node, KEY, handle);
-  return handle;
-}
-
-/** The handle of a user node's `connection` setting, or a PlantwireError saying what to fix. */
-export function erpOf(RED: RedApi, id: unknown): ErpHandle {
-  return configHandle<ErpHandle>(RED, id, KEY, 'ERP connection', 'connection');
 }
 
 const ROUTES = Symbol.for('plantwire.erp-routes');
@@ -114,7 +81,7 @@ export function dialogErpSettings(RED: RedApi, body: unknown): ReturnType<typeof
   const b = (body ?? {}) as { id?: unknown; config?: Record<string, unknown>; credentials?: Record<string, unknown> };
   if (!b.config || typeof b.config !== 'object') throw new PlantwireError('bad-request', 'send {id?, config: {kind, url, …}, credentials: {user, password, …}}', 'bad request');
   const deployedNode = typeof b.id === 'string' && b.id !== '' ? RED.nodes.getNode(b.id) : null;
-  const deployed = deployedNode ? tryErpHandle(RED, b.id)?.conn.settings : undefined;
+  const deployed = findConfig(RED, b.id, 'plantwire-erp-connection')?.conn.settings;
   const stored = deployedNode?.credentials ?? {};
   const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
   const creds: ErpCredentials = {
@@ -125,14 +92,6 @@ export function dialogErpSettings(RED: RedApi, body: unknown): ReturnType<typeof
   // A dialog button should answer within seconds.
   s.timeoutMs = Math.min(s.timeoutMs, 15_000);
   return s;
-}
-
-function tryErpHandle(RED: RedApi, id: unknown): ErpHandle | undefined {
-  try {
-    return erpOf(RED, id);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The dialogs' admin routes, added once per runtime. */

@@ -6,7 +6,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { OpcUaConnection, pkiDirFor, type OpcUaState, type EndpointSettings } from '../connectors/opcua';
-import { PlantwireError, toError } from '../model/errors';
+import { toError } from '../model/errors';
 import { ConnectionUsers } from './registry';
 import type { RedApi, RedNode } from './types';
 
@@ -41,12 +41,6 @@ export interface OpcUaEndpointHandle {
   lease(): void;
 }
 
-/** The endpoint node as user nodes see it: the handle, or why there is none. */
-export interface EndpointNode extends RedNode {
-  plantwireOpcUa?: OpcUaEndpointHandle;
-  plantwireOpcUaError?: Error;
-}
-
 /** The PKI folder: `settings.plantwire.opcuaPkiDir`, else `<userDir>/plantwire/opcua/pki`. */
 export function opcuaPkiDir(RED: RedApi): string {
   const custom = (RED.settings.plantwire as { opcuaPkiDir?: unknown } | undefined)?.opcuaPkiDir;
@@ -66,11 +60,11 @@ export function createEndpointHandle(RED: RedApi, node: RedNode, settings: Endpo
     connect: async () => connection.start(),
     disconnect: () => connection.stop(),
   });
-  connection.onState((s: OpcUaState) => users.setState(s.status, s.text));
+  connection.onState((s: OpcUaState) => users.setState(s));
   // A state reached while the flows were starting (e.g. a missing key file, found at once) is
   // sent again once every node runs, so that Status nodes created after the user see it.
   const repeat = (): void => {
-    if (users.size > 0 && connection.state.phase !== 'connected' && connection.state.phase !== 'stopped') users.setState(connection.state.status, connection.state.text);
+    if (users.size > 0 && connection.state.phase !== 'connected' && connection.state.phase !== 'stopped') users.setState(connection.state);
   };
   RED.events?.once('flows:started', repeat);
   // A pseudo user standing for the editor's browse requests.
@@ -108,24 +102,4 @@ export function createEndpointHandle(RED: RedApi, node: RedNode, settings: Endpo
 /** Stops the lease timer and the connection (config node close). */
 export async function closeEndpointHandle(handle: OpcUaEndpointHandle): Promise<void> {
   await handle.users.close();
-}
-
-/**
- * The endpoint a user node is configured with. Throws a PlantwireError (the
- * node stays inert with a red status) when none is selected, it is not
- * deployed, or its own configuration is wrong.
- */
-export function endpointFor(RED: RedApi, endpointId: unknown): OpcUaEndpointHandle {
-  if (typeof endpointId !== 'string' || endpointId === '') {
-    throw new PlantwireError('bad-config', 'no OPC UA endpoint selected: choose or add one in the node dialog', 'no endpoint selected');
-  }
-  const ep = RED.nodes.getNode(endpointId) as EndpointNode | null;
-  if (!ep || ep.type !== OPCUA_ENDPOINT_TYPE) {
-    throw new PlantwireError('bad-config', `the OPC UA endpoint ${endpointId} is not deployed (deleted or disabled?): select another endpoint`, 'endpoint missing');
-  }
-  if (!ep.plantwireOpcUa) {
-    const why = ep.plantwireOpcUaError?.message ?? 'its configuration is invalid';
-    throw new PlantwireError('bad-config', `the OPC UA endpoint "${ep.name || endpointId}" cannot be used: ${why}`, 'endpoint misconfigured');
-  }
-  return ep.plantwireOpcUa;
 }

@@ -2,7 +2,7 @@ import { setStatus, type StatusState } from '../model/status';
 import type { RedNode } from './types';
 
 /** StatusState, statusObject, setStatus, clearStatus (and ConnectionState, ConnectionPhase, PHASE_STATUS) live in src/model/status.ts; re-exported here. */
-export { clearStatus, setStatus, statusObject, PHASE_STATUS, type ConnectionPhase, type ConnectionState, type StatusState } from '../model/status';
+export { clearStatus, connectionStatus, setStatus, statusObject, PHASE_STATUS, type ConnectionPhase, type ConnectionState, type StatusState } from '../model/status';
 
 /**
  * For nodes whose status normally shows a connection or buffer state: runs one

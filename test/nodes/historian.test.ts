@@ -176,9 +176,9 @@ return null;`;
       catcher('c', null, 'errors'),
       capture('errors'),
     ]);
-    // The sink's Catch gets why it is not running; the config node (global, no flow of its own) logs the field to fix.
+    // The sink's Catch gets why it is not running, naming the config node's problem; the config node (global, no flow of its own) logs it too.
     await rt.waitFor('errors', 1);
-    expect(rt.captured('errors')[0]!.msg.error.message).toMatch(/the historian database \(db1\) has a configuration error; open it and fix the field its log entry names/);
+    expect(rt.captured('errors')[0]!.msg.error.message).toMatch(/database: the historian database \(db1\) is misconfigured: .*table "t; drop table x" is not a plain SQL name/);
     await until(() => rt.logs.some((l) => l.level === 'error' && /table "t; drop table x" is not a plain SQL name/.test(l.msg)), 'the config node logs the bad table name');
     await rt.admin('POST', '/inject/in');
     await rt.waitFor('errors', 2);

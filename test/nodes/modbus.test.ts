@@ -235,7 +235,7 @@ describe('plantwire-modbus-read in a real Node-RED runtime against the simulator
     const errs = await rt.waitFor('errs', 2);
     const bySource = Object.fromEntries(errs.map((e) => [e.msg.error.source.id, e.msg.error.message]));
     expect(bySource.nodev).toMatch(/device: no Modbus device selected; pick or add one/);
-    expect(bySource.badhostread).toMatch(/device: the Modbus device "sim" has a configuration error/);
+    expect(bySource.badhostread).toMatch(/device: the Modbus device "sim" is misconfigured: .*host must be a host name or IP address/);
     expect(rt.logs.some((l) => /host must be a host name or IP address/.test(l.msg))).toBe(true);
   });
 

@@ -7,7 +7,12 @@ import { describe, expect, it, vi } from 'vitest';
 import { Backoff, backoffDelay } from '../../src/model/backoff';
 import { ConnectionUsers } from '../../src/model/connection-users';
 import { OutageLog } from '../../src/model/outage-log';
-import { fakeNode } from '../helpers/fake-node';
+import type { Connector } from '../../src/model/connector';
+import { PlantwireError } from '../../src/model/errors';
+import { connectionStatus, type ConnectionState } from '../../src/model/status';
+import { defineConfigNode, useConfig } from '../../src/runtime/config-node';
+import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+import { fakeNode, type FakeNode } from '../helpers/fake-node';
 
 describe('Backoff', () => {
   it('doubles from initialMs to the cap, jitters down only, and starts again after reset()', () => {
@@ -130,5 +135,125 @@ describe('ConnectionUsers.deregister(node, removed)', () => {
     expect(infos[0]).toBe('connection down: ECONNREFUSED 127.0.0.1:5432; retrying');
     expect(String(infos[1])).toMatch(/^connection back after \d+ ms \(5 failed attempts\)$/);
     await users.close();
+  });
+});
+
+describe('the connection kit in src/runtime: defineConfigNode, useConfig, Connector', () => {
+  /** A Node-RED stand-in: registerType keeps the constructors, `deploy` creates nodes. */
+  function fakeRed() {
+    const types = new Map<string, (this: RedNode, c: NodeConfig) => void>();
+    const nodes = new Map<string, RedNode>();
+    const RED = {
+      nodes: {
+        createNode(node: object, config: NodeConfig) {
+          Object.assign(node, fakeNode(config.id), { type: config.type, name: config.name, credentials: (config as { credentials?: unknown }).credentials });
+        },
+        registerType: (type: string, ctor: (this: RedNode, c: NodeConfig) => void) => void types.set(type, ctor),
+        getNode: (id: string) => nodes.get(id) ?? null,
+      },
+      httpAdmin: { get: () => undefined, post: () => undefined, delete: () => undefined },
+      auth: { needsPermission: () => () => undefined },
+      settings: {},
+      log: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
+    } as unknown as RedApi;
+    const deploy = (config: NodeConfig): FakeNode => {
+      const node = {} as FakeNode;
+      types.get(config.type)!.call(node as RedNode, config);
+      nodes.set(config.id, node);
+      return node;
+    };
+    return { RED, deploy };
+  }
+
+  class FakeConnector implements Connector {
+    started = 0;
+    failures: number;
+    private listener: ((s: ConnectionState) => void) | null = null;
+    constructor(failures = 0) {
+      this.failures = failures;
+    }
+    async start(): Promise<void> {
+      this.started += 1;
+      if (this.failures-- > 0) throw new Error('ECONNREFUSED 127.0.0.1:9');
+      this.listener?.({ phase: 'connected', text: 'connected to the thing' });
+    }
+    async stop(): Promise<void> {
+      this.listener?.({ phase: 'stopped', text: 'disconnected' });
+    }
+    onState(listener: (s: ConnectionState) => void): () => void {
+      this.listener = listener;
+      return () => undefined;
+    }
+  }
+
+  function defineThing(RED: RedApi, closed: string[]): void {
+    defineConfigNode<NodeConfig & { port?: unknown }, { port: number }, { users: ConnectionUsers; connector: FakeConnector }>(RED, {
+      type: 'test-thing',
+      label: 'test thing',
+      field: 'thing',
+      credentials: { secret: { type: 'password' } },
+      settings(config, creds) {
+        const port = Number(config.port);
+        if (!Number.isInteger(port) || port < 1) throw new PlantwireError('bad-config', `Port: must be a whole number ≥ 1, got ${String(config.port)}`, 'bad port');
+        if (creds.secret !== 's3cret') throw new PlantwireError('bad-config', 'Secret: wrong', 'bad secret');
+        return { port };
+      },
+      open(node) {
+        const connector = new FakeConnector(1);
+        return { connector, users: ConnectionUsers.of(node, connector, { minMs: 5, maxMs: 10 }) };
+      },
+      close: async (h) => {
+        closed.push('closed');
+        await h.users.close();
+      },
+    });
+  }
+
+  it('a user finds the handle; a user of a misconfigured config node gets the problem by name; the rest say what to pick', async () => {
+    const { RED, deploy } = fakeRed();
+    const closed: string[] = [];
+    defineThing(RED, closed);
+    const good = deploy({ id: 'c1', type: 'test-thing', name: 'line 1', port: 4, credentials: { secret: 's3cret' } } as NodeConfig);
+    const bad = deploy({ id: 'c2', type: 'test-thing', name: 'line 2', port: 'x', credentials: { secret: 's3cret' } } as NodeConfig);
+    expect(bad.statuses.at(-1)).toMatchObject({ fill: 'red', text: 'bad port' });
+    const handle = useConfig<{ users: ConnectionUsers; connector: FakeConnector }>(RED, 'c1', 'test-thing');
+    const user = fakeNode('u1');
+    handle.users.register(user);
+    // The first start() fails (retried on the backoff), the second works: the typed state becomes the user's status.
+    await vi.waitFor(() => expect(user.statuses.at(-1)).toEqual({ fill: 'green', shape: 'dot', text: 'connected to the thing' }));
+    expect(handle.connector.started).toBe(2);
+    expect(user.statuses.some((s) => s.fill === 'red' && /ECONNREFUSED/.test(String(s.text)))).toBe(true);
+    expect(() => useConfig(RED, 'c2', 'test-thing')).toThrow(
+      expect.objectContaining({ message: 'thing: the test thing "line 2" is misconfigured: Port: must be a whole number ≥ 1, got x', status: 'thing: bad port' }),
+    );
+    expect(() => useConfig(RED, '', 'test-thing')).toThrow(expect.objectContaining({ status: 'no test thing selected' }));
+    expect(() => useConfig(RED, 'nope', 'test-thing')).toThrow(expect.objectContaining({ status: 'test thing missing' }));
+    await good.close(true);
+    expect(closed).toEqual(['closed']);
+    expect(handle.users.connected).toBe(false);
+  });
+
+  it('a misconfigured handle can stand in (degraded), and a quiet problem is not logged', () => {
+    const { RED, deploy } = fakeRed();
+    defineConfigNode<NodeConfig, string, { why: string }>(RED, {
+      type: 'test-degraded',
+      label: 'degraded thing',
+      field: 'thing',
+      settings: () => {
+        throw new PlantwireError('not-set-up', 'fill in the key', 'not set up');
+      },
+      open: () => ({ why: 'never' }),
+      misconfigured: (err) => ({ why: err.message }),
+      quiet: (err) => (err as PlantwireError).code === 'not-set-up',
+    });
+    const node = deploy({ id: 'd1', type: 'test-degraded' } as NodeConfig);
+    expect(node.statuses).toEqual([]);
+    expect(useConfig<{ why: string }>(RED, 'd1', 'test-degraded').why).toBe('fill in the key');
+  });
+
+  it('maps a typed connection state to a status in one place', () => {
+    expect(connectionStatus({ phase: 'retrying', text: 'ECONNREFUSED, retry in 2 s', detail: 'connect 127.0.0.1:502 failed' })).toEqual({ state: 'error', text: 'ECONNREFUSED, retry in 2 s' });
+    expect(connectionStatus({ phase: 'connecting', text: 'connecting' }).state).toBe('busy');
+    expect(connectionStatus({ phase: 'stopped', text: 'disconnected' }).state).toBe('idle');
   });
 });

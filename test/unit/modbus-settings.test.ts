@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientStatus } from '../../src/connectors/modbus/device';
+import { clientState } from '../../src/connectors/modbus/device';
+import { connectionStatus } from '../../src/model/status';
 import { pollStatus } from '../../src/connectors/modbus/status';
 import { modbusDeviceSettings, modbusReadSettings, modbusWriteSettings } from '../../src/connectors/modbus/settings';
 import { makeSample } from '../../src/model/sample';
@@ -53,10 +54,11 @@ describe('Modbus node settings', () => {
 
 describe('Modbus status texts (≤ 48 characters, saying what is wrong)', () => {
   it('connection states', () => {
-    expect(clientStatus('connected', '', '10.0.0.5:502')).toEqual({ state: 'ok', text: 'connected 10.0.0.5:502' });
-    expect(clientStatus('waiting', 'connect 10.0.0.5:502 failed: connect ECONNREFUSED 10.0.0.5:502; retrying in 2 s', '10.0.0.5:502')).toEqual({ state: 'error', text: 'ECONNREFUSED 10.0.0.5:502, retry 2 s' });
-    expect(clientStatus('waiting', 'no answer to 3 requests in a row; retrying in 500 ms', '10.0.0.5:502').text).toBe('no answer 10.0.0.5:502, retry 500 ms');
-    expect(clientStatus('stopped', 'stopped', 'x')).toEqual({ state: 'idle', text: 'disconnected' });
+    const status = (...a: Parameters<typeof clientState>) => connectionStatus(clientState(...a));
+    expect(status('connected', '10.0.0.5:502')).toEqual({ state: 'ok', text: 'connected 10.0.0.5:502' });
+    expect(status('waiting', '10.0.0.5:502', { reason: 'connect ECONNREFUSED 10.0.0.5:502', cause: 'ECONNREFUSED', retryMs: 2000 })).toEqual({ state: 'error', text: 'ECONNREFUSED 10.0.0.5:502, retry 2 s' });
+    expect(status('waiting', '10.0.0.5:502', { reason: 'no answer to 3 requests in a row', cause: 'no answer', retryMs: 500 }).text).toBe('no answer 10.0.0.5:502, retry 500 ms');
+    expect(status('stopped', 'x')).toEqual({ state: 'idle', text: 'disconnected' });
   });
 
   it('poll results', () => {

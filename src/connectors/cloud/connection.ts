@@ -9,18 +9,19 @@
  */
 import { PlantwireError } from '../../model/errors';
 import { ConnectionUsers } from '../../model/connection-users';
-import type { StatusState } from '../../model/status';
+import { phaseLook, type StatusState } from '../../model/status';
 import type { RedNode } from '../../model/node-red-types';
 import { cloudLabel, createCloudTarget, type CloudSettings } from './index';
 import type { CloudKind, CloudRecord, CloudState, CloudTarget } from './types';
 
-export const CLOUD_LOOK: Record<CloudState, StatusState> = {
-  connecting: 'busy',
-  connected: 'ok',
-  disconnected: 'busy',
+/** The cloud targets' states as connection phases (their status colour comes from PHASE_STATUS). */
+export const CLOUD_LOOK: Record<CloudState, StatusState> = phaseLook<CloudState>({
+  connecting: 'connecting',
+  connected: 'connected',
+  disconnected: 'reconnecting',
   error: 'error',
-  idle: 'idle',
-};
+  idle: 'stopped',
+});
 
 export class CloudConnection {
   readonly users: ConnectionUsers;
@@ -98,6 +99,3 @@ export class CloudConnection {
 export function isMissingSetup(err: unknown): boolean {
   return err instanceof PlantwireError && err.code === 'not-set-up';
 }
-
-/** The key under which the config node attaches its CloudConnection (src/runtime/config-node). */
-export const CLOUD_HANDLE = 'plantwire.cloud';

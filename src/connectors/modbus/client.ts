@@ -35,6 +35,13 @@ export interface ModbusClientOptions {
 
 export type ClientState = 'idle' | 'connecting' | 'connected' | 'waiting' | 'stopped';
 
+/** With a 'waiting' state: why (the error), its short cause (ECONNREFUSED, connect timeout, no answer, connection lost) and the retry delay. */
+export interface WaitInfo {
+  reason: string;
+  cause: string;
+  retryMs: number;
+}
+
 export interface ClientStats {
   requests: number;
   answered: number;
@@ -122,7 +129,7 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
     this.connect().catch((err: unknown) => {
       if (this._state === 'stopped') return;
       this.lastError = (err as Error)?.message ?? String(err);
-      this.scheduleReconnect(this.lastError);
+      this.scheduleReconnect(this.lastError, errorCause(err));
     });
   }
 
@@ -154,11 +161,11 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
     });
   }
 
-  private setState(state: ClientState, detail: string): void {
+  private setState(state: ClientState, detail: string, info?: WaitInfo): void {
     const changed = state !== this._state || detail !== this.detail;
     this._state = state;
     this.detail = detail;
-    if (changed) this.emit('state', state, detail);
+    if (changed) this.emit('state', state, detail, info);
   }
 
   private async connect(): Promise<void> {
@@ -170,14 +177,14 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
       await Promise.race([
         t.connect(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`connect ${this.endpoint} timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
+          timer = setTimeout(() => reject(Object.assign(new Error(`connect ${this.endpoint} timed out after ${this.connectTimeoutMs} ms`), { code: 'connect timeout' })), this.connectTimeoutMs);
         }),
       ]);
     } catch (err) {
       t.close();
       if (this._state === 'stopped') return;
       this.lastError = (err as Error)?.message ?? String(err);
-      this.scheduleReconnect(this.lastError);
+      this.scheduleReconnect(this.lastError, errorCause(err));
       return;
     } finally {
       clearTimeout(timer);
@@ -194,16 +201,16 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
       this.transport = null;
       this.lastError = reason;
       this.failInFlight(new ModbusError('closed', `the connection to ${this.endpoint} was lost: ${reason}`, 'connection lost'));
-      this.scheduleReconnect(reason);
+      this.scheduleReconnect(reason, 'connection lost');
     });
     this.setState('connected', `connected to ${this.endpoint}`);
     this.pump();
   }
 
-  private scheduleReconnect(reason: string): void {
+  private scheduleReconnect(reason: string, cause: string): void {
     const delay = backoffDelay(this.attempt, { initialMs: this.reconnectMinMs, maxMs: this.reconnectMaxMs }, this.random);
     this.attempt += 1;
-    this.setState('waiting', `${reason}; retrying in ${delay >= 1000 ? `${Math.round(delay / 100) / 10} s` : `${delay} ms`}`);
+    this.setState('waiting', `${reason}; retrying in ${duration(delay)}`, { reason, cause, retryMs: delay });
     this.failAll(ModbusError.notConnected(reason));
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connectSafely(), delay);
@@ -216,7 +223,7 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
     this.transport = null;
     this.stats.resets += 1;
     t?.close();
-    this.scheduleReconnect(reason);
+    this.scheduleReconnect(reason, 'no answer');
   }
 
   private failAll(err: Error): void {
@@ -273,4 +280,14 @@ export class ModbusClient extends EventEmitter implements ModbusRequester {
       (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
     );
   }
+}
+
+/** The short cause of a connect failure: the socket error code (ECONNREFUSED …), else "offline". */
+function errorCause(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code !== '' ? code : 'offline';
+}
+
+function duration(ms: number): string {
+  return ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`;
 }

@@ -1,6 +1,8 @@
-import type { ConnectionUsers } from '../../model/connection-users';
-import type { StatusState } from '../../model/status';
-import { ModbusClient, type ClientState } from './client';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { RedNode } from '../../model/node-red-types';
+import { OutageLog } from '../../model/outage-log';
+import type { ConnectionState } from '../../model/status';
+import { ModbusClient, type ClientState, type WaitInfo } from './client';
 import type { ModbusDeviceSettings } from './settings';
 import type { TransportFactory } from './transport';
 
@@ -14,9 +16,6 @@ export interface ModbusDevice {
   /** `host:port`, for labels and messages. */
   readonly endpoint: string;
 }
-
-/** Key under which the device config node attaches its handle (src/runtime/config-node.ts). */
-export const MODBUS_DEVICE_HANDLE = 'plantwire-modbus-device';
 
 /** What read and write nodes get from their device config node. */
 export interface ModbusDeviceHandle {
@@ -39,24 +38,43 @@ export function createModbusDevice(settings: ModbusDeviceSettings, transport?: T
   return { settings, client, endpoint: client.endpoint };
 }
 
-/** The node status for a client state: short, and saying what is wrong. */
-export function clientStatus(state: ClientState, detail: string, endpoint: string): { state: StatusState; text: string } {
+/** A client state as the typed connection state (its status colour comes from PHASE_STATUS): short, saying what is wrong. */
+export function clientState(state: ClientState, endpoint: string, wait?: WaitInfo): ConnectionState {
   switch (state) {
     case 'connecting':
-      return { state: 'busy', text: `connecting to ${endpoint}` };
+      return { phase: 'connecting', text: `connecting to ${endpoint}` };
     case 'connected':
-      return { state: 'ok', text: `connected ${endpoint}` };
+      return { phase: 'connected', text: `connected ${endpoint}` };
     case 'waiting': {
-      // "connect 127.0.0.1:502 failed: connect ECONNREFUSED 127.0.0.1:502; retrying in 2 s" → "ECONNREFUSED, retry in 2 s"
-      const errno = /\b(E[A-Z]{4,})\b/.exec(detail)?.[1];
-      const retry = /retrying in (.+)$/.exec(detail)?.[1];
-      const why = errno ?? (/no answer/.test(detail) ? 'no answer' : /timed out/.test(detail) ? 'connect timeout' : 'offline');
-      return { state: 'error', text: `${why} ${endpoint}${retry ? `, retry ${retry}` : ''}` };
+      const retry = wait ? `, retry ${wait.retryMs >= 1000 ? `${Math.round(wait.retryMs / 100) / 10} s` : `${wait.retryMs} ms`}` : '';
+      return { phase: 'retrying', text: `${wait?.cause ?? 'offline'} ${endpoint}${retry}`, detail: wait?.reason };
     }
     case 'stopped':
     case 'idle':
-      return { state: 'idle', text: 'disconnected' };
+      return { phase: 'stopped', text: 'disconnected' };
   }
+}
+
+/**
+ * The device's users: the client connects with the first user and stops after
+ * the last removed one; it reconnects on its own (the shared backoff), its
+ * typed state reaches every user's status, and the log gets one line per
+ * outage (down, still down after N attempts, back), not one per retry.
+ */
+export function modbusDeviceHandle(owner: Pick<RedNode, 'warn' | 'log'>, device: ModbusDevice): ModbusDeviceHandle & { users: ConnectionUsers } {
+  const { client, endpoint } = device;
+  const users = new ConnectionUsers(owner, {
+    connect: async () => client.start(),
+    disconnect: async () => client.stop(),
+  });
+  const outage = new OutageLog(owner, `Modbus device ${endpoint}`);
+  client.on('state', (state: ClientState, _detail: string, wait?: WaitInfo) => {
+    users.setState(clientState(state, endpoint, wait));
+    if (state === 'connected') outage.succeeded();
+    else if (state === 'waiting') outage.failed(wait?.reason ?? 'offline');
+    else if (state === 'stopped') outage.clear();
+  });
+  return { device, users };
 }
 
 /**

@@ -6,30 +6,26 @@
  */
 import { PlantwireError } from '../../model/errors';
 import { ConnectionUsers } from '../../model/connection-users';
-import type { StatusState } from '../../model/status';
-import type { NodeLookup, RedNode } from '../../model/node-red-types';
+import { phaseLook, PHASE_STATUS, type ConnectionPhase, type StatusState } from '../../model/status';
+import type { RedNode } from '../../model/node-red-types';
 import { MqttConnection, type MqttPhase } from './connection';
 import type { BrokerSettings } from './options';
 import { EdgeSession, type EdgeSessionOptions, type EdgeSessionState } from './sparkplug/edge-session';
 import { HostSession } from './sparkplug/host-session';
 
-export const CONNECTION_LOOK: Record<MqttPhase, StatusState> = {
-  connecting: 'busy',
-  connected: 'ok',
-  reconnecting: 'busy',
-  offline: 'busy',
-  error: 'error',
-  closed: 'idle',
-};
+/** MQTT's phases are connection phases: their status colours are PHASE_STATUS's. */
+export const CONNECTION_LOOK: Record<MqttPhase, StatusState> = PHASE_STATUS;
 
-export const EDGE_LOOK: Record<EdgeSessionState, StatusState> = {
-  connecting: 'busy',
-  live: 'ok',
-  'waiting for host': 'busy',
-  offline: 'busy',
+/** A Sparkplug edge session's states as connection phases. */
+const EDGE_PHASE: Record<EdgeSessionState, ConnectionPhase> = {
+  connecting: 'connecting',
+  live: 'connected',
+  'waiting for host': 'connecting',
+  offline: 'offline',
   error: 'error',
-  stopped: 'idle',
+  stopped: 'stopped',
 };
+export const EDGE_LOOK: Record<EdgeSessionState, StatusState> = phaseLook(EDGE_PHASE);
 
 export interface EdgeHandle {
   session: EdgeSession;
@@ -58,7 +54,7 @@ export class MqttBroker {
       connect: () => this.connection.open(),
       disconnect: () => this.connection.end(),
     });
-    this.connection.on('state', (s: { state: MqttPhase; text: string }) => this.users.setState(CONNECTION_LOOK[s.state], s.text));
+    this.connection.on('state', (s: { state: MqttPhase; text: string }) => this.users.setState({ phase: s.state, text: s.text }));
   }
 
   /**
@@ -90,7 +86,7 @@ export class MqttBroker {
         await session.stop();
       },
     });
-    session.on('state', (s: { state: EdgeSessionState; text: string }) => users.setState(EDGE_LOOK[s.state], s.text));
+    session.on('state', (s: { state: EdgeSessionState; text: string }) => users.setState({ phase: EDGE_PHASE[s.state], text: s.text }));
     const handle = { session, users };
     this.edges.set(key, { handle, signature });
     return handle;
@@ -111,7 +107,7 @@ export class MqttBroker {
         await session.stop();
       },
     });
-    session.conn.on('state', (s: { state: MqttPhase; text: string }) => users.setState(CONNECTION_LOOK[s.state], s.text));
+    session.conn.on('state', (s: { state: MqttPhase; text: string }) => users.setState({ phase: s.state, text: s.text }));
     const handle = { session, users };
     this.hosts.set(hostId, handle);
     return handle;
@@ -123,30 +119,4 @@ export class MqttBroker {
     const hosts = [...this.hosts.values()];
     await Promise.all([this.users.close(), this.connection.end(), ...edges.map((e) => e.handle.users.close()), ...hosts.map((h) => h.users.close())]);
   }
-}
-
-const API = Symbol.for('plantwire.mqtt.broker');
-const ERROR = Symbol.for('plantwire.mqtt.broker.error');
-
-export function attachBroker(node: RedNode, broker: MqttBroker): void {
-  (node as unknown as Record<symbol, unknown>)[API] = broker;
-}
-
-export function attachBrokerError(node: RedNode, err: Error): void {
-  (node as unknown as Record<symbol, unknown>)[ERROR] = err;
-}
-
-/** The broker of a user node's `broker` setting, or a PlantwireError saying what to fix. */
-export function brokerOf(RED: NodeLookup, id: unknown): MqttBroker {
-  if (typeof id !== 'string' || id === '') {
-    throw new PlantwireError('bad-config', 'no MQTT broker selected: pick or add a plantwire-mqtt-broker in the Broker field', 'no broker selected');
-  }
-  const node = RED.nodes.getNode(id) as (RedNode & Record<symbol, unknown>) | null;
-  if (!node) throw new PlantwireError('bad-config', `the selected MQTT broker (${id}) does not exist (deleted or not deployed): pick another in the Broker field`, 'broker not found');
-  const broker = node[API];
-  if (broker instanceof MqttBroker) return broker;
-  const err = node[ERROR];
-  const label = node.name || id;
-  if (err instanceof Error) throw new PlantwireError('bad-config', `MQTT broker "${label}" is misconfigured: ${err.message}`, `broker: ${(err as PlantwireError).status ?? err.message}`);
-  throw new PlantwireError('bad-config', `node ${label} is not a plantwire-mqtt-broker: pick one in the Broker field`, 'not an MQTT broker');
 }

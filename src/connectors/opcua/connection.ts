@@ -23,7 +23,7 @@ import type { ClientSession, OPCUAClient, UserIdentityInfo } from 'node-opcua';
 import { PlantwireError, toError } from '../../model';
 import { backoffDelay } from '../../model/backoff';
 import { OutageLog } from '../../model/outage-log';
-import type { ConnectionPhase, ConnectionState } from '../../model/status';
+import { PHASE_STATUS, type ConnectionPhase, type ConnectionState, type StatusState } from '../../model/status';
 import { opcua } from './lib';
 import { acquirePki, certificateInfo, readCertificateFile, rejectedFile, trustCertificate, type CertificateInfo, type Pki } from './pki';
 import { describeEndpoint, type EndpointSettings } from './settings';
@@ -65,8 +65,8 @@ export type OpcUaPhase = Extract<ConnectionPhase, 'stopped' | 'connecting' | 'co
 /** The model's ConnectionState with what the OPC UA endpoint adds (attempts, next retry, session count). */
 export interface OpcUaState extends ConnectionState {
   phase: OpcUaPhase;
-  /** Status look for the users' nodes. */
-  status: 'ok' | 'busy' | 'error' | 'idle';
+  /** Status look for the users' nodes: PHASE_STATUS of the phase (the one mapping). */
+  status: StatusState;
   /** The full explanation (log, admin route). */
   detail: string;
   /** Consecutive failed attempts. */
@@ -194,7 +194,7 @@ export class OpcUaConnection {
     readonly settings: EndpointSettings,
     private readonly opts: ConnectionOptions,
   ) {
-    this.current = { phase: 'stopped', status: 'idle', text: 'not connected', detail: 'not connected', attempt: 0, sessions: 0 };
+    this.current = { phase: 'stopped', status: PHASE_STATUS.stopped, text: 'not connected', detail: 'not connected', attempt: 0, sessions: 0 };
     this.outage = new OutageLog({ warn: (m) => opts.log?.warn(m), log: (m) => opts.log?.info(m) }, `OPC UA ${settings.url}`, { stillDownAfter: opts.stillDownAfter });
   }
 
@@ -257,7 +257,7 @@ export class OpcUaConnection {
       this.pki = null;
       await p.release();
     }
-    this.setState({ phase: 'stopped', status: 'idle', text: 'disconnected', detail: `disconnected from ${this.settings.url}`, attempt: 0 });
+    this.setState({ phase: 'stopped', text: 'disconnected', detail: `disconnected from ${this.settings.url}`, attempt: 0 });
   }
 
   addOwner(owner: ConnectionOwner): void {
@@ -330,7 +330,7 @@ export class OpcUaConnection {
     this.pending = null;
     this.opts.log?.info(`trusted the server certificate "${pending.info.subject}" (SHA-1 ${pending.info.thumbprint}) of ${this.settings.url}`);
     if (!this.stopped && !this.context) {
-      this.setState({ phase: 'connecting', status: 'busy', text: 'connecting', detail: `server certificate trusted, connecting to ${this.settings.url}`, attempt: 0 });
+      this.setState({ phase: 'connecting', text: 'connecting', detail: `server certificate trusted, connecting to ${this.settings.url}`, attempt: 0 });
     }
     this.reconnectNow();
     return pending.info;
@@ -338,8 +338,8 @@ export class OpcUaConnection {
 
   // ------------------------------------------------------------------ loop
 
-  private setState(s: Omit<OpcUaState, 'sessions'>): void {
-    this.current = { ...s, sessions: this.generation };
+  private setState(s: Omit<OpcUaState, 'sessions' | 'status'>): void {
+    this.current = { ...s, status: PHASE_STATUS[s.phase], sessions: this.generation };
     for (const fn of this.stateListeners) {
       try {
         fn(this.current);
@@ -360,7 +360,7 @@ export class OpcUaConnection {
       let ctx: SessionContext | null = null;
       let refusedFor: ErrorKind | null = null;
       try {
-        this.setState({ phase: 'connecting', status: 'busy', text: this.generation === 0 ? 'connecting' : 'reconnecting', detail: `connecting to ${describeEndpoint(this.settings)}`, attempt });
+        this.setState({ phase: 'connecting', text: this.generation === 0 ? 'connecting' : 'reconnecting', detail: `connecting to ${describeEndpoint(this.settings)}`, attempt });
         ctx = await this.open();
         if (this.stopped) {
           await this.close(ctx, true);
@@ -371,7 +371,7 @@ export class OpcUaConnection {
         this.pending = null;
         if (!this.outage.succeeded()) this.opts.log?.info(`connected to ${describeEndpoint(this.settings)} (session ${ctx.generation})`);
         const lost = this.watch(ctx);
-        this.setState({ phase: 'connected', status: 'ok', text: 'connected', detail: `connected to ${describeEndpoint(this.settings)}`, attempt: 0 });
+        this.setState({ phase: 'connected', text: 'connected', detail: `connected to ${describeEndpoint(this.settings)}`, attempt: 0 });
         for (const w of this.readyWaiters) w();
         this.readyWaiters.clear();
         for (const owner of this.owners) void this.restoreOne(owner, ctx);
@@ -386,7 +386,7 @@ export class OpcUaConnection {
         this.outage.failed(`connection lost: ${reason}`);
         for (const owner of this.owners) this.safeLost(owner, reason);
         await this.close(ctx, false);
-        this.setState({ phase: 'retrying', status: 'error', text: 'connection lost, reconnecting', detail: this.lastDetail, attempt });
+        this.setState({ phase: 'retrying', text: 'connection lost, reconnecting', detail: this.lastDetail, attempt });
       } catch (err) {
         if (ctx) {
           ctx.closed = true;
@@ -409,7 +409,7 @@ export class OpcUaConnection {
         const delay = refusedFor ? backoffDelay(0, { initialMs: refusedMs, maxMs: refusedMs }, this.opts.random) : backoffDelay(attempt - 1, { initialMs: this.settings.reconnectInitialMs, maxMs: this.settings.reconnectMaxMs }, this.opts.random);
         const text = refusedFor === 'untrusted' ? c.short : refusedFor ? c.short : `${c.short}, retry in ${seconds(delay)}`;
         const detail = refusedFor === 'untrusted' ? this.untrustedDetail() : c.message;
-        this.setState({ phase: refusedFor === 'untrusted' ? 'untrusted' : refusedFor ? 'refused' : 'retrying', status: 'error', text, detail, attempt, retryAt: Date.now() + delay });
+        this.setState({ phase: refusedFor === 'untrusted' ? 'untrusted' : refusedFor ? 'refused' : 'retrying', text, detail, attempt, retryAt: Date.now() + delay });
         for (const w of this.readyWaiters) w();
         this.readyWaiters.clear();
         await this.sleep(delay);
