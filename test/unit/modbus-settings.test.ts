@@ -65,7 +65,8 @@ describe('Modbus status texts (≤ 48 characters, saying what is wrong)', () => 
     const good = makeSample('a', 1);
     const bad = (code: string) => makeSample('b', null, { quality: 'bad', statusCode: code });
     expect(pollStatus({ samples: [good, good], requests: 1, bad: 0 }, 2)).toEqual({ state: 'ok', text: '2 tags ok' });
-    expect(pollStatus({ samples: [good, bad('exception 2: Illegal Data Address')], requests: 2, bad: 1 }, 2)).toEqual({ state: 'error', text: '1 of 2 tags bad: exception 2' });
-    expect(pollStatus({ samples: [bad('not connected: x'), bad('not connected: x')], requests: 1, bad: 2 }, 2)).toEqual({ state: 'error', text: 'all 2 tags bad: not connected' });
+    expect(pollStatus({ samples: [good, bad('exception 2: Illegal Data Address')], requests: 2, bad: 1, reasons: [undefined, 'exception 2'] }, 2)).toEqual({ state: 'error', text: '1 of 2 tags bad: exception 2' });
+    expect(pollStatus({ samples: [bad('not connected: x'), bad('not connected: x')], requests: 1, bad: 2, reasons: ['not connected', 'not connected'] }, 2)).toEqual({ state: 'error', text: 'all 2 tags bad: not connected' });
+    expect(pollStatus({ samples: [good, bad('not a finite number (NaN)')], requests: 1, bad: 1, reasons: [] }, 2).text).toBe('1 of 2 tags bad: not a finite number (NaN)');
   });
 });

@@ -22,6 +22,8 @@ export class ModbusError extends Error {
   readonly exceptionCode?: number;
   /** Short text for a sample's statusCode, e.g. `exception 2: Illegal Data Address`. */
   readonly statusCode: string;
+  /** Shorter still, for a node status that sums up many rows: `exception 2`, `timeout`, `not connected`. */
+  readonly reason: string;
 
   constructor(kind: ModbusErrorKind, message: string, statusCode: string, exceptionCode?: number) {
     super(message);
@@ -29,6 +31,7 @@ export class ModbusError extends Error {
     this.kind = kind;
     this.statusCode = statusCode;
     if (exceptionCode !== undefined) this.exceptionCode = exceptionCode;
+    this.reason = kind === 'exception' ? `exception ${exceptionCode ?? '?'}` : kind === 'timeout' ? 'timeout' : kind === 'not-connected' ? 'not connected' : statusCode;
   }
 
   static exception(code: number, what: string): ModbusError {

@@ -26,6 +26,8 @@ export interface PollResult {
   requests: number;
   /** Rows with bad quality. */
   bad: number;
+  /** Per row, the short reason of a bad one (`exception 2`, `timeout`, `not connected` …), for the node status. */
+  reasons?: Array<string | undefined>;
 }
 
 /** Exceptions that mean "this address range is wrong" (worth reading the rows one by one). */
@@ -54,6 +56,7 @@ export class ModbusPoller {
   /** Reads every row once; never rejects. Samples come in register-map order. */
   async poll(): Promise<PollResult> {
     const out = new Array<TagSample | undefined>(this.rows.length);
+    const reasons = new Array<string | undefined>(this.rows.length);
     let sent = 0;
     const run = async (req: ReadRequest): Promise<ReadRequest[] | null> => {
       sent += 1;
@@ -69,7 +72,10 @@ export class ModbusPoller {
           return planPerRow(this.rows, this.opts, req.items.map((i) => i.index));
         }
         const now = Date.now();
-        for (const item of req.items) out[item.index] = this.badSample(item.index, e.statusCode, now);
+        for (const item of req.items) {
+          out[item.index] = this.badSample(item.index, e.statusCode, now);
+          reasons[item.index] = e.reason;
+        }
         return null;
       }
     };
@@ -85,7 +91,7 @@ export class ModbusPoller {
       for (const req of splits.flatMap((s) => s ?? [])) await run(req);
     }
     const samples = out.map((s, i) => s ?? this.badSample(i, 'not read', Date.now()));
-    return { samples, requests: sent, bad: samples.filter((s) => s.quality === 'bad').length };
+    return { samples, requests: sent, bad: samples.filter((s) => s.quality === 'bad').length, reasons };
   }
 
   private badSample(index: number, statusCode: string, now: number): TagSample {

@@ -5,8 +5,13 @@ import type { PollResult } from './poller';
 export function pollStatus(result: PollResult, total: number): { state: StatusState; text: string } {
   if (result.bad === 0) return { state: 'ok', text: `${total} tag${total === 1 ? '' : 's'} ok` };
   const reasons = new Map<string, number>();
-  for (const s of result.samples) if (s.quality === 'bad') reasons.set(String(s.statusCode ?? 'bad'), (reasons.get(String(s.statusCode ?? 'bad')) ?? 0) + 1);
+  result.samples.forEach((s, i) => {
+    if (s.quality !== 'bad') return;
+    // The error's short reason (data from the poller), else the sample's own status text (a decode problem).
+    const r = result.reasons?.[i] ?? String(s.statusCode ?? 'bad');
+    reasons.set(r, (reasons.get(r) ?? 0) + 1);
+  });
   const [top] = [...reasons.entries()].sort((a, b) => b[1] - a[1]);
-  const why = (top?.[0] ?? 'bad').replace(/^not connected: .*/, 'not connected').replace(/^timeout: .*/, 'timeout').replace(/^exception (\d+): .*/, 'exception $1');
+  const why = top?.[0] ?? 'bad';
   return { state: 'error', text: result.bad === total ? `all ${total} tags bad: ${why}` : `${result.bad} of ${total} tags bad: ${why}` };
 }
