@@ -31,6 +31,10 @@ export interface SinkBufferOptions<T> {
   flush?: ForwarderOptions<T>['flush'];
   /** Retry a failed batch with the same entries (default: on with `flush`). */
   stableRetry?: boolean;
+  /** Failures to dead-letter instead of retrying (the sink kit passes the one contract, src/model/delivery.ts). */
+  isPermanent?(err: Error): boolean;
+  /** Where the buffer's status goes (default: straight to the node; the sink kit holds a refusal visible). */
+  status?(state: StatusState, text: string): void;
 }
 
 export interface SinkBuffer<T> {
@@ -96,11 +100,9 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
   let lastError = '';
   const show = (s: ForwarderState): void => {
     const b = bufferStatus(s);
-    if (b) setStatus(node, b.state, b.text);
-    else {
-      const idle = opts.idleStatus();
-      setStatus(node, idle.state, idle.text);
-    }
+    const look = b ?? opts.idleStatus();
+    if (opts.status) opts.status(look.state, look.text);
+    else setStatus(node, look.state, look.text);
   };
   const forwarder = new Forwarder<T>(queue, {
     deliver: opts.deliver,
@@ -111,6 +113,7 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
     ...(opts.flush ? { flush: opts.flush } : {}),
     ...(opts.stableRetry !== undefined ? { stableRetry: opts.stableRetry } : {}),
     ...(opts.retryAtOnce ? { retryAtOnce: opts.retryAtOnce } : {}),
+    ...(opts.isPermanent ? { isPermanent: opts.isPermanent } : {}),
     onState: show,
     onError: (err) => {
       // One log line per distinct problem, not one per retry.
