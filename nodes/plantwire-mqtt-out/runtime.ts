@@ -19,14 +19,11 @@ export = function register(RED: RedApi): void {
   defineSink<MqttOutConfig, BufferedPublish | TagSample[]>(RED, {
     type: 'plantwire-mqtt-out',
     version: { current: 1 },
-    buffering(buffering, config) {
-      if (buffering.mode !== 'off' && mqttOutSettings(config).mode === 'sparkplug') {
+    setup(node, config, buffering) {
+      const settings = mqttOutSettings(config);
+      if (buffering.mode !== 'off' && settings.mode === 'sparkplug') {
         throw new PlantwireError('bad-config', 'the durable buffer is for UNS and template mode; a Sparkplug edge node keeps its own store-and-forward (the "Buffer" size in the Sparkplug section): set the durable buffer to off', 'buffer: not for Sparkplug mode');
       }
-      return buffering;
-    },
-    setup(node, config) {
-      const settings = mqttOutSettings(config);
       const broker = brokerOf(RED, config.broker);
 
       if (settings.mode === 'sparkplug') {

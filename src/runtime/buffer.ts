@@ -92,6 +92,12 @@ export function addBufferRoutes(RED: RedApi): void {
   });
 }
 
+/** Entries accepted before and now refused for good: a Catch node gets them (with their bodies and keys), never silent loss. */
+export function reportDeadLetter<T>(node: RedNode, entries: QueueEntry<T>[], err: Error): void {
+  const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
+  node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
+}
+
 /** Opens the node's buffer and starts forwarding; null when the buffer is off. */
 export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSettings, opts: SinkBufferOptions<T>): SinkBuffer<T> | null {
   if (settings.mode === 'off') return null;
@@ -120,12 +126,8 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
       if (err.message !== lastError) node.warn(`delivery failed, buffering: ${err.message}`);
       lastError = err.message;
     },
-    onDeadLetter: (entries, err) => {
-      // Already accepted, now refused for good: a Catch node gets them (with their bodies and keys), never silent loss.
-      const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
-      node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
-      opts.onDeadLetter?.(entries, err);
-    },
+    // The sink kit reports them itself (Catch or a second output); otherwise Catch.
+    onDeadLetter: (entries, err) => (opts.onDeadLetter ?? ((e, x) => reportDeadLetter(node, e, x)))(entries, err),
   });
   const info: BufferInfo = { id: node.id, type: node.type, name: node.name ?? '', mode: settings.mode, file: queue.file, state: () => forwarder.state() };
   registerBuffer(info);

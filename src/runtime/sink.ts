@@ -26,7 +26,7 @@ import type { QueueEntry } from '../buffer/queue';
 import { bufferSettings, SINK_BUFFER_DEFAULTS, type BufferConfig, type BufferSettings } from '../buffer/settings';
 import { isPermanent } from '../model/delivery';
 import { PlantwireError, toError } from '../model/errors';
-import { addBufferRoutes, openSinkBuffer, type SinkBuffer } from './buffer';
+import { addBufferRoutes, openSinkBuffer, reportDeadLetter, type SinkBuffer } from './buffer';
 import { onClose } from './close';
 import { defineNode, type NodeSpec } from './define';
 import { onInput } from './input';
@@ -65,6 +65,8 @@ export interface SinkParts<I, T = I> {
   flush?: ForwarderOptions<T>['flush'];
   stableRetry?: boolean;
   retryAtOnce?: ForwarderOptions<T>['retryAtOnce'];
+  /** Called once the buffer is open and the users registered (e.g. restore what waited before a restart). */
+  started?(): void;
   /** Extra work at close, before the buffer closes (e.g. queue what still waits). */
   close?(removed: boolean): Promise<void>;
 }
@@ -82,9 +84,8 @@ export interface SinkHandle<T> {
 }
 
 export interface SinkSpec<C extends NodeConfig, I, T = I> extends Omit<NodeSpec<C>, 'setup'> {
+  /** `buffering` is parsed with the type's defaults; setup may adjust it (a mode the sink forces) or throw for a combination it cannot do. */
   setup(node: RedNode, config: C, buffering: BufferSettings, sink: SinkHandle<T>, RED: RedApi): SinkParts<I, T>;
-  /** Adjusts the parsed buffer settings (e.g. a mode the sink forces); throw for a combination it cannot do. */
-  buffering?(settings: BufferSettings, config: C): BufferSettings;
 }
 
 /** Splits a batch the target refused as a whole into single entries, so only the bad ones are dead-lettered (at most this many). */
@@ -96,8 +97,7 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
   defineNode<C>(RED, {
     ...spec,
     setup(node, config) {
-      const parsed = bufferSettings(config, SINK_BUFFER_DEFAULTS[spec.type] ?? {});
-      const buffering = spec.buffering ? spec.buffering(parsed, config) : parsed;
+      const buffering = bufferSettings(config, SINK_BUFFER_DEFAULTS[spec.type] ?? {});
       let buffer: SinkBuffer<T> | null = null;
       const live = new LiveStatus(node, 1000, 3000, false);
       let parts: SinkParts<I, T> | null = null;
@@ -126,10 +126,9 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
       const send: SendFn = (m) => node.send(m);
       const report = (entries: QueueEntry<T>[], err: Error): void => {
         if (p.deadLetter?.(entries, err) === true) return;
-        // Already accepted, now refused for good: a Catch node gets them (with their bodies and keys), never silent loss.
-        const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
-        node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
-        handle.refused(`refused: ${err instanceof PlantwireError ? err.status : err.message}`);
+        reportDeadLetter(node, entries, err);
+        const why = err instanceof PlantwireError ? err.status : err.message;
+        handle.refused(/refus/i.test(why) ? why : `refused: ${why}`);
       };
       // A batch refused as a whole: each entry alone, so one bad entry does not take its neighbours with it.
       const deliver = async (batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome> => {
@@ -167,13 +166,17 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
         ...(p.stableRetry !== undefined ? { stableRetry: p.stableRetry } : {}),
         ...(p.retryAtOnce ? { retryAtOnce: p.retryAtOnce } : {}),
       });
-      p.users.register(node);
+      // The connection pushes its state to its users: for a sink that is a cue to show its status through the kit
+      // (the idle status reads the same state), so a refusal's red status is not overwritten at once.
+      const user = Object.create(node, { status: { value: () => handle.show() } }) as RedNode;
+      p.users.register(user);
       const unwatch = p.watch?.((up) => {
         if (up) buffer?.kick();
         handle.show();
       });
       // A state that does not change (e.g. "not set up") was shown before the flow's Status nodes existed: show it again once the flow runs.
       RED.events?.once('flows:started', () => handle.show());
+      p.started?.();
       handle.show();
       let seq = 0;
       onInput(node, async (msg, sendFn) => {
@@ -203,7 +206,7 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
         live.cancel();
         await p.close?.(removed);
         await buffer?.close(removed);
-        await p.users.deregister(node, removed);
+        await p.users.deregister(user, removed);
       });
     },
   });
