@@ -1,23 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { PermanentDeliveryError } from '../../src/buffer/forwarder';
 import { openQueue, removeQueueFiles, type Queue, type QueueEntry } from '../../src/buffer/queue';
-import { bufferSettings, type BufferConfig } from '../../src/buffer/settings';
+import type { BufferConfig } from '../../src/buffer/settings';
 import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
 import { MailScheduler } from '../../src/connectors/email/scheduler';
 import { emailOutSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
 import { composeMail, parseTemplate } from '../../src/connectors/email/template';
+import { isPermanent } from '../../src/model/delivery';
 import { PlantwireError, toError } from '../../src/model/errors';
-import { toSamples, type TagSample } from '../../src/model/sample';
-import { addBufferRoutes, bufferDir, openSinkBuffer } from '../../src/runtime/buffer';
-import { onClose } from '../../src/runtime/close';
-import { useConfig } from '../../src/runtime/config-node';
-import { defineNode } from '../../src/runtime/define';
-import { onInput, reportError } from '../../src/runtime/input';
-import { setStatus, type StatusState } from '../../src/runtime/status';
-import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 import { checkBytes, payloadBytes } from '../../src/model/limits';
-
-const TYPE = 'plantwire-email-out';
+import { toSamples, type TagSample } from '../../src/model/sample';
+import { bufferDir } from '../../src/runtime/buffer';
+import { useConfig } from '../../src/runtime/config-node';
+import { reportError } from '../../src/runtime/input';
+import { defineSink, type Look } from '../../src/runtime/sink';
+import type { NodeConfig, RedApi } from '../../src/runtime/types';
 
 type EmailOutNodeConfig = NodeConfig & EmailOutConfig & BufferConfig & { server?: string };
 
@@ -36,18 +32,17 @@ interface Held {
 const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19)} UTC`;
 
 export = function register(RED: RedApi): void {
-  addBufferRoutes(RED);
-  defineNode<EmailOutNodeConfig>(RED, {
-    type: TYPE,
+  defineSink<EmailOutNodeConfig, Held, OutgoingMail>(RED, {
+    type: 'plantwire-email-out',
     version: { current: 1 },
-    setup(node: RedNode, config: EmailOutNodeConfig) {
+    setup(node, config, buffering, sink) {
       const settings = emailOutSettings(config);
+      // Mails always go through the retry queue: "memory" (default) or "disk" (survives restarts); there is no unqueued mode.
+      if (buffering.mode !== 'disk') buffering.mode = 'memory';
       // Bad templates are configuration errors, not per-message failures.
       parseTemplate(settings.subject, 'subject');
       parseTemplate(settings.html, 'HTML body');
       parseTemplate(settings.text, 'text body');
-      // Mails always go through the retry queue: "memory" (default) or "disk" (survives restarts); there is no unqueued mode.
-      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode === 'disk' ? 'disk' : 'memory' });
       const server = useConfig(RED, config.server, 'plantwire-smtp-server');
       const source = node.name || 'Plantwire';
       let sent = 0;
@@ -66,21 +61,39 @@ export = function register(RED: RedApi): void {
         const ids = batch.flatMap((h) => (h.id === undefined ? [] : [h.id]));
         if (held && ids.length > 0) held.ack(ids);
       };
-      let scheduler: MailScheduler<Held> | null = null;
-      const look = (): { state: StatusState; text: string } => {
-        const pending = scheduler?.pendingCount ?? 0;
-        if (refused) return { state: 'error', text: refused };
-        if (pending > 0) {
-          const at = scheduler?.nextAt;
-          return { state: 'info', text: `${pending} pending${at ? `, next mail ${clock(at)}` : ''}` };
-        }
-        if (server.state.state === 'ok' && sent > 0) return { state: 'ok', text: `sent ${sent}` };
-        return server.state;
-      };
-      const buffer = openSinkBuffer<OutgoingMail>(RED, node, buffering, {
+      const scheduler = new MailScheduler<Held>({
+        mode: settings.mode,
+        digestMs: settings.digestMs,
+        rateCount: settings.rateCount,
+        ratePeriodMs: settings.ratePeriodMs,
+        // async: a throw while composing becomes a rejection (handled), never an exception in a timer.
+        emit: async (batch) => {
+          await sink.accept(toMail(batch.map((h) => h.alarm)));
+          // In the mail queue now: no longer needed in the store of waiting alarms (a crash in between sends them twice, never none).
+          release(batch);
+        },
+        onChange: () => sink.show(),
+        onEmitError: (err) => reportError(node, err),
+      });
+      return {
+        check(msg) {
+          // A mail is not a file transfer: a payload over the limit is refused before it is copied into body, CSV and buffer.
+          checkBytes('email-out', payloadBytes(msg.payload), 'mailBytes');
+          const alarm: Alarm = { samples: toSamples(msg.payload, { tag: msg.topic }), payload: msg.payload };
+          if (typeof msg.topic === 'string') alarm.topic = msg.topic;
+          return { alarm };
+        },
+        // The alarm waits for its slot (rate limit, digest); the scheduler puts its mail into the buffer.
+        async hold(h) {
+          if (held) {
+            const r = await held.enqueue(h.alarm);
+            if (!r.accepted || r.id === undefined) throw new PlantwireError('buffer-full', 'the store of alarms waiting for their mail is full: the message was not accepted', 'waiting alarms: store full');
+            h.id = r.id;
+          }
+          await scheduler.add(h);
+        },
         batchSize: 1,
-        idleStatus: look,
-        deliver: async (batch: QueueEntry<OutgoingMail>[]) => {
+        async deliver(batch: QueueEntry<OutgoingMail>[]) {
           for (const entry of batch) {
             try {
               const info = await server.mailer.send(entry.body);
@@ -92,78 +105,51 @@ export = function register(RED: RedApi): void {
               refused = null;
               server.reportSuccess();
             } catch (err) {
+              // MailError: permanent (5xx, refused login or token) or transient (4xx, connection, timeout).
               const e = toError(err);
-              if (e instanceof MailError && e.permanent) {
-                refused = e.status;
-                throw new PermanentDeliveryError(e.message, [entry.id]);
-              }
-              server.reportFailure(e);
+              if (isPermanent(e)) refused = (e as MailError).status;
+              else server.reportFailure(e);
               throw e;
             }
           }
         },
-      })!;
-      const show = (): void => buffer.showStatus();
-      scheduler = new MailScheduler<Held>({
-        mode: settings.mode,
-        digestMs: settings.digestMs,
-        rateCount: settings.rateCount,
-        ratePeriodMs: settings.ratePeriodMs,
-        // async: a throw while composing becomes a rejection (handled), never an exception in a timer.
-        emit: async (batch) => {
-          await buffer.accept(toMail(batch.map((h) => h.alarm)));
-          // In the mail queue now: no longer needed in the store of waiting alarms (a crash in between sends them twice, never none).
-          release(batch);
+        idleStatus(): Look {
+          const pending = scheduler.pendingCount;
+          if (refused) return { state: 'error', text: refused };
+          if (pending > 0) {
+            const at = scheduler.nextAt;
+            return { state: 'info', text: `${pending} pending${at ? `, next mail ${clock(at)}` : ''}` };
+          }
+          if (server.state.state === 'ok' && sent > 0) return { state: 'ok', text: `sent ${sent}` };
+          return server.state;
         },
-        onChange: show,
-        onEmitError: (err) => reportError(node, err),
-      });
-      const onState = (s: { state: StatusState }): void => {
-        if (s.state === 'ok') buffer.kick();
-        show();
+        users: server.users,
+        watch(changed) {
+          const onState = (s: { state: string }): void => changed(s.state === 'ok');
+          server.on('state', onState);
+          return () => server.off('state', onState);
+        },
+        // Alarms that were waiting when Node-RED stopped or crashed go out with the next free slot.
+        started() {
+          const left = held?.peek(1_000_000) ?? [];
+          if (left.length > 0) scheduler.restore(left.map((e) => ({ alarm: e.body, id: e.id })));
+        },
+        async close(removed) {
+          // Alarms still waiting for their digest go into the queue now (kept on disk across a restart).
+          const rest = scheduler.drain();
+          if (rest.length > 0 && removed) node.warn(`${rest.length} alarm(s) waiting for the digest are discarded with the deleted node`);
+          if (rest.length > 0 && !removed) {
+            await sink.accept(toMail(rest.map((h) => h.alarm))).then(
+              () => release(rest),
+              (err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}${held ? ' (kept on disk for the next start)' : ''}`),
+            );
+          }
+          if (held) {
+            await held.close().catch((err: unknown) => node.warn(`closing the store of waiting alarms failed: ${toError(err).message}`));
+            if (removed) removeQueueFiles(bufferDir(RED), heldName);
+          }
+        },
       };
-      server.on('state', onState);
-      server.users.register(node);
-      // Alarms that were waiting when Node-RED stopped or crashed go out with the next free slot.
-      if (held) {
-        const left = held.peek(1_000_000);
-        if (left.length > 0) scheduler.restore(left.map((e) => ({ alarm: e.body, id: e.id })));
-      }
-      show();
-
-      onInput(node, async (msg) => {
-        // A mail is not a file transfer: a payload over the limit is refused before it is copied into body, CSV and buffer.
-        checkBytes('email-out', payloadBytes(msg.payload), 'mailBytes');
-        const samples = toSamples(msg.payload, { tag: msg.topic });
-        const alarm: Alarm = { samples, payload: msg.payload };
-        if (typeof msg.topic === 'string') alarm.topic = msg.topic;
-        const h: Held = { alarm };
-        if (held) {
-          const r = await held.enqueue(alarm);
-          if (!r.accepted || r.id === undefined) throw new PlantwireError('buffer-full', 'the store of alarms waiting for their mail is full: the message was not accepted', 'waiting alarms: store full');
-          h.id = r.id;
-        }
-        await scheduler!.add(h);
-        show();
-      });
-      onClose(node, async (removed) => {
-        server.off('state', onState);
-        // Alarms still waiting for their digest go into the queue now (kept on disk across a restart).
-        const rest = scheduler!.drain();
-        if (rest.length > 0 && removed) node.warn(`${rest.length} alarm(s) waiting for the digest are discarded with the deleted node`);
-        if (rest.length > 0 && !removed) {
-          await buffer.accept(toMail(rest.map((h) => h.alarm))).then(
-            () => release(rest),
-            (err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}${held ? ' (kept on disk for the next start)' : ''}`),
-          );
-        }
-        await buffer.close(removed);
-        if (held) {
-          await held.close().catch((err: unknown) => node.warn(`closing the store of waiting alarms failed: ${toError(err).message}`));
-          if (removed) removeQueueFiles(bufferDir(RED), heldName);
-        }
-        await server.users.deregister(node, removed);
-      });
     },
   });
 };

@@ -1,24 +1,20 @@
-import { bufferStatus, type DeliveryOutcome, type SettleFn } from '../../src/buffer/forwarder';
+import crypto from 'node:crypto';
+import type { DeliveryOutcome, SettleFn } from '../../src/buffer/forwarder';
 import type { QueueEntry } from '../../src/buffer/queue';
-import { bufferSettings } from '../../src/buffer/settings';
+import type { BufferConfig } from '../../src/buffer/settings';
+import { ErpOutcomeUnknown, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
 import { HttpError } from '../../src/connectors/http';
-import { ErpBusinessError, ErpOutcomeUnknown, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
 import { documentKey, documentOf, erpOutSettings, fillEntity, idempotencyKey, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
+import { isPermanent } from '../../src/model/delivery';
 import { PlantwireError, toError } from '../../src/model/errors';
-import { addBufferRoutes, openSinkBuffer } from '../../src/runtime/buffer';
-import { onClose } from '../../src/runtime/close';
-import { defineNode } from '../../src/runtime/define';
 import { useConfig } from '../../src/runtime/config-node';
 import { addErpRoutes } from '../../src/runtime/erp';
-import { onInput } from '../../src/runtime/input';
 import { redUtil } from '../../src/runtime/red-util';
-import { setStatus } from '../../src/runtime/status';
-import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
+import { defineSink, type Look } from '../../src/runtime/sink';
+import type { NodeConfig, NodeMessage, RedApi, SendFn } from '../../src/runtime/types';
 import { compileExpression, evaluateExpression } from '../../src/transforms/map';
 
-const TYPE = 'plantwire-erp-out';
-
-type Config = NodeConfig & ErpOutConfig & { connection?: unknown; bufferMode?: string; bufferOverflow?: string };
+type Config = NodeConfig & ErpOutConfig & BufferConfig & { connection?: unknown };
 
 /** One document as it waits in the buffer: the request without its idempotency key (that is the entry key). */
 interface PendingDocument {
@@ -37,16 +33,19 @@ const PROMPT_RETRIES = 6;
 
 type Refusal = PlantwireError & { httpStatus: number | null; erpCode?: string | undefined };
 
-/** Failures that come from the document itself (a retry sends the same document and fails the same way). */
+/** Failures that come from the document itself (a retry sends the same document and fails the same way): the drivers' checks of its shape. */
 const DOCUMENT_CODES = /^(bad-input|erp-bad-(key|operation|document|request)|erp-no-(key|entity|action|idempotency-key))$/;
 
-/** A refusal (dead-letter, never retried): the ERP's business error, a permanent HTTP error (4xx but 408/425/429), or the document's own shape. */
+/**
+ * A refusal (dead-letter on output 2, never retried) in the one delivery contract (src/model/delivery.ts): a permanent
+ * error — the ERP's business error, a permanent HTTP error (4xx but 408/425/429) — or the document's own shape.
+ */
 function refusal(err: unknown): Refusal | null {
-  if (err instanceof ErpBusinessError) return err;
-  if (err instanceof HttpError) return err.transient ? null : err;
-  if (err instanceof ErpOutcomeUnknown) return null;
-  if (err instanceof PlantwireError && DOCUMENT_CODES.test(err.code)) return Object.assign(err, { httpStatus: null }) as Refusal;
-  return null;
+  if (err instanceof ErpOutcomeUnknown || !(err instanceof PlantwireError)) return null;
+  if (!isPermanent(err) && !DOCUMENT_CODES.test(err.code)) return null;
+  const r = err as Refusal;
+  if (r.httpStatus === undefined) Object.assign(err, { httpStatus: null });
+  return r;
 }
 
 /** The request went out and no answer came back (connection reset or closed): the outcome is unknown, the ERP is there. */
@@ -79,16 +78,14 @@ function fieldsOf(err: unknown): string[] {
 }
 
 export = function register(RED: RedApi): void {
-  addBufferRoutes(RED);
   addErpRoutes(RED);
-  defineNode<Config>(RED, {
-    type: TYPE,
+  // Documents matter: unless the dialog says otherwise they wait on disk, and a full buffer refuses new ones (Catch) instead of dropping (SINK_BUFFER_DEFAULTS).
+  defineSink<Config, PendingDocument>(RED, {
+    type: 'plantwire-erp-out',
     version: { current: 1 },
-    setup(node: RedNode, config: Config) {
+    setup(node, config, _buffering, sink) {
       const erp = useConfig(RED, config.connection, 'plantwire-erp-connection');
       const settings = erpOutSettings(config, erp.conn.settings.kind);
-      // Documents matter: unless the dialog says otherwise they wait on disk, and a full buffer refuses new ones (Catch) instead of dropping.
-      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode || 'disk', bufferOverflow: config.bufferOverflow || 'reject' });
       const util = redUtil(RED);
       // A malformed mapping or key is refused here, at deploy (red status, Catch, log).
       let mapping: unknown;
@@ -109,7 +106,7 @@ export = function register(RED: RedApi): void {
       const counts = (): string => `${settings.operation} ${entityLabel}: ${delivered} sent${refused ? `, ${refused} refused` : ''}`;
       // Red while the last document was refused (output 2); the next one accepted turns it green again.
       let lastRefused = false;
-      const idle = (): { state: 'ok' | 'busy' | 'error' | 'idle' | 'info'; text: string } => {
+      const idle = (): Look => {
         if (lastRefused) return { state: 'error', text: `${refused} refused — see output 2` };
         return delivered || refused ? { state: 'ok', text: counts() } : erp.state();
       };
@@ -168,7 +165,7 @@ export = function register(RED: RedApi): void {
         msg.error = { message: err.message, code: err.erpCode ?? err.code, httpStatus: err.httpStatus, ...(fieldsOf(err).length ? { fields: fieldsOf(err) } : {}) };
         msg.erp = { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(doc.req.key !== undefined ? { key: doc.req.key } : {}) };
         send([null, msg]);
-        setStatus(node, 'error', `refused: ${err.message}`);
+        sink.refused(`refused: ${err.message}`);
       };
 
       type Item = { id: number; doc: PendingDocument; key: string; ts: number; live?: NodeMessage };
@@ -221,19 +218,17 @@ export = function register(RED: RedApi): void {
         return unknown ? { error: unknown } : {};
       };
 
-      const send: SendFn = (m) => node.send(m);
       /** The input messages of buffered documents while this process lives (with http-in's req/res): outputs are clones of them. */
       const live = new Map<number, NodeMessage>();
       const round = settings.batchSize === 1 ? SINGLE_ROUND : settings.batchSize;
-      const buffer = openSinkBuffer<PendingDocument>(RED, node, buffering, {
-        idleStatus: idle,
-        // Single posts are taken from the buffer in rounds: one buffer transaction per round, not one per document.
-        batchSize: round,
-        // Batch wait: a batch goes when it is full or its oldest document has waited batchMs (src/buffer/flush.ts).
-        ...(settings.batchSize > 1 && settings.batchMs > 0 ? { flush: { count: settings.batchSize, ms: settings.batchMs } } : {}),
-        // Each request has the connection's timeout; single posts, REST and Odoo batches go one after the other.
-        deliverTimeoutMs: erp.conn.settings.timeoutMs * (round + 1) + 5000,
-        deliver: (batch: QueueEntry<PendingDocument>[], settle: SettleFn) => {
+      let seq = 0;
+      return {
+        /** Builds the request from a message: all checks before anything is stored. */
+        check: build,
+        stored: (id, msg) => {
+          if (id !== undefined) live.set(id, msg);
+        },
+        deliver: (batch: QueueEntry<PendingDocument>[], settle: SettleFn, send: SendFn) => {
           // Live messages of entries already gone (delivered, dropped by the overflow policy) are forgotten.
           const first = batch[0]?.id ?? Infinity;
           for (const id of live.keys()) if (id < first) live.delete(id);
@@ -243,37 +238,28 @@ export = function register(RED: RedApi): void {
           };
           return deliverAll(send, batch.map((e) => ({ id: e.id, doc: e.body, key: idempotencyKey(e), ts: e.ts })), forget);
         },
+        // Without a buffer the message waits for the ERP's answer (output 1 or 2); a transport failure goes to Catch.
+        // The idempotency key is the message id plus the document's digest: the same message sent again is recognised,
+        // while the messages a function node splits from one input (they share their _msgid) stay distinct documents.
+        async direct(doc, msg, send) {
+          seq += 1;
+          const digest = crypto.createHash('sha256').update(JSON.stringify(doc.req)).digest('hex').slice(0, 16);
+          const key = `${node.id}:${typeof msg._msgid === 'string' ? msg._msgid : `${Date.now()}-${seq}`}:${digest}`;
+          const r = await deliverAll(send, [{ id: seq, doc, live: msg, key, ts: Date.now() }], () => undefined);
+          if (r.error) throw r.error;
+        },
+        idleStatus: idle,
+        users: erp.users,
+        watch: (changed) => erp.onUp(() => changed(true)),
+        // Single posts are taken from the buffer in rounds: one buffer transaction per round, not one per document.
+        batchSize: round,
+        // Batch wait: a batch goes when it is full or its oldest document has waited batchMs (src/buffer/flush.ts).
+        ...(settings.batchSize > 1 && settings.batchMs > 0 ? { flush: { count: settings.batchSize, ms: settings.batchMs } } : {}),
+        // Each request has the connection's timeout; single posts, REST and Odoo batches go one after the other.
+        deliverTimeoutMs: erp.conn.settings.timeoutMs * (round + 1) + 5000,
         // The first retries after a lost answer go at once (same idempotency key); backoff is for an ERP that is not there.
         retryAtOnce: (err, failures) => failures <= PROMPT_RETRIES && lostAnswer(err),
-      });
-      erp.users.register(node);
-      if (buffer) {
-        const off = erp.onUp(() => {
-          buffer.kick();
-          buffer.showStatus();
-        });
-        onInput(node, async (msg) => {
-          const id = await buffer.acceptWithId(await build(msg));
-          if (id !== undefined) live.set(id, msg);
-        });
-        onClose(node, async (removed) => {
-          off();
-          await buffer.close(removed);
-          await erp.users.deregister(node);
-        });
-        return;
-      }
-      // Without a buffer the message waits for the ERP's answer; a transport failure goes to Catch.
-      let seq = 0;
-      onInput(node, async (msg, sendFn) => {
-        const doc = await build(msg);
-        seq += 1;
-        const r = await deliverAll(sendFn, [{ id: seq, doc, live: msg, key: `${node.id}:${typeof msg._msgid === 'string' ? msg._msgid : `${Date.now()}-${seq}`}`, ts: Date.now() }], () => undefined);
-        if (r.error) throw r.error;
-        const s = idle();
-        setStatus(node, s.state, s.text);
-      });
-      onClose(node, () => erp.users.deregister(node));
+      };
     },
   });
 };

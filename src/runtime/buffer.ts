@@ -31,6 +31,10 @@ export interface SinkBufferOptions<T> {
   flush?: ForwarderOptions<T>['flush'];
   /** Retry a failed batch with the same entries (default: on with `flush`). */
   stableRetry?: boolean;
+  /** Failures to dead-letter instead of retrying (the sink kit passes the one contract, src/model/delivery.ts). */
+  isPermanent?(err: Error): boolean;
+  /** Where the buffer's status goes (default: straight to the node; the sink kit holds a refusal visible). */
+  status?(state: StatusState, text: string): void;
 }
 
 export interface SinkBuffer<T> {
@@ -88,6 +92,12 @@ export function addBufferRoutes(RED: RedApi): void {
   });
 }
 
+/** Entries accepted before and now refused for good: a Catch node gets them (with their bodies and keys), never silent loss. */
+export function reportDeadLetter<T>(node: RedNode, entries: QueueEntry<T>[], err: Error): void {
+  const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
+  node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
+}
+
 /** Opens the node's buffer and starts forwarding; null when the buffer is off. */
 export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSettings, opts: SinkBufferOptions<T>): SinkBuffer<T> | null {
   if (settings.mode === 'off') return null;
@@ -96,11 +106,9 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
   let lastError = '';
   const show = (s: ForwarderState): void => {
     const b = bufferStatus(s);
-    if (b) setStatus(node, b.state, b.text);
-    else {
-      const idle = opts.idleStatus();
-      setStatus(node, idle.state, idle.text);
-    }
+    const look = b ?? opts.idleStatus();
+    if (opts.status) opts.status(look.state, look.text);
+    else setStatus(node, look.state, look.text);
   };
   const forwarder = new Forwarder<T>(queue, {
     deliver: opts.deliver,
@@ -111,18 +119,15 @@ export function openSinkBuffer<T>(RED: RedApi, node: RedNode, settings: BufferSe
     ...(opts.flush ? { flush: opts.flush } : {}),
     ...(opts.stableRetry !== undefined ? { stableRetry: opts.stableRetry } : {}),
     ...(opts.retryAtOnce ? { retryAtOnce: opts.retryAtOnce } : {}),
+    ...(opts.isPermanent ? { isPermanent: opts.isPermanent } : {}),
     onState: show,
     onError: (err) => {
       // One log line per distinct problem, not one per retry.
       if (err.message !== lastError) node.warn(`delivery failed, buffering: ${err.message}`);
       lastError = err.message;
     },
-    onDeadLetter: (entries, err) => {
-      // Already accepted, now refused for good: a Catch node gets them (with their bodies and keys), never silent loss.
-      const text = `${entries.length} buffered message(s) refused permanently by the target and removed from the buffer: ${err.message}`;
-      node.error(text, { payload: entries.map((e) => e.body), deadLetter: entries.map((e) => ({ key: e.key, ts: e.ts })), error: { message: text, code: 'dead-letter' } });
-      opts.onDeadLetter?.(entries, err);
-    },
+    // The sink kit reports them itself (Catch or a second output); otherwise Catch.
+    onDeadLetter: (entries, err) => (opts.onDeadLetter ?? ((e, x) => reportDeadLetter(node, e, x)))(entries, err),
   });
   const info: BufferInfo = { id: node.id, type: node.type, name: node.name ?? '', mode: settings.mode, file: queue.file, state: () => forwarder.state() };
   registerBuffer(info);

@@ -20,6 +20,8 @@ export class LiveStatus {
     private readonly node: Pick<RedNode, 'status'>,
     private readonly intervalMs = 1000,
     private readonly holdErrorMs = 3000,
+    /** Append " · N failed" to the normal status (the transforms); sinks show their own counts. */
+    private readonly countFailures = true,
   ) {}
 
   /** Sets the status now (e.g. at start), cancelling pending updates. */
@@ -31,7 +33,7 @@ export class LiveStatus {
 
   /** Asks for a status; shown at once or at the end of the current interval. */
   update(state: StatusState, text: string): void {
-    this.pending = { state, text: this.failures > 0 && state !== 'error' ? `${text} · ${this.failures} failed` : text };
+    this.pending = { state, text: this.countFailures && this.failures > 0 && state !== 'error' ? `${text} · ${this.failures} failed` : text };
     if (this.timer) return;
     const now = Date.now();
     const due = Math.max(this.last + this.intervalMs, this.heldUntil);
@@ -54,7 +56,7 @@ export class LiveStatus {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.pending) this.update(this.pending.state, this.pending.text.replace(/ · \d+ failed$/, ''));
+    if (this.pending) this.update(this.pending.state, this.countFailures ? this.pending.text.replace(/ · \d+ failed$/, '') : this.pending.text);
   }
 
   private flush(): void {

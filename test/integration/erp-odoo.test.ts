@@ -155,12 +155,12 @@ describe('Odoo driver against the Odoo simulator', () => {
     expect((badRef as Error).message).toContain("refers to maintenance.equipment(99,), which does not exist");
   });
 
-  it('bad login: wrong API key, wrong user, unknown database — clear and permanent', async () => {
+  it('bad login: wrong API key, wrong user, unknown database — clear, and the documents are kept (transient for a sink)', async () => {
     for (const over of [{ apiKey: 'nope' }, { user: 'mallory' }]) {
       const d = new OdooDriver(settings(over), http);
       const err = await d.test().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(OdooLoginError);
-      expect((err as OdooLoginError).transient).toBe(false);
+      expect((err as OdooLoginError).transient).toBe(true);
       expect((err as Error).message).toMatch(/login refused for user "(admin|mallory)" on database "plantwire": check database, user and password\/API key/);
       expect((err as Error).message).not.toContain('nope');
     }
@@ -201,7 +201,7 @@ describe('Odoo driver against the Odoo simulator', () => {
     const err = await d.test().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OdooSetupError);
     expect(err).not.toBeInstanceOf(HttpError); // not the document's fault: a sink keeps it
-    expect((err as OdooSetupError).transient).toBe(false);
+    expect((err as OdooSetupError).transient).toBe(true);
     expect((err as Error).message).toBe(`Odoo: no Odoo JSON-RPC endpoint at ${sim.url}/odoo/web/jsonrpc (HTTP 404): check the URL`);
     // a web page (a captive portal, another application) instead of JSON-RPC
     const portal = http_.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Welcome</body></html>'));

@@ -40,6 +40,11 @@ export class MailError extends PlantwireError {
   ) {
     super(permanent ? 'smtp-permanent' : 'smtp-transient', message, status);
   }
+
+  /** The delivery contract's word for it (src/model/delivery.ts): a permanent refusal is not transient. */
+  get transient(): boolean {
+    return !this.permanent;
+  }
 }
 
 interface NodemailerError extends Error {

@@ -29,10 +29,11 @@ export const ODOO_PAGE_SIZE = 100;
 /**
  * The connection settings are wrong (no Odoo JSON-RPC endpoint at the URL, a proxy refusing
  * access): retrying will not help until they change, but the document itself is fine, so it is
- * neither an ErpBusinessError (dead-letter) nor a transient HttpError. A sink keeps its documents.
+ * not an ErpBusinessError (dead-letter). In the delivery contract (src/model/delivery.ts) it is
+ * transient: a sink keeps its documents and sends them once the settings are fixed.
  */
 export class OdooSetupError extends PlantwireError {
-  readonly transient = false;
+  readonly transient = true;
   constructor(message: string, status: string, code = 'erp-setup') {
     super(code, message, status);
     this.name = 'OdooSetupError';
