@@ -6,8 +6,8 @@
 //                                          Node-RED's property-list rules: scripts/help.mjs)
 //   nodes/<type>/locales/<lang>.json    -> dist/nodes/locales/<lang>/<type>.json, with the shared status
 //                                          vocabulary (nodes/locales/<lang>.json, "status") merged in
-//   src/model/status-text.ts            -> a script in every node's .html that shows status texts in the
-//                                          editor's language (runs once, whichever node's page comes first)
+//   src/model/status-text.ts            -> a script at the end of every node's .html that shows status texts
+//                                          in the editor's language (runs once, whichever node's page comes first)
 //   nodes/icons/*                       -> dist/nodes/icons/
 //   flows/*.json                        -> examples/*.json (Node-RED's import menu)
 // `--if-needed` skips the build when dist/ is newer than every source file.
@@ -189,7 +189,8 @@ function build() {
   const statusEditor = statusScript(status[DEFAULT_LANG]);
   for (const type of types) {
     fs.writeFileSync(path.join(nodesOut, `${type}.js`), `"use strict";\nmodule.exports = require("./${type}/runtime.js");\n`);
-    fs.writeFileSync(path.join(nodesOut, `${type}.html`), statusEditor + buildEditor(type));
+    // After the node's own script: tools that read the first script of a node's .html find its registerType literal.
+    fs.writeFileSync(path.join(nodesOut, `${type}.html`), `${buildEditor(type)}\n${statusEditor}`);
     for (const [lang, md] of Object.entries(helpFiles(type))) {
       const out = path.join(nodesOut, 'locales', lang);
       fs.mkdirSync(out, { recursive: true });
