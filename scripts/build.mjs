@@ -4,7 +4,10 @@
 //   nodes/<type>/editor.ts+editor.html -> dist/nodes/<type>.html (the registerType literal stays inline)
 //   nodes/<type>/help[.<lang>].md       -> dist/nodes/locales/<lang>/<type>.html (colons made safe for
 //                                          Node-RED's property-list rules: scripts/help.mjs)
-//   nodes/<type>/locales/<lang>.json    -> dist/nodes/locales/<lang>/<type>.json
+//   nodes/<type>/locales/<lang>.json    -> dist/nodes/locales/<lang>/<type>.json, with the shared status
+//                                          vocabulary (nodes/locales/<lang>.json, "status") merged in
+//   src/model/status-text.ts            -> a script at the end of every node's .html that shows status texts
+//                                          in the editor's language (runs once, whichever node's page comes first)
 //   nodes/icons/*                       -> dist/nodes/icons/
 //   flows/*.json                        -> examples/*.json (Node-RED's import menu)
 // `--if-needed` skips the build when dist/ is newer than every source file.
@@ -86,6 +89,71 @@ function buildEditor(type) {
   return `<script type="text/javascript">\n${escapeScriptEnd(js)}</script>\n\n${template.trim()}\n`;
 }
 
+/** The shared status vocabulary per language (nodes/locales/<lang>.json): merged into every node's catalog. */
+function statusCatalogs() {
+  const dir = path.join(root, 'nodes', 'locales');
+  const out = {};
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.endsWith('.json')) continue;
+    let json;
+    try {
+      json = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'));
+    } catch (err) {
+      fail(`nodes/locales/${f} is not valid JSON: ${err.message}`);
+    }
+    if (!json.status || typeof json.status !== 'object') fail(`nodes/locales/${f} must hold a "status" object`);
+    out[f.slice(0, -5)] = json.status;
+  }
+  if (!out[DEFAULT_LANG]) fail(`nodes/locales/${DEFAULT_LANG}.json is missing`);
+  return out;
+}
+
+/**
+ * The editor side of the status vocabulary: Node-RED's editor translates a status text only when the whole text
+ * is a message key without parameters, so this wraps RED.view.redrawStatus (which the editor calls for every
+ * status that arrives) and shows each piece of a Plantwire node's English status text in the editor's language
+ * through the node's own catalog (`node._('status.<key>', params)`).
+ */
+function statusScript(english) {
+  const js = ts.transpileModule(fs.readFileSync(path.join(root, 'src', 'model', 'status-text.ts'), 'utf8'), {
+    compilerOptions: { target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.CommonJS, removeComments: true },
+  }).outputText.replace(/\n\/\/# sourceMappingURL=.*$/, '');
+  return `<script type="text/javascript">
+(function () {
+  if (window.PlantwireStatusText || !window.RED || !RED.view || typeof RED.view.redrawStatus !== 'function') return;
+  var exports = {};
+  (function (exports) {
+${js}
+  })(exports);
+  var compiled = exports.compileStatusTemplates(${JSON.stringify(english)});
+  function lang() {
+    try { return (RED.i18n && RED.i18n.lang && RED.i18n.lang()) || 'en-US'; } catch (e) { return 'en-US'; }
+  }
+  function translate(node) {
+    var s = node && node.status;
+    if (!s || typeof s.text !== 'string' || !s.text || s.plantwireText === s.text) return;
+    if (typeof node.type !== 'string' || node.type.indexOf('plantwire-') !== 0 || typeof node._ !== 'function') return;
+    var locale = lang();
+    if (/^en\b/.test(locale)) return;
+    var text = exports.translateStatusText(s.text, compiled, function (key, params) {
+      var out = node._('status.' + key, params);
+      return typeof out === 'string' && out !== 'status.' + key && out.indexOf('__') < 0 ? out : null;
+    }, locale);
+    s.plantwireEnglish = s.text;
+    s.text = text;
+    s.plantwireText = text;
+  }
+  var redrawStatus = RED.view.redrawStatus;
+  RED.view.redrawStatus = function (node) {
+    try { translate(node); } catch (e) { /* the English text stays */ }
+    return redrawStatus.apply(this, arguments);
+  };
+  window.PlantwireStatusText = { translate: translate, compiled: compiled, lib: exports };
+})();
+</script>
+`;
+}
+
 function helpFiles(type) {
   const dir = path.join(root, 'nodes', type);
   const out = {};
@@ -117,9 +185,12 @@ function build() {
   tsc('tsconfig.editor.json');
 
   const nodesOut = path.join(dist, 'nodes');
+  const status = statusCatalogs();
+  const statusEditor = statusScript(status[DEFAULT_LANG]);
   for (const type of types) {
     fs.writeFileSync(path.join(nodesOut, `${type}.js`), `"use strict";\nmodule.exports = require("./${type}/runtime.js");\n`);
-    fs.writeFileSync(path.join(nodesOut, `${type}.html`), buildEditor(type));
+    // After the node's own script: tools that read the first script of a node's .html find its registerType literal.
+    fs.writeFileSync(path.join(nodesOut, `${type}.html`), `${buildEditor(type)}\n${statusEditor}`);
     for (const [lang, md] of Object.entries(helpFiles(type))) {
       const out = path.join(nodesOut, 'locales', lang);
       fs.mkdirSync(out, { recursive: true });
@@ -131,14 +202,17 @@ function build() {
       if (!f.endsWith('.json')) continue;
       const lang = f.slice(0, -5);
       const text = fs.readFileSync(path.join(localeDir, f), 'utf8');
+      let catalog;
       try {
-        JSON.parse(text);
+        catalog = JSON.parse(text);
       } catch (err) {
         fail(`nodes/${type}/locales/${f} is not valid JSON: ${err.message}`);
       }
+      if (catalog.status) fail(`nodes/${type}/locales/${f}: "status" is the shared vocabulary of nodes/locales/${f}, not a node's own key`);
+      if (status[lang]) catalog.status = status[lang];
       const out = path.join(nodesOut, 'locales', lang);
       fs.mkdirSync(out, { recursive: true });
-      fs.writeFileSync(path.join(out, `${type}.json`), text);
+      fs.writeFileSync(path.join(out, `${type}.json`), `${JSON.stringify(catalog, null, 2)}\n`);
     }
   }
   fs.cpSync(path.join(root, 'nodes', 'icons'), path.join(nodesOut, 'icons'), { recursive: true });

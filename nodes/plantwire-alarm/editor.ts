@@ -147,7 +147,7 @@ RED.nodes.registerType<AlarmEditorProps>('plantwire-alarm', {
         });
         kind.val(data.kind || 'H');
         $('<input/>', { type: 'text', class: 'al-limit', placeholder: i18n('plantwire-alarm.col.limit'), style: 'flex:1;min-width:0', title: i18n('plantwire-alarm.col.limit') }).val(data.limit ?? '').appendTo(r1);
-        $('<input/>', { type: 'text', class: 'al-values', placeholder: 'true, Fault', style: 'flex:1;min-width:0', title: i18n('plantwire-alarm.col.values') }).val(data.values ?? '').appendTo(r1);
+        $('<input/>', { type: 'text', class: 'al-values', placeholder: i18n('plantwire-alarm.placeholder.values'), style: 'flex:1;min-width:0', title: i18n('plantwire-alarm.col.values') }).val(data.values ?? '').appendTo(r1);
         const prio = $('<select/>', { class: 'al-priority', style: 'flex:1.5;min-width:0', title: i18n('plantwire-alarm.col.priority') }).appendTo(r1);
         priorities.forEach(function (p) {
           $('<option/>').val(p).text(i18n('plantwire-alarm.priority.' + p)).appendTo(prio);

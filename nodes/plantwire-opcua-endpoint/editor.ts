@@ -217,10 +217,10 @@ interface PlantwireEditorKit {
       list.editableList({
         addItem: function (row: JQuery, _index: number, data: PlantwireOpcUaTagRow) {
           const r = $('<div/>', { style: 'display:flex;gap:4px;align-items:center' }).appendTo(row);
-          $('<input/>', { type: 'text', class: 'pw-tag-name', placeholder: 'tag name (optional)', style: 'flex:2' }).val(data.tag || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-name', placeholder: kitText('placeholder.tagName'), style: 'flex:2' }).val(data.tag || '').appendTo(r);
           $('<input/>', { type: 'text', class: 'pw-tag-nodeid', placeholder: 'ns=2;s=Line1/Speed', style: 'flex:3' }).val(data.nodeId || '').appendTo(r);
           $('<input/>', { type: 'text', class: 'pw-tag-path', placeholder: '/Objects/Plant/Line1/Speed', style: 'flex:3' }).val(data.browsePath || '').appendTo(r);
-          $('<input/>', { type: 'text', class: 'pw-tag-asset', placeholder: 'asset: site/area/line/cell', title: 'ISA-95 asset path of the samples (enterprise/site/area/line/cell)', style: 'flex:3' }).val(data.asset || '').appendTo(r);
+          $('<input/>', { type: 'text', class: 'pw-tag-asset', placeholder: kitText('placeholder.asset'), title: kitText('placeholder.assetTitle'), style: 'flex:3' }).val(data.asset || '').appendTo(r);
           $('<span/>', { class: 'pw-tag-type', style: 'flex:1;font-size:0.85em;color:#888;overflow:hidden' }).text(data.dataType || '').appendTo(r);
         },
         removable: true,

@@ -5,8 +5,12 @@
  * (`: name (type) :`), property names run together with their types (a type
  * outside a rendered property list), empty entries and empty sections.
  *
+ * Section headings are those of the help's language (no English heading left
+ * in a German help).
+ *
  * With PLANTWIRE_SHOTS_DIR=<dir> it also saves the palette (all categories
- * open) and the help of opcua-in and erp-out in English into that directory.
+ * open) and the help of opcua-in and erp-out into that directory (English:
+ * palette.png, help-opcua-in.png …; German: palette-de.png …).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,7 +25,7 @@ const TYPES = Object.keys((JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'p
 const SHOTS = process.env.PLANTWIRE_SHOTS_DIR;
 
 /** What is wrong with the help of `type` as the sidebar shows it; [] when it reads cleanly. */
-async function helpProblems(page: Page, type: string): Promise<{ problems: string[]; text: string }> {
+async function helpProblems(page: Page, type: string): Promise<{ problems: string[]; text: string; headings: string[] }> {
   // The sidebar renders the help synchronously with Node-RED's own markdown renderer.
   await page.evaluate((t) => (globalThis as unknown as { RED: { sidebar: { help: { show(t: string): void } } } }).RED.sidebar.help.show(t), type);
   const body = page.locator('#red-ui-sidebar-content .red-ui-help .red-ui-help');
@@ -84,7 +88,7 @@ async function helpProblems(page: Page, type: string): Promise<{ problems: strin
       }
       if (!content.trim()) problems.push(`section "${h.textContent}" is empty`);
     }
-    return { problems, text: root.innerText };
+    return { problems, text: root.innerText, headings: headings.map((h) => (h.textContent ?? '').trim()) };
   });
 }
 
@@ -99,9 +103,9 @@ describe.skipIf(!chrome.available)('help of every node, en and de, renders clean
     await rt?.stop();
   });
 
-  for (const [locale, sections] of [
-    ['en-US', ['Inputs|Outputs', 'Details']],
-    ['de-DE', ['Eingänge|Ausgänge', 'Details']],
+  for (const [locale, sections, headings] of [
+    ['en-US', ['Inputs|Outputs', 'Details'], ['Inputs', 'Outputs', 'Details', 'Example', 'References']],
+    ['de-DE', ['Eingänge|Ausgänge', 'Details'], ['Eingänge', 'Ausgänge', 'Details', 'Beispiel', 'Referenzen']],
   ] as const) {
     it(`${locale}: every node's help has its sections and no garbled markup`, async () => {
       const ed: EditorSession = await openEditor(rt.url, ADMIN.username, ADMIN.password, locale);
@@ -110,11 +114,13 @@ describe.skipIf(!chrome.available)('help of every node, en and de, renders clean
         await page.locator('#red-ui-tab-help-link-button').click();
         const all: string[] = [];
         for (const type of TYPES) {
-          const { problems, text } = await helpProblems(page, type);
+          const { problems, text, headings: seen } = await helpProblems(page, type);
           for (const s of sections) if (!new RegExp(s).test(text)) problems.push(`no "${s}" section`);
+          if (seen.length < 3) problems.push(`only ${seen.length} section headings found`);
+          for (const h of seen) if (!(headings as readonly string[]).includes(h)) problems.push(`heading "${h}" is not one of ${locale}'s (${headings.join(', ')})`);
           all.push(...problems.map((p) => `${type}: ${p}`));
         }
-        if (SHOTS && locale === 'en-US') await shots(page);
+        if (SHOTS) await shots(page, locale === 'en-US' ? '' : `-${locale.slice(0, 2)}`);
         expect(all, `${locale} help problems`).toEqual([]);
         expect(ed.consoleErrors).toEqual([]);
       } finally {
@@ -125,7 +131,7 @@ describe.skipIf(!chrome.available)('help of every node, en and de, renders clean
 });
 
 /** Palette (every category open) and two help pages, for the before/after pictures of a change. */
-async function shots(page: Page): Promise<void> {
+async function shots(page: Page, suffix: string): Promise<void> {
   const dir = SHOTS as string;
   fs.mkdirSync(dir, { recursive: true });
   await page.setViewportSize({ width: 1400, height: 2000 });
@@ -139,10 +145,10 @@ async function shots(page: Page): Promise<void> {
     }
   });
   const palette = page.locator('#red-ui-palette');
-  await palette.screenshot({ path: path.join(dir, 'palette.png') });
+  await palette.screenshot({ path: path.join(dir, `palette${suffix}.png`) });
   for (const type of ['plantwire-opcua-in', 'plantwire-erp-out']) {
     await helpProblems(page, type);
-    await page.locator('#red-ui-sidebar').screenshot({ path: path.join(dir, `help-${type.replace('plantwire-', '')}.png`) });
+    await page.locator('#red-ui-sidebar').screenshot({ path: path.join(dir, `help-${type.replace('plantwire-', '')}${suffix}.png`) });
   }
   await page.setViewportSize({ width: 1400, height: 900 });
 }

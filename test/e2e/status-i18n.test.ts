@@ -1,0 +1,93 @@
+/**
+ * Status texts in the browser's language: a source (simulator) and a sink
+ * (mqtt-out to the real Mosquitto; aedes where there is none) show their live status in German in a
+ * German Chromium (locale de-DE) and in English in an English one, while a
+ * Status node in the flow keeps receiving the stable English text.
+ * With PLANTWIRE_SHOTS_DIR=<dir> it saves both views (status-de.png, status-en.png).
+ */
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { chromiumCheck, openEditor } from '../helpers/browser';
+import { brokerNode, capture, mqttOut, statusOf, TAB } from '../helpers/flows';
+import { ADMIN, startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { sharedBroker, type TestBroker } from '../helpers/mqtt';
+
+const chrome = chromiumCheck();
+const SHOTS = process.env.PLANTWIRE_SHOTS_DIR;
+
+const flow = (brokerUrl: string): unknown[] => [
+  TAB,
+  brokerNode('e2e-broker', brokerUrl),
+  {
+    id: 'e2e-sim',
+    type: 'plantwire-simulator',
+    z: 'tab1',
+    name: '',
+    version: 1,
+    source: 'bottling',
+    lines: 1,
+    signals: [],
+    interval: 500,
+    output: 'each',
+    asset: 'plantwire-e2e/status-i18n',
+    autostart: true,
+    seed: 1,
+    x: 160,
+    y: 100,
+    wires: [['e2e-out']],
+  },
+  mqttOut('e2e-out', 'e2e-broker', { x: 460, y: 100 }),
+  { ...statusOf('e2e-status', ['e2e-out'], 'e2e-status-cap'), x: 160, y: 200 },
+  { ...capture('e2e-status-cap'), x: 460, y: 200 },
+];
+
+/** The status label under the node with this id, as the editor draws it. */
+async function statusLabel(page: Page, id: string): Promise<string> {
+  return page.evaluate((nodeId) => {
+    const doc = (globalThis as unknown as { document: { getElementById(id: string): { querySelector(s: string): { textContent: string | null } | null } | null } }).document;
+    return doc.getElementById(nodeId)?.querySelector('.red-ui-flow-node-status-label')?.textContent ?? '';
+  }, id);
+}
+
+describe.skipIf(!chrome.available)('status texts in the editor follow the browser language (Chromium, MQTT broker)', () => {
+  let rt: TestRuntime;
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await sharedBroker();
+    rt = await startTestRuntime();
+    await rt.deploy(flow(broker.url));
+  });
+  afterAll(async () => {
+    await rt?.stop();
+    await broker?.stop();
+  });
+
+  for (const [locale, sim, out] of [
+    ['de-DE', /^\d+ Tags @ 500 ms$/, /^[\d.]+ veröffentlicht$/],
+    ['en-US', /^\d+ tags @ 500 ms$/, /^[\d,]+ published$/],
+  ] as const) {
+    it(`${locale}: the simulator (source) and mqtt-out (sink) show their status in ${locale}`, async () => {
+      const ed = await openEditor(rt.url, ADMIN.username, ADMIN.password, locale);
+      try {
+        const { page } = ed;
+        await expect.poll(() => statusLabel(page, 'e2e-sim'), { message: 'simulator status', timeout: 15_000 }).toMatch(sim);
+        await expect.poll(() => statusLabel(page, 'e2e-out'), { message: 'mqtt-out status', timeout: 15_000 }).toMatch(out);
+        if (SHOTS) {
+          const box = await page.locator('#red-ui-workspace-chart').boundingBox();
+          if (box) await page.screenshot({ path: path.join(SHOTS, `status-${locale.slice(0, 2)}.png`), clip: { x: box.x, y: box.y, width: 700, height: 220 } });
+        }
+        expect(ed.consoleErrors).toEqual([]);
+      } finally {
+        await ed.close();
+      }
+    }, 120_000);
+  }
+
+  it('flows keep the English text: a Status node receives "… published"', async () => {
+    const got = await rt.waitFor('e2e-status-cap', 1, 15_000);
+    const texts = got.map((c) => String((c.msg.status as { text?: string }).text ?? ''));
+    expect(texts.some((t) => / published$/.test(t)), texts.join(' | ')).toBe(true);
+    expect(texts.filter((t) => /veröffentlicht/.test(t))).toEqual([]);
+  });
+});

@@ -1,0 +1,137 @@
+/**
+ * Status texts in every language: the status vocabulary (nodes/locales/<lang>.json,
+ * merged into each node's catalog by the build) covers every status text the
+ * runtime composes (collected from the source by test/helpers/status-texts.ts),
+ * each language has every key with the same parameters, and a text reads back
+ * into key and parameters the way the editor shows it.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from '../../src/host/index';
+import { compileStatusTemplates, localizeNumber, matchStatusPiece, STATUS_SEPARATOR, templateParams, translateStatusText, type StatusTemplates } from '../../src/model/status-text';
+import { collectStatusTexts, HOLE } from '../helpers/status-texts';
+
+const LANGS = ['en-US', 'de'];
+const catalog = (lang: string): StatusTemplates => (JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', 'locales', `${lang}.json`), 'utf8')) as { status: StatusTemplates }).status;
+const EN = catalog('en-US');
+const DE = catalog('de');
+const compiled = compileStatusTemplates(EN);
+
+/** Units that may stand next to a number inside a parameter ("1 min", "500 ms"). */
+const UNITS = /\b(ms|s|min|h)\b/g;
+
+/**
+ * The pieces of the runtime's status texts that the vocabulary does not cover:
+ * a piece with words of its own must match an entry, and the entry's
+ * parameters may take only the unknown parts (numbers, labels, error texts),
+ * never words of the piece ("wrote 3 tags" must not pass as "__count__ tags").
+ */
+function uncovered(root: string): string[] {
+  const out: string[] = [];
+  for (const site of collectStatusTexts(root)) {
+    for (const variant of site.variants) {
+      for (const piece of variant.split(STATUS_SEPARATOR)) {
+        if (!/[A-Za-z]/.test(piece.split(HOLE).join('').replace(UNITS, ''))) continue; // only unknowns: a label, an error's own text
+        const sample = piece.split(HOLE).join('7');
+        const hit = matchStatusPiece(sample, compiled);
+        const wordy = hit && Object.values(hit.params).some((p) => /[A-Za-z]/.test(p.replace(UNITS, '')));
+        if (!hit || wordy) out.push(`${site.file}:${site.line} "${piece.split(HOLE).join('⟨⟩')}"${hit ? ` read as status.${hit.key} ${JSON.stringify(hit.params)}` : ''}`);
+      }
+    }
+  }
+  return out;
+}
+
+function render(templates: StatusTemplates) {
+  return (key: string, params: Record<string, string>): string | null => {
+    const t = templates[key];
+    return t === undefined ? null : t.replace(/__([A-Za-z0-9]+)__/g, (_, n: string) => params[n] ?? `__${n}__`);
+  };
+}
+
+describe('status texts in every language', () => {
+  it('every status text the runtime composes has an entry in the vocabulary', () => {
+    const sites = collectStatusTexts(PACKAGE_ROOT);
+    // The collector must really find the status code (a broken collector would pass anything).
+    expect(sites.length).toBeGreaterThan(150);
+    expect(sites.some((s) => s.file.includes('plantwire-window') && s.variants.some((v) => v.includes(' sent')))).toBe(true);
+    expect(uncovered(PACKAGE_ROOT)).toEqual([]);
+  });
+
+  it('a status text without an entry is found (the check can fail)', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-status-'));
+    try {
+      fs.mkdirSync(path.join(root, 'nodes', 'plantwire-x'), { recursive: true });
+      fs.mkdirSync(path.join(root, 'src', 'model'), { recursive: true });
+      fs.writeFileSync(
+        path.join(root, 'nodes', 'plantwire-x', 'runtime.ts'),
+        [
+          "setStatus(node, 'ok', `${n} frobnicated`);",
+          "status.update('ok', `${what} · ${n} tags`);",
+          "status.now('idle', `wrote ${n} tags, ${m} frobnicated`);",
+          "const parts = [`${n} active`]; parts.push(`${k} wobbling`); status.update('ok', parts.join(' · '));",
+        ].join('\n'),
+      );
+      expect(uncovered(root)).toEqual([
+        'nodes/plantwire-x/runtime.ts:1 "⟨⟩ frobnicated"',
+        'nodes/plantwire-x/runtime.ts:3 "wrote ⟨⟩ tags, ⟨⟩ frobnicated"',
+        'nodes/plantwire-x/runtime.ts:4 "⟨⟩ wobbling"',
+      ]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it.each(LANGS)('%s has every key of the vocabulary, with the same parameters', (lang) => {
+    const t = catalog(lang);
+    expect(Object.keys(t).sort()).toEqual(Object.keys(EN).sort());
+    for (const [key, en] of Object.entries(EN)) {
+      expect(templateParams(t[key]!).sort(), `${lang} status.${key}`).toEqual(templateParams(en).sort());
+      expect(t[key]!.trim(), `${lang} status.${key}`).not.toBe('');
+    }
+  });
+
+  it('German entries are German (no entry left as the English text, apart from codes)', () => {
+    const same = Object.keys(EN).filter((k) => DE[k] === EN[k]);
+    // Identical only where the text is a code, a unit or a symbol: "S3 __code__", "→ msg.__property__", "__count__/10 min".
+    expect(same.sort()).toEqual(['mapTarget', 'perTenMinutes', 's3Code']);
+  });
+
+  it('no node keeps its own "status" section (the build merges the shared one)', () => {
+    const types = fs.readdirSync(path.join(PACKAGE_ROOT, 'nodes')).filter((t) => fs.existsSync(path.join(PACKAGE_ROOT, 'nodes', t, 'runtime.ts')));
+    expect(types.length).toBeGreaterThan(20);
+    for (const type of types) {
+      for (const lang of LANGS) {
+        const file = path.join(PACKAGE_ROOT, 'nodes', type, 'locales', `${lang}.json`);
+        expect(fs.existsSync(file), file).toBe(true);
+        expect((JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>).status, file).toBeUndefined();
+      }
+    }
+  });
+
+  it('reads a composed text back piece by piece and shows it in German', () => {
+    const de = render(DE);
+    expect(translateStatusText('avg per 1 min · 3 tags · 1,234 sent · 2 failed', compiled, de, 'de')).toBe('avg je 1 min · 3 Tags · 1.234 gesendet · 2 fehlgeschlagen');
+    expect(translateStatusText('wrote 3 tags', compiled, de, 'de')).toBe('3 Tags geschrieben');
+    expect(translateStatusText('12,500 published', compiled, de, 'de')).toBe('12.500 veröffentlicht');
+    expect(translateStatusText('connected to mqtt://127.0.0.1:1883', compiled, de, 'de')).toBe('verbunden mit mqtt://127.0.0.1:1883');
+    expect(translateStatusText('buffering 40, 2 dropped — broker unreachable', compiled, de, 'de')).toBe('puffere 40, 2 verworfen — broker unreachable');
+    // An error's own text and a label stay as they are; only known pieces change.
+    expect(translateStatusText('payload must be a number', compiled, de, 'de')).toBe('payload must be a number');
+    expect(translateStatusText('connection failed', compiled, de, 'de')).toBe('connection failed');
+    expect(translateStatusText('Line 1 · 3 tags', compiled, de, 'de')).toBe('Line 1 · 3 Tags');
+    // Cut to 48 characters by the runtime: still recognised.
+    expect(translateStatusText('the broker closed the connection before accepti…', compiled, de, 'de')).toMatch(/^der Broker hat die Verbindung/);
+    // English in, English out.
+    expect(translateStatusText('avg per 1 min · 3 tags · 1,234 sent', compiled, render(EN))).toBe('avg per 1 min · 3 tags · 1,234 sent');
+  });
+
+  it('numbers follow the reader', () => {
+    expect(localizeNumber('1,234', 'de')).toBe('1.234');
+    expect(localizeNumber('2.5', 'de')).toBe('2,5');
+    expect(localizeNumber('7', 'de')).toBe('7');
+    expect(localizeNumber('1,234', 'en-US')).toBe('1,234');
+  });
+});
