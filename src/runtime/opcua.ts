@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { OpcUaConnection, pkiDirFor, type OpcUaState, type EndpointSettings } from '../connectors/opcua';
+import { OpcUaConnection, pkiDirFor, type EndpointSettings } from '../connectors/opcua';
 import { toError } from '../model/errors';
 import { ConnectionUsers } from './registry';
 import type { RedApi, RedNode } from './types';
@@ -56,11 +56,8 @@ export function createEndpointHandle(RED: RedApi, node: RedNode, settings: Endpo
     pkiDir: opcuaPkiDir(RED),
     log: { info: (m) => node.log(m), warn: (m) => node.warn(m) },
   });
-  const users = new ConnectionUsers(node, {
-    connect: async () => connection.start(),
-    disconnect: () => connection.stop(),
-  });
-  connection.onState((s: OpcUaState) => users.setState(s));
+  // The connection reconnects by itself (start() never rejects); its typed states reach every user.
+  const users = ConnectionUsers.of(node, { start: async () => connection.start(), stop: () => connection.stop(), onState: (l) => connection.onState(l) });
   // A state reached while the flows were starting (e.g. a missing key file, found at once) is
   // sent again once every node runs, so that Status nodes created after the user see it.
   const repeat = (): void => {

@@ -1,4 +1,5 @@
 import { ConnectionUsers } from '../../model/connection-users';
+import type { Connector } from '../../model/connector';
 import type { RedNode } from '../../model/node-red-types';
 import { OutageLog } from '../../model/outage-log';
 import type { ConnectionState } from '../../model/status';
@@ -63,18 +64,28 @@ export function clientState(state: ClientState, endpoint: string, wait?: WaitInf
  */
 export function modbusDeviceHandle(owner: Pick<RedNode, 'warn' | 'log'>, device: ModbusDevice): ModbusDeviceHandle & { users: ConnectionUsers } {
   const { client, endpoint } = device;
-  const users = new ConnectionUsers(owner, {
-    connect: async () => client.start(),
-    disconnect: async () => client.stop(),
-  });
+  const users = ConnectionUsers.of(owner, modbusConnector(device));
   const outage = new OutageLog(owner, `Modbus device ${endpoint}`);
   client.on('state', (state: ClientState, _detail: string, wait?: WaitInfo) => {
-    users.setState(clientState(state, endpoint, wait));
     if (state === 'connected') outage.succeeded();
     else if (state === 'waiting') outage.failed(wait?.reason ?? 'offline');
     else if (state === 'stopped') outage.clear();
   });
   return { device, users };
+}
+
+/** The client as a Connector (src/model/connector.ts): it reconnects by itself, so start() never rejects; its states are typed. */
+export function modbusConnector(device: ModbusDevice): Connector {
+  const { client, endpoint } = device;
+  return {
+    start: async () => client.start(),
+    stop: async () => client.stop(),
+    onState(listener) {
+      const l = (state: ClientState, _detail: string, wait?: WaitInfo): void => listener(clientState(state, endpoint, wait));
+      client.on('state', l);
+      return () => void client.off('state', l);
+    },
+  };
 }
 
 /**

@@ -49,12 +49,18 @@ export class MqttBroker {
     readonly owner: RedNode,
     readonly settings: BrokerSettings,
   ) {
-    this.connection = new MqttConnection(settings);
-    this.users = new ConnectionUsers(owner, {
-      connect: () => this.connection.open(),
-      disconnect: () => this.connection.end(),
+    const connection = new MqttConnection(settings);
+    this.connection = connection;
+    // The connection as a Connector: open() rejects when the first connect fails (the supervisor retries), MQTT's phases are connection phases.
+    this.users = ConnectionUsers.of(owner, {
+      start: () => connection.open(),
+      stop: () => connection.end(),
+      onState(listener) {
+        const l = (s: { state: MqttPhase; text: string }): void => listener({ phase: s.state, text: s.text });
+        connection.on('state', l);
+        return () => void connection.off('state', l);
+      },
     });
-    this.connection.on('state', (s: { state: MqttPhase; text: string }) => this.users.setState({ phase: s.state, text: s.text }));
   }
 
   /**
