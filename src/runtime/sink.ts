@@ -21,12 +21,12 @@
  * visible for a few seconds instead of being overwritten by the next
  * delivery status.
  */
-import { bufferStatus, type DeliveryOutcome, type ForwarderOptions, type SettleFn } from '../buffer/forwarder';
+import { bufferStatus, type DeliveryOutcome, type SettleFn } from '../buffer/forwarder';
 import type { QueueEntry } from '../buffer/queue';
 import { bufferSettings, SINK_BUFFER_DEFAULTS, type BufferConfig, type BufferSettings } from '../buffer/settings';
 import { isPermanent } from '../model/delivery';
 import { PlantwireError, toError } from '../model/errors';
-import { addBufferRoutes, openSinkBuffer, reportDeadLetter, type SinkBuffer } from './buffer';
+import { addBufferRoutes, openSinkBuffer, reportDeadLetter, type SinkBuffer, type SinkBufferOptions } from './buffer';
 import { onClose } from './close';
 import { defineNode, type NodeSpec } from './define';
 import { onInput } from './input';
@@ -36,8 +36,11 @@ import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from './types';
 
 export type Look = { state: StatusState; text: string };
 
-/** What a sink's setup returns; `I` is what check() makes of a message, `T` what the buffer stores (the same unless `hold` is given). */
-export interface SinkParts<I, T = I> {
+/**
+ * What a sink's setup returns; `I` is what check() makes of a message, `T` what the buffer stores (the same unless `hold` is given).
+ * Forwarder tuning as in src/runtime/buffer.ts: batchSize, deliverTimeoutMs, flush, stableRetry, retryAtOnce.
+ */
+export interface SinkParts<I, T = I> extends Pick<SinkBufferOptions<T>, 'batchSize' | 'deliverTimeoutMs' | 'flush' | 'stableRetry' | 'retryAtOnce'> {
   /** Checks a message and makes what is stored; a throw refuses it at input (never buffered). */
   check(msg: NodeMessage): I | Promise<I>;
   /** Delivers entries: resolves once the target confirmed them; throws a transient or permanent error. Per-entry sinks settle entries themselves. */
@@ -59,12 +62,6 @@ export interface SinkParts<I, T = I> {
   watch?(changed: (up: boolean) => void): () => void;
   /** Buffered dead letters: the default reports them to Catch (node.error) with their bodies; return true when the sink did (e.g. a second output). */
   deadLetter?(entries: QueueEntry<T>[], err: Error): boolean | void;
-  /** Forwarder tuning (see src/runtime/buffer.ts). */
-  batchSize?: number;
-  deliverTimeoutMs?: number;
-  flush?: ForwarderOptions<T>['flush'];
-  stableRetry?: boolean;
-  retryAtOnce?: ForwarderOptions<T>['retryAtOnce'];
   /** Called once the buffer is open and the users registered (e.g. restore what waited before a restart). */
   started?(): void;
   /** Extra work at close, before the buffer closes (e.g. queue what still waits). */
