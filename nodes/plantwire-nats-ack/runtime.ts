@@ -28,6 +28,19 @@ export = function register(RED: RedApi): void {
       let settled = 0;
       let late = 0;
       let timer: NodeJS.Timeout | undefined;
+      // One warning per 10 s at most: a flow slower than the ack wait would otherwise flood the log.
+      let lastWarn = 0;
+      let unwarned = 0;
+      const lateWarning = (key: string, why: string): void => {
+        const now = Date.now();
+        if (now - lastWarn < 10_000) {
+          unwarned++;
+          return;
+        }
+        node.warn(`${action} of ${key} ${why}${unwarned ? ` (+${unwarned} more since the last warning)` : ''}`);
+        lastWarn = now;
+        unwarned = 0;
+      };
       const show = (): void => {
         if (timer) return;
         timer = setTimeout(() => {
@@ -46,11 +59,12 @@ export = function register(RED: RedApi): void {
           send(msg);
           return;
         }
-        if (settleDelivery(nats.key, action, nakDelayMs)) settled++;
+        const result = settleDelivery(nats.key, action, nakDelayMs);
+        if (result === 'settled') settled++;
         else {
-          // Settled before, or its ack wait ran out: JetStream delivers it again (at least once).
+          // Its ack wait ran out before (JetStream may have delivered it again: at least once), or it was settled before.
           late++;
-          node.warn(`${action} of ${nats.key} too late: settled before or its ack wait ran out, so it is delivered again`);
+          lateWarning(nats.key, result === 'late' ? 'after its ack wait ran out (it may be delivered again: raise Ack wait or lower In flight)' : 'but it was settled before or is long expired (it is delivered again)');
         }
         show();
         send(msg);

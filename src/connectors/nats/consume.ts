@@ -58,26 +58,34 @@ interface Tracked {
   msg: JsMsg;
   owner: SharedConsumer;
   at: number;
+  /** Its ack wait ran out: no longer counted in flight; JetStream may have delivered it again. */
+  expired: boolean;
 }
 
 /** Unacknowledged deliveries of this process, by key: a nats-ack node settles them whichever nats-in (or its restarted successor) took them. */
 const PENDING = new Map<string, Tracked>();
 
 /**
+ * What settling found: `settled` in time; `late` — settled, but after its ack
+ * wait ran out, so JetStream may already have delivered it again (a
+ * duplicate downstream); `unknown` — settled before, or so late that it was
+ * forgotten (JetStream delivers it again).
+ */
+export type SettleResult = 'settled' | 'late' | 'unknown';
+
+/**
  * Acknowledges (`ack`), refuses (`nak`: delivered again after `nakDelayMs`)
  * or gives up (`term`: never again, reported as dead letter) a delivery.
- * False when the key is unknown: settled before, or its ack wait ran out
- * (JetStream delivers it again anyway).
  */
-export function settleDelivery(key: string, how: Settlement, nakDelayMs?: number): boolean {
+export function settleDelivery(key: string, how: Settlement, nakDelayMs?: number): SettleResult {
   const t = PENDING.get(key);
-  if (!t) return false;
+  if (!t) return 'unknown';
   PENDING.delete(key);
   if (how === 'ack') t.msg.ack();
   else if (how === 'nak') t.msg.nak(nakDelayMs ?? t.owner.settings.nakDelayMs);
   else t.msg.term('refused by the flow');
-  t.owner.released();
-  return true;
+  t.owner.released(t.expired);
+  return t.expired ? 'late' : 'settled';
 }
 
 function headerRecord(m: JsMsg): Record<string, string> {
@@ -108,6 +116,8 @@ export class SharedConsumer {
   private sweeper: NodeJS.Timeout | null = null;
   received = 0;
   settled = 0;
+  /** Deliveries whose ack wait ran out here (delivered again by JetStream). */
+  expiredCount = 0;
 
   constructor(
     private readonly link: NatsLink,
@@ -127,21 +137,31 @@ export class SharedConsumer {
   }
 
   /** Called by settleDelivery. */
-  released(): void {
-    this.inFlight--;
+  released(expired: boolean): void {
     this.settled++;
+    if (expired) return;
+    this.inFlight--;
     const f = this.freed;
     this.freed = null;
     f?.();
   }
 
+  /**
+   * A delivery not settled within the ack wait is JetStream's again (it
+   * delivers it anew): it no longer holds a slot here. It stays settleable
+   * (a late ack still spares a redelivery not yet made) for three more ack
+   * waits, then it is forgotten.
+   */
   private sweep(): void {
-    const limit = Date.now() - this.settings.ackWaitMs;
+    const now = Date.now();
+    const wait = this.settings.ackWaitMs;
     for (const [key, t] of PENDING) {
-      if (t.owner === this && t.at < limit) {
-        PENDING.delete(key);
+      if (t.owner !== this) continue;
+      if (!t.expired && t.at < now - wait) {
+        t.expired = true;
         this.inFlight--;
-      }
+        this.expiredCount++;
+      } else if (t.expired && t.at < now - 4 * wait) PENDING.delete(key);
     }
     const f = this.freed;
     this.freed = null;
@@ -162,7 +182,9 @@ export class SharedConsumer {
         const { js } = await this.link.jetstream();
         await this.watchAdvisories();
         const consumer = await js.consumers.get(s.stream.name, s.durable);
-        const iter = await consumer.consume({ max_messages: Math.max(1, Math.min(s.inFlight, 512)) });
+        // The client pulls ahead at most a quarter of the in-flight limit: messages waiting in its
+        // buffer already run down their ack wait, so the buffer stays small.
+        const iter = await consumer.consume({ max_messages: Math.max(1, Math.min(Math.ceil(s.inFlight / 4), 256)) });
         this.iter = iter;
         this.backoff.reset();
         this.events.running();
@@ -207,7 +229,7 @@ export class SharedConsumer {
       return;
     }
     this.inFlight++;
-    PENDING.set(key, { msg: m, owner: this, at: Date.now() });
+    PENDING.set(key, { msg: m, owner: this, at: Date.now(), expired: false });
     try {
       this.events.deliver(d);
     } catch (err) {
