@@ -18,6 +18,7 @@ import path from 'node:path';
 import { PlantwireError, toError } from '../model/errors';
 import type { TargetAuth } from './admin-client';
 import type { DeployResult, DeployTarget, Outcome } from './deploy';
+import { partitionVars, planPartitions, type PartitionPlan } from './partition';
 import { readSecretsFile } from './secrets';
 
 interface AuthSpec {
@@ -40,6 +41,8 @@ interface TargetSpec {
 export interface Inventory {
   file: string;
   targets: DeployTarget[];
+  /** Source partitioning: per variable, which target reads which sources (docs/scale-out.md). */
+  partitions: PartitionPlan;
 }
 
 function readSecretText(file: string, what: string): string {
@@ -77,7 +80,7 @@ export function parseInventory(file: string, env: NodeJS.ProcessEnv = process.en
   } catch (err) {
     throw new PlantwireError('inventory', `cannot read the inventory ${file}: ${toError(err).message}`);
   }
-  const inv = raw as { defaults?: TargetSpec; targets?: TargetSpec[] };
+  const inv = raw as { defaults?: TargetSpec; targets?: TargetSpec[]; partitions?: unknown };
   if (!inv || typeof inv !== 'object' || !Array.isArray(inv.targets) || inv.targets.length === 0) {
     throw new PlantwireError('inventory', `${file}: an inventory is {"targets": [{"name", "url", "env", "auth", "vars", "secretsFile"}, …]} with at least one target`);
   }
@@ -101,7 +104,16 @@ export function parseInventory(file: string, env: NodeJS.ProcessEnv = process.en
       secrets: { env, ...(secretsFile ? { file: readSecretsFile(secretsFile), fileName: secretsFile } : {}) },
     };
   });
-  return { file, targets };
+  // Each target's share of the partitioned sources becomes its variable (it must not set that variable itself).
+  const partitions = planPartitions(inv.partitions, targets.map((t) => t.name), file);
+  for (const t of targets) {
+    const share = partitionVars(partitions, t.name);
+    for (const name of Object.keys(share)) {
+      if (t.vars && name in t.vars) throw new PlantwireError('inventory', `${file}: ${t.name} sets "${name}" in its vars, but partitions.${name} assigns it: remove one`);
+    }
+    if (Object.keys(share).length) t.vars = { ...t.vars, ...share };
+  }
+  return { file, targets, partitions };
 }
 
 /** The target names of an inventory (no logins or secrets are read), optionally only the selected ones. */

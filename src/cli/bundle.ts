@@ -14,6 +14,7 @@ import { CORE_NODE_TYPES } from '../bundle/core-types';
 import { deploy, rollback, type DeployResult, type DeployTarget } from '../bundle/deploy';
 import { diffTarget, formatDiff, isEmptyDiff } from '../bundle/diff';
 import { inventoryNames, parseInventory, rollingRun, selectTargets, summaryTable } from '../bundle/inventory';
+import { describePlan, type PartitionPlan } from '../bundle/partition';
 import { deriveModules, parseModuleOption, plantwireModule, type InstalledModule } from '../bundle/manifest';
 import { pack, readEnvDir, readFlowsFile, readInstance, type PackResult } from '../bundle/pack';
 import { readSecretsFile, SECRET_ENV_PREFIX } from '../bundle/secrets';
@@ -212,7 +213,7 @@ function urlAuth(values: Record<string, unknown>, io: Io, what = '--target'): Ta
 }
 
 /** --target: a URL (one instance) or an inventory file (a fleet). */
-function resolveTargets(values: Record<string, unknown>, io: Io, command: string): { targets: DeployTarget[]; fleet: boolean } {
+function resolveTargets(values: Record<string, unknown>, io: Io, command: string): { targets: DeployTarget[]; fleet: boolean; partitions?: PartitionPlan } {
   const target = str(values.target);
   if (!target) throw new PlantwireError('bad-option', `--target is required: a Node-RED URL or an inventory file (run "plantwire ${command} --help")`);
   const secretsFile = str(values.secrets);
@@ -231,6 +232,7 @@ function resolveTargets(values: Record<string, unknown>, io: Io, command: string
   return {
     targets: selected.map((t) => ({ ...t, vars: { ...t.vars, ...vars }, ...(str(values.env) ? { env: str(values.env) } : {}), ...(secrets ? { secrets } : {}) })),
     fleet: true,
+    partitions: inv.partitions,
   };
 }
 
@@ -488,13 +490,15 @@ export async function deployCommand(args: string[], io: Io = defaultIo): Promise
     return 0;
   }
   const { bundle, file } = loadBundle(positionals[0], 'deploy');
-  const { targets, fleet } = resolveTargets(values, io, 'deploy');
+  const { targets, fleet, partitions } = resolveTargets(values, io, 'deploy');
   const deployType = str(values['deploy-type']) ?? 'full';
   if (!['full', 'nodes', 'flows'].includes(deployType)) throw new PlantwireError('bad-option', `--deploy-type must be full, nodes or flows, got "${deployType}"`);
   const parallel = Number(str(values.parallel) ?? 1);
   if (!Number.isInteger(parallel) || parallel < 1) throw new PlantwireError('bad-option', `--parallel must be a whole number ≥ 1, got "${String(values.parallel)}"`);
   const progress = values.json ? io.err : io.out;
   progress(`deploying ${bundle.manifest.name}@${bundle.manifest.version} (${path.basename(file)}) to ${targets.length} target(s)${fleet && parallel > 1 ? `, ${parallel} at a time` : ''}`);
+  // Who reads which sources (inventory partitions), before anything is deployed.
+  for (const line of describePlan(partitions ?? {})) progress(`  reads ${line}`);
   const stateDir = str(values['state-dir']) ?? defaultStateDir(io.env);
   const results = await rollingRun(
     targets,

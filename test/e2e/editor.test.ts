@@ -49,6 +49,9 @@ const INVALID: Record<string, InvalidRow> = {
   // A new alarm node / condition node starts with one empty row: its required tag cell is marked.
   'plantwire-alarm': { field: '#node-input-alarm-list .al-tag', valid: 'Line1/Filler/ProductTemperature' },
   'plantwire-condition': { field: '#node-input-monitor-list .cm-tag', valid: 'Line1/Filler/FillVolume' },
+  'plantwire-nats-out': { field: '#node-input-subject', invalid: 'uns.>', valid: 'uns.{asset}.{tag}', message: 'subject' },
+  'plantwire-nats-in': { field: '#node-input-durable', invalid: 'central.a', valid: 'central', message: 'name' },
+  'plantwire-nats-ack': { field: '#node-input-nakDelay', invalid: '-1', valid: '2', message: 'nakDelay', before: [['#node-input-action', 'nak']] },
 };
 function messageOf(type: string, key: string): string {
   const loc = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'locales', 'en-US.json'), 'utf8')) as Record<string, { validation?: Record<string, string> }>;

@@ -106,6 +106,7 @@ const CONFIG_NODES: Record<string, (env: Env) => Record<string, unknown>> = {
   'plantwire-erp-connection': (env) => ({ kind: 'rest', url: `${env.httpUrl}/erp/`, auth: 'none' }),
   'plantwire-cloud-connection': (env) => ({ target: 'webhook', url: `${env.httpUrl}/hook`, flushSeconds: 1 }),
   'plantwire-historian-db': () => ({}),
+  'plantwire-nats-connection': () => ({ servers: 'nats://127.0.0.1:4222' }),
 };
 
 /** Node types whose defaults alone cannot run (something to read or write must be chosen): the least that makes them run. */
@@ -131,6 +132,8 @@ const GOOD: Record<string, Record<string, unknown>> = {
   'plantwire-opcua-in': { payload: SETPOINT },
   'plantwire-opcua-read': { topic: SETPOINT, payload: '' },
   'plantwire-opcua-write': { payload: { tag: SETPOINT, value: 5, quality: 'good', sourceTimestamp: NOW_ISO } },
+  // A key no nats-in handed out (settled before or expired): warned about and passed on.
+  'plantwire-nats-ack': { payload: 1, _nats: { key: 'PLANTWIRE/fuzz/1', ack: 'node' } },
 };
 
 // ------------------------------------------------------------ the corpus

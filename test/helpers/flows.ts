@@ -182,3 +182,25 @@ export function historianDb(id: string, extra: Record<string, unknown> = {}): Re
 export function historianOut(id: string, db: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { id, type: 'plantwire-historian-out', z: 'tab1', name: '', version: 1, db, batchSize: 100, bufferMode: 'memory', x: 300, y: 100, wires: [], ...extra };
 }
+
+/** A plantwire-nats-connection config node (the local NATS by default). */
+export function natsConnection(id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-nats-connection', name: '', version: 1, servers: 'nats://127.0.0.1:4222', clientName: '', reconnectWait: 500, tls: false, ca: '', cert: '', key: '', ...extra };
+}
+
+const NATS_STREAM = { subjects: 'uns.>', retention: 'limits', replicas: 1, storage: 'file', maxAgeHours: 1, duplicateWindow: 120 };
+
+/** A plantwire-nats-out node on tab1. */
+export function natsOut(id: string, connection: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-nats-out', z: 'tab1', name: '', version: 1, connection, subject: 'uns.{asset}.{tag}', asset: '', payload: 'sample', dedup: 'sample', ackTimeout: 5, stream: 'PLANTWIRE', ...NATS_STREAM, x: 300, y: 100, wires: [], ...extra };
+}
+
+/** A plantwire-nats-in node on tab1 (outputs: messages, dead letters). */
+export function natsIn(id: string, connection: string, wires: string[][], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-nats-in', z: 'tab1', name: '', version: 1, connection, stream: 'PLANTWIRE', durable: 'plantwire', filter: '', ackMode: 'node', ackWait: 30, maxDeliver: 5, maxAckPending: 10000, inFlight: 1000, nakDelay: 1, deliverFrom: 'all', json: true, ...NATS_STREAM, x: 100, y: 100, wires, ...extra };
+}
+
+/** A plantwire-nats-ack node on tab1. */
+export function natsAck(id: string, wires: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, type: 'plantwire-nats-ack', z: 'tab1', name: '', version: 1, action: 'ack', nakDelay: '', x: 400, y: 100, wires: [wires], ...extra };
+}

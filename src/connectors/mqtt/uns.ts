@@ -50,29 +50,38 @@ export function unsTopic(sample: TagSample, ctx: TopicContext = {}): string {
  * asset levels `{enterprise}`, `{site}`, `{area}`, `{line}`, `{cell}`.
  */
 export function templateTopic(template: string, sample: TagSample, ctx: TopicContext = {}): string {
+  return checked(fillTemplate(template, sample, ctx), sample);
+}
+
+/**
+ * Fills the placeholders of a topic template (unchecked). `path` maps each
+ * filled-in value (a `/`-separated path such as the asset or the tag) to the
+ * target's form: unchanged for MQTT, `.`-separated tokens for NATS subjects.
+ */
+export function fillTemplate(template: string, sample: TagSample, ctx: TopicContext = {}, path: (value: string) => string = (v) => v): string {
   const asset = clean(sample.asset ?? '') || clean(ctx.defaultAsset ?? '');
   const levels = asset ? asset.split('/') : [];
   const topic = template.replace(/\{([a-zA-Z]+)\}/g, (whole, name: string) => {
-    if (name === 'tag') return clean(sample.tag);
+    if (name === 'tag') return path(clean(sample.tag));
     if (name === 'asset') {
       if (!asset) throw new PlantwireError('missing-asset', `tag "${sample.tag}": the topic template uses {asset} but the sample has no asset path: set payload.asset or the node's default asset path`, 'sample has no asset path');
-      return asset;
+      return path(asset);
     }
     if (name === 'topic') {
       if (!ctx.msgTopic) throw new PlantwireError('missing-topic', `tag "${sample.tag}": the topic template uses {topic} but msg.topic is empty`, 'msg.topic is empty');
-      return ctx.msgTopic;
+      return path(ctx.msgTopic);
     }
     const i = (ISA95_LEVELS as readonly string[]).indexOf(name);
     if (i >= 0) {
       const v = levels[i];
       if (!v) throw new PlantwireError('missing-asset', `tag "${sample.tag}": the topic template uses {${name}} but the asset path "${asset}" has no ${name} level (level ${i + 1})`, `asset has no ${name} level`);
-      return v;
+      return path(v);
     }
     return whole;
   });
   const unknown = /\{([a-zA-Z]+)\}/.exec(topic);
   if (unknown) throw new PlantwireError('bad-config', `topic template: unknown placeholder {${unknown[1]}}; use {asset}, {tag}, {topic}, {enterprise}, {site}, {area}, {line} or {cell}`, `unknown placeholder {${unknown[1]}}`);
-  return checked(topic, sample);
+  return topic;
 }
 
 /** Lists what is wrong with a topic template (empty when valid). */

@@ -1,0 +1,44 @@
+// Editor definition of plantwire-nats-ack. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-nats-ack.html by scripts/build.mjs.
+
+interface NatsAckEditorProps extends EditorNodeProperties {
+  version: number;
+  action: string;
+  nakDelay: string;
+}
+
+RED.nodes.registerType<NatsAckEditorProps>('plantwire-nats-ack', {
+  category: 'Plantwire IT',
+  color: '#E2C08D',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    action: { value: 'ack' },
+    nakDelay: {
+      value: '',
+      validate: function (v: string, opt?: object) {
+        const s = String(v ?? '').trim();
+        return s === '' || (!isNaN(Number(s)) && Number(s) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-ack.validation.nakDelay') : false) as unknown as boolean);
+      },
+    },
+  },
+  inputs: 1,
+  outputs: 1,
+  icon: 'plantwire-nats-ack.svg',
+  paletteLabel: 'nats ack',
+  inputLabels: 'a message from nats in (msg._nats)',
+  outputLabels: 'the same message, settled',
+  label: function (this: NatsAckEditorProps) {
+    return this.name || 'nats ' + (this.action || 'ack');
+  },
+  labelStyle: function (this: NatsAckEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: NatsAckEditorProps) {
+    const toggle = function () {
+      $('.plantwire-nats-nak').toggle($('#node-input-action').val() === 'nak');
+    };
+    $('#node-input-action').on('change', toggle);
+    toggle();
+  },
+});

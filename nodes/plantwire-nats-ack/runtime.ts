@@ -1,0 +1,77 @@
+import { settleDelivery, type Settlement } from '../../src/connectors/nats/consume';
+import { PlantwireError } from '../../src/model/errors';
+import { numberSetting } from '../../src/model/settings';
+import { onClose } from '../../src/runtime/close';
+import { defineNode } from '../../src/runtime/define';
+import { onInput } from '../../src/runtime/input';
+import { setStatus } from '../../src/runtime/status';
+import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+
+const TYPE = 'plantwire-nats-ack';
+
+interface NatsAckConfig extends NodeConfig {
+  action?: string;
+  nakDelay?: number | string;
+}
+
+const ACTIONS: readonly Settlement[] = ['ack', 'nak', 'term'];
+
+export = function register(RED: RedApi): void {
+  defineNode<NatsAckConfig>(RED, {
+    type: TYPE,
+    version: { current: 1 },
+    setup(node: RedNode, config: NatsAckConfig) {
+      const action = (String(config.action ?? '').trim() || 'ack') as Settlement;
+      if (!ACTIONS.includes(action)) throw new PlantwireError('bad-config', `action must be ack, nak or term, got "${action}"`, 'bad action');
+      // Empty: the nak delay of the nats-in node that received the message.
+      const nakDelayMs = String(config.nakDelay ?? '').trim() === '' ? undefined : numberSetting(config as Record<string, unknown>, 'nakDelay', { min: 0, max: 3600, label: 'nak delay (s)' }) * 1000;
+      let settled = 0;
+      let late = 0;
+      let timer: NodeJS.Timeout | undefined;
+      // One warning per 10 s at most: a flow slower than the ack wait would otherwise flood the log.
+      let lastWarn = 0;
+      let unwarned = 0;
+      const lateWarning = (key: string, why: string): void => {
+        const now = Date.now();
+        if (now - lastWarn < 10_000) {
+          unwarned++;
+          return;
+        }
+        node.warn(`${action} of ${key} ${why}${unwarned ? ` (+${unwarned} more since the last warning)` : ''}`);
+        lastWarn = now;
+        unwarned = 0;
+      };
+      const show = (): void => {
+        if (timer) return;
+        timer = setTimeout(() => {
+          timer = undefined;
+          setStatus(node, late ? 'busy' : 'ok', `${settled.toLocaleString('en-US')} ${action}ed${late ? ` · ${late} too late (delivered again)` : ''}`);
+        }, 1000);
+        timer.unref?.();
+      };
+      onInput(node, (msg, send) => {
+        const nats = msg._nats as { key?: unknown; ack?: unknown } | undefined;
+        if (!nats || typeof nats !== 'object' || typeof nats.key !== 'string') {
+          throw new PlantwireError('not-nats', 'msg._nats.key is missing: this message did not come from a plantwire-nats-in node (keep msg._nats on the way)', 'not from nats-in');
+        }
+        if (nats.ack === 'receive') {
+          // Acknowledged on receipt by its nats-in node: nothing to settle.
+          send(msg);
+          return;
+        }
+        const result = settleDelivery(nats.key, action, nakDelayMs);
+        if (result === 'settled') settled++;
+        else {
+          // Its ack wait ran out before (JetStream may have delivered it again: at least once), or it was settled before.
+          late++;
+          lateWarning(nats.key, result === 'late' ? 'after its ack wait ran out (it may be delivered again: raise Ack wait or lower In flight)' : 'but it was settled before or is long expired (it is delivered again)');
+        }
+        show();
+        send(msg);
+      });
+      onClose(node, () => {
+        if (timer) clearTimeout(timer);
+      });
+    },
+  });
+};

@@ -1,0 +1,72 @@
+// Editor definition of plantwire-nats-connection (config node). Compiled to a plain
+// script and inlined into dist/nodes/plantwire-nats-connection.html by scripts/build.mjs.
+
+interface NatsConnectionEditorProps extends EditorNodeProperties {
+  version: number;
+  servers: string;
+  clientName: string;
+  reconnectWait: number;
+  tls: boolean;
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+interface NatsConnectionCredentials {
+  user: string;
+  password: string;
+  token: string;
+}
+
+RED.nodes.registerType<NatsConnectionEditorProps, NatsConnectionCredentials>('plantwire-nats-connection', {
+  category: 'config',
+  color: '#A6D1B5',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    servers: {
+      value: 'nats://127.0.0.1:4222',
+      required: true,
+      validate: function (v: string, opt?: object) {
+        const list = String(v || '')
+          .split(/[\s,]+/)
+          .filter(function (s) {
+            return s !== '';
+          });
+        return (
+          (list.length > 0 &&
+            list.every(function (s) {
+              return /^((nats|tls|ws|wss):\/\/)?[^\s/]+(:\d+)?\/?$/i.test(s);
+            })) ||
+          ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-connection.validation.servers') : false) as unknown as boolean)
+        );
+      },
+    },
+    clientName: { value: '' },
+    reconnectWait: { value: 2000, validate: RED.validators.number(true) },
+    tls: { value: false },
+    ca: { value: '' },
+    cert: { value: '' },
+    key: { value: '' },
+  },
+  credentials: {
+    user: { type: 'text' },
+    password: { type: 'password' },
+    token: { type: 'password' },
+  },
+  icon: 'plantwire-nats-connection.svg',
+  paletteLabel: 'nats connection',
+  label: function (this: NatsConnectionEditorProps) {
+    return this.name || String(this.servers || 'nats://127.0.0.1:4222').replace(/^[a-z]+:\/\//, '');
+  },
+  oneditprepare: function (this: NatsConnectionEditorProps) {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+    const toggle = function () {
+      const secure = $('#node-config-input-tls').is(':checked') || /(^|[\s,])(tls|wss):/.test(String($('#node-config-input-servers').val() || ''));
+      $('.plantwire-nats-tls').toggle(secure);
+    };
+    $('#node-config-input-tls').on('change', toggle);
+    $('#node-config-input-servers').on('input change', toggle);
+    toggle();
+  },
+});

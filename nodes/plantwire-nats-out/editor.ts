@@ -1,0 +1,69 @@
+// Editor definition of plantwire-nats-out. Compiled to a plain script and
+// inlined into dist/nodes/plantwire-nats-out.html by scripts/build.mjs.
+
+interface NatsOutEditorProps extends EditorNodeProperties {
+  version: number;
+  connection: string;
+  subject: string;
+  asset: string;
+  payload: string;
+  dedup: string;
+  ackTimeout: number;
+  stream: string;
+  subjects: string;
+  retention: string;
+  replicas: number;
+  storage: string;
+  maxAgeHours: number;
+  duplicateWindow: number;
+}
+
+RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
+  category: 'Plantwire IT',
+  color: '#E2C08D',
+  defaults: {
+    name: { value: '' },
+    version: { value: 1 },
+    connection: { value: '', type: 'plantwire-nats-connection', required: true },
+    subject: {
+      value: 'uns.{asset}.{tag}',
+      required: true,
+      validate: function (v: string, opt?: object) {
+        const s = String(v || '').trim();
+        return (s !== '' && !/[\s*>]/.test(s) && !/(^\.|\.\.|\.$)/.test(s)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-out.validation.subject') : false) as unknown as boolean);
+      },
+    },
+    asset: { value: '' },
+    payload: { value: 'sample' },
+    dedup: { value: 'sample' },
+    ackTimeout: { value: 5, validate: RED.validators.number() },
+    stream: {
+      value: 'PLANTWIRE',
+      required: true,
+      validate: function (v: string, opt?: object) {
+        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-out.validation.stream') : false) as unknown as boolean);
+      },
+    },
+    subjects: { value: 'uns.>' },
+    retention: { value: 'limits' },
+    replicas: { value: 1, validate: RED.validators.number() },
+    storage: { value: 'file' },
+    maxAgeHours: { value: 168, validate: RED.validators.number() },
+    duplicateWindow: { value: 120, validate: RED.validators.number() },
+  },
+  inputs: 1,
+  outputs: 0,
+  align: 'right',
+  icon: 'plantwire-nats-out.svg',
+  paletteLabel: 'nats out',
+  inputLabels: 'tag sample(s) to publish',
+  label: function (this: NatsOutEditorProps) {
+    return this.name || String(this.subject || 'nats out');
+  },
+  labelStyle: function (this: NatsOutEditorProps) {
+    return this.name ? 'node_label_italic' : '';
+  },
+  oneditprepare: function (this: NatsOutEditorProps) {
+    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+  },
+});

@@ -1,0 +1,256 @@
+/**
+ * NATS JetStream for Plantwire: what the `plantwire-nats-connection` config
+ * node owns and hands to its users (nats-out, nats-in): one client
+ * connection with its user registry (src/model/connection-users.ts), and the
+ * JetStream stream/consumer set-up both users share.
+ *
+ * Client: the NATS.js v3 modules `@nats-io/transport-node` +
+ * `@nats-io/jetstream`, not the `nats` v2 package. The NATS maintainers moved
+ * the JavaScript client to the nats.js mono-repo and the `@nats-io/*` v3
+ * modules (migration.md there); v3 gets the new JetStream features (the
+ * `consume()` pull consumer with heartbeats and recovery, batch publish,
+ * priority groups), `nats` v2 only fixes. Both are pure JavaScript (a palette
+ * install needs no compiler). No Node-RED import.
+ */
+import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
+import { PlantwireError, toError } from '../../model/errors';
+import { ConnectionUsers } from '../../model/connection-users';
+import type { RedNode } from '../../model/node-red-types';
+import type { NatsConnectionSettings, NatsInSettings, StreamSettings } from './settings';
+
+export interface NatsLinkState {
+  connected: boolean;
+  text: string;
+}
+
+/** Client options of the NATS.js connect() for these settings. */
+export function clientOptions(s: NatsConnectionSettings): ConnectionOptions {
+  const o: ConnectionOptions = {
+    servers: s.servers,
+    name: s.name,
+    // The client keeps reconnecting on its own once it was connected; the first connect is retried by ConnectionUsers.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: s.reconnectWaitMs,
+    timeout: 10_000,
+  };
+  if (s.user) o.user = s.user;
+  if (s.pass) o.pass = s.pass;
+  if (s.token) o.token = s.token;
+  if (s.tls) o.tls = { ...s.tls };
+  return o;
+}
+
+/** Connects once, for the editor's "Test connection" and the CLI: answers with the server's id and version. */
+export async function testNats(s: NatsConnectionSettings): Promise<string> {
+  const nc = await connect({ ...clientOptions(s), maxReconnectAttempts: 0, reconnect: false });
+  try {
+    const info = nc.info;
+    let js = 'JetStream not enabled';
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 5000 });
+      const a = await jsm.getAccountInfo();
+      js = `JetStream: ${a.streams} stream(s)`;
+    } catch {
+      /* JetStream off: said in the answer */
+    }
+    return `connected to NATS ${info?.version ?? ''} at ${nc.getServer()} (${js})`;
+  } finally {
+    await nc.close();
+  }
+}
+
+export class NatsLink {
+  readonly users: ConnectionUsers;
+  private nc: NatsConnection | null = null;
+  private jsm: JetStreamManager | null = null;
+  private js: JetStreamClient | null = null;
+  private waiters: Array<(nc: NatsConnection) => void> = [];
+  private current: NatsLinkState = { connected: false, text: 'not connected' };
+  private readonly listeners = new Set<(s: NatsLinkState) => void>();
+  /** Streams this link made sure of (name → promise), so N users do it once. */
+  private readonly streams = new Map<string, Promise<StreamInfo>>();
+
+  constructor(
+    owner: Pick<RedNode, 'warn' | 'log'>,
+    readonly settings: NatsConnectionSettings,
+  ) {
+    this.users = new ConnectionUsers(owner, {
+      connect: () => this.open(),
+      disconnect: () => this.shut(),
+    });
+  }
+
+  get state(): NatsLinkState {
+    return this.current;
+  }
+
+  onState(fn: (s: NatsLinkState) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** The open connection, now or once it is open. */
+  connection(): Promise<NatsConnection> {
+    if (this.nc && !this.nc.isClosed()) return Promise.resolve(this.nc);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** True once the connection is open, false if it is not within `ms`. */
+  async connectedWithin(ms: number): Promise<boolean> {
+    if (this.current.connected) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
+    try {
+      return await Promise.race([this.connection().then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The JetStream client and manager of the open connection. */
+  async jetstream(): Promise<{ js: JetStreamClient; jsm: JetStreamManager; nc: NatsConnection }> {
+    const nc = await this.connection();
+    if (!this.jsm || !this.js) throw new PlantwireError('nats-offline', 'JetStream is not available on this connection', 'no JetStream');
+    return { js: this.js, jsm: this.jsm, nc };
+  }
+
+  private set(connected: boolean, text: string): void {
+    this.current = { connected, text };
+    this.users.setState(connected ? 'ok' : text === 'disconnected' ? 'idle' : 'busy', text);
+    for (const fn of this.listeners) fn(this.current);
+  }
+
+  private async open(): Promise<void> {
+    this.set(false, `connecting to ${this.settings.label}`);
+    const nc = await connect(clientOptions(this.settings));
+    let jsm: JetStreamManager;
+    try {
+      jsm = await jetstreamManager(nc, { timeout: 10_000 });
+    } catch (err) {
+      await nc.close().catch(() => undefined);
+      throw new PlantwireError('nats-no-jetstream', `${this.settings.label}: JetStream is not enabled on this server or account (${toError(err).message}); start nats-server with -js`, 'JetStream not enabled');
+    }
+    this.nc = nc;
+    this.jsm = jsm;
+    this.js = jetstream(nc, { timeout: 10_000 });
+    this.set(true, `connected ${nc.getServer()}`);
+    void this.watch(nc);
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) w(nc);
+  }
+
+  private async watch(nc: NatsConnection): Promise<void> {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') this.set(false, `disconnected from ${s.server}, reconnecting`);
+      else if (s.type === 'reconnect') this.set(true, `connected ${s.server}`);
+      else if (s.type === 'error') this.set(this.current.connected, toError(s.error).message);
+    }
+  }
+
+  private async shut(): Promise<void> {
+    const nc = this.nc;
+    this.nc = null;
+    this.jsm = null;
+    this.js = null;
+    this.streams.clear();
+    if (nc) await nc.drain().catch(() => nc.close());
+    this.set(false, 'disconnected');
+  }
+
+  /** Config node close. */
+  async close(): Promise<void> {
+    await this.users.close();
+    await this.shut();
+  }
+
+  /**
+   * The stream, created with these settings when it does not exist. An
+   * existing stream is used as it is (its settings belong to whoever made
+   * it); a subject it does not hold is refused with a clear error.
+   */
+  ensureStream(s: StreamSettings, subject?: string): Promise<StreamInfo> {
+    let p = this.streams.get(s.name);
+    if (!p) {
+      p = this.makeStream(s);
+      this.streams.set(s.name, p);
+      p.catch(() => this.streams.delete(s.name));
+    }
+    return p.then((info) => {
+      if (subject && !info.config.subjects?.some((f) => subjectMatches(f, subject))) {
+        throw new PlantwireError('nats-subject', `subject "${subject}" is not in stream ${s.name} (subjects ${(info.config.subjects ?? []).join(', ')}): change the subject template or the stream's subjects`, 'subject not in stream');
+      }
+      return info;
+    });
+  }
+
+  private async makeStream(s: StreamSettings): Promise<StreamInfo> {
+    const { jsm } = await this.jetstream();
+    try {
+      return await jsm.streams.info(s.name);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || !/not found/i.test(err.message)) throw err;
+    }
+    return await jsm.streams.add({
+      name: s.name,
+      subjects: s.subjects,
+      retention: s.retention === 'workqueue' ? RetentionPolicy.Workqueue : s.retention === 'interest' ? RetentionPolicy.Interest : RetentionPolicy.Limits,
+      storage: s.storage === 'memory' ? StorageType.Memory : StorageType.File,
+      num_replicas: s.replicas,
+      max_age: s.maxAgeMs * 1_000_000,
+      duplicate_window: s.duplicateWindowMs * 1_000_000,
+    });
+  }
+
+  /**
+   * The durable pull consumer, created when absent; an existing one gets this
+   * node's ack wait, max deliver and max ack pending (every instance of a
+   * flow has the same settings, so they agree).
+   */
+  async ensureConsumer(s: NatsInSettings): Promise<void> {
+    await this.ensureStream(s.stream);
+    const { jsm } = await this.jetstream();
+    const wanted = {
+      ack_wait: s.ackWaitMs * 1_000_000,
+      max_deliver: s.maxDeliver,
+      max_ack_pending: s.maxAckPending,
+    };
+    try {
+      const info = await jsm.consumers.info(s.stream.name, s.durable);
+      if (s.filter && info.config.filter_subject && info.config.filter_subject !== s.filter) {
+        throw new PlantwireError('bad-config', `durable consumer ${s.durable} on stream ${s.stream.name} filters "${info.config.filter_subject}", not "${s.filter}": give this node another durable name or the same filter`, 'consumer filter differs');
+      }
+      if (info.config.ack_wait !== wanted.ack_wait || info.config.max_deliver !== wanted.max_deliver || info.config.max_ack_pending !== wanted.max_ack_pending) {
+        await jsm.consumers.update(s.stream.name, s.durable, wanted);
+      }
+      return;
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || !/not found/i.test(err.message)) throw err;
+    }
+    try {
+      await jsm.consumers.add(s.stream.name, {
+        durable_name: s.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: s.deliverFrom === 'new' ? DeliverPolicy.New : DeliverPolicy.All,
+        ...(s.filter ? { filter_subject: s.filter } : {}),
+        ...wanted,
+      });
+    } catch (err) {
+      // Another instance created it at the same moment: fine, it is the same consumer.
+      if (!(err instanceof JetStreamApiError) || !/already (exists|in use)/i.test(err.message)) throw err;
+    }
+  }
+}
+
+/** Whether a subject matches a (wildcard) filter. */
+export function subjectMatches(filter: string, subject: string): boolean {
+  const f = filter.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '>') return s.length > i;
+    if (i >= s.length) return false;
+    if (f[i] !== '*' && f[i] !== s[i]) return false;
+  }
+  return f.length === s.length;
+}
