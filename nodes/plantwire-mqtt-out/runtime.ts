@@ -85,7 +85,7 @@ export = function register(RED: RedApi): void {
           await Promise.all(body.pubs.map((o) => conn.publish(o.topic, o.payload, { qos: settings.qos, retain: settings.retain })));
           published += body.pubs.length;
         },
-        async deliver(batch: QueueEntry<BufferedPublish>[]) {
+        async deliver(batch: QueueEntry<BufferedPublish>[], settle) {
           if (!conn.connected) throw new PlantwireError('mqtt-offline', conn.state.text, 'broker unreachable');
           // One socket, publishes handed over in order: the broker receives them in queue order.
           // A connection lost meanwhile fails the batch at once (it is published again: at-least-once).
@@ -98,11 +98,15 @@ export = function register(RED: RedApi): void {
           });
           lost.catch(() => undefined);
           try {
-            await Promise.race([
-              lost,
-              Promise.all(batch.flatMap((e) => e.body.pubs.map((p) => conn.publish(p.topic, p.payload, { qos: bufferedQos, retain: e.body.retain, properties: { userProperties: { 'plantwire-id': e.key } } })))),
-            ]);
-            published += batch.reduce((n, e) => n + e.body.pubs.length, 0);
+            // Each entry is settled once the broker acknowledged its publishes: a refused neighbour (PUBACK ≥ 0x80) does not send it again.
+            const each = batch.map(async (e) => {
+              await Promise.all(e.body.pubs.map((p) => conn.publish(p.topic, p.payload, { qos: bufferedQos, retain: e.body.retain, properties: { userProperties: { 'plantwire-id': e.key } } })));
+              settle([e.id], 'delivered');
+              published += e.body.pubs.length;
+            });
+            const results = await Promise.race([lost, Promise.allSettled(each)]);
+            const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+            if (failed) throw failed.reason;
           } finally {
             if (onLost) conn.off('state', onLost);
           }

@@ -129,12 +129,18 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
       };
       // A batch refused as a whole: each entry alone, so one bad entry does not take its neighbours with it.
       const deliver = async (batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome> => {
+        // Entries the sink settled itself in this attempt (delivered before the refusal) are not sent again.
+        const done = new Set<number>();
+        const track: SettleFn = (ids, how) => {
+          ids.forEach((id) => done.add(id));
+          settle(ids, how);
+        };
         try {
-          return await p.deliver(batch, settle, send);
+          return await p.deliver(batch, track, send);
         } catch (err) {
           const e = toError(err);
-          if (!isPermanent(e) || batch.length === 1 || batch.length > ISOLATE_MAX) throw e;
-          for (const entry of batch) {
+          if (!isPermanent(e) || batch.length - done.size <= 1 || batch.length > ISOLATE_MAX) throw e;
+          for (const entry of batch.filter((b) => !done.has(b.id))) {
             try {
               const outcome = await p.deliver([entry], () => undefined, send);
               if (outcome && outcome.error) return { error: outcome.error };

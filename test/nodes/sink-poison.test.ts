@@ -3,7 +3,9 @@
  * src/runtime/sink.ts): a message that can never be delivered is refused at
  * input or dead-lettered exactly once, and the good message sent right
  * behind it is delivered at once — counted at the real service: PostgreSQL
- * (historian-out), Mosquitto (mqtt-out), an SMTP server on loopback that
+ * (historian-out), Mosquitto (mqtt-out; a second Mosquitto of the test's own
+ * whose ACL denies one topic, so the broker refuses a publish with MQTT 5
+ * reason code 0x87), an SMTP server on loopback that
  * refuses one mail with 554 (email-out), an HTTP webhook receiver on loopback
  * that answers 400 to a batch holding the bad record (cloud-out), and the ERP
  * simulator's SAP OData v2 service that refuses an unknown order (erp-out).
@@ -13,15 +15,19 @@
  * this test allows. Poison and good message arrive back to back, so batch
  * sinks get them in one batch (the kit splits a batch refused as a whole).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
-import { cloudConnection, cloudOut } from '../helpers/cloud';
+import { cloudConnection, cloudOut, freePort } from '../helpers/cloud';
 import { erpConnection, erpOut } from '../helpers/erp';
 import { brokerNode, capture, emailOut, historianDb, historianOut, mqttOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
 import { service } from '../helpers/services';
@@ -60,6 +66,12 @@ let mqttUp = '';
 let pgClient: pg.Client | null = null;
 let sub: mqtt.MqttClient | null = null;
 const mqttSeen: string[] = [];
+let aclBroker: ChildProcess | null = null;
+let aclPort = 0;
+let aclDir = '';
+let aclUp = '';
+let aclSub: mqtt.MqttClient | null = null;
+const aclSeen: string[] = [];
 let smtp: SMTPServer | null = null;
 let smtpPort = 0;
 const mails: string[] = [];
@@ -107,6 +119,22 @@ const cases: PoisonCase[] = [
     },
     async reset() {
       mqttSeen.length = 0;
+    },
+  },
+  {
+    kind: 'mqtt-out refused by the broker',
+    modes: ['memory', 'off'],
+    at: 'delivery',
+    skip: () => aclUp,
+    nodes: (mode) => [brokerNode('b2', `mqtt://127.0.0.1:${aclPort}`, { protocolVersion: '5' }), mqttOut('sink', 'b2', { mode: 'template', template: `pw-acl-${RUN}/{tag}`, bufferMode: mode })],
+    // The broker's ACL denies pw-acl-…/denied: its PUBACK says 0x87 "not authorized", which no retry changes.
+    poison: { payload: sample('denied', 1) },
+    good: { payload: sample('good', 42) },
+    async arrived() {
+      return { good: aclSeen.filter((t) => t.endsWith('/good')).length, poisonAttempts: 0 };
+    },
+    async reset() {
+      aclSeen.length = 0;
     },
   },
   {
@@ -183,6 +211,33 @@ beforeAll(async () => {
     });
     sub.on('message', (topic) => mqttSeen.push(topic));
   }
+  // A Mosquitto of this test's own whose ACL denies one topic (MQTT 5 answers a denied QoS 1 publish with PUBACK 0x87).
+  if (fs.existsSync('/usr/sbin/mosquitto') || fs.existsSync('/usr/bin/mosquitto')) {
+    aclPort = await freePort();
+    aclDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-poison-acl-'));
+    // Mosquitto started as root reads its files as the mosquitto user.
+    fs.chmodSync(aclDir, 0o755);
+    fs.writeFileSync(path.join(aclDir, 'acl'), `topic deny pw-acl-${RUN}/denied\ntopic readwrite #\n`);
+    fs.writeFileSync(path.join(aclDir, 'mosquitto.conf'), `listener ${aclPort} 127.0.0.1\nallow_anonymous true\nacl_file ${path.join(aclDir, 'acl')}\npersistence false\n`);
+    aclBroker = spawn(fs.existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : '/usr/bin/mosquitto', ['-c', path.join(aclDir, 'mosquitto.conf')], { stdio: 'ignore' });
+    for (let i = 0; i < 50 && !aclSub; i++) {
+      const c = mqtt.connect(`mqtt://127.0.0.1:${aclPort}`, { reconnectPeriod: 0, connectTimeout: 500 });
+      const ok = await new Promise<boolean>((r) => {
+        c.once('connect', () => r(true));
+        c.once('error', () => r(false));
+        c.once('close', () => r(false));
+      });
+      if (ok) aclSub = c;
+      else {
+        c.end(true);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    if (aclSub) {
+      await new Promise<void>((resolve, reject) => aclSub!.subscribe(`pw-acl-${RUN}/#`, { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+      aclSub.on('message', (topic) => aclSeen.push(topic));
+    } else aclUp = `skipped: the test's own Mosquitto did not start on 127.0.0.1:${aclPort}`;
+  } else aclUp = 'skipped: no mosquitto binary';
   // A real SMTP server on loopback that refuses the poison alarm's mail at DATA with 554 (a permanent refusal).
   smtp = new SMTPServer({
     disabledCommands: ['STARTTLS'],
@@ -232,6 +287,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await rt?.stop();
   sub?.end(true);
+  aclSub?.end(true);
+  aclBroker?.kill();
+  if (aclDir) fs.rmSync(aclDir, { recursive: true, force: true });
   if (pgClient) {
     for (const mode of ['memory', 'off']) await pgClient.query(`DROP TABLE IF EXISTS "pw_poison_${RUN}_${mode}"`).catch(() => undefined);
     await pgClient.end();
@@ -289,7 +347,7 @@ describe('every sink: a poison message is refused or dead-lettered once, and the
           // Accepted (stored, or answered on output 2) and dead-lettered: done() once each, the dead letter once.
           // Unbuffered, a refusal at delivery is done(err) (Catch); buffered, done() came when it was stored (or answered on output 2).
           expect(accepted, `done() once per message (${why()})`).toHaveLength(mode === 'off' && !c.output2 ? 1 : 2);
-          expect(c.output2 ? deadLetters()[0]!.msg.error.message : deadLetters()[0]!.msg.error.message, 'the dead letter names the refusal').toMatch(/refused|does not exist|rejected|check constraint/i);
+          expect(c.output2 ? deadLetters()[0]!.msg.error.message : deadLetters()[0]!.msg.error.message, 'the dead letter names the refusal').toMatch(/refused|does not exist|rejected|check constraint|not authorized/i);
           // Tried at most twice at the service (in its batch, then alone) and never again.
           expect(after.poisonAttempts).toBeLessThanOrEqual(2);
         }

@@ -310,7 +310,7 @@ export class MqttConnection extends EventEmitter {
     const body = Buffer.isBuffer(payload) || typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     return new Promise((resolve, reject) => {
       client.publish(topic, body, options, (err) => {
-        if (err) reject(new PlantwireError('mqtt-publish', `publish to "${topic}" failed: ${describeMqttError(err)}`, 'publish failed'));
+        if (err) reject(publishError(topic, err));
         else resolve();
       });
     });
@@ -404,4 +404,15 @@ export class MqttConnection extends EventEmitter {
     this.lastState = s;
     this.emit('state', s);
   }
+}
+
+/** MQTT 5 PUBACK/PUBREC reason codes that refuse the message itself: sent again, it is refused the same way. */
+const REFUSED: Record<number, string> = { 0x87: 'not authorized', 0x90: 'topic name invalid', 0x95: 'packet too large', 0x99: 'payload format invalid' };
+
+/** A failed publish in the delivery contract (src/model/delivery.ts): a broker's refusal of the message is permanent, anything else transient. */
+export function publishError(topic: string, err: unknown): PlantwireError & { transient: boolean } {
+  const code = (err as { code?: unknown }).code;
+  const refused = typeof code === 'number' ? REFUSED[code] : undefined;
+  if (!refused) return Object.assign(new PlantwireError('mqtt-publish', `publish to "${topic}" failed: ${describeMqttError(err)}`, 'publish failed'), { transient: true });
+  return Object.assign(new PlantwireError('mqtt-refused', `the broker refused the publish to "${topic}": ${refused} (reason code 0x${(code as number).toString(16)})`, `broker refused: ${refused}`), { transient: false });
 }
