@@ -10,6 +10,8 @@
 //                                          in the editor's language (runs once, whichever node's page comes first)
 //   nodes/icons/*                       -> dist/nodes/icons/
 //   flows/*.json                        -> examples/*.json (Node-RED's import menu)
+//   scripts/vendor/mathjs-units.mjs     -> dist/vendor/mathjs-units.js (mathjs's Unit type, bundled with
+//                                          rolldown: mathjs is a devDependency; see that file)
 // `--if-needed` skips the build when dist/ is newer than every source file.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -49,6 +51,7 @@ function upToDate() {
     ...walk(path.join(root, 'nodes')),
     ...walk(path.join(root, 'flows')),
     path.join(root, 'scripts', 'build.mjs'),
+    path.join(root, 'scripts', 'vendor', 'mathjs-units.mjs'),
     path.join(root, 'package.json'),
     path.join(root, 'tsconfig.json'),
   ];
@@ -169,7 +172,36 @@ function helpFiles(type) {
   return out;
 }
 
-function build() {
+/** Bundles mathjs's Unit type (scripts/vendor/mathjs-units.mjs) into dist/vendor, with the bundled packages' licences. */
+async function buildVendor() {
+  const { rolldown } = await import('rolldown');
+  const out = path.join(dist, 'vendor');
+  const bundle = await rolldown({ input: path.join(root, 'scripts', 'vendor', 'mathjs-units.mjs'), platform: 'node', cwd: root, logLevel: 'warn' });
+  const { output } = await bundle.write({ file: path.join(out, 'mathjs-units.js'), format: 'cjs', minify: false });
+  await bundle.close();
+  // Every package the bundle holds code of, with its licence text.
+  const packages = new Map(); // name → its directory
+  for (const chunk of output) {
+    for (const id of Object.keys(chunk.modules ?? {})) {
+      const m = /^(.*node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[\\/]/.exec(id);
+      if (m) packages.set(m[2].replace(/\\/g, '/'), m[1]);
+    }
+  }
+  if (!packages.has('mathjs')) fail('dist/vendor/mathjs-units.js holds no mathjs code');
+  const licences = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => {
+    const { version, license } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    const file = fs.readdirSync(dir).find((f) => /^licen[cs]e(\.md|\.txt)?$/i.test(f));
+    if (!file) fail(`${name} has no licence file to ship with dist/vendor/mathjs-units.js`);
+    const notice = fs.existsSync(path.join(dir, 'NOTICE')) ? `\n${fs.readFileSync(path.join(dir, 'NOTICE'), 'utf8').trim()}\n` : '';
+    return `${name}@${version} (${license})\n\n${fs.readFileSync(path.join(dir, file), 'utf8').trim()}\n${notice}`;
+  });
+  fs.writeFileSync(
+    path.join(out, 'mathjs-units.LICENSES.txt'),
+    `dist/vendor/mathjs-units.js bundles code of these packages (built from scripts/vendor/mathjs-units.mjs):\n\n${licences.join(`\n${'-'.repeat(72)}\n\n`)}`,
+  );
+}
+
+async function build() {
   const types = nodeTypes();
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const declared = Object.keys(pkg['node-red']?.nodes ?? {}).sort();
@@ -183,6 +215,7 @@ function build() {
   fs.rmSync(dist, { recursive: true, force: true });
   tsc('tsconfig.json');
   tsc('tsconfig.editor.json');
+  await buildVendor();
 
   const nodesOut = path.join(dist, 'nodes');
   const status = statusCatalogs();
@@ -240,5 +273,5 @@ function build() {
 if (process.argv.includes('--if-needed') && upToDate()) {
   console.log('build: dist/ is up to date');
 } else {
-  build();
+  await build();
 }

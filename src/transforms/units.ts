@@ -8,11 +8,15 @@
  * conversion is compiled once — at deploy — into `a` and `b` and mathjs is
  * not called per sample.
  *
- * mathjs is loaded lazily, on the first conversion: the package only exports
- * its full index (a deep import of the unit factories is refused by its
- * `exports` map), which takes about 0.3–0.6 s to load on the project machine;
- * nodes that convert no units never pay that.
+ * The installed palette ships only mathjs's Unit type, bundled at build time
+ * into dist/vendor/mathjs-units.js (scripts/vendor/mathjs-units.mjs says why:
+ * the mathjs package is 17.6 MB and 8 more packages in every user dir);
+ * mathjs itself is a devDependency, used when this file runs from source.
+ * Either is loaded lazily, on the first conversion: nodes that convert no
+ * units never pay for loading it.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { PlantwireError } from '../model/errors';
 import { ownValue } from '../model/safe-object';
 
@@ -25,10 +29,13 @@ interface MathJs {
   unit(value: number, name: string): MathUnit;
 }
 
+/** The bundle the build writes (dist/src/transforms → dist/vendor); absent when running from source. */
+export const UNITS_BUNDLE = path.join(__dirname, '..', '..', 'vendor', 'mathjs-units.js');
+
 let math: MathJs | undefined;
 function mathjs(): MathJs {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  math ??= require('mathjs') as MathJs;
+  math ??= (fs.existsSync(UNITS_BUNDLE) ? require(UNITS_BUNDLE) : require('mathjs')) as MathJs;
   return math;
 }
 
@@ -89,8 +96,9 @@ export function mathUnitName(unit: string): string {
 function parseUnit(unit: string, field: string): MathUnit {
   const name = mathUnitName(unit);
   if (name === '') throw new PlantwireError('bad-unit', `${field} is empty: enter a unit such as °C, bar or l/min`, `${field} is empty`);
+  const m = mathjs(); // outside the try: a library that fails to load is not an unknown unit
   try {
-    return mathjs().unit(1, name);
+    return m.unit(1, name);
   } catch {
     throw new PlantwireError('unknown-unit', `${field}: unknown unit "${unit}": use a unit such as °C, °F, K, bar, psi, kPa, m³/h or l/min (mathjs unit names work too)`, `unknown unit "${unit}"`);
   }

@@ -1,11 +1,30 @@
 /**
  * Runs once before the suite: installs the Node-RED 5 / Node 22 fixture when
- * it is missing (a fresh clone), from its own package-lock.json.
+ * it is missing (a fresh clone), from its own package-lock.json; and makes the
+ * temp dir of the run's one shared pack (test/helpers/pack.ts sharedPack),
+ * removed again after the run.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
 import { NR5_DIR, nr5Installed } from './nr5';
 
-export default function setup(): void {
+export default function setup(project: TestProject): () => void {
+  const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-pack-run-'));
+  project.provide('plantwirePackDir', packDir);
+  const teardown = (): void => fs.rmSync(packDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
+  try {
+    installNr5();
+  } catch (err) {
+    teardown();
+    throw err;
+  }
+  return teardown;
+}
+
+function installNr5(): void {
   if (nr5Installed()) return;
   console.log('global setup: installing the Node-RED 5 / Node 22 fixture (test/fixtures/nr5)…');
   try {

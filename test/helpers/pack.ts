@@ -17,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import ts from 'typescript';
+import { inject } from 'vitest';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const PACKAGE_NAME = '@plantwire/node-red';
@@ -77,8 +78,8 @@ export interface Packed {
 }
 
 /** Copies the project to a temp dir and runs `npm pack --json` there (which runs `prepack`, the build). */
-export async function packPalette(label: string): Promise<Packed> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `plantwire-${label}-`));
+export async function packPalette(label: string, parent = os.tmpdir()): Promise<Packed> {
+  const tmp = fs.mkdtempSync(path.join(parent, `plantwire-${label}-`));
   const cleanup = (): void => fs.rmSync(tmp, { recursive: true, force: true });
   try {
     const copy = path.join(tmp, 'project');
@@ -114,6 +115,81 @@ export async function packPalette(label: string): Promise<Packed> {
     cleanup();
     throw err;
   }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** An empty temp dir for the one shared pack of a test run (test/helpers/global-setup.ts creates and removes it). */
+    plantwirePackDir: string;
+  }
+}
+
+/** The shared pack: the tarball, plus a stock user dir it was installed into (the template for copies). */
+export interface SharedPack extends Packed {
+  /** A user dir with the tarball installed as the palette manager does (--ignore-scripts). Copy it, never change it. */
+  template: string;
+}
+
+let shared: Promise<SharedPack> | undefined;
+
+/**
+ * One `npm pack` and one palette-manager install per test run, shared by every
+ * test/pack file: packing runs the whole build and installing fetches and
+ * extracts about 230 packages — together 2–5 minutes on the 2-core CI
+ * machine, which each file used to spend again. The first file to ask packs
+ * and installs (a lock dir in the run's temp dir, made atomically with mkdir);
+ * the others wait for its result (or its error). Every file then takes its own
+ * copy of the installed user dir (installedCopy), so what one file's
+ * Node-RED writes never reaches another. cleanup() is a no-op: the global
+ * teardown removes the whole dir after the run.
+ */
+export function sharedPack(): Promise<SharedPack> {
+  shared ??= (async (): Promise<SharedPack> => {
+    const dir = inject('plantwirePackDir');
+    if (!dir || !fs.existsSync(dir)) throw new Error(`no shared pack dir (${dir}): test/helpers/global-setup.ts must provide plantwirePackDir`);
+    const result = path.join(dir, 'result.json');
+    const failure = path.join(dir, 'error.txt');
+    let mine = false;
+    try {
+      fs.mkdirSync(path.join(dir, 'lock'));
+      mine = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    if (mine) {
+      try {
+        const packed = await packPalette('shared', dir);
+        const template = path.join(dir, 'template');
+        await installPalette(packed.tarball, template);
+        const out: Omit<SharedPack, 'cleanup'> = { tmp: packed.tmp, tarball: packed.tarball, files: packed.files, npmFiles: packed.npmFiles, template };
+        fs.writeFileSync(`${result}.part`, JSON.stringify(out));
+        fs.renameSync(`${result}.part`, result);
+      } catch (err) {
+        fs.writeFileSync(failure, (err as Error).stack ?? String(err));
+        throw err;
+      }
+    } else {
+      // The other file packs and installs (2–5 minutes on a loaded machine); wait for it.
+      for (const deadline = Date.now() + 900_000; !fs.existsSync(result); await new Promise((r) => setTimeout(r, 500))) {
+        if (fs.existsSync(failure)) throw new Error(`the shared pack failed in another test file:\n${fs.readFileSync(failure, 'utf8')}`);
+        if (Date.now() > deadline) throw new Error(`the shared pack in ${dir} did not finish within 15 minutes`);
+      }
+    }
+    return { ...(readJson<Omit<SharedPack, 'cleanup'>>(result)), cleanup: () => undefined };
+  })();
+  return shared;
+}
+
+/**
+ * A copy of the shared installed user dir at `userDir`: byte for byte what the
+ * palette manager's `npm install` of the tarball produced (symlinks kept as
+ * they are), in seconds instead of another install.
+ */
+export function installedCopy(pack: SharedPack, userDir: string): Installed {
+  fs.cpSync(pack.template, userDir, { recursive: true, verbatimSymlinks: true });
+  const pkgDir = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
+  if (!fs.existsSync(path.join(pkgDir, 'package.json'))) throw new Error(`the copy of ${pack.template} has no ${pkgDir}`);
+  return { userDir, pkgDir };
 }
 
 /** Extracts the tarball into `<dir>/package` and returns that path. */

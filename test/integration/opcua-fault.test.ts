@@ -21,7 +21,8 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-opcua-fault-'));
   plant = await startOpcUaPlant({ port: 0, lines: 1, updateMs: 200, pkiDir: path.join(tmp, 'server-pki') });
   rt = await startTestRuntime();
-}, 60_000);
+  // The simulator makes its PKI (an RSA key) and Node-RED starts: seconds when idle, over a minute on a loaded CI machine.
+}, 180_000);
 
 afterAll(async () => {
   await rt?.stop();

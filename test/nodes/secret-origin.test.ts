@@ -93,7 +93,8 @@ describe('admin routes reuse stored secrets only for the deployed origin', () =>
     } finally {
       await other.close();
     }
-  });
+    // Loads node-opcua and makes the client PKI (an RSA key) on first use: allow for a loaded CI machine.
+  }, 90_000);
 
   it('OPC UA browse and trust with the dialog\'s settings: the stored password is not sent to another origin, and the connection ends with the answer', async () => {
     const other = await listener();
@@ -103,7 +104,8 @@ describe('admin routes reuse stored secrets only for the deployed origin', () =>
         // The deployed endpoint's own address does not need to answer for this test.
         { id: 'ep1', type: 'plantwire-opcua-endpoint', name: 'ep', version: 1, url: 'opc.tcp://127.0.0.1:1/never', securityMode: 'None', securityPolicy: 'None', auth: 'username', credentials: { username: 'op', password: SECRET } },
       ]);
-      const endpoint = { url: `opc.tcp://127.0.0.1:${other.port}/evil`, securityMode: 'None', securityPolicy: 'None', auth: 'username' };
+      // requestTimeoutMs 2 s (default 10 s): the listener never answers, so the browse ends by that timeout.
+      const endpoint = { url: `opc.tcp://127.0.0.1:${other.port}/evil`, securityMode: 'None', securityPolicy: 'None', auth: 'username', requestTimeoutMs: 2000 };
       const refused = await rt.admin<{ error: string; code: string }>('POST', '/plantwire/opcua/browse', { id: 'ep1', endpoint, credentials: { username: 'op', password: '__PWRD__' } });
       expect(refused.status).toBe(400);
       expect(refused.body.code).toBe('secret-origin');

@@ -19,12 +19,12 @@ import {
   editorCredentials,
   editorScript,
   extractTarball,
-  installPalette,
+  installedCopy,
   loadSemver,
-  packPalette,
   parseEditor,
   props,
   readJson,
+  sharedPack,
   valueOf,
   type Installed,
   type PackageJson,
@@ -51,11 +51,12 @@ const NODE_RED_VERSIONS = ['4.1.15', '5.0.0'];
 const NODE_LINES = ['>=22.13.0 <23.0.0', '24.x'];
 /**
  * node-red-dev warns above 6 (a hint, "can be noted in the README"); this
- * palette's budget is 11, each one a field-standard library used at run time:
- * ajv, mathjs, modbus-serial, mqtt, mustache, node-opcua, nodemailer, pg,
- * pg-copy-streams, protobufjs, semver.
+ * palette's budget is 10, each one a field-standard library used at run time:
+ * ajv, modbus-serial, mqtt, mustache, node-opcua, nodemailer, pg,
+ * pg-copy-streams, protobufjs, semver (mathjs's Unit type is bundled into
+ * dist/vendor by the build: scripts/vendor/mathjs-units.mjs).
  */
-const MAX_DEPENDENCIES = 11;
+const MAX_DEPENDENCIES = 10;
 /** node-red-dev-cli badpackages.json (D02). */
 const BAD_PACKAGES: Record<string, string> = { 'agent-base': '<6.0.0' };
 
@@ -63,6 +64,7 @@ const semver = loadSemver();
 
 describe('node-red-dev validate checks on the packed tarball', () => {
   let packed: Packed | undefined;
+  let work = '';
   let pkgDir = '';
   let installed: Installed;
   let pkg: PackageJson;
@@ -74,8 +76,11 @@ describe('node-red-dev validate checks on the packed tarball', () => {
   const typeList = (): string[] => editors.map((e) => e.type);
 
   beforeAll(async () => {
-    packed = await packPalette('node-red-dev');
-    pkgDir = await extractTarball(packed.tarball, path.join(packed.tmp, 'extract'));
+    // The run's one pack and install, shared with test/pack/tarball.test.ts (test/helpers/pack.ts).
+    const shared = await sharedPack();
+    packed = shared;
+    work = fs.mkdtempSync(path.join(shared.tmp, 'node-red-dev-'));
+    pkgDir = await extractTarball(packed.tarball, path.join(work, 'extract'));
     pkg = readJson<PackageJson>(path.join(pkgDir, 'package.json'));
     nodeSets = declaredNodes(pkg);
     const htmlFiles = packed.files.filter((f) => /^dist\/nodes\/[^/]+\.html$/.test(f));
@@ -94,10 +99,12 @@ describe('node-red-dev validate checks on the packed tarball', () => {
       }
     }
     // Installed as a user would (production dependencies only), for loading the runtime and D02.
-    installed = await installPalette(packed.tarball, path.join(packed.tmp, 'userdir'));
-  }, 600_000);
+    installed = installedCopy(shared, path.join(work, 'userdir'));
+  }, 900_000);
 
-  afterAll(() => packed?.cleanup());
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
 
   // ------------------------------------------------------------- package.json
 
@@ -278,6 +285,23 @@ describe('node-red-dev validate checks on the packed tarball', () => {
     };
     walk(path.join(installed.userDir, 'node_modules'), 0);
     expect(found, `D02 known-bad packages in the installed tree: ${found.join(', ')}`).toEqual([]);
+  });
+
+  it('the installed palette converts units with its bundled mathjs Unit type, without the mathjs package', () => {
+    const req = createRequire(path.join(installed.pkgDir, 'package.json'));
+    expect(() => req.resolve('mathjs'), 'mathjs is a devDependency: the user dir must not get the 17.6 MB package').toThrow();
+    expect(has('dist/vendor/mathjs-units.js') && has('dist/vendor/mathjs-units.LICENSES.txt'), 'dist/vendor/mathjs-units.js and its licences are packed').toBe(true);
+    const units = req(path.join(installed.pkgDir, 'dist', 'src', 'transforms', 'units.js')) as {
+      UNITS_BUNDLE: string;
+      compileUnitConversion(from: string, to: string): { a: number; b: number };
+    };
+    expect(units.UNITS_BUNDLE).toBe(path.join(installed.pkgDir, 'dist', 'vendor', 'mathjs-units.js'));
+    const flow = units.compileUnitConversion('m³/h', 'l/min');
+    expect(flow.a).toBeCloseTo(1000 / 60, 9);
+    expect(flow.b).toBe(0);
+    const temp = units.compileUnitConversion('°F', '°C');
+    expect(temp.a * 212 + temp.b).toBeCloseTo(100, 9);
+    expect(() => units.compileUnitConversion('bar', '°C')).toThrow(/different quantities/);
   });
 
   // ------------------------------------------------------------------ files
