@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the palette into dist/:
 //   nodes/<type>/runtime.ts           -> dist/nodes/<type>/runtime.js (+ dist/src/**), loaded via dist/nodes/<type>.js
-//   nodes/<type>/editor.ts+editor.html -> dist/nodes/<type>.html (the registerType literal stays inline)
+//   nodes/<type>/editor.ts+editor.html -> dist/nodes/<type>.html (bundled with esbuild: imports of
+//                                          nodes/editor/*.ts inlined; the registerType literal stays inline)
 //   nodes/<type>/help[.<lang>].md       -> dist/nodes/locales/<lang>/<type>.html (colons made safe for
 //                                          Node-RED's property-list rules: scripts/help.mjs)
 //   nodes/<type>/locales/<lang>.json    -> dist/nodes/locales/<lang>/<type>.json
@@ -17,7 +18,7 @@ import { badPropertyLines, helpForNodeRed } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const ts = require('typescript');
+const esbuild = require('esbuild');
 const dist = path.join(root, 'dist');
 const stamp = path.join(dist, '.build-stamp');
 const DEFAULT_LANG = 'en-US';
@@ -76,11 +77,23 @@ function buildEditor(type) {
   if (!new RegExp(`RED\\.nodes\\.registerType(<[^>]*>)?\\(\\s*['"]${type}['"]\\s*,\\s*\\{`).test(editorTs)) {
     fail(`nodes/${type}/editor.ts must call RED.nodes.registerType('${type}', { ... }) with an inline literal`);
   }
-  const js = ts.transpileModule(editorTs, {
-    compilerOptions: { target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.None, removeComments: false },
-    fileName: `${type}.editor.ts`,
-    reportDiagnostics: false,
-  }).outputText.replace(/^"use strict";\s*/, '').replace(/\n\/\/# sourceMappingURL=.*$/, '');
+  // One script per node: editor.ts with the shared dialog modules it imports (nodes/editor/*.ts,
+  // src/model/fields.ts, the node's fields.ts) bundled in, so nothing is shared through `window`.
+  // esbuild keeps object literals as written: the registerType literal stays inline.
+  const out = esbuild.buildSync({
+    entryPoints: [path.join(dir, 'editor.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2019',
+    platform: 'browser',
+    charset: 'utf8',
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles[0].text;
+  if (!new RegExp(`RED\\.nodes\\.registerType\\(\\s*"${type}"\\s*,\\s*\\{`).test(js)) {
+    fail(`nodes/${type}/editor.ts: the bundle lost the inline RED.nodes.registerType('${type}', { ... }) literal`);
+  }
   const template = fs.readFileSync(path.join(dir, 'editor.html'), 'utf8');
   if (!template.includes(`data-template-name="${type}"`)) fail(`nodes/${type}/editor.html must hold <script type="text/html" data-template-name="${type}">`);
   return `<script type="text/javascript">\n${escapeScriptEnd(js)}</script>\n\n${template.trim()}\n`;

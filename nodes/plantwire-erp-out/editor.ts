@@ -1,6 +1,7 @@
-// Editor definition of plantwire-erp-out. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-erp-out.html by scripts/build.mjs.
-// The durable-buffer rows come from window.PlantwireBuffer (plantwire-mqtt-out's editor script).
+// Editor definition of plantwire-erp-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-out.html.
+// The durable-buffer rows are nodes/editor/buffer.ts.
+import { prepareBuffer } from '../editor/buffer';
+import { invalid, pickConfigs } from '../editor/kit';
 
 declare const jsonata: ((expr: string) => unknown) | undefined;
 
@@ -43,7 +44,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
       value: '',
       required: true,
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.entity') : false) as unknown as boolean);
+        return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-out.validation.entity');
       },
     },
     key: {
@@ -61,14 +62,14 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.key') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-erp-out.validation.key');
       },
     },
     action: {
       value: '',
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
-        return op !== 'action' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.action') : false) as unknown as boolean);
+        return op !== 'action' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-out.validation.action');
       },
     },
     mapping: {
@@ -83,27 +84,27 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.mapping') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-erp-out.validation.mapping');
       },
     },
     externalKeyField: {
       value: '',
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        return /^([A-Za-z_][\w.]*)?$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.externalKeyField') : false) as unknown as boolean);
+        return /^([A-Za-z_][\w.]*)?$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-out.validation.externalKeyField');
       },
     },
     batchSize: {
       value: 1,
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v).trim()) && n >= 1 && n <= 1000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.batchSize') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v).trim()) && n >= 1 && n <= 1000) || invalid(this, opt, 'plantwire-erp-out.validation.batchSize');
       },
     },
     batchMs: {
       value: 0,
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v).trim()) && n <= 3600000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.batchMs') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v).trim()) && n <= 3600000) || invalid(this, opt, 'plantwire-erp-out.validation.batchMs');
       },
     },
     sample: { value: '{"payload": {"order": "1000001", "good": 120}}' },
@@ -129,7 +130,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   },
   oneditprepare: function (this: ErpOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
     const toggle = function () {
       const op = $('#node-input-operation').val();
@@ -139,7 +140,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
     $('#node-input-operation').on('change', toggle);
     $('#node-input-batchSize').on('input change', toggle);
     toggle();
-    (window as unknown as { PlantwireBuffer: { prepare(c: JQuery, n: unknown, t: string): void } }).PlantwireBuffer.prepare($('#pw-erp-out-buffer'), this, 'plantwire-erp-out');
+    prepareBuffer($('#pw-erp-out-buffer'), this, 'plantwire-erp-out');
     const out = $('#pw-erp-preview');
     let timer: ReturnType<typeof setTimeout> | undefined;
     let seq = 0;

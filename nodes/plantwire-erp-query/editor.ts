@@ -1,5 +1,5 @@
-// Editor definition of plantwire-erp-query. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-erp-query.html by scripts/build.mjs.
+// Editor definition of plantwire-erp-query. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-query.html.
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface ErpQueryEditorProps extends EditorNodeProperties {
   version: number;
@@ -23,7 +23,7 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
       value: '',
       required: true,
       validate: function (this: ErpQueryEditorProps, v: string, opt?: object) {
-        return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-query.validation.entity') : false) as unknown as boolean);
+        return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-query.validation.entity');
       },
     },
     filter: {
@@ -38,7 +38,7 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-query.validation.filter') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-erp-query.validation.filter');
       },
     },
     select: { value: '' },
@@ -48,7 +48,7 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
       value: '',
       validate: function (this: ErpQueryEditorProps, v: string, opt?: object) {
         const text = String(v === undefined || v === null ? '' : v).trim();
-        return text === '' || (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1000000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-query.validation.top') : false) as unknown as boolean);
+        return text === '' || (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1000000) || invalid(this, opt, 'plantwire-erp-query.validation.top');
       },
     },
   },
@@ -66,6 +66,6 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
   },
   oneditprepare: function (this: ErpQueryEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
   },
 });

@@ -1,5 +1,5 @@
-// Editor definition of plantwire-map. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-map.html by scripts/build.mjs.
+// Editor definition of plantwire-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-map.html.
+import { invalid } from '../editor/kit';
 
 interface MapEditorProps extends EditorNodeProperties {
   version: number;
@@ -49,7 +49,7 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     property: {
       value: 'payload',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-map.validation.property') : false) as unknown as boolean);
+        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || invalid(this, opt, 'plantwire-map.validation.property');
       },
     },
     onEmpty: { value: 'error' },

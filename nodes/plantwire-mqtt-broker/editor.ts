@@ -1,5 +1,6 @@
 // Editor definition of plantwire-mqtt-broker (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-mqtt-broker.html by scripts/build.mjs.
+import { connectionTest, invalid } from '../editor/kit';
 
 interface MqttBrokerEditorProps extends EditorNodeProperties {
   version: number;
@@ -39,7 +40,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
       value: 'mqtt://127.0.0.1:1883',
       required: true,
       validate: function (v: string, opt?: object) {
-        return (/^(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.url') : false) as unknown as boolean);
+        return (/^(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+/.test(String(v))) || invalid(this, opt, 'plantwire-mqtt-broker.validation.url');
       },
     },
     protocolVersion: { value: '4', required: true },
@@ -47,7 +48,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
       value: '',
       validate: function (this: MqttBrokerEditorProps, v: string, opt?: object) {
         const clean = $('#node-config-input-clean').length ? $('#node-config-input-clean').is(':checked') : this.clean;
-        return (!/\s/.test(String(v || '')) && (clean !== false || String(v || '').trim() !== '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.clientId') : false) as unknown as boolean);
+        return (!/\s/.test(String(v || '')) && (clean !== false || String(v || '').trim() !== '')) || invalid(this, opt, 'plantwire-mqtt-broker.validation.clientId');
       },
     },
     clean: { value: true },
@@ -64,7 +65,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     willTopic: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (!/[+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.willTopic') : false) as unknown as boolean);
+        return (!/[+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-broker.validation.willTopic');
       },
     },
     willPayload: { value: '' },
@@ -84,7 +85,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     return (this.clientId ? this.clientId + '@' : '') + url;
   },
   oneditprepare: function (this: MqttBrokerEditorProps) {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+    connectionTest(this);
     const toggle = function () {
       const url = String($('#node-config-input-url').val() || '');
       const secure = $('#node-config-input-tls').is(':checked') || /^(mqtts|wss|ssl):/.test(url);

@@ -1,5 +1,5 @@
-// Editor definition of plantwire-normalize. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-normalize.html by scripts/build.mjs.
+// Editor definition of plantwire-normalize. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-normalize.html.
+import { invalid } from '../editor/kit';
 
 interface NormalizeEditorProps extends EditorNodeProperties {
   version: number;
@@ -26,7 +26,7 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
     timestampField: {
       value: '',
       validate: function (this: NormalizeEditorProps, v: string, opt?: object) {
-        return (this.timestamp !== 'field' || String(v).trim() !== '') || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-normalize.validation.timestampField') : false) as unknown as boolean);
+        return (this.timestamp !== 'field' || String(v).trim() !== '') || invalid(this, opt, 'plantwire-normalize.validation.timestampField');
       },
     },
     quality: { value: 'good', required: true },
@@ -37,7 +37,7 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
     asset: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (!/[#+]/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-normalize.validation.asset') : false) as unknown as boolean);
+        return (!/[#+]/.test(String(v))) || invalid(this, opt, 'plantwire-normalize.validation.asset');
       },
     },
     output: { value: 'auto' },

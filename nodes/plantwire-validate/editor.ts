@@ -1,5 +1,5 @@
-// Editor definition of plantwire-validate. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-validate.html by scripts/build.mjs.
+// Editor definition of plantwire-validate. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-validate.html.
+import { invalid } from '../editor/kit';
 
 interface ValidateEditorProps extends EditorNodeProperties {
   version: number;
@@ -30,13 +30,13 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
         } catch (e) {
           ok = false;
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-validate.validation.schema') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-validate.validation.schema');
       },
     },
     property: {
       value: 'payload',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-validate.validation.property') : false) as unknown as boolean);
+        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || invalid(this, opt, 'plantwire-validate.validation.property');
       },
     },
     each: { value: false },

@@ -78,7 +78,7 @@ describe('palette source rules', () => {
     // Custom validators take (v, opt) and return the translated message when opt is given; RED.validators.* do that themselves.
     const silent = [...text.matchAll(/\n\s+(\w+): \{[^{}]*?validate: function \(([^)]*)\)/g)].filter((m) => !/\bopt\b/.test(m[2]!)).map((m) => m[1]);
     expect(silent, `${type}: validators without a message`).toEqual([]);
-    for (const m of text.matchAll(/\._\('([\w-]+\.validation\.[\w.]+)'\)/g)) {
+    for (const m of text.matchAll(/(?:\._\(|\binvalid\(\w+, opt, )'([\w-]+\.validation\.[\w.]+)'\)/g)) {
       expect(en.has(m[1]!), `${type}: missing message "${m[1]}"`).toBe(true);
     }
   });
