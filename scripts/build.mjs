@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { defaultsLiteral, specOf, withSettingsTable } from './fields.mjs';
 import { badPropertyLines, helpForNodeRed } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -71,6 +72,20 @@ function escapeScriptEnd(text) {
   return text.replace(/<\/script/gi, '<\\/script');
 }
 
+/**
+ * The editor source as bundled: `defaults: specDefaults(spec)` becomes the
+ * spec's defaults written out as an object literal (validators still from
+ * the spec), so the registerType literal node-red-dev reads holds every default.
+ */
+function editorSource(type, text) {
+  const m = /defaults:\s*specDefaults\((\w+)\)/.exec(text);
+  if (!m) return text;
+  const spec = specOf(type);
+  if (!spec) fail(`nodes/${type}/editor.ts uses specDefaults() but nodes/${type}/fields.ts is missing`);
+  if (!/import\s*\{[^}]*\bspecValidator\b[^}]*\}\s*from\s*'\.\.\/editor\/spec'/.test(text)) fail(`nodes/${type}/editor.ts: import specValidator from '../editor/spec' (the written-out defaults use it)`);
+  return text.replace(m[0], `defaults: ${defaultsLiteral(spec, m[1], 'specValidator')}`);
+}
+
 function buildEditor(type) {
   const dir = path.join(root, 'nodes', type);
   const editorTs = fs.readFileSync(path.join(dir, 'editor.ts'), 'utf8');
@@ -81,7 +96,7 @@ function buildEditor(type) {
   // src/model/fields.ts, the node's fields.ts) bundled in, so nothing is shared through `window`.
   // esbuild keeps object literals as written: the registerType literal stays inline.
   const out = esbuild.buildSync({
-    entryPoints: [path.join(dir, 'editor.ts')],
+    stdin: { contents: editorSource(type, editorTs), resolveDir: dir, sourcefile: `nodes/${type}/editor.ts`, loader: 'ts' },
     bundle: true,
     write: false,
     format: 'iife',
@@ -108,7 +123,8 @@ function helpFiles(type) {
     const md = fs.readFileSync(path.join(dir, f), 'utf8');
     const bad = badPropertyLines(md);
     if (bad.length) fail(`nodes/${type}/${f}: a property line must read ": name (type) : description": ${bad.join(' | ')}`);
-    out[m[1] ?? DEFAULT_LANG] = helpForNodeRed(md);
+    const lang = m[1] ?? DEFAULT_LANG;
+    out[lang] = helpForNodeRed(withSettingsTable(md, type, lang));
   }
   if (!out[DEFAULT_LANG]) fail(`nodes/${type}/help.md is missing: every node needs help text`);
   return out;

@@ -1,7 +1,9 @@
 // Editor definition of plantwire-historian-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-historian-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts (labels from this node's "buffer.*" keys).
 import { prepareBuffer } from '../editor/buffer';
-import { invalid, pickConfigs } from '../editor/kit';
+import { pickConfigs } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface HistorianOutBufferProps {
   bufferMode: string;
@@ -20,23 +22,7 @@ interface HistorianOutEditorProps extends EditorNodeProperties, HistorianOutBuff
 RED.nodes.registerType<HistorianOutEditorProps>('plantwire-historian-out', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    db: { value: '', type: 'plantwire-historian-db', required: true },
-    batchSize: {
-      value: 100,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        return (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 10000) || invalid(this, opt, 'plantwire-historian-out.validation.batchSize');
-      },
-    },
-    bufferMode: { value: 'memory' },
-    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
-    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
-    bufferOverflow: { value: 'drop-oldest' },
-    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 0,
   icon: 'plantwire-historian-out.svg',

@@ -1,6 +1,8 @@
 import { bufferStatus, PermanentDeliveryError } from '../../src/buffer/forwarder';
 import type { QueueEntry } from '../../src/buffer/queue';
 import { bufferSettings } from '../../src/buffer/settings';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 import type { HistorianConnection } from '../../src/connectors/historian/connection';
 import { historianOutSettings, type HistorianOutConfig } from '../../src/connectors/historian/out-settings';
 import { HistorianError } from '../../src/connectors/historian/types';
@@ -22,8 +24,10 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config: HistorianOutConfig) {
+      // Checked by nodes/plantwire-historian-out/fields.ts (the dialog's rules), then read as settings.
+      parseFields(spec, config);
       const settings = historianOutSettings(config);
-      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode ?? 'memory' });
+      const buffering = bufferSettings({ ...config, bufferMode: config.bufferMode ?? String(spec.fields.bufferMode.default) });
       const conn = configHandle<HistorianConnection>(RED, config.db, 'historian', 'historian database', 'database');
       const backend = conn.backend;
       let stored = 0;

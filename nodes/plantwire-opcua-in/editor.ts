@@ -1,7 +1,9 @@
 // Editor definition of plantwire-opcua-in. The tag list and the browse tree
 // come from nodes/editor/opcua.ts.
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
-import { invalid, pickConfigs } from '../editor/kit';
+import { pickConfigs } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface OpcUaInEditorProps extends EditorNodeProperties {
   version: number;
@@ -19,33 +21,7 @@ interface OpcUaInEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
-    tags: { value: [] },
-    publishingInterval: {
-      value: 1000,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+$/.test(String(v)) && Number(v) >= 10 || invalid(this, opt, 'plantwire-opcua-in.validation.publishingInterval');
-      },
-    },
-    samplingInterval: { value: 1000, required: true, validate: RED.validators.number() },
-    queueSize: {
-      value: 10,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+$/.test(String(v)) && Number(v) >= 1 || invalid(this, opt, 'plantwire-opcua-in.validation.queueSize');
-      },
-    },
-    deadbandType: { value: 'none' },
-    deadbandValue: { value: 0, validate: RED.validators.number() },
-    output: { value: 'batch', required: true },
-    units: { value: true },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-in.svg',

@@ -1,6 +1,7 @@
 /** The buffer settings every sink's dialog shares (fields `buffer*`), validated without Node-RED. */
 import { PlantwireError } from '../model/errors';
 import { numberSetting } from '../model/settings';
+import { BUFFER_LIMITS } from './fields';
 import { OVERFLOW_POLICIES, type BufferMode, type OverflowPolicy } from './queue';
 
 export interface BufferConfig {
@@ -29,8 +30,8 @@ export function bufferSettings(config: BufferConfig): BufferSettings {
   const overflow = (config.bufferOverflow || 'drop-oldest') as OverflowPolicy;
   if (!OVERFLOW_POLICIES.includes(overflow)) throw new PlantwireError('bad-config', `buffer overflow policy must be one of ${OVERFLOW_POLICIES.join(', ')}, got ${JSON.stringify(config.bufferOverflow)}`, 'bad overflow policy');
   const c = config as Record<string, unknown>;
-  const maxEntries = numberSetting(c, 'bufferMaxEntries', { default: BUFFER_DEFAULTS.maxEntries, min: 1, max: 100_000_000, integer: true, label: 'buffer max entries' });
-  const mb = numberSetting(c, 'bufferMaxMB', { default: BUFFER_DEFAULTS.maxBytes / 1024 / 1024, min: 0.001, max: 1_000_000, label: 'buffer max size (MiB)' });
-  const replayRate = numberSetting(c, 'bufferReplayRate', { default: 0, min: 0, max: 10_000_000, integer: true, label: 'replay rate (msg/s)' });
+  const maxEntries = numberSetting(c, 'bufferMaxEntries', { default: BUFFER_DEFAULTS.maxEntries, ...BUFFER_LIMITS.maxEntries, integer: true, label: 'buffer max entries' });
+  const mb = numberSetting(c, 'bufferMaxMB', { default: BUFFER_DEFAULTS.maxBytes / 1024 / 1024, ...BUFFER_LIMITS.maxMB, label: 'buffer max size (MiB)' });
+  const replayRate = numberSetting(c, 'bufferReplayRate', { default: 0, ...BUFFER_LIMITS.replayRate, integer: true, label: 'replay rate (msg/s)' });
   return { mode, maxEntries, maxBytes: Math.round(mb * 1024 * 1024), overflow, replayRate };
 }

@@ -48,7 +48,7 @@ describe('the palette in a real runtime', () => {
     const messages = await rt.admin<Record<string, unknown>>('GET', `/locales/${pkg.name}/${type}?lng=en-US`);
     expect(messages.status).toBe(200);
     expect(messages.body[type], 'message catalogue namespaced by node type').toBeTypeOf('object');
-    const icon = /icon:\s*'([^']+)'/.exec(text)?.[1];
+    const icon = /icon:\s*['"]([^'"]+)['"]/.exec(text)?.[1];
     expect(icon, 'editor names an icon').toBeTruthy();
     const iconRes = await fetch(`${rt.url}/icons/${pkg.name}/${icon}`, { headers: { authorization: `Bearer ${await rt.token()}` } });
     expect(iconRes.status, `icon ${icon}`).toBe(200);
