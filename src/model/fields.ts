@@ -84,15 +84,16 @@ export interface NodeSpec<F extends Record<string, FieldSpec> = Record<string, F
 
 /** Declares a node's fields; `name` and `version` are added. */
 export function defineFields<F extends Record<string, FieldSpec>>(type: string, version: number, fields: F): NodeSpec<F & { name: StringField; version: ValueField }> {
-  return {
-    type,
-    version,
-    fields: {
-      name: { kind: 'string', default: '', label: 'name', hidden: true },
-      version: { kind: 'value', default: version, label: 'version', hidden: true },
-      ...fields,
-    },
+  const all: Record<string, FieldSpec> = {
+    name: { kind: 'string', default: '', label: 'name', hidden: true },
+    version: { kind: 'value', default: version, label: 'version', hidden: true },
   };
+  for (const [key, f] of Object.entries(fields)) {
+    all[key] = f;
+    // A typed input stores its source next to it (`<field>Type`), saved with the node like any default.
+    if (f.kind === 'typed') all[`${key}Type`] = { kind: 'value', default: 'str', label: `${f.label} source`, hidden: true };
+  }
+  return { type, version, fields: all as F & { name: StringField; version: ValueField } };
 }
 
 const isEmpty = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');

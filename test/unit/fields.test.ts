@@ -10,6 +10,8 @@ import vm from 'node:vm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defineFields, fieldOk, parseFields, settingsTable, SETTINGS_MARKER, type NodeSpec } from '../../src/model/fields';
 import { PlantwireError } from '../../src/model/errors';
+import { migrateConfig } from '../../src/runtime/migrate';
+import { spec as erpQuerySpec, typedSince2 } from '../../nodes/plantwire-erp-query/fields';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TYPES = fs.readdirSync(path.join(ROOT, 'nodes')).filter((t) => fs.existsSync(path.join(ROOT, 'nodes', t, 'fields.ts')));
@@ -123,5 +125,19 @@ describe.each(TYPES)('%s: the built palette follows its fields.ts', (type) => {
       const visible = Object.entries(spec.fields).filter(([, x]) => !x.hidden);
       for (const [key] of visible) expect(built, `${type} ${lang}: row of ${key}`).toContain(`(\`${key}\`) |`);
     }
+  });
+});
+
+describe('typed-input migrations', () => {
+  it('erp-query version 1 → 2: the existing entity and filter become fixed texts (type "str")', () => {
+    const spec = erpQuerySpec;
+    const old = { id: 'q', type: 'plantwire-erp-query', version: 1, entity: 'orders', filter: 'status=released', top: '' };
+    const migrated = migrateConfig('plantwire-erp-query', old, { current: spec.version, migrations: { 1: typedSince2 } });
+    expect(migrated).toMatchObject({ version: 2, entity: 'orders', entityType: 'str', filter: 'status=released', filterType: 'str' });
+    const s = parseFields(spec, migrated);
+    expect(s.entity).toEqual({ value: 'orders', type: 'str' });
+    expect(s.top).toBe(0);
+    // A flow saved as version 2 keeps its source.
+    expect(migrateConfig('plantwire-erp-query', { ...old, version: 2, entityType: 'msg' }, { current: 2, migrations: { 1: typedSince2 } }).entityType).toBe('msg');
   });
 });
