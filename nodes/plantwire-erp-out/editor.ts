@@ -1,6 +1,7 @@
 // Editor definition of plantwire-erp-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
+import { codeFields, type CodeFields } from '../editor/code';
 import { invalid, pickConfigs } from '../editor/kit';
 
 declare const jsonata: ((expr: string) => unknown) | undefined;
@@ -30,6 +31,10 @@ interface ErpPreviewAnswer {
   empty?: boolean;
   stage?: string;
   error?: { message: string; position?: number; token?: string; code?: string };
+}
+
+interface ErpOutEditorState {
+  code?: CodeFields;
 }
 
 RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
@@ -128,7 +133,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   labelStyle: function (this: ErpOutEditorProps) {
     return this.name ? 'node_label_italic' : '';
   },
-  oneditprepare: function (this: ErpOutEditorProps) {
+  oneditprepare: function (this: ErpOutEditorProps & ErpOutEditorState) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
@@ -141,6 +146,13 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
     $('#node-input-batchSize').on('input change', toggle);
     toggle();
     prepareBuffer($('#pw-erp-out-buffer'), this, 'plantwire-erp-out');
+    // The mapping (JSONata) and the sample message (JSON) in Node-RED's code editor, as map and validate show them.
+    const code = codeFields([
+      { field: 'mapping', mode: 'ace/mode/jsonata', value: this.mapping || '' },
+      { field: 'sample', mode: 'ace/mode/json', value: this.sample || '' },
+    ]);
+    this.code = code;
+    const self = this;
     const out = $('#pw-erp-preview');
     let timer: ReturnType<typeof setTimeout> | undefined;
     let seq = 0;
@@ -152,13 +164,13 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
       return label + '✘ ' + (r.stage || 'error') + where + ': ' + e.message;
     };
     const preview = function () {
-      if (!$('#node-input-mapping').length) return; // the dialog has closed
+      if (!self.code) return; // the dialog has closed
       const mine = ++seq;
       $.ajax({
         url: 'plantwire/erp/preview',
         type: 'POST',
         contentType: 'application/json',
-        data: JSON.stringify({ mapping: $('#node-input-mapping').val(), key: $('#node-input-key').val(), message: $('#node-input-sample').val() }),
+        data: JSON.stringify({ mapping: code.value('mapping'), key: $('#node-input-key').val(), message: code.value('sample') }),
         dataType: 'json',
         success: function (r: { mapping: ErpPreviewAnswer; key: ErpPreviewAnswer | null }) {
           if (mine !== seq) return;
@@ -172,10 +184,23 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
         },
       });
     };
-    $('#node-input-mapping, #node-input-key, #node-input-sample').on('input change', function () {
+    const schedule = function () {
       if (timer) clearTimeout(timer);
       timer = setTimeout(preview, 300);
-    });
+    };
+    $('#node-input-key').on('input change', schedule);
+    code.onChange(schedule);
     preview();
+  },
+  oneditsave: function (this: ErpOutEditorProps & ErpOutEditorState) {
+    if (this.code) {
+      this.code.save();
+      this.code.destroy();
+      delete this.code;
+    }
+  },
+  oneditcancel: function (this: ErpOutEditorProps & ErpOutEditorState) {
+    if (this.code) this.code.destroy();
+    delete this.code;
   },
 });
