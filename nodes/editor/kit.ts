@@ -22,10 +22,10 @@ export function invalid(node: unknown, opt: object | undefined, key: string): bo
 
 /** A field's current value: from the open dialog when it shows the field, else from the node. */
 export function current(node: unknown, key: string): unknown {
-  for (const prefix of ['#node-input-', '#node-config-input-']) {
-    const input = $(prefix + key);
-    if (input.length) return input.attr('type') === 'checkbox' ? input.is(':checked') : input.val();
-  }
+  // A config node's dialog may open on top of its user's: each reads its own inputs.
+  const isConfig = (node as { _def?: { category?: string } } | null)?._def?.category === 'config';
+  const input = $((isConfig ? '#node-config-input-' : '#node-input-') + key);
+  if (input.length) return input.attr('type') === 'checkbox' ? input.is(':checked') : input.val();
   return (node as Record<string, unknown> | null)?.[key];
 }
 

@@ -6,6 +6,8 @@ import { toError } from '../../src/model/errors';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-mqtt-broker';
 
@@ -31,6 +33,8 @@ export = function register(RED: RedApi): void {
       let broker: MqttBroker;
       try {
         const creds = node.credentials ?? {};
+        // The dialog's rules (nodes/plantwire-mqtt-broker/fields.ts) first, then the connector's options.
+        parseFields(spec, config as unknown as Record<string, unknown>);
         const settings = brokerSettings(config, { username: creds.username, password: creds.password, passphrase: creds.passphrase });
         broker = new MqttBroker(node, settings);
       } catch (err) {

@@ -27,6 +27,8 @@ interface FieldBase {
   check?: (value: unknown, config: Record<string, unknown>) => boolean;
   /** Path of the dialog label in the node's catalogue (under `<type>.`) when it is not `label.<field>`. */
   labelKey?: string;
+  /** What a good value is, in English, for the runtime's error (else derived from the kind: "a whole number from 1 to 10"). */
+  explain?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
   hidden?: boolean;
 }
@@ -158,6 +160,7 @@ export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unk
 
 /** What a field's rule asks for, in English (runtime errors). */
 export function ruleText(f: FieldSpec): string {
+  if (f.explain) return f.explain;
   switch (f.kind) {
     case 'number': {
       const parts = [f.integer ? 'a whole number' : 'a number'];
