@@ -5,10 +5,10 @@ import { defineFields } from '../../src/model/fields';
 
 export const spec = defineFields('plantwire-mqtt-broker', 1, {
   // ${ENV_VAR}: Node-RED puts the environment variable's value in at deploy.
-  url: { kind: 'string', default: 'mqtt://127.0.0.1:1883', required: true, pattern: /^(?:(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+.*|\$\{\w+\})$/, label: 'broker URL', message: 'url', explain: 'a URL like mqtt://127.0.0.1:1883 or mqtts://broker:8883 (also ws://, wss://, or ${ENV_VAR})' },
+  url: { kind: 'string', default: 'mqtt://127.0.0.1:1883', required: true, pattern: /^(?:(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+.*|\$\{\w+\})$/, label: 'broker URL', message: 'url', explain: 'write a URL like mqtt://127.0.0.1:1883 or mqtts://broker:8883 (also ws://, wss://, or ${ENV_VAR})' },
   protocolVersion: { kind: 'enum', default: '4', options: ['4', '5'], required: true, label: 'MQTT version' },
   // A persistent session (clean off) needs a fixed client id; no spaces.
-  clientId: { kind: 'string', default: '', pattern: /^\S*$/, label: 'client id', message: 'clientId', explain: 'without spaces; a persistent session (clean session off) needs a fixed client id: the broker finds the session by it', check: (v, c) => c.clean !== false || String(v ?? '').trim() !== '' },
+  clientId: { kind: 'string', default: '', pattern: /^\S*$/, label: 'client id', message: 'clientId', explain: 'a persistent session (clean session off) needs a fixed client id: the broker finds the session by it; set Client ID (no spaces)', check: (v, c) => c.clean !== false || String(v ?? '').trim() !== '' },
   clean: { kind: 'boolean', default: true, label: 'clean session' },
   sessionExpiry: { kind: 'number', default: 86_400, min: 0, max: 4_294_967_295, integer: true, unit: 's', label: 'session expiry (s)' },
   keepalive: { kind: 'number', default: 60, min: 0, max: 65_535, integer: true, unit: 's', label: 'keep alive (s)' },
@@ -20,7 +20,7 @@ export const spec = defineFields('plantwire-mqtt-broker', 1, {
   key: { kind: 'string', default: '', label: 'client key', hidden: true },
   rejectUnauthorized: { kind: 'boolean', default: true, label: "verify the broker's certificate" },
   servername: { kind: 'string', default: '', label: 'server name (SNI)' },
-  willTopic: { kind: 'string', default: '', pattern: /^[^+#]*$/, label: 'will topic', message: 'willTopic', explain: 'a topic without MQTT wildcards (+ or #)' },
+  willTopic: { kind: 'string', default: '', pattern: /^[^+#]*$/, label: 'will topic', message: 'willTopic', explain: 'no MQTT wildcards (+ or #) in a topic to publish to' },
   willPayload: { kind: 'string', default: '', label: 'will payload' },
   willQos: { kind: 'enum', default: '0', options: ['0', '1', '2'], label: 'will QoS' },
   willRetain: { kind: 'boolean', default: false, label: 'will retain' },

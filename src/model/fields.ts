@@ -27,7 +27,7 @@ interface FieldBase {
   check?: (value: unknown, config: Record<string, unknown>) => boolean;
   /** Path of the dialog label in the node's catalogue (under `<type>.`) when it is not `label.<field>`. */
   labelKey?: string;
-  /** What a good value is, in English, for the runtime's error (else derived from the kind: "a whole number from 1 to 10"). */
+  /** The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); else derived from the kind ("<label> must be a whole number from 1 to 10"). */
   explain?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
   hidden?: boolean;
@@ -218,7 +218,8 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     if (!active) continue;
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
     if (!fieldOk(f, value, config, config[`${key}Type`])) {
-      throw new PlantwireError('bad-config', `${f.label} must be ${ruleText(f)}, got ${JSON.stringify(raw ?? null)}`, `bad ${f.label}`);
+      const got = JSON.stringify(raw ?? null);
+      throw new PlantwireError('bad-config', f.explain ? `${f.label}: ${f.explain}; got ${got}` : `${f.label} must be ${ruleText(f)}, got ${got}`, `bad ${f.label}`);
     }
   }
   return out as Parsed<S>;
