@@ -8,7 +8,7 @@ export const spec = defineFields('plantwire-mqtt-broker', 1, {
   url: { kind: 'string', default: 'mqtt://127.0.0.1:1883', required: true, pattern: /^(?:(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+.*|\$\{\w+\})$/, label: 'broker URL', message: 'url', explain: 'write a URL like mqtt://127.0.0.1:1883 or mqtts://broker:8883 (also ws://, wss://, or ${ENV_VAR})' },
   protocolVersion: { kind: 'enum', default: '4', options: ['4', '5'], required: true, label: 'MQTT version' },
   // A persistent session (clean off) needs a fixed client id; no spaces.
-  clientId: { kind: 'string', default: '', pattern: /^\S*$/, label: 'client id', message: 'clientId', explain: 'a persistent session (clean session off) needs a fixed client id: the broker finds the session by it; set Client ID (no spaces)', check: (v, c) => c.clean !== false || String(v ?? '').trim() !== '' },
+  clientId: { kind: 'string', default: '', pattern: /^\S*$/, label: 'client id', message: 'clientId', explain: 'a persistent session (clean session off) needs a fixed client id: the broker finds the session by it; set Client ID (no spaces)', status: 'persistent session needs a client id', check: (v, c) => c.clean !== false || String(v ?? '').trim() !== '' },
   clean: { kind: 'boolean', default: true, label: 'clean session' },
   sessionExpiry: { kind: 'number', default: 86_400, min: 0, max: 4_294_967_295, integer: true, unit: 's', label: 'session expiry (s)' },
   keepalive: { kind: 'number', default: 60, min: 0, max: 65_535, integer: true, unit: 's', label: 'keep alive (s)' },

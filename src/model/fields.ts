@@ -29,6 +29,8 @@ interface FieldBase {
   labelKey?: string;
   /** The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); else derived from the kind ("<label> must be a whole number from 1 to 10"). */
   explain?: string;
+  /** The short status text of that error (≤ 48 characters), else "bad <label>". */
+  status?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
   hidden?: boolean;
 }
@@ -219,7 +221,7 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
     if (!fieldOk(f, value, config, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
-      throw new PlantwireError('bad-config', f.explain ? `${f.label}: ${f.explain}; got ${got}` : `${f.label} must be ${ruleText(f)}, got ${got}`, `bad ${f.label}`);
+      throw new PlantwireError('bad-config', f.explain ? `${f.label}: ${f.explain}; got ${got}` : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
     }
   }
   return out as Parsed<S>;
