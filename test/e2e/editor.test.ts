@@ -30,6 +30,7 @@ interface InvalidRow {
 }
 const INVALID: Record<string, InvalidRow> = {
   'plantwire-simulator': { field: '#node-input-interval', invalid: '10', valid: '500', message: 'interval' },
+  'plantwire-normalize': { field: '#node-input-timestampField', invalid: '', valid: 'ts', message: 'timestampField', before: [['#node-input-timestamp', 'field']] },
   'plantwire-modbus-read': { field: '#node-input-interval', invalid: '20', valid: '0', message: 'interval' },
   'plantwire-modbus-write': { field: '#node-input-csv', invalid: 'tag,address,function', valid: 'tag,address,function,writable\nSpeed,1,holding,true', message: 'csv', before: [['#node-input-mapSource', 'csv']] },
   'plantwire-mqtt-in': { field: '#node-input-topics', invalid: 'plant/#/line1', valid: 'plant/+/line1/#', message: 'topics' },
