@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the palette into dist/:
 //   nodes/<type>/runtime.ts           -> dist/nodes/<type>/runtime.js (+ dist/src/**), loaded via dist/nodes/<type>.js
-//   nodes/<type>/editor.ts+editor.html -> dist/nodes/<type>.html (the registerType literal stays inline)
+//   nodes/<type>/editor.ts+editor.html -> dist/nodes/<type>.html (bundled with esbuild: imports of
+//                                          nodes/editor/*.ts inlined; the registerType literal stays inline)
 //   nodes/<type>/help[.<lang>].md       -> dist/nodes/locales/<lang>/<type>.html (colons made safe for
 //                                          Node-RED's property-list rules: scripts/help.mjs)
 //   nodes/<type>/locales/<lang>.json    -> dist/nodes/locales/<lang>/<type>.json, with the shared status
@@ -18,11 +19,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { defaultsLiteral, specOf, withSettingsTable } from './fields.mjs';
 import { badPropertyLines, helpForNodeRed } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
-const ts = require('typescript');
+const esbuild = require('esbuild');
 const dist = path.join(root, 'dist');
 const stamp = path.join(dist, '.build-stamp');
 const DEFAULT_LANG = 'en-US';
@@ -76,17 +78,43 @@ function escapeScriptEnd(text) {
   return text.replace(/<\/script/gi, '<\\/script');
 }
 
+/**
+ * The editor source as bundled: `defaults: specDefaults(spec)` becomes the
+ * spec's defaults written out as an object literal (validators still from
+ * the spec), so the registerType literal node-red-dev reads holds every default.
+ */
+function editorSource(type, text) {
+  const m = /defaults:\s*specDefaults\((\w+)\)/.exec(text);
+  if (!m) return text;
+  const spec = specOf(type);
+  if (!spec) fail(`nodes/${type}/editor.ts uses specDefaults() but nodes/${type}/fields.ts is missing`);
+  if (!/import\s*\{[^}]*\bspecValidator\b[^}]*\}\s*from\s*'\.\.\/editor\/spec'/.test(text)) fail(`nodes/${type}/editor.ts: import specValidator from '../editor/spec' (the written-out defaults use it)`);
+  return text.replace(m[0], `defaults: ${defaultsLiteral(spec, m[1], 'specValidator')}`);
+}
+
 function buildEditor(type) {
   const dir = path.join(root, 'nodes', type);
   const editorTs = fs.readFileSync(path.join(dir, 'editor.ts'), 'utf8');
   if (!new RegExp(`RED\\.nodes\\.registerType(<[^>]*>)?\\(\\s*['"]${type}['"]\\s*,\\s*\\{`).test(editorTs)) {
     fail(`nodes/${type}/editor.ts must call RED.nodes.registerType('${type}', { ... }) with an inline literal`);
   }
-  const js = ts.transpileModule(editorTs, {
-    compilerOptions: { target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.None, removeComments: false },
-    fileName: `${type}.editor.ts`,
-    reportDiagnostics: false,
-  }).outputText.replace(/^"use strict";\s*/, '').replace(/\n\/\/# sourceMappingURL=.*$/, '');
+  // One script per node: editor.ts with the shared dialog modules it imports (nodes/editor/*.ts,
+  // src/model/fields.ts, the node's fields.ts) bundled in, so nothing is shared through `window`.
+  // esbuild keeps object literals as written: the registerType literal stays inline.
+  const out = esbuild.buildSync({
+    stdin: { contents: editorSource(type, editorTs), resolveDir: dir, sourcefile: `nodes/${type}/editor.ts`, loader: 'ts' },
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: 'es2019',
+    platform: 'browser',
+    charset: 'utf8',
+    logLevel: 'silent',
+  });
+  const js = out.outputFiles[0].text;
+  if (!new RegExp(`RED\\.nodes\\.registerType\\(\\s*"${type}"\\s*,\\s*\\{`).test(js)) {
+    fail(`nodes/${type}/editor.ts: the bundle lost the inline RED.nodes.registerType('${type}', { ... }) literal`);
+  }
   const template = fs.readFileSync(path.join(dir, 'editor.html'), 'utf8');
   if (!template.includes(`data-template-name="${type}"`)) fail(`nodes/${type}/editor.html must hold <script type="text/html" data-template-name="${type}">`);
   return `<script type="text/javascript">\n${escapeScriptEnd(js)}</script>\n\n${template.trim()}\n`;
@@ -166,7 +194,8 @@ function helpFiles(type) {
     const md = fs.readFileSync(path.join(dir, f), 'utf8');
     const bad = badPropertyLines(md);
     if (bad.length) fail(`nodes/${type}/${f}: a property line must read ": name (type) : description": ${bad.join(' | ')}`);
-    out[m[1] ?? DEFAULT_LANG] = helpForNodeRed(md);
+    const lang = m[1] ?? DEFAULT_LANG;
+    out[lang] = helpForNodeRed(withSettingsTable(md, type, lang));
   }
   if (!out[DEFAULT_LANG]) fail(`nodes/${type}/help.md is missing: every node needs help text`);
   return out;

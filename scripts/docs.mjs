@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { withSettingsTable } from './fields.mjs';
 import { helpForDocs } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -24,7 +25,7 @@ export function nodePages() {
       '',
       `*Palette category:* ${category}`,
       '',
-      helpForDocs(help).replace(/^### /gm, '## '),
+      helpForDocs(withSettingsTable(help, type, 'en-US')).replace(/^### /gm, '## '),
       '',
       '## Example flows in this repository',
       '',

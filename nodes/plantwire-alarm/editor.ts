@@ -1,5 +1,5 @@
-// Editor definition of plantwire-alarm. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-alarm.html by scripts/build.mjs.
+// Editor definition of plantwire-alarm. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-alarm.html.
+import { invalid } from '../editor/kit';
 
 interface AlarmRuleRow {
   name?: string;
@@ -57,38 +57,38 @@ RED.nodes.registerType<AlarmEditorProps>('plantwire-alarm', {
             if (r.kind === 'deviation' && String(r.setpointTag || '').trim() === '' && (String(r.setpoint ?? '').trim() === '' || isNaN(Number(r.setpoint)))) return false;
             return true;
           });
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-alarm.validation.rules') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-alarm.validation.rules');
       },
     },
     suppressTag: { value: '' },
     suppressValues: {
       value: 'Idle, Maintenance',
       validate: function (this: AlarmEditorProps, v: string, opt?: object) {
-        return (String(this.suppressTag || '').trim() === '' || String(v || '').trim() !== '') || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-alarm.validation.suppressValues') : false) as unknown as boolean);
+        return (String(this.suppressTag || '').trim() === '' || String(v || '').trim() !== '') || invalid(this, opt, 'plantwire-alarm.validation.suppressValues');
       },
     },
     floodThreshold: {
       value: '10',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-alarm.validation.floodThreshold') : false) as unknown as boolean);
+        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1)) || invalid(this, opt, 'plantwire-alarm.validation.floodThreshold');
       },
     },
     shelveMinutes: {
       value: '60',
       validate: function (this: AlarmEditorProps, v: string, opt?: object) {
-        return (String(v).trim() === '' || (Number(v) >= 1 && Number(v) <= Number(this.maxShelveMinutes || 1440))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-alarm.validation.shelveMinutes') : false) as unknown as boolean);
+        return (String(v).trim() === '' || (Number(v) >= 1 && Number(v) <= Number(this.maxShelveMinutes || 1440))) || invalid(this, opt, 'plantwire-alarm.validation.shelveMinutes');
       },
     },
     maxShelveMinutes: {
       value: '1440',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (Number(v) >= 1 && Number(v) <= 525600)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-alarm.validation.maxShelveMinutes') : false) as unknown as boolean);
+        return (String(v).trim() === '' || (Number(v) >= 1 && Number(v) <= 525600)) || invalid(this, opt, 'plantwire-alarm.validation.maxShelveMinutes');
       },
     },
     rateEvery: {
       value: '60',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (Number(v) >= 0 && Number(v) <= 86400)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-alarm.validation.rateEvery') : false) as unknown as boolean);
+        return (String(v).trim() === '' || (Number(v) >= 0 && Number(v) <= 86400)) || invalid(this, opt, 'plantwire-alarm.validation.rateEvery');
       },
     },
     persist: { value: true },

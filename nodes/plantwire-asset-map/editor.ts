@@ -1,5 +1,5 @@
-// Editor definition of plantwire-asset-map. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-asset-map.html by scripts/build.mjs.
+// Editor definition of plantwire-asset-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-asset-map.html.
+import { invalid } from '../editor/kit';
 
 interface AssetRuleRow {
   match: string;
@@ -32,7 +32,7 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
           v.every(function (r: AssetRuleRow) {
             return !!r && typeof r.match === 'string' && r.match.trim() !== '' && typeof r.enterprise === 'string' && r.enterprise.trim() !== '';
           });
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-asset-map.validation.rules') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-asset-map.validation.rules');
       },
     },
     output: { value: 'keep' },

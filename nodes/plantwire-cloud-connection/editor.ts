@@ -1,5 +1,6 @@
 // Editor definition of plantwire-cloud-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-cloud-connection.html by scripts/build.mjs.
+import { connectionTest, invalid } from '../editor/kit';
 
 interface CloudConnectionEditorProps extends EditorNodeProperties {
   version: number;
@@ -52,7 +53,7 @@ function plantwireCloudField(targets: string[], ok: (v: string) => boolean, key:
     const sel = $('#node-config-input-target');
     const target = String(sel.length ? sel.val() : this.target);
     if (targets.indexOf(target) < 0 || ok(String(v === undefined || v === null ? '' : v).trim())) return true;
-    return (opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-connection.validation.' + key) : false) as unknown as boolean;
+    return invalid(this, opt, 'plantwire-cloud-connection.validation.' + key);
   };
 }
 
@@ -69,7 +70,7 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
       value: 'aws-iot',
       required: true,
       validate: function (this: CloudConnectionEditorProps, v: string, opt?: object) {
-        return ['aws-iot', 'azure-iot', 's3', 'webhook'].indexOf(String(v)) >= 0 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-connection.validation.target') : false) as unknown as boolean);
+        return ['aws-iot', 'azure-iot', 's3', 'webhook'].indexOf(String(v)) >= 0 || invalid(this, opt, 'plantwire-cloud-connection.validation.target');
       },
     },
     endpoint: { value: '', validate: plantwireCloudField(['aws-iot'], plantwireCloudHost, 'endpoint') },
@@ -152,7 +153,7 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
     }
   },
   oneditprepare: function () {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+    connectionTest(this);
     const toggle = function () {
       const target = String($('#node-config-input-target').val());
       ['aws-iot', 'azure-iot', 's3', 'webhook'].forEach(function (t) {

@@ -1,7 +1,7 @@
-// Editor definition of plantwire-cloud-out. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-cloud-out.html by scripts/build.mjs.
-// The durable-buffer rows come from window.PlantwireBuffer (published by the
-// plantwire-mqtt-out editor script, which Node-RED loads before any dialog opens).
+// Editor definition of plantwire-cloud-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-cloud-out.html.
+// The durable-buffer rows are nodes/editor/buffer.ts.
+import { prepareBuffer } from '../editor/buffer';
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface CloudOutBufferProps {
   bufferMode: string;
@@ -29,7 +29,7 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
       value: 'dt/{asset}/{tag}',
       validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
         const t = String(v === undefined || v === null ? '' : v).trim();
-        return (t !== '' && !/[+#]/.test(t)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-out.validation.topic') : false) as unknown as boolean);
+        return (t !== '' && !/[+#]/.test(t)) || invalid(this, opt, 'plantwire-cloud-out.validation.topic');
       },
     },
     properties: {
@@ -45,7 +45,7 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-cloud-out.validation.properties') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-cloud-out.validation.properties');
       },
     },
     bufferMode: { value: 'memory' },
@@ -70,7 +70,7 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   },
   oneditprepare: function (this: CloudOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     // Topic (AWS IoT) and properties (Azure, AWS IoT) rows follow the selected connection's target.
     const toggle = function () {
       const conn = RED.nodes.node(String($('#node-input-connection').val() || '')) as unknown as { target?: string } | null;
@@ -80,7 +80,6 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
     };
     $('#node-input-connection').on('change', toggle);
     toggle();
-    const w = window as unknown as { PlantwireBuffer?: { prepare(c: JQuery, n: CloudOutBufferProps, type: string): void } };
-    if (w.PlantwireBuffer) w.PlantwireBuffer.prepare($('#plantwire-cloud-out-buffer'), this, 'plantwire-cloud-out');
+    prepareBuffer($('#plantwire-cloud-out-buffer'), this, 'plantwire-cloud-out');
   },
 });

@@ -1,5 +1,5 @@
-// Editor definition of plantwire-condition. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-condition.html by scripts/build.mjs.
+// Editor definition of plantwire-condition. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-condition.html.
+import { invalid } from '../editor/kit';
 
 interface CounterRow {
   name?: string;
@@ -46,7 +46,7 @@ RED.nodes.registerType<ConditionEditorProps>('plantwire-condition', {
           v.every(function (r: CounterRow) {
             return !!r && typeof r.tag === 'string' && r.tag.trim() !== '' && Number(r.interval) > 0 && (String(r.dueSoon ?? '').trim() === '' || (Number(r.dueSoon) >= 1 && Number(r.dueSoon) <= 100));
           });
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-condition.validation.counters') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-condition.validation.counters');
       },
     },
     monitors: {
@@ -76,7 +76,7 @@ RED.nodes.registerType<ConditionEditorProps>('plantwire-condition', {
               (String(r.learn ?? '').trim() === '' || Number(r.learn) >= 10)
             );
           });
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-condition.validation.monitors') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-condition.validation.monitors');
       },
     },
     persist: { value: true },

@@ -1,5 +1,6 @@
-// Editor definition of plantwire-deadband. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-deadband.html by scripts/build.mjs.
+// Editor definition of plantwire-deadband. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-deadband.html.
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface DeadbandEditorProps extends EditorNodeProperties {
   version: number;
@@ -15,40 +16,7 @@ interface DeadbandEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<DeadbandEditorProps>('plantwire-deadband', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    mode: { value: 'absolute', required: true },
-    deadband: {
-      value: '0',
-      required: true,
-      validate: function (this: DeadbandEditorProps, v: string, opt?: object) {
-        const n = Number(v);
-        return (String(v).trim() !== '' && !isNaN(n) && n >= 0 && (this.mode !== 'percent' || n <= 100)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.deadband') : false) as unknown as boolean);
-      },
-    },
-    percentOf: { value: 'last' },
-    span: {
-      value: '',
-      validate: function (this: DeadbandEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'percent' || this.percentOf !== 'span' || Number(v) > 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.span') : false) as unknown as boolean);
-      },
-    },
-    heartbeat: {
-      value: '0',
-      validate: function (v: string, opt?: object) {
-        const n = Number(v);
-        return (String(v).trim() === '' || (!isNaN(n) && (n === 0 || (n >= 0.1 && n <= 604800)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.heartbeat') : false) as unknown as boolean);
-      },
-    },
-    heartbeatOutput: { value: 'each' },
-    maxTags: {
-      value: '10000',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-deadband.validation.maxTags') : false) as unknown as boolean);
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-deadband.svg',

@@ -7,6 +7,8 @@ import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 import { DeadbandFilter, deadbandSettings, type DeadbandConfig } from '../../src/transforms/deadband';
 import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
 import { readSamples } from '../../src/transforms/samples';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-deadband';
 
@@ -19,6 +21,8 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      // The dialog's rules (nodes/plantwire-deadband/fields.ts), then the filter's settings.
+      parseFields(spec, config as unknown as Record<string, unknown>);
       const settings = deadbandSettings(config);
       const hbMode = outputMode(config.heartbeatOutput, 'each');
       const { state: filter, restored } = retainState(node, config, () => new DeadbandFilter(settings));

@@ -1,7 +1,7 @@
-// Editor definition of plantwire-email-out. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-email-out.html by scripts/build.mjs.
-// The retry-queue rows come from window.PlantwireBuffer (published by
-// plantwire-mqtt-out's editor script); mails are always queued, so "off" is removed.
+// Editor definition of plantwire-email-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-email-out.html.
+// The retry-queue rows are nodes/editor/buffer.ts; mails are always queued, so "off" is removed.
+import { prepareBuffer } from '../editor/buffer';
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface EmailOutEditorProps extends EditorNodeProperties {
   version: number;
@@ -44,7 +44,7 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
         const ok = list.length > 0 && list.every(function (a) {
           return /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(a);
         });
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.to') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-email-out.validation.to');
       },
     },
     cc: {
@@ -58,13 +58,13 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
         const ok = list.every(function (a) {
           return /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(a);
         });
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.cc') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-email-out.validation.cc');
       },
     },
     from: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return /^(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.from') : false) as unknown as boolean);
+        return /^(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-email-out.validation.from');
       },
     },
     mode: { value: 'digest', required: true },
@@ -72,28 +72,28 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
       value: 300,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (String(v).trim() !== '' && n >= 1 && n <= 86400) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.digestSeconds') : false) as unknown as boolean);
+        return (String(v).trim() !== '' && n >= 1 && n <= 86400) || invalid(this, opt, 'plantwire-email-out.validation.digestSeconds');
       },
     },
     rateCount: {
       value: 10,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.rateCount') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || invalid(this, opt, 'plantwire-email-out.validation.rateCount');
       },
     },
     ratePeriod: {
       value: 3600,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (String(v).trim() !== '' && n >= 1 && n <= 604800) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.ratePeriod') : false) as unknown as boolean);
+        return (String(v).trim() !== '' && n >= 1 && n <= 604800) || invalid(this, opt, 'plantwire-email-out.validation.ratePeriod');
       },
     },
     subject: {
       value: '',
       validate: function (v: string, opt?: object) {
         const s = String(v || '');
-        return (s.split('{{').length === s.split('}}').length && !/[\r\n]/.test(s)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.subject') : false) as unknown as boolean);
+        return (s.split('{{').length === s.split('}}').length && !/[\r\n]/.test(s)) || invalid(this, opt, 'plantwire-email-out.validation.subject');
       },
     },
     html: { value: '' },
@@ -103,7 +103,7 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
       value: 500,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-email-out.validation.maxRows') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 100000) || invalid(this, opt, 'plantwire-email-out.validation.maxRows');
       },
     },
     bufferMode: { value: 'memory' },
@@ -128,17 +128,14 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
   },
   oneditprepare: function (this: EmailOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     const toggle = function () {
       $('.plantwire-email-digest').toggle($('#node-input-mode').val() === 'digest');
     };
     $('#node-input-mode').on('change', toggle);
     toggle();
-    const pb = (window as unknown as { PlantwireBuffer?: { prepare(c: JQuery, n: unknown, t: string): void } }).PlantwireBuffer;
-    if (pb) {
-      pb.prepare($('#plantwire-email-buffer'), this, 'plantwire-email-out');
-      $('#node-input-bufferMode option[value="off"]').remove();
-      if (!this.bufferMode || this.bufferMode === 'off') $('#node-input-bufferMode').val('memory').trigger('change');
-    }
+    prepareBuffer($('#plantwire-email-buffer'), this, 'plantwire-email-out');
+    $('#node-input-bufferMode option[value="off"]').remove();
+    if (!this.bufferMode || this.bufferMode === 'off') $('#node-input-bufferMode').val('memory').trigger('change');
   },
 });

@@ -1,5 +1,6 @@
 // Editor definition of plantwire-erp-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-erp-connection.html by scripts/build.mjs.
+import { invalid } from '../editor/kit';
 
 interface ErpConnectionEditorProps extends EditorNodeProperties {
   version: number;
@@ -36,21 +37,21 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
       value: '',
       required: true,
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        return /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || /^\$\{\w+\}$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.url') : false) as unknown as boolean);
+        return /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || /^\$\{\w+\}$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.url');
       },
     },
     sapClient: {
       value: '',
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'sap-odata-v2' || /^(\d{3})?$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.sapClient') : false) as unknown as boolean);
+        return kind !== 'sap-odata-v2' || /^(\d{3})?$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.sapClient');
       },
     },
     database: {
       value: '',
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'odoo' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.database') : false) as unknown as boolean);
+        return kind !== 'odoo' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-connection.validation.database');
       },
     },
     auth: { value: 'basic' },
@@ -58,14 +59,14 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
       value: '',
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
         const auth = $('#node-config-input-auth').length ? $('#node-config-input-auth').val() : this.auth;
-        return auth !== 'oauth2' || /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.tokenUrl') : false) as unknown as boolean);
+        return auth !== 'oauth2' || /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.tokenUrl');
       },
     },
     scope: { value: '' },
     apiKeyHeader: {
       value: 'x-api-key',
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        return /^[A-Za-z0-9!#$%&'*+.^_`|~-]*$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.apiKeyHeader') : false) as unknown as boolean);
+        return /^[A-Za-z0-9!#$%&'*+.^_`|~-]*$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.apiKeyHeader');
       },
     },
     headers: {
@@ -81,21 +82,21 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.headers') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-erp-connection.validation.headers');
       },
     },
     timeout: {
       value: 30,
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
         const n = Number(v);
-        return (String(v).trim() !== '' && n >= 0.1 && n <= 600) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.timeout') : false) as unknown as boolean);
+        return (String(v).trim() !== '' && n >= 0.1 && n <= 600) || invalid(this, opt, 'plantwire-erp-connection.validation.timeout');
       },
     },
     ca: {
       value: '',
       validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
         const text = String(v || '').trim();
-        return text === '' || text.indexOf('-----BEGIN CERTIFICATE-----') >= 0 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-connection.validation.ca') : false) as unknown as boolean);
+        return text === '' || text.indexOf('-----BEGIN CERTIFICATE-----') >= 0 || invalid(this, opt, 'plantwire-erp-connection.validation.ca');
       },
     },
     rejectUnauthorized: { value: true },

@@ -1,6 +1,8 @@
-// Editor definition of plantwire-erp-out. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-erp-out.html by scripts/build.mjs.
-// The durable-buffer rows come from window.PlantwireBuffer (plantwire-mqtt-out's editor script).
+// Editor definition of plantwire-erp-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-out.html.
+// The durable-buffer rows are nodes/editor/buffer.ts.
+import { prepareBuffer } from '../editor/buffer';
+import { codeFields, type CodeFields } from '../editor/code';
+import { invalid, pickConfigs } from '../editor/kit';
 
 declare const jsonata: ((expr: string) => unknown) | undefined;
 
@@ -31,6 +33,10 @@ interface ErpPreviewAnswer {
   error?: { message: string; position?: number; token?: string; code?: string };
 }
 
+interface ErpOutEditorState {
+  code?: CodeFields;
+}
+
 RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   category: 'Plantwire IT',
   color: '#E2C08D',
@@ -43,7 +49,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
       value: '',
       required: true,
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.entity') : false) as unknown as boolean);
+        return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-out.validation.entity');
       },
     },
     key: {
@@ -61,14 +67,14 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.key') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-erp-out.validation.key');
       },
     },
     action: {
       value: '',
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
-        return op !== 'action' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.action') : false) as unknown as boolean);
+        return op !== 'action' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-out.validation.action');
       },
     },
     mapping: {
@@ -83,27 +89,27 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
             ok = false;
           }
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.mapping') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-erp-out.validation.mapping');
       },
     },
     externalKeyField: {
       value: '',
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        return /^([A-Za-z_][\w.]*)?$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.externalKeyField') : false) as unknown as boolean);
+        return /^([A-Za-z_][\w.]*)?$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-out.validation.externalKeyField');
       },
     },
     batchSize: {
       value: 1,
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v).trim()) && n >= 1 && n <= 1000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.batchSize') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v).trim()) && n >= 1 && n <= 1000) || invalid(this, opt, 'plantwire-erp-out.validation.batchSize');
       },
     },
     batchMs: {
       value: 0,
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v).trim()) && n <= 3600000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-out.validation.batchMs') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v).trim()) && n <= 3600000) || invalid(this, opt, 'plantwire-erp-out.validation.batchMs');
       },
     },
     sample: { value: '{"payload": {"order": "1000001", "good": 120}}' },
@@ -127,9 +133,9 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   labelStyle: function (this: ErpOutEditorProps) {
     return this.name ? 'node_label_italic' : '';
   },
-  oneditprepare: function (this: ErpOutEditorProps) {
+  oneditprepare: function (this: ErpOutEditorProps & ErpOutEditorState) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
     const toggle = function () {
       const op = $('#node-input-operation').val();
@@ -139,7 +145,14 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
     $('#node-input-operation').on('change', toggle);
     $('#node-input-batchSize').on('input change', toggle);
     toggle();
-    (window as unknown as { PlantwireBuffer: { prepare(c: JQuery, n: unknown, t: string): void } }).PlantwireBuffer.prepare($('#pw-erp-out-buffer'), this, 'plantwire-erp-out');
+    prepareBuffer($('#pw-erp-out-buffer'), this, 'plantwire-erp-out');
+    // The mapping (JSONata) and the sample message (JSON) in Node-RED's code editor, as map and validate show them.
+    const code = codeFields([
+      { field: 'mapping', mode: 'ace/mode/jsonata', value: this.mapping || '' },
+      { field: 'sample', mode: 'ace/mode/json', value: this.sample || '' },
+    ]);
+    this.code = code;
+    const self = this;
     const out = $('#pw-erp-preview');
     let timer: ReturnType<typeof setTimeout> | undefined;
     let seq = 0;
@@ -151,13 +164,13 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
       return label + '✘ ' + (r.stage || 'error') + where + ': ' + e.message;
     };
     const preview = function () {
-      if (!$('#node-input-mapping').length) return; // the dialog has closed
+      if (!self.code) return; // the dialog has closed
       const mine = ++seq;
       $.ajax({
         url: 'plantwire/erp/preview',
         type: 'POST',
         contentType: 'application/json',
-        data: JSON.stringify({ mapping: $('#node-input-mapping').val(), key: $('#node-input-key').val(), message: $('#node-input-sample').val() }),
+        data: JSON.stringify({ mapping: code.value('mapping'), key: $('#node-input-key').val(), message: code.value('sample') }),
         dataType: 'json',
         success: function (r: { mapping: ErpPreviewAnswer; key: ErpPreviewAnswer | null }) {
           if (mine !== seq) return;
@@ -171,10 +184,23 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
         },
       });
     };
-    $('#node-input-mapping, #node-input-key, #node-input-sample').on('input change', function () {
+    const schedule = function () {
       if (timer) clearTimeout(timer);
       timer = setTimeout(preview, 300);
-    });
+    };
+    $('#node-input-key').on('input change', schedule);
+    code.onChange(schedule);
     preview();
+  },
+  oneditsave: function (this: ErpOutEditorProps & ErpOutEditorState) {
+    if (this.code) {
+      this.code.save();
+      this.code.destroy();
+      delete this.code;
+    }
+  },
+  oneditcancel: function (this: ErpOutEditorProps & ErpOutEditorState) {
+    if (this.code) this.code.destroy();
+    delete this.code;
   },
 });

@@ -1,10 +1,14 @@
-// Editor definition of plantwire-erp-query. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-erp-query.html by scripts/build.mjs.
+// Editor definition of plantwire-erp-query. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-query.html.
+import { pickConfigs, typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ErpQueryEditorProps extends EditorNodeProperties {
   version: number;
   connection: string;
   entity: string;
+  entityType: string;
+  filterType: string;
   filter: string;
   select: string;
   expand: string;
@@ -15,43 +19,7 @@ interface ErpQueryEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    connection: { value: '', type: 'plantwire-erp-connection', required: true },
-    entity: {
-      value: '',
-      required: true,
-      validate: function (this: ErpQueryEditorProps, v: string, opt?: object) {
-        return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-query.validation.entity') : false) as unknown as boolean);
-      },
-    },
-    filter: {
-      value: '',
-      validate: function (this: ErpQueryEditorProps, v: string, opt?: object) {
-        const text = String(v || '').trim();
-        let ok = true;
-        if (text.charAt(0) === '[') {
-          try {
-            ok = Array.isArray(JSON.parse(text));
-          } catch (e) {
-            ok = false;
-          }
-        }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-query.validation.filter') : false) as unknown as boolean);
-      },
-    },
-    select: { value: '' },
-    expand: { value: '' },
-    orderby: { value: '' },
-    top: {
-      value: '',
-      validate: function (this: ErpQueryEditorProps, v: string, opt?: object) {
-        const text = String(v === undefined || v === null ? '' : v).trim();
-        return text === '' || (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= 1000000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-erp-query.validation.top') : false) as unknown as boolean);
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-erp-query.svg',
@@ -59,13 +27,17 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
   inputLabels: 'trigger; msg.payload may override entity, filter, select, expand, orderby, top',
   outputLabels: 'rows read from the ERP as msg.payload (paging followed)',
   label: function (this: ErpQueryEditorProps) {
-    return this.name || 'query ' + (this.entity || 'ERP');
+    const from = this.entityType && this.entityType !== 'str' ? (this.entityType === 'env' ? '${' + this.entity + '}' : this.entityType + '.' + this.entity) : this.entity;
+    return this.name || 'query ' + (from || 'ERP');
   },
   labelStyle: function (this: ErpQueryEditorProps) {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: ErpQueryEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
+    // Entity and filter: a fixed text, or read per message from msg/flow/global/env.
+    typedField('entity');
+    typedField('filter');
   },
 });

@@ -1,5 +1,6 @@
 // Editor definition of plantwire-historian-db (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-historian-db.html by scripts/build.mjs.
+import { connectionTest, invalid } from '../editor/kit';
 
 interface HistorianDbEditorProps extends EditorNodeProperties {
   version: number;
@@ -40,7 +41,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
       value: '127.0.0.1',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'postgres' || /^[^\s/]+$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.host') : false) as unknown as boolean);
+        return kind !== 'postgres' || /^[^\s/]+$/.test(String(v || '')) || invalid(this, opt, 'plantwire-historian-db.validation.host');
       },
     },
     port: { value: 5432, validate: RED.validators.number(true) },
@@ -49,20 +50,20 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
       value: 'plantwire',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'postgres' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.database') : false) as unknown as boolean);
+        return kind !== 'postgres' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-historian-db.validation.database');
       },
     },
     schema: {
       value: 'public',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
-        return String(v || '') === '' || /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(String(v)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.identifier') : false) as unknown as boolean);
+        return String(v || '') === '' || /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(String(v)) || invalid(this, opt, 'plantwire-historian-db.validation.identifier');
       },
     },
     table: {
       value: 'plantwire_samples',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'postgres' || /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.identifier') : false) as unknown as boolean);
+        return kind !== 'postgres' || /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(String(v || '')) || invalid(this, opt, 'plantwire-historian-db.validation.identifier');
       },
     },
     ssl: { value: false },
@@ -73,7 +74,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
       value: 'http://127.0.0.1:8086',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'influx' || /^https?:\/\/[^\s/]+/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.url') : false) as unknown as boolean);
+        return kind !== 'influx' || /^https?:\/\/[^\s/]+/.test(String(v || '')) || invalid(this, opt, 'plantwire-historian-db.validation.url');
       },
     },
     api: { value: '2' },
@@ -82,7 +83,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
         const api = $('#node-config-input-api').length ? $('#node-config-input-api').val() : this.api;
-        return kind !== 'influx' || String(api) !== '1' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.db') : false) as unknown as boolean);
+        return kind !== 'influx' || String(api) !== '1' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-historian-db.validation.db');
       },
     },
     retentionPolicy: { value: '' },
@@ -91,7 +92,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
         const api = $('#node-config-input-api').length ? $('#node-config-input-api').val() : this.api;
-        return kind !== 'influx' || String(api) !== '2' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.org') : false) as unknown as boolean);
+        return kind !== 'influx' || String(api) !== '2' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-historian-db.validation.org');
       },
     },
     bucket: {
@@ -99,14 +100,14 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
         const api = $('#node-config-input-api').length ? $('#node-config-input-api').val() : this.api;
-        return kind !== 'influx' || String(api) !== '2' || String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.bucket') : false) as unknown as boolean);
+        return kind !== 'influx' || String(api) !== '2' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-historian-db.validation.bucket');
       },
     },
     measurement: {
       value: 'plantwire',
       validate: function (this: HistorianDbEditorProps, v: string, opt?: object) {
         const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'influx' || (String(v || '').trim() !== '' && !/[\r\n]|\\$/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-db.validation.measurement') : false) as unknown as boolean);
+        return kind !== 'influx' || (String(v || '').trim() !== '' && !/[\r\n]|\\$/.test(String(v))) || invalid(this, opt, 'plantwire-historian-db.validation.measurement');
       },
     },
     precision: { value: 'ms' },
@@ -124,7 +125,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
     return 'PostgreSQL ' + (this.host || '?') + ':' + (this.port || 5432) + '/' + (this.database || '?') + ' ' + (this.table || 'plantwire_samples');
   },
   oneditprepare: function (this: HistorianDbEditorProps) {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+    connectionTest(this);
     const toggle = function () {
       const kind = $('#node-config-input-kind').val();
       const api = String($('#node-config-input-api').val());

@@ -1,7 +1,9 @@
-// Editor definition of plantwire-historian-out. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-historian-out.html by scripts/build.mjs.
-// The durable-buffer rows come from window.PlantwireBuffer (published by the
-// plantwire-mqtt-out editor script; labels from this node's "buffer.*" keys).
+// Editor definition of plantwire-historian-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-historian-out.html.
+// The durable-buffer rows are nodes/editor/buffer.ts (labels from this node's "buffer.*" keys).
+import { prepareBuffer } from '../editor/buffer';
+import { pickConfigs } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface HistorianOutBufferProps {
   bufferMode: string;
@@ -20,23 +22,7 @@ interface HistorianOutEditorProps extends EditorNodeProperties, HistorianOutBuff
 RED.nodes.registerType<HistorianOutEditorProps>('plantwire-historian-out', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    db: { value: '', type: 'plantwire-historian-db', required: true },
-    batchSize: {
-      value: 100,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        return (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 10000) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-historian-out.validation.batchSize') : false) as unknown as boolean);
-      },
-    },
-    bufferMode: { value: 'memory' },
-    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
-    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
-    bufferOverflow: { value: 'drop-oldest' },
-    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 0,
   icon: 'plantwire-historian-out.svg',
@@ -53,8 +39,7 @@ RED.nodes.registerType<HistorianOutEditorProps>('plantwire-historian-out', {
   },
   oneditprepare: function (this: HistorianOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
-    const w = window as unknown as { PlantwireBuffer?: { prepare(container: JQuery, node: HistorianOutBufferProps, type: string): void } };
-    if (w.PlantwireBuffer) w.PlantwireBuffer.prepare($('#plantwire-historian-buffer'), this, 'plantwire-historian-out');
+    pickConfigs(this);
+    prepareBuffer($('#plantwire-historian-buffer'), this, 'plantwire-historian-out');
   },
 });

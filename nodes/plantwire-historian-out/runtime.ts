@@ -1,4 +1,6 @@
 import type { QueueEntry } from '../../src/buffer/queue';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 import { historianOutSettings, type HistorianOutConfig } from '../../src/connectors/historian/out-settings';
 import { toError } from '../../src/model/errors';
 import { toSamples } from '../../src/model/sample';
@@ -11,6 +13,8 @@ export = function register(RED: RedApi): void {
     type: 'plantwire-historian-out',
     version: { current: 1 },
     setup(node, config) {
+      // Checked by nodes/plantwire-historian-out/fields.ts (the dialog's rules), then read as settings.
+      parseFields(spec, config);
       const settings = historianOutSettings(config);
       const conn = useConfig(RED, config.db, 'plantwire-historian-db');
       const backend = conn.backend;

@@ -1,5 +1,6 @@
-// Editor definition of plantwire-map. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-map.html by scripts/build.mjs.
+// Editor definition of plantwire-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-map.html.
+import { codeFields, type CodeFields } from '../editor/code';
+import { invalid } from '../editor/kit';
 
 interface MapEditorProps extends EditorNodeProperties {
   version: number;
@@ -10,8 +11,7 @@ interface MapEditorProps extends EditorNodeProperties {
 }
 
 interface MapEditorState {
-  exprEditor?: AceAjax.Editor;
-  sampleEditor?: AceAjax.Editor;
+  code?: CodeFields;
 }
 
 interface MapPreview {
@@ -20,23 +20,6 @@ interface MapPreview {
   empty?: boolean;
   stage?: string;
   error?: { message: string; code?: string; position?: number; token?: string };
-}
-
-/**
- * Destroys the dialog's code editors one event-loop turn later: the click on
- * Done blurs a focused JSONata editor, and Monaco finishes that blur after
- * the click; disposing the model before that makes it throw "Model is
- * disposed!".
- */
-function destroyMapEditors(state: MapEditorState): void {
-  const editors = [state.exprEditor, state.sampleEditor];
-  delete state.exprEditor;
-  delete state.sampleEditor;
-  setTimeout(function () {
-    editors.forEach(function (ed) {
-      if (ed) ed.destroy();
-    });
-  }, 0);
 }
 
 RED.nodes.registerType<MapEditorProps>('plantwire-map', {
@@ -49,7 +32,7 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     property: {
       value: 'payload',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-map.validation.property') : false) as unknown as boolean);
+        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || invalid(this, opt, 'plantwire-map.validation.property');
       },
     },
     onEmpty: { value: 'error' },
@@ -71,19 +54,22 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     // The node's own message catalogue (RED._ would need the palette's namespace).
     const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
     const self = this;
-    this.exprEditor = RED.editor.createEditor({ id: 'node-input-expression-editor', mode: 'ace/mode/jsonata', value: this.expression || '' });
-    this.sampleEditor = RED.editor.createEditor({ id: 'node-input-sample-editor', mode: 'ace/mode/json', value: this.sample || '{}' });
+    const code = codeFields([
+      { field: 'expression', mode: 'ace/mode/jsonata', value: this.expression || '' },
+      { field: 'sample', mode: 'ace/mode/json', value: this.sample || '{}' },
+    ]);
+    this.code = code;
     const out = $('#plantwire-map-preview');
     let timer: ReturnType<typeof setTimeout> | undefined;
     let seq = 0;
     const preview = function () {
-      if (!self.exprEditor || !self.sampleEditor) return; // the dialog has closed
+      if (!self.code) return; // the dialog has closed
       const mine = ++seq;
       $.ajax({
         url: 'plantwire/map/preview',
         type: 'POST',
         contentType: 'application/json',
-        data: JSON.stringify({ expression: self.exprEditor!.getValue(), message: self.sampleEditor!.getValue() }),
+        data: JSON.stringify({ expression: code.value('expression'), message: code.value('sample') }),
         dataType: 'json',
         success: function (r: MapPreview) {
           if (mine !== seq) return;
@@ -106,16 +92,18 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
       if (timer) clearTimeout(timer);
       timer = setTimeout(preview, 300);
     };
-    this.exprEditor.getSession().on('change', schedule);
-    this.sampleEditor.getSession().on('change', schedule);
+    code.onChange(schedule);
     preview();
   },
   oneditsave: function (this: MapEditorProps & MapEditorState) {
-    if (this.exprEditor) $('#node-input-expression').val(this.exprEditor.getValue());
-    if (this.sampleEditor) $('#node-input-sample').val(this.sampleEditor.getValue());
-    destroyMapEditors(this);
+    if (this.code) {
+      this.code.save();
+      this.code.destroy();
+      delete this.code;
+    }
   },
   oneditcancel: function (this: MapEditorProps & MapEditorState) {
-    destroyMapEditors(this);
+    if (this.code) this.code.destroy();
+    delete this.code;
   },
 });

@@ -1,6 +1,7 @@
-// Editor definition of plantwire-modbus-read. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-modbus-read.html by scripts/build.mjs.
-// The register map editor is plantwireModbusMapEditor() from the device node's editor script.
+// Editor definition of plantwire-modbus-read. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-read.html.
+// The register map editor is nodes/editor/modbus.ts.
+import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface ModbusReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -25,7 +26,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
     registers: {
       value: [],
       validate: function (this: ModbusReadEditorProps, v: unknown, opt?: object) {
-        return (this.mapSource === 'csv' || (Array.isArray(v) && v.length > 0 && v.every((r: PlantwireModbusRow) => !!r && String(r.tag || '') !== '' && String(r.address ?? '') !== ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-read.validation.registers') : false) as unknown as boolean);
+        return (this.mapSource === 'csv' || (Array.isArray(v) && v.length > 0 && v.every((r: PlantwireModbusRow) => !!r && String(r.tag || '') !== '' && String(r.address ?? '') !== ''))) || invalid(this, opt, 'plantwire-modbus-read.validation.registers');
       },
     },
     csv: {
@@ -33,7 +34,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
       validate: function (this: ModbusReadEditorProps, v: string, opt?: object) {
         // While the dialog is open, the map source is the dialog's choice, not the saved one.
         const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
-        return (source !== 'csv' || String(v || '').trim().indexOf('\n') > 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-read.validation.csv') : false) as unknown as boolean);
+        return (source !== 'csv' || String(v || '').trim().indexOf('\n') > 0) || invalid(this, opt, 'plantwire-modbus-read.validation.csv');
       },
     },
     interval: {
@@ -41,7 +42,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
       required: true,
       validate: function (v: string, opt?: object) {
         // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+$/.test(String(v)) && (Number(v) === 0 || Number(v) >= 50) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-read.validation.interval') : false) as unknown as boolean);
+        return /^\d+$/.test(String(v)) && (Number(v) === 0 || Number(v) >= 50) || invalid(this, opt, 'plantwire-modbus-read.validation.interval');
       },
     },
     output: { value: 'each', required: true },
@@ -66,7 +67,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   },
   oneditprepare: function (this: ModbusReadEditorProps & { _: (k: string) => string }) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-read', false);
   },
   oneditsave: function (this: ModbusReadEditorProps) {

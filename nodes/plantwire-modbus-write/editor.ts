@@ -1,6 +1,7 @@
-// Editor definition of plantwire-modbus-write. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-modbus-write.html by scripts/build.mjs.
-// The register map editor is plantwireModbusMapEditor() from the device node's editor script.
+// Editor definition of plantwire-modbus-write. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-write.html.
+// The register map editor is nodes/editor/modbus.ts.
+import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface ModbusWriteEditorProps extends EditorNodeProperties {
   version: number;
@@ -22,7 +23,7 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
     registers: {
       value: [],
       validate: function (this: ModbusWriteEditorProps, v: unknown, opt?: object) {
-        return (this.mapSource === 'csv' || (Array.isArray(v) && v.some((r: PlantwireModbusRow) => !!r && r.writable === true))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-write.validation.registers') : false) as unknown as boolean);
+        return (this.mapSource === 'csv' || (Array.isArray(v) && v.some((r: PlantwireModbusRow) => !!r && r.writable === true))) || invalid(this, opt, 'plantwire-modbus-write.validation.registers');
       },
     },
     csv: {
@@ -31,7 +32,7 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
         // Node-RED 4 shows a returned string as the field's error message.
         // While the dialog is open, the map source is the dialog's choice, not the saved one.
         const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
-        return source !== 'csv' || String(v || '').trim().indexOf('\n') > 0 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-modbus-write.validation.csv') : false) as unknown as boolean);
+        return source !== 'csv' || String(v || '').trim().indexOf('\n') > 0 || invalid(this, opt, 'plantwire-modbus-write.validation.csv');
       },
     },
     singleRegisterFc: { value: '6', required: true },
@@ -53,7 +54,7 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
   },
   oneditprepare: function (this: ModbusWriteEditorProps & { _: (k: string) => string }) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-write', true);
   },
   oneditsave: function (this: ModbusWriteEditorProps) {

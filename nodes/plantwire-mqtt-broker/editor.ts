@@ -1,5 +1,8 @@
 // Editor definition of plantwire-mqtt-broker (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-mqtt-broker.html by scripts/build.mjs.
+import { connectionTest } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface MqttBrokerEditorProps extends EditorNodeProperties {
   version: number;
@@ -32,45 +35,7 @@ interface MqttBrokerCredentials {
 RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-mqtt-broker', {
   category: 'config',
   color: '#D8BFD8',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    url: {
-      value: 'mqtt://127.0.0.1:1883',
-      required: true,
-      validate: function (v: string, opt?: object) {
-        return (/^(mqtts?|wss?|tcp|ssl):\/\/[^\s/@]+/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.url') : false) as unknown as boolean);
-      },
-    },
-    protocolVersion: { value: '4', required: true },
-    clientId: {
-      value: '',
-      validate: function (this: MqttBrokerEditorProps, v: string, opt?: object) {
-        const clean = $('#node-config-input-clean').length ? $('#node-config-input-clean').is(':checked') : this.clean;
-        return (!/\s/.test(String(v || '')) && (clean !== false || String(v || '').trim() !== '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.clientId') : false) as unknown as boolean);
-      },
-    },
-    clean: { value: true },
-    sessionExpiry: { value: 86400, validate: RED.validators.number(true) },
-    keepalive: { value: 60, validate: RED.validators.number() },
-    reconnectPeriod: { value: 2000, validate: RED.validators.number() },
-    connectTimeout: { value: 30000, validate: RED.validators.number() },
-    tls: { value: false },
-    ca: { value: '' },
-    cert: { value: '' },
-    key: { value: '' },
-    rejectUnauthorized: { value: true },
-    servername: { value: '' },
-    willTopic: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (!/[+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-broker.validation.willTopic') : false) as unknown as boolean);
-      },
-    },
-    willPayload: { value: '' },
-    willQos: { value: '0' },
-    willRetain: { value: false },
-  },
+  defaults: specDefaults(spec),
   credentials: {
     username: { type: 'text' },
     password: { type: 'password' },
@@ -84,7 +49,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
     return (this.clientId ? this.clientId + '@' : '') + url;
   },
   oneditprepare: function (this: MqttBrokerEditorProps) {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+    connectionTest(this);
     const toggle = function () {
       const url = String($('#node-config-input-url').val() || '');
       const secure = $('#node-config-input-tls').is(':checked') || /^(mqtts|wss|ssl):/.test(url);

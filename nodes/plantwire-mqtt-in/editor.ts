@@ -1,5 +1,5 @@
-// Editor definition of plantwire-mqtt-in. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-mqtt-in.html by scripts/build.mjs.
+// Editor definition of plantwire-mqtt-in. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-mqtt-in.html.
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface MqttInEditorProps extends EditorNodeProperties {
   version: number;
@@ -38,7 +38,7 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
             return t !== '';
           });
         // Node-RED 4 shows a returned string as the field's error message.
-        const message = (opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-in.validation.topics') : false) as unknown as boolean;
+        const message = invalid(this, opt, 'plantwire-mqtt-in.validation.topics');
         return (
           (list.length > 0 &&
           list.every(function (t) {
@@ -56,7 +56,7 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     group: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-in.validation.group') : false) as unknown as boolean);
+        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-in.validation.group');
       },
     },
     tagNames: { value: 'path' },
@@ -65,7 +65,7 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
     hostId: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-in.validation.hostId') : false) as unknown as boolean);
+        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-in.validation.hostId');
       },
     },
     output: { value: 'each' },
@@ -88,7 +88,7 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
   },
   oneditprepare: function (this: MqttInEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     const toggle = function () {
       const sparkplug = $('#node-input-format').val() === 'sparkplug';
       $('.plantwire-mqtt-plain').toggle(!sparkplug);

@@ -1,66 +1,6 @@
-// Editor definition of plantwire-mqtt-out. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-mqtt-out.html by scripts/build.mjs.
-//
-// It also publishes window.PlantwireBuffer: the durable-buffer settings rows
-// (mode, limits, overflow policy, replay rate) that every IT sink's dialog
-// shows. Every node's editor script is a separate script and Node-RED loads
-// all of them before any dialog opens, so a sink calls
-// PlantwireBuffer.prepare(...) in oneditprepare whatever the load order; the
-// labels come from the calling node's own locale (keys "<type>.buffer.*").
-
-interface PlantwireBufferProps {
-  bufferMode: string;
-  bufferMaxEntries: number;
-  bufferMaxMB: number;
-  bufferOverflow: string;
-  bufferReplayRate: number;
-}
-
-interface PlantwireBufferEditor {
-  /** Adds the buffer rows to `container` with the node's values; inputs are node-input-buffer*, saved by Node-RED. */
-  prepare(container: JQuery, node: PlantwireBufferProps, type: string): void;
-}
-
-(function () {
-  const w = window as unknown as { PlantwireBuffer?: PlantwireBufferEditor };
-  if (w.PlantwireBuffer) return;
-  w.PlantwireBuffer = {
-    prepare(container, node, type) {
-      // The node's own translate function knows its node set's message catalog.
-      const nodeT = (node as unknown as { _?: (key: string) => string })._;
-      const t = (k: string): string => (nodeT ? nodeT.call(node, type + '.buffer.' + k) : RED._(type + '.buffer.' + k));
-      const row = (cls: string): JQuery => $('<div/>', { class: 'form-row ' + cls }).appendTo(container);
-      const label = (r: JQuery, id: string, icon: string, key: string): void => {
-        $('<label/>', { for: id }).append($('<i/>', { class: 'fa ' + icon }), ' ', $('<span/>').text(t(key))).appendTo(r);
-      };
-      const m = row('plantwire-buffer-mode');
-      label(m, 'node-input-bufferMode', 'fa-database', 'mode');
-      const mode = $('<select/>', { id: 'node-input-bufferMode', style: 'width:70%' }).appendTo(m);
-      ['off', 'memory', 'disk'].forEach((v) => $('<option/>').val(v).text(t('modes.' + v)).appendTo(mode));
-      mode.val(node.bufferMode || 'off');
-      const limits = row('plantwire-buffer-opt');
-      label(limits, 'node-input-bufferMaxEntries', 'fa-sort-numeric-asc', 'limits');
-      $('<input/>', { type: 'number', id: 'node-input-bufferMaxEntries', min: 1, style: 'width:110px' }).val(String(node.bufferMaxEntries ?? 100000)).appendTo(limits);
-      $('<span/>').text(' ' + t('entries') + ' ').appendTo(limits);
-      $('<input/>', { type: 'number', id: 'node-input-bufferMaxMB', min: 0.001, step: 'any', style: 'width:80px' }).val(String(node.bufferMaxMB ?? 64)).appendTo(limits);
-      $('<span/>').text(' MiB').appendTo(limits);
-      const o = row('plantwire-buffer-opt');
-      label(o, 'node-input-bufferOverflow', 'fa-exclamation-triangle', 'overflow');
-      const ov = $('<select/>', { id: 'node-input-bufferOverflow', style: 'width:70%' }).appendTo(o);
-      ['drop-oldest', 'drop-newest', 'reject'].forEach((v) => $('<option/>').val(v).text(t('overflows.' + v)).appendTo(ov));
-      ov.val(node.bufferOverflow || 'drop-oldest');
-      const r = row('plantwire-buffer-opt');
-      label(r, 'node-input-bufferReplayRate', 'fa-tachometer', 'replayRate');
-      $('<input/>', { type: 'number', id: 'node-input-bufferReplayRate', min: 0, style: 'width:110px' }).val(String(node.bufferReplayRate ?? 0)).appendTo(r);
-      $('<span/>').text(' ' + t('replayHint')).appendTo(r);
-      const toggle = (): void => {
-        container.find('.plantwire-buffer-opt').toggle(mode.val() !== 'off');
-      };
-      mode.on('change', toggle);
-      toggle();
-    },
-  };
-})();
+// Editor definition of plantwire-mqtt-out, bundled into dist/nodes/plantwire-mqtt-out.html by scripts/build.mjs.
+import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface MqttOutMetricRow {
   name: string;
@@ -99,7 +39,7 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
       validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
         // Node-RED 4 shows a returned string as the field's error message.
-        return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.template') : false) as unknown as boolean);
+        return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v))) || invalid(this, opt, 'plantwire-mqtt-out.validation.template');
       },
     },
     asset: {
@@ -107,9 +47,9 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
       validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         // A fixed path must not hold MQTT wildcards; from msg/flow/global/env it is checked per message.
         const type = $('#node-input-assetType').length ? $('#node-input-assetType').val() : this.assetType;
-        if (type && type !== 'str') return String(v || '').trim() !== '' || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.assetProperty') : false) as unknown as boolean);
+        if (type && type !== 'str') return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-mqtt-out.validation.assetProperty');
         // Node-RED 4 shows a returned string as the field's error message.
-        return !/[+#]/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.asset') : false) as unknown as boolean);
+        return !/[+#]/.test(String(v || '')) || invalid(this, opt, 'plantwire-mqtt-out.validation.asset');
       },
     },
     assetType: { value: 'str' },
@@ -120,27 +60,27 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
       value: 'Plantwire',
       validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.group') : false) as unknown as boolean);
+        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.group');
       },
     },
     edgeNode: {
       value: '',
       validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.edgeNode') : false) as unknown as boolean);
+        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.edgeNode');
       },
     },
     device: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.device') : false) as unknown as boolean);
+        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.device');
       },
     },
     aliases: { value: true },
     primaryHost: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-mqtt-out.validation.primaryHost') : false) as unknown as boolean);
+        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.primaryHost');
       },
     },
     buffer: { value: 10000, validate: RED.validators.number(true) },
@@ -169,7 +109,7 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
   },
   oneditprepare: function (this: MqttOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     // The default asset path may come from the message, context or an environment variable.
     $('#node-input-asset').typedInput({ default: 'str', types: ['str', 'msg', 'flow', 'global', 'env'], typeField: '#node-input-assetType' });
     const types = ['Double', 'Float', 'Boolean', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'String', 'Text', 'DateTime'];
@@ -199,7 +139,7 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     };
     $('#node-input-mode').on('change', toggle);
     toggle();
-    (window as unknown as { PlantwireBuffer: PlantwireBufferEditor }).PlantwireBuffer.prepare($('#plantwire-out-buffer'), this, 'plantwire-mqtt-out');
+    prepareBuffer($('#plantwire-out-buffer'), this, 'plantwire-mqtt-out');
   },
   oneditsave: function (this: MqttOutEditorProps) {
     const rows: MqttOutMetricRow[] = [];

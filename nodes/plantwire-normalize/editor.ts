@@ -1,5 +1,7 @@
-// Editor definition of plantwire-normalize. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-normalize.html by scripts/build.mjs.
+// Editor definition of plantwire-normalize. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-normalize.html.
+import { typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface NormalizeEditorProps extends EditorNodeProperties {
   version: number;
@@ -18,30 +20,7 @@ interface NormalizeEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    tag: { value: '' },
-    timestamp: { value: 'auto', required: true },
-    timestampField: {
-      value: '',
-      validate: function (this: NormalizeEditorProps, v: string, opt?: object) {
-        return (this.timestamp !== 'field' || String(v).trim() !== '') || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-normalize.validation.timestampField') : false) as unknown as boolean);
-      },
-    },
-    quality: { value: 'good', required: true },
-    objects: { value: 'split' },
-    arrays: { value: 'value' },
-    parseStrings: { value: true },
-    unit: { value: '' },
-    asset: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (!/[#+]/.test(String(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-normalize.validation.asset') : false) as unknown as boolean);
-      },
-    },
-    output: { value: 'auto' },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-normalize.svg',
@@ -55,6 +34,10 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function () {
+    // Tag, unit and asset path: a fixed text, or read per message from msg/flow/global/env.
+    typedField('tag');
+    typedField('unit');
+    typedField('asset');
     const toggle = function () {
       $('.plantwire-norm-field').toggle($('#node-input-timestamp').val() === 'field');
     };

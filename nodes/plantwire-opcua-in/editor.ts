@@ -1,5 +1,9 @@
 // Editor definition of plantwire-opcua-in. The tag list and the browse tree
-// come from window.PlantwireOpcUa (nodes/plantwire-opcua-endpoint/editor.ts).
+// come from nodes/editor/opcua.ts.
+import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
+import { pickConfigs } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface OpcUaInEditorProps extends EditorNodeProperties {
   version: number;
@@ -17,33 +21,7 @@ interface OpcUaInEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
-    tags: { value: [] },
-    publishingInterval: {
-      value: 1000,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+$/.test(String(v)) && Number(v) >= 10 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-in.validation.publishingInterval') : false) as unknown as boolean);
-      },
-    },
-    samplingInterval: { value: 1000, required: true, validate: RED.validators.number() },
-    queueSize: {
-      value: 10,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+$/.test(String(v)) && Number(v) >= 1 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-in.validation.queueSize') : false) as unknown as boolean);
-      },
-    },
-    deadbandType: { value: 'none' },
-    deadbandValue: { value: 0, validate: RED.validators.number() },
-    output: { value: 'batch', required: true },
-    units: { value: true },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-in.svg',
@@ -62,9 +40,8 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   },
   oneditprepare: function (this: OpcUaInEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
-    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    pw.tagPicker(this.tags || [], '#pw-opcua-in-browser', '#pw-opcua-in-browse');
+    pickConfigs(this);
+    opcua.tagPicker(this.tags || [], '#pw-opcua-in-browser', '#pw-opcua-in-browse');
     const toggle = function () {
       $('.pw-opcua-deadband-value').toggle($('#node-input-deadbandType').val() !== 'none');
     };
@@ -72,7 +49,6 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
     toggle();
   },
   oneditsave: function (this: OpcUaInEditorProps) {
-    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    this.tags = pw.readTagList($('#node-input-tag-list'));
+    this.tags = opcua.readTagList($('#node-input-tag-list'));
   },
 });

@@ -1,14 +1,16 @@
 import { TagSubscription, tagSpecs, withAssets, type DeadbandType, type ItemError, type TagSpec } from '../../src/connectors/opcua';
 import { PlantwireError, describe } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
-import { defineNode, numberSetting } from '../../src/runtime/define';
+import { defineNode } from '../../src/runtime/define';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 import { onInput, reportError } from '../../src/runtime/input';
 import { useConfig } from '../../src/runtime/config-node';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-opcua-in';
-const VERSION = 1;
+const VERSION = spec.version;
 
 interface InConfig extends NodeConfig {
   endpoint: string;
@@ -45,21 +47,18 @@ export = function register(RED: RedApi): void {
     setup(node: RedNode, config: InConfig) {
       const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const tags = tagSpecs(config.tags ?? [], 'tag list', { allowEmpty: true });
-      const deadbandType = (config.deadbandType || 'none') as DeadbandType;
-      if (!['none', 'absolute', 'percent'].includes(deadbandType)) {
-        throw new PlantwireError('bad-config', `deadband must be none, absolute or percent, got ${describe(config.deadbandType)}`, 'bad deadband type');
-      }
-      const deadbandValue = deadbandType === 'none' ? 0 : numberSetting(config, 'deadbandValue', { min: 0, max: deadbandType === 'percent' ? 100 : Number.MAX_VALUE, default: 0, label: 'deadband' });
-      const output = config.output || 'batch';
-      if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${describe(config.output)}`, 'bad output mode');
+      // Every setting by nodes/plantwire-opcua-in/fields.ts (the dialog checks the same rules).
+      const s = parseFields(spec, config as unknown as Record<string, unknown>);
+      const deadbandType = s.deadbandType as DeadbandType;
+      const output = s.output;
       const opts = {
-        publishingInterval: numberSetting(config, 'publishingInterval', { min: 10, max: 3_600_000, default: 1000, label: 'publishing interval (ms)' }),
-        samplingInterval: numberSetting(config, 'samplingInterval', { min: 0, max: 3_600_000, default: 1000, label: 'sampling interval (ms)' }),
-        queueSize: numberSetting(config, 'queueSize', { min: 1, max: 100_000, integer: true, default: 10, label: 'queue size' }),
+        publishingInterval: s.publishingInterval,
+        samplingInterval: s.samplingInterval,
+        queueSize: s.queueSize,
         deadbandType,
-        deadbandValue,
+        deadbandValue: deadbandType === 'none' ? 0 : s.deadbandValue,
         maxItemsPerCall: endpoint.settings.maxItemsPerCall,
-        readUnits: config.units !== false,
+        readUnits: s.units,
       };
       const topic = config.name || 'opcua';
 

@@ -1,6 +1,8 @@
 // Editor definition of plantwire-opcua-method. The browse tree comes from
-// window.PlantwireOpcUa (nodes/plantwire-opcua-endpoint/editor.ts): clicking a
+// nodes/editor/opcua.ts: clicking a
 // method fills the method and its object.
+import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface OpcUaMethodEditorProps extends EditorNodeProperties {
   version: number;
@@ -28,7 +30,7 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
           return true;
         } catch (e) {
           // Node-RED 4 shows a returned string as the field's error message.
-          return (opt ? (this as unknown as { _(key: string): string })._('plantwire-opcua-method.validation.args') : false) as unknown as boolean;
+          return invalid(this, opt, 'plantwire-opcua-method.validation.args');
         }
       },
     },
@@ -50,8 +52,7 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
   },
   oneditprepare: function (this: OpcUaMethodEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
-    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
+    pickConfigs(this);
     const panel = $('#pw-opcua-method-browser');
     $('#pw-opcua-method-browse').on('click', function (e) {
       e.preventDefault();
@@ -63,7 +64,7 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
       open();
     });
     const open = function () {
-      pw.browser(panel, '#node-input-endpoint', null, function (item, parent) {
+      opcua.browser(panel, '#node-input-endpoint', null, function (item, parent) {
         $('#node-input-methodId').val(item.browsePath || item.nodeId);
         if (parent) $('#node-input-objectId').val(parent.browsePath || parent.nodeId);
       });

@@ -1,5 +1,7 @@
 // Editor definition of plantwire-opcua-read. The tag list and the browse tree
-// come from window.PlantwireOpcUa (nodes/plantwire-opcua-endpoint/editor.ts).
+// come from nodes/editor/opcua.ts.
+import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
+import { pickConfigs } from '../editor/kit';
 
 interface OpcUaReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -36,12 +38,10 @@ RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
   },
   oneditprepare: function (this: OpcUaReadEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
-    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    pw.tagPicker(this.tags || [], '#pw-opcua-read-browser', '#pw-opcua-read-browse');
+    pickConfigs(this);
+    opcua.tagPicker(this.tags || [], '#pw-opcua-read-browser', '#pw-opcua-read-browse');
   },
   oneditsave: function (this: OpcUaReadEditorProps) {
-    const pw = (window as unknown as { PlantwireOpcUa: PlantwireOpcUaEditor }).PlantwireOpcUa;
-    this.tags = pw.readTagList($('#node-input-tag-list'));
+    this.tags = opcua.readTagList($('#node-input-tag-list'));
   },
 });

@@ -1,5 +1,5 @@
-// Editor definition of plantwire-scale. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-scale.html by scripts/build.mjs.
+// Editor definition of plantwire-scale. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-scale.html.
+import { invalid } from '../editor/kit';
 
 interface ScaleEditorProps extends EditorNodeProperties {
   version: number;
@@ -28,50 +28,50 @@ RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
     rawMin: {
       value: '0',
       validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.rawMin') : false) as unknown as boolean);
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.rawMin');
       },
     },
     rawMax: {
       value: '27648',
       validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)) && Number(v) !== Number(this.rawMin))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.rawMax') : false) as unknown as boolean);
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)) && Number(v) !== Number(this.rawMin))) || invalid(this, opt, 'plantwire-scale.validation.rawMax');
       },
     },
     engMin: {
       value: '0',
       validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.engMin') : false) as unknown as boolean);
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.engMin');
       },
     },
     engMax: {
       value: '100',
       validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.engMax') : false) as unknown as boolean);
+        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.engMax');
       },
     },
     gain: {
       value: '1',
       validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'gain' || (String(v).trim() !== '' && !isNaN(Number(v)))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.gain') : false) as unknown as boolean);
+        return (this.mode !== 'gain' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.gain');
       },
     },
     offset: {
       value: '0',
       validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'gain' || String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.offset') : false) as unknown as boolean);
+        return (this.mode !== 'gain' || String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-scale.validation.offset');
       },
     },
     clamp: { value: false },
     clampLow: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.clampLow') : false) as unknown as boolean);
+        return (String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-scale.validation.clampLow');
       },
     },
     clampHigh: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || !isNaN(Number(v))) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.clampHigh') : false) as unknown as boolean);
+        return (String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-scale.validation.clampHigh');
       },
     },
     engUnit: { value: '' },
@@ -79,7 +79,7 @@ RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
     decimals: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) <= 12)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-scale.validation.decimals') : false) as unknown as boolean);
+        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) <= 12)) || invalid(this, opt, 'plantwire-scale.validation.decimals');
       },
     },
   },

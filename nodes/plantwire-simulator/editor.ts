@@ -1,5 +1,5 @@
-// Editor definition of plantwire-simulator. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-simulator.html by scripts/build.mjs.
+// Editor definition of plantwire-simulator. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-simulator.html.
+import { invalid } from '../editor/kit';
 
 interface SimulatorSignalRow {
   tag: string;
@@ -33,13 +33,13 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
     lines: {
       value: 2,
       validate: function (this: SimulatorEditorProps, v: string, opt?: object) {
-        return (this.source !== 'bottling' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 50)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-simulator.validation.lines') : false) as unknown as boolean);
+        return (this.source !== 'bottling' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 50)) || invalid(this, opt, 'plantwire-simulator.validation.lines');
       },
     },
     signals: {
       value: [],
       validate: function (this: SimulatorEditorProps, v: unknown, opt?: object) {
-        return (this.source !== 'custom' || (Array.isArray(v) && v.length > 0)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-simulator.validation.signals') : false) as unknown as boolean);
+        return (this.source !== 'custom' || (Array.isArray(v) && v.length > 0)) || invalid(this, opt, 'plantwire-simulator.validation.signals');
       },
     },
     interval: {
@@ -47,7 +47,7 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
       required: true,
       validate: function (v: string, opt?: object) {
         // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+(\.\d+)?$/.test(String(v)) && Number(v) >= 50 || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-simulator.validation.interval') : false) as unknown as boolean);
+        return /^\d+(\.\d+)?$/.test(String(v)) && Number(v) >= 50 || invalid(this, opt, 'plantwire-simulator.validation.interval');
       },
     },
     output: { value: 'each', required: true },

@@ -1,5 +1,6 @@
 // Editor definition of plantwire-smtp-server (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-smtp-server.html by scripts/build.mjs.
+import { invalid } from '../editor/kit';
 
 interface SmtpServerEditorProps extends EditorNodeProperties {
   version: number;
@@ -36,7 +37,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
       value: '127.0.0.1',
       required: true,
       validate: function (v: string, opt?: object) {
-        return /^[^\s/:]+$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.host') : false) as unknown as boolean);
+        return /^[^\s/:]+$/.test(String(v || '')) || invalid(this, opt, 'plantwire-smtp-server.validation.host');
       },
     },
     port: {
@@ -44,7 +45,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
       required: true,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 65535) || /^\$\{\w+\}$/.test(String(v)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.port') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 65535) || /^\$\{\w+\}$/.test(String(v)) || invalid(this, opt, 'plantwire-smtp-server.validation.port');
       },
     },
     security: { value: 'none', required: true },
@@ -56,7 +57,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
     tenant: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return /^[A-Za-z0-9.-]*$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.tenant') : false) as unknown as boolean);
+        return /^[A-Za-z0-9.-]*$/.test(String(v || '')) || invalid(this, opt, 'plantwire-smtp-server.validation.tenant');
       },
     },
     accessUrl: {
@@ -64,27 +65,27 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
       validate: function (this: SmtpServerEditorProps, v: string, opt?: object) {
         const auth = $('#node-config-input-authType').length ? $('#node-config-input-authType').val() : this.authType;
         const preset = $('#node-config-input-oauthPreset').length ? $('#node-config-input-oauthPreset').val() : this.oauthPreset;
-        return auth !== 'oauth2' || preset !== 'custom' || /^https?:\/\/\S+$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.accessUrl') : false) as unknown as boolean);
+        return auth !== 'oauth2' || preset !== 'custom' || /^https?:\/\/\S+$/.test(String(v || '')) || invalid(this, opt, 'plantwire-smtp-server.validation.accessUrl');
       },
     },
     from: {
       value: '',
       validate: function (v: string, opt?: object) {
-        return /^(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(String(v || '').trim()) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.from') : false) as unknown as boolean);
+        return /^(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-smtp-server.validation.from');
       },
     },
     maxConnections: {
       value: 2,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 20) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.maxConnections') : false) as unknown as boolean);
+        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 20) || invalid(this, opt, 'plantwire-smtp-server.validation.maxConnections');
       },
     },
     timeout: {
       value: 30,
       validate: function (v: string, opt?: object) {
         const n = Number(v);
-        return (String(v).trim() !== '' && n >= 1 && n <= 600) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-smtp-server.validation.timeout') : false) as unknown as boolean);
+        return (String(v).trim() !== '' && n >= 1 && n <= 600) || invalid(this, opt, 'plantwire-smtp-server.validation.timeout');
       },
     },
   },

@@ -1,5 +1,6 @@
-// Editor definition of plantwire-validate. Compiled to a plain script and
-// inlined into dist/nodes/plantwire-validate.html by scripts/build.mjs.
+// Editor definition of plantwire-validate. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-validate.html.
+import { codeFields, type CodeFields } from '../editor/code';
+import { invalid } from '../editor/kit';
 
 interface ValidateEditorProps extends EditorNodeProperties {
   version: number;
@@ -10,7 +11,7 @@ interface ValidateEditorProps extends EditorNodeProperties {
 }
 
 interface ValidateEditorState {
-  schemaEditor?: AceAjax.Editor;
+  code?: CodeFields;
 }
 
 RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
@@ -30,13 +31,13 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
         } catch (e) {
           ok = false;
         }
-        return ok || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-validate.validation.schema') : false) as unknown as boolean);
+        return ok || invalid(this, opt, 'plantwire-validate.validation.schema');
       },
     },
     property: {
       value: 'payload',
       validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-validate.validation.property') : false) as unknown as boolean);
+        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || invalid(this, opt, 'plantwire-validate.validation.property');
       },
     },
     each: { value: false },
@@ -64,8 +65,8 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
   oneditprepare: function (this: ValidateEditorProps & ValidateEditorState) {
     // The node's own message catalogue (RED._ would need the palette's namespace).
     const i18n = (this as unknown as { _: (key: string, opts?: Record<string, unknown>) => string })._.bind(this);
-    const self = this;
-    this.schemaEditor = RED.editor.createEditor({ id: 'node-input-schema-editor', mode: 'ace/mode/json', value: this.schema || '{}' });
+    const code = codeFields([{ field: 'schema', mode: 'ace/mode/json', value: this.schema || '{}' }]);
+    this.code = code;
     const result = $('#plantwire-val-result');
     const show = function (ok: boolean, text: string) {
       result.css('color', ok ? '' : 'var(--red-ui-text-color-error, #d00)').text(text);
@@ -73,7 +74,7 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
     $('#plantwire-val-sample').on('click', function (e: JQuery.ClickEvent) {
       e.preventDefault();
       $.getJSON('plantwire/validate/sample-schema', function (schema: unknown) {
-        self.schemaEditor!.setValue(JSON.stringify(schema, null, 2), -1);
+        code.set('schema', JSON.stringify(schema, null, 2));
       });
     });
     $('#plantwire-val-check').on('click', function (e: JQuery.ClickEvent) {
@@ -82,7 +83,7 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
         url: 'plantwire/validate/check',
         type: 'POST',
         contentType: 'application/json',
-        data: JSON.stringify({ schema: self.schemaEditor!.getValue() }),
+        data: JSON.stringify({ schema: code.value('schema') }),
         dataType: 'json',
         success: function () {
           show(true, i18n('plantwire-validate.label.schemaOk'));
@@ -95,17 +96,15 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
     });
   },
   oneditsave: function (this: ValidateEditorProps & ValidateEditorState) {
-    if (this.schemaEditor) {
-      $('#node-input-schema').val(this.schemaEditor.getValue());
-      this.schemaEditor.destroy();
-      delete this.schemaEditor;
+    if (this.code) {
+      this.code.save();
+      this.code.destroy();
+      delete this.code;
     }
   },
   oneditcancel: function (this: ValidateEditorProps & ValidateEditorState) {
-    if (this.schemaEditor) {
-      this.schemaEditor.destroy();
-      delete this.schemaEditor;
-    }
+    if (this.code) this.code.destroy();
+    delete this.code;
   },
   oneditresize: function (this: ValidateEditorProps & ValidateEditorState, size: { height: number }) {
     const rows = $('#dialog-form>div:not(.node-text-editor-row)');
@@ -114,6 +113,6 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
       height -= $(this).outerHeight(true) || 0;
     });
     $('.node-text-editor-row #node-input-schema-editor').css('height', Math.max(120, height - 20) + 'px');
-    if (this.schemaEditor) this.schemaEditor.resize();
+    if (this.code) this.code.resize();
   },
 });

@@ -1,6 +1,7 @@
 /** The buffer settings every sink's dialog shares (fields `buffer*`), validated without Node-RED. */
 import { PlantwireError } from '../model/errors';
 import { numberSetting } from '../model/settings';
+import { BUFFER_LIMITS } from './fields';
 import { OVERFLOW_POLICIES, type BufferMode, type OverflowPolicy } from './queue';
 
 export interface BufferConfig {
@@ -53,8 +54,8 @@ export function bufferSettings(config: BufferConfig, defaults: Partial<BufferSet
   const overflow = (config.bufferOverflow || d.overflow) as OverflowPolicy;
   if (!OVERFLOW_POLICIES.includes(overflow)) throw new PlantwireError('bad-config', `buffer overflow policy must be one of ${OVERFLOW_POLICIES.join(', ')}, got ${JSON.stringify(config.bufferOverflow)}`, 'bad overflow policy');
   const c = config as Record<string, unknown>;
-  const maxEntries = numberSetting(c, 'bufferMaxEntries', { default: d.maxEntries, min: 1, max: 100_000_000, integer: true, label: 'buffer max entries' });
-  const mb = numberSetting(c, 'bufferMaxMB', { default: d.maxBytes / 1024 / 1024, min: 0.001, max: 1_000_000, label: 'buffer max size (MiB)' });
-  const replayRate = numberSetting(c, 'bufferReplayRate', { default: d.replayRate, min: 0, max: 10_000_000, integer: true, label: 'replay rate (msg/s)' });
+  const maxEntries = numberSetting(c, 'bufferMaxEntries', { default: d.maxEntries, ...BUFFER_LIMITS.maxEntries, integer: true, label: 'buffer max entries' });
+  const mb = numberSetting(c, 'bufferMaxMB', { default: d.maxBytes / 1024 / 1024, ...BUFFER_LIMITS.maxMB, label: 'buffer max size (MiB)' });
+  const replayRate = numberSetting(c, 'bufferReplayRate', { default: d.replayRate, ...BUFFER_LIMITS.replayRate, integer: true, label: 'replay rate (msg/s)' });
   return { mode, maxEntries, maxBytes: Math.round(mb * 1024 * 1024), overflow, replayRate };
 }

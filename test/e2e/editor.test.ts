@@ -30,6 +30,7 @@ interface InvalidRow {
 }
 const INVALID: Record<string, InvalidRow> = {
   'plantwire-simulator': { field: '#node-input-interval', invalid: '10', valid: '500', message: 'interval' },
+  'plantwire-normalize': { field: '#node-input-timestampField', invalid: '', valid: 'ts', message: 'timestampField', before: [['#node-input-timestamp', 'field']] },
   'plantwire-modbus-read': { field: '#node-input-interval', invalid: '20', valid: '0', message: 'interval' },
   'plantwire-modbus-write': { field: '#node-input-csv', invalid: 'tag,address,function', valid: 'tag,address,function,writable\nSpeed,1,holding,true', message: 'csv', before: [['#node-input-mapSource', 'csv']] },
   'plantwire-mqtt-in': { field: '#node-input-topics', invalid: 'plant/#/line1', valid: 'plant/+/line1/#', message: 'topics' },
@@ -43,7 +44,7 @@ const INVALID: Record<string, InvalidRow> = {
   // A new asset map starts with one empty rule: its required match cell is marked.
   'plantwire-asset-map': { field: '#node-input-rule-list .rule-match' },
   // A mapping with a JSONata syntax error is marked (and refused at deploy).
-  'plantwire-erp-out': { field: '#node-input-mapping', invalid: '{"OrderID": payload.', valid: '{"OrderID": payload.order}', message: 'mapping' },
+  'plantwire-erp-out': { field: '#node-input-batchSize', invalid: '0', valid: '5', message: 'batchSize' },
   'plantwire-erp-query': { field: '#node-input-top', invalid: '-5', valid: '10', message: 'top' },
   'plantwire-email-out': { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'to' },
   // A new alarm node / condition node starts with one empty row: its required tag cell is marked.

@@ -36,17 +36,27 @@ describe.skipIf(!chrome.available)('ERP dialogs (Chromium)', () => {
     const id = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED.nodes.filterNodes({ type: 'plantwire-erp-out' }).at(-1)?.id ?? '');
     await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
     const tray = page.locator('.red-ui-tray').last();
-    const mapping = tray.locator('#node-input-mapping');
-    await mapping.waitFor({ state: 'visible' });
+    // Mapping and sample are code editors (Node-RED's Monaco, as in map and validate): set their text as a user's paste would.
+    await tray.locator('#node-input-mapping-editor').waitFor({ state: 'visible' });
+    const setCode = (field: string, text: string): Promise<void> =>
+      page.evaluate(
+        ([f, t]) => {
+          const g = globalThis as unknown as { monaco?: { editor: { getEditors(): Array<{ getContainerDomNode(): { closest(sel: string): unknown }; setValue(v: string): void }> } }; ace?: { edit(id: string): { setValue(v: string, c: number): void } } };
+          const ed = g.monaco?.editor.getEditors().find((e) => e.getContainerDomNode().closest(`#node-input-${f}-editor`));
+          if (ed) ed.setValue(t);
+          else g.ace!.edit(`node-input-${f}-editor`).setValue(t, -1);
+        },
+        [field, text] as const,
+      );
 
     // The preview: the mapping against the sample message, evaluated by the runtime's JSONata.
     const preview = tray.locator('#pw-erp-preview');
-    await tray.locator('#node-input-sample').fill('{"payload": {"order": "1000103", "good": 480}}');
-    await mapping.fill('{"OrderID": payload.order, "Yield": $string(payload.good)}');
+    await setCode('sample', '{"payload": {"order": "1000103", "good": 480}}');
+    await setCode('mapping', '{"OrderID": payload.order, "Yield": $string(payload.good)}');
     await tray.locator('#node-input-key').fill('payload.order');
     await expect.poll(() => preview.textContent(), { message: 'the preview shows the document' }).toContain('"Yield": "480"');
     expect(await preview.textContent()).toContain('1000103');
-    await mapping.fill('{"OrderID": payload.');
+    await setCode('mapping', '{"OrderID": payload.');
     await expect.poll(() => preview.textContent(), { message: 'the preview shows the syntax error' }).toMatch(/syntax @\d+/);
 
     // A new connection from the dialog; "Test connection" before any deploy.

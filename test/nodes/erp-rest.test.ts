@@ -219,6 +219,40 @@ describe('plantwire-erp-out and -query against a REST service', () => {
     expect(rows[1]!.msg.payload).toEqual([{ id: 'P-1', material: undefined }].map(() => ({ id: 'P-1' })));
   });
 
+  it('reads entity and filter per message from msg (typed inputs) or from an environment variable', async () => {
+    for (let i = 1; i <= 3; i++) svc.orders.set(`R-${i}`, { id: `R-${i}`, status: 'released', material: `M-${i}` });
+    svc.orders.set('P-1', { id: 'P-1', status: 'planned' });
+    process.env.PW_TEST_ERP_ENTITY = 'orders';
+    const withProps = (id: string, target: string, props: Record<string, string>): Record<string, unknown> => ({
+      ...inject(id, target, ''),
+      props: [{ p: 'payload' }, ...Object.entries(props).map(([p, v]) => ({ p, v, vt: 'str' }))],
+    });
+    await rt.deploy([
+      TAB,
+      erpConnection('c1', svc.url),
+      erpQuery('q', 'c1', ['rows'], { version: 2, entity: 'entity', entityType: 'msg', filter: 'query.filter', filterType: 'msg', select: 'id' }),
+      erpQuery('qe', 'c1', ['rows'], { version: 2, entity: 'PW_TEST_ERP_ENTITY', entityType: 'env', filter: 'status=planned', filterType: 'str', select: 'id' }),
+      withProps('go', 'q', { entity: 'orders', 'query.filter': 'status=released' }),
+      withProps('none', 'q', { 'query.filter': 'status=released' }),
+      inject('env', 'qe', ''),
+      catcher('c', ['q'], 'errors'),
+      capture('rows'),
+      capture('errors'),
+    ]);
+    await fire('go');
+    const [r] = await rt.waitFor('rows', 1);
+    expect(r!.msg.payload).toEqual([{ id: 'R-1' }, { id: 'R-2' }, { id: 'R-3' }]);
+    expect(r!.msg.erp).toEqual({ entity: 'orders', filter: 'status=released' });
+    await fire('env');
+    const rows = await rt.waitFor('rows', 2);
+    expect(rows[1]!.msg.payload).toEqual([{ id: 'P-1' }]);
+    // No msg.entity: a clear error naming where the entity was to come from, for a Catch node.
+    await fire('none');
+    const [e] = await rt.waitFor('errors', 1);
+    expect(e!.msg.error.message).toMatch(/entity from msg\.entity must be a non-empty text, got nothing/);
+    delete process.env.PW_TEST_ERP_ENTITY;
+  });
+
   it('a failed query goes to Catch with the reason', async () => {
     await rt.deploy([
       TAB,

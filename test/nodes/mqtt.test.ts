@@ -216,7 +216,7 @@ describe(`plantwire-mqtt-in / -out against ${'a broker'} (Mosquitto, else embedd
       capture('status'),
     ]);
     const [err] = await rt.waitFor('errs', 1);
-    expect(err!.msg.error.message).toMatch(/broker: the MQTT broker \(b1\) is misconfigured: a persistent session \(clean session off\) needs a fixed client id/);
+    expect(err!.msg.error.message).toMatch(/broker: the MQTT broker \(b1\) is misconfigured: (client id: )?a persistent session \(clean session off\) needs a fixed client id/);
     await until(() => rt.captured('status').some((c) => c.msg.status.fill === 'red' && /persistent session needs a client id/.test(c.msg.status.text)), 'red status');
     expect((await rt.admin('GET', '/settings')).status, 'the runtime keeps running').toBe(200);
   });

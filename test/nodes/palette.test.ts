@@ -48,7 +48,7 @@ describe('the palette in a real runtime', () => {
     const messages = await rt.admin<Record<string, unknown>>('GET', `/locales/${pkg.name}/${type}?lng=en-US`);
     expect(messages.status).toBe(200);
     expect(messages.body[type], 'message catalogue namespaced by node type').toBeTypeOf('object');
-    const icon = /icon:\s*'([^']+)'/.exec(text)?.[1];
+    const icon = /icon:\s*['"]([^'"]+)['"]/.exec(text)?.[1];
     expect(icon, 'editor names an icon').toBeTruthy();
     const iconRes = await fetch(`${rt.url}/icons/${pkg.name}/${icon}`, { headers: { authorization: `Bearer ${await rt.token()}` } });
     expect(iconRes.status, `icon ${icon}`).toBe(200);
@@ -78,7 +78,7 @@ describe('palette source rules', () => {
     // Custom validators take (v, opt) and return the translated message when opt is given; RED.validators.* do that themselves.
     const silent = [...text.matchAll(/\n\s+(\w+): \{[^{}]*?validate: function \(([^)]*)\)/g)].filter((m) => !/\bopt\b/.test(m[2]!)).map((m) => m[1]);
     expect(silent, `${type}: validators without a message`).toEqual([]);
-    for (const m of text.matchAll(/\._\('([\w-]+\.validation\.[\w.]+)'\)/g)) {
+    for (const m of text.matchAll(/(?:\._\(|\binvalid\(\w+, opt, )'([\w-]+\.validation\.[\w.]+)'\)/g)) {
       expect(en.has(m[1]!), `${type}: missing message "${m[1]}"`).toBe(true);
     }
   });

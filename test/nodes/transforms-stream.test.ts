@@ -168,6 +168,37 @@ describe('plantwire-normalize in a real runtime', () => {
   });
 });
 
+describe('plantwire-normalize typed inputs (version 2)', () => {
+  it('reads tag, unit and asset per message from msg and env; a bad value read from the message goes to Catch naming its source', async () => {
+    process.env.PW_TEST_NORMALIZE_ASSET = '/acme/hamburg/bottling/';
+    await rt.deploy([
+      TAB,
+      node('nz', 'plantwire-normalize', { version: 2, tag: 'sensor.name', tagType: 'msg', unit: 'sensor.unit', unitType: 'msg', asset: 'PW_TEST_NORMALIZE_ASSET', assetType: 'env', timestamp: 'now', output: 'auto' }),
+      fn('named', 'return { topic: "ignored", payload: 21.5, sensor: { name: "Filler/Temp", unit: "°C" } };', 'nz'),
+      injectFn('named-go', 'named'),
+      fn('bad', 'return { payload: 1, sensor: { name: { no: 1 }, unit: "°C" } };', 'nz'),
+      injectFn('bad-go', 'bad'),
+      catcher('c', ['nz']),
+      statusOf('st', ['nz']),
+      capture('errs'),
+      capture('status'),
+      capture('out'),
+    ]);
+    await fire('named-go');
+    const [got] = await rt.waitFor('out', 1);
+    expect(got!.msg.payload).toMatchObject({ tag: 'Filler/Temp', value: 21.5, unit: '°C', asset: 'acme/hamburg/bottling' });
+    await expectRejected('bad-go', /tag from msg\.sensor\.name must be text, got/);
+    delete process.env.PW_TEST_NORMALIZE_ASSET;
+  });
+
+  it('a version 1 flow (fixed tag and asset, no types) works as before', async () => {
+    await rt.deploy([TAB, node('nz', 'plantwire-normalize', { tag: 'Fixed/Tag', asset: 'acme/site', timestamp: 'now' }), inject('v', '7', 'nz', 'other'), capture('out')]);
+    await fire('v');
+    const [got] = await rt.waitFor('out', 1);
+    expect(got!.msg.payload).toMatchObject({ tag: 'Fixed/Tag', value: 7, asset: 'acme/site' });
+  });
+});
+
 describe('plantwire-deadband in a real runtime', () => {
   const db = (extra: Node = {}): Node => node('db', 'plantwire-deadband', { mode: 'absolute', deadband: '1', percentOf: 'last', heartbeat: '0', maxTags: '10000', ...extra });
 
