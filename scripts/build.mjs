@@ -114,6 +114,8 @@ function build() {
 
   fs.rmSync(dist, { recursive: true, force: true });
   tsc('tsconfig.json');
+  // Type declarations of the public SDK entry (@plantwire/node-red/sdk) and what it re-exports.
+  tsc('tsconfig.sdk.json');
   tsc('tsconfig.editor.json');
 
   const nodesOut = path.join(dist, 'nodes');

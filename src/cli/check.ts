@@ -1,12 +1,13 @@
 /** `plantwire check <dir|tgz>`: the conformance kit's command line (src/conformance/). */
+import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PlantwireError } from '../model/errors';
 import { check, type RuntimeSpec } from '../conformance/check';
 import { formatReport } from '../conformance/findings';
 
-export const CHECK_HELP = `plantwire check <palette dir | palette.tgz> [--json] [--node-red <dir> [--node <node binary>]]…
-                 [--config check.json] [--only <type>]… [--large] [--close-timeout-ms 5000] [--answer-timeout-ms 3000]
+export const CHECK_HELP = `plantwire check <palette dir | palette.tgz> [--json | --json-file report.json] [--node-red <dir> [--node <node binary>]]…
+                 [--config check.json] [--only <type>]… [--skip examples|partial-deploy]… [--large] [--close-timeout-ms 5000] [--answer-timeout-ms 3000]
       Conformance kit: loads the palette into a stock Node-RED (each --node-red given, on the
       matching --node; default: the node-red next to the palette) and checks behaviour:
       every type loads, help and locales, credentials editor = runtime, the malformed-message
@@ -21,10 +22,12 @@ export async function checkCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: 'boolean' },
+      'json-file': { type: 'string' },
       'node-red': { type: 'string', multiple: true },
       node: { type: 'string', multiple: true },
       config: { type: 'string' },
       only: { type: 'string', multiple: true },
+      skip: { type: 'string', multiple: true },
       large: { type: 'boolean' },
       'close-timeout-ms': { type: 'string' },
       'answer-timeout-ms': { type: 'string' },
@@ -52,11 +55,13 @@ export async function checkCommand(args: string[]): Promise<number> {
     runtimes,
     configFile: values.config,
     only: values.only,
+    skip: values.skip?.map((x) => { if (!['examples', 'partial-deploy'].includes(x)) throw new PlantwireError('bad-option', `--skip takes examples or partial-deploy, got "${x}"`); return x; }),
     large: values.large,
     closeTimeoutMs: ms(values['close-timeout-ms'], 'close-timeout-ms', 5000),
     answerTimeoutMs: ms(values['answer-timeout-ms'], 'answer-timeout-ms', 3000),
     progress: (line) => process.stderr.write(`${line}\n`),
   });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+  if (values['json-file']) fs.writeFileSync(values['json-file'], `${JSON.stringify(report, null, 2)}\n`);
   return report.ok ? 0 : 1;
 }

@@ -53,6 +53,9 @@ Usage:
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire check <palette dir | palette.tgz> [--json] [--node-red <dir> [--node <bin>]]…
       Conformance kit for Node-RED palettes (behaviour, not only metadata); see check --help.
+  plantwire new palette <name> [--dir <parent>] [--sdk <version | file.tgz>]
+  plantwire new node <type> --kind source|transform|sink|config
+      Scaffold a palette repository on @plantwire/node-red/sdk, or add a node to one.
   plantwire --version | --help
 `;
 
@@ -170,6 +173,10 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'deploy') return deployCommand(rest);
   if (command === 'rollback') return rollbackCommand(rest);
   if (command === 'history') return historyCommand(rest);
+  if (command === 'new') {
+    const { newCommand } = require('./scaffold') as typeof import('./scaffold');
+    return newCommand(rest);
+  }
   if (command === 'check') {
     const { checkCommand } = require('./check') as typeof import('./check');
     return checkCommand(rest);

@@ -35,6 +35,8 @@ export interface CheckOptions {
   large?: boolean;
   /** Only these node types in the behaviour checks (default: all). */
   only?: string[];
+  /** Behaviour checks to leave out: 'examples', 'partial-deploy' (reported as notes). */
+  skip?: string[];
   /** Progress lines (stderr in the CLI). */
   progress?: (line: string) => void;
 }
@@ -164,6 +166,7 @@ export async function check(opts: CheckOptions): Promise<Report> {
       closeTimeoutMs: opts.closeTimeoutMs ?? 5000,
       answerTimeoutMs: opts.answerTimeoutMs ?? 3000,
       large: Boolean(opts.large),
+      skip: opts.skip ?? [],
     });
 
     // Credentials: runtime (registerType options, loaded with a stub RED) against the editor literal.
@@ -171,6 +174,7 @@ export async function check(opts: CheckOptions): Promise<Report> {
     findings.push(...(await credentialFindings(job(runtimes[0]!.nodeRedDir, 'credentials'), editors, runtimes[0]!.node)));
     checked.push({ check: 'credentials', items: editors.length, ms: Date.now() - tc });
 
+    for (const sk of opts.skip ?? []) findings.push({ check: sk, level: 'note', message: `not checked (--skip ${sk})`, fix: `run without --skip ${sk} before publishing` });
     // Behaviour, per Node-RED.
     const runtimeNames: string[] = [];
     for (const [i, rt] of runtimes.entries()) {

@@ -57,6 +57,8 @@ export interface RunnerJob {
   closeTimeoutMs: number;
   answerTimeoutMs: number;
   large: boolean;
+  /** Behaviour checks left out (--skip): 'examples', 'partial-deploy'. */
+  skip?: string[];
 }
 
 export interface Checked {
@@ -456,7 +458,7 @@ async function behaviour(job: RunnerJob): Promise<RunnerResult> {
     const tp = Date.now();
     const configTypes = Object.keys(job.types).filter((t) => loaded.has(t) && job.types[t]?.category === 'config');
     let partial = 0;
-    for (const cfgType of configTypes) {
+    for (const cfgType of job.skip?.includes('partial-deploy') ? [] : configTypes) {
       const userType = nodeTypes.find((t) => !skip(t) && Object.values(job.types[t]?.defaults ?? {}).some((d) => d.type === cfgType));
       if (!userType) continue;
       partial++;
@@ -486,7 +488,7 @@ async function behaviour(job: RunnerJob): Promise<RunnerResult> {
 
     // ------------------------------------------------------------ examples
     const te = Date.now();
-    for (const ex of job.examples) {
+    for (const ex of job.skip?.includes('examples') ? [] : job.examples) {
       phase = `example:${ex.file}`;
       const from = host.logs.length;
       const uncaughtBefore = uncaught.length;
