@@ -44,14 +44,14 @@ interface Config extends NodeConfig {
 }
 
 /** The transform itself, pure (unit-tested in test/${type}.test.mjs). */
-export function transform(samples: TagSample[], factor: number, offset: number): TagSample[] {
+function transform(samples: TagSample[], factor: number, offset: number): TagSample[] {
   return samples.map((s) => {
     if (typeof s.value !== 'number') throw new PlantwireError('bad-value', \`\${s.tag}: value must be a number, got \${typeof s.value}\`, 'value is not a number');
     return { ...s, value: s.value * factor + offset };
   });
 }
 
-export = function (RED: RedApi): void {
+function register(RED: RedApi): void {
   defineNode<Config>(RED, {
     type: '${type}',
     version: { current: 1 },
@@ -68,7 +68,11 @@ export = function (RED: RedApi): void {
       });
     },
   });
-};
+}
+
+/** For the unit tests: require('dist/nodes/${type}/runtime.js').transform. */
+register.transform = transform;
+export = register;
 `;
   }
   if (kind === 'source') {
@@ -374,7 +378,7 @@ export function newPalette(parent: string, name: string, sdk: string): { dir: st
     'node-red': { version: '>=4.0.0', nodes: {} as Record<string, string> },
     scripts: {
       build: 'node scripts/build.mjs',
-      test: 'node scripts/build.mjs && node --test test/',
+      test: 'node scripts/build.mjs && node --test "test/*.test.mjs"',
       check: 'node scripts/build.mjs && plantwire check .',
       prepack: 'node scripts/build.mjs',
     },
