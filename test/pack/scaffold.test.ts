@@ -48,8 +48,8 @@ describe('plantwire new palette → npm install → npm test → plantwire check
     const tested = await run(NPM, ['test'], { cwd: dir }).catch((err: Error) => ({ stdout: err.message, stderr: '', failed: true }));
     t.npmTest = Date.now() - t0;
     expect('failed' in tested ? tested.stdout : '', 'npm test of the new palette').toBe('');
-    expect(tested.stdout).toMatch(/# pass 3/);
-    expect(tested.stdout).toMatch(/# fail 0/);
+    expect(tested.stdout).toMatch(/(#|ℹ) pass 3\b/);
+    expect(tested.stdout).toMatch(/(#|ℹ) fail 0\b/);
 
     t0 = Date.now();
     const out = path.join(packed.tmp, 'acme-out');
