@@ -243,6 +243,8 @@ async function build() {
 
   fs.rmSync(dist, { recursive: true, force: true });
   tsc('tsconfig.json');
+  // Type declarations of the public SDK entry (@plantwire/node-red/sdk) and what it re-exports.
+  tsc('tsconfig.sdk.json');
   tsc('tsconfig.editor.json');
   await buildVendor();
 

@@ -51,6 +51,11 @@ Usage:
       SMTP catcher: accepts every mail (any AUTH PLAIN/LOGIN/XOAUTH2), writes it as .eml
       into the outbox and lists the received mails on http://host:http-port/.
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
+  plantwire check <palette dir | palette.tgz> [--json] [--node-red <dir> [--node <bin>]]…
+      Conformance kit for Node-RED palettes (behaviour, not only metadata); see check --help.
+  plantwire new palette <name> [--dir <parent>] [--sdk <version | file.tgz>]
+  plantwire new node <type> --kind source|transform|sink|config
+      Scaffold a palette repository on @plantwire/node-red/sdk, or add a node to one.
   plantwire --version | --help
 `;
 
@@ -168,6 +173,14 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'deploy') return deployCommand(rest);
   if (command === 'rollback') return rollbackCommand(rest);
   if (command === 'history') return historyCommand(rest);
+  if (command === 'new') {
+    const { newCommand } = require('./scaffold') as typeof import('./scaffold');
+    return newCommand(rest);
+  }
+  if (command === 'check') {
+    const { checkCommand } = require('./check') as typeof import('./check');
+    return checkCommand(rest);
+  }
   if (command === 'opcua') {
     const { opcuaCommand } = require('./opcua') as typeof import('./opcua');
     return opcuaCommand(rest);

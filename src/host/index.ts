@@ -60,6 +60,8 @@ export interface HostOptions {
    * set in this process before Node-RED starts: Node-RED reads them from process.env.
    */
   env?: Record<string, string>;
+  /** The node-red package directory to run (default: the `node-red` next to this package). */
+  nodeRedDir?: string;
 }
 
 export interface Host {
@@ -87,10 +89,10 @@ interface NodeRedModule {
 
 type StorageModule = Record<string, unknown>;
 
-function loadNodeRed(): { RED: NodeRedModule; bcrypt: { hashSync(pw: string, rounds: number): string }; express: () => ExpressApp; storage: StorageModule | null } {
+function loadNodeRed(nodeRedDir?: string): { RED: NodeRedModule; bcrypt: { hashSync(pw: string, rounds: number): string }; express: () => ExpressApp; storage: StorageModule | null } {
   let redPath: string;
   try {
-    redPath = require.resolve('node-red');
+    redPath = nodeRedDir ? require.resolve(nodeRedDir) : require.resolve('node-red');
   } catch {
     throw new PlantwireError('no-node-red', 'node-red is not installed next to @plantwire/node-red: run `npm install node-red@4` to use `plantwire start`', 'node-red missing');
   }
@@ -138,7 +140,7 @@ interface ExpressApp extends http.RequestListener {
 
 /** Starts Node-RED with the palette; resolves once flows are started. */
 export async function startHost(opts: HostOptions): Promise<Host> {
-  const { RED, bcrypt, express, storage } = loadNodeRed();
+  const { RED, bcrypt, express, storage } = loadNodeRed(opts.nodeRedDir);
   ensurePrivateDir(opts.userDir);
   const flowFile = path.join(opts.userDir, 'flows.json');
   if (opts.flows) fs.writeFileSync(flowFile, `${JSON.stringify(opts.flows, null, 2)}\n`, { mode: 0o600 });

@@ -24,6 +24,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { corpus as sharedCorpus, goodSample as sharedGoodSample, type CorpusCase } from '../../src/conformance/corpus';
+import { editorDefinitions } from '../../src/conformance/editor';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
@@ -49,34 +51,14 @@ interface EditorDef {
 const PKG = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } };
 const TYPES = Object.keys(PKG['node-red'].nodes);
 
-/** Evaluates every built editor script in one context (as the editor does) with a stub RED; returns the registerType definitions. */
-function editorDefinitions(): Map<string, EditorDef> {
-  const defs = new Map<string, EditorDef>();
-  const any: unknown = new Proxy(function () {}, { get: (_t, k) => (k === Symbol.toPrimitive ? () => '' : any), apply: () => any, construct: () => any as object });
-  const RED = {
-    nodes: { registerType: (t: string, d: EditorDef) => defs.set(t, d) },
-    validators: { number: () => () => true, regex: () => () => true, typedInput: () => () => true },
-    _: (x: string) => x,
-    settings: {},
-    editor: any,
-    utils: any,
-    notify: () => undefined,
-    tabs: any,
-    popover: any,
-    events: any,
-    i18n: any,
-    plugins: any,
-  };
-  const ctx = vm.createContext({ RED, $: any, jQuery: any, document: any, console, setTimeout, navigator: {}, location: {} });
-  (ctx as Record<string, unknown>).window = ctx;
-  for (const js of Object.values(PKG['node-red'].nodes)) {
-    const html = fs.readFileSync(path.join(PACKAGE_ROOT, js.replace(/\.js$/, '.html')), 'utf8');
-    for (const m of html.matchAll(/<script type="text\/javascript"[^>]*>([\s\S]*?)<\/script>/g)) vm.runInContext(m[1]!, ctx);
-  }
+/** Every built editor script evaluated with a stub RED (shared with `plantwire check`). */
+function editorDefs(): Map<string, EditorDef> {
+  const { defs, errors } = editorDefinitions(Object.values(PKG['node-red'].nodes).map((js) => path.join(PACKAGE_ROOT, js.replace(/\.js$/, '.html'))));
+  if (errors.length > 0) throw new Error(`fuzz: editor scripts failed: ${errors.join('; ')}`);
   return defs;
 }
 
-const DEFS = editorDefinitions();
+const DEFS = editorDefs();
 const INPUT_TYPES = TYPES.filter((t) => DEFS.get(t)?.category !== 'config' && (DEFS.get(t)?.inputs ?? 0) > 0);
 
 function defaultsOf(type: string): Record<string, unknown> {
@@ -123,7 +105,7 @@ const OVERRIDES: Record<string, (env: Env) => Record<string, unknown>> = {
 };
 
 const NOW_ISO = new Date().toISOString();
-const goodSample = { tag: 'Line1/Speed', value: 12.5, quality: 'good', sourceTimestamp: NOW_ISO, asset: 'acme/hh/bottling/line1' };
+const goodSample = sharedGoodSample(NOW_ISO) as { tag: string };
 const SETPOINT = '/Objects/Plant/Line1/Filler/TemperatureSetpoint';
 /** The good message per node type: a tag sample, unless listed here. */
 const GOOD: Record<string, Record<string, unknown>> = {
@@ -136,51 +118,10 @@ const GOOD: Record<string, Record<string, unknown>> = {
   'plantwire-nats-ack': { payload: 1, _nats: { key: 'PLANTWIRE/fuzz/1', ack: 'node' } },
 };
 
-// ------------------------------------------------------------ the corpus
+// ------------------------------------------------------------ the corpus (shared with `plantwire check`)
 
-function deep(n: number): unknown {
-  let o: unknown = 1;
-  for (let i = 0; i < n; i++) o = { a: o };
-  return o;
-}
-function nestedArrays(n: number): unknown {
-  let o: unknown = [1];
-  for (let i = 0; i < n; i++) o = [o];
-  return o;
-}
-
-/** Built fresh for each node (nodes may keep references). */
-function corpus(): Array<{ name: string; msg: Record<string, unknown> }> {
-  const big = 'x'.repeat(5 * 1024 * 1024);
-  const many = Array.from({ length: 100_000 }, (_, i) => ({ tag: `t${i}`, value: i, quality: 'good', sourceTimestamp: NOW_ISO }));
-  return [
-    { name: 'null payload', msg: { payload: null } },
-    { name: 'missing payload', msg: { topic: 'x' } },
-    { name: 'NaN', msg: { payload: NaN, topic: 'nan' } },
-    { name: '+Infinity', msg: { payload: Infinity, topic: 'inf' } },
-    { name: '-Infinity', msg: { payload: -Infinity } },
-    { name: '-0', msg: { payload: -0, topic: 'negzero' } },
-    { name: 'huge numbers', msg: { payload: { tag: 'huge', value: 1.7976931348623157e308, quality: 'good', sourceTimestamp: NOW_ISO }, topic: 'huge' } },
-    { name: 'unsafe integer', msg: { payload: Number.MAX_SAFE_INTEGER * 4, topic: 'unsafe' } },
-    { name: 'nested arrays', msg: { payload: nestedArrays(200) } },
-    { name: '1,000-deep object', msg: { payload: deep(1000) } },
-    { name: '__proto__ key', msg: { payload: JSON.parse('{"__proto__":{"polluted":"yes"},"tag":"__proto__","value":{"__proto__":{"isAdmin":true}},"quality":"good"}') } },
-    { name: 'constructor/prototype keys', msg: { payload: JSON.parse('{"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"x":1}}'), topic: 'constructor' } },
-    { name: '__proto__ tag name sample', msg: { payload: { tag: '__proto__', value: 1, quality: 'good', sourceTimestamp: NOW_ISO }, topic: '__proto__' } },
-    { name: 'constructor tag name batch', msg: { payload: [{ tag: 'constructor', value: 1, quality: 'good', sourceTimestamp: NOW_ISO }, { tag: 'prototype', value: 2, quality: 'good', sourceTimestamp: NOW_ISO }] } },
-    { name: '5 MB string', msg: { payload: big, topic: 'big' } },
-    { name: '100,000 samples', msg: { payload: many } },
-    { name: 'bad timestamp', msg: { payload: { tag: 'a', value: 1, quality: 'good', sourceTimestamp: 'yesterday-ish' } } },
-    { name: 'timestamp out of range', msg: { payload: { tag: 'a', value: 1, quality: 'good', sourceTimestamp: 1e20 } } },
-    { name: 'bad quality', msg: { payload: { tag: 'a', value: 1, quality: 'excellent', sourceTimestamp: NOW_ISO } } },
-    { name: 'Buffer', msg: { payload: Buffer.from([0, 1, 2, 255]) } },
-    { name: 'Date', msg: { payload: new Date(0) } },
-    { name: 'invalid Date', msg: { payload: new Date(NaN) } },
-    { name: 'BigInt', msg: { payload: 10n ** 30n, topic: 'big-int' } },
-    { name: 'topic is an object', msg: { payload: 1, topic: { not: 'a string' } } },
-    { name: 'sparse array with undefined', msg: { payload: [undefined, , null] } },
-  ];
-}
+/** Built fresh for each node (nodes may keep references); the fuzz suite includes the large cases. */
+const corpus = (): CorpusCase[] => sharedCorpus({ large: true, now: NOW_ISO });
 
 // ------------------------------------------------------------ harness
 

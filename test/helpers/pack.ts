@@ -11,12 +11,10 @@
  * node_modules (a symlink to the project's), .git and the build outputs, so
  * the tarball is what `npm pack` in the root would produce.
  */
-import { execFile, type ExecFileOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import ts from 'typescript';
 import { inject } from 'vitest';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -29,34 +27,8 @@ const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'examples', '.plantw
 /** Files planted in the copy that the tarball must NOT contain (the exclusion checks stay meaningful on a clean checkout). */
 export const SENTINELS = ['.plantwire/sentinel.json', 'stale-sentinel-0.0.0.tgz'];
 
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-}
-
-/** Environment for child npm / node processes, without the variables of an outer `npm test` / `npx` run. */
-export function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (/^npm_(lifecycle_|package_|command$|config_call$|config_local_prefix$)/.test(k)) continue;
-    env[k] = v;
-  }
-  return env;
-}
-
-/** Runs a program (no shell) and resolves with its output; rejects with the output in the message. */
-export function run(file: string, args: string[], opts: ExecFileOptions & { cwd: string }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { env: childEnv(), maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', ...opts }, (err, stdout, stderr) => {
-      const out = { stdout: String(stdout), stderr: String(stderr) };
-      if (err) {
-        reject(new Error(`${path.basename(file)} ${args.join(' ')} (in ${opts.cwd}) failed: ${err.message}\n--- stdout\n${out.stdout.slice(-4000)}\n--- stderr\n${out.stderr.slice(-4000)}`));
-      } else {
-        resolve(out);
-      }
-    });
-  });
-}
+export { childEnv, run, PALETTE_MANAGER_ARGS, type RunResult } from '../../src/conformance/install';
+import { installTarball, run } from '../../src/conformance/install';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -205,18 +177,12 @@ export interface Installed {
   pkgDir: string;
 }
 
-/** What the Node-RED palette manager runs to install a module (@node-red/registry installer). */
-export const PALETTE_MANAGER_ARGS = ['install', '--no-audit', '--no-update-notifier', '--no-fund', '--save', '--save-prefix=~', '--omit=dev', '--engine-strict'];
-
 /** Installs the tarball as the palette manager does, with --ignore-scripts, into a new, stock Node-RED user dir. */
 export async function installPalette(tarball: string, userDir: string): Promise<Installed> {
-  fs.mkdirSync(userDir, { recursive: true });
-  fs.writeFileSync(path.join(userDir, 'package.json'), JSON.stringify({ name: 'node-red-project', description: 'A Node-RED Project', version: '0.0.1', private: true }, null, 2));
   // --ignore-scripts: no install script runs (as when npm's allowScripts blocks them). The palette
   // needs none: the disk buffer runs on Node's built-in node:sqlite, nothing is compiled.
-  await run(NPM, [...PALETTE_MANAGER_ARGS, '--prefer-offline', '--ignore-scripts', tarball], { cwd: userDir });
-  const pkgDir = path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'));
-  if (!fs.existsSync(path.join(pkgDir, 'package.json'))) throw new Error(`npm install did not create ${pkgDir}`);
+  const pkgDir = await installTarball(tarball, userDir);
+  if (pkgDir !== path.join(userDir, 'node_modules', ...PACKAGE_NAME.split('/'))) throw new Error(`installed ${pkgDir}, expected ${PACKAGE_NAME}`);
   return { userDir, pkgDir };
 }
 
@@ -255,131 +221,11 @@ export function loadSemver(): Semver {
 
 // ---------------------------------------------------------------- editor html
 
-/** The first `<script type="text/javascript">` block of an editor html file. */
-export function editorScript(html: string): string | undefined {
-  const m = /<script\s+type=["']text\/javascript["'][^>]*>([\s\S]*?)<\/script>/i.exec(html);
-  return m?.[1];
-}
+// The editor-file readers moved to src/conformance/editor.ts (the `plantwire check` kit shares them).
+export { categoryOf, editorCredentials, editorIcons, editorScript, parseEditor, propName, props, valueOf, type ParsedEditor, type RegisterCall } from '../../src/conformance/editor';
+import { coreNodeTypes as coreTypesOf } from '../../src/conformance/editor';
 
-export function propName(p: ts.ObjectLiteralElementLike): string | undefined {
-  const name = p.name;
-  if (!name) return undefined;
-  if (ts.isIdentifier(name) || ts.isStringLiteral(name) || ts.isNumericLiteral(name) || ts.isPrivateIdentifier(name)) return name.text;
-  return undefined;
-}
-
-/** The properties of an object literal by name (later duplicates win, as in JavaScript). */
-export function props(obj: ts.ObjectLiteralExpression): Map<string, ts.ObjectLiteralElementLike> {
-  const out = new Map<string, ts.ObjectLiteralElementLike>();
-  for (const p of obj.properties) {
-    const n = propName(p);
-    if (n !== undefined) out.set(n, p);
-  }
-  return out;
-}
-
-/** The value expression of a `key: value` property, if it is one. */
-export function valueOf(p: ts.ObjectLiteralElementLike | undefined): ts.Expression | undefined {
-  return p && ts.isPropertyAssignment(p) ? p.initializer : undefined;
-}
-
-export interface RegisterCall {
-  type: string;
-  /** The 2nd argument when it is an inline object literal. */
-  literal?: ts.ObjectLiteralExpression;
-  /** Syntax kind of the 2nd argument (for messages). */
-  argKind: string;
-}
-
-export interface ParsedEditor {
-  source: ts.SourceFile;
-  /** Syntax errors the parser reported. */
-  diagnostics: string[];
-  calls: RegisterCall[];
-}
-
-/** Parses an editor script and finds every `RED.nodes.registerType('<type>', ...)` call. */
-export function parseEditor(script: string, fileName: string): ParsedEditor {
-  const source = ts.createSourceFile(fileName, script, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
-  const diags = (source as unknown as { parseDiagnostics?: ts.Diagnostic[] }).parseDiagnostics ?? [];
-  const calls: RegisterCall[] = [];
-  const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node) && node.expression.getText(source).replace(/\s+/g, '') === 'RED.nodes.registerType') {
-      const [first, second] = node.arguments;
-      if (first && (ts.isStringLiteral(first) || ts.isNoSubstitutionTemplateLiteral(first))) {
-        calls.push({
-          type: first.text,
-          literal: second && ts.isObjectLiteralExpression(second) ? second : undefined,
-          argKind: second ? ts.SyntaxKind[second.kind] : 'missing',
-        });
-      }
-    }
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return { source, diagnostics: diags.map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')), calls };
-}
-
-/** `category` of an editor literal when it is a string literal. */
-export function categoryOf(literal: ts.ObjectLiteralExpression): string | undefined {
-  const v = valueOf(props(literal).get('category'));
-  return v && (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v)) ? v.text : undefined;
-}
-
-/**
- * `credentials` of an editor literal as key → `type` (undefined when the literal
- * has no credentials property). A value the parser cannot read statically is
- * reported as `<not a literal>` so that a comparison fails loudly.
- */
-export function editorCredentials(literal: ts.ObjectLiteralExpression): Record<string, string> | undefined {
-  const p = props(literal).get('credentials');
-  if (!p) return undefined;
-  const v = valueOf(p);
-  if (!v || !ts.isObjectLiteralExpression(v)) return { '<credentials>': '<not a literal>' };
-  const out: Record<string, string> = {};
-  for (const c of v.properties) {
-    const key = propName(c) ?? '<computed>';
-    const cv = valueOf(c);
-    const t = cv && ts.isObjectLiteralExpression(cv) ? valueOf(props(cv).get('type')) : undefined;
-    out[key] = t && (ts.isStringLiteral(t) || ts.isNoSubstitutionTemplateLiteral(t)) ? t.text : '<not a literal>';
-  }
-  return out;
-}
-
-/**
- * Icon file names an editor literal may use: the `icon` string, or every
- * string literal ending in an image extension inside an `icon` function.
- */
-export function editorIcons(literal: ts.ObjectLiteralExpression): string[] {
-  const p = props(literal).get('icon');
-  if (!p) return [];
-  const found = new Set<string>();
-  const visit = (n: ts.Node): void => {
-    if ((ts.isStringLiteral(n) || ts.isNoSubstitutionTemplateLiteral(n)) && /\.(svg|png|gif|jpe?g)$/i.test(n.text)) found.add(n.text);
-    ts.forEachChild(n, visit);
-  };
-  const v = valueOf(p);
-  if (v && (ts.isStringLiteral(v) || ts.isNoSubstitutionTemplateLiteral(v))) found.add(v.text);
-  else visit(p);
-  return [...found];
-}
-
-// ------------------------------------------------------------- core node types
-
-/** Node types of the stock Node-RED core nodes (data-template-name of @node-red/nodes/core/**.html) plus the editor's built-in types. */
+/** Node types of the stock Node-RED core nodes of the project's devDependency. */
 export function coreNodeTypes(): Set<string> {
-  const nodesPkg = createRequire(path.join(NODE_RED_DIR, 'package.json')).resolve('@node-red/nodes/package.json');
-  const coreDir = path.join(path.dirname(nodesPkg), 'core');
-  const out = new Set<string>(['tab', 'subflow', 'group', 'junction', 'unknown']);
-  const walk = (dir: string): void => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.html')) {
-        for (const m of fs.readFileSync(p, 'utf8').matchAll(/data-template-name=["']([^"']+)["']/g)) if (m[1]) out.add(m[1]);
-      }
-    }
-  };
-  walk(coreDir);
-  return out;
+  return coreTypesOf(NODE_RED_DIR);
 }

@@ -11,7 +11,7 @@
  * accepted message after the restart (the buffer runs on node:sqlite: no
  * native module was built).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   NODE_RED_DIR,
   PACKAGE_NAME,
+  ROOT,
   childEnv,
   declaredNodes,
   editorIcons,
@@ -33,6 +34,7 @@ import {
 import { freePort } from '../helpers/node-red-instance';
 import { NODE22, NR5_RED_JS, nr5Installed } from '../helpers/nr5';
 import { service } from '../helpers/services';
+import type { Report } from '../../src/conformance/findings';
 
 interface NodeSet {
   id: string;
@@ -392,5 +394,28 @@ describe('the installed CLI: npx plantwire start in a fresh dir', () => {
     expect(noSim).not.toMatch(/simulator: |SMTP catcher:/);
     expect(readJson(flowFile), 'the unchanged seeded demo was taken out').toEqual([]);
     await stop();
+  }, 900_000);
+});
+
+describe("plantwire check (the conformance kit) on this palette's packed tarball", () => {
+  it('passes on Node-RED 4: no error, no warning (examples: deployed and log-checked above on 4 and 5)', async () => {
+    const packed = await packOnce();
+    const t0 = Date.now();
+    const report = await new Promise<Report>((resolve, reject) => {
+      execFile(process.execPath, [path.join(ROOT, 'bin', 'plantwire.js'), 'check', packed.tarball, '--json', '--skip', 'examples'], { cwd: ROOT, env: childEnv(), maxBuffer: 32 * 1024 * 1024 }, (err, stdout, stderr) => {
+        try {
+          resolve(JSON.parse(String(stdout)) as Report);
+        } catch {
+          reject(new Error(`plantwire check printed no report (${err?.message ?? ''}):\n${String(stdout).slice(-3000)}\n${String(stderr).slice(-3000)}`));
+        }
+      });
+    });
+    const bad = report.findings.filter((f) => f.level !== 'note');
+    expect(bad.map((f) => `${f.level} [${f.check}] ${f.type ?? ''} ${f.message}\n  fix: ${f.fix}`), 'findings on the packed palette').toEqual([]);
+    expect(report.ok).toBe(true);
+    const covered = report.checked.find((c) => c.check === 'corpus + close');
+    expect(covered?.items, 'node types run through the corpus and close checks').toBeGreaterThanOrEqual(20);
+    console.log(`plantwire check of the packed palette: ${Date.now() - t0} ms; ${report.checked.map((c) => `${c.check} ${c.items} in ${c.ms} ms`).join('; ')}`);
+    for (const n of report.findings) console.log(`note [${n.check}] ${n.type ?? ''} ${n.message}`);
   }, 900_000);
 });

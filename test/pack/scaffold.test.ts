@@ -1,0 +1,76 @@
+/**
+ * The vendor's path, as issue 19 asks to show it: in a temporary folder
+ * `plantwire new palette acme-demo` (plus one node of each other kind with
+ * `plantwire new node`) → `npm install` (the SDK from a tarball of this
+ * package, as a vendor's package depends on it) → the palette's own tests
+ * pass (unit test + the conformance kit on Node-RED 4) → its packed tarball
+ * passes `plantwire check` on a stock Node-RED 4 and Node-RED 5 (Node 22).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/conformance/findings';
+import { NODE_RED_DIR, ROOT, packPalette, run, type Packed } from '../helpers/pack';
+import { NODE22, NR5_DIR, nr5Installed } from '../helpers/nr5';
+
+const BIN = path.join(ROOT, 'bin', 'plantwire.js');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+describe('plantwire new palette → npm install → npm test → plantwire check on Node-RED 4 and 5', () => {
+  let packed: Packed | undefined;
+  afterAll(() => packed?.cleanup());
+
+  it('a new palette with a node of each kind installs, passes its tests and the kit, and its tarball loads in Node-RED 4 and 5', async () => {
+    const t: Record<string, number> = {};
+    let t0 = Date.now();
+    packed = await packPalette('scaffold');
+    t.packSdk = Date.now() - t0;
+    const work = path.join(packed.tmp, 'vendor');
+    fs.mkdirSync(work);
+
+    const created = await run(process.execPath, [BIN, 'new', 'palette', 'acme-demo', '--sdk', packed.tarball], { cwd: work });
+    expect(created.stdout).toMatch(/created .*acme-demo/);
+    const dir = path.join(work, 'acme-demo');
+    for (const [type, kind] of [['acme-demo-counter', 'source'], ['acme-demo-file', 'sink'], ['acme-demo-server', 'config']]) {
+      await run(process.execPath, [BIN, 'new', 'node', type!, '--kind', kind!], { cwd: dir });
+    }
+    for (const f of ['package.json', 'tsconfig.json', 'scripts/build.mjs', '.ci/run', 'README.md', 'LICENSE', 'nodes/acme-demo-scale/runtime.ts', 'nodes/acme-demo-scale/editor.html', 'nodes/acme-demo-scale/help.md', 'nodes/acme-demo-scale/help.de.md', 'nodes/acme-demo-scale/locales/en-US.json', 'nodes/acme-demo-scale/locales/de.json', 'nodes/icons/acme-demo-scale.svg', 'flows/acme-demo-scale.json', 'test/conformance.test.mjs']) {
+      expect(fs.existsSync(path.join(dir, f)), `scaffold wrote ${f}`).toBe(true);
+    }
+    const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; 'node-red': { nodes: Record<string, string> } };
+    expect(pkg.dependencies['@plantwire/node-red']).toBe(`file:${packed.tarball}`);
+    expect(Object.keys(pkg['node-red'].nodes).sort()).toEqual(['acme-demo-counter', 'acme-demo-file', 'acme-demo-scale', 'acme-demo-server']);
+
+    t0 = Date.now();
+    await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir });
+    t.install = Date.now() - t0;
+    t0 = Date.now();
+    const tested = await run(NPM, ['test'], { cwd: dir }).catch((err: Error) => ({ stdout: err.message, stderr: '', failed: true }));
+    t.npmTest = Date.now() - t0;
+    expect('failed' in tested ? tested.stdout : '', 'npm test of the new palette').toBe('');
+    expect(tested.stdout).toMatch(/(#|ℹ) pass 3\b/);
+    expect(tested.stdout).toMatch(/(#|ℹ) fail 0\b/);
+
+    t0 = Date.now();
+    const out = path.join(packed.tmp, 'acme-out');
+    fs.mkdirSync(out);
+    await run(NPM, ['pack', '--pack-destination', out], { cwd: dir });
+    const tgz = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.tgz'))!);
+    t.pack = Date.now() - t0;
+    const runtimes = ['--node-red', NODE_RED_DIR, ...(nr5Installed() ? ['--node-red', path.join(NR5_DIR, 'node_modules', 'node-red'), '--node', process.execPath, '--node', NODE22] : [])];
+    // --node goes with the --node-red before it: Node-RED 4 on this Node, Node-RED 5 on Node 22.
+    const args = nr5Installed() ? ['check', tgz, '--json', '--node-red', NODE_RED_DIR, '--node', process.execPath, '--node-red', path.join(NR5_DIR, 'node_modules', 'node-red'), '--node', NODE22] : ['check', tgz, '--json', ...runtimes];
+    t0 = Date.now();
+    const checked = await run(process.execPath, [BIN, ...args], { cwd: dir }).catch((err: Error) => ({ stdout: err.message, stderr: '' }));
+    t.checkTgz = Date.now() - t0;
+    const report = JSON.parse(checked.stdout.slice(checked.stdout.indexOf('{'))) as Report;
+    const bad = report.findings.filter((f) => f.level !== 'note');
+    expect(bad.map((f) => `${f.level} [${f.check}] ${f.type ?? ''} ${f.runtime ?? ''} ${f.message}\n  fix: ${f.fix}`)).toEqual([]);
+    expect(report.runtimes.some((r) => /^Node-RED 4\./.test(r))).toBe(true);
+    if (nr5Installed()) expect(report.runtimes.some((r) => /^Node-RED 5\./.test(r))).toBe(true);
+    else console.log('skipped: Node-RED 5 (test/fixtures/nr5 not installed)');
+    const loads = report.checked.filter((c) => c.check === 'loads');
+    expect(loads.every((c) => c.items === 4), `every node set loaded: ${JSON.stringify(loads)}`).toBe(true);
+    console.log(`scaffold must-show timings (ms): ${JSON.stringify(t)}; runtimes: ${report.runtimes.join(', ')}`);
+  }, 1_200_000);
+});
