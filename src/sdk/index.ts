@@ -8,10 +8,6 @@
  * signature narrowed is a major release; additions are minor. Anything not
  * exported here (deep paths under dist/) is internal and may change in any
  * release. docs/sdk.md lists the API, generated from these types.
- *
- * The connection kit (defineConfigNode / useConfig) and the sink kit
- * (defineSink) join this entry when they land; until then config nodes use
- * ConnectionUsers, sinks the buffer's Forwarder.
  */
 
 // Defining nodes: migrations, configuration errors, the one input/error path, close, status.
@@ -19,12 +15,13 @@ export { defineNode, type NodeSpec, type CredentialsSpec } from '../runtime/defi
 export { onInput, reportError, type InputHandler } from '../runtime/input';
 export { onClose, CLOSE_TIMEOUT_MS } from '../runtime/close';
 export { migrateConfig, type Migration, type VersionSpec } from '../runtime/migrate';
-export { setStatus, clearStatus, statusObject, recoveringStatus, throttled, PHASE_STATUS, type ConnectionPhase, type ConnectionState, type StatusState, type RecoveringStatus } from '../runtime/status';
+export { setStatus, clearStatus, statusObject, throttled, PHASE_STATUS, type ConnectionPhase, type ConnectionState, type StatusState } from '../runtime/status';
 export type { RedApi, RedNode, NodeConfig, NodeMessage, SendFn, DoneFn, StatusObject } from '../runtime/types';
 
 // Config nodes (connections): one owner per connection, users register/deregister, one backoff, one outage log.
 export { ConnectionUsers, type ConnectionHooks, type ConnectionUser, type RetryOptions } from '../runtime/registry';
-export { attachHandle, configHandle } from '../runtime/config-node';
+export { defineConfigNode, useConfig, findConfig, attachHandle, configHandle, type ConfigNodeSpec, type ConfigHandles } from '../runtime/config-node';
+export type { Connector } from '../model/connector';
 export { Backoff, backoffDelay } from '../model/backoff';
 export { OutageLog } from '../model/outage-log';
 
@@ -33,6 +30,14 @@ export { makeSample, toSamples, isTagSample, assertTagSample, sampleProblems, to
 export { worstQuality } from '../model/quality';
 export { PlantwireError, toError, shortStatus } from '../model/errors';
 export { numberSetting, typedSetting, describeTyped, TYPED_SOURCES, type TypedSetting, type TypedSource } from '../model/settings';
+
+// Field specs: one declaration per node for the dialog's defaults and validators, the runtime parsing and the help table.
+export { defineFields, parseFields, fieldOk, type FieldSpec, type NodeSpec as FieldsSpec } from '../model/fields';
+export { evaluateTyped } from '../runtime/typed-input';
+
+// Sinks: the sink kit over the store-and-forward buffer, and its one error contract (transient: false = dead-lettered).
+export { defineSink, type SinkSpec, type SinkParts, type SinkHandle, type Look } from '../runtime/sink';
+export { isPermanent, type DeliveryFailure } from '../model/delivery';
 
 // Store-and-forward for sinks: the durable queue, the Forwarder (retry, backoff, dead-letter), buffer settings.
 export * as buffer from '../buffer/index';
