@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Store-and-forward buffer benchmark: durable enqueue and replay (dequeue)
 // messages/s with 200-byte payloads, beside the raw insert rate of the same
-// store in the same run (a bare prepared INSERT on the same SQLite backend the
-// queue uses — node:sqlite, or better-sqlite3 when installed — one transaction
-// per batch: the floor the queue is measured against).
+// store in the same run (a bare prepared INSERT on the same SQLite the queue
+// uses — the built-in node:sqlite — one transaction per batch: the floor the
+// queue is measured against).
 //
 //   npm run bench:buffer                      (builds dist/ if needed)
 //   node bench/buffer.mjs --messages 100000 --rounds 3

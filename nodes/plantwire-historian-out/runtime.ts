@@ -4,6 +4,7 @@ import { spec } from './fields';
 import { historianOutSettings, type HistorianOutConfig } from '../../src/connectors/historian/out-settings';
 import { toError } from '../../src/model/errors';
 import { toSamples } from '../../src/model/sample';
+import { connectionStatus } from '../../src/model/status';
 import { useConfig } from '../../src/runtime/config-node';
 import { defineSink, type Look } from '../../src/runtime/sink';
 import type { RedApi } from '../../src/runtime/types';
@@ -34,10 +35,10 @@ export = function register(RED: RedApi): void {
           conn.report(true);
           stored += batch.reduce((n, e) => n + e.body.length, 0);
         },
+        // The connection's typed state, mapped in the one place (connectionStatus); while connected, the samples stored.
         idleStatus: (): Look => {
           const s = conn.state;
-          if (!s.connected) return { state: s.text === 'not connected' ? 'busy' : 'error', text: s.text === 'not connected' ? 'connecting' : s.text };
-          return { state: 'ok', text: stored ? `${stored.toLocaleString('en-US')} samples stored` : s.text };
+          return s.connected && stored ? { state: 'ok', text: `${stored.toLocaleString('en-US')} samples stored` } : connectionStatus(s);
         },
         users: conn.users,
         watch(changed) {

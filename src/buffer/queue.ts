@@ -1,7 +1,6 @@
 /**
- * A durable FIFO queue per sink node: SQLite in WAL mode (the backend —
- * built-in node:sqlite, or better-sqlite3 when installed — is chosen in
- * ./sqlite), or the same API in memory. Enqueues that arrive within a few milliseconds are
+ * A durable FIFO queue per sink node: SQLite in WAL mode (the built-in node:sqlite,
+ * through ./sqlite), or the same API in memory. Enqueues that arrive within a few milliseconds are
  * committed in one transaction; each enqueue's promise resolves only once its
  * transaction committed, so a caller that calls `done()` then has a durable
  * message. Entries keep their original timestamp and get a stable, monotonic

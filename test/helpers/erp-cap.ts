@@ -11,7 +11,7 @@
  * file in its own process).
  *
  * Versions: @sap/cds 10 with @cap-js/sqlite 3, which runs on Node's built-in
- * node:sqlite (no better-sqlite3, no native addon in the test worker), and
+ * node:sqlite (no native addon in the test worker), and
  * cov2ap 1.15. cov2ap with cds 9 needed an Accept-Language header on a v2
  * `$metadata` request (500 without); with cds 10 it answers without one, so
  * requests reach the server as the client sent them.

@@ -18,6 +18,8 @@ export interface InstanceOptions {
   label: string;
   /** The node binary. */
   node: string;
+  /** Options for that node binary (e.g. --no-experimental-sqlite: a Node.js without node:sqlite). */
+  nodeArgs?: string[];
   /** node-red/red.js of the Node-RED to run. */
   redJs: string;
   username?: string;
@@ -92,7 +94,7 @@ export async function startInstance(opts: InstanceOptions): Promise<Instance> {
 
   let output = '';
   let exited: string | null = null;
-  const child: ChildProcess = spawn(opts.node, [opts.redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
+  const child: ChildProcess = spawn(opts.node, [...(opts.nodeArgs ?? []), opts.redJs, '--userDir', userDir, '--settings', settingsFile, '--port', String(port)], {
     cwd: userDir,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -110,7 +110,8 @@ describe('plantwire-historian-out → InfluxDB (real runtime, local write API)',
 
   it('writes samples as points, buffers through a 503, and refuses a line break in a tag name to Catch', async () => {
     received = [];
-    answers = [{ status: 503, body: '{"message":"overloaded"}' }];
+    // Retry-After 2 s: the buffering lasts long enough to be shown (the sink's status is rate-limited to one update a second, so a retry within that second would only show the result).
+    answers = [{ status: 503, body: '{"message":"overloaded"}', headers: { 'retry-after': '2' } }];
     await rt.deploy([
       TAB,
       { ...historianDb('db1', { kind: 'influx', url, api: '2', org: 'acme', bucket: 'plant' }), credentials: { token: 'tok' } },

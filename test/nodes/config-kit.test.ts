@@ -70,7 +70,8 @@ describe('a user of a misconfigured config node names the problem', () => {
     }
     const red = (id: string): string[] => rt.captured('status').filter((s) => s.msg.status.source.id === id && s.msg.status.fill === 'red').map((s) => String(s.msg.status.text));
     for (const [user, [field]] of Object.entries(CASES)) expect(red(user).some((t) => t.startsWith(`${field}: `)), `${user}: ${red(user).join(' | ')}`).toBe(true);
-    // Cloud keeps its users running on a connection that says what is wrong.
+    // Cloud keeps its users running on a connection that says what is wrong (a sink's status is rate-limited: it may come up to a second later).
+    for (const deadline = Date.now() + 10_000; !red('u-cl').includes('device key is not base64') && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
     expect(red('u-cl')).toContain('device key is not base64');
   });
 });

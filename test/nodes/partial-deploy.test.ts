@@ -6,7 +6,8 @@
  * (counted on an embedded aedes broker), the same Modbus TCP connection
  * (accepted connections, counted on the simulator) and the same PostgreSQL
  * pool (no pooled connection closed, backend pids still there, through a
- * counting TCP proxy). Removing the last user
+ * counting TCP proxy), the same ERP connection (no second connection check —
+ * login, CSRF token, metadata — at a REST service). Removing the last user
  * closes the connection. Real Node-RED runtime, real servers on loopback.
  */
 import fs from 'node:fs';
@@ -17,6 +18,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModbusSim, type ModbusSim } from '../../src/sim/modbus';
 import { startOpcUaPlant, type OpcUaPlant } from '../../src/sim/opcua-plant';
+import { erpConnection, erpOut, startRestService } from '../helpers/erp';
 import { brokerNode, capture, historianDb, historianOut, mqttIn, TAB } from '../helpers/flows';
 import { endpoint, opcuaIn } from '../helpers/opcua';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
@@ -157,6 +159,36 @@ describe('a "modified nodes" deploy keeps the connection; removing the last user
       expect(sim.accepted).toBe(1);
     } finally {
       await sim.stop();
+    }
+  }, 60_000);
+
+  it('ERP out: same connection, no second connection check', async () => {
+    const svc = await startRestService();
+    try {
+      const root = new URL(svc.url).pathname;
+      // The connection check (driver.test(): login, CSRF token, metadata on the other kinds) is a GET of the service root.
+      const checks = (): number => svc.requests.filter((r) => r.method === 'GET' && r.path === root).length;
+      const docs = (): number => svc.requests.filter((r) => r.method === 'POST').length;
+      const conn = erpConnection('erp-c', svc.url);
+      const user = erpOut('erp-out', 'erp-c', [[], []], { mapping: '{"material": "FG-1", "quantity": 1}' });
+      const feed = { id: 'erp-go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: false, repeat: '', x: 50, y: 40, wires: [['erp-out']] };
+      await rt.deploy([TAB, conn, feed, user]);
+      expect((await rt.admin('POST', '/inject/erp-go')).status).toBe(200);
+      await until('a document delivered', () => docs() === 1);
+      expect(checks()).toBe(1);
+
+      await deployModified([TAB, conn, feed, renamed(user, 'restarted')]);
+      expect((await rt.admin('POST', '/inject/erp-go')).status).toBe(200);
+      await until('the restarted node delivers', () => docs() === 2);
+      expect(checks(), 'no new connection check after a "modified nodes" deploy').toBe(1);
+      console.log(`partial deploy, ERP: ${checks()} connection check(s) for ${docs()} documents across the restart`);
+
+      // Removed, then added again: the connection was closed, the new user opens (and checks) it again.
+      await deployModified([TAB, conn, feed]);
+      await deployModified([TAB, conn, feed, user]);
+      await until('a second connection check', () => checks() === 2);
+    } finally {
+      await svc.stop();
     }
   }, 60_000);
 

@@ -1,42 +1,23 @@
 /**
- * The disk buffer's SQLite backend (src/buffer/sqlite.ts): built-in
- * node:sqlite by default (no native build), better-sqlite3 only when the user
- * installed it, and a clear error — not a crash, not a failed install — when
- * neither exists.
+ * The disk buffer's SQLite (src/buffer/sqlite.ts): the built-in node:sqlite
+ * (no native build), and a clear error — not a crash, not a failed install —
+ * on a Node.js without it (a real one: this Node.js started with
+ * --no-experimental-sqlite, loading the built dist/).
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { openQueue } from '../../src/buffer/queue';
-import { openSqlite, resetSqliteBackend, sqliteBackend } from '../../src/buffer/sqlite';
-import { PlantwireError } from '../../src/model/errors';
+import { openSqlite, sqliteBackend } from '../../src/buffer/sqlite';
+import { PACKAGE_ROOT } from '../../src/host/index';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-buffer-sqlite-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
-const saved = process.env.PLANTWIRE_SQLITE;
-afterEach(() => {
-  if (saved === undefined) delete process.env.PLANTWIRE_SQLITE;
-  else process.env.PLANTWIRE_SQLITE = saved;
-  resetSqliteBackend();
-});
 
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
-const hasNodeSqlite = major > 22 || (major === 22 && minor >= 13);
-const hasBetterSqlite = ((): boolean => {
-  try {
-    createRequire(__filename)('better-sqlite3');
-    return true;
-  } catch {
-    return false;
-  }
-})();
-
-describe('disk buffer SQLite backend', () => {
-  it.skipIf(!hasNodeSqlite)('uses the built-in node:sqlite on Node.js ≥ 22.13, and a disk queue round-trips through it across a reopen', async () => {
-    delete process.env.PLANTWIRE_SQLITE;
-    resetSqliteBackend();
+describe('disk buffer SQLite', () => {
+  it('uses the built-in node:sqlite, and a disk queue round-trips through it across a reopen', async () => {
     expect(sqliteBackend()).toEqual({ name: 'node:sqlite' });
     const dir = path.join(root, 'node');
     let q = openQueue<{ v: number }>({ dir, name: 'n1', mode: 'disk' });
@@ -49,9 +30,7 @@ describe('disk buffer SQLite backend', () => {
     await q.close();
   });
 
-  it.skipIf(!hasNodeSqlite)('a throwing transaction rolls back on node:sqlite', () => {
-    process.env.PLANTWIRE_SQLITE = 'node';
-    resetSqliteBackend();
+  it('a throwing transaction rolls back', () => {
     const db = openSqlite(path.join(root, 'tx.sqlite'));
     db.exec('CREATE TABLE t (v INTEGER)');
     const insert = db.prepare<[number]>('INSERT INTO t (v) VALUES (?)');
@@ -65,46 +44,22 @@ describe('disk buffer SQLite backend', () => {
     db.close();
   });
 
-  it.skipIf(hasBetterSqlite)('without a backend a disk queue fails to open with a PlantwireError that names the fix, and a memory queue still works', async () => {
-    process.env.PLANTWIRE_SQLITE = 'better-sqlite3'; // not installed here: as on a Node.js without node:sqlite
-    resetSqliteBackend();
-    let err: unknown;
-    try {
-      openQueue({ dir: path.join(root, 'none'), name: 'x', mode: 'disk' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(PlantwireError);
-    expect((err as PlantwireError).code).toBe('buffer-backend');
-    expect((err as PlantwireError).status).toBe('disk buffer needs Node.js ≥ 22.13');
-    expect((err as PlantwireError).message).toMatch(/npm install better-sqlite3/);
-    const mem = openQueue<number>({ name: 'm', mode: 'memory' });
-    await mem.enqueue(1);
-    expect(mem.peek(1).map((e) => e.body)).toEqual([1]);
-    await mem.close();
-  });
-
-  it.skipIf(!hasBetterSqlite)('uses better-sqlite3 when forced and installed; the file is the same format node:sqlite reads', async () => {
-    process.env.PLANTWIRE_SQLITE = 'better-sqlite3';
-    resetSqliteBackend();
-    expect(sqliteBackend()).toEqual({ name: 'better-sqlite3' });
-    const dir = path.join(root, 'better');
-    const q = openQueue<number>({ dir, name: 'b1', mode: 'disk' });
-    await Promise.all([7, 8].map((v) => q.enqueue(v)));
-    await q.close();
-    if (hasNodeSqlite) {
-      process.env.PLANTWIRE_SQLITE = 'node';
-      resetSqliteBackend();
-      const again = openQueue<number>({ dir, name: 'b1', mode: 'disk' });
-      expect(again.peek(10).map((e) => e.body)).toEqual([7, 8]);
-      await again.close();
-    }
-  });
-
-  it('refuses an unknown PLANTWIRE_SQLITE value with a clear error', () => {
-    process.env.PLANTWIRE_SQLITE = 'mysql';
-    resetSqliteBackend();
-    const b = sqliteBackend();
-    expect('error' in b && b.error.message).toMatch(/PLANTWIRE_SQLITE must be "node" or "better-sqlite3"/);
+  it('on a Node.js without node:sqlite a disk queue fails to open with a PlantwireError that names the fix, and a memory queue still works', () => {
+    const queueJs = path.join(PACKAGE_ROOT, 'dist', 'src', 'buffer', 'queue.js');
+    expect(fs.existsSync(queueJs), 'dist/ is built (npm test builds it first)').toBe(true);
+    const script = `
+      const { openQueue } = require(${JSON.stringify(queueJs)});
+      const out = {};
+      try { openQueue({ dir: ${JSON.stringify(path.join(root, 'none'))}, name: 'x', mode: 'disk' }); out.opened = true; }
+      catch (e) { out.error = { name: e.constructor.name, code: e.code, status: e.status, message: e.message }; }
+      const mem = openQueue({ name: 'm', mode: 'memory' });
+      mem.enqueue(1).then(() => { out.memory = mem.peek(1).map((e) => e.body); return mem.close(); }).then(() => console.log(JSON.stringify(out)));
+    `;
+    const out = JSON.parse(execFileSync(process.execPath, ['--no-experimental-sqlite', '-e', script], { encoding: 'utf8' })) as { opened?: boolean; error?: { name: string; code: string; status: string; message: string }; memory?: number[] };
+    expect(out.opened).toBeUndefined();
+    expect(out.error).toMatchObject({ name: 'PlantwireError', code: 'buffer-backend', status: 'disk buffer needs Node.js ≥ 22.13' });
+    expect(out.error!.message).toMatch(/use Node\.js 22\.13 or newer \(it has node:sqlite built in.*or set the buffer to memory\. node:sqlite is not available/);
+    expect(out.error!.message).not.toMatch(/better-sqlite3/);
+    expect(out.memory).toEqual([1]);
   });
 });

@@ -58,6 +58,7 @@ describe('Modbus status texts (≤ 48 characters, saying what is wrong)', () => 
     expect(status('connected', '10.0.0.5:502')).toEqual({ state: 'ok', text: 'connected 10.0.0.5:502' });
     expect(status('waiting', '10.0.0.5:502', { reason: 'connect ECONNREFUSED 10.0.0.5:502', cause: 'ECONNREFUSED', retryMs: 2000 })).toEqual({ state: 'error', text: 'ECONNREFUSED 10.0.0.5:502, retry 2 s' });
     expect(status('waiting', '10.0.0.5:502', { reason: 'no answer to 3 requests in a row', cause: 'no answer', retryMs: 500 }).text).toBe('no answer 10.0.0.5:502, retry 500 ms');
+    expect(status('waiting', '10.0.0.5:502')).toEqual({ state: 'error', text: 'reconnecting to 10.0.0.5:502' });
     expect(status('stopped', 'x')).toEqual({ state: 'idle', text: 'disconnected' });
   });
 

@@ -39,6 +39,7 @@ export class HistorianConnection extends EventEmitter {
       owner,
       {
         connect: async () => {
+          this.set('connecting', `connecting to ${this.backend.label}`);
           try {
             await this.backend.open();
           } catch (err) {

@@ -47,8 +47,10 @@ export function clientState(state: ClientState, endpoint: string, wait?: WaitInf
     case 'connected':
       return { phase: 'connected', text: `connected ${endpoint}` };
     case 'waiting': {
-      const retry = wait ? `, retry ${wait.retryMs >= 1000 ? `${Math.round(wait.retryMs / 100) / 10} s` : `${wait.retryMs} ms`}` : '';
-      return { phase: 'retrying', text: `${wait?.cause ?? 'offline'} ${endpoint}${retry}`, detail: wait?.reason };
+      // The client always says why it waits; without that, the plain reconnecting text (both are status vocabulary entries).
+      if (!wait) return { phase: 'retrying', text: `reconnecting to ${endpoint}` };
+      const retry = wait.retryMs >= 1000 ? `${Math.round(wait.retryMs / 100) / 10} s` : `${wait.retryMs} ms`;
+      return { phase: 'retrying', text: `${wait.cause} ${endpoint}, retry ${retry}`, detail: wait.reason };
     }
     case 'stopped':
     case 'idle':
