@@ -31,8 +31,9 @@ export = function register(RED: RedApi): void {
         if (!force && (errored || now - lastStatus < STATUS_EVERY_MS)) return;
         lastStatus = now;
         if (!link.state.connected) return;
-        const dl = (consumer.expiredCount ? ` · ${consumer.expiredCount} past ack wait` : '') + (deadLetters ? ` · ${deadLetters} dead` : '');
-        setStatus(node, 'ok', consumer.received === 0 ? `consuming ${settings.stream.name}/${settings.durable}` : `${consumer.received.toLocaleString('en-US')} received · ${consumer.unacknowledged} unacked${dl}`);
+        const expired = consumer.expiredCount ? ` · ${consumer.expiredCount} past ack wait` : '';
+        const dead = deadLetters ? ` · ${deadLetters} dead` : '';
+        setStatus(node, 'ok', consumer.received === 0 ? `consuming ${settings.stream.name}/${settings.durable}` : `${consumer.received.toLocaleString('en-US')} received · ${consumer.unacknowledged} unacked${expired}${dead}`);
       };
       const payloadOf = (data: Uint8Array, what: string): unknown => {
         checkBytes(what, data.length, 'mqttMessageBytes');
