@@ -1,13 +1,13 @@
-import type { NatsLink } from '../../src/connectors/nats/connection';
 import { publishAll, renderSample } from '../../src/connectors/nats/publish';
 import { natsOutSettings, type NatsOutConfig } from '../../src/connectors/nats/settings';
 import { PlantwireError } from '../../src/model/errors';
 import { toSamples } from '../../src/model/sample';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
-import { recoveringStatus, setStatus, type StatusState } from '../../src/runtime/status';
+import { LiveStatus } from '../../src/runtime/live-status';
+import type { StatusState } from '../../src/runtime/status';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 
 const TYPE = 'plantwire-nats-out';
@@ -20,29 +20,20 @@ export = function register(RED: RedApi): void {
     version: { current: 1 },
     setup(node: RedNode, config: NatsOutNodeConfig) {
       const settings = natsOutSettings(config);
-      const link = configHandle<NatsLink>(RED, config.connection, 'nats', 'NATS connection', 'connection');
-      const guarded = recoveringStatus(node);
+      const link = useConfig(RED, config.connection, 'plantwire-nats-connection');
+      // Counts at most once a second; a failure's red status (set by the input wrapper) stays 3 s.
+      const live = new LiveStatus(node, 1000, 3000, false);
       let stored = 0;
       let duplicates = 0;
       const look = (): { state: StatusState; text: string } => {
-        const s = link.state;
-        if (!s.connected) return { state: 'busy', text: s.text };
+        const s = link.users.status;
+        if (!link.connected) return s;
         const dup = duplicates > 0 ? ` · ${duplicates.toLocaleString('en-US')} duplicates dropped` : '';
         return { state: 'ok', text: stored + duplicates > 0 ? `${stored.toLocaleString('en-US')} stored${dup}` : s.text };
       };
-      let countTimer: NodeJS.Timeout | undefined;
-      const showCount = (): void => {
-        if (countTimer) return;
-        countTimer = setTimeout(() => {
-          countTimer = undefined;
-          if (guarded.failed()) return;
-          const c = look();
-          setStatus(node, c.state, c.text);
-        }, 1000);
-      };
       link.users.register(node);
-      onInput(node, (msg) =>
-        guarded(async () => {
+      onInput(node, async (msg) => {
+        try {
           const samples = toSamples(msg.payload, { tag: msg.topic });
           const ctx: { defaultAsset?: string; msgTopic?: string } = {};
           if (settings.asset) ctx.defaultAsset = settings.asset;
@@ -60,11 +51,15 @@ export = function register(RED: RedApi): void {
           const r = await publishAll(js, pubs, settings.ackTimeoutMs);
           stored += r.stored;
           duplicates += r.duplicates;
-          showCount();
-        }, look),
-      );
+        } catch (err) {
+          live.failed();
+          throw err;
+        }
+        const c = look();
+        live.update(c.state, c.text);
+      });
       onClose(node, (removed) => {
-        if (countTimer) clearTimeout(countTimer);
+        live.cancel();
         return link.users.deregister(node, removed);
       });
     },
