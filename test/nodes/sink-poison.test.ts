@@ -16,6 +16,8 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
@@ -23,7 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
 import { cloudConnection, cloudOut } from '../helpers/cloud';
 import { erpConnection, erpOut } from '../helpers/erp';
-import { brokerNode, capture, emailOut, historianDb, historianOut, mqttOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
+import { brokerNode, capture, emailOut, historianDb, historianOut, mqttOut, natsConnection, natsOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
 import { service } from '../helpers/services';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../faults/harness';
@@ -71,6 +73,10 @@ let webPoisonAttempts = 0;
 let erp: ErpSim | null = null;
 
 let table = '';
+let natsUp = '';
+let nc: NatsConnection | null = null;
+let jsm: JetStreamManager | null = null;
+let natsStream = '';
 
 const cases: PoisonCase[] = [
   {
@@ -107,6 +113,23 @@ const cases: PoisonCase[] = [
     },
     async reset() {
       mqttSeen.length = 0;
+    },
+  },
+  {
+    kind: 'nats-out',
+    modes: ['off', 'memory'],
+    at: 'delivery',
+    skip: () => natsUp,
+    nodes: (mode) => [natsConnection('nc1'), natsOut('sink', 'nc1', { stream: natsStream, subjects: `pwp${RUN}.${mode}.good`, subject: `pwp${RUN}.${mode}.{tag}`, bufferMode: mode })],
+    // The stream holds only the good subject: the poison's subject is refused before anything is published (never retried).
+    poison: { payload: sample('poison', 1) },
+    good: { payload: sample('good', 42) },
+    async arrived() {
+      const info = await jsm!.streams.info(natsStream).catch(() => null);
+      return { good: info?.state.messages ?? 0, poisonAttempts: 0 };
+    },
+    async reset(mode) {
+      natsStream = `PWP_${RUN}_${mode}`;
     },
   },
   {
@@ -168,9 +191,14 @@ const cases: PoisonCase[] = [
 ];
 
 beforeAll(async () => {
-  const [p, m] = await Promise.all([service('postgres'), service('mosquitto')]);
+  const [p, m, n] = await Promise.all([service('postgres'), service('mosquitto'), service('nats')]);
   pgUp = p.available ? '' : p.reason;
   mqttUp = m.available ? '' : m.reason;
+  natsUp = n.available ? '' : n.reason;
+  if (n.available) {
+    nc = await natsConnect({ servers: 'nats://127.0.0.1:4222' });
+    jsm = await jetstreamManager(nc);
+  }
   if (p.available) {
     pgClient = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
     await pgClient.connect();
@@ -231,6 +259,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rt?.stop();
+  for (const mode of ['off', 'memory']) await jsm?.streams.delete(`PWP_${RUN}_${mode}`).catch(() => false);
+  await nc?.close();
   sub?.end(true);
   if (pgClient) {
     for (const mode of ['memory', 'off']) await pgClient.query(`DROP TABLE IF EXISTS "pw_poison_${RUN}_${mode}"`).catch(() => undefined);

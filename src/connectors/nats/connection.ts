@@ -191,7 +191,7 @@ export class NatsLink implements Connector {
     }
     return p.then((info) => {
       if (subject && !info.config.subjects?.some((f) => subjectMatches(f, subject))) {
-        throw new PlantwireError('nats-subject', `subject "${subject}" is not in stream ${s.name} (subjects ${(info.config.subjects ?? []).join(', ')}): change the subject template or the stream's subjects`, 'subject not in stream');
+        throw new PlantwireError('nats-subject', `subject "${subject}" is not in stream ${s.name} (subjects ${(info.config.subjects ?? []).join(', ')}): refused without publishing; change the subject template or the stream's subjects`, 'subject not in stream');
       }
       return info;
     });
