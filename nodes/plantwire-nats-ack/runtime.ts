@@ -45,7 +45,9 @@ export = function register(RED: RedApi): void {
         if (timer) return;
         timer = setTimeout(() => {
           timer = undefined;
-          setStatus(node, late ? 'busy' : 'ok', `${settled.toLocaleString('en-US')} ${action}ed${late ? ` · ${late} too late (delivered again)` : ''}`);
+          const n = settled.toLocaleString('en-US');
+          const done = action === 'ack' ? `${n} acked` : action === 'nak' ? `${n} naked` : `${n} termed`;
+          setStatus(node, late ? 'busy' : 'ok', `${done}${late ? ` · ${late} too late (delivered again)` : ''}`);
         }, 1000);
         timer.unref?.();
       };

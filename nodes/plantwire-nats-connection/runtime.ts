@@ -1,37 +1,21 @@
 import { NatsLink, testNats } from '../../src/connectors/nats/connection';
-import { natsConnectionSettings, type NatsConnectionConfig } from '../../src/connectors/nats/settings';
-import { onClose } from '../../src/runtime/close';
-import { attachHandle } from '../../src/runtime/config-node';
-import { defineNode } from '../../src/runtime/define';
-import { addConnectionTest } from '../../src/runtime/test-connection';
-import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
-
-const TYPE = 'plantwire-nats-connection';
-
-type NatsConnectionNodeConfig = NodeConfig & NatsConnectionConfig;
+import { natsConnectionSettings, type NatsConnectionConfig, type NatsConnectionSettings } from '../../src/connectors/nats/settings';
+import { defineConfigNode } from '../../src/runtime/config-node';
+import type { NodeConfig, RedApi } from '../../src/runtime/types';
 
 export = function register(RED: RedApi): void {
-  addConnectionTest(RED, {
-    type: TYPE,
-    what: 'NATS server',
-    secretKeys: ['user', 'password', 'token'] as const,
-    address: (c) => String(c.servers ?? '').trim().split(/[\s,]+/)[0] || 'nats://127.0.0.1:4222',
-    run: (c, creds) => testNats(natsConnectionSettings(c as NatsConnectionConfig, creds)),
-  });
-  defineNode<NatsConnectionNodeConfig>(RED, {
-    type: TYPE,
-    version: { current: 1 },
-    credentials: {
-      user: { type: 'text' },
-      password: { type: 'password' },
-      token: { type: 'password' },
-    },
-    setup(node: RedNode, config: NatsConnectionNodeConfig) {
-      const creds = node.credentials ?? {};
-      // A bad setting throws here: the node stays inert, its users say "NATS connection misconfigured".
-      const link = new NatsLink(node, natsConnectionSettings(config, { user: creds.user, password: creds.password, token: creds.token }));
-      attachHandle(node, 'nats', link);
-      onClose(node, () => link.close());
+  defineConfigNode<NodeConfig & NatsConnectionConfig, NatsConnectionSettings, NatsLink>(RED, {
+    type: 'plantwire-nats-connection',
+    label: 'NATS connection',
+    field: 'connection',
+    credentials: { user: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+    settings: (config, creds) => natsConnectionSettings(config, { user: creds.user, password: creds.password, token: creds.token }),
+    open: (node, settings) => new NatsLink(node, settings),
+    test: {
+      what: 'NATS server',
+      secretKeys: ['user', 'password', 'token'],
+      address: (c) => String(c.servers ?? '').trim().split(/[\s,]+/)[0] || 'nats://127.0.0.1:4222',
+      run: (c, creds) => testNats(natsConnectionSettings(c as NatsConnectionConfig, creds)),
     },
   });
 };

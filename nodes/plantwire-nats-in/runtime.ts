@@ -1,9 +1,8 @@
-import type { NatsLink } from '../../src/connectors/nats/connection';
 import { settleDelivery, SharedConsumer, type DeadLetter, type Delivery } from '../../src/connectors/nats/consume';
 import { natsInSettings, type NatsInConfig } from '../../src/connectors/nats/settings';
 import { checkBytes } from '../../src/model/limits';
 import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
+import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
 import { reportError } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
@@ -22,7 +21,7 @@ export = function register(RED: RedApi): void {
     version: { current: 1 },
     setup(node: RedNode, config: NatsInNodeConfig) {
       const settings = natsInSettings(config);
-      const link = configHandle<NatsLink>(RED, config.connection, 'nats', 'NATS connection', 'connection');
+      const link = useConfig(RED, config.connection, 'plantwire-nats-connection');
       let lastStatus = 0;
       let errored = false;
       let deadLetters = 0;
@@ -30,9 +29,10 @@ export = function register(RED: RedApi): void {
         const now = Date.now();
         if (!force && (errored || now - lastStatus < STATUS_EVERY_MS)) return;
         lastStatus = now;
-        if (!link.state.connected) return;
-        const dl = (consumer.expiredCount ? ` · ${consumer.expiredCount} past ack wait` : '') + (deadLetters ? ` · ${deadLetters} dead` : '');
-        setStatus(node, 'ok', consumer.received === 0 ? `consuming ${settings.stream.name}/${settings.durable}` : `${consumer.received.toLocaleString('en-US')} received · ${consumer.unacknowledged} unacked${dl}`);
+        if (!link.connected) return;
+        const expired = consumer.expiredCount ? ` · ${consumer.expiredCount} past ack wait` : '';
+        const dead = deadLetters ? ` · ${deadLetters} dead` : '';
+        setStatus(node, 'ok', consumer.received === 0 ? `consuming ${settings.stream.name}/${settings.durable}` : `${consumer.received.toLocaleString('en-US')} received · ${consumer.unacknowledged} unacked${expired}${dead}`);
       };
       const payloadOf = (data: Uint8Array, what: string): unknown => {
         checkBytes(what, data.length, 'mqttMessageBytes');

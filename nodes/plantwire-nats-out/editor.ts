@@ -1,5 +1,7 @@
 // Editor definition of plantwire-nats-out. Compiled to a plain script and
 // inlined into dist/nodes/plantwire-nats-out.html by scripts/build.mjs.
+// The durable-buffer rows come from window.PlantwireBuffer (published by the
+// plantwire-mqtt-out editor script; labels from this node's "buffer.*" keys).
 
 interface NatsOutEditorProps extends EditorNodeProperties {
   version: number;
@@ -16,6 +18,11 @@ interface NatsOutEditorProps extends EditorNodeProperties {
   storage: string;
   maxAgeHours: number;
   duplicateWindow: number;
+  bufferMode: string;
+  bufferMaxEntries: number;
+  bufferMaxMB: number;
+  bufferOverflow: string;
+  bufferReplayRate: number;
 }
 
 RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
@@ -50,6 +57,11 @@ RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
     storage: { value: 'file' },
     maxAgeHours: { value: 168, validate: RED.validators.number() },
     duplicateWindow: { value: 120, validate: RED.validators.number() },
+    bufferMode: { value: 'off' },
+    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
+    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
+    bufferOverflow: { value: 'drop-oldest' },
+    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
   },
   inputs: 1,
   outputs: 0,
@@ -65,5 +77,7 @@ RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
   },
   oneditprepare: function (this: NatsOutEditorProps) {
     (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    const w = window as unknown as { PlantwireBuffer?: { prepare(container: JQuery, node: NatsOutEditorProps, type: string): void } };
+    if (w.PlantwireBuffer) w.PlantwireBuffer.prepare($('#plantwire-nats-out-buffer'), this, 'plantwire-nats-out');
   },
 });

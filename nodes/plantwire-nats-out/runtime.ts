@@ -1,72 +1,69 @@
-import type { NatsLink } from '../../src/connectors/nats/connection';
-import { publishAll, renderSample } from '../../src/connectors/nats/publish';
+import type { QueueEntry } from '../../src/buffer/queue';
+import type { BufferConfig } from '../../src/buffer/settings';
+import { publishAll, renderSample, type Publication } from '../../src/connectors/nats/publish';
 import { natsOutSettings, type NatsOutConfig } from '../../src/connectors/nats/settings';
 import { PlantwireError } from '../../src/model/errors';
 import { toSamples } from '../../src/model/sample';
-import { onClose } from '../../src/runtime/close';
-import { configHandle } from '../../src/runtime/config-node';
-import { defineNode } from '../../src/runtime/define';
-import { onInput } from '../../src/runtime/input';
-import { recoveringStatus, setStatus, type StatusState } from '../../src/runtime/status';
-import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+import { useConfig } from '../../src/runtime/config-node';
+import { defineSink, type Look } from '../../src/runtime/sink';
+import type { NodeConfig, RedApi } from '../../src/runtime/types';
 
-const TYPE = 'plantwire-nats-out';
+type NatsOutNodeConfig = NodeConfig & NatsOutConfig & BufferConfig;
 
-type NatsOutNodeConfig = NodeConfig & NatsOutConfig;
+/** A JetStream refusal that no retry changes (the message is dead-lettered): too large for the server or the stream. */
+const REFUSED = /maximum (payload|message size) exceeded|message size exceeds/i;
 
 export = function register(RED: RedApi): void {
-  defineNode<NatsOutNodeConfig>(RED, {
-    type: TYPE,
+  defineSink<NatsOutNodeConfig, Publication[]>(RED, {
+    type: 'plantwire-nats-out',
     version: { current: 1 },
-    setup(node: RedNode, config: NatsOutNodeConfig) {
+    setup(node, config) {
       const settings = natsOutSettings(config);
-      const link = configHandle<NatsLink>(RED, config.connection, 'nats', 'NATS connection', 'connection');
-      const guarded = recoveringStatus(node);
+      const link = useConfig(RED, config.connection, 'plantwire-nats-connection');
       let stored = 0;
       let duplicates = 0;
-      const look = (): { state: StatusState; text: string } => {
-        const s = link.state;
-        if (!s.connected) return { state: 'busy', text: s.text };
-        const dup = duplicates > 0 ? ` · ${duplicates.toLocaleString('en-US')} duplicates dropped` : '';
-        return { state: 'ok', text: stored + duplicates > 0 ? `${stored.toLocaleString('en-US')} stored${dup}` : s.text };
-      };
-      let countTimer: NodeJS.Timeout | undefined;
-      const showCount = (): void => {
-        if (countTimer) return;
-        countTimer = setTimeout(() => {
-          countTimer = undefined;
-          if (guarded.failed()) return;
-          const c = look();
-          setStatus(node, c.state, c.text);
-        }, 1000);
-      };
-      link.users.register(node);
-      onInput(node, (msg) =>
-        guarded(async () => {
-          const samples = toSamples(msg.payload, { tag: msg.topic });
-          const ctx: { defaultAsset?: string; msgTopic?: string } = {};
-          if (settings.asset) ctx.defaultAsset = settings.asset;
-          if (typeof msg.topic === 'string') ctx.msgTopic = msg.topic;
-          // Every subject is rendered (and checked) before anything is published: a bad sample rejects the whole message.
-          const pubs = samples.map((s) => renderSample(s, settings.template, settings.payload, settings.dedup, ctx));
-          // A message that comes while the connection opens (just after a deploy) waits for it, at most the ack timeout.
-          const ready = await link.connectedWithin(settings.ackTimeoutMs);
-          if (!ready) {
-            throw new PlantwireError('nats-offline', `not connected to NATS (${link.state.text}): ${pubs.length} sample(s) not published`, 'not connected');
-          }
-          const { js } = await link.jetstream();
+      const publish = async (pubs: Publication[]): Promise<void> => {
+        // A message that comes while the connection opens (just after a deploy) waits for it, at most the ack timeout.
+        if (!(await link.connectedWithin(settings.ackTimeoutMs))) {
+          throw new PlantwireError('nats-offline', `not connected to NATS (${link.state.text}): ${pubs.length} sample(s) not published`, 'not connected');
+        }
+        const { js } = await link.jetstream();
+        try {
           // The stream (created if absent) must hold every subject: otherwise the publish would have no responder.
           for (const subject of new Set(pubs.map((p) => p.subject))) await link.ensureStream(settings.stream, subject);
           const r = await publishAll(js, pubs, settings.ackTimeoutMs);
           stored += r.stored;
           duplicates += r.duplicates;
-          showCount();
-        }, look),
-      );
-      onClose(node, (removed) => {
-        if (countTimer) clearTimeout(countTimer);
-        return link.users.deregister(node, removed);
-      });
+        } catch (err) {
+          // A subject outside the stream or a message the server refuses for its size: never accepted, dead-lettered (not retried).
+          if ((err instanceof PlantwireError && err.code === 'nats-subject') || (err instanceof Error && REFUSED.test(err.message))) {
+            throw Object.assign(err, { transient: false });
+          }
+          throw err;
+        }
+      };
+      return {
+        // Every subject is rendered (and checked) before anything is stored or published: a bad sample refuses the whole message.
+        check(msg) {
+          const samples = toSamples(msg.payload, { tag: msg.topic });
+          const ctx: { defaultAsset?: string; msgTopic?: string } = {};
+          if (settings.asset) ctx.defaultAsset = settings.asset;
+          if (typeof msg.topic === 'string') ctx.msgTopic = msg.topic;
+          return samples.map((s) => renderSample(s, settings.template, settings.payload, settings.dedup, ctx));
+        },
+        // The stream acknowledged each publish (PubAck) before the entries leave the buffer; Nats-Msg-Id makes a retry a duplicate, not a second copy.
+        async deliver(batch: QueueEntry<Publication[]>[]) {
+          await publish(batch.flatMap((e) => e.body));
+        },
+        idleStatus(): Look {
+          const s = link.users.status;
+          if (!link.connected) return s;
+          const dup = duplicates > 0 ? ` · ${duplicates.toLocaleString('en-US')} duplicates dropped` : '';
+          return { state: 'ok', text: stored + duplicates > 0 ? `${stored.toLocaleString('en-US')} stored${dup}` : s.text };
+        },
+        users: link.users,
+        watch: (changed) => link.onState((s) => changed(s.phase === 'connected')),
+      };
     },
   });
 };

@@ -38,6 +38,8 @@ export const SINK_BUFFER_DEFAULTS: Readonly<Record<string, Partial<BufferSetting
   'plantwire-email-out': { mode: 'memory', maxEntries: 10_000 },
   // Documents matter: they wait on disk, and a full buffer refuses new ones (Catch) instead of dropping.
   'plantwire-erp-out': { mode: 'disk', overflow: 'reject' },
+  // JetStream stores durably once it acknowledged; the buffer (memory or disk) bridges a NATS outage.
+  'plantwire-nats-out': {},
 };
 
 /** The dialog's `buffer*` defaults of a sink type, as its editor declares them. */

@@ -17,6 +17,7 @@ import type { SmtpServer } from '../connectors/email/server';
 import type { HistorianConnection } from '../connectors/historian/connection';
 import type { ModbusDeviceHandle } from '../connectors/modbus/device';
 import type { MqttBroker } from '../connectors/mqtt/broker';
+import type { NatsLink } from '../connectors/nats/connection';
 import { onClose } from './close';
 import { defineNode, type CredentialsSpec } from './define';
 import type { ErpHandle } from './erp';
@@ -34,6 +35,7 @@ export interface ConfigHandles {
   'plantwire-erp-connection': ErpHandle;
   'plantwire-cloud-connection': CloudConnection;
   'plantwire-smtp-server': SmtpServer;
+  'plantwire-nats-connection': NatsLink;
 }
 
 const HANDLES = Symbol.for('plantwire.config-handles');

@@ -1,6 +1,6 @@
 /**
  * The connection kit passes a config node's misconfiguration to its users
- * (issue 15): for each of the seven config nodes, a user of a misconfigured
+ * (issue 15): for each of the config nodes, a user of a misconfigured
  * one stays inert, its Catch node receives "<field>: the <label> "<name>" is
  * misconfigured: <the problem>" and its status is red with "<field>:
  * <problem>" — the same words for every kind, found by the one lookup
@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloudConnection, cloudOut } from '../helpers/cloud';
 import { erpConnection, erpQuery } from '../helpers/erp';
-import { brokerNode, capture, catcher, emailOut, historianDb, historianOut, mqttIn, smtpServerNode, statusOf, TAB } from '../helpers/flows';
+import { brokerNode, capture, catcher, emailOut, historianDb, historianOut, mqttIn, natsConnection, natsOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
 import { endpoint, node as opcuaNode } from '../helpers/opcua';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -36,10 +36,11 @@ const CASES: Record<string, [field: string, label: string, problem: RegExp]> = {
   'u-db': ['database', 'historian database "plant db"', /table "t; drop table x" is not a plain SQL name/],
   'u-erp': ['connection', 'ERP connection "plant erp"', /URL/i],
   'u-smtp': ['server', 'SMTP server "plant smtp"', /port/i],
+  'u-nats': ['connection', 'NATS connection "plant nats"', /"http:\/\/plc:4222" is not a NATS server URL/],
 };
 
 describe('a user of a misconfigured config node names the problem', () => {
-  it('all seven config nodes, one way', async () => {
+  it('all eight config nodes, one way', async () => {
     const users = Object.keys(CASES);
     await rt.deploy([
       TAB,
@@ -55,6 +56,8 @@ describe('a user of a misconfigured config node names the problem', () => {
       erpQuery('u-erp', 'erp', []),
       smtpServerNode('smtp', 0, { name: 'plant smtp', port: 'abc' }),
       emailOut('u-smtp', 'smtp'),
+      natsConnection('nats', { name: 'plant nats', servers: 'http://plc:4222' }),
+      natsOut('u-nats', 'nats'),
       cloudConnection('cl', { name: 'plant cl', target: 'azure-iot', hubHost: 'hub.azure-devices.net', deviceId: 'filler-1' }, { deviceKey: 'HostName=x;DeviceId=y;SharedAccessKey=z' }),
       cloudOut('u-cl', 'cl'),
       catcher('c', users, 'errs'),

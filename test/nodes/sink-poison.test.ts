@@ -22,6 +22,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
@@ -29,7 +31,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startErpSim, type ErpSim } from '../../src/sim/erp-odata';
 import { cloudConnection, cloudOut, freePort } from '../helpers/cloud';
 import { erpConnection, erpOut } from '../helpers/erp';
-import { brokerNode, capture, emailOut, historianDb, historianOut, mqttOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
+import { brokerNode, capture, emailOut, historianDb, historianOut, mqttOut, natsConnection, natsOut, smtpServerNode, statusOf, TAB } from '../helpers/flows';
 import { service } from '../helpers/services';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { until } from '../faults/harness';
@@ -83,6 +85,10 @@ let webPoisonAttempts = 0;
 let erp: ErpSim | null = null;
 
 let table = '';
+let natsUp = '';
+let nc: NatsConnection | null = null;
+let jsm: JetStreamManager | null = null;
+let natsStream = '';
 
 const cases: PoisonCase[] = [
   {
@@ -135,6 +141,23 @@ const cases: PoisonCase[] = [
     },
     async reset() {
       aclSeen.length = 0;
+    },
+  },
+  {
+    kind: 'nats-out',
+    modes: ['off', 'memory'],
+    at: 'delivery',
+    skip: () => natsUp,
+    nodes: (mode) => [natsConnection('nc1'), natsOut('sink', 'nc1', { stream: natsStream, subjects: `pwp${RUN}.${mode}.good`, subject: `pwp${RUN}.${mode}.{tag}`, bufferMode: mode })],
+    // The stream holds only the good subject: the poison's subject is refused before anything is published (never retried).
+    poison: { payload: sample('poison', 1) },
+    good: { payload: sample('good', 42) },
+    async arrived() {
+      const info = await jsm!.streams.info(natsStream).catch(() => null);
+      return { good: info?.state.messages ?? 0, poisonAttempts: 0 };
+    },
+    async reset(mode) {
+      natsStream = `PWP_${RUN}_${mode}`;
     },
   },
   {
@@ -196,9 +219,14 @@ const cases: PoisonCase[] = [
 ];
 
 beforeAll(async () => {
-  const [p, m] = await Promise.all([service('postgres'), service('mosquitto')]);
+  const [p, m, n] = await Promise.all([service('postgres'), service('mosquitto'), service('nats')]);
   pgUp = p.available ? '' : p.reason;
   mqttUp = m.available ? '' : m.reason;
+  natsUp = n.available ? '' : n.reason;
+  if (n.available) {
+    nc = await natsConnect({ servers: 'nats://127.0.0.1:4222' });
+    jsm = await jetstreamManager(nc);
+  }
   if (p.available) {
     pgClient = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'test' });
     await pgClient.connect();
@@ -286,6 +314,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rt?.stop();
+  for (const mode of ['off', 'memory']) await jsm?.streams.delete(`PWP_${RUN}_${mode}`).catch(() => false);
+  await nc?.close();
   sub?.end(true);
   aclSub?.end(true);
   aclBroker?.kill();

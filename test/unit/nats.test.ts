@@ -1,6 +1,11 @@
-/** The NATS connector's pure parts: settings, subjects from the UNS template, de-duplication ids, subject matching. */
+/**
+ * The NATS connector's pure parts: settings, subjects from the UNS template, de-duplication ids, subject matching;
+ * and the connection as a Connector on the kit's supervisor, against a closed loopback port (no service needed).
+ */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { subjectMatches } from '../../src/connectors/nats/connection';
+import { NatsLink, subjectMatches } from '../../src/connectors/nats/connection';
+import type { ConnectionState } from '../../src/model/status';
 import { renderSample, sampleMsgId, sampleSubject, subjectTokens } from '../../src/connectors/nats/publish';
 import { natsConnectionSettings, natsInSettings, natsOutSettings, streamSettings, subjectProblems } from '../../src/connectors/nats/settings';
 import { makeSample } from '../../src/model/sample';
@@ -63,5 +68,40 @@ describe('NATS subjects and de-duplication ids', () => {
     expect(subjectMatches('uns.*.b', 'uns.a.b')).toBe(true);
     expect(subjectMatches('uns.*', 'uns.a.b')).toBe(false);
     expect(subjectMatches('uns.a', 'uns.a')).toBe(true);
+  });
+});
+
+describe('NATS connection on the connection kit', () => {
+  it('a refused first connect rejects start(): the supervisor shows it in red on every user, logs the outage once and retries', async () => {
+    // A port nobody listens on: bind one, note it, close it.
+    const port = await new Promise<number>((resolve) => {
+      const srv = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as net.AddressInfo).port;
+        srv.close(() => resolve(p));
+      });
+    });
+    const logs: string[] = [];
+    const owner = { warn: (m: string) => logs.push(`warn ${m}`), log: (m: string) => logs.push(`log ${m}`) };
+    const link = new NatsLink(owner, natsConnectionSettings({ servers: `nats://127.0.0.1:${port}` }));
+    const states: ConnectionState[] = [];
+    link.onState((st) => states.push(st));
+    const shown: Array<{ fill?: string; text?: string }> = [];
+    const user = { id: 'u1', status: (st: { fill?: string; text?: string }) => void shown.push(st) };
+    try {
+      link.users.register(user as never);
+      const deadline = Date.now() + 5000;
+      while (!states.some((st) => st.phase === 'retrying') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(states[0]).toMatchObject({ phase: 'connecting', text: `connecting to nats://127.0.0.1:${port}` });
+      expect(link.state.phase).toBe('retrying');
+      expect(link.connected).toBe(false);
+      expect(await link.connectedWithin(100)).toBe(false);
+      // The supervisor's red status on the user, the connection's own words.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(shown.at(-1)).toMatchObject({ fill: 'red' });
+      expect(logs.filter((l) => l.startsWith('log')).length).toBe(1);
+    } finally {
+      await link.close();
+    }
+    expect(link.state).toEqual({ phase: 'stopped', text: 'disconnected' });
   });
 });

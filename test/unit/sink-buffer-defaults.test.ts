@@ -10,7 +10,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bufferFieldDefaults, bufferSettings, SINK_BUFFER_DEFAULTS } from '../../src/buffer/settings';
 
-const SINKS = ['plantwire-mqtt-out', 'plantwire-historian-out', 'plantwire-cloud-out', 'plantwire-email-out', 'plantwire-erp-out'];
+const SINKS = ['plantwire-mqtt-out', 'plantwire-historian-out', 'plantwire-cloud-out', 'plantwire-email-out', 'plantwire-erp-out', 'plantwire-nats-out'];
 const FIELDS = ['bufferMode', 'bufferMaxEntries', 'bufferMaxMB', 'bufferOverflow', 'bufferReplayRate'] as const;
 
 /** The `value` of a field in the editor's defaults literal (`name: { value: … }`). */

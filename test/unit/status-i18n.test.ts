@@ -115,6 +115,7 @@ describe('status texts in every language', () => {
     const de = render(DE);
     expect(translateStatusText('avg per 1 min · 3 tags · 1,234 sent · 2 failed', compiled, de, 'de')).toBe('avg je 1 min · 3 Tags · 1.234 gesendet · 2 fehlgeschlagen');
     expect(translateStatusText('wrote 3 tags', compiled, de, 'de')).toBe('3 Tags geschrieben');
+    expect(translateStatusText('1,234 received · 3 unacked · 2 dead', compiled, de, 'de')).toBe('1.234 empfangen · 3 unbestätigt · 2 unzustellbar');
     expect(translateStatusText('12,500 published', compiled, de, 'de')).toBe('12.500 veröffentlicht');
     expect(translateStatusText('connected to mqtt://127.0.0.1:1883', compiled, de, 'de')).toBe('verbunden mit mqtt://127.0.0.1:1883');
     expect(translateStatusText('buffering 40, 2 dropped — broker unreachable', compiled, de, 'de')).toBe('puffere 40, 2 verworfen — broker unreachable');

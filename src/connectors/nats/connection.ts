@@ -1,8 +1,11 @@
 /**
  * NATS JetStream for Plantwire: what the `plantwire-nats-connection` config
  * node owns and hands to its users (nats-out, nats-in): one client
- * connection with its user registry (src/model/connection-users.ts), and the
- * JetStream stream/consumer set-up both users share.
+ * connection, plugged into the connection kit as a Connector
+ * (src/model/connector.ts) and supervised by `ConnectionUsers.of` (first
+ * connect retried on the one backoff, one log line per outage, the typed
+ * ConnectionState on every user's status), and the JetStream stream/consumer
+ * set-up both users share.
  *
  * Client: the NATS.js v3 modules `@nats-io/transport-node` +
  * `@nats-io/jetstream`, not the `nats` v2 package. The NATS maintainers moved
@@ -16,13 +19,10 @@ import { connect, type ConnectionOptions, type NatsConnection } from '@nats-io/t
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
 import { PlantwireError, toError } from '../../model/errors';
 import { ConnectionUsers } from '../../model/connection-users';
+import type { Connector } from '../../model/connector';
 import type { RedNode } from '../../model/node-red-types';
+import type { ConnectionState } from '../../model/status';
 import type { NatsConnectionSettings, NatsInSettings, StreamSettings } from './settings';
-
-export interface NatsLinkState {
-  connected: boolean;
-  text: string;
-}
 
 /** Client options of the NATS.js connect() for these settings. */
 export function clientOptions(s: NatsConnectionSettings): ConnectionOptions {
@@ -60,14 +60,14 @@ export async function testNats(s: NatsConnectionSettings): Promise<string> {
   }
 }
 
-export class NatsLink {
+export class NatsLink implements Connector {
   readonly users: ConnectionUsers;
   private nc: NatsConnection | null = null;
   private jsm: JetStreamManager | null = null;
   private js: JetStreamClient | null = null;
   private waiters: Array<(nc: NatsConnection) => void> = [];
-  private current: NatsLinkState = { connected: false, text: 'not connected' };
-  private readonly listeners = new Set<(s: NatsLinkState) => void>();
+  private current: ConnectionState = { phase: 'stopped', text: 'not connected' };
+  private readonly listeners = new Set<(s: ConnectionState) => void>();
   /** Streams this link made sure of (name → promise), so N users do it once. */
   private readonly streams = new Map<string, Promise<StreamInfo>>();
 
@@ -75,17 +75,18 @@ export class NatsLink {
     owner: Pick<RedNode, 'warn' | 'log'>,
     readonly settings: NatsConnectionSettings,
   ) {
-    this.users = new ConnectionUsers(owner, {
-      connect: () => this.open(),
-      disconnect: () => this.shut(),
-    });
+    this.users = ConnectionUsers.of(owner, this, { what: `NATS ${settings.label}` });
   }
 
-  get state(): NatsLinkState {
+  get state(): ConnectionState {
     return this.current;
   }
 
-  onState(fn: (s: NatsLinkState) => void): () => void {
+  get connected(): boolean {
+    return this.current.phase === 'connected';
+  }
+
+  onState(fn: (s: ConnectionState) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -98,7 +99,7 @@ export class NatsLink {
 
   /** True once the connection is open, false if it is not within `ms`. */
   async connectedWithin(ms: number): Promise<boolean> {
-    if (this.current.connected) return true;
+    if (this.connected) return true;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)));
     try {
@@ -115,14 +116,24 @@ export class NatsLink {
     return { js: this.js, jsm: this.jsm, nc };
   }
 
-  private set(connected: boolean, text: string): void {
-    this.current = { connected, text };
-    this.users.setState(connected ? 'ok' : text === 'disconnected' ? 'idle' : 'busy', text);
+  private set(phase: ConnectionState['phase'], text: string, detail?: string): void {
+    this.current = detail ? { phase, text, detail } : { phase, text };
     for (const fn of this.listeners) fn(this.current);
   }
 
+  /** Connector: resolves once connected with JetStream, rejects otherwise (the supervisor retries). */
+  async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      // What nats-out names when a message finds no connection; the supervisor shows it on every user and retries.
+      this.set('retrying', toError(err).message, `${this.settings.label}: ${toError(err).message}`);
+      throw err;
+    }
+  }
+
   private async open(): Promise<void> {
-    this.set(false, `connecting to ${this.settings.label}`);
+    this.set('connecting', `connecting to ${this.settings.label}`);
     const nc = await connect(clientOptions(this.settings));
     let jsm: JetStreamManager;
     try {
@@ -134,7 +145,7 @@ export class NatsLink {
     this.nc = nc;
     this.jsm = jsm;
     this.js = jetstream(nc, { timeout: 10_000 });
-    this.set(true, `connected ${nc.getServer()}`);
+    this.set('connected', `connected ${nc.getServer()}`);
     void this.watch(nc);
     const waiting = this.waiters;
     this.waiters = [];
@@ -143,26 +154,27 @@ export class NatsLink {
 
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') this.set(false, `disconnected from ${s.server}, reconnecting`);
-      else if (s.type === 'reconnect') this.set(true, `connected ${s.server}`);
-      else if (s.type === 'error') this.set(this.current.connected, toError(s.error).message);
+      if (s.type === 'disconnect') this.set('reconnecting', `disconnected from ${s.server}, reconnecting`);
+      else if (s.type === 'reconnect') this.set('connected', `connected ${s.server}`);
+      else if (s.type === 'error') this.set(this.current.phase, toError(s.error).message, `${this.settings.label}: ${toError(s.error).message}`);
     }
   }
 
-  private async shut(): Promise<void> {
+  /** Connector: drains and closes the connection. */
+  async stop(): Promise<void> {
     const nc = this.nc;
     this.nc = null;
     this.jsm = null;
     this.js = null;
     this.streams.clear();
     if (nc) await nc.drain().catch(() => nc.close());
-    this.set(false, 'disconnected');
+    this.set('stopped', 'disconnected');
   }
 
   /** Config node close. */
   async close(): Promise<void> {
     await this.users.close();
-    await this.shut();
+    await this.stop();
   }
 
   /**
@@ -179,7 +191,7 @@ export class NatsLink {
     }
     return p.then((info) => {
       if (subject && !info.config.subjects?.some((f) => subjectMatches(f, subject))) {
-        throw new PlantwireError('nats-subject', `subject "${subject}" is not in stream ${s.name} (subjects ${(info.config.subjects ?? []).join(', ')}): change the subject template or the stream's subjects`, 'subject not in stream');
+        throw new PlantwireError('nats-subject', `subject "${subject}" is not in stream ${s.name} (subjects ${(info.config.subjects ?? []).join(', ')}): refused without publishing; change the subject template or the stream's subjects`, 'subject not in stream');
       }
       return info;
     });
