@@ -12,7 +12,7 @@
 //   nodes/icons/*                       -> dist/nodes/icons/
 //   flows/*.json                        -> examples/*.json (Node-RED's import menu)
 //   scripts/vendor/mathjs-units.mjs     -> dist/vendor/mathjs-units.js (mathjs's Unit type, bundled with
-//                                          rolldown: mathjs is a devDependency; see that file)
+//                                          esbuild: mathjs is a devDependency; see that file)
 // `--if-needed` skips the build when dist/ is newer than every source file.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -146,9 +146,12 @@ function statusCatalogs() {
  * through the node's own catalog (`node._('status.<key>', params)`).
  */
 function statusScript(english) {
-  const js = ts.transpileModule(fs.readFileSync(path.join(root, 'src', 'model', 'status-text.ts'), 'utf8'), {
-    compilerOptions: { target: ts.ScriptTarget.ES2019, module: ts.ModuleKind.CommonJS, removeComments: true },
-  }).outputText.replace(/\n\/\/# sourceMappingURL=.*$/, '');
+  const js = esbuild.transformSync(fs.readFileSync(path.join(root, 'src', 'model', 'status-text.ts'), 'utf8'), {
+    loader: 'ts',
+    format: 'cjs',
+    target: 'es2019',
+    legalComments: 'none',
+  }).code;
   return `<script type="text/javascript">
 (function () {
   if (window.PlantwireStatusText || !window.RED || !RED.view || typeof RED.view.redrawStatus !== 'function') return;
@@ -203,18 +206,25 @@ function helpFiles(type) {
 
 /** Bundles mathjs's Unit type (scripts/vendor/mathjs-units.mjs) into dist/vendor, with the bundled packages' licences. */
 async function buildVendor() {
-  const { rolldown } = await import('rolldown');
   const out = path.join(dist, 'vendor');
-  const bundle = await rolldown({ input: path.join(root, 'scripts', 'vendor', 'mathjs-units.mjs'), platform: 'node', cwd: root, logLevel: 'warn' });
-  const { output } = await bundle.write({ file: path.join(out, 'mathjs-units.js'), format: 'cjs', minify: false });
-  await bundle.close();
+  const result = await esbuild.build({
+    entryPoints: [path.join(root, 'scripts', 'vendor', 'mathjs-units.mjs')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node22',
+    outfile: path.join(out, 'mathjs-units.js'),
+    absWorkingDir: root,
+    metafile: true,
+    logLevel: 'warning',
+  });
   // Every package the bundle holds code of, with its licence text.
   const packages = new Map(); // name → its directory
-  for (const chunk of output) {
-    for (const id of Object.keys(chunk.modules ?? {})) {
-      const m = /^(.*node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[\\/]/.exec(id);
-      if (m) packages.set(m[2].replace(/\\/g, '/'), m[1]);
-    }
+  // The inputs that left code in the bundle (tree-shaken modules were read but contribute nothing).
+  const used = Object.values(result.metafile.outputs).flatMap((o) => Object.entries(o.inputs).filter(([, v]) => v.bytesInOutput > 0).map(([id]) => id));
+  for (const id of used) {
+    const m = /^(.*node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[\\/]/.exec(id);
+    if (m) packages.set(m[2].replace(/\\/g, '/'), path.resolve(root, m[1]));
   }
   if (!packages.has('mathjs')) fail('dist/vendor/mathjs-units.js holds no mathjs code');
   const licences = [...packages].sort(([a], [b]) => a.localeCompare(b)).map(([name, dir]) => {

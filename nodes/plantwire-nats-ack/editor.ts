@@ -1,5 +1,6 @@
-// Editor definition of plantwire-nats-ack. Compiled to a plain script and
+// Editor definition of plantwire-nats-ack. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-ack.html by scripts/build.mjs.
+import { invalid } from '../editor/kit';
 
 interface NatsAckEditorProps extends EditorNodeProperties {
   version: number;
@@ -18,7 +19,7 @@ RED.nodes.registerType<NatsAckEditorProps>('plantwire-nats-ack', {
       value: '',
       validate: function (v: string, opt?: object) {
         const s = String(v ?? '').trim();
-        return s === '' || (!isNaN(Number(s)) && Number(s) >= 0) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-ack.validation.nakDelay') : false) as unknown as boolean);
+        return s === '' || (!isNaN(Number(s)) && Number(s) >= 0) || invalid(this, opt, 'plantwire-nats-ack.validation.nakDelay');
       },
     },
   },

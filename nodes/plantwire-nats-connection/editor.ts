@@ -1,5 +1,6 @@
 // Editor definition of plantwire-nats-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-nats-connection.html by scripts/build.mjs.
+import { connectionTest, invalid } from '../editor/kit';
 
 interface NatsConnectionEditorProps extends EditorNodeProperties {
   version: number;
@@ -38,7 +39,7 @@ RED.nodes.registerType<NatsConnectionEditorProps, NatsConnectionCredentials>('pl
             list.every(function (s) {
               return /^((nats|tls|ws|wss):\/\/)?[^\s/]+(:\d+)?\/?$/i.test(s);
             })) ||
-          ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-connection.validation.servers') : false) as unknown as boolean)
+          invalid(this, opt, 'plantwire-nats-connection.validation.servers')
         );
       },
     },
@@ -60,7 +61,7 @@ RED.nodes.registerType<NatsConnectionEditorProps, NatsConnectionCredentials>('pl
     return this.name || String(this.servers || 'nats://127.0.0.1:4222').replace(/^[a-z]+:\/\//, '');
   },
   oneditprepare: function (this: NatsConnectionEditorProps) {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.connectionTest(this as unknown as { id: string; type: string });
+    connectionTest(this);
     const toggle = function () {
       const secure = $('#node-config-input-tls').is(':checked') || /(^|[\s,])(tls|wss):/.test(String($('#node-config-input-servers').val() || ''));
       $('.plantwire-nats-tls').toggle(secure);

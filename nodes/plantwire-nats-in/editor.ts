@@ -1,5 +1,6 @@
-// Editor definition of plantwire-nats-in. Compiled to a plain script and
+// Editor definition of plantwire-nats-in. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-in.html by scripts/build.mjs.
+import { invalid, pickConfigs } from '../editor/kit';
 
 interface NatsInEditorProps extends EditorNodeProperties {
   version: number;
@@ -34,21 +35,21 @@ RED.nodes.registerType<NatsInEditorProps>('plantwire-nats-in', {
       value: 'PLANTWIRE',
       required: true,
       validate: function (v: string, opt?: object) {
-        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-in.validation.name') : false) as unknown as boolean);
+        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || invalid(this, opt, 'plantwire-nats-in.validation.name');
       },
     },
     durable: {
       value: 'plantwire',
       required: true,
       validate: function (v: string, opt?: object) {
-        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-in.validation.name') : false) as unknown as boolean);
+        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || invalid(this, opt, 'plantwire-nats-in.validation.name');
       },
     },
     filter: {
       value: '',
       validate: function (v: string, opt?: object) {
         const s = String(v || '').trim();
-        return s === '' || (!/\s/.test(s) && !/(^\.|\.\.|\.$)/.test(s)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-in.validation.filter') : false) as unknown as boolean);
+        return s === '' || (!/\s/.test(s) && !/(^\.|\.\.|\.$)/.test(s)) || invalid(this, opt, 'plantwire-nats-in.validation.filter');
       },
     },
     ackMode: { value: 'node' },
@@ -78,7 +79,7 @@ RED.nodes.registerType<NatsInEditorProps>('plantwire-nats-in', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: NatsInEditorProps) {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
+    pickConfigs(this);
     const toggle = function () {
       $('.plantwire-nats-manual').toggle($('#node-input-ackMode').val() === 'node');
     };

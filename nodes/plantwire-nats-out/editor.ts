@@ -1,9 +1,11 @@
-// Editor definition of plantwire-nats-out. Compiled to a plain script and
+// Editor definition of plantwire-nats-out. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-out.html by scripts/build.mjs.
-// The durable-buffer rows come from window.PlantwireBuffer (published by the
-// plantwire-mqtt-out editor script; labels from this node's "buffer.*" keys).
+// The durable-buffer rows come from the shared module nodes/editor/buffer.ts
+// (labels from this node's "buffer.*" keys).
+import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
+import { invalid, pickConfigs } from '../editor/kit';
 
-interface NatsOutEditorProps extends EditorNodeProperties {
+interface NatsOutEditorProps extends EditorNodeProperties, PlantwireBufferProps {
   version: number;
   connection: string;
   subject: string;
@@ -37,7 +39,7 @@ RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
       required: true,
       validate: function (v: string, opt?: object) {
         const s = String(v || '').trim();
-        return (s !== '' && !/[\s*>]/.test(s) && !/(^\.|\.\.|\.$)/.test(s)) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-out.validation.subject') : false) as unknown as boolean);
+        return (s !== '' && !/[\s*>]/.test(s) && !/(^\.|\.\.|\.$)/.test(s)) || invalid(this, opt, 'plantwire-nats-out.validation.subject');
       },
     },
     asset: { value: '' },
@@ -48,7 +50,7 @@ RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
       value: 'PLANTWIRE',
       required: true,
       validate: function (v: string, opt?: object) {
-        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || ((opt ? (this as unknown as { _(key: string): string })._('plantwire-nats-out.validation.stream') : false) as unknown as boolean);
+        return /^[A-Za-z0-9_-]{1,64}$/.test(String(v || '')) || invalid(this, opt, 'plantwire-nats-out.validation.stream');
       },
     },
     subjects: { value: 'uns.>' },
@@ -76,8 +78,7 @@ RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
     return this.name ? 'node_label_italic' : '';
   },
   oneditprepare: function (this: NatsOutEditorProps) {
-    (window as unknown as { PlantwireEditor?: PlantwireEditorKit }).PlantwireEditor?.pickConfigs(this as unknown as EditorNodeProperties & { id: string });
-    const w = window as unknown as { PlantwireBuffer?: { prepare(container: JQuery, node: NatsOutEditorProps, type: string): void } };
-    if (w.PlantwireBuffer) w.PlantwireBuffer.prepare($('#plantwire-nats-out-buffer'), this, 'plantwire-nats-out');
+    pickConfigs(this);
+    prepareBuffer($('#plantwire-nats-out-buffer'), this, 'plantwire-nats-out');
   },
 });

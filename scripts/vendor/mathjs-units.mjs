@@ -1,4 +1,4 @@
-// Entry of dist/vendor/mathjs-units.js, built by scripts/build.mjs with rolldown.
+// Entry of dist/vendor/mathjs-units.js, built by scripts/build.mjs with esbuild.
 //
 // Why a bundle: the palette converts engineering units with mathjs, but uses
 // only its Unit type. The mathjs package installs 17.6 MB (three copies of
