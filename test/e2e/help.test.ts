@@ -104,8 +104,8 @@ describe.skipIf(!chrome.available)('help of every node, en and de, renders clean
   });
 
   for (const [locale, sections, headings] of [
-    ['en-US', ['Inputs|Outputs', 'Details'], ['Inputs', 'Outputs', 'Details', 'Example', 'References']],
-    ['de-DE', ['Eingänge|Ausgänge', 'Details'], ['Eingänge', 'Ausgänge', 'Details', 'Beispiel', 'Referenzen']],
+    ['en-US', ['Inputs|Outputs', 'Details'], ['Inputs', 'Outputs', 'Details', 'Settings', 'Example', 'References']],
+    ['de-DE', ['Eingänge|Ausgänge', 'Details'], ['Eingänge', 'Ausgänge', 'Details', 'Einstellungen', 'Beispiel', 'Referenzen']],
   ] as const) {
     it(`${locale}: every node's help has its sections and no garbled markup`, async () => {
       const ed: EditorSession = await openEditor(rt.url, ADMIN.username, ADMIN.password, locale);
