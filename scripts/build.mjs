@@ -155,11 +155,11 @@ function statusScript(english) {
   return `<script type="text/javascript">
 (function () {
   if (window.PlantwireStatusText || !window.RED || !RED.view || typeof RED.view.redrawStatus !== 'function') return;
-  var exports = {};
-  (function (exports) {
+  var mod = { exports: {} };
+  (function (module, exports) {
 ${js}
-  })(exports);
-  var compiled = exports.compileStatusTemplates(${JSON.stringify(english)});
+  })(mod, mod.exports);
+  var compiled = mod.exports.compileStatusTemplates(${JSON.stringify(english)});
   function lang() {
     try { return (RED.i18n && RED.i18n.lang && RED.i18n.lang()) || 'en-US'; } catch (e) { return 'en-US'; }
   }
@@ -169,7 +169,7 @@ ${js}
     if (typeof node.type !== 'string' || node.type.indexOf('plantwire-') !== 0 || typeof node._ !== 'function') return;
     var locale = lang();
     if (/^en\b/.test(locale)) return;
-    var text = exports.translateStatusText(s.text, compiled, function (key, params) {
+    var text = mod.exports.translateStatusText(s.text, compiled, function (key, params) {
       var out = node._('status.' + key, params);
       return typeof out === 'string' && out !== 'status.' + key && out.indexOf('__') < 0 ? out : null;
     }, locale);
@@ -182,7 +182,7 @@ ${js}
     try { translate(node); } catch (e) { /* the English text stays */ }
     return redrawStatus.apply(this, arguments);
   };
-  window.PlantwireStatusText = { translate: translate, compiled: compiled, lib: exports };
+  window.PlantwireStatusText = { translate: translate, compiled: compiled, lib: mod.exports };
 })();
 </script>
 `;
