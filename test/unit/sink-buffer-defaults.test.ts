@@ -2,7 +2,8 @@
  * One source of truth for the sinks' buffer defaults: SINK_BUFFER_DEFAULTS
  * (src/buffer/settings.ts). The runtime parses a missing field from it, and
  * each sink's dialog must declare the same values in its `defaults` literal
- * (read here from nodes/<type>/editor.ts): a drift such as cloud-out's former
+ * (read here from nodes/<type>/editor.ts, or from nodes/<type>/fields.ts for a
+ * node on the field spec, whose defaults the build writes into the literal): a drift such as cloud-out's former
  * `memory` in the editor and `off` in the runtime fails this test.
  */
 import fs from 'node:fs';
@@ -26,10 +27,18 @@ describe('sink buffer defaults: the runtime and every dialog read one table', ()
   });
 
   for (const type of SINKS) {
-    it(`${type}: the dialog's defaults are the table's`, () => {
-      const source = fs.readFileSync(path.join(__dirname, '..', '..', 'nodes', type, 'editor.ts'), 'utf8');
+    it(`${type}: the dialog's defaults are the table's`, async () => {
+      const dir = path.join(__dirname, '..', '..', 'nodes', type);
       const want = bufferFieldDefaults(type);
-      const got = Object.fromEntries(FIELDS.map((f) => [f, editorDefault(source, f)]));
+      let got: Record<string, unknown>;
+      if (fs.existsSync(path.join(dir, 'fields.ts'))) {
+        // A node on the field spec: the build writes the spec's defaults into the dialog's literal.
+        const { spec } = (await import(path.join(dir, 'fields.ts'))) as { spec: { fields: Record<string, { default: unknown }> } };
+        got = Object.fromEntries(FIELDS.map((f) => [f, spec.fields[f]?.default]));
+      } else {
+        const source = fs.readFileSync(path.join(dir, 'editor.ts'), 'utf8');
+        got = Object.fromEntries(FIELDS.map((f) => [f, editorDefault(source, f)]));
+      }
       expect(got).toEqual(want);
     });
 
