@@ -1,3 +1,4 @@
+import { toError } from '../../src/model/errors';
 import { settleDelivery, SharedConsumer, type DeadLetter, type Delivery } from '../../src/connectors/nats/consume';
 import { natsInSettings, type NatsInConfig } from '../../src/connectors/nats/settings';
 import { checkBytes } from '../../src/model/limits';
@@ -65,11 +66,20 @@ export = function register(RED: RedApi): void {
         },
         deadLetter(dl: DeadLetter) {
           deadLetters++;
+          // A payload this runtime cannot take (e.g. over the size limit: the reason it was terminated)
+          // goes out without its body, the error saying why — never a throw out of the advisory handler.
+          let payload: unknown;
+          let error = dl.error;
+          try {
+            payload = dl.data ? payloadOf(dl.data, `dead letter ${dl.streamSeq}`) : undefined;
+          } catch (err) {
+            error = `${error ? `${error}; ` : ''}${toError(err).message} (${dl.data?.length ?? 0} bytes, payload left out)`;
+          }
           const msg: NodeMessage = {
             topic: dl.subject ?? '',
-            payload: dl.data ? payloadOf(dl.data, `dead letter ${dl.streamSeq}`) : undefined,
+            payload,
             _nats: { stream: dl.stream, consumer: dl.consumer, seq: dl.streamSeq, deliveries: dl.deliveries, time: dl.time },
-            deadLetter: { reason: dl.reason, ...(dl.error ? { error: dl.error } : {}) },
+            deadLetter: { reason: dl.reason, ...(error ? { error } : {}) },
           };
           node.send([null, msg]);
           status(true);

@@ -98,17 +98,19 @@ export class ConnectionUsers {
    * instance). Omitted, it counts as removed.
    */
   async deregister(user: ConnectionUser, removed = true): Promise<void> {
+    // A late close of an old instance must not remove the new instance registered under the same id.
+    if (this.users.get(user.id) !== user) return;
     this.users.delete(user.id);
     if (this.users.size > 0) return;
     if (removed) {
       this.cancelLinger();
-      await this.stop();
+      await this.stop(true);
       return;
     }
     this.cancelLinger();
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = null;
-      if (this.users.size === 0) void this.stop();
+      if (this.users.size === 0) void this.stop(true);
     }, this.retry.lingerMs ?? 30_000);
     this.lingerTimer.unref?.();
   }
@@ -190,10 +192,19 @@ export class ConnectionUsers {
       });
   }
 
-  private async stop(): Promise<void> {
+  /**
+   * Ends the connection. With `ifUnused` (the last user left) it gives up when a
+   * user registered meanwhile — e.g. while it waited for a connect in progress,
+   * a deploy started a new user — so that user keeps its connection and retries.
+   */
+  private async stop(ifUnused = false): Promise<void> {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (this.opening) await this.opening;
+    if (ifUnused && this.users.size > 0) {
+      if (!this.open && !this.opening && !this.retryTimer) this.start();
+      return;
+    }
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.backoff.reset();

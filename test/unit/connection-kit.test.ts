@@ -77,9 +77,10 @@ describe('ConnectionUsers.deregister(node, removed)', () => {
   it('a restarted last user (removed = false) keeps the connection for its new instance', async () => {
     const h = hooks();
     const users = new ConnectionUsers(fakeNode('cfg'), h);
-    users.register(fakeNode('a'));
+    const a = fakeNode('a');
+    users.register(a);
     await vi.waitFor(() => expect(users.connected).toBe(true));
-    await users.deregister(fakeNode('a'), false);
+    await users.deregister(a, false);
     expect(h.disconnect).not.toHaveBeenCalled();
     expect(users.connected).toBe(true);
     users.register(fakeNode('a'));
@@ -92,23 +93,50 @@ describe('ConnectionUsers.deregister(node, removed)', () => {
   it('removing the last user (removed = true) closes it at once; a restarted user that never comes back closes it after lingerMs', async () => {
     const h = hooks();
     const users = new ConnectionUsers(fakeNode('cfg'), h, { lingerMs: 50 });
-    users.register(fakeNode('a'));
-    users.register(fakeNode('b'));
+    const [a, b] = [fakeNode('a'), fakeNode('b')];
+    users.register(a);
+    users.register(b);
     await vi.waitFor(() => expect(users.connected).toBe(true));
-    await users.deregister(fakeNode('a'), true);
+    await users.deregister(a, true);
     expect(h.disconnect, 'a user remains').not.toHaveBeenCalled();
-    await users.deregister(fakeNode('b'), true);
+    await users.deregister(b, true);
     expect(h.disconnect).toHaveBeenCalledTimes(1);
     expect(users.connected).toBe(false);
 
     const h2 = hooks();
     const lingering = new ConnectionUsers(fakeNode('cfg'), h2, { lingerMs: 50 });
-    lingering.register(fakeNode('a'));
+    const only = fakeNode('a');
+    lingering.register(only);
     await vi.waitFor(() => expect(lingering.connected).toBe(true));
-    await lingering.deregister(fakeNode('a'), false);
+    await lingering.deregister(only, false);
     expect(h2.disconnect).not.toHaveBeenCalled();
     await vi.waitFor(() => expect(h2.disconnect).toHaveBeenCalledTimes(1));
     expect(lingering.connected).toBe(false);
+  });
+
+  it('a deploy that replaces the last user while a connect is in progress keeps the new user connected', async () => {
+    let release: () => void = () => undefined;
+    const h = {
+      connect: vi.fn(() => new Promise<void>((r) => (release = r))),
+      disconnect: vi.fn(async () => undefined),
+    };
+    const users = new ConnectionUsers(fakeNode('cfg'), h, { lingerMs: 20 });
+    const old = fakeNode('a');
+    users.register(old);
+    // The old instance is removed while its connect hangs; the new one (same id) registers meanwhile.
+    const closing = users.deregister(old, true);
+    const fresh = fakeNode('a');
+    users.register(fresh);
+    release();
+    await closing;
+    expect(h.disconnect, 'the new user keeps the connection').not.toHaveBeenCalled();
+    expect(users.connected).toBe(true);
+    // A late close of the old instance does not remove the new one.
+    await users.deregister(old, false);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(h.disconnect).not.toHaveBeenCalled();
+    await users.deregister(fresh, true);
+    expect(h.disconnect).toHaveBeenCalledTimes(1);
   });
 
   it('logs a failing connect once per outage, not once per retry, and "back" when it works', async () => {

@@ -269,7 +269,7 @@ export class SharedConsumer {
               dl.error = `message ${dl.streamSeq} no longer in stream ${s.stream.name}: ${toError(e).message}`;
             }
             this.events.deadLetter(dl);
-          })();
+          })().catch((e: unknown) => this.events.error(toError(e)));
         },
       });
     this.advisories = [watch('MAX_DELIVERIES', 'max-deliveries'), watch('MSG_TERMINATED', 'terminated')];
