@@ -136,6 +136,16 @@ export class SharedConsumer {
     this.sweeper.unref?.();
   }
 
+  /** A delivery whose ack wait ran out (or that JetStream delivered again): no longer in flight here. */
+  expire(t: Tracked): void {
+    t.expired = true;
+    this.inFlight--;
+    this.expiredCount++;
+    const f = this.freed;
+    this.freed = null;
+    f?.();
+  }
+
   /** Called by settleDelivery. */
   released(expired: boolean): void {
     this.settled++;
@@ -158,9 +168,7 @@ export class SharedConsumer {
     for (const [key, t] of PENDING) {
       if (t.owner !== this) continue;
       if (!t.expired && t.at < now - wait) {
-        t.expired = true;
-        this.inFlight--;
-        this.expiredCount++;
+        this.expire(t);
       } else if (t.expired && t.at < now - 4 * wait) PENDING.delete(key);
     }
     const f = this.freed;
@@ -228,6 +236,10 @@ export class SharedConsumer {
       this.events.deliver(d);
       return;
     }
+    // JetStream may deliver a message again before the sweep saw its ack wait run out (the sweep lags by
+    // up to a few seconds): the earlier delivery stops holding a slot here, or the slot would leak.
+    const earlier = PENDING.get(key);
+    if (earlier && !earlier.expired) earlier.owner.expire(earlier);
     this.inFlight++;
     PENDING.set(key, { msg: m, owner: this, at: Date.now(), expired: false });
     try {
