@@ -7,25 +7,30 @@
  * passes `plantwire check` on a stock Node-RED 4 and Node-RED 5 (Node 22).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/conformance/findings';
-import { NODE_RED_DIR, ROOT, packPalette, run, type Packed } from '../helpers/pack';
+import { NODE_RED_DIR, ROOT, run, sharedPack } from '../helpers/pack';
 import { NODE22, NR5_DIR, nr5Installed } from '../helpers/nr5';
 
 const BIN = path.join(ROOT, 'bin', 'plantwire.js');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 describe('plantwire new palette → npm install → npm test → plantwire check on Node-RED 4 and 5', () => {
-  let packed: Packed | undefined;
-  afterAll(() => packed?.cleanup());
+  let tmp: string | undefined;
+  afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('a new palette with a node of each kind installs, passes its tests and the kit, and its tarball loads in Node-RED 4 and 5', async () => {
     const t: Record<string, number> = {};
     let t0 = Date.now();
-    packed = await packPalette('scaffold');
+    // The SDK tarball: the run's one shared pack of this package (test/helpers/pack.ts), as a vendor's package depends on it.
+    const packed = await sharedPack();
     t.packSdk = Date.now() - t0;
-    const work = path.join(packed.tmp, 'vendor');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-scaffold-'));
+    const work = path.join(tmp, 'vendor');
     fs.mkdirSync(work);
 
     const created = await run(process.execPath, [BIN, 'new', 'palette', 'acme-demo', '--sdk', packed.tarball], { cwd: work });
@@ -52,7 +57,7 @@ describe('plantwire new palette → npm install → npm test → plantwire check
     expect(tested.stdout).toMatch(/(#|ℹ) fail 0\b/);
 
     t0 = Date.now();
-    const out = path.join(packed.tmp, 'acme-out');
+    const out = path.join(tmp, 'acme-out');
     fs.mkdirSync(out);
     await run(NPM, ['pack', '--pack-destination', out], { cwd: dir });
     const tgz = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.tgz'))!);
