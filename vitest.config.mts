@@ -1,9 +1,12 @@
 import { defineConfig } from 'vitest/config';
+import { LongFirstSequencer } from './test/helpers/sequencer.js';
 
 export default defineConfig({
   test: {
     include: ['test/unit/**/*.test.ts', 'test/nodes/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/pack/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/faults/**/*.test.ts', 'test/fuzz/**/*.test.ts'],
     pool: 'forks',
+    // Long files first (a fresh clone has no durations cached): test/helpers/sequencer.ts.
+    sequence: { sequencer: LongFirstSequencer },
     globalSetup: ['./test/helpers/global-setup.ts'],
     // Node tests run a real Node-RED per file; two cores: keep to two workers.
     maxWorkers: 2,
