@@ -15,6 +15,7 @@ export const LONG_FIRST = [
   'test/pack/tarball.test.ts', // 126–188 (packs and installs the shared tarball)
   'test/e2e/editor.test.ts', // 88
   'test/fuzz/fuzz.test.ts', // 48–84
+  'test/unit/typecheck.test.ts', // 20–40 (tsc, CPU-bound: overlaps the waiting ones)
   'test/integration/start-ready.test.ts', // 50
   'test/pack/scaffold.test.ts', // 65 (after the pack)
   'test/faults/erp-sap-lost-answers.test.ts', // 42
