@@ -65,7 +65,7 @@ export class AgentClient {
   }
 
   /** GET <base><path>?<query>: the body as text, or an error saying what went wrong. */
-  get(path: string, query: Record<string, string>, signal?: AbortSignal): Promise<string> {
+  get(path: string, query: Record<string, string>, signal?: AbortSignal, retried = false): Promise<string> {
     if (this.closed) return Promise.reject(new Error('agent client closed'));
     const url = new URL(path, this.base);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
@@ -111,6 +111,9 @@ export class AgentClient {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer from the agent within ${this.opts.timeoutMs} ms`)));
       req.on('error', (err: NodeJS.ErrnoException) => {
+        // A kept-alive socket the agent closed meanwhile (it restarted, or its idle timeout ran out):
+        // the GET is safe to send again, once, on a fresh socket (as Node's http docs advise).
+        if (req.reusedSocket && err.code === 'ECONNRESET' && !retried) return resolve(this.get(path, query, signal, true));
         if (err.name === 'AbortError') reject(err);
         else if (err.code === 'ECONNREFUSED') reject(new Error(`agent ${url.host} refused the connection (not running?)`));
         else if (err.code === 'ENOTFOUND') reject(new Error(`agent host ${url.hostname} not found`));
