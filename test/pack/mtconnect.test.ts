@@ -104,5 +104,27 @@ describe('palettes/mtconnect: the second palette, built only with the SDK and th
       expect(batch.map((s) => s.tag).sort()).toEqual([...tags].sort());
       expect(batch.every((s) => s.quality === 'good')).toBe(true);
     }, 60_000);
+
+    it('a count the agent refuses (OUT_OF_RANGE right after /current) is a red status and one warning, not a resync loop', async () => {
+      const flow = [
+        { id: 'mt-tab', type: 'tab', label: 'count' },
+        { id: 'mt-agent', type: 'mtconnect-agent', name: 'sim', version: 1, url: '', simulate: true, timeout: '10', maxSize: '16' },
+        { id: 'mt-in', type: 'mtconnect-in', z: 'mt-tab', name: 'too many', version: 1, agent: 'mt-agent', device: '', interval: '0.2', count: '20000', output: 'batch', assetPrefix: '', wires: [['mt-out']] },
+        { id: 'mt-out', type: 'test-capture', z: 'mt-tab', name: 'out', wires: [] },
+        { id: 'mt-status', type: 'status', z: 'mt-tab', scope: ['mt-in'], wires: [['mt-st']] },
+        { id: 'mt-st', type: 'test-capture', z: 'mt-tab', name: 'status', wires: [] },
+      ];
+      const from = rt.logs.length;
+      await rt.deploy(flow);
+      // The /current snapshot arrives; every /sample after it is refused for its count.
+      await rt.waitFor('out', 1, 10_000);
+      await new Promise((r) => setTimeout(r, 3000));
+      const texts = rt.captured('status').map((c) => String(c.msg.status?.text ?? ''));
+      expect(texts.some((t) => /agent refuses count 20000/.test(t)), texts.join(' | ')).toBe(true);
+      const warns = rt.logs.slice(from).filter((l) => l.level === 'warn' && l.type === 'mtconnect-in');
+      expect(warns.length, warns.map((w) => w.msg).join('\n')).toBe(1);
+      expect(warns[0]!.msg).toMatch(/the agent refuses \/sample\?count=20000 .*lower "count"/);
+      expect(rt.captured('out').length).toBe(1);
+    }, 30_000);
   });
 });

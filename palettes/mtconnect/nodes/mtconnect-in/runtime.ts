@@ -42,6 +42,8 @@ export = function (RED: RedApi): void {
       let inflight: AbortController | null = null;
       let closed = false;
       let sent = 0;
+      /** True from a /current until the first /sample after it succeeds: an OUT_OF_RANGE then is not a lost position. */
+      let fresh = false;
 
       const samplesOf = (doc: StreamsDocument, obs: Observation[]): TagSample[] => obs.map((o) => toTagSample(o, doc.header, agent.model(), { assetPrefix }));
       const messages = (samples: TagSample[], base: NodeMessage = {}): NodeMessage[] =>
@@ -61,6 +63,7 @@ export = function (RED: RedApi): void {
           if (!cursor.started) {
             const doc = await agent.client.current(device, ac.signal);
             cursor.start(doc);
+            fresh = true;
             emit(samplesOf(doc, doc.observations));
           } else {
             let doc: StreamsDocument;
@@ -68,9 +71,12 @@ export = function (RED: RedApi): void {
               doc = await agent.client.sample(cursor.next!, count, device, ac.signal);
             } catch (err) {
               if (!(err instanceof MTConnectError && err.code === 'OUT_OF_RANGE')) throw err;
+              // Right after /current our position is the agent's newest: it refuses the request itself (count too large).
+              if (fresh) throw new PlantwireError('bad-count', `the agent refuses /sample?count=${count} (${err.message}); lower "count" (agents allow at most their buffer size)`, `agent refuses count ${count}`);
               node.warn(cursor.fellBehind());
               return 0;
             }
+            fresh = false;
             const step = cursor.step(doc);
             if (step.action === 'resync') {
               node.warn(`${step.reason}: reading /probe and /current again`);
@@ -88,8 +94,10 @@ export = function (RED: RedApi): void {
         } catch (err) {
           if (closed) return intervalMs;
           const e = err as Error;
-          outage.failed(e.message);
-          setStatus(node, 'error', e.message);
+          // Refused (a count the agent rejects, wrong credentials): only the user can fix it, so a warning; unreachable: an info line.
+          const refused = e instanceof PlantwireError || (e instanceof MTConnectError && e.code === 'UNAUTHORIZED');
+          outage.failed(e.message, refused);
+          setStatus(node, 'error', e instanceof PlantwireError ? e.status : e.message);
           return backoff.next();
         } finally {
           inflight = null;
@@ -102,6 +110,13 @@ export = function (RED: RedApi): void {
         });
       };
 
+      // The first /current as soon as the connection kit has read /probe (not an interval later).
+      const unwatch = agent.users.onState((st) => {
+        if (st.state === 'ok' && timer && !inflight && !cursor.started && !closed) {
+          clearTimeout(timer);
+          timer = setTimeout(loop, 0);
+        }
+      });
       agent.users.register(node);
       timer = setTimeout(loop, 0);
 
@@ -116,6 +131,7 @@ export = function (RED: RedApi): void {
       // Every close (redeploy or removal): the timer is cleared, a request in flight aborted, the user deregistered.
       onClose(node, async (removed) => {
         closed = true;
+        unwatch();
         if (timer) clearTimeout(timer);
         timer = null;
         inflight?.abort();
