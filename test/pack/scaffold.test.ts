@@ -42,6 +42,11 @@ describe('plantwire new palette → npm install → npm test → plantwire check
     for (const f of ['package.json', 'tsconfig.json', 'scripts/build.mjs', '.ci/run', 'README.md', 'LICENSE', 'nodes/acme-demo-scale/runtime.ts', 'nodes/acme-demo-scale/editor.html', 'nodes/acme-demo-scale/help.md', 'nodes/acme-demo-scale/help.de.md', 'nodes/acme-demo-scale/locales/en-US.json', 'nodes/acme-demo-scale/locales/de.json', 'nodes/icons/acme-demo-scale.svg', 'flows/acme-demo-scale.json', 'test/conformance.test.mjs']) {
       expect(fs.existsSync(path.join(dir, f)), `scaffold wrote ${f}`).toBe(true);
     }
+    // The sink kind is built on the SDK's sink kit (check at input, store-and-forward buffer, deliver), not hand-written delivery.
+    const sink = fs.readFileSync(path.join(dir, 'nodes', 'acme-demo-file', 'runtime.ts'), 'utf8');
+    expect(sink).toMatch(/import \{[^}]*\bdefineSink\b[^}]*\} from '@plantwire\/node-red\/sdk'/);
+    expect(sink).not.toMatch(/onInput/);
+    expect(fs.readFileSync(path.join(dir, 'nodes', 'acme-demo-file', 'editor.html'), 'utf8')).toMatch(/bufferMode: \{ value: 'memory' \}/);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; 'node-red': { nodes: Record<string, string> } };
     expect(pkg.dependencies['@plantwire/node-red']).toBe(`file:${packed.tarball}`);
     expect(Object.keys(pkg['node-red'].nodes).sort()).toEqual(['acme-demo-counter', 'acme-demo-file', 'acme-demo-scale', 'acme-demo-server']);
