@@ -27,9 +27,10 @@ export = function register(RED: RedApi): void {
       return {
         check: (msg) => ({ records: toCloudRecords(msg, settings, conn.kind) }),
         // The targets' errors carry `transient` (src/model/delivery.ts): e.g. S3 AccessDenied or a webhook 400 is dead-lettered, not retried.
-        deliver: async (entries: QueueEntry<BufferedRecords>[]) => {
+        // Each part the target confirms (an S3 object, a PUBACK) restarts the delivery timeout (the sink kit's per-part timeout).
+        deliver: async (entries: QueueEntry<BufferedRecords>[], _settle, _send, ctx) => {
           const records: CloudRecord[] = entries.flatMap((e) => e.body.records.map((r, i) => ({ ...r, key: e.body.records.length === 1 ? String(e.key) : `${e.key}-${i}`, ts: e.ts })));
-          await conn.deliver(records);
+          await conn.deliver(records, ctx.progress);
         },
         // Unbuffered: the message is done once the target acknowledged every record (PUBACKs).
         async direct(body, msg) {

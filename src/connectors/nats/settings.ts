@@ -38,6 +38,12 @@ export interface NatsConnectionSettings {
   token?: string;
   tls?: { ca?: string; cert?: string; key?: string };
   reconnectWaitMs: number;
+  /**
+   * Reconnect attempts of the client itself before it gives the connection up for good (then the
+   * connection kit's supervisor takes over: its one backoff, one log line per outage). Not in the editor:
+   * about a minute at the default reconnect wait.
+   */
+  reconnectAttempts: number;
 }
 
 const SERVER = /^(nats|tls|ws|wss):\/\/[^\s/]+(:\d+)?\/?$/i;
@@ -62,7 +68,9 @@ export function natsConnectionSettings(config: NatsConnectionConfig, creds: Nats
     label: servers.join(', '),
     name: String(config.clientName ?? '').trim() || 'plantwire',
     reconnectWaitMs: numberSetting(config as Record<string, unknown>, 'reconnectWait', { min: 100, max: 600_000, default: 2000, label: 'reconnect wait' }),
+    reconnectAttempts: 0,
   };
+  settings.reconnectAttempts = Math.max(3, Math.ceil(60_000 / settings.reconnectWaitMs));
   if (user) settings.user = user;
   if (user && creds.password) settings.pass = creds.password;
   if (token) settings.token = token;
