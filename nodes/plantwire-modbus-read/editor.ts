@@ -1,7 +1,7 @@
 // Editor definition of plantwire-modbus-read. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-read.html.
 // The register map editor is nodes/editor/modbus.ts.
 import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface ModbusReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -13,6 +13,7 @@ interface ModbusReadEditorProps extends EditorNodeProperties {
   output: string;
   changesOnly: boolean;
   asset: string;
+  assetType: string;
 }
 
 RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
@@ -20,7 +21,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   color: '#87A9C4',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     device: { value: '', type: 'plantwire-modbus-device', required: true },
     mapSource: { value: 'table', required: true },
     registers: {
@@ -47,7 +48,9 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
     },
     output: { value: 'each', required: true },
     changesOnly: { value: false },
-    asset: { value: '' },
+    // Version 2: fixed, or read from msg (a poll asked for by a message) / flow / global / env for each poll.
+    asset: { value: '', validate: typedValidator('plantwire-modbus-read', 'asset') },
+    assetType: { value: 'str' },
   },
   inputs: 1,
   outputs: 1,
@@ -68,6 +71,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   oneditprepare: function (this: ModbusReadEditorProps & { _: (k: string) => string }) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
+    typedField('asset');
     plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-read', false);
   },
   oneditsave: function (this: ModbusReadEditorProps) {

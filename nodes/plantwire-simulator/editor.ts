@@ -1,5 +1,5 @@
 // Editor definition of plantwire-simulator. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-simulator.html.
-import { invalid } from '../editor/kit';
+import { invalid, typedField, typedValidator } from '../editor/kit';
 
 interface SimulatorSignalRow {
   tag: string;
@@ -19,6 +19,7 @@ interface SimulatorEditorProps extends EditorNodeProperties {
   interval: number;
   output: string;
   asset: string;
+  assetType: string;
   autostart: boolean;
   seed: number;
 }
@@ -28,7 +29,7 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
   color: '#87A9C4',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     source: { value: 'bottling', required: true },
     lines: {
       value: 2,
@@ -51,7 +52,9 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
       },
     },
     output: { value: 'each', required: true },
-    asset: { value: '' },
+    // Version 2: fixed, or read from msg (the command message) / flow / global / env for each round.
+    asset: { value: '', validate: typedValidator('plantwire-simulator', 'asset') },
+    assetType: { value: 'str' },
     autostart: { value: true },
     seed: { value: 1, validate: RED.validators.number() },
   },
@@ -93,6 +96,7 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
     },
   },
   oneditprepare: function (this: SimulatorEditorProps) {
+    typedField('asset');
     const kinds = ['sine', 'randomWalk', 'counter', 'state', 'alarm', 'constant'];
     const list = $('#node-input-signal-list');
     list.editableList({
