@@ -51,7 +51,7 @@ export function describeTyped(s: TypedSetting): string {
 export function typedText(value: unknown, source: TypedSetting, label: string): string {
   if (value === undefined || value === null) return '';
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string') throw new PlantwireError('bad-input', `${label} from ${describeTyped(source)} must be text, got ${Array.isArray(value) ? 'array' : typeof value}`, `${label}: ${describeTyped(source)} not text`);
+  if (typeof value !== 'string') throw new PlantwireError('bad-input', `${label} from ${describeTyped(source)} must be text, got ${Array.isArray(value) ? 'array' : typeof value}`, `${label} from ${describeTyped(source)} not text`);
   return value.trim();
 }
 
@@ -61,7 +61,7 @@ export function typedText(value: unknown, source: TypedSetting, label: string): 
  */
 export function typedAssetPath(value: unknown, source: TypedSetting, label: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new PlantwireError('bad-asset', `${label} from ${describeTyped(source)} must be text, got ${typeof value}`, `asset path from ${describeTyped(source)} not text`);
+  if (typeof value !== 'string') throw new PlantwireError('bad-asset', `${label} from ${describeTyped(source)} must be text, got ${typeof value}`, `${label} from ${describeTyped(source)} not text`);
   const path = value.trim().replace(/^\/+|\/+$/g, '');
   if (/[+#]/.test(path)) throw new PlantwireError(source.type === 'str' ? 'bad-config' : 'bad-asset', `${label} "${path}"${source.type === 'str' ? '' : ` from ${describeTyped(source)}`} must not contain + or #`, 'bad asset path');
   return path === '' ? undefined : path;
