@@ -140,3 +140,16 @@ export function typedValidator(type: string, field: string, fixedOk?: (value: st
     return !fixedOk || fixedOk(String(v == null ? '' : v), this) || invalid(this, opt, type + '.validation.' + field);
   };
 }
+
+/**
+ * A text of a node's own catalogue (`<type>.<key…>`, with `__name__`
+ * parameters) for what the canvas shows: labels, port labels. Label
+ * functions run with the node as `this`; its type's catalogue answers when
+ * the node has none of its own.
+ */
+export function nodeText(node: unknown, key: string, params?: Record<string, string | number>): string {
+  const own = (node as { _?: (k: string, p?: object) => string } | null)?._;
+  const def = RED.nodes.getType(key.split('.')[0] as string) as unknown as { _?: (k: string, p?: object) => string } | null;
+  const t = typeof own === 'function' ? own : def && typeof def._ === 'function' ? def._ : null;
+  return t ? t(key, params) : key;
+}

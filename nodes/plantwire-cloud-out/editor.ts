@@ -1,7 +1,7 @@
 // Editor definition of plantwire-cloud-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-cloud-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
-import { invalid, pickConfigs, typedField, typedValidator } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface CloudOutBufferProps {
   bufferMode: string;
@@ -62,7 +62,9 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   icon: 'plantwire-cloud-out.svg',
   align: 'right',
   paletteLabel: 'cloud out',
-  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-cloud-out.ports.in');
+  },
   label: function (this: CloudOutEditorProps) {
     if (this.name) return this.name;
     const conn = RED.nodes.node(this.connection) as unknown as { name?: string; target?: string } | null;

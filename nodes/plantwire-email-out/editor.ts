@@ -1,7 +1,7 @@
 // Editor definition of plantwire-email-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-email-out.html.
 // The retry-queue rows are nodes/editor/buffer.ts; mails are always queued, so "off" is removed.
 import { prepareBuffer } from '../editor/buffer';
-import { invalid, pickConfigs, typedField, typedValidator } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface EmailOutEditorProps extends EditorNodeProperties {
   version: number;
@@ -121,11 +121,13 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
   icon: 'plantwire-email-out.svg',
   align: 'right',
   paletteLabel: 'email out',
-  inputLabels: 'alarm: tag sample, batch of samples, or a plain value with msg.topic',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-email-out.ports.in');
+  },
   label: function (this: EmailOutEditorProps) {
     if (this.name) return this.name;
     const to = this.toType && this.toType !== 'str' ? (this.toType === 'env' ? '${' + this.to + '}' : this.toType + '.' + this.to) : String(this.to || '').split(/[,;]/)[0] || 'email';
-    return (this.mode === 'digest' ? 'digest → ' : 'mail → ') + to.trim();
+    return nodeText(this, this.mode === 'digest' ? 'plantwire-email-out.canvas.digest' : 'plantwire-email-out.canvas.mail', { to: to.trim() });
   },
   labelStyle: function (this: EmailOutEditorProps) {
     return this.name ? 'node_label_italic' : '';

@@ -2,7 +2,7 @@
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
 import { codeFields, type CodeFields } from '../editor/code';
-import { current, invalid, pickConfigs, typedField, typedType, typedValidator } from '../editor/kit';
+import { current, invalid, nodeText, pickConfigs, typedField, typedType, typedValidator } from '../editor/kit';
 
 declare const jsonata: ((expr: string) => unknown) | undefined;
 
@@ -132,12 +132,18 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   icon: 'plantwire-erp-out.svg',
   align: 'right',
   paletteLabel: 'erp out',
-  inputLabels: 'message the mapping turns into one ERP document',
-  outputLabels: ['ERP response per document (new key, status, replayed)', 'dead-letter: documents the ERP refused, with its message'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-erp-out.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-erp-out.ports.out' + index);
+  },
   label: function (this: ErpOutEditorProps) {
     if (this.name) return this.name;
     const entity = this.entityType && this.entityType !== 'str' ? (this.entityType === 'env' ? '${' + this.entity + '}' : this.entityType + '.' + this.entity) : this.entity;
-    return (this.operation || 'create') + ' ' + (entity || 'ERP') + (this.operation === 'action' && this.action ? ' ' + this.action : '');
+    const operation = nodeText(this, 'plantwire-erp-out.canvas.op.' + (this.operation || 'create'));
+    if (this.operation === 'action' && this.action) return nodeText(this, 'plantwire-erp-out.canvas.action', { operation: operation, entity: entity || 'ERP', action: this.action });
+    return nodeText(this, 'plantwire-erp-out.canvas.label', { operation: operation, entity: entity || 'ERP' });
   },
   labelStyle: function (this: ErpOutEditorProps) {
     return this.name ? 'node_label_italic' : '';

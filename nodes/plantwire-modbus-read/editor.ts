@@ -1,7 +1,7 @@
 // Editor definition of plantwire-modbus-read. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-read.html.
 // The register map editor is nodes/editor/modbus.ts.
 import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
-import { invalid, pickConfigs, typedField, typedValidator } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface ModbusReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -56,14 +56,16 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   outputs: 1,
   icon: 'plantwire-modbus-read.svg',
   paletteLabel: 'modbus read',
-  inputLabels: 'any message: read now',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-modbus-read.ports.in');
+  },
   outputLabels: function (this: ModbusReadEditorProps) {
-    return this.output === 'batch' ? 'batch of tag samples per poll' : 'one tag sample per message';
+    return nodeText(this, this.output === 'batch' ? 'plantwire-modbus-read.canvas.batch' : 'plantwire-modbus-read.canvas.each');
   },
   label: function (this: ModbusReadEditorProps) {
     if (this.name) return this.name;
     const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).length);
-    return 'modbus read ' + n + ' tags' + (Number(this.interval) > 0 ? ' / ' + (Number(this.interval) % 1000 === 0 ? Number(this.interval) / 1000 + ' s' : this.interval + ' ms') : '');
+    return nodeText(this, 'plantwire-modbus-read.canvas.tags', { count: n }) + (Number(this.interval) > 0 ? ' / ' + (Number(this.interval) % 1000 === 0 ? Number(this.interval) / 1000 + ' s' : this.interval + ' ms') : '');
   },
   labelStyle: function (this: ModbusReadEditorProps) {
     return this.name ? 'node_label_italic' : '';

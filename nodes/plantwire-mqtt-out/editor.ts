@@ -1,6 +1,6 @@
 // Editor definition of plantwire-mqtt-out, bundled into dist/nodes/plantwire-mqtt-out.html by scripts/build.mjs.
 import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
-import { invalid, pickConfigs, typedField, typedType } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedType } from '../editor/kit';
 
 interface MqttOutMetricRow {
   name: string;
@@ -100,7 +100,9 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
   icon: 'plantwire-mqtt-out.svg',
   align: 'right',
   paletteLabel: 'mqtt out',
-  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-mqtt-out.ports.in');
+  },
   label: function (this: MqttOutEditorProps) {
     if (this.name) return this.name;
     if (this.mode === 'sparkplug') return 'Sparkplug ' + (this.group || '?') + '/' + (this.edgeNode || '?') + (this.device ? '/' + this.device : '');

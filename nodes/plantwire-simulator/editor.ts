@@ -1,5 +1,5 @@
 // Editor definition of plantwire-simulator. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-simulator.html.
-import { invalid, typedField, typedValidator } from '../editor/kit';
+import { invalid, nodeText, typedField, typedValidator } from '../editor/kit';
 
 interface SimulatorSignalRow {
   tag: string;
@@ -62,13 +62,15 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
   outputs: 1,
   icon: 'plantwire-simulator.svg',
   paletteLabel: 'simulator',
-  inputLabels: 'command: "start", "stop" or "emit"',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-simulator.ports.in');
+  },
   outputLabels: function (this: SimulatorEditorProps) {
-    return this.output === 'batch' ? 'batch of tag samples' : 'one tag sample per message';
+    return nodeText(this, this.output === 'batch' ? 'plantwire-simulator.canvas.batch' : 'plantwire-simulator.canvas.each');
   },
   label: function (this: SimulatorEditorProps) {
     if (this.name) return this.name;
-    return this.source === 'custom' ? `simulator: ${this.signals.length} signals` : `bottling plant (${this.lines} lines)`;
+    return this.source === 'custom' ? nodeText(this, 'plantwire-simulator.canvas.custom', { count: (this.signals || []).length }) : nodeText(this, 'plantwire-simulator.canvas.bottling', { count: this.lines });
   },
   labelStyle: function (this: SimulatorEditorProps) {
     return this.name ? 'node_label_italic' : '';
