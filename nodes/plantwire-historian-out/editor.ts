@@ -27,7 +27,7 @@ RED.nodes.registerType<HistorianOutEditorProps>('plantwire-historian-out', {
   outputs: 0,
   icon: 'plantwire-historian-out.svg',
   align: 'right',
-  paletteLabel: 'historian out',
+  paletteLabel: 'historian',
   inputLabels: function () {
     return nodeText(this, 'plantwire-historian-out.ports.in');
   },

@@ -55,7 +55,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-modbus-read.svg',
-  paletteLabel: 'modbus read',
+  paletteLabel: 'modbus in',
   inputLabels: function () {
     return nodeText(this, 'plantwire-modbus-read.ports.in');
   },

@@ -41,7 +41,7 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
   outputs: 1,
   icon: 'plantwire-modbus-write.svg',
   align: 'right',
-  paletteLabel: 'modbus write',
+  paletteLabel: 'modbus out',
   inputLabels: function () {
     return nodeText(this, 'plantwire-modbus-write.ports.in');
   },

@@ -22,7 +22,7 @@ RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
   outputs: 1,
   icon: 'plantwire-opcua-write.svg',
   align: 'right',
-  paletteLabel: 'opc ua write',
+  paletteLabel: 'opc ua out',
   inputLabels: function () {
     return nodeText(this, 'plantwire-opcua-write.ports.in');
   },

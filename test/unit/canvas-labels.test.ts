@@ -67,4 +67,18 @@ describe('canvas and port labels in the reader\'s language', () => {
       for (let i = 0; i < outputs; i++) expect(typeof lookup(de, `${type}.ports.out${i}`), `${type} de ports.out${i}`).toBe('string');
     }
   });
+
+  it.each(TYPES)('%s: the canvas names the node as the palette does (one capitalisation style)', (type) => {
+    const src = fs.readFileSync(path.join(PACKAGE_ROOT, 'nodes', type, 'editor.ts'), 'utf8');
+    const palette = /paletteLabel: '([^']+)'/.exec(src)?.[1];
+    if (!palette) return;
+    // The canvas texts: the English catalogue's canvas words and the label function's own literals.
+    const canvas = lookup(catalogue(type, 'en-US'), `${type}.canvas`);
+    const label = /^ {2}label: function[\s\S]*?^ {2}\},/m.exec(src)?.[0] ?? '';
+    const texts = [...Object.values((canvas ?? {}) as Record<string, unknown>).flatMap((v) => (typeof v === 'string' ? [v] : Object.values(v as Record<string, string>))), ...[...label.matchAll(/'([^']*)'/g)].map((m) => m[1]!)];
+    for (const t of texts) {
+      const at = t.toLowerCase().indexOf(palette);
+      if (at >= 0) expect(t.slice(at, at + palette.length), `${type}: "${t}" names the node as "${palette}"`).toBe(palette);
+    }
+  });
 });
