@@ -21,9 +21,9 @@ import { PACKAGE_ROOT } from '../host/index';
 export const NEW_HELP = `plantwire new palette <name> [--dir <parent>] [--sdk <spec>] [--plantwire <spec>]
       A palette repository <name>/ built on @plantwire/sdk (TypeScript, editor, help en+de,
       locales, icon, example flow, tests running the conformance kit, .ci/run, README).
-      --sdk: the palette's dependency on @plantwire/sdk (a version range, default ^<this version>,
-      or a local .tgz / folder); --plantwire: its devDependency on @plantwire/node-red (the
-      plantwire CLI and conformance kit its tests run; same forms, default ^<this version>).
+      --sdk: the palette's dependency on @plantwire/sdk (a version range, default ^<this version>;
+      a local .tgz; or file:<folder>, relative to the new palette); --plantwire: its devDependency
+      on @plantwire/node-red (the plantwire CLI and conformance kit its tests run; same forms).
   plantwire new node <type> --kind source|transform|sink|config   (in the palette's folder)
       Adds a node of that kind (runtime.ts, editor.html, help, locales, icon, example flow).
 `;
@@ -505,14 +505,15 @@ test('plantwire check passes', { timeout: 600_000 }, () => {
 }
 
 /**
- * An --sdk / --plantwire value as the palette's package.json spec: a local tarball or folder (file:…, ./…, /…,
- * or a path ending in .tgz) becomes file:<absolute path>, since it is written into a package.json in another
- * folder than the one it was typed in; anything else (a version range, a tag) is kept; none: ^<this version>
+ * An --sdk / --plantwire value as the palette's package.json spec: a local tarball (a path or file: spec ending
+ * in .tgz) becomes file:<absolute path>, since it is written into a package.json in another folder than the one
+ * it was typed in; anything else is kept as given — a version range, a tag, or a folder spec such as
+ * file:../../packages/sdk, which npm reads relative to the new palette's folder; none: ^<this version>
  * (@plantwire/sdk is released with the same version as @plantwire/node-red).
  */
 export function npmSpec(value: string | undefined): string {
   if (!value) return `^${ours().version}`;
-  if (/^(file:|\.|\/)/.test(value) || (value.endsWith('.tgz') && !/^[a-z][a-z+]*:/i.test(value))) return `file:${path.resolve(value.replace(/^file:/, ''))}`;
+  if (value.endsWith('.tgz') && (value.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(value))) return `file:${path.resolve(value.replace(/^file:/, ''))}`;
   return value;
 }
 
