@@ -22,8 +22,8 @@ export interface Report {
   runtimes: string[];
   /**
    * Checks that ran, with how many node types each covered. The loads check of each runtime also lists the node
-   * modules that runtime loaded beside the palette (module → node types; {} when none), e.g. from a dependency
-   * with a "node-red" section.
+   * modules installed with the palette that the runtime loaded beside it (module → node types; {} when none), e.g.
+   * a dependency with a "node-red" section.
    */
   checked: Array<{ check: string; runtime?: string; items: number; ms: number; alongside?: Record<string, string[]> }>;
   findings: Finding[];

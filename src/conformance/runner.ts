@@ -66,7 +66,7 @@ export interface Checked {
   runtime?: string;
   items: number;
   ms: number;
-  /** loads: node modules the runtime loaded beside the palette (module → its node types), e.g. a dependency with a "node-red" section. */
+  /** loads: node modules installed with the palette that the runtime loaded beside it (module → its node types), e.g. a dependency with a "node-red" section. */
   alongside?: Record<string, string[]>;
 }
 
@@ -306,17 +306,21 @@ async function behaviour(job: RunnerJob): Promise<RunnerResult> {
     }
     for (const t of paletteTypes) if (!loaded.has(t) && ours.some((s) => !s.err)) add({ check: 'loads', level: 'error', type: t, message: `the editor registers ${t} but the runtime did not`, fix: `call RED.nodes.registerType('${t}', …) in the node's .js file` });
     for (const l of host.logs) if ((l.level === 'error' || l.level === 'warn') && /Failed to register|Error loading|error/i.test(l.msg) && (l.msg.includes(job.module) || [...paletteTypes].some((t) => l.msg.includes(t)))) add({ check: 'loads', level: 'error', message: `Node-RED logged at load: ${l.msg.slice(0, 300)}`, fix: 'fix the error the runtime logged while loading the palette' });
-    // Node modules loaded beside the palette (not Node-RED's core, not the kit's probe): installed with the palette, a
-    // dependency with a "node-red" section puts its nodes into the user's editor too (Node-RED loads every such
-    // package under <userDir>/node_modules). A note, since a palette may mean it; the report lists them.
+    // Node modules loaded beside the palette that came with its install (in the fresh user dir's node_modules, or
+    // nested under the palette): a dependency with a "node-red" section puts its nodes into the user's editor too
+    // (Node-RED loads every such package under <userDir>/node_modules). Modules the runtime finds next to its own
+    // install (a Node-RED inside a project's node_modules scans the node_modules above it) are the checker's, not
+    // the palette's, and are left out. A note, since a palette may mean it; the report lists them.
+    const withPalette = (module: string): boolean =>
+      [path.join(job.userDir, 'node_modules'), path.join(job.pkgDir, 'node_modules')].some((dir) => fs.existsSync(path.join(dir, ...module.split('/'), 'package.json')));
     const alongside: Record<string, string[]> = {};
     for (const s of Array.isArray(sets) ? sets : []) {
-      if (s.module === job.module || s.module === 'node-red') continue;
+      if (s.module === job.module || s.module === 'node-red' || !withPalette(s.module)) continue;
       const types = s.types.filter((t) => t !== PROBE_TYPE);
       if (types.length > 0) (alongside[s.module] ??= []).push(...types);
     }
     for (const [module, types] of Object.entries(alongside)) {
-      add({ check: 'loads', level: 'note', message: `${module} loaded beside the palette: its ${types.length} node type(s) (${types.slice(0, 4).join(', ')}${types.length > 4 ? ', …' : ''}) appear in the user's editor too`, fix: `if the palette needs only ${module}'s code, depend on a package of that code without a "node-red" section (for Plantwire's kits: @plantwire/sdk, not @plantwire/node-red)` });
+      add({ check: 'loads', level: 'note', message: `${module}, installed with the palette, loaded beside it: its ${types.length} node type(s) (${types.slice(0, 4).join(', ')}${types.length > 4 ? ', …' : ''}) appear in the user's editor too`, fix: `if the palette needs only ${module}'s code, depend on a package of that code without a "node-red" section (for Plantwire's kits: @plantwire/sdk, not @plantwire/node-red)` });
     }
     checked.push({ check: 'loads', runtime, items: Object.keys(job.nodeSets).length, ms: Date.now() - t0, alongside });
 
