@@ -210,7 +210,7 @@ describe('status texts in every language', () => {
     // Node and connector error statuses; a field's reason; a config node's name in a kit's status.
     expect(translateStatusText('register map is empty', compiled, de, 'de')).toBe('Registertabelle ist leer');
     expect(translateStatusText('to: no recipient', compiled, de, 'de')).toBe('to: kein Empfänger');
-    expect(translateStatusText('register map row 3: bad type', compiled, de, 'de')).toBe('Registertabelle Zeile 3: ungültig type');
+    expect(translateStatusText('register map row 3: bad type', compiled, de, 'de')).toBe('Registertabelle Zeile 3: type ungültig');
     expect(translateStatusText('needs 2 arguments', compiled, de, 'de')).toBe('braucht 2 Argumente');
     expect(translateStatusText('connection refused: bad user name or password', compiled, de, 'de')).toBe('Verbindung abgelehnt: Benutzername oder Passwort falsch');
     expect(translateStatusText('items[0].qty: an array not allowed', compiled, de, 'de')).toBe('items[0].qty: ein Array nicht erlaubt');
