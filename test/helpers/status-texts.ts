@@ -11,10 +11,16 @@
  * (HistorianError, MailError, TargetError, HttpError, OdooSetupError …: the
  * constructor parameter named `status`, or the text a subclass passes to
  * `super`) — in node runtimes, the kits, connectors, transforms and the
- * simulator pieces the simulator node runs; and the `status` of every field
- * spec (nodes/<type>/fields.ts). An error built without a status shows its
- * message (cut to 48 characters): those are collected by
- * `collectMessageStatuses`, listed, not yet in the vocabulary.
+ * simulator pieces the simulator node runs; a local helper that passes its
+ * status parameter on (`const bad = (message, status) => new PlantwireError(…)`)
+ * makes each call's argument a status; and the `status` of every field spec
+ * (nodes/<type>/fields.ts). A status built by a function of the same file
+ * (`shortNet(e.message)`) or looked up in a table of texts
+ * (`CONNACK_TEXT[e.code]`) is expanded into those texts; a name bound by an
+ * enclosing function's parameters or loop is unknown (a HOLE). An error built
+ * without a status shows its message cut to 48 characters: not collected
+ * (in node runtimes, connectors and transforms only admin-route replies and a
+ * few HttpErrors do that).
  * Used by test/unit/status-i18n.test.ts.
  */
 import fs from 'node:fs';
@@ -162,6 +168,48 @@ function isStateObject(o: ts.ObjectLiteralExpression): ts.Expression | null {
   return state ? text : null;
 }
 
+/**
+ * The file's functions that build an error from a status parameter
+ * (`function bad(message, status) { return new PlantwireError('bad-config', message, status); }`):
+ * function name → index of that parameter, so that each call's argument is read as a status.
+ */
+function errorWrappers(sf: ts.SourceFile, classes: Map<string, number>): Map<string, number> {
+  const out = new Map<string, number>();
+  const consider = (name: string, fn: ts.SignatureDeclaration & { body?: ts.Node }): void => {
+    if (!fn.body) return;
+    const params = fn.parameters.map((p) => (ts.isIdentifier(p.name) ? p.name.text : ''));
+    const find = (c: ts.Node): void => {
+      if (ts.isNewExpression(c)) {
+        const arg = errorStatus(c, classes);
+        if (arg && ts.isIdentifier(arg) && params.includes(arg.text)) out.set(name, params.indexOf(arg.text));
+      }
+      ts.forEachChild(c, find);
+    };
+    find(fn.body);
+  };
+  const visit = (n: ts.Node): void => {
+    if (ts.isFunctionDeclaration(n) && n.name) consider(n.name.text, n);
+    if (ts.isVariableDeclaration(n) && ts.isIdentifier(n.name) && n.initializer && (ts.isArrowFunction(n.initializer) || ts.isFunctionExpression(n.initializer))) consider(n.name.text, n.initializer);
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  return out;
+}
+
+/**
+ * A name bound by an enclosing function's parameters or loop (`where` in `bad(…, `${where}: not an object`)`,
+ * `for (const [what, names] of …)`): unknown, whatever a local of the same name elsewhere in the file holds.
+ */
+function isParameter(id: ts.Identifier): boolean {
+  const binds = (name: ts.BindingName): boolean =>
+    ts.isIdentifier(name) ? name.text === id.text : name.elements.some((el) => !ts.isOmittedExpression(el) && binds(el.name));
+  for (let n: ts.Node | undefined = id.parent; n; n = n.parent) {
+    if (ts.isFunctionLike(n) && n.parameters.some((p) => binds(p.name))) return true;
+    if ((ts.isForOfStatement(n) || ts.isForInStatement(n) || ts.isForStatement(n)) && n.initializer && ts.isVariableDeclarationList(n.initializer) && n.initializer.declarations.some((d) => binds(d.name))) return true;
+  }
+  return false;
+}
+
 /** `other` is the empty text and `e` is not a literal: together one unknown text. */
 function unknownOrEmpty(e: ts.Expression, other: ts.Expression, locals: Map<string, unknown>): boolean {
   const known = (x: ts.Expression): boolean =>
@@ -187,6 +235,8 @@ export function collectStatusTexts(root: string): StatusTextSite[] {
     const text = fs.readFileSync(file, 'utf8');
     const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
     const locals = new Map<string, ts.Expression[]>();
+    // Local helpers that pass a parameter on as an error's status (`const bad = (message, status) => new PlantwireError('bad-config', message, status)`): name → index.
+    const wrappers = errorWrappers(sf, classes);
     // Functions of the file that return a status text (mailer's shortNet: "SMTP server timed out"): their returns.
     const functions = new Map<string, ts.Expression[]>();
     const pushed = new Map<string, ts.Expression[]>();
@@ -234,6 +284,7 @@ export function collectStatusTexts(root: string): StatusTextSite[] {
         return [...expand(e.left, depth + 1), ...expand(e.right, depth + 1)];
       }
       // A local string built from literals (" · 3 late", "window 1 min"), or a local arrow returning one: its variants.
+      if (ts.isIdentifier(e) && isParameter(e)) return [HOLE];
       if (ts.isIdentifier(e) && locals.has(e.text)) return expandLocal(e.text, depth);
       if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && e.arguments.length === 0 && locals.has(e.expression.text)) return expandLocal(e.expression.text, depth);
       if (ts.isCallExpression(e) && ts.isIdentifier(e.expression) && functions.has(e.expression.text)) {
@@ -277,7 +328,9 @@ export function collectStatusTexts(root: string): StatusTextSite[] {
       }
       if (ts.isCallExpression(n)) {
         const i = textArgument(n);
+        const w = ts.isIdentifier(n.expression) ? wrappers.get(n.expression.text) : undefined;
         if (i >= 0) expr = n.arguments[i]!;
+        else if (w !== undefined) expr = n.arguments[w] ?? null;
         else expr = superStatus(n, classes);
       } else if (ts.isNewExpression(n)) {
         expr = errorStatus(n, classes);

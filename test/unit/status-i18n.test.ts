@@ -103,6 +103,9 @@ describe('status texts in every language', () => {
     // A status from a function of the file (mailer's shortNet) and from a table of texts (MQTT CONNACK reasons).
     expect(has('src/connectors/email/mailer.ts', 'SMTP server timed out')).toBe(true);
     expect(has('src/connectors/mqtt/connection.ts', 'connection refused: bad user name or password')).toBe(true);
+    // A local helper's status parameter (condition.ts: const bad = (message, status) => new PlantwireError(…)), a parameter in the status.
+    expect(has('src/transforms/condition.ts', 'nothing to watch')).toBe(true);
+    expect(has('src/transforms/condition.ts', `${HOLE}: not a list`)).toBe(true);
     // The stand-alone simulators report on the command line, not under a node.
     expect(sites.some((s) => s.file.split(path.sep).join('/') === 'src/sim/opcua-plant.ts')).toBe(false);
   });
@@ -125,7 +128,8 @@ describe('status texts in every language', () => {
       fs.writeFileSync(path.join(root, 'src', 'runtime', 'kit.ts'), "throw new PlantwireError('jam', 'the frobnicator jammed', 'frobnicator jammed');\nthrow new PlantwireError('full', 'buffer', 'buffer closed');\n");
       fs.writeFileSync(path.join(root, 'nodes', 'plantwire-x', 'fields.ts'), "export const spec = { span: { kind: 'number', label: 'span', status: 'span is wobbly' } };\n");
       // Node and connector error statuses: PlantwireError's third argument, a subclass's `status` parameter, a subclass's own text
-      // to super, a field's reason after "field: " (covered only when the reason is an entry), a table of texts.
+      // to super, a field's reason after "field: " (covered only when the reason is an entry), a table of texts, a local helper
+      // that passes its status parameter on (`bad(message, status)`).
       fs.mkdirSync(path.join(root, 'src', 'connectors', 'x'), { recursive: true });
       fs.writeFileSync(
         path.join(root, 'src', 'connectors', 'x', 'client.ts'),
@@ -138,6 +142,8 @@ describe('status texts in every language', () => {
           "throw new PlantwireError('bad', `${field}: no sprocket`, `${field}: no sprocket`);",
           "throw new PlantwireError('bad', 'refused', `refused: ${WHY[code]}`);",
           "throw new PlantwireError('ok', `${field}: buffer closed`, `${field}: buffer closed`);",
+          "const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);",
+          "function check(where: string) { if (where) throw bad(`${where} is bent`, `${where}: gizmo bent`); }",
         ].join('\n'),
       );
       fs.writeFileSync(path.join(root, 'nodes', 'plantwire-x', 'runtime.ts'), fs.readFileSync(path.join(root, 'nodes', 'plantwire-x', 'runtime.ts'), 'utf8') + "\nthrow new PlantwireError('bad', 'the spindle is loose', 'spindle loose');\n");
@@ -153,6 +159,7 @@ describe('status texts in every language', () => {
         'src/connectors/x/client.ts:5 "widget jammed"',
         'src/connectors/x/client.ts:6 "⟨⟩: no sprocket" read as status.fieldWhy {"field":"7","why":"no sprocket"}',
         'src/connectors/x/client.ts:7 "refused: gear slipped" read as status.refusedDetail {"detail":"gear slipped"}',
+        'src/connectors/x/client.ts:10 "⟨⟩: gizmo bent" read as status.fieldWhy {"field":"7","why":"gizmo bent"}',
       ]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
