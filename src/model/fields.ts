@@ -27,7 +27,11 @@ interface FieldBase {
   check?: (value: unknown, config: Record<string, unknown>) => boolean;
   /** Path of the dialog label in the node's catalogue (under `<type>.`) when it is not `label.<field>`. */
   labelKey?: string;
-  /** The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); else derived from the kind ("<label> must be a whole number from 1 to 10"). */
+  /**
+   * The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); one that starts
+   * with "must" reads as a sentence about the field ("<label> must …, got …"); else derived from the
+   * kind ("<label> must be a whole number from 1 to 10").
+   */
   explain?: string;
   /** The short status text of that error (≤ 48 characters), else "bad <label>". */
   status?: string;
@@ -196,8 +200,13 @@ export type Parsed<S extends NodeSpec> = { [K in keyof S['fields']]: ValueOf<S['
  * Reads a node's saved configuration by its spec: numbers parsed (an empty
  * one takes the default), enums and patterns checked, typed fields as
  * `{value, type}`; a bad value is a `bad-config` error naming the field.
+ * A setting not saved at all takes its default, as Node-RED's dialog would
+ * give it (a flow saved before the field existed, or written by hand); an
+ * emptied required one is refused.
  */
-export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, unknown>): Parsed<S> {
+export function parseFields<S extends NodeSpec>(spec: S, saved: Record<string, unknown>): Parsed<S> {
+  const config: Record<string, unknown> = { ...saved };
+  for (const [key, f] of Object.entries(spec.fields)) if (config[key] === undefined && f.kind !== 'value') config[key] = f.default;
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(spec.fields)) {
     const raw = config[key];
@@ -221,7 +230,7 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
     if (!fieldOk(f, value, config, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
-      throw new PlantwireError('bad-config', f.explain ? `${f.label}: ${f.explain}; got ${got}` : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
+      throw new PlantwireError('bad-config', f.explain ? (/^must\b/.test(f.explain) ? `${f.label} ${f.explain}, got ${got}` : `${f.label}: ${f.explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
     }
   }
   return out as Parsed<S>;
