@@ -1,6 +1,7 @@
 import { defineNode, numberSetting } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
-import { onInput, reportError } from '../../src/runtime/input';
+import { dueTimer } from '../../src/runtime/due-timer';
+import { onInput } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
@@ -10,8 +11,6 @@ import { OeeCalculator, oeeSettings, type OeeConfig, type OeeLate, type OeeResul
 import { readSamples } from '../../src/transforms/samples';
 
 const TYPE = 'plantwire-oee';
-/** The timer never sleeps longer than this (clock changes, long periods). */
-const MAX_SLEEP_MS = 60_000;
 
 interface Config extends OeeConfig, NodeConfig {
   /** Seconds between running values (0: only when a period closes). */
@@ -61,21 +60,14 @@ export = function register(RED: RedApi): void {
       };
 
       // A timer closes periods by the clock (close mode "clock") and sends running values every `update` seconds.
-      let timer: NodeJS.Timeout | null = null;
-      let closed = false;
       let nextRunning = Date.now() + updateMs;
-      const schedule = (): void => {
-        if (closed || timer) return;
-        const now = Date.now();
-        let due = settings.closeOn === 'clock' ? calc.nextCloseAt(now) : Infinity;
-        if (updateMs > 0 && calc.lines.size > 0) due = Math.min(due, nextRunning);
-        if (!Number.isFinite(due)) return;
-        timer = setTimeout(tick, Math.min(MAX_SLEEP_MS, Math.max(5, due - now)));
-      };
-      const tick = (): void => {
-        timer = null;
-        try {
-          const now = Date.now();
+      const timer = dueTimer(
+        node,
+        (now) => {
+          const due = settings.closeOn === 'clock' ? calc.nextCloseAt(now) : Infinity;
+          return updateMs > 0 && calc.lines.size > 0 ? Math.min(due, nextRunning) : due;
+        },
+        (now) => {
           const results = settings.closeOn === 'clock' ? calc.advance(now) : [];
           if (updateMs > 0 && now >= nextRunning) {
             results.push(...calc.running(now));
@@ -84,14 +76,11 @@ export = function register(RED: RedApi): void {
           const msgs = out(results, [], []);
           if (msgs) sendSeparately((m) => node.send(m), msgs);
           show();
-        } catch (err) {
-          reportError(node, err);
-        }
-        schedule();
-      };
+        },
+      );
 
       status.now('idle', `${what}${restored ? ` · ${calc.lines.size} lines kept` : ''}`);
-      schedule();
+      timer.schedule();
 
       onInput(node, (msg, send) => {
         try {
@@ -111,15 +100,14 @@ export = function register(RED: RedApi): void {
           const msgs = out(results, events, late);
           if (msgs) sendSeparately(send, msgs);
           show();
-          schedule();
+          timer.schedule();
         } catch (err) {
           status.failed();
           throw err;
         }
       });
       onClose(node, () => {
-        closed = true;
-        if (timer) clearTimeout(timer);
+        timer.stop();
         status.cancel();
       });
     },

@@ -30,9 +30,10 @@ interface FieldBase {
   /**
    * The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); one that starts
    * with "must" reads as a sentence about the field ("<label> must …, got …"); else derived from the
-   * kind ("<label> must be a whole number from 1 to 10").
+   * kind ("<label> must be a whole number from 1 to 10"). A function gets the bad value and the
+   * node's other settings (for texts naming them: "… (120 s) is longer than the window (60 s)").
    */
-  explain?: string;
+  explain?: string | ((value: unknown, config: Record<string, unknown>) => string);
   /** The short status text of that error (≤ 48 characters), else "bad <label>". */
   status?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
@@ -164,9 +165,15 @@ export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unk
   return f.check ? f.check(value, config) : true;
 }
 
+/** An enum field's explanation in words: `must be "a", "b" or "c"`. */
+export function mustBeOneOf(options: readonly string[]): string {
+  const q = options.map((o) => `"${o}"`);
+  return `must be ${q.length > 1 ? `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}` : q.join('')}`;
+}
+
 /** What a field's rule asks for, in English (runtime errors). */
-export function ruleText(f: FieldSpec): string {
-  if (f.explain) return f.explain;
+export function ruleText(f: FieldSpec, value?: unknown, config: Record<string, unknown> = {}): string {
+  if (f.explain) return typeof f.explain === 'function' ? f.explain(value, config) : f.explain;
   switch (f.kind) {
     case 'number': {
       const parts = [f.integer ? 'a whole number' : 'a number'];
@@ -230,7 +237,8 @@ export function parseFields<S extends NodeSpec>(spec: S, saved: Record<string, u
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
     if (!fieldOk(f, value, config, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
-      throw new PlantwireError('bad-config', f.explain ? (/^must\b/.test(f.explain) ? `${f.label} ${f.explain}, got ${got}` : `${f.label}: ${f.explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
+      const explain = f.explain ? ruleText(f, value, config) : '';
+      throw new PlantwireError('bad-config', explain ? (/^must\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
     }
   }
   return out as Parsed<S>;
