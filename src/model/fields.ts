@@ -207,17 +207,15 @@ export type Parsed<S extends NodeSpec> = { [K in keyof S['fields']]: ValueOf<S['
  * Reads a node's saved configuration by its spec: numbers parsed (an empty
  * one takes the default), enums and patterns checked, typed fields as
  * `{value, type}`; a bad value is a `bad-config` error naming the field.
- * A setting not saved at all takes its default, as Node-RED's dialog would
- * give it (a flow saved before the field existed, or written by hand); an
- * emptied required one is refused.
  */
-export function parseFields<S extends NodeSpec>(spec: S, saved: Record<string, unknown>): Parsed<S> {
-  const config: Record<string, unknown> = { ...saved };
-  for (const [key, f] of Object.entries(spec.fields)) if (config[key] === undefined && f.kind !== 'value') config[key] = f.default;
+export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, unknown>): Parsed<S> {
+  // The other settings as the rules see them: one not saved at all counts as its default (a mode, a switch).
+  const view: Record<string, unknown> = { ...config };
+  for (const [key, f] of Object.entries(spec.fields)) if (view[key] === undefined && f.kind !== 'value') view[key] = f.default;
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(spec.fields)) {
     const raw = config[key];
-    const active = !f.when || f.when(config);
+    const active = !f.when || f.when(view);
     if (f.kind === 'number') {
       // Out of its mode a number still parses leniently (the default when it is not a number).
       out[key] = active
@@ -235,9 +233,9 @@ export function parseFields<S extends NodeSpec>(spec: S, saved: Record<string, u
     }
     if (!active) continue;
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
-    if (!fieldOk(f, value, config, config[`${key}Type`])) {
+    if (!fieldOk(f, value, view, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
-      const explain = f.explain ? ruleText(f, value, config) : '';
+      const explain = f.explain ? ruleText(f, value, view) : '';
       throw new PlantwireError('bad-config', explain ? (/^must\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
     }
   }

@@ -68,7 +68,8 @@ export const deadbandFields = defineFields('plantwire-deadband', 1, {
 
 /** Checks the saved settings once, by the field spec, and derives the filter's settings. */
 export function deadbandSettings(config: DeadbandConfig): DeadbandSettings {
-  const p = parseFields(deadbandFields, config as Record<string, unknown>);
+  // Settings given without a deadband (from code, not the dialog) pass every change, as they always did.
+  const p = parseFields(deadbandFields, { ...config, deadband: config.deadband ?? 0 });
   const mode = p.mode as DeadbandSettings['mode'];
   const percentOf = p.percentOf as DeadbandSettings['percentOf'];
   return { mode, deadband: p.deadband, percentOf, span: mode === 'percent' && percentOf === 'span' ? p.span : 0, heartbeatMs: Math.round(p.heartbeat * 1000), maxTags: p.maxTags, heartbeatOutput: p.heartbeatOutput as 'each' | 'batch' };
