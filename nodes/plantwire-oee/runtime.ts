@@ -1,4 +1,4 @@
-import { defineNode, numberSetting } from '../../src/runtime/define';
+import { defineNode } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
 import { dueTimer } from '../../src/runtime/due-timer';
 import { onInput } from '../../src/runtime/input';
@@ -6,17 +6,13 @@ import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 import type { TagSample } from '../../src/model/sample';
-import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
+import { freshMessages, sendSeparately } from '../../src/transforms/messages';
 import { OeeCalculator, oeeSettings, type OeeConfig, type OeeLate, type OeeResultValue } from '../../src/transforms/oee';
 import { readSamples } from '../../src/transforms/samples';
 
 const TYPE = 'plantwire-oee';
 
-interface Config extends OeeConfig, NodeConfig {
-  /** Seconds between running values (0: only when a period closes). */
-  update?: number | string;
-  output?: string;
-}
+type Config = OeeConfig & NodeConfig;
 
 function lateMessages(late: OeeLate[]): NodeMessage[] {
   return late.map((l) => ({ topic: l.sample.tag, payload: l.sample, late: { reason: l.reason, message: l.message } }));
@@ -29,9 +25,9 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      // The dialog's rules, checked once (src/transforms/oee.ts: oeeFields).
       const settings = oeeSettings(config);
-      const updateMs = Math.round(numberSetting(config as Record<string, unknown>, 'update', { min: 0, max: 86_400, default: 10, label: 'running value every (s)' }) * 1000);
-      const mode = outputMode(config.output, 'each');
+      const { updateMs } = settings;
       const { state: calc, restored } = retainState(node, config, () => new OeeCalculator(settings));
       const status = new LiveStatus(node);
       const what = calc.describe();
@@ -56,7 +52,7 @@ export = function register(RED: RedApi): void {
       const out = (results: TagSample[], events: TagSample[], late: OeeLate[]): Array<NodeMessage[] | null> | null => {
         note(results);
         if (results.length === 0 && events.length === 0 && late.length === 0) return null;
-        return [results.length ? freshMessages(results, mode, batchTopic) : null, events.length ? freshMessages(events, 'each', batchTopic) : null, late.length ? lateMessages(late) : null];
+        return [results.length ? freshMessages(results, settings.output, batchTopic) : null, events.length ? freshMessages(events, 'each', batchTopic) : null, late.length ? lateMessages(late) : null];
       };
 
       // A timer closes periods by the clock (close mode "clock") and sends running values every `update` seconds.

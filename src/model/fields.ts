@@ -29,7 +29,7 @@ interface FieldBase {
   labelKey?: string;
   /**
    * The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); one that starts
-   * with "must" reads as a sentence about the field ("<label> must …, got …"); else derived from the
+   * with "must", "is" or "are" reads as a sentence about the field ("<label> must …, got …"); else derived from the
    * kind ("<label> must be a whole number from 1 to 10"). A function gets the bad value and the
    * node's other settings (for texts naming them: "… (120 s) is longer than the window (60 s)").
    */
@@ -165,6 +165,22 @@ export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unk
   return f.check ? f.check(value, config) : true;
 }
 
+/**
+ * The rule of a field whose value a parser reads (shift starts, code tables):
+ * accepted when `parse` does not throw, explained by the parser's own message.
+ */
+export function parsedBy(parse: (value: unknown) => unknown): { check: (value: unknown) => boolean; explain: (value: unknown) => string } {
+  const problem = (v: unknown): string => {
+    try {
+      parse(v);
+      return '';
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  };
+  return { check: (v) => problem(v) === '', explain: problem };
+}
+
 /** An enum field's explanation in words: `must be "a", "b" or "c"`. */
 export function mustBeOneOf(options: readonly string[]): string {
   const q = options.map((o) => `"${o}"`);
@@ -209,9 +225,9 @@ export type Parsed<S extends NodeSpec> = { [K in keyof S['fields']]: ValueOf<S['
  * `{value, type}`; a bad value is a `bad-config` error naming the field.
  */
 export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, unknown>): Parsed<S> {
-  // The other settings as the rules see them: one not saved at all counts as its default (a mode, a switch).
+  // The other settings as the rules see them: a mode, switch or number not saved at all counts as its default.
   const view: Record<string, unknown> = { ...config };
-  for (const [key, f] of Object.entries(spec.fields)) if (view[key] === undefined && f.kind !== 'value') view[key] = f.default;
+  for (const [key, f] of Object.entries(spec.fields)) if (view[key] === undefined && (f.kind === 'enum' || f.kind === 'boolean' || f.kind === 'number')) view[key] = f.default;
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(spec.fields)) {
     const raw = config[key];
@@ -236,7 +252,7 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     if (!fieldOk(f, value, view, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
       const explain = f.explain ? ruleText(f, value, view) : '';
-      throw new PlantwireError('bad-config', explain ? (/^must\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
+      throw new PlantwireError('bad-config', explain ? (/^(must|is|are)\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
     }
   }
   return out as Parsed<S>;
