@@ -47,7 +47,8 @@ export interface StringField extends FieldBase {
 }
 export interface NumberField extends FieldBase {
   kind: 'number';
-  default: number;
+  /** `''`: empty unless set (an optional limit); an empty value then parses as NaN. */
+  default: number | '';
   min?: number;
   max?: number;
   integer?: boolean;
@@ -234,9 +235,10 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     const active = !f.when || f.when(view);
     if (f.kind === 'number') {
       // Out of its mode a number still parses leniently (the default when it is not a number).
+      const fallback = f.default === '' ? NaN : f.default;
       out[key] = active
-        ? numberSetting(config, key, { default: f.required ? undefined : f.default, label: f.label, ...(f.min !== undefined ? { min: f.min } : {}), ...(f.max !== undefined ? { max: f.max } : {}), ...(f.integer ? { integer: true } : {}) })
-        : Number.isFinite(Number(raw)) && !isEmpty(raw) ? Number(raw) : f.default;
+        ? numberSetting(config, key, { default: f.required ? undefined : fallback, label: f.label, ...(f.min !== undefined ? { min: f.min } : {}), ...(f.max !== undefined ? { max: f.max } : {}), ...(f.integer ? { integer: true } : {}) })
+        : Number.isFinite(Number(raw)) && !isEmpty(raw) ? Number(raw) : fallback;
     } else if (f.kind === 'boolean') {
       out[key] = raw === undefined || raw === null || raw === '' ? f.default : raw === true || raw === 'true';
     } else if (f.kind === 'typed') {

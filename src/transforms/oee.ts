@@ -219,7 +219,7 @@ export const oeeFields = defineFields('plantwire-oee', 1, {
   // Two of the three counts give the third.
   rejectTag: { kind: 'string', default: '+/Inspector/RejectCount', label: 'reject count tag', message: 'counts', check: (v, c) => [c.totalTag, c.goodTag, v].filter(given).length >= 2, explain: 'give two of the count tags: total and good, total and reject, or good and reject', status: 'two count tags needed' },
   countMode: enumOf(['counter', 'increment'] as const, 'count mode'),
-  rollover: { kind: 'number', default: 0, min: 0, label: 'counter rollover', message: 'rollover' },
+  rollover: { kind: 'number', default: '', min: 0, label: 'counter rollover', message: 'rollover' },
   idealCycle: { kind: 'number', default: 0.1, min: 1e-6, unit: 's', required: true, label: 'ideal cycle time (s)', message: 'idealCycle' },
   idealCycleLines: { kind: 'string', default: '', label: 'ideal cycle time per line', message: 'idealCycleLines', ...parsedBy((v) => parseLineCycles(v)) },
   runningStates: { kind: 'string', default: 'Running', label: 'running states', message: 'runningStates', check: (v) => v === undefined || v === null || nameList(v, '').size > 0, explain: 'are empty: name the state(s) in which the line produces, e.g. Running', status: 'no running state' },
@@ -267,7 +267,7 @@ export function oeeSettings(config: OeeConfig): OeeSettings {
   return {
     patterns,
     countMode: p.countMode as OeeSettings['countMode'],
-    rollover: p.rollover,
+    rollover: Number.isNaN(p.rollover) ? 0 : p.rollover,
     idealCycleS: p.idealCycle,
     idealCycleLines: parseLineCycles(config.idealCycleLines),
     running,

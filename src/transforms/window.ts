@@ -132,7 +132,7 @@ export const windowFields = defineFields('plantwire-window', 1, {
   timezone: { kind: 'string', default: 'UTC', label: 'time zone' },
   // A list from the dialog's checkboxes (or "mean, twa" written by hand).
   aggregates: { kind: 'value', default: ['mean'], label: 'aggregates', message: 'aggregates', explain: 'no aggregate selected: pick at least one (e.g. mean or twa)', status: 'no aggregate selected', check: (v) => v === undefined || (Array.isArray(v) ? v.length > 0 : String(v ?? '').trim() !== '') },
-  rollover: { kind: 'number', default: 0, min: 0, label: 'rollover', message: 'rollover' },
+  rollover: { kind: 'number', default: '', min: 0, label: 'rollover', message: 'rollover' },
   grace: { kind: 'number', default: 2, min: 0, max: 86_400, unit: 's', label: 'grace (s)', message: 'grace' },
   closeOn: enumOf(['clock', 'data'] as const, 'close on'),
   emitEmpty: { kind: 'boolean', default: false, label: 'emit empty windows' },
@@ -169,7 +169,7 @@ export function windowSettings(config: WindowConfig): WindowSettings {
     shifts: shifts ? parseShiftStarts(p.shifts) : [],
     timezone: shifts ? checkTimeZone(p.timezone || 'UTC') : 'UTC',
     aggregates,
-    rollover: p.rollover,
+    rollover: Number.isNaN(p.rollover) ? 0 : p.rollover,
     // The dialog starts a node with 2 s of grace; settings given without one (from code, not a saved flow) close at once, as they always did.
     graceMs: config.grace === undefined ? 0 : Math.round(p.grace * 1000),
     closeOn: p.closeOn as WindowSettings['closeOn'],
