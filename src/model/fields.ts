@@ -25,6 +25,12 @@ interface FieldBase {
   when?: (config: Record<string, unknown>) => boolean;
   /** Further rule on the value (after the kind's own checks), with the other settings at hand. */
   check?: (value: unknown, config: Record<string, unknown>) => boolean;
+  /**
+   * A parser that reads the value (a code table, shift starts, a list of rules): the value is good
+   * when it does not throw, the runtime's error is the parser's own (message and status), and
+   * `parseFields` gives what it returns. Pure, as it runs in the dialog too.
+   */
+  parse?: (value: unknown, config: Record<string, unknown>) => unknown;
   /** Path of the dialog label in the node's catalogue (under `<type>.`) when it is not `label.<field>`. */
   labelKey?: string;
   /**
@@ -130,56 +136,50 @@ export function hasRules(f: FieldSpec): boolean {
  * settings `config` — the one rule the dialog shows and the runtime enforces.
  * `typeOf` is the field's typed-input source (typed fields only).
  */
-export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unknown>, typeOf?: unknown): boolean {
+export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unknown>, typeOf?: unknown, withParser = true): boolean {
   if (f.when && !f.when(config)) return true;
   // A config node reference is checked by Node-RED (dialog) and by the node's lookup (runtime), with their own messages.
   if (f.kind === 'config') return f.check ? f.check(value, config) : true;
   if (isEmpty(value)) {
     if (f.required) return false;
     if (f.kind === 'number') return true; // the default applies
-  } else {
-    switch (f.kind) {
-      case 'number': {
-        const n = typeof value === 'number' ? value : Number(String(value).trim());
-        if (!Number.isFinite(n)) return false;
-        if (f.integer && !Number.isInteger(n)) return false;
-        if (f.min !== undefined && n < f.min) return false;
-        if (f.max !== undefined && n > f.max) return false;
-        break;
-      }
-      case 'enum':
-        if (!f.options.includes(String(value))) return false;
-        break;
-      case 'string':
-        if (f.pattern && !f.pattern.test(String(value))) return false;
-        break;
-      case 'typed': {
-        const t = isEmpty(typeOf) ? 'str' : String(typeOf);
-        if (!(f.types ?? TYPED_SOURCES).includes(t as TypedSource)) return false;
-        if (t === 'str' && f.pattern && !f.pattern.test(String(value))) return false;
-        break;
-      }
-      default:
-        break;
-    }
-  }
+  } else if (!kindOk(f, value, typeOf)) return false;
+  if (withParser && f.parse && !parses(f, value, config)) return false;
   return f.check ? f.check(value, config) : true;
 }
 
-/**
- * The rule of a field whose value a parser reads (shift starts, code tables):
- * accepted when `parse` does not throw, explained by the parser's own message.
- */
-export function parsedBy(parse: (value: unknown) => unknown): { check: (value: unknown) => boolean; explain: (value: unknown) => string } {
-  const problem = (v: unknown): string => {
-    try {
-      parse(v);
-      return '';
-    } catch (err) {
-      return err instanceof Error ? err.message : String(err);
+function parses(f: FieldSpec, value: unknown, config: Record<string, unknown>): boolean {
+  try {
+    f.parse!(value, config);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A value that is not empty, by its kind's own rule (range, options, pattern, source). */
+function kindOk(f: FieldSpec, value: unknown, typeOf?: unknown): boolean {
+  switch (f.kind) {
+    case 'number': {
+      const n = typeof value === 'number' ? value : Number(String(value).trim());
+      if (!Number.isFinite(n)) return false;
+      if (f.integer && !Number.isInteger(n)) return false;
+      if (f.min !== undefined && n < f.min) return false;
+      if (f.max !== undefined && n > f.max) return false;
+      return true;
     }
-  };
-  return { check: (v) => problem(v) === '', explain: problem };
+    case 'enum':
+      return f.options.includes(String(value));
+    case 'string':
+      return !f.pattern || f.pattern.test(String(value));
+    case 'typed': {
+      const t = isEmpty(typeOf) ? 'str' : String(typeOf);
+      if (!(f.types ?? TYPED_SOURCES).includes(t as TypedSource)) return false;
+      return t !== 'str' || !f.pattern || f.pattern.test(String(value));
+    }
+    default:
+      return true;
+  }
 }
 
 /** An enum field's explanation in words: `must be "a", "b" or "c"`. */
@@ -209,7 +209,9 @@ export function ruleText(f: FieldSpec, value?: unknown, config: Record<string, u
 }
 
 /** The runtime value of each kind. */
-type ValueOf<F extends FieldSpec> = F extends NumberField
+type ValueOf<F extends FieldSpec> = F extends { parse: (...args: never[]) => infer R }
+  ? R
+  : F extends NumberField
   ? number
   : F extends BooleanField
     ? boolean
@@ -251,7 +253,9 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     }
     if (!active) continue;
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
-    if (!fieldOk(f, value, view, config[`${key}Type`])) {
+    // The parser's own error (message, status) is the field's; a field it refuses is not checked further.
+    if (f.parse) out[key] = f.parse(value, view);
+    if (!fieldOk(f, value, view, config[`${key}Type`], false)) {
       const got = JSON.stringify(raw ?? null);
       const explain = f.explain ? ruleText(f, value, view) : '';
       throw new PlantwireError('bad-config', explain ? (/^(must|is|are)\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);

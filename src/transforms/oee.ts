@@ -57,7 +57,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, SampleValue, TagSample } from '../model/sample';
-import { defineFields, mustBeOneOf, parsedBy, parseFields } from '../model/fields';
+import { defineFields, mustBeOneOf, parseFields } from '../model/fields';
 import { checkTimeZone, intervalCalendar, parseShiftStarts, shiftCalendar, type Calendar } from './calendar';
 import { isoOf, sampleWhere, timestampMs } from './samples';
 import { TagTable } from './tag-table';
@@ -208,8 +208,8 @@ const given = (v: unknown): boolean => String(v ?? '').trim() !== '';
  * The settings of plantwire-oee, declared once: the dialog's defaults and
  * validators (nodes/plantwire-oee/fields.ts), the check at deploy
  * (`oeeSettings`) and the help's settings table come from here. Lists and
- * tables (states, codes, per-line cycle times, shift starts) are checked by
- * the same parsers the calculator uses.
+ * tables (states, codes, per-line cycle times, shift starts) are read by the
+ * field's parser, in the dialog too.
  */
 export const oeeFields = defineFields('plantwire-oee', 1, {
   stateTag: { kind: 'string', default: '+/State', required: true, pattern: /^\S/, label: 'machine state tag', message: 'stateTag', explain: (v) => (given(v) ? 'must not start with a space' : 'is empty: enter the tag holding the machine state, e.g. +/State (+ stands for the line)'), status: 'no machine state tag' },
@@ -221,17 +221,17 @@ export const oeeFields = defineFields('plantwire-oee', 1, {
   countMode: enumOf(['counter', 'increment'] as const, 'count mode'),
   rollover: { kind: 'number', default: '', min: 0, label: 'counter rollover', message: 'rollover' },
   idealCycle: { kind: 'number', default: 0.1, min: 1e-6, unit: 's', required: true, label: 'ideal cycle time (s)', message: 'idealCycle' },
-  idealCycleLines: { kind: 'string', default: '', label: 'ideal cycle time per line', message: 'idealCycleLines', ...parsedBy((v) => parseLineCycles(v)) },
+  idealCycleLines: { kind: 'string', default: '', label: 'ideal cycle time per line', message: 'idealCycleLines', parse: (v) => parseLineCycles(v) },
   runningStates: { kind: 'string', default: 'Running', label: 'running states', message: 'runningStates', check: (v) => v === undefined || v === null || nameList(v, '').size > 0, explain: 'are empty: name the state(s) in which the line produces, e.g. Running', status: 'no running state' },
   plannedStates: { kind: 'string', default: 'Planned stop, Break, No order', label: 'planned stops' },
   setupStates: { kind: 'string', default: 'Setup, Changeover', label: 'setup states' },
-  codes: { kind: 'string', default: '', label: 'state codes', message: 'codes', ...parsedBy((v) => parseCodes(v)) },
+  codes: { kind: 'string', default: '', label: 'state codes', message: 'codes', parse: (v) => parseCodes(v) },
   microStop: { kind: 'number', default: 120, min: 0, max: 86_400, unit: 's', label: 'micro-stop threshold (s)', message: 'seconds' },
   startup: { kind: 'number', default: 0, min: 0, max: 86_400, unit: 's', label: 'start-up time (s)', message: 'seconds' },
   align: enumOf(['shifts', 'interval'] as const, 'period'),
   size: { kind: 'number', default: 3600, min: 1, max: 366 * 86_400, unit: 's', required: true, label: 'period length (s)', message: 'size', when: (c) => c.align === 'interval' },
   offset: { kind: 'number', default: 0, unit: 's', label: 'offset (s)', message: 'offset' },
-  shifts: { kind: 'string', default: '06:00, 14:00, 22:00', label: 'shift starts', message: 'shifts', when: (c) => c.align === 'shifts', ...parsedBy((v) => parseShiftStarts(String(v ?? '06:00, 14:00, 22:00'))) },
+  shifts: { kind: 'string', default: '06:00, 14:00, 22:00', label: 'shift starts', message: 'shifts', when: (c) => c.align === 'shifts', parse: (v) => parseShiftStarts(String(v ?? '06:00, 14:00, 22:00')) },
   timezone: { kind: 'string', default: 'UTC', label: 'time zone' },
   grace: { kind: 'number', default: 5, min: 0, max: 86_400, unit: 's', label: 'grace (s)', message: 'seconds' },
   closeOn: enumOf(['clock', 'data'] as const, 'close on'),
@@ -269,18 +269,18 @@ export function oeeSettings(config: OeeConfig): OeeSettings {
     countMode: p.countMode as OeeSettings['countMode'],
     rollover: Number.isNaN(p.rollover) ? 0 : p.rollover,
     idealCycleS: p.idealCycle,
-    idealCycleLines: parseLineCycles(config.idealCycleLines),
+    idealCycleLines: p.idealCycleLines,
     running,
     planned,
     setup,
-    codes: parseCodes(config.codes),
+    codes: p.codes,
     microStopMs: Math.round(p.microStop * 1000),
     startupMs: Math.round(p.startup * 1000),
     align,
     sizeMs: align === 'interval' ? Math.round(p.size * 1000) : 0,
     offsetMs: align === 'interval' ? Math.round(p.offset * 1000) : 0,
-    // Shift starts as times of day, the zone against the runtime's time zone data.
-    shifts: align === 'shifts' ? parseShiftStarts(String(config.shifts ?? '06:00, 14:00, 22:00')) : [],
+    // The zone is checked against the runtime's time zone data.
+    shifts: align === 'shifts' ? p.shifts : [],
     timezone: align === 'shifts' ? checkTimeZone(String(config.timezone ?? 'UTC')) : 'UTC',
     // The dialog starts a node with 5 s of grace; settings given without one (from code, not a saved flow) close at once, as they always did.
     graceMs: config.grace === undefined ? 0 : Math.round(p.grace * 1000),
