@@ -41,3 +41,12 @@ export function describeTyped(s: TypedSetting): string {
   if (s.type === 'str') return JSON.stringify(s.value);
   return s.type === 'env' ? `env ${s.value}` : `${s.type}.${s.value}`;
 }
+
+/** Checks a message property path such as `payload` or `payload.records[0]`. */
+export function propertySetting(value: unknown, label: string): string {
+  const p = typeof value === 'string' && value.trim() !== '' ? value.trim().replace(/^msg\./, '') : 'payload';
+  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(p)) {
+    throw new PlantwireError('bad-config', `${label} "${String(value)}" is not a message property path such as payload or payload.record`, `bad ${label}`);
+  }
+  return p;
+}

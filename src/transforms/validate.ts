@@ -9,7 +9,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import { PlantwireError } from '../model/errors';
-import { describe } from '../model/sample';
+import { schemaObject } from './schema-text';
 
 /** Common string formats (Ajv ships none; `ajv-formats` is not a dependency). */
 export const FORMATS: Record<string, RegExp | ((s: string) => boolean)> = {
@@ -93,19 +93,9 @@ function ajvFor(schema: Record<string, unknown>): Ajv {
 
 /** Parses and compiles a schema given as JSON text (or an object); throws a PlantwireError naming the problem. */
 export function compileSchema(schema: string | Record<string, unknown>): ValidateFunction {
-  let obj: unknown = schema;
-  if (typeof schema === 'string') {
-    if (schema.trim() === '') throw new PlantwireError('bad-schema', 'schema is empty: enter a JSON Schema', 'schema is empty');
-    try {
-      obj = JSON.parse(schema);
-    } catch (err) {
-      throw new PlantwireError('bad-schema', `schema is not valid JSON: ${(err as Error).message}`, 'schema is not valid JSON');
-    }
-  }
-  if (typeof obj === 'boolean') obj = obj ? {} : { not: {} };
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new PlantwireError('bad-schema', `schema must be a JSON object, got ${describe(obj)}`, 'schema must be an object');
+  const obj = schemaObject(schema);
   try {
-    return ajvFor(obj as Record<string, unknown>).compile(obj as Record<string, unknown>);
+    return ajvFor(obj).compile(obj);
   } catch (err) {
     if (err instanceof PlantwireError) throw err;
     const message = (err as Error).message.replace(/^strict mode: /, '');
