@@ -28,7 +28,8 @@ interface FieldBase {
   /**
    * A parser that reads the value (a code table, shift starts, a list of rules): the value is good
    * when it does not throw, the runtime's error is the parser's own (message and status), and
-   * `parseFields` gives what it returns. Pure, as it runs in the dialog too.
+   * `parseFields` gives what it returns. At deploy it alone decides (a value not saved at all gets
+   * its default from it); the dialog also applies `required`. Pure, as it runs in the dialog too.
    */
   parse?: (value: unknown, config: Record<string, unknown>) => unknown;
   /** Path of the dialog label in the node's catalogue (under `<type>.`) when it is not `label.<field>`. */
@@ -136,7 +137,7 @@ export function hasRules(f: FieldSpec): boolean {
  * settings `config` — the one rule the dialog shows and the runtime enforces.
  * `typeOf` is the field's typed-input source (typed fields only).
  */
-export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unknown>, typeOf?: unknown, withParser = true): boolean {
+export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unknown>, typeOf?: unknown): boolean {
   if (f.when && !f.when(config)) return true;
   // A config node reference is checked by Node-RED (dialog) and by the node's lookup (runtime), with their own messages.
   if (f.kind === 'config') return f.check ? f.check(value, config) : true;
@@ -144,7 +145,7 @@ export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unk
     if (f.required) return false;
     if (f.kind === 'number') return true; // the default applies
   } else if (!kindOk(f, value, typeOf)) return false;
-  if (withParser && f.parse && !parses(f, value, config)) return false;
+  if (f.parse && !parses(f, value, config)) return false;
   return f.check ? f.check(value, config) : true;
 }
 
@@ -253,9 +254,9 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     }
     if (!active) continue;
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
-    // The parser's own error (message, status) is the field's; a field it refuses is not checked further.
+    // A parser decides alone at deploy (it gives a value not saved its default); its own error (message, status) is the field's.
     if (f.parse) out[key] = f.parse(value, view);
-    if (!fieldOk(f, value, view, config[`${key}Type`], false)) {
+    if (f.parse ? f.check !== undefined && !f.check(value, view) : !fieldOk(f, value, view, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
       const explain = f.explain ? ruleText(f, value, view) : '';
       throw new PlantwireError('bad-config', explain ? (/^(must|is|are)\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
