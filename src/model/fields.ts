@@ -127,7 +127,7 @@ export function editorDefault(f: FieldSpec): { value: unknown; required?: boolea
 export function hasRules(f: FieldSpec): boolean {
   // A config field is checked by Node-RED itself (the node exists, is valid); a validator would replace that check.
   if (f.kind === 'config') return f.check !== undefined;
-  if (f.check || f.required) return true;
+  if (f.check || f.parse || f.required) return true;
   if (f.kind === 'number' || f.kind === 'enum') return true;
   return (f.kind === 'string' || f.kind === 'typed') && f.pattern !== undefined;
 }
