@@ -240,6 +240,46 @@ async function buildVendor() {
   );
 }
 
+/**
+ * packages/sdk (@plantwire/sdk): the SDK entry as a package of its own, for
+ * vendors' palettes. Depending on @plantwire/node-red would put Plantwire's 35
+ * nodes into the user's Node-RED as well (Node-RED loads every package with a
+ * "node-red" section under <userDir>/node_modules, dependencies included).
+ * One esbuild bundle of src/sdk/index.ts (node built-ins only: the build fails
+ * if the SDK starts importing a package) and the declarations tsc wrote for it.
+ */
+async function buildSdkPackage(rootPkg) {
+  const dir = path.join(root, 'packages', 'sdk');
+  const sdkPkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  if (sdkPkg.version !== rootPkg.version) fail(`packages/sdk/package.json version ${sdkPkg.version} differs from the palette's ${rootPkg.version}`);
+  if (sdkPkg['node-red'] || sdkPkg.dependencies) fail('packages/sdk/package.json must declare no "node-red" section and no dependencies');
+  const out = path.join(dir, 'dist');
+  fs.rmSync(out, { recursive: true, force: true });
+  const result = await esbuild.build({
+    entryPoints: [path.join(root, 'src', 'sdk', 'index.ts')],
+    outfile: path.join(out, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'cjs',
+    metafile: true,
+    logLevel: 'silent',
+    banner: { js: `// @plantwire/sdk ${sdkPkg.version}: built from src/sdk/index.ts of @plantwire/node-red (scripts/build.mjs).` },
+  });
+  const foreign = new Set();
+  for (const input of Object.values(result.metafile.inputs)) for (const imp of input.imports) if (imp.external && !imp.path.startsWith('node:')) foreign.add(imp.path);
+  for (const file of Object.keys(result.metafile.inputs)) if (file.includes('node_modules')) foreign.add(file);
+  if (foreign.size > 0) fail(`@plantwire/sdk must import only node built-ins, but src/sdk/index.ts reaches ${[...foreign].join(', ')}`);
+  // tsconfig.sdk.json is the only one emitting declarations: every .d.ts under dist/src belongs to the SDK entry.
+  const types = path.join(out, 'types');
+  for (const file of walk(path.join(dist, 'src')).filter((f) => f.endsWith('.d.ts'))) {
+    const to = path.join(types, path.relative(path.join(dist, 'src'), file));
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(file, to);
+  }
+  if (!fs.existsSync(path.join(types, 'sdk', 'index.d.ts'))) fail('packages/sdk: no declarations of src/sdk/index.ts (tsconfig.sdk.json)');
+}
+
 async function build() {
   const types = nodeTypes();
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
@@ -257,6 +297,7 @@ async function build() {
   tsc('tsconfig.sdk.json');
   tsc('tsconfig.editor.json');
   await buildVendor();
+  await buildSdkPackage(pkg);
 
   const nodesOut = path.join(dist, 'nodes');
   const status = statusCatalogs();

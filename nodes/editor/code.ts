@@ -23,7 +23,8 @@ export interface CodeFields {
   /** Writes every editor into its hidden input (oneditsave). */
   save(): void;
   /**
-   * Destroys the editors one event-loop turn later: the click on Done blurs a
+   * Destroys the editors one event-loop turn later (on Done, Cancel and
+   * Delete: the node's oneditsave, oneditcancel and oneditdelete): the click on Done blurs a
    * focused editor, and Monaco finishes that blur after the click; disposing
    * the model before that makes it throw "Model is disposed!".
    */
@@ -33,7 +34,12 @@ export interface CodeFields {
 export function codeFields(fields: CodeField[]): CodeFields {
   const editors: Record<string, AceAjax.Editor> = {};
   fields.forEach(function (f) {
-    editors[f.field] = RED.editor.createEditor({ id: 'node-input-' + f.field + '-editor', mode: f.mode, value: f.value || '' });
+    // Monaco's sticky scroll is off: these fields are a few lines long, and its
+    // asynchronous update reads the model after a dialog closed under it (the
+    // model is gone by then: "Cannot read properties of null (reading 'uri')"
+    // in createStickyModel, seen in the e2e suite on a busy machine).
+    const options = { id: 'node-input-' + f.field + '-editor', mode: f.mode, value: f.value || '', stickyScroll: { enabled: false } };
+    editors[f.field] = RED.editor.createEditor(options);
   });
   return {
     value: function (field) {
@@ -72,4 +78,10 @@ export function codeFields(fields: CodeField[]): CodeFields {
       }, 0);
     },
   };
+}
+
+/** Closes a dialog's code editors (oneditcancel, oneditdelete): destroys them and forgets them. */
+export function dropCodeFields(node: { code?: CodeFields }): void {
+  if (node.code) node.code.destroy();
+  delete node.code;
 }

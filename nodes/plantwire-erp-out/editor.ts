@@ -1,7 +1,7 @@
 // Editor definition of plantwire-erp-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
-import { codeFields, type CodeFields } from '../editor/code';
+import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
 import { invalid, pickConfigs } from '../editor/kit';
 
 declare const jsonata: ((expr: string) => unknown) | undefined;
@@ -200,7 +200,10 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
     }
   },
   oneditcancel: function (this: ErpOutEditorProps & ErpOutEditorState) {
-    if (this.code) this.code.destroy();
-    delete this.code;
+    dropCodeFields(this);
+  },
+  // Delete in the dialog closes it without oneditcancel: destroy the code editors here too.
+  oneditdelete: function (this: ErpOutEditorProps & ErpOutEditorState) {
+    dropCodeFields(this);
   },
 });

@@ -1,5 +1,5 @@
 // Editor definition of plantwire-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-map.html.
-import { codeFields, type CodeFields } from '../editor/code';
+import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -92,7 +92,10 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
     }
   },
   oneditcancel: function (this: MapEditorProps & MapEditorState) {
-    if (this.code) this.code.destroy();
-    delete this.code;
+    dropCodeFields(this);
+  },
+  // Delete in the dialog closes it without oneditcancel: destroy the code editors here too.
+  oneditdelete: function (this: MapEditorProps & MapEditorState) {
+    dropCodeFields(this);
   },
 });

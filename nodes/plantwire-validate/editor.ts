@@ -1,5 +1,5 @@
 // Editor definition of plantwire-validate. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-validate.html.
-import { codeFields, type CodeFields } from '../editor/code';
+import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -79,8 +79,11 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
     }
   },
   oneditcancel: function (this: ValidateEditorProps & ValidateEditorState) {
-    if (this.code) this.code.destroy();
-    delete this.code;
+    dropCodeFields(this);
+  },
+  // Delete in the dialog closes it without oneditcancel: destroy the code editors here too.
+  oneditdelete: function (this: ValidateEditorProps & ValidateEditorState) {
+    dropCodeFields(this);
   },
   oneditresize: function (this: ValidateEditorProps & ValidateEditorState, size: { height: number }) {
     const rows = $('#dialog-form>div:not(.node-text-editor-row)');

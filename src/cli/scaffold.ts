@@ -109,28 +109,53 @@ export = function (RED: RedApi): void {
 `;
   }
   if (kind === 'sink') {
-    return `${header}import fs from 'node:fs';
+    return `/**
+ * ${type}: runtime of a sink node, built on @plantwire/node-red/sdk's sink kit (defineSink): each message is
+ * checked at input (a bad one is refused whole: done(err) once, red status, never stored); a good one is stored
+ * in the store-and-forward buffer (memory or disk, from the dialog) before done(), then delivered in batches.
+ * deliver() throws to fail: a transient error is retried with backoff, one with \`transient: false\` is
+ * dead-lettered (a Catch node receives it once), never retried. The kit also opens and closes the buffer.
+ */
+import fs from 'node:fs';
 import path from 'node:path';
+import { defineSink, toSamples, type buffer, type Look, type NodeConfig, type RedApi } from '@plantwire/node-red/sdk';
 
-interface Config extends NodeConfig {
-  file: string;${configType ? '\n  server: string;' : ''}
+interface Config extends NodeConfig, buffer.BufferConfig {
+  file: string;
 }
 
+/** Errors no retry can mend: the path is a directory, or too long. */
+const PERMANENT = new Set(['EISDIR', 'ENAMETOOLONG', 'ENOTDIR']);
+
 export = function (RED: RedApi): void {
-  defineNode<Config>(RED, {
+  defineSink<Config, string>(RED, {
     type: '${type}',
     version: { current: 1 },
     setup(node, config) {
       const userDir = String((RED.settings as { userDir?: string }).userDir ?? '.');
       const file = path.resolve(userDir, String(config.file || '${type}.jsonl'));
       let written = 0;
-      onInput(node, async (msg) => {
-        // Checked at input, before anything is written: a bad message is refused whole.
-        const samples = toSamples(msg.payload, { tag: typeof msg.topic === 'string' ? msg.topic : undefined });
-        await fs.promises.appendFile(file, samples.map((s) => JSON.stringify(s)).join('\\n') + '\\n', { mode: 0o600 });
-        written += samples.length;
-        setStatus(node, 'ok', \`\${written} written\`);
-      });
+      return {
+        // Checked at input, before anything is stored: one JSON line per tag sample.
+        check(msg) {
+          const samples = toSamples(msg.payload, { tag: typeof msg.topic === 'string' ? msg.topic : undefined });
+          return samples.map((s) => JSON.stringify(s)).join('\\n') + '\\n';
+        },
+        // A batch of stored entries, appended at once; the entries leave the buffer only when this resolves.
+        async deliver(batch) {
+          try {
+            await fs.promises.appendFile(file, batch.map((e) => e.body).join(''), { mode: 0o600 });
+          } catch (err) {
+            const e = err as NodeJS.ErrnoException;
+            throw PERMANENT.has(e.code ?? '') ? Object.assign(e, { transient: false }) : e;
+          }
+          written += batch.length;
+        },
+        idleStatus: (): Look => ({ state: written > 0 ? 'ok' : 'idle', text: written > 0 ? \`\${written} written\` : 'ready' }),
+        // A file needs no connection. A sink on a config node passes the connection's users here
+        // (useConfig(RED, config.server, '<config type>').users), so a partial deploy keeps it open.
+        users: { register: () => undefined, deregister: () => undefined },
+      };
     },
   });
 };
@@ -169,6 +194,11 @@ function editorHtml(type: string, kind: Kind, category: string): string {
     config: [['host', '127.0.0.1', 'text'], ['port', '4840', 'number']],
   };
   const prefix = kind === 'config' ? 'node-config-input' : 'node-input';
+  // The sink kit's store-and-forward buffer (fields buffer*: the SDK's buffer.BufferConfig).
+  const bufferDefaults = kind === 'sink' ? `,\n      bufferMode: { value: 'memory' },\n      bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },\n      bufferMaxMB: { value: 64, validate: RED.validators.number(true) },\n      bufferOverflow: { value: 'drop-oldest' }` : '';
+  const select = (k: string, options: string[]): string => `  <div class="form-row">\n    <label for="${prefix}-${k}" data-i18n="${type}.label.${k}"></label>\n    <select id="${prefix}-${k}">\n${options.map((o) => `      <option value="${o}" data-i18n="${type}.${k}.${o}"></option>`).join('\n')}\n    </select>\n  </div>`;
+  const text = (k: string): string => `  <div class="form-row">\n    <label for="${prefix}-${k}" data-i18n="${type}.label.${k}"></label>\n    <input type="text" id="${prefix}-${k}">\n  </div>`;
+  const bufferRows = kind === 'sink' ? `\n${select('bufferMode', ['off', 'memory', 'disk'])}\n${text('bufferMaxEntries')}\n${text('bufferMaxMB')}\n${select('bufferOverflow', ['drop-oldest', 'drop-newest', 'reject'])}` : '';
   const defaults = [`name: { value: '' }`, 'version: { value: 1 }', ...fields[kind].map(([k, v, t]) => `${k}: { value: ${t === 'number' ? `'${v}'` : `'${v}'`}, required: true${t === 'number' ? ', validate: RED.validators.number()' : ''} }`)].join(',\n      ');
   const rows = [['name', 'text'] as const, ...fields[kind].map(([k, , t]) => [k, t] as const)]
     .map(([k, t]) => `  <div class="form-row">\n    <label for="${prefix}-${k}" data-i18n="${type}.label.${k}"></label>\n    <input type="${t === 'number' ? 'text' : 'text'}" id="${prefix}-${k}">\n  </div>`)
@@ -182,7 +212,7 @@ function editorHtml(type: string, kind: Kind, category: string): string {
     category: '${kind === 'config' ? 'config' : category}',
     color: '${COLORS[kind]}',
     defaults: {
-      ${defaults}
+      ${defaults}${bufferDefaults}
     },${creds}${io}
     icon: '${type}.svg',
     paletteLabel: '${words(type)}',
@@ -191,7 +221,7 @@ function editorHtml(type: string, kind: Kind, category: string): string {
 </script>
 
 <script type="text/html" data-template-name="${type}">
-${rows}${credRows}
+${rows}${credRows}${bufferRows}
 </script>
 `;
 }
@@ -200,13 +230,13 @@ function helpMd(type: string, kind: Kind, lang: 'en' | 'de'): string {
   const en: Record<Kind, string> = {
     transform: `Scales numeric tag samples: \`value × factor + offset\`.\n\n### Inputs\n\n: payload (object | array | number) : a tag sample \`{tag, value, quality, sourceTimestamp}\`, an array of them, or a plain number with the tag name in \`msg.topic\`.\n: topic (string) : the tag name when \`payload\` is a plain number.\n\n### Outputs\n\n: payload (object | array) : the scaled sample(s).\n\n### Details\n\nA message that is not a numeric tag sample is refused with an error that a Catch node receives once; the status says what was wrong.`,
     source: `Emits a counter as a tag sample every *interval* seconds (and once per input message).\n\n### Inputs\n\n: payload (any) : any message emits one sample now.\n\n### Outputs\n\n: payload (object) : a tag sample \`{tag, value, quality, sourceTimestamp}\`.\n: topic (string) : the tag name.\n\n### Details\n\nThe timer stops when the flow is redeployed or the node removed.`,
-    sink: `Appends tag samples as JSON lines to a file in the Node-RED user directory.\n\n### Inputs\n\n: payload (object | array | number) : a tag sample, an array of them, or a plain value with the tag name in \`msg.topic\`.\n\n### Details\n\nEach message is checked before anything is written: a malformed one is refused whole with an error a Catch node receives once. The file is private to the user (mode 600).`,
+    sink: `Appends tag samples as JSON lines to a file in the Node-RED user directory.\n\n### Inputs\n\n: payload (object | array | number) : a tag sample, an array of them, or a plain value with the tag name in \`msg.topic\`.\n\n### Details\n\nEach message is checked before anything is stored: a malformed one is refused whole with an error a Catch node receives once. A good one goes into the *buffer* first (memory, or disk to survive a restart; *off* writes before the message is done) and is written from there in batches; a failed write is retried with a growing wait, a write that can never succeed (the path is a directory) is dead-lettered to a Catch node. *When full* says what a full buffer does. The file is private to the user (mode 600).`,
     config: `Connection settings (host, port, user, password) shared by the nodes that use this server.\n\n### Details\n\nThe user and password are kept in Node-RED's credentials, never in the flow file.`,
   };
   const de: Record<Kind, string> = {
     transform: `Skaliert numerische Messwerte: \`Wert × Faktor + Offset\`.\n\n### Eingänge\n\n: payload (object | array | number) : ein Messwert \`{tag, value, quality, sourceTimestamp}\`, eine Liste davon oder eine Zahl mit dem Tag-Namen in \`msg.topic\`.\n: topic (string) : der Tag-Name, wenn \`payload\` eine Zahl ist.\n\n### Ausgänge\n\n: payload (object | array) : die skalierten Messwerte.\n\n### Details\n\nEine Nachricht ohne numerischen Messwert wird mit einem Fehler abgelehnt, den ein Catch-Knoten genau einmal erhält.`,
     source: `Sendet alle *Intervall* Sekunden einen Zähler als Messwert (und einmal je Eingangsnachricht).\n\n### Eingänge\n\n: payload (any) : jede Nachricht sendet sofort einen Messwert.\n\n### Ausgänge\n\n: payload (object) : ein Messwert \`{tag, value, quality, sourceTimestamp}\`.\n: topic (string) : der Tag-Name.\n\n### Details\n\nDer Timer endet, wenn der Flow neu verteilt oder der Knoten entfernt wird.`,
-    sink: `Hängt Messwerte als JSON-Zeilen an eine Datei im Node-RED-Benutzerverzeichnis an.\n\n### Eingänge\n\n: payload (object | array | number) : ein Messwert, eine Liste davon oder ein Wert mit dem Tag-Namen in \`msg.topic\`.\n\n### Details\n\nJede Nachricht wird vor dem Schreiben geprüft: eine fehlerhafte wird ganz abgelehnt, ein Catch-Knoten erhält den Fehler genau einmal.`,
+    sink: `Hängt Messwerte als JSON-Zeilen an eine Datei im Node-RED-Benutzerverzeichnis an.\n\n### Eingänge\n\n: payload (object | array | number) : ein Messwert, eine Liste davon oder ein Wert mit dem Tag-Namen in \`msg.topic\`.\n\n### Details\n\nJede Nachricht wird vor dem Speichern geprüft: eine fehlerhafte wird ganz abgelehnt, ein Catch-Knoten erhält den Fehler genau einmal. Eine gültige kommt zuerst in den *Puffer* (Speicher oder, um einen Neustart zu überstehen, Platte; *aus* schreibt, bevor die Nachricht fertig ist) und wird von dort gebündelt geschrieben; ein gescheiterter Schreibversuch wird mit wachsender Wartezeit wiederholt, einer, der nie gelingen kann (der Pfad ist ein Verzeichnis), geht als Dead Letter an einen Catch-Knoten. *Wenn voll* sagt, was ein voller Puffer tut. Die Datei ist nur für den Benutzer lesbar (Modus 600).`,
     config: `Verbindungsdaten (Host, Port, Benutzer, Passwort), die sich die Knoten dieses Servers teilen.\n\n### Details\n\nBenutzer und Passwort stehen in den Credentials von Node-RED, nie in der Flow-Datei.`,
   };
   return `${(lang === 'en' ? en : de)[kind]}\n`;
@@ -224,10 +254,21 @@ function locales(type: string, kind: Kind, lang: 'en' | 'de'): string {
     port: ['Port', 'Port'],
     user: ['User', 'Benutzer'],
     password: ['Password', 'Passwort'],
+    bufferMode: ['Buffer', 'Puffer'],
+    bufferMaxEntries: ['Buffer max. entries', 'Puffer max. Einträge'],
+    bufferMaxMB: ['Buffer max. size (MiB)', 'Puffer max. Größe (MiB)'],
+    bufferOverflow: ['When full', 'Wenn voll'],
   };
-  const keys: Record<Kind, string[]> = { transform: ['name', 'factor', 'offset'], source: ['name', 'tag', 'interval'], sink: ['name', 'file'], config: ['name', 'host', 'port', 'user', 'password'] };
+  const keys: Record<Kind, string[]> = { transform: ['name', 'factor', 'offset'], source: ['name', 'tag', 'interval'], sink: ['name', 'file', 'bufferMode', 'bufferMaxEntries', 'bufferMaxMB', 'bufferOverflow'], config: ['name', 'host', 'port', 'user', 'password'] };
   const label = Object.fromEntries(keys[kind].map((k) => [k, names[k]![lang === 'en' ? 0 : 1]]));
-  return `${JSON.stringify({ [type]: { paletteLabel: words(type), label } }, null, 2)}\n`;
+  const options: Record<string, unknown> =
+    kind === 'sink'
+      ? {
+          bufferMode: lang === 'en' ? { off: 'off (deliver before done)', memory: 'memory', disk: 'disk (survives restarts)' } : { off: 'aus (vor done zustellen)', memory: 'Speicher', disk: 'Platte (übersteht Neustarts)' },
+          bufferOverflow: lang === 'en' ? { 'drop-oldest': 'drop the oldest', 'drop-newest': 'drop the newest', reject: 'refuse new messages' } : { 'drop-oldest': 'älteste verwerfen', 'drop-newest': 'neueste verwerfen', reject: 'neue ablehnen' },
+        }
+      : {};
+  return `${JSON.stringify({ [type]: { paletteLabel: words(type), label, ...options } }, null, 2)}\n`;
 }
 
 function icon(kind: Kind): string {
@@ -261,7 +302,7 @@ export function addNode(paletteDir: string, type: string, kind: Kind): string[] 
   const pkg = JSON.parse(fs.readFileSync(pkgFile, 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
   if (pkg['node-red']?.nodes?.[type]) throw new PlantwireError('bad-option', `${type} already exists in this palette`);
   const dir = path.join(paletteDir, 'nodes', type);
-  const category = pkg.name.replace(/^@[^/]+\//, '').replace(/^node-red-contrib-/, '');
+  const category = pkg.name.replace(/^@[^/]+\//, '').replace(/^node-red-contrib-/, '').replace(/^node-red-/, '');
   const files: Array<[string, string]> = [
     [path.join(dir, 'runtime.ts'), runtimeTs(type, kind)],
     [path.join(dir, 'editor.html'), editorHtml(type, kind, category)],

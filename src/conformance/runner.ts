@@ -87,7 +87,16 @@ interface Tracked {
   where: string;
 }
 const TRACKED_TYPES = new Set(['Timeout', 'TCPWRAP', 'TCPSERVERWRAP', 'UDPWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'FSEVENTWRAP', 'STATWATCHER']);
+/** Live tracked resources by async id; one resource may hold several ids until the old one's destroy arrives (asyncReset). */
 const live = new Map<number, Tracked>();
+const origin = new WeakMap<object, Tracked>();
+/** The handle behind a resource: http.Agent's asyncReset passes a ReusedHandle wrapping the socket's handle. */
+function resourceOf(resource: object): object {
+  const r = resource as { constructor?: { name?: string }; handle?: unknown };
+  return r.constructor?.name === 'ReusedHandle' && r.handle && typeof r.handle === 'object' ? r.handle : resource;
+}
+/** Each live resource once. */
+const liveResources = (): Tracked[] => [...new Set(live.values())];
 let phase = 'load';
 let roots: string[] = [];
 
@@ -119,14 +128,27 @@ function paletteFrame(stack: string): string | undefined {
 function startTracking(): void {
   async_hooks
     .createHook({
-      init(asyncId, type) {
+      init(asyncId, type, _trigger, resource) {
         if (!TRACKED_TYPES.has(type) || phase === 'load') return;
+        // A handle given a new async id (a keep-alive socket that http.Agent hands to the next
+        // request calls asyncReset: destroy of the old id, init of a new one, same handle) is the
+        // same resource, created where it was first created — not a new socket, nor a closed one.
+        const handle = resourceOf(resource);
+        const earlier = origin.get(handle);
+        if (earlier) {
+          live.set(asyncId, earlier);
+          return;
+        }
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 40;
         const stack = new Error().stack ?? '';
         Error.stackTraceLimit = limit;
         const where = paletteFrame(stack);
-        if (where) live.set(asyncId, { type, phase, where });
+        if (where) {
+          const tracked = { type, phase, where };
+          origin.set(handle, tracked);
+          live.set(asyncId, tracked);
+        }
       },
       destroy(asyncId) {
         live.delete(asyncId);
@@ -337,7 +359,7 @@ async function behaviour(job: RunnerJob): Promise<RunnerResult> {
       if (ms !== undefined && ms > job.closeTimeoutMs) add({ check: 'close', level: 'error', type, message: `closing the flow took ${ms} ms (limit ${job.closeTimeoutMs} ms)`, fix: 'finish the close handler quickly: on(\'close\', (removed, done) => …) must call done() once its connections/timers are released; bound any wait with a timeout' });
       for (const l of host.logs.slice(timedOut)) if (/Close timed out|Error stopping node/i.test(l.msg)) add({ check: 'close', level: 'error', type, message: `Node-RED: ${l.msg.slice(0, 200)}`, fix: "call done() in the close handler (on('close', (removed, done) => { …; done(); }))" });
       await sleep(300);
-      const left = [...live.values()].filter((r) => r.phase === ph);
+      const left = liveResources().filter((r) => r.phase === ph);
       const byWhere = new Map<string, { kind: string; n: number }>();
       for (const r of left) {
         const key = `${KIND[r.type] ?? r.type} created at ${r.where}`;
@@ -470,13 +492,14 @@ async function behaviour(job: RunnerJob): Promise<RunnerResult> {
       try {
         await deploy([...EMPTY, ...cfgNodes, node]);
         await sleep(1500);
-        const before = [...live.entries()].filter(([, r]) => r.phase === ph && r.type === 'TCPWRAP').map(([id]) => id);
+        const before = liveResources().filter((r) => r.phase === ph && r.type === 'TCPWRAP');
         if (before.length === 0) {
           add({ check: 'partial-deploy', level: 'note', type: cfgType, message: `not checked: no connection was open with ${cfgType}'s defaults (user ${userType})`, fix: `point ${cfgType} at a reachable server through "plantwireCheck".configNodes["${cfgType}"] to check it` });
         } else {
           await deploy([...EMPTY, ...cfgNodes, { ...node, name: 'changed by plantwire check' }], 'nodes');
           await sleep(1000);
-          const kept = before.filter((id) => live.has(id));
+          const now = new Set(live.values());
+          const kept = before.filter((r) => now.has(r));
           if (kept.length === 0) add({ check: 'partial-deploy', level: 'error', type: cfgType, message: `a "modified nodes" deploy that changed only ${userType} closed ${cfgType}'s ${before.length} connection(s)`, fix: 'own the connection in the config node: users deregister in close(removed, done) and the connection closes only when the last user is removed (ConnectionUsers / defineConfigNode in @plantwire/node-red/sdk)' });
         }
       } catch (err) {

@@ -7,7 +7,9 @@
  * never does, and every change is in the changelog). A name removed or a
  * signature narrowed is a major release; additions are minor. Anything not
  * exported here (deep paths under dist/) is internal and may change in any
- * release. docs/sdk.md lists the API, generated from these types.
+ * release. docs/api/ is the API reference, generated from these types by
+ * `npm run docs:api` (typedoc); test/unit/sdk-api-docs.test.ts fails when it
+ * is stale.
  */
 
 // Defining nodes: migrations, configuration errors, the one input/error path, close, status.

@@ -38,6 +38,14 @@ describe.skipIf(!chrome.available)('ERP dialogs (Chromium)', () => {
     const tray = page.locator('.red-ui-tray').last();
     // Mapping and sample are code editors (Node-RED's Monaco, as in map and validate): set their text as a user's paste would.
     await tray.locator('#node-input-mapping-editor').waitFor({ state: 'visible' });
+    // Monaco's sticky scroll is off in these small fields: its asynchronous update read the model
+    // after a dialog closed under it and threw "Cannot read properties of null (reading 'uri')".
+    const sticky = await page.evaluate(() => {
+      const g = globalThis as unknown as { monaco?: { editor: { EditorOption: { stickyScroll: number }; getEditors(): Array<{ getContainerDomNode(): { closest(sel: string): unknown }; getOption(o: number): { enabled: boolean } }> } } };
+      if (!g.monaco) return null; // the Ace editor has no sticky scroll
+      return g.monaco.editor.getEditors().filter((e) => e.getContainerDomNode().closest('#node-input-mapping-editor, #node-input-sample-editor')).map((e) => e.getOption(g.monaco!.editor.EditorOption.stickyScroll).enabled);
+    });
+    if (sticky) expect(sticky, 'sticky scroll in the mapping and sample editors').toEqual([false, false]);
     const setCode = (field: string, text: string): Promise<void> =>
       page.evaluate(
         ([f, t]) => {

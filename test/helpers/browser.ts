@@ -48,7 +48,7 @@ export async function openEditor(url: string, username: string, password: string
     if (/401 \(Unauthorized\)|ERR_NAME_NOT_RESOLVED|ERR_INTERNET_DISCONNECTED|catalogue\.nodered\.org/.test(text)) return;
     consoleErrors.push(text);
   });
-  page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+  page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.stack ?? err.message}`));
   await page.goto(`${url}/`);
   await page.locator('#node-dialog-login-username').fill(username);
   await page.locator('#node-dialog-login-password').fill(password);

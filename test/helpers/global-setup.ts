@@ -2,7 +2,8 @@
  * Runs once before the suite: installs the Node-RED 5 / Node 22 fixture when
  * it is missing (a fresh clone), from its own package-lock.json; and makes the
  * temp dir of the run's one shared pack (test/helpers/pack.ts sharedPack),
- * removed again after the run.
+ * removed again after the run; links the SDK into the palettes of palettes/
+ * (test/helpers/palettes.ts).
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { NR5_DIR, nr5Installed } from './nr5';
+import { linkSdk, sdkPalettes } from './palettes';
 
 export default function setup(project: TestProject): () => void {
   const packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-pack-run-'));
@@ -17,6 +19,8 @@ export default function setup(project: TestProject): () => void {
   const teardown = (): void => fs.rmSync(packDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
   try {
     installNr5();
+    // The palettes in palettes/ import @plantwire/node-red/sdk: link it as their npm install would.
+    for (const dir of sdkPalettes()) linkSdk(dir);
   } catch (err) {
     teardown();
     throw err;

@@ -24,6 +24,11 @@ export const NODE_RED_DIR = path.join(ROOT, 'node_modules', 'node-red');
 
 /** Top-level entries of the project not copied for packing (rebuilt, or irrelevant to the tarball). */
 const NOT_COPIED = new Set(['node_modules', '.git', 'dist', 'examples', '.plantwire', 'coverage', 'test-results']);
+/**
+ * Build outputs of the palettes in palettes/ (not copied: test/pack/mtconnect.test.ts may be rebuilding them in the
+ * other worker, and they are not ours to pack; their sources are copied, and node-red-dev.test.ts checks none is packed).
+ */
+const PALETTE_BUILDS = /^palettes[\\/][^\\/]+[\\/](dist|node_modules|examples)([\\/]|$)/;
 /** Files planted in the copy that the tarball must NOT contain (the exclusion checks stay meaningful on a clean checkout). */
 export const SENTINELS = ['.plantwire/sentinel.json', 'stale-sentinel-0.0.0.tgz'];
 
@@ -58,7 +63,7 @@ export async function packPalette(label: string, parent = os.tmpdir()): Promise<
     fs.mkdirSync(copy);
     for (const entry of fs.readdirSync(ROOT)) {
       if (NOT_COPIED.has(entry) || entry.endsWith('.tgz')) continue;
-      fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true, dereference: false });
+      fs.cpSync(path.join(ROOT, entry), path.join(copy, entry), { recursive: true, dereference: false, filter: (src) => !PALETTE_BUILDS.test(path.relative(ROOT, src)) });
     }
     fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(copy, 'node_modules'), 'dir');
     for (const rel of SENTINELS) {

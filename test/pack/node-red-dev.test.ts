@@ -111,6 +111,8 @@ describe('node-red-dev validate checks on the packed tarball', () => {
       (f) =>
         /^src\//.test(f) ||
         /^test\//.test(f) ||
+        // The second palette (palettes/mtconnect) is its own package, never part of ours.
+        /^palettes\//.test(f) ||
         /^nodes\/.*\.ts$/.test(f) ||
         (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) ||
         /(^|\/)\.plantwire\//.test(f) ||

@@ -7,25 +7,30 @@
  * passes `plantwire check` on a stock Node-RED 4 and Node-RED 5 (Node 22).
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/conformance/findings';
-import { NODE_RED_DIR, ROOT, packPalette, run, type Packed } from '../helpers/pack';
+import { NODE_RED_DIR, ROOT, run, sharedPack } from '../helpers/pack';
 import { NODE22, NR5_DIR, nr5Installed } from '../helpers/nr5';
 
 const BIN = path.join(ROOT, 'bin', 'plantwire.js');
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 describe('plantwire new palette → npm install → npm test → plantwire check on Node-RED 4 and 5', () => {
-  let packed: Packed | undefined;
-  afterAll(() => packed?.cleanup());
+  let tmp: string | undefined;
+  afterAll(() => {
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('a new palette with a node of each kind installs, passes its tests and the kit, and its tarball loads in Node-RED 4 and 5', async () => {
     const t: Record<string, number> = {};
     let t0 = Date.now();
-    packed = await packPalette('scaffold');
+    // The SDK tarball: the run's one shared pack of this package (test/helpers/pack.ts), as a vendor's package depends on it.
+    const packed = await sharedPack();
     t.packSdk = Date.now() - t0;
-    const work = path.join(packed.tmp, 'vendor');
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-scaffold-'));
+    const work = path.join(tmp, 'vendor');
     fs.mkdirSync(work);
 
     const created = await run(process.execPath, [BIN, 'new', 'palette', 'acme-demo', '--sdk', packed.tarball], { cwd: work });
@@ -37,6 +42,11 @@ describe('plantwire new palette → npm install → npm test → plantwire check
     for (const f of ['package.json', 'tsconfig.json', 'scripts/build.mjs', '.ci/run', 'README.md', 'LICENSE', 'nodes/acme-demo-scale/runtime.ts', 'nodes/acme-demo-scale/editor.html', 'nodes/acme-demo-scale/help.md', 'nodes/acme-demo-scale/help.de.md', 'nodes/acme-demo-scale/locales/en-US.json', 'nodes/acme-demo-scale/locales/de.json', 'nodes/icons/acme-demo-scale.svg', 'flows/acme-demo-scale.json', 'test/conformance.test.mjs']) {
       expect(fs.existsSync(path.join(dir, f)), `scaffold wrote ${f}`).toBe(true);
     }
+    // The sink kind is built on the SDK's sink kit (check at input, store-and-forward buffer, deliver), not hand-written delivery.
+    const sink = fs.readFileSync(path.join(dir, 'nodes', 'acme-demo-file', 'runtime.ts'), 'utf8');
+    expect(sink).toMatch(/import \{[^}]*\bdefineSink\b[^}]*\} from '@plantwire\/node-red\/sdk'/);
+    expect(sink).not.toMatch(/onInput/);
+    expect(fs.readFileSync(path.join(dir, 'nodes', 'acme-demo-file', 'editor.html'), 'utf8')).toMatch(/bufferMode: \{ value: 'memory' \}/);
     const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; 'node-red': { nodes: Record<string, string> } };
     expect(pkg.dependencies['@plantwire/node-red']).toBe(`file:${packed.tarball}`);
     expect(Object.keys(pkg['node-red'].nodes).sort()).toEqual(['acme-demo-counter', 'acme-demo-file', 'acme-demo-scale', 'acme-demo-server']);
@@ -52,7 +62,7 @@ describe('plantwire new palette → npm install → npm test → plantwire check
     expect(tested.stdout).toMatch(/(#|ℹ) fail 0\b/);
 
     t0 = Date.now();
-    const out = path.join(packed.tmp, 'acme-out');
+    const out = path.join(tmp, 'acme-out');
     fs.mkdirSync(out);
     await run(NPM, ['pack', '--pack-destination', out], { cwd: dir });
     const tgz = path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.tgz'))!);
