@@ -1,11 +1,11 @@
 // Editor definition of plantwire-nats-in. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-in.html by scripts/build.mjs.
 import { pickConfigs } from '../editor/kit';
-import { prepareStreamRows } from '../editor/nats';
+import { prepareStreamRows, type PlantwireStreamProps } from '../editor/nats';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
-interface NatsInEditorProps extends EditorNodeProperties {
+interface NatsInEditorProps extends EditorNodeProperties, PlantwireStreamProps {
   version: number;
   connection: string;
   stream: string;
@@ -19,12 +19,6 @@ interface NatsInEditorProps extends EditorNodeProperties {
   nakDelay: number;
   deliverFrom: string;
   json: boolean;
-  subjects: string;
-  retention: string;
-  replicas: number;
-  storage: string;
-  maxAgeHours: number;
-  duplicateWindow: number;
 }
 
 RED.nodes.registerType<NatsInEditorProps>('plantwire-nats-in', {

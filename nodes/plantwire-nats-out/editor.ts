@@ -4,11 +4,11 @@
 // (labels from this node's "buffer.*" keys).
 import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
 import { pickConfigs } from '../editor/kit';
-import { prepareStreamRows } from '../editor/nats';
+import { prepareStreamRows, type PlantwireStreamProps } from '../editor/nats';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
-interface NatsOutEditorProps extends EditorNodeProperties, PlantwireBufferProps {
+interface NatsOutEditorProps extends EditorNodeProperties, PlantwireBufferProps, PlantwireStreamProps {
   version: number;
   connection: string;
   subject: string;
@@ -17,12 +17,6 @@ interface NatsOutEditorProps extends EditorNodeProperties, PlantwireBufferProps 
   dedup: string;
   ackTimeout: number;
   stream: string;
-  subjects: string;
-  retention: string;
-  replicas: number;
-  storage: string;
-  maxAgeHours: number;
-  duplicateWindow: number;
   bufferMode: string;
   bufferMaxEntries: number;
   bufferMaxMB: number;
