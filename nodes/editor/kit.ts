@@ -122,3 +122,34 @@ export function typedField(field: string, types?: string[]): void {
   if (!$('#node-input-' + field + 'Type').length) $('<input/>', { type: 'hidden', id: 'node-input-' + field + 'Type' }).insertAfter(input);
   input.typedInput({ default: 'str', types: (types || ['str', 'msg', 'flow', 'global', 'env']) as never, typeField: '#node-input-' + field + 'Type' });
 }
+
+/** A typed field's source: from the open dialog, else from the node ('str' when unset: flows saved before the field was typed). */
+export function typedType(node: unknown, field: string): string {
+  const t = current(node, field + 'Type');
+  return typeof t === 'string' && t !== '' ? t : 'str';
+}
+
+/**
+ * The dialog validator of a typed field: from msg/flow/global/env it needs
+ * the property or variable name (the value is checked per message); a fixed
+ * text must pass `fixedOk` (else the node's `<type>.validation.<field>`).
+ */
+export function typedValidator(type: string, field: string, fixedOk?: (value: string, node: unknown) => boolean) {
+  return function (this: unknown, v: string, opt?: object): boolean {
+    if (typedType(this, field) !== 'str') return String(v || '').trim() !== '' || ((opt ? kitText('validation.typedProperty') : false) as unknown as boolean);
+    return !fixedOk || fixedOk(String(v == null ? '' : v), this) || invalid(this, opt, type + '.validation.' + field);
+  };
+}
+
+/**
+ * A text of a node's own catalogue (`<type>.<key…>`, with `__name__`
+ * parameters) for what the canvas shows: labels, port labels. Label
+ * functions run with the node as `this`; its type's catalogue answers when
+ * the node has none of its own.
+ */
+export function nodeText(node: unknown, key: string, params?: Record<string, string | number>): string {
+  const own = (node as { _?: (k: string, p?: object) => string } | null)?._;
+  const def = RED.nodes.getType(key.split('.')[0] as string) as unknown as { _?: (k: string, p?: object) => string } | null;
+  const t = typeof own === 'function' ? own : def && typeof def._ === 'function' ? def._ : null;
+  return t ? t(key, params) : key;
+}

@@ -1,4 +1,5 @@
 // Editor definition of plantwire-alarm. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-alarm.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -47,8 +48,12 @@ RED.nodes.registerType<AlarmEditorProps>('plantwire-alarm', {
   outputs: 2,
   icon: 'plantwire-alarm.svg',
   paletteLabel: 'alarm',
-  inputLabels: 'tag samples; commands {command: "acknowledge" | "shelve" | …, alarm}',
-  outputLabels: ['alarm events (transition + triggering sample)', 'alarm rate (per 10 min, floods) and alarm lists'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-alarm.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-alarm.ports.out' + index);
+  },
   label: function (this: AlarmEditorProps) {
     if (this.name) return this.name;
     const n = (this.rules || []).length;

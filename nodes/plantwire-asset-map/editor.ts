@@ -1,4 +1,5 @@
 // Editor definition of plantwire-asset-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-asset-map.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -26,10 +27,14 @@ RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
   outputs: 2,
   icon: 'plantwire-asset-map.svg',
   paletteLabel: 'asset map',
-  inputLabels: 'tag sample or batch',
-  outputLabels: ['mapped: asset set, msg.topic = UNS topic', 'unmapped samples'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-asset-map.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-asset-map.ports.out' + index);
+  },
   label: function (this: AssetMapEditorProps) {
-    return this.name || 'asset map (' + (this.rules || []).length + ' rules)';
+    return this.name || nodeText(this, 'plantwire-asset-map.canvas.rules', { count: (this.rules || []).length });
   },
   labelStyle: function (this: AssetMapEditorProps) {
     return this.name ? 'node_label_italic' : '';

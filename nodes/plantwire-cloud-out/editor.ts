@@ -1,7 +1,7 @@
 // Editor definition of plantwire-cloud-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-cloud-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface CloudOutBufferProps {
   bufferMode: string;
@@ -15,6 +15,7 @@ interface CloudOutEditorProps extends EditorNodeProperties, CloudOutBufferProps 
   version: number;
   connection: string;
   topic: string;
+  topicType: string;
   properties: string;
 }
 
@@ -23,15 +24,17 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   color: '#E2C08D',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     connection: { value: '', type: 'plantwire-cloud-connection', required: true },
+    // Version 2: a fixed template, or read per message from msg/flow/global/env (checked per message).
     topic: {
       value: 'dt/{asset}/{tag}',
-      validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
-        const t = String(v === undefined || v === null ? '' : v).trim();
-        return (t !== '' && !/[+#]/.test(t)) || invalid(this, opt, 'plantwire-cloud-out.validation.topic');
-      },
+      validate: typedValidator('plantwire-cloud-out', 'topic', function (v: string) {
+        const t = v.trim();
+        return t !== '' && !/[+#]/.test(t);
+      }),
     },
+    topicType: { value: 'str' },
     properties: {
       value: '',
       validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
@@ -59,7 +62,9 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   icon: 'plantwire-cloud-out.svg',
   align: 'right',
   paletteLabel: 'cloud out',
-  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-cloud-out.ports.in');
+  },
   label: function (this: CloudOutEditorProps) {
     if (this.name) return this.name;
     const conn = RED.nodes.node(this.connection) as unknown as { name?: string; target?: string } | null;
@@ -71,6 +76,7 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   oneditprepare: function (this: CloudOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
+    typedField('topic');
     // Topic (AWS IoT) and properties (Azure, AWS IoT) rows follow the selected connection's target.
     const toggle = function () {
       const conn = RED.nodes.node(String($('#node-input-connection').val() || '')) as unknown as { target?: string } | null;

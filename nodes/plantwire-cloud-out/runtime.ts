@@ -4,7 +4,10 @@ import type { BufferConfig } from '../../src/buffer/settings';
 import { cloudOutSettings, toCloudRecords, type CloudOutConfig, type CloudRecordBody } from '../../src/connectors/cloud/out';
 import type { CloudRecord, CloudState } from '../../src/connectors/cloud/types';
 import { useConfig } from '../../src/runtime/config-node';
+import { typedTemplate } from '../../src/connectors/mqtt/uns';
+import { typedFieldsMigration } from '../../src/runtime/migrate';
 import { defineSink } from '../../src/runtime/sink';
+import { evaluateTyped } from '../../src/runtime/typed-input';
 import type { NodeConfig, RedApi } from '../../src/runtime/types';
 
 type CloudOutNodeConfig = NodeConfig & CloudOutConfig & BufferConfig & { connection?: string };
@@ -17,7 +20,8 @@ interface BufferedRecords {
 export = function register(RED: RedApi): void {
   defineSink<CloudOutNodeConfig, BufferedRecords>(RED, {
     type: 'plantwire-cloud-out',
-    version: { current: 1 },
+    // Version 2: the topic template is a typed input (fixed, or read per message from msg/flow/global/env); version 1 flows keep it as fixed text.
+    version: { current: 2, migrations: { 1: typedFieldsMigration({ topic: 'str' }) } },
     setup(node, config, buffering) {
       const conn = useConfig(RED, config.connection, 'plantwire-cloud-connection');
       const settings = cloudOutSettings(config, conn.kind);
@@ -25,11 +29,16 @@ export = function register(RED: RedApi): void {
       if (conn.batching && buffering.mode === 'off') buffering.mode = 'memory';
       const batch = conn.settings && 's3' in conn.settings ? conn.settings.s3 : conn.settings && 'webhook' in conn.settings ? conn.settings.webhook : null;
       return {
-        check: (msg) => ({ records: toCloudRecords(msg, settings, conn.kind) }),
+        // A topic template read from the message is checked here, before anything is stored (only MQTT targets use it).
+        async check(msg) {
+          const s = settings.topicSource.type === 'str' || conn.kind !== 'aws-iot' ? settings : { ...settings, topic: typedTemplate(await evaluateTyped(RED.util?.evaluateNodeProperty, settings.topicSource, node, msg), settings.topicSource) };
+          return { records: toCloudRecords(msg, s, conn.kind) };
+        },
         // The targets' errors carry `transient` (src/model/delivery.ts): e.g. S3 AccessDenied or a webhook 400 is dead-lettered, not retried.
-        deliver: async (entries: QueueEntry<BufferedRecords>[]) => {
+        // Each part the target confirms (an S3 object, a PUBACK) restarts the delivery timeout (the sink kit's per-part timeout).
+        deliver: async (entries: QueueEntry<BufferedRecords>[], _settle, _send, ctx) => {
           const records: CloudRecord[] = entries.flatMap((e) => e.body.records.map((r, i) => ({ ...r, key: e.body.records.length === 1 ? String(e.key) : `${e.key}-${i}`, ts: e.ts })));
-          await conn.deliver(records);
+          await conn.deliver(records, ctx.progress);
         },
         // Unbuffered: the message is done once the target acknowledged every record (PUBACKs).
         async direct(body, msg) {

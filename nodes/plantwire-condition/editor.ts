@@ -1,4 +1,5 @@
 // Editor definition of plantwire-condition. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-condition.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -41,10 +42,14 @@ RED.nodes.registerType<ConditionEditorProps>('plantwire-condition', {
   outputs: 2,
   icon: 'plantwire-condition.svg',
   paletteLabel: 'condition',
-  inputLabels: 'tag samples; commands {command: "maintained" | "relearn" | "list", target}',
-  outputLabels: ['condition events: due soon, due, drift, anomaly (what was seen and why)', 'counter and monitor lists'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-condition.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-condition.ports.out' + index);
+  },
   label: function (this: ConditionEditorProps) {
-    return this.name || 'condition (' + (this.counters || []).length + ' counters, ' + (this.monitors || []).length + ' monitors)';
+    return this.name || nodeText(this, 'plantwire-condition.canvas.counts', { counters: (this.counters || []).length, monitors: (this.monitors || []).length });
   },
   labelStyle: function (this: ConditionEditorProps) {
     return this.name ? 'node_label_italic' : '';

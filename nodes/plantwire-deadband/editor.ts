@@ -1,4 +1,5 @@
 // Editor definition of plantwire-deadband. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-deadband.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -21,8 +22,12 @@ RED.nodes.registerType<DeadbandEditorProps>('plantwire-deadband', {
   outputs: 1,
   icon: 'plantwire-deadband.svg',
   paletteLabel: 'deadband',
-  inputLabels: 'tag sample or batch',
-  outputLabels: 'samples that changed beyond the deadband, quality changes and heartbeats',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-deadband.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-deadband.ports.out0');
+  },
   label: function (this: DeadbandEditorProps) {
     if (this.name) return this.name;
     const band = this.mode === 'percent' ? '±' + this.deadband + ' %' : '±' + this.deadband;

@@ -1,12 +1,13 @@
 // Editor definition of plantwire-email-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-email-out.html.
 // The retry-queue rows are nodes/editor/buffer.ts; mails are always queued, so "off" is removed.
 import { prepareBuffer } from '../editor/buffer';
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface EmailOutEditorProps extends EditorNodeProperties {
   version: number;
   server: string;
   to: string;
+  toType: string;
   cc: string;
   from: string;
   mode: string;
@@ -14,6 +15,7 @@ interface EmailOutEditorProps extends EditorNodeProperties {
   rateCount: number;
   ratePeriod: number;
   subject: string;
+  subjectType: string;
   html: string;
   text: string;
   csv: boolean;
@@ -30,23 +32,24 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
   color: '#E2C08D',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     server: { value: '', type: 'plantwire-smtp-server', required: true },
+    // Version 2: recipients fixed, or read per message from msg/flow/global/env (checked per message).
     to: {
       value: '',
       required: true,
-      validate: function (v: string, opt?: object) {
-        const list = String(v || '').split(/[,;]/).map(function (s) {
+      validate: typedValidator('plantwire-email-out', 'to', function (v: string) {
+        const list = v.split(/[,;]/).map(function (s) {
           return s.trim();
         }).filter(function (s) {
           return s !== '';
         });
-        const ok = list.length > 0 && list.every(function (a) {
+        return list.length > 0 && list.every(function (a) {
           return /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(a);
         });
-        return ok || invalid(this, opt, 'plantwire-email-out.validation.to');
-      },
+      }),
     },
+    toType: { value: 'str' },
     cc: {
       value: '',
       validate: function (v: string, opt?: object) {
@@ -89,13 +92,14 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
         return (String(v).trim() !== '' && n >= 1 && n <= 604800) || invalid(this, opt, 'plantwire-email-out.validation.ratePeriod');
       },
     },
+    // Version 2: a fixed template, or read per message from msg/flow/global/env (checked per message).
     subject: {
       value: '',
-      validate: function (v: string, opt?: object) {
-        const s = String(v || '');
-        return (s.split('{{').length === s.split('}}').length && !/[\r\n]/.test(s)) || invalid(this, opt, 'plantwire-email-out.validation.subject');
-      },
+      validate: typedValidator('plantwire-email-out', 'subject', function (s: string) {
+        return s.split('{{').length === s.split('}}').length && !/[\r\n]/.test(s);
+      }),
     },
+    subjectType: { value: 'str' },
     html: { value: '' },
     text: { value: '' },
     csv: { value: true },
@@ -117,11 +121,13 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
   icon: 'plantwire-email-out.svg',
   align: 'right',
   paletteLabel: 'email out',
-  inputLabels: 'alarm: tag sample, batch of samples, or a plain value with msg.topic',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-email-out.ports.in');
+  },
   label: function (this: EmailOutEditorProps) {
     if (this.name) return this.name;
-    const to = String(this.to || '').split(/[,;]/)[0] || 'email';
-    return (this.mode === 'digest' ? 'digest → ' : 'mail → ') + to.trim();
+    const to = this.toType && this.toType !== 'str' ? (this.toType === 'env' ? '${' + this.to + '}' : this.toType + '.' + this.to) : String(this.to || '').split(/[,;]/)[0] || 'email';
+    return nodeText(this, this.mode === 'digest' ? 'plantwire-email-out.canvas.digest' : 'plantwire-email-out.canvas.mail', { to: to.trim() });
   },
   labelStyle: function (this: EmailOutEditorProps) {
     return this.name ? 'node_label_italic' : '';
@@ -129,6 +135,8 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
   oneditprepare: function (this: EmailOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
+    typedField('to');
+    typedField('subject');
     const toggle = function () {
       $('.plantwire-email-digest').toggle($('#node-input-mode').val() === 'digest');
     };

@@ -3,7 +3,7 @@ import { openQueue, removeQueueFiles, type Queue, type QueueEntry } from '../../
 import type { BufferConfig } from '../../src/buffer/settings';
 import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
 import { MailScheduler } from '../../src/connectors/email/scheduler';
-import { emailOutSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
+import { emailOutSettings, typedRecipients, type EmailOutConfig } from '../../src/connectors/email/settings';
 import { composeMail, parseTemplate } from '../../src/connectors/email/template';
 import { isPermanent } from '../../src/model/delivery';
 import { PlantwireError, toError } from '../../src/model/errors';
@@ -14,6 +14,9 @@ import { useConfig } from '../../src/runtime/config-node';
 import { reportError } from '../../src/runtime/input';
 import { defineSink, type Look } from '../../src/runtime/sink';
 import type { NodeConfig, RedApi } from '../../src/runtime/types';
+import { describeTyped, typedText } from '../../src/model/settings';
+import { typedFieldsMigration } from '../../src/runtime/migrate';
+import { evaluateTyped } from '../../src/runtime/typed-input';
 
 type EmailOutNodeConfig = NodeConfig & EmailOutConfig & BufferConfig & { server?: string };
 
@@ -21,6 +24,10 @@ interface Alarm {
   samples: TagSample[];
   payload: unknown;
   topic?: string;
+  /** Recipients read from this message (a typed `to`); else the node's. */
+  to?: string[];
+  /** Subject template read from this message (a typed `subject`); else the node's. */
+  subject?: string;
 }
 
 /** An alarm waiting for its mail; `id` is its entry in the disk store of waiting alarms (disk mode). */
@@ -34,7 +41,8 @@ const clock = (ms: number): string => `${new Date(ms).toISOString().slice(11, 19
 export = function register(RED: RedApi): void {
   defineSink<EmailOutNodeConfig, Held, OutgoingMail>(RED, {
     type: 'plantwire-email-out',
-    version: { current: 1 },
+    // Version 2: to and subject are typed inputs; flows of version 1 keep them as fixed texts.
+    version: { current: 2, migrations: { 1: typedFieldsMigration({ to: 'str', subject: 'str' }) } },
     setup(node, config, buffering, sink) {
       const settings = emailOutSettings(config);
       // Mails always go through the retry queue: "memory" (default) or "disk" (survives restarts); there is no unqueued mode.
@@ -49,9 +57,28 @@ export = function register(RED: RedApi): void {
       // The last permanent refusal (shown until a mail goes through again).
       let refused: string | null = null;
 
-      const toMail = (batch: Alarm[]): OutgoingMail => {
-        const composed = composeMail(batch, { subject: settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
-        return { ...composed, from: settings.from, to: settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
+      /**
+       * The mails of a batch of alarms (one rate-limit slot or digest window):
+       * one mail per recipient list and subject — alarms whose recipients or
+       * subject came from the message are grouped by what was read, so each
+       * recipient gets a digest of their own alarms only.
+       */
+      const toMails = (batch: Alarm[]): OutgoingMail[] => {
+        const groups = new Map<string, Alarm[]>();
+        for (const a of batch) {
+          const key = JSON.stringify([a.to ?? null, a.subject ?? null]);
+          const g = groups.get(key);
+          if (g) g.push(a);
+          else groups.set(key, [a]);
+        }
+        return [...groups.values()].map((alarms) => {
+          const first = alarms[0]!;
+          const composed = composeMail(alarms, { subject: first.subject ?? settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
+          return { ...composed, from: settings.from, to: first.to ?? settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
+        });
+      };
+      const acceptAll = async (batch: Alarm[]): Promise<void> => {
+        for (const mail of toMails(batch)) await sink.accept(mail);
       };
 
       // Disk mode: alarms waiting for their digest are kept on disk too (done() after the commit), so a crash loses none.
@@ -68,7 +95,7 @@ export = function register(RED: RedApi): void {
         ratePeriodMs: settings.ratePeriodMs,
         // async: a throw while composing becomes a rejection (handled), never an exception in a timer.
         emit: async (batch) => {
-          await sink.accept(toMail(batch.map((h) => h.alarm)));
+          await acceptAll(batch.map((h) => h.alarm));
           // In the mail queue now: no longer needed in the store of waiting alarms (a crash in between sends them twice, never none).
           release(batch);
         },
@@ -76,11 +103,19 @@ export = function register(RED: RedApi): void {
         onEmitError: (err) => reportError(node, err),
       });
       return {
-        check(msg) {
+        async check(msg) {
           // A mail is not a file transfer: a payload over the limit is refused before it is copied into body, CSV and buffer.
           checkBytes('email-out', payloadBytes(msg.payload), 'mailBytes');
           const alarm: Alarm = { samples: toSamples(msg.payload, { tag: msg.topic }), payload: msg.payload };
           if (typeof msg.topic === 'string') alarm.topic = msg.topic;
+          // Recipients and subject read from the message (or context, env) are checked now, before the alarm waits for its mail.
+          const evaluate = RED.util?.evaluateNodeProperty;
+          if (settings.toSource.type !== 'str') alarm.to = typedRecipients(await evaluateTyped(evaluate, settings.toSource, node, msg), settings.toSource);
+          if (settings.subjectSource.type !== 'str') {
+            const subject = typedText(await evaluateTyped(evaluate, settings.subjectSource, node, msg), settings.subjectSource, 'subject');
+            parseTemplate(subject, `subject from ${describeTyped(settings.subjectSource)}`);
+            alarm.subject = subject;
+          }
           return { alarm };
         },
         // The alarm waits for its slot (rate limit, digest); the scheduler puts its mail into the buffer.
@@ -139,7 +174,7 @@ export = function register(RED: RedApi): void {
           const rest = scheduler.drain();
           if (rest.length > 0 && removed) node.warn(`${rest.length} alarm(s) waiting for the digest are discarded with the deleted node`);
           if (rest.length > 0 && !removed) {
-            await sink.accept(toMail(rest.map((h) => h.alarm))).then(
+            await acceptAll(rest.map((h) => h.alarm)).then(
               () => release(rest),
               (err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}${held ? ' (kept on disk for the next start)' : ''}`),
             );

@@ -2,7 +2,7 @@
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
 import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
-import { invalid, pickConfigs } from '../editor/kit';
+import { current, invalid, nodeText, pickConfigs, typedField, typedType, typedValidator } from '../editor/kit';
 
 declare const jsonata: ((expr: string) => unknown) | undefined;
 
@@ -11,7 +11,9 @@ interface ErpOutEditorProps extends EditorNodeProperties {
   connection: string;
   operation: string;
   entity: string;
+  entityType: string;
   key: string;
+  keyType: string;
   action: string;
   mapping: string;
   externalKeyField: string;
@@ -42,24 +44,29 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   color: '#E2C08D',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     connection: { value: '', type: 'plantwire-erp-connection', required: true },
     operation: { value: 'create', required: true },
+    // Version 2: entity fixed or read per message from msg/flow/global/env; key a JSONata expression (as before) or read from msg/flow/global/env.
     entity: {
       value: '',
       required: true,
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-out.validation.entity');
-      },
+      validate: typedValidator('plantwire-erp-out', 'entity', function (v: string) {
+        return v.trim() !== '';
+      }),
     },
+    entityType: { value: 'str' },
     key: {
       value: '',
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
         const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
         const entity = String(($('#node-input-entity').length ? $('#node-input-entity').val() : this.entity) || '');
+        // Flows before version 2 have no keyType: their key is a JSONata expression.
+        const keyType = String(current(this, 'keyType') || 'jsonata');
         const text = String(v || '').trim();
         let ok = true;
-        if (text === '') ok = !(op === 'update' || op === 'delete') || entity.indexOf('{') >= 0;
+        if (text === '') ok = !(op === 'update' || op === 'delete') || entity.indexOf('{') >= 0 || typedType(this, 'entity') !== 'str';
+        else if (keyType !== 'jsonata') ok = true;
         else if (typeof jsonata === 'function') {
           try {
             jsonata(text);
@@ -70,6 +77,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
         return ok || invalid(this, opt, 'plantwire-erp-out.validation.key');
       },
     },
+    keyType: { value: 'jsonata' },
     action: {
       value: '',
       validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
@@ -124,11 +132,18 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   icon: 'plantwire-erp-out.svg',
   align: 'right',
   paletteLabel: 'erp out',
-  inputLabels: 'message the mapping turns into one ERP document',
-  outputLabels: ['ERP response per document (new key, status, replayed)', 'dead-letter: documents the ERP refused, with its message'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-erp-out.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-erp-out.ports.out' + index);
+  },
   label: function (this: ErpOutEditorProps) {
     if (this.name) return this.name;
-    return (this.operation || 'create') + ' ' + (this.entity || 'ERP') + (this.operation === 'action' && this.action ? ' ' + this.action : '');
+    const entity = this.entityType && this.entityType !== 'str' ? (this.entityType === 'env' ? '${' + this.entity + '}' : this.entityType + '.' + this.entity) : this.entity;
+    const operation = nodeText(this, 'plantwire-erp-out.canvas.op.' + (this.operation || 'create'));
+    if (this.operation === 'action' && this.action) return nodeText(this, 'plantwire-erp-out.canvas.action', { operation: operation, entity: entity || 'ERP', action: this.action });
+    return nodeText(this, 'plantwire-erp-out.canvas.label', { operation: operation, entity: entity || 'ERP' });
   },
   labelStyle: function (this: ErpOutEditorProps) {
     return this.name ? 'node_label_italic' : '';
@@ -136,6 +151,10 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   oneditprepare: function (this: ErpOutEditorProps & ErpOutEditorState) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
+    typedField('entity');
+    // The key: a JSONata expression over the message (flows before version 2), or read from msg/flow/global/env, or fixed.
+    typedField('key', ['jsonata', 'msg', 'flow', 'global', 'env', 'str']);
+    if (!this.keyType) $('#node-input-key').typedInput('type', 'jsonata');
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
     const toggle = function () {
       const op = $('#node-input-operation').val();
@@ -170,7 +189,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
         url: 'plantwire/erp/preview',
         type: 'POST',
         contentType: 'application/json',
-        data: JSON.stringify({ mapping: code.value('mapping'), key: $('#node-input-key').val(), message: code.value('sample') }),
+        data: JSON.stringify({ mapping: code.value('mapping'), key: $('#node-input-keyType').val() === 'jsonata' ? $('#node-input-key').val() : '', message: code.value('sample') }),
         dataType: 'json',
         success: function (r: { mapping: ErpPreviewAnswer; key: ErpPreviewAnswer | null }) {
           if (mine !== seq) return;
@@ -189,6 +208,7 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
       timer = setTimeout(preview, 300);
     };
     $('#node-input-key').on('input change', schedule);
+    $('#node-input-keyType').on('change', schedule);
     code.onChange(schedule);
     preview();
   },

@@ -4,7 +4,10 @@ import type { QueueEntry } from '../../src/buffer/queue';
 import type { BufferConfig } from '../../src/buffer/settings';
 import { ErpOutcomeUnknown, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
 import { HttpError } from '../../src/connectors/http';
-import { documentKey, documentOf, erpOutSettings, fillEntity, idempotencyKey, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
+import { checkEntity, documentKey, documentOf, erpOutSettings, fillEntity, idempotencyKey, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
+import { describeTyped, typedText, type TypedSetting } from '../../src/model/settings';
+import { typedFieldsMigration } from '../../src/runtime/migrate';
+import { evaluateTyped } from '../../src/runtime/typed-input';
 import { isPermanent } from '../../src/model/delivery';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { useConfig } from '../../src/runtime/config-node';
@@ -82,7 +85,8 @@ export = function register(RED: RedApi): void {
   // Documents matter: unless the dialog says otherwise they wait on disk, and a full buffer refuses new ones (Catch) instead of dropping (SINK_BUFFER_DEFAULTS).
   defineSink<Config, PendingDocument>(RED, {
     type: 'plantwire-erp-out',
-    version: { current: 1 },
+    // Version 2: entity and key are typed inputs; flows of version 1 keep their entity as fixed text and their key as a JSONata expression.
+    version: { current: 2, migrations: { 1: typedFieldsMigration({ entity: 'str', key: 'jsonata' }) } },
     setup(node, config, _buffering, sink) {
       const erp = useConfig(RED, config.connection, 'plantwire-erp-connection');
       const settings = erpOutSettings(config, erp.conn.settings.kind);
@@ -96,11 +100,14 @@ export = function register(RED: RedApi): void {
         throw new PlantwireError('bad-config', `mapping: ${toError(err).message}`, `mapping: ${(err as PlantwireError).status ?? 'syntax error'}`);
       }
       try {
-        keyExpr = settings.key ? compileExpression(util, settings.key, node) : null;
+        keyExpr = settings.key && settings.keyType === 'jsonata' ? compileExpression(util, settings.key, node) : null;
       } catch (err) {
         throw new PlantwireError('bad-config', `key: ${toError(err).message}`, `key: ${(err as PlantwireError).status ?? 'syntax error'}`);
       }
-      const entityLabel = settings.operation === 'action' && settings.action ? `${settings.entity} ${settings.action}` : settings.entity;
+      const entityName = settings.entitySource.type === 'str' ? settings.entity : describeTyped(settings.entitySource);
+      const entityLabel = settings.operation === 'action' && settings.action ? `${entityName} ${settings.action}` : entityName;
+      const keySource: TypedSetting | null = settings.keyType === 'jsonata' ? null : { value: settings.key, type: settings.keyType };
+      const evaluate = RED.util?.evaluateNodeProperty;
       let delivered = 0;
       let refused = 0;
       const counts = (): string => `${settings.operation} ${entityLabel}: ${delivered} sent${refused ? `, ${refused} refused` : ''}`;
@@ -114,11 +121,15 @@ export = function register(RED: RedApi): void {
       /** Builds the request from a message (all checks before anything is stored). */
       const build = async (msg: NodeMessage): Promise<PendingDocument> => {
         const data = settings.operation === 'delete' && !config.mapping ? {} : documentOf(await evaluateExpression(util, mapping, msg));
-        const key = keyExpr ? documentKey(await evaluateExpression(util, keyExpr, msg)) : undefined;
-        if ((settings.operation === 'update' || settings.operation === 'delete') && key === undefined && !/\{/.test(settings.entity)) {
-          throw new PlantwireError('bad-input', `the key expression "${settings.key}" gave no key for this message: ${settings.operation} needs the document key`, 'no key for this message');
+        // The key: a JSONata expression over the message, or read from msg/flow/global/env (or fixed).
+        const key = keySource ? documentKey(await evaluateTyped(evaluate, keySource, node, msg)) : keyExpr ? documentKey(await evaluateExpression(util, keyExpr, msg)) : undefined;
+        // The entity: fixed, or read per message and held to the same rules (before anything is stored).
+        const entityText = settings.entitySource.type === 'str' ? settings.entity : checkEntity(typedText(await evaluateTyped(evaluate, settings.entitySource, node, msg), settings.entitySource, 'entity'), erp.conn.settings.kind, 'bad-input', settings.entitySource);
+        if ((settings.operation === 'update' || settings.operation === 'delete') && key === undefined && !/\{/.test(entityText)) {
+          const from = keySource ? `the key from ${describeTyped(keySource)}` : `the key expression "${settings.key}"`;
+          throw new PlantwireError('bad-input', `${from} gave no key for this message: ${settings.operation} needs the document key`, 'no key for this message');
         }
-        const entity = erp.conn.settings.kind === 'rest' ? fillEntity(settings.entity, { key, document: data, msg }) : settings.entity;
+        const entity = erp.conn.settings.kind === 'rest' ? fillEntity(entityText, { key, document: data, msg }) : entityText;
         const req: PendingDocument['req'] = { operation: settings.operation, entity, data };
         if (key !== undefined) req.key = key;
         if (settings.action) req.action = settings.action;

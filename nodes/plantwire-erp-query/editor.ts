@@ -1,5 +1,5 @@
 // Editor definition of plantwire-erp-query. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-query.html.
-import { pickConfigs, typedField } from '../editor/kit';
+import { nodeText, pickConfigs, typedField } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -24,11 +24,15 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
   outputs: 1,
   icon: 'plantwire-erp-query.svg',
   paletteLabel: 'erp query',
-  inputLabels: 'trigger; msg.payload may override entity, filter, select, expand, orderby, top',
-  outputLabels: 'rows read from the ERP as msg.payload (paging followed)',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-erp-query.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-erp-query.ports.out0');
+  },
   label: function (this: ErpQueryEditorProps) {
     const from = this.entityType && this.entityType !== 'str' ? (this.entityType === 'env' ? '${' + this.entity + '}' : this.entityType + '.' + this.entity) : this.entity;
-    return this.name || 'query ' + (from || 'ERP');
+    return this.name || nodeText(this, 'plantwire-erp-query.canvas.query', { entity: from || 'ERP' });
   },
   labelStyle: function (this: ErpQueryEditorProps) {
     return this.name ? 'node_label_italic' : '';

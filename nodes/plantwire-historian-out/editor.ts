@@ -1,7 +1,7 @@
 // Editor definition of plantwire-historian-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-historian-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts (labels from this node's "buffer.*" keys).
 import { prepareBuffer } from '../editor/buffer';
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -27,8 +27,10 @@ RED.nodes.registerType<HistorianOutEditorProps>('plantwire-historian-out', {
   outputs: 0,
   icon: 'plantwire-historian-out.svg',
   align: 'right',
-  paletteLabel: 'historian out',
-  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  paletteLabel: 'historian',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-historian-out.ports.in');
+  },
   label: function (this: HistorianOutEditorProps) {
     if (this.name) return this.name;
     const db = this.db ? (RED.nodes.node(this.db) as unknown as { label?: () => string; name?: string } | null) : null;

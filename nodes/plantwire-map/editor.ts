@@ -1,5 +1,6 @@
 // Editor definition of plantwire-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-map.html.
 import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -31,8 +32,12 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
   outputs: 1,
   icon: 'plantwire-map.svg',
   paletteLabel: 'map',
-  inputLabels: 'any message (the expression reads msg.payload, msg.topic …)',
-  outputLabels: 'message with the expression result in the target property',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-map.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-map.ports.out0');
+  },
   label: function (this: MapEditorProps) {
     return this.name || 'map → msg.' + (this.property || 'payload');
   },

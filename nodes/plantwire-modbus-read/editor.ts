@@ -1,7 +1,7 @@
 // Editor definition of plantwire-modbus-read. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-read.html.
 // The register map editor is nodes/editor/modbus.ts.
 import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
 
 interface ModbusReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -13,6 +13,7 @@ interface ModbusReadEditorProps extends EditorNodeProperties {
   output: string;
   changesOnly: boolean;
   asset: string;
+  assetType: string;
 }
 
 RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
@@ -20,7 +21,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   color: '#87A9C4',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     device: { value: '', type: 'plantwire-modbus-device', required: true },
     mapSource: { value: 'table', required: true },
     registers: {
@@ -47,20 +48,24 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
     },
     output: { value: 'each', required: true },
     changesOnly: { value: false },
-    asset: { value: '' },
+    // Version 2: fixed, or read from msg (a poll asked for by a message) / flow / global / env for each poll.
+    asset: { value: '', validate: typedValidator('plantwire-modbus-read', 'asset') },
+    assetType: { value: 'str' },
   },
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-modbus-read.svg',
-  paletteLabel: 'modbus read',
-  inputLabels: 'any message: read now',
+  paletteLabel: 'modbus in',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-modbus-read.ports.in');
+  },
   outputLabels: function (this: ModbusReadEditorProps) {
-    return this.output === 'batch' ? 'batch of tag samples per poll' : 'one tag sample per message';
+    return nodeText(this, this.output === 'batch' ? 'plantwire-modbus-read.canvas.batch' : 'plantwire-modbus-read.canvas.each');
   },
   label: function (this: ModbusReadEditorProps) {
     if (this.name) return this.name;
     const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).length);
-    return 'modbus read ' + n + ' tags' + (Number(this.interval) > 0 ? ' / ' + (Number(this.interval) % 1000 === 0 ? Number(this.interval) / 1000 + ' s' : this.interval + ' ms') : '');
+    return nodeText(this, 'plantwire-modbus-read.canvas.tags', { count: n }) + (Number(this.interval) > 0 ? ' / ' + (Number(this.interval) % 1000 === 0 ? Number(this.interval) / 1000 + ' s' : this.interval + ' ms') : '');
   },
   labelStyle: function (this: ModbusReadEditorProps) {
     return this.name ? 'node_label_italic' : '';
@@ -68,6 +73,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   oneditprepare: function (this: ModbusReadEditorProps & { _: (k: string) => string }) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
+    typedField('asset');
     plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-read', false);
   },
   oneditsave: function (this: ModbusReadEditorProps) {

@@ -7,25 +7,33 @@ import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
 import { pollStatus } from '../../src/connectors/modbus/status';
+import { typedAssetPath, typedSetting } from '../../src/model/settings';
+import { evaluateTyped } from '../../src/runtime/typed-input';
+import { typedFieldsMigration } from '../../src/runtime/migrate';
 
 const TYPE = 'plantwire-modbus-read';
 
 export = function register(RED: RedApi): void {
   defineNode<NodeConfig>(RED, {
     type: TYPE,
-    version: { current: 1 },
+    // Version 2: the asset path is a typed input (fixed, or read from msg/flow/global/env); version 1 flows keep it as fixed text.
+    version: { current: 2, migrations: { 1: typedFieldsMigration({ asset: 'str' }) } },
     setup(node: RedNode, config: NodeConfig) {
       const settings = modbusReadSettings(config);
       const { device, users } = useConfig(RED, config.device, 'plantwire-modbus-device');
       const s = device.settings;
-      const poller = new ModbusPoller(settings.rows, device.client, { unitId: s.unitId, maxRegisters: s.maxRegisters, maxBits: s.maxBits, maxGap: s.maxGap, asset: settings.asset });
+      // The asset path: fixed, or read for each poll from flow/global/env, or from the message that asked for it (msg; a timed poll has none).
+      const assetSource = typedSetting(config.asset, config.assetType, 'asset path');
+      const assetFor = async (msg: NodeMessage): Promise<string | undefined> =>
+        assetSource.type === 'str' ? undefined : typedAssetPath(await evaluateTyped(RED.util?.evaluateNodeProperty, assetSource, node, msg), assetSource, 'asset path');
+      const poller = new ModbusPoller(settings.rows, device.client, { unitId: s.unitId, maxRegisters: s.maxRegisters, maxBits: s.maxBits, maxGap: s.maxGap, asset: assetSource.type === 'str' ? settings.asset : '' });
       const changes = settings.changesOnly ? new ChangeFilter() : null;
       const batchTopic = config.name || `modbus ${device.endpoint}`;
       let closed = false;
 
-      const emit = (result: PollResult, send: SendFn, request?: NodeMessage): void => {
+      const emit = (result: PollResult, send: SendFn, request?: NodeMessage, asset?: string): void => {
         // A poll asked for by a message always answers with every tag; timed polls honour "only changes".
-        let samples = result.samples;
+        let samples = asset ? result.samples.map((x) => ({ ...x, asset })) : result.samples;
         if (changes) {
           const changed = changes.filter(samples);
           if (!request) samples = changed;
@@ -54,10 +62,10 @@ export = function register(RED: RedApi): void {
           return;
         }
         polling = true;
-        poller
-          .poll()
-          .then((result) => {
-            if (!closed) emit(result, (m) => node.send(m));
+        assetFor({})
+          .then(async (asset) => {
+            const result = await poller.poll();
+            if (!closed) emit(result, (m) => node.send(m), undefined, asset);
           })
           .catch((err: unknown) => reportError(node, err))
           .finally(() => {
@@ -74,8 +82,10 @@ export = function register(RED: RedApi): void {
       }
 
       onInput(node, async (msg, send) => {
+        // A bad asset path in the message refuses it before the device is asked.
+        const asset = await assetFor(msg);
         const result = await poller.poll();
-        if (!closed) emit(result, send, msg);
+        if (!closed) emit(result, send, msg, asset);
       });
       onClose(node, async (removed) => {
         closed = true;

@@ -1,7 +1,7 @@
 // Editor definition of plantwire-modbus-write. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-write.html.
 // The register map editor is nodes/editor/modbus.ts.
 import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, nodeText, pickConfigs } from '../editor/kit';
 
 interface ModbusWriteEditorProps extends EditorNodeProperties {
   version: number;
@@ -41,13 +41,17 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
   outputs: 1,
   icon: 'plantwire-modbus-write.svg',
   align: 'right',
-  paletteLabel: 'modbus write',
-  inputLabels: 'tag sample(s), {tag: value} or value with msg.topic',
-  outputLabels: 'the input message after the write, with msg.written',
+  paletteLabel: 'modbus out',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-modbus-write.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-modbus-write.ports.out0');
+  },
   label: function (this: ModbusWriteEditorProps) {
     if (this.name) return this.name;
     const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).filter((r) => r && r.writable).length);
-    return 'modbus write ' + n + ' tags';
+    return nodeText(this, 'plantwire-modbus-write.canvas.tags', { count: n });
   },
   labelStyle: function (this: ModbusWriteEditorProps) {
     return this.name ? 'node_label_italic' : '';

@@ -1,5 +1,5 @@
 // Editor definition of plantwire-mqtt-in. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-mqtt-in.html.
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, nodeText, pickConfigs } from '../editor/kit';
 
 interface MqttInEditorProps extends EditorNodeProperties {
   version: number;
@@ -75,11 +75,11 @@ RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
   icon: 'plantwire-mqtt-in.svg',
   paletteLabel: 'mqtt in',
   outputLabels: function (this: MqttInEditorProps) {
-    return this.output === 'batch' ? 'batch of tag samples per MQTT message' : 'one tag sample per message';
+    return nodeText(this, this.output === 'batch' ? 'plantwire-mqtt-in.canvas.batch' : 'plantwire-mqtt-in.canvas.each');
   },
   label: function (this: MqttInEditorProps) {
     if (this.name) return this.name;
-    if (this.format === 'sparkplug') return 'Sparkplug host ' + (this.group ? this.group : '(all groups)');
+    if (this.format === 'sparkplug') return nodeText(this, 'plantwire-mqtt-in.canvas.sparkplugHost', { group: this.group ? this.group : nodeText(this, 'plantwire-mqtt-in.canvas.allGroups') });
     const first = String(this.topics || '').split(/[\n,]/)[0] || 'mqtt in';
     return first.trim();
   },

@@ -1,6 +1,6 @@
 // Editor definition of plantwire-mqtt-out, bundled into dist/nodes/plantwire-mqtt-out.html by scripts/build.mjs.
 import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
-import { invalid, pickConfigs } from '../editor/kit';
+import { invalid, nodeText, pickConfigs, typedField, typedType } from '../editor/kit';
 
 interface MqttOutMetricRow {
   name: string;
@@ -12,6 +12,7 @@ interface MqttOutEditorProps extends EditorNodeProperties, PlantwireBufferProps 
   broker: string;
   mode: string;
   template: string;
+  templateType: string;
   asset: string;
   assetType: string;
   payload: string;
@@ -31,17 +32,20 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
   color: '#E2C08D',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     broker: { value: '', type: 'plantwire-mqtt-broker', required: true },
     mode: { value: 'uns', required: true },
     template: {
       value: '{asset}/{tag}',
       validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
         const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
+        // Version 2: from msg/flow/global/env the template is checked per message; here it needs the property name.
+        if (mode === 'template' && typedType(this, 'template') !== 'str') return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-mqtt-out.validation.templateProperty');
         // Node-RED 4 shows a returned string as the field's error message.
         return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v))) || invalid(this, opt, 'plantwire-mqtt-out.validation.template');
       },
     },
+    templateType: { value: 'str' },
     asset: {
       value: '',
       validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
@@ -96,11 +100,13 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
   icon: 'plantwire-mqtt-out.svg',
   align: 'right',
   paletteLabel: 'mqtt out',
-  inputLabels: 'tag sample, batch of samples, or a plain value with msg.topic',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-mqtt-out.ports.in');
+  },
   label: function (this: MqttOutEditorProps) {
     if (this.name) return this.name;
     if (this.mode === 'sparkplug') return 'Sparkplug ' + (this.group || '?') + '/' + (this.edgeNode || '?') + (this.device ? '/' + this.device : '');
-    if (this.mode === 'template') return this.template || 'mqtt out';
+    if (this.mode === 'template') return this.templateType && this.templateType !== 'str' ? (this.templateType === 'env' ? '${' + this.template + '}' : this.templateType + '.' + this.template) : this.template || 'mqtt out';
     if (this.assetType && this.assetType !== 'str') return 'UNS ' + (this.assetType === 'env' ? '${' + this.asset + '}' : this.assetType + '.' + this.asset) + '/…';
     return 'UNS ' + (this.asset ? this.asset + '/…' : '{asset}/{tag}');
   },
@@ -111,7 +117,8 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
     // The default asset path may come from the message, context or an environment variable.
-    $('#node-input-asset').typedInput({ default: 'str', types: ['str', 'msg', 'flow', 'global', 'env'], typeField: '#node-input-assetType' });
+    typedField('asset');
+    typedField('template');
     const types = ['Double', 'Float', 'Boolean', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'String', 'Text', 'DateTime'];
     const list = $('#node-input-metric-list');
     list.editableList({

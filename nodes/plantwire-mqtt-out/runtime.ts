@@ -3,7 +3,8 @@ import { CONNECTION_LOOK, EDGE_LOOK } from '../../src/connectors/mqtt/broker';
 import { useConfig } from '../../src/runtime/config-node';
 import type { StateEvent } from '../../src/connectors/mqtt/connection';
 import { defaultAssetPath, mqttOutSettings, type MqttOutConfig } from '../../src/connectors/mqtt/node-settings';
-import { templateTopic, unsPayload, unsTopic } from '../../src/connectors/mqtt/uns';
+import { templateTopic, typedTemplate, unsPayload, unsTopic } from '../../src/connectors/mqtt/uns';
+import { typedFieldsMigration } from '../../src/runtime/migrate';
 import { PlantwireError } from '../../src/model/errors';
 import { toSamples, type TagSample } from '../../src/model/sample';
 import { defineSink, type Look, type SinkParts } from '../../src/runtime/sink';
@@ -19,7 +20,8 @@ interface BufferedPublish {
 export = function register(RED: RedApi): void {
   defineSink<MqttOutConfig, BufferedPublish | TagSample[]>(RED, {
     type: 'plantwire-mqtt-out',
-    version: { current: 1 },
+    // Version 2: the topic template is a typed input (fixed, or read per message from msg/flow/global/env); version 1 flows keep it as fixed text.
+    version: { current: 2, migrations: { 1: typedFieldsMigration({ template: 'str' }) } },
     setup(node, config, buffering) {
       const settings = mqttOutSettings(config);
       if (buffering.mode !== 'off' && settings.mode === 'sparkplug') {
@@ -74,7 +76,9 @@ export = function register(RED: RedApi): void {
           const ctx: { defaultAsset?: string; msgTopic?: string } = {};
           if (defaultAsset) ctx.defaultAsset = defaultAsset;
           if (typeof msg.topic === 'string') ctx.msgTopic = msg.topic;
-          const pubs = samples.map((s) => ({ topic: settings.mode === 'template' ? templateTopic(settings.template, s, ctx) : unsTopic(s, ctx), payload: unsPayload(s, settings.payload) }));
+          // The topic template is fixed, or read per message and checked like a fixed one.
+          const template = settings.mode !== 'template' || settings.templateSource.type === 'str' ? settings.template : typedTemplate(await evaluateTyped(RED.util?.evaluateNodeProperty, settings.templateSource, node, msg), settings.templateSource);
+          const pubs = samples.map((s) => ({ topic: settings.mode === 'template' ? templateTopic(template, s, ctx) : unsTopic(s, ctx), payload: unsPayload(s, settings.payload) }));
           return { pubs, retain: settings.retain };
         },
         // Unbuffered: QoS 1/2 wait in mqtt.js while the broker is away; QoS 0 is refused then.

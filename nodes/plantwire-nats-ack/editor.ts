@@ -1,5 +1,6 @@
 // Editor definition of plantwire-nats-ack. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-ack.html by scripts/build.mjs.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -17,8 +18,12 @@ RED.nodes.registerType<NatsAckEditorProps>('plantwire-nats-ack', {
   outputs: 1,
   icon: 'plantwire-nats-ack.svg',
   paletteLabel: 'nats ack',
-  inputLabels: 'a message from nats in (msg._nats)',
-  outputLabels: 'the same message, settled',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-nats-ack.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-nats-ack.ports.out0');
+  },
   label: function (this: NatsAckEditorProps) {
     return this.name || 'nats ' + (this.action || 'ack');
   },

@@ -1,6 +1,6 @@
 // Editor definition of plantwire-nats-in. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-in.html by scripts/build.mjs.
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 import { prepareStreamRows, type PlantwireStreamProps } from '../editor/nats';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
@@ -29,7 +29,9 @@ RED.nodes.registerType<NatsInEditorProps>('plantwire-nats-in', {
   outputs: 2,
   icon: 'plantwire-nats-in.svg',
   paletteLabel: 'nats in',
-  outputLabels: ['message (acknowledge with a nats ack node)', 'dead letter (max deliveries reached or terminated)'],
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-nats-in.ports.out' + index);
+  },
   label: function (this: NatsInEditorProps) {
     return this.name || String(this.stream || 'PLANTWIRE') + '/' + String(this.durable || 'plantwire');
   },

@@ -3,7 +3,7 @@
 // The durable-buffer rows come from the shared module nodes/editor/buffer.ts
 // (labels from this node's "buffer.*" keys).
 import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 import { prepareStreamRows, type PlantwireStreamProps } from '../editor/nats';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
@@ -33,7 +33,9 @@ RED.nodes.registerType<NatsOutEditorProps>('plantwire-nats-out', {
   align: 'right',
   icon: 'plantwire-nats-out.svg',
   paletteLabel: 'nats out',
-  inputLabels: 'tag sample(s) to publish',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-nats-out.ports.in');
+  },
   label: function (this: NatsOutEditorProps) {
     return this.name || String(this.subject || 'nats out');
   },

@@ -28,10 +28,21 @@ export = function register(RED: RedApi): void {
           throw new PlantwireError('nats-offline', `not connected to NATS (${link.state.text}): ${pubs.length} sample(s) not published`, 'not connected');
         }
         const { js } = await link.jetstream();
-        try {
+        const attempt = async (): Promise<{ stored: number; duplicates: number }> => {
           // The stream (created if absent) must hold every subject: otherwise the publish would have no responder.
           for (const subject of new Set(pubs.map((p) => p.subject))) await link.ensureStream(settings.stream, subject);
-          const r = await publishAll(js, pubs, settings.ackTimeoutMs);
+          return await publishAll(js, pubs, settings.ackTimeoutMs);
+        };
+        try {
+          let r: { stored: number; duplicates: number };
+          try {
+            r = await attempt();
+          } catch (err) {
+            // The stream was deleted since the link made sure of it: created again as configured, published once more
+            // (Nats-Msg-Id keeps what did reach a stream from being stored twice).
+            if (!link.streamGone(settings.stream.name, err)) throw err;
+            r = await attempt();
+          }
           stored += r.stored;
           duplicates += r.duplicates;
         } catch (err) {

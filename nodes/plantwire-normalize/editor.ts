@@ -1,5 +1,5 @@
 // Editor definition of plantwire-normalize. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-normalize.html.
-import { typedField } from '../editor/kit';
+import { nodeText, typedField } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -25,8 +25,12 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
   outputs: 1,
   icon: 'plantwire-normalize.svg',
   paletteLabel: 'normalize',
-  inputLabels: 'anything: values, objects, OPC UA / Sparkplug / Modbus shapes, samples',
-  outputLabels: 'tag sample(s)',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-normalize.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-normalize.ports.out0');
+  },
   label: function (this: NormalizeEditorProps) {
     return this.name || (this.tag ? 'normalize ' + this.tag : 'normalize');
   },

@@ -1,4 +1,5 @@
 // Editor definition of plantwire-oee. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-oee.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -39,13 +40,17 @@ RED.nodes.registerType<OeeEditorProps>('plantwire-oee', {
   outputs: 3,
   icon: 'plantwire-oee.svg',
   paletteLabel: 'oee',
-  inputLabels: 'machine state and count samples; "flush" closes periods, "update" sends running values',
-  outputLabels: ['OEE per line and period (running and final)', 'downtime events (reason, duration, micro-stop)', 'late or refused samples (msg.late says why)'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-oee.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-oee.ports.out' + index);
+  },
   label: function (this: OeeEditorProps) {
     if (this.name) return this.name;
-    if (this.align === 'shifts') return 'OEE per shift';
+    if (this.align === 'shifts') return nodeText(this, 'plantwire-oee.canvas.shift');
     const s = Number(this.size);
-    return 'OEE per ' + (s % 3600 === 0 ? s / 3600 + ' h' : s % 60 === 0 ? s / 60 + ' min' : s + ' s');
+    return nodeText(this, 'plantwire-oee.canvas.per', { size: s % 3600 === 0 ? s / 3600 + ' h' : s % 60 === 0 ? s / 60 + ' min' : s + ' s' });
   },
   labelStyle: function (this: OeeEditorProps) {
     return this.name ? 'node_label_italic' : '';

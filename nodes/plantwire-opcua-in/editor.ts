@@ -1,7 +1,7 @@
 // Editor definition of plantwire-opcua-in. The tag list and the browse tree
 // come from nodes/editor/opcua.ts.
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -26,14 +26,16 @@ RED.nodes.registerType<OpcUaInEditorProps>('plantwire-opcua-in', {
   outputs: 1,
   icon: 'plantwire-opcua-in.svg',
   paletteLabel: 'opc ua in',
-  inputLabels: 'change the tags: msg.action subscribe/unsubscribe/replace/clear',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-opcua-in.ports.in');
+  },
   outputLabels: function (this: OpcUaInEditorProps) {
-    return this.output === 'each' ? 'one tag sample per change' : 'one batch of tag samples per publish';
+    return nodeText(this, this.output === 'each' ? 'plantwire-opcua-in.canvas.each' : 'plantwire-opcua-in.canvas.batch');
   },
   label: function (this: OpcUaInEditorProps) {
     if (this.name) return this.name;
     const n = (this.tags || []).length;
-    return n === 1 ? 'OPC UA ' + ((this.tags[0] && (this.tags[0].tag || this.tags[0].browsePath || this.tags[0].nodeId)) || '') : 'OPC UA in (' + n + ' tags)';
+    return n === 1 ? nodeText(this, 'plantwire-opcua-in.canvas.one', { tag: (this.tags[0] && (this.tags[0].tag || this.tags[0].browsePath || this.tags[0].nodeId)) || '' }) : nodeText(this, 'plantwire-opcua-in.canvas.tags', { count: n });
   },
   labelStyle: function (this: OpcUaInEditorProps) {
     return this.name ? 'node_label_italic' : '';

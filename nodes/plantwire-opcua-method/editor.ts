@@ -4,7 +4,7 @@
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 
 interface OpcUaMethodEditorProps extends EditorNodeProperties {
   version: number;
@@ -22,13 +22,17 @@ RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
   outputs: 1,
   icon: 'plantwire-opcua-method.svg',
   paletteLabel: 'opc ua call',
-  inputLabels: 'arguments: array in order or object by name',
-  outputLabels: 'output arguments by name',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-opcua-method.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-opcua-method.ports.out0');
+  },
   label: function (this: OpcUaMethodEditorProps) {
     if (this.name) return this.name;
     const m = String(this.methodId || '');
     const short = m.split(/[/;=]/).pop() || m;
-    return short ? short + '()' : 'OPC UA method';
+    return short ? short + '()' : nodeText(this, 'plantwire-opcua-method.canvas.none');
   },
   labelStyle: function (this: OpcUaMethodEditorProps) {
     return this.name ? 'node_label_italic' : '';

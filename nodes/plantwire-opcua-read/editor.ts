@@ -3,7 +3,7 @@
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 
 interface OpcUaReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -20,14 +20,16 @@ RED.nodes.registerType<OpcUaReadEditorProps>('plantwire-opcua-read', {
   outputs: 1,
   icon: 'plantwire-opcua-read.svg',
   paletteLabel: 'opc ua read',
-  inputLabels: 'trigger (msg.tags or msg.topic name other tags)',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-opcua-read.ports.in');
+  },
   outputLabels: function (this: OpcUaReadEditorProps) {
-    return this.output === 'each' ? 'one tag sample per message' : 'batch of tag samples';
+    return nodeText(this, this.output === 'each' ? 'plantwire-opcua-read.canvas.each' : 'plantwire-opcua-read.canvas.batch');
   },
   label: function (this: OpcUaReadEditorProps) {
     if (this.name) return this.name;
     const n = (this.tags || []).length;
-    return n === 0 ? 'OPC UA read (msg.topic)' : 'OPC UA read (' + n + ' tag' + (n === 1 ? '' : 's') + ')';
+    return n === 0 ? nodeText(this, 'plantwire-opcua-read.canvas.topic') : n === 1 ? nodeText(this, 'plantwire-opcua-read.canvas.one') : nodeText(this, 'plantwire-opcua-read.canvas.tags', { count: n });
   },
   labelStyle: function (this: OpcUaReadEditorProps) {
     return this.name ? 'node_label_italic' : '';

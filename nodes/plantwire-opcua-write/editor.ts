@@ -3,7 +3,7 @@
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
-import { pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 
 interface OpcUaWriteEditorProps extends EditorNodeProperties {
   version: number;
@@ -19,13 +19,17 @@ RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
   outputs: 1,
   icon: 'plantwire-opcua-write.svg',
   align: 'right',
-  paletteLabel: 'opc ua write',
-  inputLabels: 'value (msg.topic = tag) or tag samples',
-  outputLabels: 'the message, with msg.opcua.results, once written',
+  paletteLabel: 'opc ua out',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-opcua-write.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-opcua-write.ports.out0');
+  },
   label: function (this: OpcUaWriteEditorProps) {
     if (this.name) return this.name;
     const t = this.tags || [];
-    return t.length === 1 ? 'write ' + (t[0] && (t[0].tag || t[0].browsePath || t[0].nodeId)) : 'OPC UA write';
+    return t.length === 1 ? nodeText(this, 'plantwire-opcua-write.canvas.one', { tag: String(t[0] && (t[0].tag || t[0].browsePath || t[0].nodeId)) }) : nodeText(this, 'plantwire-opcua-write.canvas.none');
   },
   labelStyle: function (this: OpcUaWriteEditorProps) {
     return this.name ? 'node_label_italic' : '';

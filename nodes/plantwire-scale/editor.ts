@@ -1,4 +1,5 @@
 // Editor definition of plantwire-scale. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-scale.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -27,8 +28,12 @@ RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
   outputs: 1,
   icon: 'plantwire-scale.svg',
   paletteLabel: 'scale',
-  inputLabels: 'tag sample or batch (numeric values)',
-  outputLabels: 'scaled tag sample or batch',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-scale.ports.in');
+  },
+  outputLabels: function () {
+    return nodeText(this, 'plantwire-scale.ports.out0');
+  },
   label: function (this: ScaleEditorProps) {
     if (this.name) return this.name;
     const core = this.mode === 'range' ? this.rawMin + '…' + this.rawMax + ' → ' + this.engMin + '…' + this.engMax : this.mode === 'gain' ? '× ' + this.gain + (this.offset && Number(this.offset) !== 0 ? ' + ' + this.offset : '') : 'scale';

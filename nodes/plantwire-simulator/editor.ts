@@ -1,5 +1,5 @@
 // Editor definition of plantwire-simulator. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-simulator.html.
-import { invalid } from '../editor/kit';
+import { invalid, nodeText, typedField, typedValidator } from '../editor/kit';
 
 interface SimulatorSignalRow {
   tag: string;
@@ -19,6 +19,7 @@ interface SimulatorEditorProps extends EditorNodeProperties {
   interval: number;
   output: string;
   asset: string;
+  assetType: string;
   autostart: boolean;
   seed: number;
 }
@@ -28,7 +29,7 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
   color: '#87A9C4',
   defaults: {
     name: { value: '' },
-    version: { value: 1 },
+    version: { value: 2 },
     source: { value: 'bottling', required: true },
     lines: {
       value: 2,
@@ -51,7 +52,9 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
       },
     },
     output: { value: 'each', required: true },
-    asset: { value: '' },
+    // Version 2: fixed, or read from msg (the command message) / flow / global / env for each round.
+    asset: { value: '', validate: typedValidator('plantwire-simulator', 'asset') },
+    assetType: { value: 'str' },
     autostart: { value: true },
     seed: { value: 1, validate: RED.validators.number() },
   },
@@ -59,13 +62,15 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
   outputs: 1,
   icon: 'plantwire-simulator.svg',
   paletteLabel: 'simulator',
-  inputLabels: 'command: "start", "stop" or "emit"',
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-simulator.ports.in');
+  },
   outputLabels: function (this: SimulatorEditorProps) {
-    return this.output === 'batch' ? 'batch of tag samples' : 'one tag sample per message';
+    return nodeText(this, this.output === 'batch' ? 'plantwire-simulator.canvas.batch' : 'plantwire-simulator.canvas.each');
   },
   label: function (this: SimulatorEditorProps) {
     if (this.name) return this.name;
-    return this.source === 'custom' ? `simulator: ${this.signals.length} signals` : `bottling plant (${this.lines} lines)`;
+    return this.source === 'custom' ? nodeText(this, 'plantwire-simulator.canvas.custom', { count: (this.signals || []).length }) : nodeText(this, 'plantwire-simulator.canvas.bottling', { count: this.lines });
   },
   labelStyle: function (this: SimulatorEditorProps) {
     return this.name ? 'node_label_italic' : '';
@@ -93,6 +98,7 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
     },
   },
   oneditprepare: function (this: SimulatorEditorProps) {
+    typedField('asset');
     const kinds = ['sine', 'randomWalk', 'counter', 'state', 'alarm', 'constant'];
     const list = $('#node-input-signal-list');
     list.editableList({

@@ -4,13 +4,17 @@ import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
-import type { RedApi, RedNode, SendFn } from '../../src/runtime/types';
+import type { NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
+import { typedAssetPath, typedSetting } from '../../src/model/settings';
+import { evaluateTyped } from '../../src/runtime/typed-input';
+import { typedFieldsMigration } from '../../src/runtime/migrate';
 import { createSignal } from '../../src/sim/signals';
 import { sampleRound, simulatorSettings, type SimulatorConfig } from '../../src/sim/simulator';
 import { excerpt } from '../../src/model/limits';
 
 const TYPE = 'plantwire-simulator';
-const VERSION = 1;
+// Version 2: the asset path is a typed input (fixed, or read from msg/flow/global/env); version 1 flows keep it as fixed text.
+const VERSION = 2;
 
 interface Controller {
   start(): void;
@@ -32,15 +36,20 @@ function runCommand(ctl: Controller, command: unknown): void {
 export = function register(RED: RedApi): void {
   defineNode<SimulatorConfig>(RED, {
     type: TYPE,
-    version: { current: VERSION },
+    version: { current: VERSION, migrations: { 1: typedFieldsMigration({ asset: 'str' }) } },
     setup(node: RedNode, config: SimulatorConfig) {
       const settings = simulatorSettings(config);
       const generators = settings.signals.map((s) => createSignal(s, settings.seed));
       const label = `${generators.length} tags @ ${formatInterval(settings.interval)}`;
       let timer: NodeJS.Timeout | null = null;
 
-      const emit = (send: SendFn): void => {
-        const samples = sampleRound(generators, Date.now(), settings.asset);
+      // The asset path: fixed, or read for each round from flow/global/env, or from the command message (msg; a timed round has none).
+      const assetSource = typedSetting(config.asset, (config as { assetType?: unknown }).assetType, 'asset path');
+      const assetFor = async (msg: NodeMessage): Promise<string> =>
+        assetSource.type === 'str' ? settings.asset : typedAssetPath(await evaluateTyped(RED.util?.evaluateNodeProperty, assetSource, node, msg), assetSource, 'asset path') ?? '';
+
+      const emit = async (send: SendFn, msg: NodeMessage = {}): Promise<void> => {
+        const samples = sampleRound(generators, Date.now(), await assetFor(msg));
         if (settings.output === 'batch') {
           send({ topic: config.name || 'simulator', payload: samples });
         } else {
@@ -48,11 +57,7 @@ export = function register(RED: RedApi): void {
         }
       };
       const tick = (): void => {
-        try {
-          emit((m) => node.send(m));
-        } catch (err) {
-          reportError(node, err);
-        }
+        emit((m) => node.send(m)).catch((err: unknown) => reportError(node, err));
       };
       const ctl: Controller = {
         start() {
@@ -68,11 +73,11 @@ export = function register(RED: RedApi): void {
       };
       controllers.set(node.id, ctl);
 
-      onInput(node, (msg, send) => {
+      onInput(node, async (msg, send) => {
         const command = msg.payload;
         // An inject's timestamp, an empty payload or "emit" asks for one round now.
         if (command === 'emit' || command === undefined || command === '' || typeof command === 'number') {
-          emit(send);
+          await emit(send, msg);
           return;
         }
         runCommand(ctl, command);

@@ -1,5 +1,6 @@
 // Editor definition of plantwire-validate. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-validate.html.
 import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -23,8 +24,12 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
   outputs: 2,
   icon: 'plantwire-validate.svg',
   paletteLabel: 'validate',
-  inputLabels: 'message whose property is validated',
-  outputLabels: ['valid', 'invalid (msg.validationErrors lists path and reason)'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-validate.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-validate.ports.out' + index);
+  },
   label: function (this: ValidateEditorProps) {
     if (this.name) return this.name;
     try {

@@ -1,4 +1,5 @@
 // Editor definition of plantwire-window. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-window.html.
+import { nodeText } from '../editor/kit';
 import { specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
@@ -32,17 +33,21 @@ RED.nodes.registerType<WindowEditorProps>('plantwire-window', {
   outputs: 2,
   icon: 'plantwire-window.svg',
   paletteLabel: 'window',
-  inputLabels: 'tag sample or batch; "flush" closes open windows',
-  outputLabels: ['aggregate samples (one per tag per window)', 'late or refused samples (msg.late says why)'],
+  inputLabels: function () {
+    return nodeText(this, 'plantwire-window.ports.in');
+  },
+  outputLabels: function (index: number) {
+    return nodeText(this, 'plantwire-window.ports.out' + index);
+  },
   label: function (this: WindowEditorProps) {
     if (this.name) return this.name;
     const aggs = (this.aggregates || []).join('/');
-    if (this.by === 'count') return aggs + ' of ' + this.count + (this.kind === 'sliding' ? ' every ' + this.hopCount : '');
-    if (this.kind === 'tumbling' && this.align === 'shifts') return aggs + ' per shift';
+    if (this.by === 'count') return this.kind === 'sliding' ? nodeText(this, 'plantwire-window.canvas.ofCountEvery', { aggs: aggs, count: this.count, hop: this.hopCount }) : nodeText(this, 'plantwire-window.canvas.ofCount', { aggs: aggs, count: this.count });
+    if (this.kind === 'tumbling' && this.align === 'shifts') return nodeText(this, 'plantwire-window.canvas.shift', { aggs: aggs });
     const fmt = function (s: number) {
       return s % 3600 === 0 ? s / 3600 + ' h' : s % 60 === 0 ? s / 60 + ' min' : s + ' s';
     };
-    return aggs + ' per ' + fmt(Number(this.size)) + (this.kind === 'sliding' ? ' every ' + fmt(Number(this.hop)) : '');
+    return this.kind === 'sliding' ? nodeText(this, 'plantwire-window.canvas.perEvery', { aggs: aggs, size: fmt(Number(this.size)), hop: fmt(Number(this.hop)) }) : nodeText(this, 'plantwire-window.canvas.per', { aggs: aggs, size: fmt(Number(this.size)) });
   },
   labelStyle: function (this: WindowEditorProps) {
     return this.name ? 'node_label_italic' : '';

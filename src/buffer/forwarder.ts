@@ -55,8 +55,20 @@ export interface DeliveryOutcome {
 
 export type SettleFn = (ids: number[], outcome: 'delivered' | 'dead-letter') => void;
 
+/**
+ * What a delivery attempt gets besides its batch. The timeout (`deliverTimeoutMs`) is per part, not per
+ * attempt: it starts again whenever the sink settles an entry or calls `progress()` (a part of the batch —
+ * an object, a request, an entry sent alone — was confirmed), so a big batch on a slow but working target
+ * is not cut off and retried from the start for ever. `signal` is aborted when the attempt timed out: the
+ * sink stops sending further parts (the forwarder has moved on; what it did not settle is sent again).
+ */
+export interface DeliveryContext {
+  progress(): void;
+  readonly signal: AbortSignal;
+}
+
 export interface ForwarderOptions<T> {
-  deliver(batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome>;
+  deliver(batch: QueueEntry<T>[], settle: SettleFn, ctx: DeliveryContext): Promise<void | DeliveryOutcome>;
   /** Retry a failed attempt at once instead of after the backoff (default: never). */
   retryAtOnce?(err: Error, failures: number): boolean;
   /** Entries per deliver call (default 100). */
@@ -66,7 +78,7 @@ export interface ForwarderOptions<T> {
   /** Backoff after a failed delivery (the shared src/model/backoff.ts): about `minBackoffMs` (default 500), doubling to at most `maxBackoffMs` (default 15,000), jittered down by up to 30 %. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** A deliver call that takes longer counts as failed (retried; default 30,000). */
+  /** A deliver call that confirms nothing (no settled entry, no progress()) for this long counts as failed (retried; default 30,000): each part of a batch gets this time. */
   deliverTimeoutMs?: number;
   isPermanent?(err: Error): boolean;
   onDeadLetter?(entries: QueueEntry<T>[], err: Error): void;
@@ -202,12 +214,17 @@ export class Forwarder<T = unknown> {
         if (rest.length === 0) break;
         try {
           const done = new Set<number>();
-          const outcome = await this.withTimeout(
-            this.opts.deliver(rest, (ids, how) => {
-              const fresh = ids.filter((id) => !done.has(id));
-              fresh.forEach((id) => done.add(id));
-              this.queue.ack(fresh, how);
-            }),
+          const outcome = await this.attempt((ctx) =>
+            this.opts.deliver(
+              rest,
+              (ids, how) => {
+                ctx.progress();
+                const fresh = ids.filter((id) => !done.has(id));
+                fresh.forEach((id) => done.add(id));
+                this.queue.ack(fresh, how);
+              },
+              ctx,
+            ),
           );
           if (outcome) {
             // Per-entry sinks: what they did not finish stays queued.
@@ -280,7 +297,16 @@ export class Forwarder<T = unknown> {
       };
       let failure: Error | null = null;
       try {
-        const outcome = await this.withTimeout(this.opts.deliver(batch, settle));
+        const outcome = await this.attempt((ctx) =>
+          this.opts.deliver(
+            batch,
+            (ids, how) => {
+              ctx.progress();
+              settle(ids, how);
+            },
+            ctx,
+          ),
+        );
         if (outcome) {
           if (outcome.delivered?.length) settle(outcome.delivered, 'delivered');
           if (outcome.deadLettered?.length) settle(outcome.deadLettered, 'dead-letter');
@@ -339,15 +365,35 @@ export class Forwarder<T = unknown> {
     }
   }
 
-  private withTimeout<R>(p: Promise<R>): Promise<R> {
+  /** Runs one delivery attempt under the per-part timeout (see DeliveryContext): it restarts on every confirmed part. */
+  private attempt<R>(run: (ctx: DeliveryContext) => Promise<R>): Promise<R> {
     const ms = this.opts.deliverTimeoutMs ?? 30_000;
+    const abort = new AbortController();
     let t: NodeJS.Timeout | undefined;
-    return Promise.race([
-      p,
-      new Promise<R>((_, reject) => {
-        t = setTimeout(() => reject(new Error(`the sink did not confirm delivery within ${ms} ms`)), ms);
-      }),
-    ]).finally(() => clearTimeout(t));
+    let fail: (err: Error) => void = () => undefined;
+    const expired = new Promise<never>((_, reject) => (fail = reject));
+    const arm = (): void => {
+      clearTimeout(t);
+      t = setTimeout(() => {
+        const err = new Error(`the sink did not confirm delivery within ${ms} ms`);
+        abort.abort(err);
+        fail(err);
+      }, ms);
+    };
+    arm();
+    const ctx: DeliveryContext = {
+      progress: () => {
+        if (!abort.signal.aborted) arm();
+      },
+      signal: abort.signal,
+    };
+    let p: Promise<R>;
+    try {
+      p = run(ctx);
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    return Promise.race([p, expired]).finally(() => clearTimeout(t));
   }
 }
 

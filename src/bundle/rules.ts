@@ -100,6 +100,8 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
       const out = findings(() => erpOutSettings(node as ErpOutConfig), /^(operation|entity|action|mapping|external key field|batch size|batch wait)\b/i, { 'external key field': 'externalKeyField', 'batch size': 'batchSize', 'batch wait': 'batchMs' });
       // A malformed mapping or key fails at deploy: say so before (when JSONata is at hand, as with Node-RED installed).
       for (const field of ['mapping', 'key'] as const) {
+        // A key read from msg/flow/global/env (version 2) is a property name, not an expression.
+        if (field === 'key' && node.keyType !== undefined && node.keyType !== '' && node.keyType !== 'jsonata') continue;
         const text = typeof node[field] === 'string' ? (node[field] as string).trim() : '';
         const syntax = text ? jsonataSyntaxError(text) : null;
         if (syntax) out.push({ field, message: `${field}: the JSONata expression has a syntax error: ${syntax}` });

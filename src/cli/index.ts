@@ -53,9 +53,9 @@ Usage:
   ${OPCUA_HELP.trimEnd().replace(/\n/g, '\n  ')}
   plantwire check <palette dir | palette.tgz> [--json] [--node-red <dir> [--node <bin>]]…
       Conformance kit for Node-RED palettes (behaviour, not only metadata); see check --help.
-  plantwire new palette <name> [--dir <parent>] [--sdk <version | file.tgz>]
+  plantwire new palette <name> [--dir <parent>] [--sdk <spec>] [--plantwire <spec>]
   plantwire new node <type> --kind source|transform|sink|config
-      Scaffold a palette repository on @plantwire/node-red/sdk, or add a node to one.
+      Scaffold a palette repository on @plantwire/sdk (plantwire itself a devDependency), or add a node to one.
   plantwire --version | --help
 `;
 

@@ -1,9 +1,16 @@
 /**
  * `plantwire new palette <name>` and `plantwire new node <type> --kind …`: a
- * standalone palette repository built on @plantwire/node-red/sdk — TypeScript
+ * standalone palette repository built on @plantwire/sdk — TypeScript
  * runtime, editor, help (en-US + de), locales, icon, example flow, tests that
  * run the conformance kit, a .ci/run script and a README — that installs into
  * a stock Node-RED 4/5 and passes `plantwire check` unchanged.
+ *
+ * The palette depends on @plantwire/sdk at runtime (the SDK alone: no Node-RED
+ * nodes of its own) and on @plantwire/node-red only as a devDependency, for the
+ * `plantwire` CLI and the conformance kit its tests run: Node-RED loads every
+ * package with a "node-red" section under <userDir>/node_modules, so a runtime
+ * dependency on @plantwire/node-red would put Plantwire's own nodes into the
+ * user's editor beside the vendor's.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,9 +18,12 @@ import { parseArgs } from 'node:util';
 import { PlantwireError } from '../model/errors';
 import { PACKAGE_ROOT } from '../host/index';
 
-export const NEW_HELP = `plantwire new palette <name> [--dir <parent>] [--sdk <version | file:…tgz>]
-      A palette repository <name>/ built on @plantwire/node-red/sdk (TypeScript, editor, help en+de,
+export const NEW_HELP = `plantwire new palette <name> [--dir <parent>] [--sdk <spec>] [--plantwire <spec>]
+      A palette repository <name>/ built on @plantwire/sdk (TypeScript, editor, help en+de,
       locales, icon, example flow, tests running the conformance kit, .ci/run, README).
+      --sdk: the palette's dependency on @plantwire/sdk (a version range, default ^<this version>;
+      a local .tgz; or file:<folder>, relative to the new palette); --plantwire: its devDependency
+      on @plantwire/node-red (the plantwire CLI and conformance kit its tests run; same forms).
   plantwire new node <type> --kind source|transform|sink|config   (in the palette's folder)
       Adds a node of that kind (runtime.ts, editor.html, help, locales, icon, example flow).
 `;
@@ -35,7 +45,7 @@ const words = (type: string): string => type.replace(/[-_]+/g, ' ');
 const COLORS: Record<Kind, string> = { source: '#87A980', transform: '#C7D8A0', sink: '#E2D96E', config: '#D8BFD8' };
 
 function runtimeTs(type: string, kind: Kind, configType?: string): string {
-  const header = `/**\n * ${type}: runtime of a ${kind} node, built on @plantwire/node-red/sdk (defineNode: migrations and\n * configuration errors; onInput: done() once, done(err) once on failure, no error escapes).\n */\nimport { defineNode, numberSetting, onClose, onInput, PlantwireError, setStatus, clearStatus, makeSample, toSamples, type NodeConfig, type RedApi, type TagSample } from '@plantwire/node-red/sdk';\n`;
+  const header = `/**\n * ${type}: runtime of a ${kind} node, built on @plantwire/sdk (defineNode: migrations and\n * configuration errors; onInput: done() once, done(err) once on failure, no error escapes).\n */\nimport { defineNode, numberSetting, onClose, onInput, PlantwireError, setStatus, clearStatus, makeSample, toSamples, type NodeConfig, type RedApi, type TagSample } from '@plantwire/sdk';\n`;
   if (kind === 'transform') {
     return `${header}
 interface Config extends NodeConfig {
@@ -110,7 +120,7 @@ export = function (RED: RedApi): void {
   }
   if (kind === 'sink') {
     return `/**
- * ${type}: runtime of a sink node, built on @plantwire/node-red/sdk's sink kit (defineSink): each message is
+ * ${type}: runtime of a sink node, built on @plantwire/sdk's sink kit (defineSink): each message is
  * checked at input (a bad one is refused whole: done(err) once, red status, never stored); a good one is stored
  * in the store-and-forward buffer (memory or disk, from the dialog) before done(), then delivered in batches.
  * deliver() throws to fail: a transient error is retried with backoff, one with \`transient: false\` is
@@ -118,7 +128,7 @@ export = function (RED: RedApi): void {
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { defineSink, toSamples, type buffer, type Look, type NodeConfig, type RedApi } from '@plantwire/node-red/sdk';
+import { defineSink, toSamples, type buffer, type Look, type NodeConfig, type RedApi } from '@plantwire/sdk';
 
 interface Config extends NodeConfig, buffer.BufferConfig {
   file: string;
@@ -163,9 +173,9 @@ export = function (RED: RedApi): void {
   }
   return `/**
  * ${type}: a config node (connection settings shared by the nodes that use it), built on
- * @plantwire/node-red/sdk. Credentials are declared here and in editor.html alike.
+ * @plantwire/sdk. Credentials are declared here and in editor.html alike.
  */
-import { defineNode, numberSetting, type NodeConfig, type RedApi } from '@plantwire/node-red/sdk';
+import { defineNode, numberSetting, type NodeConfig, type RedApi } from '@plantwire/sdk';
 
 interface Config extends NodeConfig {
   host: string;
@@ -371,7 +381,12 @@ console.log(\`build: \${types.length} node type(s) -> dist/nodes\`);
 function readme(name: string, type: string): string {
   return `# ${name}
 
-A Node-RED palette built on the Plantwire SDK (\`@plantwire/node-red/sdk\`).
+A Node-RED palette built on the Plantwire SDK (\`@plantwire/sdk\`).
+
+Its one Plantwire dependency at runtime is \`@plantwire/sdk\`: the kits alone, with no Node-RED nodes of their
+own, so installing this palette adds only its own nodes to the user's editor. \`@plantwire/node-red\` is a
+devDependency: the \`plantwire\` command (\`plantwire new node\`, \`plantwire check\`) and the conformance kit
+the tests run. Keep it there — as a dependency, Node-RED would load Plantwire's nodes beside yours.
 
 ## Develop
 
@@ -397,8 +412,8 @@ In Node-RED: *Manage palette → Install*, or \`npm install ${name}\` in the Nod
 `;
 }
 
-/** `plantwire new palette <name>`: the palette repository, with a transform node. */
-export function newPalette(parent: string, name: string, sdk: string): { dir: string; files: string[] } {
+/** `plantwire new palette <name>`: the palette repository, with a transform node. `sdk` and `plantwire` are the npm specs of @plantwire/sdk and @plantwire/node-red. */
+export function newPalette(parent: string, name: string, sdk: string, plantwire = `^${ours().version}`): { dir: string; files: string[] } {
   if (!/^(@[a-z0-9][a-z0-9._-]*\/)?[a-z][a-z0-9._-]*$/.test(name)) throw new PlantwireError('bad-option', `palette name "${name}" must be a lowercase npm name, e.g. acme-demo or @acme/node-red-demo`);
   const base = name.replace(/^@[^/]+\//, '');
   const dir = path.resolve(parent, base);
@@ -423,8 +438,10 @@ export function newPalette(parent: string, name: string, sdk: string): { dir: st
       check: 'node scripts/build.mjs && plantwire check .',
       prepack: 'node scripts/build.mjs',
     },
-    dependencies: { '@plantwire/node-red': sdk },
-    devDependencies: { 'node-red': dev['node-red'] ?? '^4.1.0', typescript: dev.typescript ?? '^5.9.0', '@types/node': dev['@types/node'] ?? '^22.0.0' },
+    // The SDK alone at runtime; @plantwire/node-red (the plantwire CLI, the conformance kit) only for development:
+    // as a dependency, Node-RED would load its nodes into the user's editor too.
+    dependencies: { '@plantwire/sdk': sdk },
+    devDependencies: { '@plantwire/node-red': plantwire, 'node-red': dev['node-red'] ?? '^4.1.0', typescript: dev.typescript ?? '^5.9.0', '@types/node': dev['@types/node'] ?? '^22.0.0' },
     plantwireCheck: { nodes: { [type]: { good: { topic: 'Line1/Temperature', payload: 21.5 } } } },
   };
   write(path.join(dir, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
@@ -457,6 +474,7 @@ test('refuses a value that is not a number, naming the tag', () => {
     path.join(dir, 'test', 'conformance.test.mjs'),
     `// The conformance kit on this palette: loads it into the stock Node-RED of devDependencies and checks
 // behaviour (malformed messages, close, partial deploy, examples) and the Flow Library scorecard.
+// The kit is @plantwire/node-red's plantwire command, a devDependency.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -486,8 +504,21 @@ test('plantwire check passes', { timeout: 600_000 }, () => {
   return { dir, files };
 }
 
+/**
+ * An --sdk / --plantwire value as the palette's package.json spec: a local tarball (a path or file: spec ending
+ * in .tgz) becomes file:<absolute path>, since it is written into a package.json in another folder than the one
+ * it was typed in; anything else is kept as given — a version range, a tag, or a folder spec such as
+ * file:../../packages/sdk, which npm reads relative to the new palette's folder; none: ^<this version>
+ * (@plantwire/sdk is released with the same version as @plantwire/node-red).
+ */
+export function npmSpec(value: string | undefined): string {
+  if (!value) return `^${ours().version}`;
+  if (value.endsWith('.tgz') && (value.startsWith('file:') || !/^[a-z][a-z0-9+.-]*:/i.test(value))) return `file:${path.resolve(value.replace(/^file:/, ''))}`;
+  return value;
+}
+
 export async function newCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, dir: { type: 'string' }, sdk: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { kind: { type: 'string' }, dir: { type: 'string' }, sdk: { type: 'string' }, plantwire: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
   const [what, name] = positionals;
   if (values.help || !what) {
     process.stdout.write(NEW_HELP);
@@ -495,8 +526,7 @@ export async function newCommand(args: string[]): Promise<number> {
   }
   if (!name) throw new PlantwireError('bad-option', `usage:\n${NEW_HELP}`);
   if (what === 'palette') {
-    const sdk = values.sdk ? (/^(file:|\.|\/)/.test(values.sdk) && values.sdk.endsWith('.tgz') ? `file:${path.resolve(values.sdk.replace(/^file:/, ''))}` : values.sdk) : `^${ours().version}`;
-    const { dir, files } = newPalette(values.dir ?? process.cwd(), name, sdk);
+    const { dir, files } = newPalette(values.dir ?? process.cwd(), name, npmSpec(values.sdk), npmSpec(values.plantwire));
     console.log(`created ${dir}:\n${files.map((f) => `  ${f}`).join('\n')}\nnext: cd ${path.relative(process.cwd(), dir) || '.'} && npm install && npm test`);
     return 0;
   }

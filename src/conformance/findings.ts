@@ -20,8 +20,12 @@ export interface Report {
   version: string;
   source: string;
   runtimes: string[];
-  /** Checks that ran, with how many node types each covered. */
-  checked: Array<{ check: string; runtime?: string; items: number; ms: number }>;
+  /**
+   * Checks that ran, with how many node types each covered. The loads check of each runtime also lists the node
+   * modules installed with the palette that the runtime loaded beside it (module → node types; {} when none), e.g.
+   * a dependency with a "node-red" section.
+   */
+  checked: Array<{ check: string; runtime?: string; items: number; ms: number; alongside?: Record<string, string[]> }>;
   findings: Finding[];
   ok: boolean;
 }

@@ -66,6 +66,8 @@ export interface Checked {
   runtime?: string;
   items: number;
   ms: number;
+  /** loads: node modules installed with the palette that the runtime loaded beside it (module → its node types), e.g. a dependency with a "node-red" section. */
+  alongside?: Record<string, string[]>;
 }
 
 export interface RunnerResult {
@@ -161,6 +163,8 @@ const KIND: Record<string, string> = { Timeout: 'timer', TCPWRAP: 'socket', TCPS
 
 // ------------------------------------------------------------------ the probe node
 
+const PROBE_TYPE = 'plantwire-check-probe';
+
 function writeProbe(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
@@ -174,7 +178,7 @@ function writeProbe(dir: string): void {
       done();
     });
   }
-  RED.nodes.registerType('plantwire-check-probe', Probe);
+  RED.nodes.registerType('${PROBE_TYPE}', Probe);
 };
 `,
   );
@@ -302,7 +306,23 @@ async function behaviour(job: RunnerJob): Promise<RunnerResult> {
     }
     for (const t of paletteTypes) if (!loaded.has(t) && ours.some((s) => !s.err)) add({ check: 'loads', level: 'error', type: t, message: `the editor registers ${t} but the runtime did not`, fix: `call RED.nodes.registerType('${t}', …) in the node's .js file` });
     for (const l of host.logs) if ((l.level === 'error' || l.level === 'warn') && /Failed to register|Error loading|error/i.test(l.msg) && (l.msg.includes(job.module) || [...paletteTypes].some((t) => l.msg.includes(t)))) add({ check: 'loads', level: 'error', message: `Node-RED logged at load: ${l.msg.slice(0, 300)}`, fix: 'fix the error the runtime logged while loading the palette' });
-    checked.push({ check: 'loads', runtime, items: Object.keys(job.nodeSets).length, ms: Date.now() - t0 });
+    // Node modules loaded beside the palette that came with its install (in the fresh user dir's node_modules, or
+    // nested under the palette): a dependency with a "node-red" section puts its nodes into the user's editor too
+    // (Node-RED loads every such package under <userDir>/node_modules). Modules the runtime finds next to its own
+    // install (a Node-RED inside a project's node_modules scans the node_modules above it) are the checker's, not
+    // the palette's, and are left out. A note, since a palette may mean it; the report lists them.
+    const withPalette = (module: string): boolean =>
+      [path.join(job.userDir, 'node_modules'), path.join(job.pkgDir, 'node_modules')].some((dir) => fs.existsSync(path.join(dir, ...module.split('/'), 'package.json')));
+    const alongside: Record<string, string[]> = {};
+    for (const s of Array.isArray(sets) ? sets : []) {
+      if (s.module === job.module || s.module === 'node-red' || !withPalette(s.module)) continue;
+      const types = s.types.filter((t) => t !== PROBE_TYPE);
+      if (types.length > 0) (alongside[s.module] ??= []).push(...types);
+    }
+    for (const [module, types] of Object.entries(alongside)) {
+      add({ check: 'loads', level: 'note', message: `${module}, installed with the palette, loaded beside it: its ${types.length} node type(s) (${types.slice(0, 4).join(', ')}${types.length > 4 ? ', …' : ''}) appear in the user's editor too`, fix: `if the palette needs only ${module}'s code, depend on a package of that code without a "node-red" section (for Plantwire's kits: @plantwire/sdk, not @plantwire/node-red)` });
+    }
+    checked.push({ check: 'loads', runtime, items: Object.keys(job.nodeSets).length, ms: Date.now() - t0, alongside });
 
     // ------------------------------------------------------------ help served by the runtime
     const th = Date.now();

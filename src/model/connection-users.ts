@@ -12,7 +12,8 @@
  * another config node), it closes then. Every state change is pushed to all
  * users' status. A rejected `connect()` is retried on the shared backoff
  * (src/model/backoff.ts) while users remain, and logged once per outage
- * (src/model/outage-log.ts). Connection errors never escape as rejected
+ * (src/model/outage-log.ts); so is a connection that was open and is lost
+ * for good (`lost`). Connection errors never escape as rejected
  * promises: they become a red status on every user.
  */
 import { Backoff } from './backoff';
@@ -153,6 +154,18 @@ export class ConnectionUsers {
     this.outage.succeeded();
   }
 
+  /**
+   * The connection that was open is gone for good (e.g. the client gave up
+   * reconnecting, or the server closed it): back to the retry loop on the one
+   * backoff, logged once per outage, shown on every user — as a refused
+   * connect is. Ignored while nothing is open (a stop or a connect in progress).
+   */
+  lost(err: unknown): void {
+    if (!this.open || this.opening) return;
+    this.open = false;
+    this.retryLater(toError(err));
+  }
+
   /** Closes the connection whatever the users (config node close). */
   async close(): Promise<void> {
     this.users.clear();
@@ -174,22 +187,24 @@ export class ConnectionUsers {
         this.backoff.reset();
         this.outage.succeeded();
       })
-      .catch((err: unknown) => {
-        const e = toError(err);
-        const delay = this.backoff.next();
-        this.outage.failed(e.message);
-        this.setState('error', this.retry.errorText?.(e) ?? e.message);
-        if (this.users.size > 0) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            if (this.users.size > 0 && !this.open && !this.opening) this.start();
-          }, delay);
-          this.retryTimer.unref?.();
-        }
-      })
+      .catch((err: unknown) => this.retryLater(toError(err)))
       .finally(() => {
         this.opening = null;
       });
+  }
+
+  /** A connect failed or the connection was lost: shown, logged once per outage, retried after the backoff while users remain. */
+  private retryLater(e: Error): void {
+    const delay = this.backoff.next();
+    this.outage.failed(e.message);
+    this.setState('error', this.retry.errorText?.(e) ?? e.message);
+    if (this.users.size > 0) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (this.users.size > 0 && !this.open && !this.opening) this.start();
+      }, delay);
+      this.retryTimer.unref?.();
+    }
   }
 
   /**

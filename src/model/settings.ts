@@ -50,3 +50,28 @@ export function propertySetting(value: unknown, label: string): string {
   }
   return p;
 }
+
+/**
+ * The text a typed setting gave for one message: a string trimmed, a number
+ * as its digits, nothing ('' ) when the property is missing; any other value
+ * is a `bad-input` error naming the field and where it was read
+ * ("recipients from msg.to must be text, got object").
+ */
+export function typedText(value: unknown, source: TypedSetting, label: string): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string') throw new PlantwireError('bad-input', `${label} from ${describeTyped(source)} must be text, got ${Array.isArray(value) ? 'array' : typeof value}`, `${label} from ${describeTyped(source)} not text`);
+  return value.trim();
+}
+
+/**
+ * An asset path read per message from a typed setting: text, slashes at both
+ * ends removed, no MQTT wildcards; `undefined` when the source gave nothing.
+ */
+export function typedAssetPath(value: unknown, source: TypedSetting, label: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new PlantwireError('bad-asset', `${label} from ${describeTyped(source)} must be text, got ${typeof value}`, `${label} from ${describeTyped(source)} not text`);
+  const path = value.trim().replace(/^\/+|\/+$/g, '');
+  if (/[+#]/.test(path)) throw new PlantwireError(source.type === 'str' ? 'bad-config' : 'bad-asset', `${label} "${path}"${source.type === 'str' ? '' : ` from ${describeTyped(source)}`} must not contain + or #`, 'bad asset path');
+  return path === '' ? undefined : path;
+}

@@ -36,6 +36,9 @@ const PARAM = /__([A-Za-z][A-Za-z0-9]*)__/g;
 export const NUMERIC_STATUS_PARAMS: ReadonlySet<string> = new Set(['count', 'failed', 'bad', 'dropped', 'online', 'passed', 'limit', 'pages', 'refused', 'rate', 'seconds', 'delay', 'seq', 'objects']);
 const NUMBER = '(-?\\d[\\d,]*(?:\\.\\d+)?)';
 
+/** Parameters that hold another status text (a reason: "refused: __why__"), translated in turn. */
+export const NESTED_STATUS_PARAMS: ReadonlySet<string> = new Set(['why', 'detail', 'reason']);
+
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
@@ -112,13 +115,18 @@ export function translateStatusText(
   translate: (key: string, params: Record<string, string>) => string | null,
   locale?: string,
 ): string {
+  const piece = (p: string, depth: number): string => {
+    const hit = matchStatusPiece(p, compiled);
+    if (!hit) return p;
+    for (const n of Object.keys(hit.params)) {
+      if (locale && NUMERIC_STATUS_PARAMS.has(n)) hit.params[n] = localizeNumber(hit.params[n]!, locale);
+      // A reason is itself a status text ("refused: buffer full: message rejected"): translated the same way.
+      else if (NESTED_STATUS_PARAMS.has(n) && depth < 2) hit.params[n] = piece(hit.params[n]!, depth + 1);
+    }
+    return translate(hit.key, hit.params) ?? p;
+  };
   return text
     .split(STATUS_SEPARATOR)
-    .map((piece) => {
-      const hit = matchStatusPiece(piece, compiled);
-      if (!hit) return piece;
-      if (locale) for (const n of Object.keys(hit.params)) if (NUMERIC_STATUS_PARAMS.has(n)) hit.params[n] = localizeNumber(hit.params[n]!, locale);
-      return translate(hit.key, hit.params) ?? piece;
-    })
+    .map((p) => piece(p, 0))
     .join(STATUS_SEPARATOR);
 }

@@ -8,7 +8,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { Forwarder, bufferStatus, type DeliveryOutcome, type ForwarderOptions, type ForwarderState, type SettleFn } from '../buffer/forwarder';
+import { Forwarder, bufferStatus, type DeliveryContext, type DeliveryOutcome, type ForwarderOptions, type ForwarderState, type SettleFn } from '../buffer/forwarder';
 import { openQueue, removeQueueFiles, bufferFullError, type Queue, type QueueEntry } from '../buffer/queue';
 import { allBufferMetrics, bufferInfo, bufferMetrics, registerBuffer, unregisterBuffer, type BufferInfo } from '../buffer/registry';
 import type { BufferSettings } from '../buffer/settings';
@@ -19,7 +19,7 @@ import type { RedApi, RedNode } from './types';
 
 export interface SinkBufferOptions<T> {
   /** Per-entry sinks may settle entries one by one and resolve with what is left undone (see src/buffer/forwarder.ts). */
-  deliver(batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome>;
+  deliver(batch: QueueEntry<T>[], settle: SettleFn, ctx: DeliveryContext): Promise<void | DeliveryOutcome>;
   /** Retry a failed attempt without the backoff pause (e.g. the first retry after a lost answer). */
   retryAtOnce?: ForwarderOptions<T>['retryAtOnce'];
   /** The sink's own status (e.g. the connection's), shown when nothing is buffered. */

@@ -35,3 +35,19 @@ export function migrateConfig<C extends Record<string, unknown>>(type: string, c
   out.version = spec.current;
   return out as C;
 }
+
+/**
+ * The migration of a node whose plain fields became typed inputs: each
+ * field's source (`<field>Type`) is set to `types[field]` ('str' — the
+ * value stays the fixed text it was) unless the flow already names one.
+ */
+export function typedFieldsMigration(types: Record<string, string>): Migration {
+  return (config) => {
+    const out = { ...config };
+    for (const [field, type] of Object.entries(types)) {
+      const key = `${field}Type`;
+      if (out[key] === undefined || out[key] === null || out[key] === '') out[key] = type;
+    }
+    return out;
+  };
+}

@@ -21,7 +21,7 @@
  * visible for a few seconds instead of being overwritten by the next
  * delivery status.
  */
-import { bufferStatus, type DeliveryOutcome, type SettleFn } from '../buffer/forwarder';
+import { bufferStatus, type DeliveryContext, type DeliveryOutcome, type SettleFn } from '../buffer/forwarder';
 import type { QueueEntry } from '../buffer/queue';
 import { bufferSettings, SINK_BUFFER_DEFAULTS, type BufferConfig, type BufferSettings } from '../buffer/settings';
 import { isPermanent } from '../model/delivery';
@@ -43,8 +43,11 @@ export type Look = { state: StatusState; text: string };
 export interface SinkParts<I, T = I> extends Pick<SinkBufferOptions<T>, 'batchSize' | 'deliverTimeoutMs' | 'flush' | 'stableRetry' | 'retryAtOnce'> {
   /** Checks a message and makes what is stored; a throw refuses it at input (never buffered). */
   check(msg: NodeMessage): I | Promise<I>;
-  /** Delivers entries: resolves once the target confirmed them; throws a transient or permanent error. Per-entry sinks settle entries themselves. */
-  deliver(batch: QueueEntry<T>[], settle: SettleFn, send: SendFn): Promise<void | DeliveryOutcome>;
+  /**
+   * Delivers entries: resolves once the target confirmed them; throws a transient or permanent error. Per-entry sinks settle entries themselves.
+   * A sink that sends a batch in parts (objects, requests) calls `ctx.progress()` after each confirmed part: the delivery timeout is per part.
+   */
+  deliver(batch: QueueEntry<T>[], settle: SettleFn, send: SendFn, ctx: DeliveryContext): Promise<void | DeliveryOutcome>;
   /** Without a buffer: delivers one checked message before done() (default: deliver() with a one-entry batch). */
   direct?(body: I, msg: NodeMessage, send: SendFn): Promise<void>;
   /**
@@ -88,6 +91,9 @@ export interface SinkSpec<C extends NodeConfig, I, T = I> extends Omit<NodeSpec<
 /** Splits a batch the target refused as a whole into single entries, so only the bad ones are dead-lettered (at most this many). */
 const ISOLATE_MAX = 1000;
 
+/** A delivery outside the buffer (buffer off): one message, done() waits for it; no per-part timeout. */
+const DIRECT: DeliveryContext = { progress: () => undefined, signal: new AbortController().signal };
+
 /** Defines a sink node type on the kit (see the file comment). */
 export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: RedApi, spec: SinkSpec<C, I, T>): void {
   addBufferRoutes(RED);
@@ -128,7 +134,9 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
         handle.refused(/refus/i.test(why) ? why : `refused: ${why}`);
       };
       // A batch refused as a whole: each entry alone, so one bad entry does not take its neighbours with it.
-      const deliver = async (batch: QueueEntry<T>[], settle: SettleFn): Promise<void | DeliveryOutcome> => {
+      // Each entry sent alone is a part with its own delivery timeout (settle restarts it); once the attempt
+      // timed out (ctx.signal) no further entry is sent: the forwarder retries what is not settled.
+      const deliver = async (batch: QueueEntry<T>[], settle: SettleFn, ctx: DeliveryContext): Promise<void | DeliveryOutcome> => {
         // Entries the sink settled itself in this attempt (delivered before the refusal) are not sent again.
         const done = new Set<number>();
         const track: SettleFn = (ids, how) => {
@@ -136,13 +144,14 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
           settle(ids, how);
         };
         try {
-          return await p.deliver(batch, track, send);
+          return await p.deliver(batch, track, send, ctx);
         } catch (err) {
           const e = toError(err);
           if (!isPermanent(e) || batch.length - done.size <= 1 || batch.length > ISOLATE_MAX) throw e;
           for (const entry of batch.filter((b) => !done.has(b.id))) {
+            if (ctx.signal.aborted) return { error: toError(ctx.signal.reason) };
             try {
-              const outcome = await p.deliver([entry], () => undefined, send);
+              const outcome = await p.deliver([entry], () => undefined, send, ctx);
               if (outcome && outcome.error) return { error: outcome.error };
               settle([entry.id], 'delivered');
             } catch (one) {
@@ -194,7 +203,7 @@ export function defineSink<C extends NodeConfig & BufferConfig, I, T = I>(RED: R
           else {
             seq += 1;
             const key = `${node.id}:${typeof msg._msgid === 'string' ? msg._msgid : `${Date.now()}-${seq}`}`;
-            const outcome = await p.deliver([{ id: seq, key, ts: Date.now(), body: body as unknown as T, bytes: 0 }], () => undefined, sendFn);
+            const outcome = await p.deliver([{ id: seq, key, ts: Date.now(), body: body as unknown as T, bytes: 0 }], () => undefined, sendFn, DIRECT);
             if (outcome && outcome.error) throw outcome.error;
           }
         } catch (err) {

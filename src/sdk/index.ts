@@ -1,6 +1,8 @@
 /**
  * @plantwire/node-red/sdk — the public SDK for Node-RED palettes: what
- * Plantwire's own nodes are built with, no second API.
+ * Plantwire's own nodes are built with, no second API. Vendors' palettes get
+ * the same exports from the package @plantwire/sdk (packages/sdk, one bundle
+ * of this file built by scripts/build.mjs, no Node-RED nodes of its own).
  *
  * Semver promise: everything exported here follows semantic versioning from
  * 1.0.0 on (before 1.0.0: a minor release may change it, a patch release

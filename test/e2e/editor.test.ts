@@ -27,6 +27,13 @@ interface InvalidRow {
   message?: string;
   /** selects to set first: [selector, value] */
   before?: Array<[string, string]>;
+  /**
+   * A typed input (msg/flow/global/env or a fixed text) checked as well: a bad
+   * fixed text typed into its visible box marks the box red. (Node-RED 4 hangs
+   * a typed input's message on its hidden field, where no pointer reaches it,
+   * so the message is checked on the row's plain field.)
+   */
+  typed?: { field: string; invalid: string; valid: string; before?: Array<[string, string]> };
 }
 const INVALID: Record<string, InvalidRow> = {
   'plantwire-simulator': { field: '#node-input-interval', invalid: '10', valid: '500', message: 'interval' },
@@ -35,7 +42,7 @@ const INVALID: Record<string, InvalidRow> = {
   'plantwire-modbus-write': { field: '#node-input-csv', invalid: 'tag,address,function', valid: 'tag,address,function,writable\nSpeed,1,holding,true', message: 'csv', before: [['#node-input-mapSource', 'csv']] },
   'plantwire-mqtt-in': { field: '#node-input-topics', invalid: 'plant/#/line1', valid: 'plant/+/line1/#', message: 'topics' },
   'plantwire-historian-out': { field: '#node-input-batchSize', invalid: '0', valid: '100', message: 'batchSize' },
-  'plantwire-mqtt-out': { field: '#node-input-template', invalid: 'plant/#/{tag}', valid: 'plant/{line}/{tag}', message: 'template', before: [['#node-input-mode', 'template']] },
+  'plantwire-mqtt-out': { field: '#node-input-group', invalid: 'a/b', valid: 'Plantwire', message: 'group', before: [['#node-input-mode', 'sparkplug']], typed: { field: '#node-input-template', invalid: 'plant/#/{tag}', valid: 'plant/{line}/{tag}', before: [['#node-input-mode', 'template']] } },
   'plantwire-opcua-in': { field: '#node-input-publishingInterval', invalid: '5', valid: '250', message: 'publishingInterval' },
   'plantwire-opcua-method': { field: '#node-input-args', invalid: '{"BatchId": ', valid: '{"BatchId": "B-1"}', message: 'args' },
   // Their only setting is the endpoint: with none chosen, the endpoint field is marked.
@@ -46,7 +53,7 @@ const INVALID: Record<string, InvalidRow> = {
   // A mapping with a JSONata syntax error is marked (and refused at deploy).
   'plantwire-erp-out': { field: '#node-input-batchSize', invalid: '0', valid: '5', message: 'batchSize' },
   'plantwire-erp-query': { field: '#node-input-top', invalid: '-5', valid: '10', message: 'top' },
-  'plantwire-email-out': { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'to' },
+  'plantwire-email-out': { field: '#node-input-cc', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'cc', typed: { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>' } },
   // A new alarm node / condition node starts with one empty row: its required tag cell is marked.
   'plantwire-alarm': { field: '#node-input-alarm-list .al-tag', valid: 'Line1/Filler/ProductTemperature' },
   'plantwire-condition': { field: '#node-input-monitor-list .cm-tag', valid: 'Line1/Filler/FillVolume' },
@@ -165,6 +172,19 @@ describe.skipIf(!chrome.available)('the editor in Chromium', () => {
           await field.fill(row.valid);
           await field.dispatchEvent('change');
           await expect.poll(() => field.evaluate((el) => el.classList.contains('input-error')), { message: `${type}: ${row.field} = ${JSON.stringify(row.valid)} is valid` }).toBe(false);
+        }
+        if (row.typed) {
+          // The typed input's box follows its hidden field; typing into it sets the field (source "str", a fixed text).
+          const t = row.typed;
+          for (const [select, value] of t.before ?? []) await tray.locator(select).selectOption(value);
+          const box = tray.locator(`${t.field} + .red-ui-typedInput-container`);
+          const input = box.locator('input.red-ui-typedInput-input');
+          await input.fill(t.invalid);
+          await input.dispatchEvent('change');
+          await expect.poll(() => box.evaluate((el) => el.classList.contains('input-error')), { message: `${type}: ${t.field} = ${JSON.stringify(t.invalid)} is marked` }).toBe(true);
+          await input.fill(t.valid);
+          await input.dispatchEvent('change');
+          await expect.poll(() => box.evaluate((el) => el.classList.contains('input-error')), { message: `${type}: ${t.field} = ${JSON.stringify(t.valid)} is valid` }).toBe(false);
         }
       } else {
         // A node type without a row (e.g. one that landed later): find a validated text field that rejects one of a few bad values.

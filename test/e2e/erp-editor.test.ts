@@ -61,7 +61,8 @@ describe.skipIf(!chrome.available)('ERP dialogs (Chromium)', () => {
     const preview = tray.locator('#pw-erp-preview');
     await setCode('sample', '{"payload": {"order": "1000103", "good": 480}}');
     await setCode('mapping', '{"OrderID": payload.order, "Yield": $string(payload.good)}');
-    await tray.locator('#node-input-key').fill('payload.order');
+    // The key is a typed input (a JSONata expression by default): typed into its visible box.
+    await tray.locator('#node-input-key + .red-ui-typedInput-container input.red-ui-typedInput-input').fill('payload.order');
     await expect.poll(() => preview.textContent(), { message: 'the preview shows the document' }).toContain('"Yield": "480"');
     expect(await preview.textContent()).toContain('1000103');
     await setCode('mapping', '{"OrderID": payload.');

@@ -2,8 +2,8 @@
  * The Plantwire palette as a user sees it in Chromium, in English and German:
  * categories in OT → transform → IT order, every label on one line inside its
  * node with room to spare (at least 5 px from the node's edge and from the
- * icon: a font a little wider than Chromium's Arial substitute must still
- * fit), one capitalisation style (lower case throughout, as Node-RED's own
+ * icon, and at least 5 px from a port, whose square reaches into the node: a
+ * font a little wider than Chromium's Arial substitute must still fit), one capitalisation style (lower case throughout, as Node-RED's own
  * palette: "mqtt in", "http request"), category names in the user's language.
  */
 import fs from 'node:fs';
@@ -65,7 +65,13 @@ describe.skipIf(!chrome.available)('palette: order, labels that fit, one style, 
             let overflow = '';
             // The label sits on the side of the node away from the icon.
             const free = ic.left - box.left > box.right - ic.right ? { left: box.left, right: ic.left } : { left: ic.right, right: box.right };
-            if (text.left - free.left < room || free.right - text.right < room) overflow = `text ${Math.round(text.width)} px in ${Math.round(free.right - free.left)} px beside the icon: less than ${room} px to spare on a side`;
+            // A port on the label's side reaches into the node: the label keeps its distance from the port too.
+            for (const port of n.querySelectorAll('.red-ui-palette-port')) {
+              const p = port.getBoundingClientRect();
+              if (p.right > free.left && p.left < free.left + 10) free.left = Math.max(free.left, p.right);
+              if (p.left < free.right && p.right > free.right - 10) free.right = Math.min(free.right, p.left);
+            }
+            if (text.left - free.left < room || free.right - text.right < room) overflow = `text ${Math.round(text.width)} px in ${Math.round(free.right - free.left)} px beside the icon and ports: less than ${room} px to spare on a side`;
             return { type: n.getAttribute('data-palette-type'), label: n.getAttribute('data-palette-label'), lines, overflow };
           });
           return { headers, entries };

@@ -2,7 +2,9 @@
  * Status texts in the browser's language: a source (simulator) and a sink
  * (mqtt-out to the real Mosquitto; aedes where there is none) show their live status in German in a
  * German Chromium (locale de-DE) and in English in an English one, while a
- * Status node in the flow keeps receiving the stable English text.
+ * Status node in the flow keeps receiving the stable English text. An error
+ * status of the kits (a misconfigured buffer) and the canvas and port labels
+ * follow the language too.
  * With PLANTWIRE_SHOTS_DIR=<dir> it saves both views (status-de.png, status-en.png).
  */
 import path from 'node:path';
@@ -38,9 +40,21 @@ const flow = (brokerUrl: string): unknown[] => [
     wires: [['e2e-out']],
   },
   mqttOut('e2e-out', 'e2e-broker', { x: 460, y: 100 }),
+  mqttOut('e2e-bad', 'e2e-broker', { x: 460, y: 300, bufferMode: 'tape' }),
   { ...statusOf('e2e-status', ['e2e-out'], 'e2e-status-cap'), x: 160, y: 200 },
   { ...capture('e2e-status-cap'), x: 460, y: 200 },
 ];
+
+/** The label on the node with this id, and the labels of its ports, as the editor has them. */
+async function labels(page: Page, id: string): Promise<{ label: string; input: string; output: string }> {
+  return page.evaluate((nodeId) => {
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const g = globalThis as any;
+    const n = g.RED.nodes.node(nodeId);
+    const port = (f: unknown): string => (typeof f === 'function' ? String(f.call(n, 0)) : String(f ?? ''));
+    return { label: g.document.getElementById(nodeId)?.querySelector('.red-ui-flow-node-label')?.textContent ?? '', input: port(n._def.inputLabels), output: port(n._def.outputLabels) };
+  }, id);
+}
 
 /** The status label under the node with this id, as the editor draws it. */
 async function statusLabel(page: Page, id: string): Promise<string> {
@@ -63,9 +77,9 @@ describe.skipIf(!chrome.available)('status texts in the editor follow the browse
     await broker?.stop();
   });
 
-  for (const [locale, sim, out] of [
-    ['de-DE', /^\d+ Tags @ 500 ms$/, /^[\d.]+ veröffentlicht$/],
-    ['en-US', /^\d+ tags @ 500 ms$/, /^[\d,]+ published$/],
+  for (const [locale, sim, out, words] of [
+    ['de-DE', /^\d+ Tags @ 500 ms$/, /^[\d.]+ veröffentlicht$/, { bad: 'ungültiger Puffermodus', sim: 'Abfüllanlage (1 Linien)', simIn: 'Befehl: "start", "stop" oder "emit"', simOut: 'ein Tag-Sample je Nachricht', outIn: 'Tag-Sample, Batch von Samples oder ein einfacher Wert mit msg.topic' }],
+    ['en-US', /^\d+ tags @ 500 ms$/, /^[\d,]+ published$/, { bad: 'bad buffer mode', sim: 'bottling plant (1 lines)', simIn: 'command: "start", "stop" or "emit"', simOut: 'one tag sample per message', outIn: 'tag sample, batch of samples, or a plain value with msg.topic' }],
   ] as const) {
     it(`${locale}: the simulator (source) and mqtt-out (sink) show their status in ${locale}`, async () => {
       const ed = await openEditor(rt.url, ADMIN.username, ADMIN.password, locale);
@@ -73,6 +87,10 @@ describe.skipIf(!chrome.available)('status texts in the editor follow the browse
         const { page } = ed;
         await expect.poll(() => statusLabel(page, 'e2e-sim'), { message: 'simulator status', timeout: 15_000 }).toMatch(sim);
         await expect.poll(() => statusLabel(page, 'e2e-out'), { message: 'mqtt-out status', timeout: 15_000 }).toMatch(out);
+        // An error status of the kits (the sink kit's buffer settings), canvas and port labels.
+        await expect.poll(() => statusLabel(page, 'e2e-bad'), { message: 'error status', timeout: 15_000 }).toBe(words.bad);
+        expect(await labels(page, 'e2e-sim')).toEqual({ label: words.sim, input: words.simIn, output: words.simOut });
+        expect((await labels(page, 'e2e-out')).input).toBe(words.outIn);
         if (SHOTS) {
           const box = await page.locator('#red-ui-workspace-chart').boundingBox();
           if (box) await page.screenshot({ path: path.join(SHOTS, `status-${locale.slice(0, 2)}.png`), clip: { x: box.x, y: box.y, width: 700, height: 220 } });

@@ -102,6 +102,11 @@ export function inject(id: string, target: string, payload: unknown, topic = '')
   };
 }
 
+/** An inject node that also sets `msg.<prop>` (a typed input's source): `vt` 'str', 'num', 'json', … as in the inject node. */
+export function withProp(node: Record<string, unknown>, prop: string, v: string, vt = 'str'): Record<string, unknown> {
+  return { ...node, props: [...(node.props as unknown[]), { p: prop, v, vt }] };
+}
+
 /** A Catch node (scope null = the whole flow) wired to `target`. */
 export const catcher = (id: string, scope: string[] | null, target = 'errs'): Record<string, unknown> => ({ id, type: 'catch', z: 'tab1', scope, uncaught: false, x: 50, y: 200, wires: [[target]] });
 /** A Status node (scope null = the whole flow) wired to `target`. */

@@ -2,7 +2,8 @@
  * Runs once before the suite: installs the Node-RED 5 / Node 22 fixture when
  * it is missing (a fresh clone), from its own package-lock.json; and makes the
  * temp dir of the run's one shared pack (test/helpers/pack.ts sharedPack),
- * removed again after the run; links the SDK into the palettes of palettes/
+ * removed again after the run; links @plantwire/sdk (packages/sdk) and
+ * @plantwire/node-red (the root) into the palettes of palettes/
  * (test/helpers/palettes.ts).
  */
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ export default function setup(project: TestProject): () => void {
   const teardown = (): void => fs.rmSync(packDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 500 });
   try {
     installNr5();
-    // The palettes in palettes/ import @plantwire/node-red/sdk: link it as their npm install would.
+    // The palettes in palettes/ import @plantwire/sdk and run @plantwire/node-red's kit: link both as their npm install would.
     for (const dir of sdkPalettes()) linkSdk(dir);
   } catch (err) {
     teardown();

@@ -114,6 +114,8 @@ export interface TestS3 {
   log: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders; verdict: string }>;
   /** Answer the next requests with these faults (FIFO) instead of forwarding. */
   faults: Fault[];
+  /** Every request is answered this much later (default 0). */
+  delayMs: number;
   listKeys(bucket?: string): Promise<string[]>;
   getObject(key: string, bucket?: string): Promise<{ status: number; body: Buffer; headers: http.IncomingHttpHeaders }>;
   close(): Promise<void>;
@@ -152,10 +154,12 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
   const s3Port = addr.port;
   const log: TestS3['log'] = [];
   const faults: Fault[] = [];
+  const slow = { ms: 0 };
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
+    // Answered after `delayMs` (a slow but working S3).
+    req.on('end', () => setTimeout(() => {
       const body = Buffer.concat(chunks);
       const method = req.method ?? 'GET';
       const url = req.url ?? '/';
@@ -179,7 +183,7 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
       });
       fwd.on('error', (err) => reply(502, 'InternalError', err.message));
       fwd.end(body);
-    });
+    }, slow.ms));
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   const port = (proxy.address() as AddressInfo).port;
@@ -191,6 +195,12 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
     secretAccessKey,
     log,
     faults,
+    get delayMs() {
+      return slow.ms;
+    },
+    set delayMs(ms: number) {
+      slow.ms = ms;
+    },
     // Reads go straight to s3rver (unsigned requests are let through there): an independent route to what was stored.
     async listKeys(b = bucket) {
       const r = await fetchRaw(s3Port, 'GET', `/${b}?list-type=2&max-keys=1000`);

@@ -5,7 +5,11 @@
  * and `a ? b : c` are expanded into their variants; a local `const x = …` used
  * in a hole is expanded too (the " · 3 late" suffixes). What stays unknown (a
  * count, a label, an error's own text) becomes HOLE, which a vocabulary
- * parameter matches. Used by test/unit/status-i18n.test.ts.
+ * parameter matches. Error statuses count too: the short status of every
+ * `new PlantwireError(code, message, status)` in the kits (src/runtime,
+ * src/model, src/buffer: input and sink kit, connection kit, settings,
+ * samples, limits) and the `status` of every field spec (nodes/<type>/fields.ts).
+ * Used by test/unit/status-i18n.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,8 +40,29 @@ export function statusSourceFiles(root: string): string[] {
     .filter((e) => e.isDirectory())
     .map((e) => path.join(root, 'nodes', e.name, 'runtime.ts'))
     .filter((f) => fs.existsSync(f));
+  const specs = fs
+    .readdirSync(path.join(root, 'nodes'), { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => path.join(root, 'nodes', e.name, 'fields.ts'))
+    .filter((f) => fs.existsSync(f));
   const src = ['model', 'runtime', 'connectors', 'buffer', 'transforms'].flatMap((d) => tsFiles(path.join(root, 'src', d)));
-  return [...nodes, ...src];
+  return [...nodes, ...specs, ...src];
+}
+
+/** The kits whose error statuses (PlantwireError's third argument) are in the vocabulary. */
+const ERROR_STATUS_FILES = /(^|[\\/])src[\\/](runtime|model|buffer)[\\/]/;
+
+/** The status argument of `new PlantwireError(code, message, status)` in a kit file, or null. */
+function errorStatus(n: ts.NewExpression, file: string): ts.Expression | null {
+  if (!ERROR_STATUS_FILES.test(file) || !ts.isIdentifier(n.expression) || n.expression.text !== 'PlantwireError') return null;
+  return n.arguments && n.arguments.length >= 3 ? n.arguments[2]! : null;
+}
+
+/** The `status` of a field spec ({kind, label, …, status: '…'}). */
+function specStatus(o: ts.ObjectLiteralExpression): ts.Expression | null {
+  const prop = (name: string) => o.properties.find((p): p is ts.PropertyAssignment => ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === name);
+  const status = prop('status');
+  return status && prop('kind') && prop('label') ? status.initializer : null;
 }
 
 function calleeName(e: ts.Expression): { name: string; receiver: string } {
@@ -156,8 +181,10 @@ export function collectStatusTexts(root: string): StatusTextSite[] {
       if (ts.isCallExpression(n)) {
         const i = textArgument(n);
         if (i >= 0) expr = n.arguments[i]!;
+      } else if (ts.isNewExpression(n)) {
+        expr = errorStatus(n, file);
       } else if (ts.isObjectLiteralExpression(n)) {
-        expr = isStateObject(n);
+        expr = isStateObject(n) ?? specStatus(n);
       }
       if (expr) {
         const variants = [...new Set(expand(expr, 0))];

@@ -26,6 +26,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   s3.faults.length = 0;
+  s3.delayMs = 0;
 });
 
 function target(over: Partial<S3Settings> = {}): S3Target {
@@ -276,4 +277,34 @@ describe('S3 target against s3rver', () => {
     expect(values).toEqual(Array.from({ length: 15 }, (_, i) => i));
     expect(s3.log.filter((l) => l.url.startsWith('/plant/fwd/') && l.verdict === 'ServiceUnavailable')).toHaveLength(3);
   });
+
+  it('a batch written as one object per asset on a slow S3: each object gets its own delivery timeout, every object written once', async () => {
+    const t = target({ keyPattern: 'perpart/{asset}/{seq}' });
+    const q = openQueue<unknown>({ name: 's3-slow', mode: 'memory' });
+    const assets = Array.from({ length: 12 }, (_, i) => `a${String(i + 1).padStart(2, '0')}`);
+    // 12 objects × 300 ms = 3.6 s for the batch, the delivery timeout 2 s: only per object does it fit.
+    s3.delayMs = 300;
+    const f = new Forwarder<unknown>(q, {
+      flush: { count: assets.length, ms: 60_000 },
+      deliverTimeoutMs: 2000,
+      minBackoffMs: 5,
+      maxBackoffMs: 20,
+      isPermanent: (e) => (e as { transient?: boolean }).transient === false,
+      deliver: (batch, _settle, ctx) => t.deliver(batch.map((e) => ({ key: e.key, ts: e.ts, body: e.body })), ctx.progress),
+    });
+    f.start();
+    for (const [i, a] of assets.entries()) {
+      await q.enqueue({ tag: 't', value: i, quality: 'good', sourceTimestamp: new Date(T0).toISOString(), asset: a });
+      f.notify();
+    }
+    const deadline = Date.now() + 15_000;
+    while (q.metrics().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const depth = q.metrics().depth;
+    await f.stop();
+    s3.delayMs = 0;
+    expect(depth, 'the batch delivered').toBe(0);
+    const puts = s3.log.filter((l) => l.method === 'PUT' && l.url.startsWith('/plant/perpart/'));
+    expect(puts.map((l) => l.url.split('/')[3]).sort(), 'each object PUT once (no attempt cut off and sent again)').toEqual(assets);
+    expect((await s3.listKeys()).filter((k) => k.startsWith('perpart/'))).toHaveLength(assets.length);
+  }, 30_000);
 });

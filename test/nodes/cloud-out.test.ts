@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../src/host/index';
 import { makeSample } from '../../src/model/sample';
 import { cloudConnection, cloudOut, startAzureLikeBroker, startTlsMosquitto, type AzureLikeBroker, type TlsMosquitto } from '../helpers/cloud';
-import { capture, catcher, inject, statusOf, TAB } from '../helpers/flows';
+import { capture, catcher, inject, statusOf, TAB, withProp } from '../helpers/flows';
 import { closeClient, makeCerts, testClient, until, type Certs } from '../helpers/mqtt';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 import { startTestS3, type TestS3 } from '../helpers/s3-server';
@@ -93,6 +93,43 @@ describe('AWS IoT Core style (Mosquitto with require_certificate)', () => {
     expect(props[0]).toMatchObject({ line: 'acme/berlin/bottling/line1', 'plantwire-id': expect.stringMatching(/-0$/) });
     expect(props[1]!['plantwire-id']).toMatch(/-1$/);
     expect(rt.captured('errs')).toEqual([]);
+  });
+
+  it('topic template read per message from msg or from env (typed input); a bad one is refused once before anything is stored', async () => {
+    got.length = 0;
+    process.env.PW_TEST_CLOUD_TOPIC = 'dt/env/{tag}';
+    try {
+      await rt.deploy([
+        TAB,
+        cloudConnection('aws', { target: 'aws-iot', endpoint: `127.0.0.1:${mosq.port}`, thingName: 'filler-1', ca: fs.readFileSync(certs.ca, 'utf8') }, { cert: certs.clientCert, key: certs.clientKey }),
+        cloudOut('om', 'aws', { version: 2, topic: 'route', topicType: 'msg', bufferMode: 'memory' }),
+        cloudOut('oe', 'aws', { version: 2, topic: 'PW_TEST_CLOUD_TOPIC', topicType: 'env' }),
+        withProp(inject('im', 'om', sample('Filler/Temperature', 4)), 'route', 'dt/msg/{line}/{tag}'),
+        withProp(inject('ibad', 'om', sample('Filler/Temperature', 5)), 'route', 'dt/{shift}/#'),
+        inject('ie', 'oe', sample('Filler/Speed', 6)),
+        statusOf('st', ['om', 'oe'], 'status'),
+        catcher('c', ['om', 'oe'], 'errs'),
+        capture('status'),
+        capture('errs'),
+      ]);
+      await until(() => statusTexts().filter((t) => t.startsWith('connected to')).length >= 2, 'both connected');
+      await press('im');
+      await press('ie');
+      await until(() => got.length === 2, 'two messages');
+      expect(got.map((g) => [g.topic, g.value]).sort()).toEqual([
+        ['dt/env/Filler/Speed', 6],
+        ['dt/msg/line1/Filler/Temperature', 4],
+      ]);
+      await press('ibad');
+      const [err] = await rt.waitFor('errs', 1);
+      expect(err!.msg.error.message).toMatch(/topic template from msg.route: unknown placeholder \{shift\}.*; topic template from msg.route must not contain the wildcards \+ or #/);
+      await until(() => rt.captured('status').some((c) => c.msg.status.fill === 'red'), 'red status');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rt.captured('errs'), 'refused once').toHaveLength(1);
+      expect(got, 'nothing published for the refused message').toHaveLength(2);
+    } finally {
+      delete process.env.PW_TEST_CLOUD_TOPIC;
+    }
   });
 
   it('with the buffer: messages sent while the broker is down are buffered (status says so), then delivered in order', async () => {

@@ -15,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capture, catcher, emailOut, fn, inject, smtpServerNode, statusOf, TAB } from '../helpers/flows';
+import { capture, catcher, emailOut, fn, inject, smtpServerNode, statusOf, TAB, withProp } from '../helpers/flows';
 import { makeCerts, type Certs } from '../helpers/mqtt';
 import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -316,6 +316,46 @@ describe('plantwire-email-out', () => {
       expect(rows.length).toBe(200);
       expect(new Set(rows.map((r) => r.split(',')[0])).size).toBe(200);
     } finally {
+      await smtp.stop();
+    }
+  });
+
+  it('recipients and subject read per message (msg) or from env; a digest is one mail per recipient/subject; an empty recipient is refused once', async () => {
+    const smtp = await startSmtp();
+    process.env.PW_TEST_MAIL_TO = 'env-lead@example.com';
+    const alarm = (id: string, tag: string, to: string, subject: string) =>
+      withProp(withProp(inject(id, 'ed', { tag, value: true, quality: 'good', sourceTimestamp: '2026-01-05T08:00:00.000Z' }), 'to', to), 'subject', subject);
+    try {
+      await rt.deploy([
+        TAB,
+        smtpServerNode('s1', smtp.port),
+        emailOut('ed', 's1', { version: 2, mode: 'digest', digestSeconds: 1, to: 'to', toType: 'msg', subject: 'subject', subjectType: 'msg' }),
+        emailOut('ee', 's1', { version: 2, to: 'PW_TEST_MAIL_TO', toType: 'env', subject: 'Env {{first.tag}}' }),
+        alarm('a1', 'Line1/A', 'line1@example.com', 'Line 1: {{count}} alarm(s)'),
+        alarm('a2', 'Line1/B', 'line1@example.com', 'Line 1: {{count}} alarm(s)'),
+        alarm('a3', 'Line2/C', 'line2@example.com, boss@example.com', 'Line 2: {{first.tag}}'),
+        alarm('bad', 'Line3/D', ' ', 'x'),
+        inject('ie', 'ee', 1, 'Line9/E'),
+        catcher('c', ['ed', 'ee'], 'errs'),
+        statusOf('st', ['ed'], 'status'),
+        capture('errs'),
+        capture('status'),
+      ]);
+      for (const id of ['a1', 'a2', 'a3', 'bad', 'ie']) expect((await rt.admin('POST', `/inject/${id}`)).status).toBe(200);
+      const [err] = await rt.waitFor('errs', 1);
+      expect(err!.msg.error.message).toMatch(/to from msg.to: give at least one recipient address/);
+      await until(() => rt.captured('status').some((c) => c.msg.status?.fill === 'red'), 'a red status');
+      await until(() => smtp.received.length >= 3, 'three mails');
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(smtp.received.length, 'one digest per recipient list and subject, one mail from env').toBe(3);
+      const by = (subject: string) => smtp.received.find((r) => r.mail.subject === subject);
+      expect(by('Line 1: 2 alarm(s)')?.rcpt).toEqual(['line1@example.com']);
+      expect(csvRows(by('Line 1: 2 alarm(s)')!.mail).map((r) => r.split(',')[0])).toEqual(['Line1/A', 'Line1/B']);
+      expect(by('Line 2: Line2/C')?.rcpt.sort()).toEqual(['boss@example.com', 'line2@example.com']);
+      expect(by('Env Line9/E')?.rcpt).toEqual(['env-lead@example.com']);
+      expect(rt.captured('errs'), 'the refused alarm reaches Catch once').toHaveLength(1);
+    } finally {
+      delete process.env.PW_TEST_MAIL_TO;
       await smtp.stop();
     }
   });

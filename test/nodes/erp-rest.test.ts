@@ -6,7 +6,7 @@
  * buffered documents, and the dialog's admin routes.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { capture, catcher, inject, statusOf, TAB } from '../helpers/flows';
+import { capture, catcher, inject, statusOf, TAB, withProp } from '../helpers/flows';
 import { burst, erpConnection, erpOut, erpQuery, startRestService, type RestService } from '../helpers/erp';
 import { READER, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -93,6 +93,45 @@ describe('plantwire-erp-out and -query against a REST service', () => {
     expect(ok.map((c) => c.msg.status)).toEqual([200, 201, 200, 204]);
     expect(svc.requests.map((r) => `${r.method} ${r.path}`)).toEqual(expect.arrayContaining(['PATCH /api/orders/O-7', 'PUT /api/orders/O-8', 'POST /api/orders/O-8/confirm', 'DELETE /api/orders/O-7']));
     expect(rt.captured('dead')).toHaveLength(0);
+  });
+
+  it('entity and key read per message (msg) or from env (typed inputs); an empty entity from the message is refused once, before anything is sent', async () => {
+    svc.orders.set('O-9', { id: 'O-9', status: 'released', quantity: 1 });
+    process.env.PW_TEST_ERP_OUT_ENTITY = 'orders';
+    try {
+      await rt.deploy([
+        TAB,
+        erpConnection('c1', svc.url),
+        erpOut('upd', 'c1', [['ok'], ['dead']], { version: 2, operation: 'update', entity: 'path', entityType: 'msg', key: 'order', keyType: 'msg', mapping: '{"quantity": payload.qty}', bufferMode: 'off' }),
+        erpOut('cre', 'c1', [['ok'], ['dead']], { version: 2, entity: 'PW_TEST_ERP_OUT_ENTITY', entityType: 'env', mapping: '{"material": payload.material}' }),
+        withProp(withProp(inject('iu', 'upd', { qty: 33 }), 'path', 'orders/{key}'), 'order', 'O-9'),
+        withProp(withProp(inject('ibad', 'upd', { qty: 34 }), 'path', ' '), 'order', 'O-9'),
+        inject('ic', 'cre', { material: 'FG-9' }),
+        catcher('c', ['upd', 'cre'], 'errs'),
+        statusOf('st', ['upd'], 'status'),
+        capture('ok'),
+        capture('dead'),
+        capture('errs'),
+        capture('status'),
+      ]);
+      await fire('iu');
+      await rt.waitFor('ok', 1);
+      expect(svc.orders.get('O-9')).toMatchObject({ quantity: 33 });
+      await fire('ic');
+      const ok = await rt.waitFor('ok', 2);
+      expect(ok[1]!.msg.erp).toMatchObject({ operation: 'create', entity: 'orders' });
+      const sent = svc.requests.length;
+      await fire('ibad');
+      const [err] = await rt.waitFor('errs', 1);
+      expect(err!.msg.error.message).toMatch(/entity from msg.path is empty/);
+      await until(() => rt.captured('status').some((c) => c.msg.status?.fill === 'red'), 'a red status');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rt.captured('errs'), 'refused once').toHaveLength(1);
+      expect(svc.requests.length, 'nothing sent for the refused message').toBe(sent);
+      expect(rt.captured('dead')).toHaveLength(0);
+    } finally {
+      delete process.env.PW_TEST_ERP_OUT_ENTITY;
+    }
   });
 
   it('sends a document the ERP refuses (4xx) to output 2 with the ERP\'s own message, once, and keeps going', async () => {

@@ -148,6 +148,44 @@ describe('plantwire-modbus-read in a real Node-RED runtime against the simulator
     expect(m!.msg.payload.map((s: { quality: string }) => s.quality)).toEqual(['good', 'good', 'good', 'good', 'good']);
   });
 
+  it('asset path read per message (msg of the poll request) or from env for every poll; a bad value is refused once, before the device is asked', async () => {
+    process.env.PW_TEST_MODBUS_ASSET = '/acme/env/line7';
+    const ask = (id: string, site: string, siteType: string) => ({ ...inject(id, 'rm', 'now'), props: [{ p: 'payload' }, { p: 'site', v: site, vt: siteType }] });
+    try {
+      await rt.deploy([
+        TAB,
+        device(),
+        read('rm', { interval: 0, output: 'batch', version: 2, asset: 'site', assetType: 'msg' }),
+        read('re', { output: 'batch', version: 2, asset: 'PW_TEST_MODBUS_ASSET', assetType: 'env' }, [['cap2']]),
+        ask('i-site', 'acme/msg/line3', 'str'),
+        ask('i-bad', '7', 'num'),
+        ask('i-wild', 'acme/+/line3', 'str'),
+        catcher('c', ['rm'], 'errs'),
+        statusOf('st', ['rm'], 'status'),
+        capture('cap'),
+        capture('cap2'),
+        capture('errs'),
+        capture('status'),
+      ]);
+      const [e] = await rt.waitFor('cap2', 1);
+      expect(e!.msg.payload.map((s: { asset: string }) => s.asset)).toEqual(MAP.map(() => 'acme/env/line7'));
+      await injectNow('i-site');
+      const [m] = await rt.waitFor('cap', 1);
+      expect(m!.msg.payload.map((s: { asset: string }) => s.asset)).toEqual(MAP.map(() => 'acme/msg/line3'));
+      await injectNow('i-bad');
+      await injectNow('i-wild');
+      const errs = await rt.waitFor('errs', 2);
+      expect(errs[0]!.msg.error.message).toMatch(/asset path from msg.site must be text, got number/);
+      expect(errs[1]!.msg.error.message).toMatch(/asset path "acme\/\+\/line3" from msg.site must not contain \+ or #/);
+      await until('red status', () => rt.captured('status').some((c) => c.msg.status.fill === 'red'));
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rt.captured('errs'), 'each error reaches Catch once').toHaveLength(2);
+      expect(rt.captured('cap'), 'refused requests poll nothing').toHaveLength(1);
+    } finally {
+      delete process.env.PW_TEST_MODBUS_ASSET;
+    }
+  });
+
   it('a device that stops answering gives bad-quality samples on every poll, and good ones again when it returns', async () => {
     await rt.deploy([TAB, device(), read('r3', { output: 'batch' }), statusOf('st', ['r3'], 'status'), capture('cap'), capture('status')]);
     await rt.waitFor('cap', 2);

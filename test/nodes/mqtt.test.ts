@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSample, sampleProblems } from '../../src/model/sample';
-import { brokerNode, capture, catcher, inject, mqttIn, mqttOut, statusOf, TAB } from '../helpers/flows';
+import { brokerNode, capture, catcher, inject, mqttIn, mqttOut, statusOf, TAB, withProp } from '../helpers/flows';
 import { closeClient, sharedBroker, testClient, uniquePrefix, until, type TestBroker } from '../helpers/mqtt';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
@@ -184,6 +184,50 @@ describe(`plantwire-mqtt-in / -out against ${'a broker'} (Mosquitto, else embedd
       client.off('message', onMsg);
       await client.unsubscribeAsync(sub);
       delete process.env.PW_E2E_TYPED_ASSET;
+    }
+  });
+
+  it('mqtt-out template mode: the topic template read per message from msg or from env; a bad one is refused once', async () => {
+    process.env.PW_E2E_TYPED_TEMPLATE = `${prefix}/tpl/env/{tag}`;
+    await rt.deploy([
+      TAB,
+      brokerNode('b1', broker.url),
+      mqttOut('out-tm', 'b1', { version: 2, mode: 'template', template: 'route', templateType: 'msg', asset: 'acme/hh/bottling/line1' }),
+      mqttOut('out-te', 'b1', { version: 2, mode: 'template', template: 'PW_E2E_TYPED_TEMPLATE', templateType: 'env' }),
+      withProp(inject('i-tm', 'out-tm', 3, 'Line1/Speed'), 'route', `${prefix}/tpl/msg/{line}/{tag}`),
+      withProp(inject('i-tbad', 'out-tm', 4, 'Line1/Speed'), 'route', `${prefix}/tpl/+/{tag}`),
+      inject('i-te', 'out-te', 5, 'Line1/Temp'),
+      catcher('c', ['out-tm', 'out-te'], 'errs'),
+      statusOf('st', ['out-tm', 'out-te'], 'status'),
+      capture('errs'),
+      capture('status'),
+    ]);
+    await connected('status', 'out-tm');
+    await connected('status', 'out-te');
+    const seen: Array<[string, unknown]> = [];
+    const sub = `${prefix}/tpl/#`;
+    await client.subscribeAsync(sub, { qos: 1 });
+    const onMsg = (topic: string, payload: Buffer): void => void seen.push([topic, (JSON.parse(payload.toString()) as { value: unknown }).value]);
+    client.on('message', onMsg);
+    try {
+      await injectNow('i-tm');
+      await injectNow('i-te');
+      await until(() => seen.length >= 2, 'two messages published');
+      expect(seen.sort()).toEqual([
+        [`${prefix}/tpl/env/Line1/Temp`, 5],
+        [`${prefix}/tpl/msg/line1/Line1/Speed`, 3],
+      ]);
+      await injectNow('i-tbad');
+      const [err] = await rt.waitFor('errs', 1);
+      expect(err!.msg.error.message).toMatch(/topic template from msg.route must not contain the wildcards \+ or #/);
+      await until(() => rt.captured('status').some((c) => c.msg.status.fill === 'red'), 'red status');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rt.captured('errs'), 'refused once').toHaveLength(1);
+      expect(seen, 'nothing published for the refused message').toHaveLength(2);
+    } finally {
+      client.off('message', onMsg);
+      await client.unsubscribeAsync(sub);
+      delete process.env.PW_E2E_TYPED_TEMPLATE;
     }
   });
 

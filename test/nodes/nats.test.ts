@@ -79,6 +79,36 @@ describe('plantwire-nats-out / nats-in / nats-ack (real runtime, real NATS JetSt
     expect(rt.captured('errors')).toEqual([]);
   });
 
+  it('a stream deleted after nats-out made it is made again (as configured) by the next publish, not a failure for ever', async (ctx) => {
+    if (!nats.available) return ctx.skip(nats.reason);
+    const st = stream('again');
+    const prefix = st.subjects.replace(/\.>$/, '');
+    await rt.deploy([
+      TAB,
+      natsConnection('nc1'),
+      natsOut('out', 'nc1', { ...st, subject: `${prefix}.{asset}.{tag}`, duplicateWindow: 60, maxAgeHours: 2, bufferMode: 'off' }),
+      { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '{}', payloadType: 'json', x: 50, y: 40, wires: [['out']] },
+      catcher('c', ['out'], 'errors'),
+      { id: 'cmp', type: 'complete', z: 'tab1', scope: ['out'], uncaught: false, x: 50, y: 200, wires: [['published']] },
+      capture('errors'),
+      capture('published'),
+    ]);
+    const send = (i: number): Promise<unknown> => rt.admin('POST', '/inject/go', { __user_inject_props__: [{ p: 'payload', v: JSON.stringify(sample(i)), vt: 'json' }] });
+    await until(() => send(1).then((r) => (r as { status: number }).status === 200), 'inject');
+    await rt.waitFor('published', 1, 10_000);
+    expect((await jsm.streams.info(st.stream)).state.messages).toBe(1);
+    await jsm.streams.delete(st.stream);
+    await send(2);
+    await until(() => rt.captured('published').length + rt.captured('errors').length >= 2, 'the second message done', 15_000);
+    expect(rt.captured('errors').map((e) => e.msg.error?.message)).toEqual([]);
+    const info = await jsm.streams.info(st.stream);
+    expect(info.state.messages).toBe(1);
+    expect(info.config.subjects).toEqual([st.subjects]);
+    expect(info.config.duplicate_window).toBe(60 * 1e9);
+    expect(info.config.max_age).toBe(2 * 3600 * 1e9);
+    expect((await jsm.streams.getMessage(st.stream, { seq: 1 }))?.json()).toEqual(sample(2));
+  });
+
   it('refuses bad input to a Catch node: a sample without asset, a subject outside the stream', async (ctx) => {
     if (!nats.available) return ctx.skip(nats.reason);
     const st = stream('bad');

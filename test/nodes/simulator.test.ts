@@ -143,6 +143,60 @@ describe('plantwire-simulator in a real Node-RED runtime', () => {
     expect(errs[1]!.msg.error.message).toBe('this node is not running because of a configuration error: interval (ms) must be a number, got "soon"');
   });
 
+  it('asset path read per message (msg of the command, env for every round); a bad value is refused once with a red status', async () => {
+    process.env.PW_TEST_SIM_ASSET = '/acme/env/line9/';
+    const withSite = (id: string, site: string, siteType: string, target: string) => ({
+      id,
+      type: 'inject',
+      z: 'tab1',
+      props: [{ p: 'payload' }, { p: 'site', v: site, vt: siteType }],
+      payload: 'emit',
+      payloadType: 'str',
+      once: false,
+      repeat: '',
+      x: 50,
+      y: 100,
+      wires: [[target]],
+    });
+    try {
+      await rt.deploy([
+        TAB,
+        sim('sm', { output: 'batch', autostart: false, asset: 'site', assetType: 'msg', version: 2 }, [['cap']]),
+        sim('se', { output: 'batch', autostart: false, asset: 'PW_TEST_SIM_ASSET', assetType: 'env', version: 2 }, [['cap2']]),
+        withSite('i-site', 'acme/msg/line2', 'str', 'sm'),
+        withSite('i-bad', '{"a":1}', 'json', 'sm'),
+        inject('i-env', 'emit', 'se'),
+        catcher('c', ['sm', 'se'], 'errs'),
+        statusOf('st', ['sm'], 'status'),
+        capture('errs'),
+        capture('status'),
+        capture('cap'),
+        capture('cap2'),
+      ]);
+      await injectNow('i-site');
+      const [m] = await rt.waitFor('cap', 1);
+      expect(new Set(m!.msg.payload.map((x: { asset: string }) => x.asset))).toEqual(new Set(['acme/msg/line2']));
+      await injectNow('i-env');
+      const [e] = await rt.waitFor('cap2', 1);
+      expect(new Set(e!.msg.payload.map((x: { asset: string }) => x.asset))).toEqual(new Set(['acme/env/line9']));
+      await injectNow('i-bad');
+      const [err] = await rt.waitFor('errs', 1);
+      expect(err!.msg.error.message).toMatch(/asset path from msg.site must be text, got object/);
+      await expect.poll(() => rt.captured('status').some((s) => s.msg.status.fill === 'red')).toBe(true);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(rt.captured('errs'), 'the error reaches Catch exactly once').toHaveLength(1);
+      expect(rt.captured('cap'), 'nothing sent for the refused message').toHaveLength(1);
+    } finally {
+      delete process.env.PW_TEST_SIM_ASSET;
+    }
+  });
+
+  it('version 1 → 2: a flow saved with a plain asset path keeps it as fixed text', async () => {
+    await rt.deploy([TAB, sim('v1', { output: 'batch', version: 1, asset: 'acme/old/line1' }), capture('cap')]);
+    const [m] = await rt.waitFor('cap', 1);
+    expect(m!.msg.payload[0].asset).toBe('acme/old/line1');
+  });
+
   it('loads a flow saved before node versions existed (version missing = 1)', async () => {
     const legacy = sim('old', { output: 'batch' });
     delete (legacy as Record<string, unknown>).version;

@@ -82,6 +82,8 @@ let web: http.Server | null = null;
 let webPort = 0;
 const webRecords: string[] = [];
 let webPoisonAttempts = 0;
+/** How long the webhook receiver takes per request (a slow but working target). */
+let webDelayMs = 0;
 let erp: ErpSim | null = null;
 
 let table = '';
@@ -297,13 +299,17 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<Record<string, unknown>>;
       const tags = body.map((r) => String((r.payload as { tag?: unknown } | undefined)?.tag ?? r.tag ?? ''));
-      if (tags.includes('poison')) {
-        webPoisonAttempts += 1;
-        res.writeHead(400, { 'content-type': 'text/plain' }).end('record "poison": value refused');
-        return;
-      }
-      webRecords.push(...tags);
-      res.writeHead(204).end();
+      const answer = (): void => {
+        if (tags.includes('poison')) {
+          webPoisonAttempts += 1;
+          res.writeHead(400, { 'content-type': 'text/plain' }).end('record "poison": value refused');
+          return;
+        }
+        webRecords.push(...tags);
+        res.writeHead(204).end();
+      };
+      if (webDelayMs > 0) setTimeout(answer, webDelayMs);
+      else answer();
     });
   });
   await new Promise<void>((r) => web!.listen(0, '127.0.0.1', () => r()));
@@ -395,4 +401,44 @@ describe('every sink: a poison message is refused or dead-lettered once, and the
       }, 30_000);
     }
   }
+});
+
+describe('a big batch split into parts on a slow target: each part gets its own delivery timeout', () => {
+  it('cloud-out (webhook): 80 entries with one poison, 100 ms per request, 6 s timeout → every good entry once, the poison dead-lettered once', async () => {
+    webRecords.length = 0;
+    webPoisonAttempts = 0;
+    webDelayMs = 100;
+    const N = 80;
+    try {
+      // timeout 1 s per request: the kit's delivery timeout is 1 s + 5 s; the batch refused as a whole is sent again entry by
+      // entry (80 requests × 100 ms = 8 s), more than one timeout but each entry well within its own.
+      await rt.deploy([
+        TAB,
+        cloudConnection('cc', { target: 'webhook', url: `http://127.0.0.1:${webPort}/ingest`, flushCount: N, flushSeconds: 60, timeout: 1 }),
+        cloudOut('sink', 'cc', { bufferMode: 'memory' }),
+        { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '[]', payloadType: 'json', once: false, repeat: '', x: 50, y: 40, wires: [['split']] },
+        { id: 'split', type: 'function', z: 'tab1', func: 'for (const m of msg.payload) node.send(m); return null;', outputs: 1, x: 150, y: 40, wires: [['sink']] },
+        { id: 'catch', type: 'catch', z: 'tab1', scope: ['sink'], uncaught: false, x: 50, y: 260, wires: [['refused']] },
+        capture('refused'),
+      ]);
+      await new Promise((r) => setTimeout(r, 300));
+      const msgs = Array.from({ length: N }, (_, i) => ({ payload: sample(i === 10 ? 'poison' : `g${i}`, i) }));
+      const started = Date.now();
+      const res = await rt.admin('POST', '/inject/go', { __user_inject_props__: [{ p: 'payload', v: JSON.stringify(msgs), vt: 'json' }] });
+      expect(res.status).toBe(200);
+      await until(async () => (await rt.admin<{ depth: number }>('GET', '/plantwire/buffer/sink')).body.depth === 0, `the batch delivered (${webRecords.length} records at the receiver)`, 40_000);
+      const took = Date.now() - started;
+      await new Promise((r) => setTimeout(r, 1500));
+      const counts = new Map<string, number>();
+      for (const t of webRecords) counts.set(t, (counts.get(t) ?? 0) + 1);
+      const twice = [...counts].filter(([, n]) => n > 1).map(([t]) => t);
+      expect(twice, 'no entry delivered twice').toEqual([]);
+      expect(counts.size, 'every good entry arrived').toBe(N - 1);
+      expect(rt.captured('refused'), 'the poison dead-lettered once').toHaveLength(1);
+      expect(webPoisonAttempts, 'the poison sent as part of the batch and once alone').toBe(2);
+      console.log(`[poison] cloud-out webhook, ${N} entries at ${webDelayMs} ms per request: delivered after ${took} ms, each once`);
+    } finally {
+      webDelayMs = 0;
+    }
+  }, 60_000);
 });

@@ -3,8 +3,10 @@
  * it: the built CLI (bin/plantwire.js) on the broken fixture palettes
  * (test/fixtures/broken-palettes/), each of which must be reported with its
  * fault, its fix line and a non-zero exit code, on the good fixture (passes),
- * and on a broken one under Node-RED 5 on Node 22. This palette's own packed
- * tarball is checked in tarball.test.ts (sharing its pack).
+ * and on a broken one under Node-RED 5 on Node 22; and a packed palette whose
+ * dependency is itself a palette: the report lists the dependency's node
+ * types as loaded beside it. This palette's own packed tarball is checked in
+ * tarball.test.ts (sharing its pack).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,16 +45,47 @@ const BROKEN = [
   { fixture: 'timer-after-close', check: 'close', message: /1 timer still alive after the node was closed and removed: timer created at nodes\/acme-double-timer\.js:5:\d+/, fix: /clear the timer in the close handler/ },
 ];
 
+/** A copy of the good fixture as package `name`, its node type acme-double renamed to `type` (file names and contents). */
+function goodCopy(dest: string, name: string, type: string, dependencies?: Record<string, string>): void {
+  const src = path.join(FIXTURES, 'good');
+  for (const rel of fs.readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+    const from = path.join(src, rel);
+    if (fs.statSync(from).isDirectory()) continue;
+    const to = path.join(dest, rel.replaceAll('acme-double', type));
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.writeFileSync(to, fs.readFileSync(from, 'utf8').replaceAll('acme-double', type));
+  }
+  const pkg = JSON.parse(fs.readFileSync(path.join(dest, 'package.json'), 'utf8')) as Record<string, unknown>;
+  fs.writeFileSync(path.join(dest, 'package.json'), JSON.stringify({ ...pkg, name, ...(dependencies ? { dependencies } : {}) }, null, 2));
+}
+
+/** npm pack of `dir` into `out`; the tarball's path. */
+async function pack(dir: string, out: string): Promise<string> {
+  fs.mkdirSync(out, { recursive: true });
+  const before = new Set(fs.readdirSync(out));
+  await new Promise<void>((resolve, reject) => execFile('npm', ['pack', '--pack-destination', out], { cwd: dir, env: childEnv() }, (err) => (err ? reject(err) : resolve())));
+  return path.join(out, fs.readdirSync(out).find((f) => f.endsWith('.tgz') && !before.has(f))!);
+}
+
 describe('plantwire check on broken palettes', () => {
   // One text run per fixture (the JSON report goes to a file in the same run), three at a time.
   const runs = new Map<string, { run: CliRun; report: Report }>();
   beforeAll(async () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-check-test-'));
-    const queue = [...BROKEN.map((b) => b.fixture), 'good'];
+    // A palette depending on another palette (as a vendor palette depending on @plantwire/node-red did): both packed,
+    // the host's dependency on the other's tarball; checked as a tarball, installed as the palette manager does.
+    const dep = path.join(tmp, 'dep');
+    goodCopy(dep, '@acme-fixture/dep-palette', 'acme-dep-double');
+    const depTgz = await pack(dep, path.join(tmp, 'out'));
+    const host = path.join(tmp, 'host');
+    goodCopy(host, '@acme-fixture/with-palette-dependency', 'acme-double', { '@acme-fixture/dep-palette': `file:${depTgz}` });
+    const hostTgz = await pack(host, path.join(tmp, 'out'));
+    const targets: Record<string, string> = { 'with-palette-dependency': hostTgz };
+    const queue = [...BROKEN.map((b) => b.fixture), 'good', 'with-palette-dependency'];
     const worker = async (): Promise<void> => {
       for (let fixture = queue.shift(); fixture; fixture = queue.shift()) {
         const file = path.join(tmp, `${fixture}.json`);
-        const run = await cli(['check', path.join(FIXTURES, fixture), '--json-file', file]);
+        const run = await cli(['check', targets[fixture] ?? path.join(FIXTURES, fixture), '--json-file', file]);
         runs.set(fixture, { run, report: JSON.parse(fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : 'null') as Report });
       }
     };
@@ -86,6 +119,20 @@ describe('plantwire check on broken palettes', () => {
     expect(report.ok).toBe(true);
     expect(run.stdout).toMatch(/^PASS: 0 error\(s\), 0 warning\(s\)/m);
     expect(run.stdout).toMatch(/checked corpus \+ close on Node-RED 4\.\d+\.\d+/);
+    // Nothing installed with it loaded beside it (the modules next to the checker's own Node-RED — this project's
+    // node_modules holds @flowfuse/node-red-dashboard — are not the palette's).
+    expect(report.checked.filter((c) => c.check === 'loads').map((c) => c.alongside)).toEqual([{}]);
+  });
+
+  it('a palette whose dependency is a palette: the node types of that dependency are listed as loaded beside it, with a note saying how to avoid it', () => {
+    const { run, report } = runs.get('with-palette-dependency')!;
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(report.findings.filter((f) => f.level !== 'note')).toEqual([]);
+    expect(report.checked.filter((c) => c.check === 'loads').map((c) => [c.items, c.alongside])).toEqual([[1, { '@acme-fixture/dep-palette': ['acme-dep-double'] }]]);
+    const note = report.findings.find((f) => f.check === 'loads' && f.level === 'note');
+    expect(note?.message).toMatch(/^@acme-fixture\/dep-palette, installed with the palette, loaded beside it: its 1 node type\(s\) \(acme-dep-double\) appear in the user's editor too/);
+    expect(note?.fix).toMatch(/without a "node-red" section \(for Plantwire's kits: @plantwire\/sdk, not @plantwire\/node-red\)/);
+    expect(run.stdout).toMatch(/^NOTE \[loads\] .*@acme-fixture\/dep-palette, installed with the palette/m);
   });
 
   it.skipIf(!nr5Installed())('on Node-RED 5 (Node 22) too: a node reporting errors twice fails', async () => {

@@ -1,7 +1,8 @@
 /**
  * The second palette (palettes/mtconnect: an MTConnect agent client made with
- * `plantwire new palette` / `new node` and built only on
- * @plantwire/node-red/sdk), as issue 19 asks to show it: built with its own
+ * `plantwire new palette` / `new node` and built only on @plantwire/sdk,
+ * with @plantwire/node-red — the plantwire CLI and conformance kit — as a
+ * devDependency), as issue 19 asks to show it: built with its own
  * build, it passes `plantwire check` on the stock Node-RED 4 with no error
  * and no warning (corpus, close, partial deploy on its connection, its example
  * against its simulator), and its example flow, deployed as shipped into a
@@ -10,6 +11,7 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,14 +29,18 @@ describe('palettes/mtconnect: the second palette, built only with the SDK and th
   }, 120_000);
 
   it('its package depends on the SDK as a vendor package does, and imports nothing else of ours', () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(MTCONNECT_DIR, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(MTCONNECT_DIR, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(pkg.name).toBe('@plantwire/node-red-mtconnect');
-    expect(pkg.dependencies['@plantwire/node-red']).toBe('file:../..');
+    // At runtime the SDK package alone (no Node-RED nodes of its own); @plantwire/node-red only for development.
+    expect(pkg.dependencies).toEqual({ '@plantwire/sdk': 'file:../../packages/sdk', 'fast-xml-parser': expect.any(String) });
+    expect(pkg.devDependencies['@plantwire/node-red']).toBe('file:../..');
+    // As npm install links them (test/helpers/palettes.ts linkSdk): the SDK resolves to packages/sdk's build.
+    expect(createRequire(path.join(MTCONNECT_DIR, 'package.json')).resolve('@plantwire/sdk')).toBe(path.join(fs.realpathSync(path.join(ROOT, 'packages', 'sdk')), 'dist', 'index.js'));
     const sources = ['nodes', 'src'].flatMap((d) => fs.readdirSync(path.join(MTCONNECT_DIR, d), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => path.join(MTCONNECT_DIR, d, f)));
     expect(sources.length).toBeGreaterThanOrEqual(7);
     for (const file of sources) {
       for (const [, spec] of fs.readFileSync(file, 'utf8').matchAll(/from '([^']+)'/g)) {
-        const ok = spec === '@plantwire/node-red/sdk' || spec === 'fast-xml-parser' || spec!.startsWith('node:') || (spec!.startsWith('.') && path.resolve(path.dirname(file), spec!).startsWith(MTCONNECT_DIR + path.sep));
+        const ok = spec === '@plantwire/sdk' || spec === 'fast-xml-parser' || spec!.startsWith('node:') || (spec!.startsWith('.') && path.resolve(path.dirname(file), spec!).startsWith(MTCONNECT_DIR + path.sep));
         expect(ok, `${path.relative(ROOT, file)} imports ${spec}`).toBe(true);
       }
     }

@@ -244,6 +244,41 @@ describe('Forwarder', () => {
     await f.stop();
   });
 
+  it('the timeout is per part: settled entries and progress() restart it; a part that hangs times out and aborts the attempt', async () => {
+    const q = openQueue<number>({ name: fresh(), mode: 'memory' });
+    for (let i = 0; i < 10; i++) await q.enqueue(i);
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    let calls = 0;
+    let aborted = 0;
+    const sent: number[] = [];
+    const f = new Forwarder<number>(q, {
+      batchSize: 10,
+      deliverTimeoutMs: 400,
+      minBackoffMs: 5,
+      deliver: async (batch, settle, ctx) => {
+        calls += 1;
+        ctx.signal.addEventListener('abort', () => (aborted += 1));
+        // 10 parts × 80 ms = 800 ms, twice the timeout; each part well within its own.
+        for (const [i, e] of batch.entries()) {
+          // The first attempt's fourth part hangs (longer than the timeout); the attempt is retried from there.
+          await sleep(calls === 1 && i === 3 ? 900 : 80);
+          if (ctx.signal.aborted) return;
+          sent.push(e.body);
+          if (i % 2 === 0) settle([e.id], 'delivered');
+          else ctx.progress();
+        }
+      },
+    });
+    f.start();
+    await until(() => q.metrics().depth === 0, 'all delivered', 10_000);
+    await f.stop();
+    expect(calls).toBe(2);
+    expect(aborted, 'the hanging attempt was aborted').toBe(1);
+    // Attempt 1 settled 0 and 2 (1 was only progress, sent again); attempt 2 sent the rest from 1 on, once each.
+    expect(sent).toEqual([0, 1, 2, 1, 3, 4, 5, 6, 7, 8, 9]);
+    expect(q.metrics().delivered).toBe(10);
+  });
+
   it("waits as long as the target's Retry-After asks (retryAfterMs on the error), not just the backoff", async () => {
     const q = openQueue<number>({ name: fresh(), mode: 'memory' });
     await q.enqueue(1);

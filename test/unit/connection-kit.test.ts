@@ -166,6 +166,48 @@ describe('ConnectionUsers.deregister(node, removed)', () => {
   });
 });
 
+describe('ConnectionUsers.lost(err): a connection gone for good after it was open', () => {
+  it('goes back to the retry loop: red on every user, one line for the outage, connected again on the backoff; ignored after close', async () => {
+    const owner = fakeNode('cfg');
+    const infos: unknown[] = [];
+    owner.log = (m) => void infos.push(m);
+    let attempts = 0;
+    let down = false;
+    const users = new ConnectionUsers(
+      owner,
+      {
+        connect: async () => {
+          attempts += 1;
+          if (down) throw new Error('ECONNREFUSED 127.0.0.1:4222');
+        },
+        disconnect: async () => undefined,
+      },
+      { minMs: 5, maxMs: 10 },
+    );
+    const a = fakeNode('a');
+    users.register(a);
+    await vi.waitFor(() => expect(users.connected).toBe(true), { timeout: 3000 });
+    expect(attempts).toBe(1);
+    down = true;
+    users.lost(new Error('connection closed (the client gave up reconnecting)'));
+    expect(users.connected).toBe(false);
+    expect(users.status).toEqual({ state: 'error', text: 'connection closed (the client gave up reconnecting)' });
+    await vi.waitFor(() => expect(attempts).toBeGreaterThanOrEqual(4), { timeout: 3000 });
+    down = false;
+    await vi.waitFor(() => expect(users.connected).toBe(true), { timeout: 3000 });
+    expect(infos[0]).toBe('connection down: connection closed (the client gave up reconnecting); retrying');
+    expect(String(infos.at(-1))).toMatch(/^connection back after \d+ ms \(\d+ failed attempts\)$/);
+    expect(infos).toHaveLength(2);
+    // A second report of the same loss, or one after close: nothing happens.
+    await users.close();
+    const before = attempts;
+    users.lost(new Error('late'));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(attempts).toBe(before);
+    expect(users.connected).toBe(false);
+  });
+});
+
 describe('the connection kit in src/runtime: defineConfigNode, useConfig, Connector', () => {
   /** A Node-RED stand-in: registerType keeps the constructors, `deploy` creates nodes. */
   function fakeRed() {

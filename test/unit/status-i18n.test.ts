@@ -60,6 +60,18 @@ describe('status texts in every language', () => {
     expect(uncovered(PACKAGE_ROOT)).toEqual([]);
   });
 
+  it('error statuses of the kits and field specs are collected too', () => {
+    const sites = collectStatusTexts(PACKAGE_ROOT);
+    const has = (file: string, text: string): boolean => sites.some((s) => s.file.split(path.sep).join('/') === file && s.variants.includes(text));
+    // Sink kit / buffer refusals, the connection kit (useConfig), settings, samples and a field spec's own status.
+    expect(has('src/buffer/queue.ts', 'buffer closed')).toBe(true);
+    expect(has('src/runtime/sink.ts', 'buffer off')).toBe(true);
+    expect(has('src/runtime/config-node.ts', `${HOLE} misconfigured`)).toBe(true);
+    expect(has('src/model/sample.ts', 'missing tag (msg.topic)')).toBe(true);
+    expect(has('src/model/settings.ts', `${HOLE} must be ≥ ${HOLE}`)).toBe(true);
+    expect(has('nodes/plantwire-mqtt-broker/fields.ts', 'persistent session needs a client id')).toBe(true);
+  });
+
   it('a status text without an entry is found (the check can fail)', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-status-'));
     try {
@@ -74,10 +86,15 @@ describe('status texts in every language', () => {
           "const parts = [`${n} active`]; parts.push(`${k} wobbling`); status.update('ok', parts.join(' · '));",
         ].join('\n'),
       );
+      fs.mkdirSync(path.join(root, 'src', 'runtime'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'src', 'runtime', 'kit.ts'), "throw new PlantwireError('jam', 'the frobnicator jammed', 'frobnicator jammed');\nthrow new PlantwireError('full', 'buffer', 'buffer closed');\n");
+      fs.writeFileSync(path.join(root, 'nodes', 'plantwire-x', 'fields.ts'), "export const spec = { span: { kind: 'number', label: 'span', status: 'span is wobbly' } };\n");
       expect(uncovered(root)).toEqual([
         'nodes/plantwire-x/runtime.ts:1 "⟨⟩ frobnicated"',
         'nodes/plantwire-x/runtime.ts:3 "wrote ⟨⟩ tags, ⟨⟩ frobnicated"',
         'nodes/plantwire-x/runtime.ts:4 "⟨⟩ wobbling"',
+        'nodes/plantwire-x/fields.ts:1 "span is wobbly"',
+        'src/runtime/kit.ts:1 "frobnicator jammed"',
       ]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
@@ -96,7 +113,7 @@ describe('status texts in every language', () => {
   it('German entries are German (no entry left as the English text, apart from codes)', () => {
     const same = Object.keys(EN).filter((k) => DE[k] === EN[k]);
     // Identical only where the text is a code, a unit or a symbol: "S3 __code__", "→ msg.__property__", "__count__/10 min".
-    expect(same.sort()).toEqual(['mapTarget', 'perTenMinutes', 's3Code']);
+    expect(same.sort()).toEqual(['fieldWhy', 'mapTarget', 'perTenMinutes', 's3Code']);
   });
 
   it('no node keeps its own "status" section (the build merges the shared one)', () => {
@@ -125,6 +142,11 @@ describe('status texts in every language', () => {
     expect(translateStatusText('Line 1 · 3 tags', compiled, de, 'de')).toBe('Line 1 · 3 Tags');
     // Cut to 48 characters by the runtime: still recognised.
     expect(translateStatusText('the broker closed the connection before accepti…', compiled, de, 'de')).toMatch(/^der Broker hat die Verbindung/);
+    // Error statuses of the kits, and a reason inside another status ("refused: …", "field: …") in turn.
+    expect(translateStatusText('interval (ms) must be ≥ 50', compiled, de, 'de')).toBe('interval (ms) muss ≥ 50 sein');
+    expect(translateStatusText('refused: buffer full: message rejected', compiled, de, 'de')).toBe(`${DE.refusedDetail!.replace('__detail__', 'Puffer voll: Nachricht abgelehnt')}`);
+    expect(translateStatusText('broker: persistent session needs a client id', compiled, de, 'de')).toBe('broker: persistente Sitzung braucht eine Client-ID');
+    expect(translateStatusText('missing tag (msg.topic)', compiled, de, 'de')).toBe('Tag fehlt (msg.topic)');
     // English in, English out.
     expect(translateStatusText('avg per 1 min · 3 tags · 1,234 sent', compiled, render(EN))).toBe('avg per 1 min · 3 tags · 1,234 sent');
   });

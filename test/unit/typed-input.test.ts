@@ -2,6 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { defaultAssetPath, mqttOutSettings } from '../../src/connectors/mqtt/node-settings';
 import { describeTyped, evaluateTyped, typedSetting } from '../../src/runtime/typed-input';
 import type { RedNode } from '../../src/runtime/types';
+import { migrateConfig, typedFieldsMigration } from '../../src/runtime/migrate';
+import { typedText, typedAssetPath } from '../../src/model/settings';
+import { typedTemplate } from '../../src/connectors/mqtt/uns';
+import { checkEntity, erpOutSettings } from '../../src/connectors/erp/node-settings';
 
 const node = { id: 'n1' } as unknown as RedNode;
 
@@ -42,5 +46,36 @@ describe('typed inputs (str / msg / flow / global / env)', () => {
     expect(defaultAssetPath('', src)).toBeUndefined();
     expect(() => defaultAssetPath(42, src)).toThrow(/default asset path from msg.site must be text, got number/);
     expect(() => defaultAssetPath('a/#', src)).toThrow(/default asset path "a\/#" from msg.site must not contain \+ or #/);
+  });
+
+  it('migrations to version 2: plain fields become fixed texts (str), the ERP key stays a JSONata expression; a saved source is kept', () => {
+    const m = { current: 2, migrations: { 1: typedFieldsMigration({ entity: 'str', key: 'jsonata' }) } };
+    expect(migrateConfig('plantwire-erp-out', { id: 'e', entity: 'orders/{key}', key: 'payload.order' }, m)).toMatchObject({ version: 2, entity: 'orders/{key}', entityType: 'str', key: 'payload.order', keyType: 'jsonata' });
+    expect(migrateConfig('plantwire-erp-out', { id: 'e', version: 1, entity: 'x', entityType: 'msg', key: 'k', keyType: 'env' }, m)).toMatchObject({ version: 2, entityType: 'msg', keyType: 'env' });
+    const old = migrateConfig('plantwire-erp-out', { id: 'e', version: 1, operation: 'update', entity: 'orders/{key}', key: 'payload.order', mapping: 'payload' }, m);
+    expect(erpOutSettings(old, 'rest')).toMatchObject({ entity: 'orders/{key}', entitySource: { type: 'str' }, key: 'payload.order', keyType: 'jsonata' });
+    // A flow saved without any version (before versions existed) too.
+    const mail = { current: 2, migrations: { 1: typedFieldsMigration({ to: 'str', subject: 'str' }) } };
+    expect(migrateConfig('plantwire-email-out', { id: 'm', to: 'a@example.com', subject: '{tag}' }, mail)).toMatchObject({ version: 2, toType: 'str', subjectType: 'str' });
+  });
+
+  it('values read per message: text, asset paths, topic templates and ERP entities are checked with a message naming the source', () => {
+    const src = { value: 'x', type: 'msg' as const };
+    expect(typedText(' a ', src, 'recipients')).toBe('a');
+    expect(typedText(42, src, 'recipients')).toBe('42');
+    expect(typedText(undefined, src, 'recipients')).toBe('');
+    expect(() => typedText({}, src, 'recipients')).toThrow(/recipients from msg.x must be text, got object/);
+    expect(() => typedText(['a'], src, 'recipients')).toThrow(/got array/);
+    expect(typedAssetPath('/a/b/', src, 'asset path')).toBe('a/b');
+    expect(() => typedAssetPath('a/#', src, 'asset path')).toThrow(/asset path "a\/#" from msg.x must not contain \+ or #/);
+    expect(typedTemplate('plant/{line}/{tag}', src)).toBe('plant/{line}/{tag}');
+    expect(() => typedTemplate('', src)).toThrow(/topic template from msg.x is empty/);
+    expect(() => typedTemplate('a/{shift}', src)).toThrow(/topic template from msg.x: unknown placeholder \{shift\}/);
+    expect(() => typedTemplate('a/+', src)).toThrow(expect.objectContaining({ code: 'bad-input' }));
+    expect(checkEntity('orders/{key}', 'rest', 'bad-input', src)).toBe('orders/{key}');
+    expect(() => checkEntity('orders/{key}', 'odoo', 'bad-input', src)).toThrow(/entity "orders\/\{key\}" from msg.x: \{placeholders\} are for REST paths/);
+    expect(() => erpOutSettings({ entity: 'e', entityType: 'msg', operation: 'update', mapping: 'payload' }, 'sap-odata-v2')).toThrow(/update needs the document key/);
+    expect(() => erpOutSettings({ entity: 'e', entityType: 'msg', operation: 'update', mapping: 'payload' }, 'rest')).not.toThrow();
+    expect(() => erpOutSettings({ entity: 'e', key: '', keyType: 'msg', mapping: 'payload' })).toThrow(/key: name the msg property to read/);
   });
 });

@@ -5,7 +5,7 @@
  * logged once per outage), and with `simulate` the palette's simulated mill
  * served on a free loopback port, reached over real HTTP.
  */
-import { ConnectionUsers, type ConnectionState, type Connector } from '@plantwire/node-red/sdk';
+import { ConnectionUsers, type ConnectionState, type Connector } from '@plantwire/sdk';
 import { AgentClient } from './client';
 import type { DeviceModel } from './mtconnect';
 import { MTConnectSimulator } from './simulator';

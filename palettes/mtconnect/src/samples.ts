@@ -7,7 +7,7 @@
  * document's creationTime, unit from /probe, asset = device name / component
  * path (Mill1/Axes/X). Built with the SDK's sample model.
  */
-import { makeSample, type TagSample } from '@plantwire/node-red/sdk';
+import { makeSample, type TagSample } from '@plantwire/sdk';
 import type { DeviceModel, Observation, StreamsHeader } from './mtconnect';
 
 /** Events whose values are counts or numbers by the MTConnect standard. */

@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sampleProblems } from '@plantwire/node-red/sdk';
+import { sampleProblems } from '@plantwire/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentClient, agentUrl } from '../src/client';
 import { DocumentError, MTConnectError, parseStreams, SequenceCursor, type Observation } from '../src/mtconnect';

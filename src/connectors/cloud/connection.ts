@@ -79,9 +79,9 @@ export class CloudConnection {
   }
 
   /** Delivers records, or fails with the reason the connection is not set up. */
-  deliver(records: CloudRecord[]): Promise<void> {
+  deliver(records: CloudRecord[], onPart?: () => void): Promise<void> {
     if ('problem' in this.settings) return Promise.reject(this.settings.problem);
-    return this.target!.deliver(records);
+    return this.target!.deliver(records, onPart);
   }
 
   onState(listener: (state: CloudState) => void): () => void {

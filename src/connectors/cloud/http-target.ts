@@ -35,7 +35,7 @@ export abstract class HttpBatchTarget implements CloudTarget {
     return Promise.resolve();
   }
 
-  abstract deliver(records: CloudRecord[]): Promise<void>;
+  abstract deliver(records: CloudRecord[], onPart?: () => void): Promise<void>;
 
   /** Throws (transient) once the target is closed: a late delivery stays buffered. */
   protected assertOpen(name: string): void {

@@ -93,7 +93,7 @@ export abstract class MqttCloudTarget implements CloudTarget {
     await this.openConnection();
   }
 
-  async deliver(records: CloudRecord[]): Promise<void> {
+  async deliver(records: CloudRecord[], onPart?: () => void): Promise<void> {
     if (records.length === 0) return;
     // Every record is rendered first: one that can never be sent fails the batch before anything is published.
     const pubs = records.map((r) => this.toPublish(r));
@@ -121,7 +121,7 @@ export abstract class MqttCloudTarget implements CloudTarget {
     });
     lost.catch(() => undefined);
     try {
-      await Promise.race([lost, Promise.all(pubs.map((p) => conn.publish(p.topic, p.payload, p.properties ? { qos: 1, properties: p.properties } : { qos: 1 })))]);
+      await Promise.race([lost, Promise.all(pubs.map((p) => conn.publish(p.topic, p.payload, p.properties ? { qos: 1, properties: p.properties } : { qos: 1 }).then(() => onPart?.())))]);
     } finally {
       if (onLost) conn.off('state', onLost);
     }

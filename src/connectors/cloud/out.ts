@@ -4,18 +4,22 @@
  * (MQTT targets), the message properties with placeholders (Azure), the asset.
  */
 import { templateProblems, templateTopic } from '../mqtt/uns';
+import { typedSetting, type TypedSetting } from '../../model/settings';
 import { PlantwireError } from '../../model/errors';
 import { toSamples, type TagSample } from '../../model/sample';
 import type { CloudKind, CloudRecord } from './types';
 
 export interface CloudOutConfig {
   topic?: string;
+  topicType?: string;
   properties?: string;
 }
 
 export interface CloudOutSettings {
   /** Topic template (AWS IoT): {asset}, {tag}, {topic}, {enterprise} … {cell}. */
   topic: string;
+  /** Where the topic template comes from: fixed (`topic`), or read per message from msg/flow/global/env (evaluate it, then `typedTemplate`). */
+  topicSource: TypedSetting;
   /** Message properties (Azure property bag; values may hold {tag}, {asset}, {quality}, {unit}). */
   properties: Record<string, string>;
 }
@@ -26,8 +30,9 @@ export type CloudRecordBody = Omit<CloudRecord, 'key' | 'ts'>;
 const PROP_PLACEHOLDERS = ['tag', 'asset', 'quality', 'unit', 'topic'];
 
 export function cloudOutSettings(config: CloudOutConfig, kind: CloudKind | null): CloudOutSettings {
-  const topic = (config.topic ?? '').trim() || '{asset}/{tag}';
-  if (kind === 'aws-iot') {
+  const topicSource = typedSetting(config.topic, config.topicType, 'topic template');
+  const topic = topicSource.type === 'str' ? (config.topic ?? '').trim() || '{asset}/{tag}' : '';
+  if (kind === 'aws-iot' && topicSource.type === 'str') {
     const problems = templateProblems(topic);
     if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), 'bad topic template');
   }
@@ -51,7 +56,7 @@ export function cloudOutSettings(config: CloudOutConfig, kind: CloudKind | null)
       properties[k] = value;
     }
   }
-  return { topic, properties };
+  return { topic, topicSource, properties };
 }
 
 function fillProperties(props: Record<string, string>, sample: TagSample, msgProps: Record<string, string>, msgTopic: string | undefined): Record<string, string> {

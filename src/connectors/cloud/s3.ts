@@ -191,7 +191,7 @@ export class S3Target extends HttpBatchTarget {
   }
 
   /** Writes the batch: one object, or one per asset when the key pattern has {asset}. Resolves once S3 confirmed every object. */
-  async deliver(records: CloudRecord[]): Promise<void> {
+  async deliver(records: CloudRecord[], onPart?: () => void): Promise<void> {
     this.assertOpen('S3');
     if (records.length === 0) return;
     const groups = new Map<string, CloudRecord[]>();
@@ -204,7 +204,10 @@ export class S3Target extends HttpBatchTarget {
       }
     } else groups.set(recordAsset(records[0]!), records);
     const keys: string[] = [];
-    for (const [asset, group] of groups) keys.push((await this.put(group, asset)).key);
+    for (const [asset, group] of groups) {
+      keys.push((await this.put(group, asset)).key);
+      onPart?.();
+    }
     this.written += keys.length;
     this.lastKeys = keys;
     const n = records.length;

@@ -41,7 +41,8 @@ export interface CloudTarget {
   readonly batching: boolean;
   /** Connects (MQTT) or checks reachability lazily (HTTP); never throws, reports through onState. */
   start(): Promise<void>;
-  deliver(records: CloudRecord[]): Promise<void>;
+  /** Delivers records; a target that sends them in parts (S3: an object per asset; MQTT: a PUBACK per record) calls `onPart` after each confirmed part. */
+  deliver(records: CloudRecord[], onPart?: () => void): Promise<void>;
   readonly state: CloudStateEvent;
   onState(listener: (s: CloudStateEvent) => void): () => void;
   close(): Promise<void>;

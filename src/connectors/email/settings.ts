@@ -1,6 +1,6 @@
 /** Settings of the SMTP server (config node) and of email-out, validated without Node-RED. */
 import { PlantwireError } from '../../model/errors';
-import { numberSetting } from '../../model/settings';
+import { describeTyped, numberSetting, typedSetting, type TypedSetting } from '../../model/settings';
 import { pemOrFile } from '../mqtt/options';
 
 /**
@@ -61,23 +61,34 @@ export interface SmtpSettings {
 
 const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
 
-/** A mail address or "Name <address>"; the address part is checked. */
-export function checkAddress(value: string, field: string): string {
+/** A mail address or "Name <address>"; the address part is checked. `where` names a per-message source ("from msg.to"): the error is then bad input. */
+export function checkAddress(value: string, field: string, where = ''): string {
   const v = value.trim();
   const m = /<([^<>]+)>\s*$/.exec(v);
   const addr = m ? m[1]!.trim() : v;
-  if (!ADDRESS.test(addr)) throw new PlantwireError('bad-config', `${field}: "${value}" is not a mail address (name@example.com or Name <name@example.com>)`, `${field}: not a mail address`);
+  if (!ADDRESS.test(addr)) throw new PlantwireError(where ? 'bad-input' : 'bad-config', `${field}${where}: "${value}" is not a mail address (name@example.com or Name <name@example.com>)`, `${field}: not a mail address`);
   return v;
 }
 
-/** A comma/semicolon separated list of addresses; at least one. */
-export function addressList(value: unknown, field: string, required = true): string[] {
-  const list = String(value ?? '')
+/** A comma/semicolon separated list of addresses (or an array of them); at least one when required. */
+export function addressList(value: unknown, field: string, required = true, where = ''): string[] {
+  const list = (Array.isArray(value) ? value.map(String).join(',') : String(value ?? ''))
     .split(/[,;\n]/)
     .map((s) => s.trim())
     .filter(Boolean);
-  if (required && list.length === 0) throw new PlantwireError('bad-config', `${field}: give at least one recipient address (comma-separated)`, `${field}: no recipient`);
-  return list.map((a) => checkAddress(a, field));
+  if (required && list.length === 0) throw new PlantwireError(where ? 'bad-input' : 'bad-config', `${field}${where}: give at least one recipient address (comma-separated)`, `${field}: no recipient`);
+  return list.map((a) => checkAddress(a, field, where));
+}
+
+/**
+ * The recipients read for one message from a typed `to` (msg/flow/global/env):
+ * addresses separated by commas, or an array of addresses; at least one.
+ */
+export function typedRecipients(value: unknown, source: TypedSetting): string[] {
+  const where = ` from ${describeTyped(source)}`;
+  const ok = value === undefined || value === null || typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
+  if (!ok) throw new PlantwireError('bad-input', `to${where} must be addresses separated by commas or an array of addresses, got ${Array.isArray(value) ? 'an array of other values' : typeof value}`, 'to: not addresses');
+  return addressList(value, 'to', true, where);
 }
 
 export function smtpSettings(config: SmtpServerConfig, creds: SmtpCredentials): SmtpSettings {
@@ -143,6 +154,8 @@ export type DigestMode = 'each' | 'digest';
 
 export interface EmailOutConfig {
   to?: string;
+  toType?: string;
+  subjectType?: string;
   cc?: string;
   from?: string;
   subject?: string;
@@ -157,10 +170,14 @@ export interface EmailOutConfig {
 }
 
 export interface EmailOutSettings {
+  /** Fixed recipients ([] when they are read per message: `toSource`). */
   to: string[];
+  toSource: TypedSetting;
   cc: string[];
   from: string;
+  /** The subject template when fixed ('' when read per message: `subjectSource`). */
   subject: string;
+  subjectSource: TypedSetting;
   html: string;
   text: string;
   csv: boolean;
@@ -177,11 +194,16 @@ export function emailOutSettings(config: EmailOutConfig): EmailOutSettings {
   if (mode !== 'each' && mode !== 'digest') throw new PlantwireError('bad-config', `mode must be "each" (a mail per message, rate-limited) or "digest", got ${JSON.stringify(config.mode)}`, 'bad mode');
   const from = String(config.from ?? '').trim();
   if (from) checkAddress(from, 'from');
+  // Version 2: recipients and subject are fixed, or read per message from msg/flow/global/env (typedRecipients, the subject checked as a template).
+  const toSource = typedSetting(config.to, config.toType, 'to');
+  const subjectSource = typedSetting(config.subject, config.subjectType, 'subject');
   return {
-    to: addressList(config.to, 'to'),
+    to: toSource.type === 'str' ? addressList(config.to, 'to') : [],
+    toSource,
     cc: addressList(config.cc, 'cc', false),
     from,
-    subject: String(config.subject ?? ''),
+    subject: subjectSource.type === 'str' ? String(config.subject ?? '') : '',
+    subjectSource,
     html: String(config.html ?? ''),
     text: String(config.text ?? ''),
     csv: config.csv === true || (config.csv as unknown) === 'true',

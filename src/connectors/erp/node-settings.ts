@@ -3,7 +3,7 @@
  * Node-RED, and the per-message pieces that do not need the runtime (the
  * entity path template, the dead-letter and result messages).
  */
-import { numberSetting } from '../../model/settings';
+import { describeTyped, numberSetting, TYPED_SOURCES, typedSetting, type TypedSetting, type TypedSource } from '../../model/settings';
 import { PlantwireError } from '../../model/errors';
 import type { ErpKind, ErpOperation, ErpQuery } from './types';
 import { excerpt } from '../../model/limits';
@@ -14,7 +14,9 @@ export const ERP_OPERATIONS: readonly ErpOperation[] = ['create', 'update', 'ups
 export interface ErpOutConfig {
   operation?: unknown;
   entity?: unknown;
+  entityType?: unknown;
   key?: unknown;
+  keyType?: unknown;
   action?: unknown;
   mapping?: unknown;
   externalKeyField?: unknown;
@@ -24,9 +26,14 @@ export interface ErpOutConfig {
 
 export interface ErpOutSettings {
   operation: ErpOperation;
+  /** The entity when fixed ('' when it is read per message: see `entitySource`, `checkEntity`). */
   entity: string;
-  /** JSONata for the document key ('' = none). */
+  /** Where the entity comes from: fixed, or read per message from msg/flow/global/env. */
+  entitySource: TypedSetting;
+  /** JSONata for the document key ('' = none), or the property/variable it is read from (`keyType`). */
   key: string;
+  /** `jsonata` (an expression over the message, as before version 2), or a typed source (str/msg/flow/global/env). */
+  keyType: 'jsonata' | TypedSource;
   action: string;
   /** JSONata producing the document. */
   mapping: string;
@@ -45,19 +52,36 @@ export function templateFields(template: string): string[] {
   return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!.trim());
 }
 
+/**
+ * The rules of an entity (set, model or REST path): not empty, placeholders
+ * naming fields, placeholders only in REST paths. `code` is `bad-config` for
+ * the fixed setting, `bad-input` for one read per message (`from` says where).
+ */
+export function checkEntity(entity: string, kind: ErpKind | undefined, code: 'bad-config' | 'bad-input', from?: TypedSetting): string {
+  const where = from ? ` from ${describeTyped(from)}` : '';
+  const fail = (message: string, status: string): PlantwireError => new PlantwireError(code, message, status);
+  if (entity === '') throw fail(`entity${where} is empty: enter the entity set (e.g. ProdnOrdConf2), the Odoo model (e.g. maintenance.request) or the REST path (e.g. orders/{key})`, 'entity is empty');
+  for (const f of templateFields(entity)) {
+    if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(f)) throw fail(`entity${where}: placeholder {${f}} must name a field of the document or the message (e.g. {key}, {OrderID}, {payload.order})`, 'entity: bad placeholder');
+  }
+  if (kind && kind !== 'rest' && /[{}]/.test(entity)) throw fail(`entity "${entity}"${where}: {placeholders} are for REST paths; for ${kind} enter the entity set or model name and set the key`, 'entity: placeholders are REST only');
+  return entity;
+}
+
 export function erpOutSettings(config: ErpOutConfig, kind?: ErpKind): ErpOutSettings {
   const operation = (text(config.operation) || 'create') as ErpOperation;
   if (!ERP_OPERATIONS.includes(operation)) throw bad(`operation must be one of ${ERP_OPERATIONS.join(', ')}, got ${JSON.stringify(config.operation)}`, 'bad operation');
-  const entity = text(config.entity);
-  if (entity === '') throw bad('entity is empty: enter the entity set (e.g. ProdnOrdConf2), the Odoo model (e.g. maintenance.request) or the REST path (e.g. orders/{key})', 'entity is empty');
-  for (const f of templateFields(entity)) {
-    if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(f)) throw bad(`entity: placeholder {${f}} must name a field of the document or the message (e.g. {key}, {OrderID}, {payload.order})`, 'entity: bad placeholder');
-  }
-  if (kind && kind !== 'rest' && /[{}]/.test(entity)) throw bad(`entity "${entity}": {placeholders} are for REST paths; for ${kind} enter the entity set or model name and set the key`, 'entity: placeholders are REST only');
+  const entitySource = typedSetting(config.entity, config.entityType, 'entity');
+  const entity = entitySource.type === 'str' ? checkEntity(text(config.entity), kind, 'bad-config') : '';
   const key = text(config.key);
+  // Flows before version 2 hold a JSONata expression (the migration names it); a typed source names the property or variable, or is the key itself (str).
+  const keyType = (config.keyType === undefined || config.keyType === null || config.keyType === '' ? 'jsonata' : config.keyType) as ErpOutSettings['keyType'];
+  if (keyType !== 'jsonata' && !TYPED_SOURCES.includes(keyType)) throw bad(`key: unknown source type ${JSON.stringify(config.keyType)}; use one of jsonata, ${TYPED_SOURCES.join(', ')}`, 'bad key type');
+  if (keyType !== 'jsonata' && keyType !== 'str' && key === '') throw bad(`key: name the ${keyType === 'env' ? 'environment variable' : `${keyType} property`} to read`, 'key: property missing');
   const action = text(config.action);
   if (operation === 'action' && action === '' && kind !== 'rest') throw bad('action is empty: enter the action or method name (e.g. ConfirmOrder, action_done)', 'action is empty');
-  if ((operation === 'update' || operation === 'delete') && key === '' && !(kind === 'rest' && templateFields(entity).length > 0)) {
+  // A REST path read per message may carry the key as a {placeholder}: checked per message then.
+  if ((operation === 'update' || operation === 'delete') && key === '' && !(kind === 'rest' && (entitySource.type !== 'str' || templateFields(entity).length > 0))) {
     throw bad(`${operation} needs the document key: enter a key expression (e.g. payload.order)${kind === 'rest' ? ' or put {placeholders} in the path' : ''}`, 'key is empty');
   }
   const mapping = text(config.mapping);
@@ -67,7 +91,7 @@ export function erpOutSettings(config: ErpOutConfig, kind?: ErpKind): ErpOutSett
   const c = config as Record<string, unknown>;
   const batchSize = numberSetting(c, 'batchSize', { default: 1, min: 1, max: 1000, integer: true, label: 'batch size' });
   const batchMs = numberSetting(c, 'batchMs', { default: 0, min: 0, max: 3_600_000, integer: true, label: 'batch wait (ms)' });
-  return { operation, entity, key, action, mapping: mapping || 'payload', externalKeyField, batchSize, batchMs };
+  return { operation, entity, entitySource, key, keyType, action, mapping: mapping || 'payload', externalKeyField, batchSize, batchMs };
 }
 
 function lookup(obj: unknown, path: string): unknown {

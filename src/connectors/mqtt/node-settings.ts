@@ -12,7 +12,7 @@ import { edgeOptionProblems } from './sparkplug/edge';
 import { sparkplugIdProblems, NAMESPACE } from './sparkplug/topic';
 import { filterProblems, splitFilters } from './topic';
 import { templateProblems, UNS_PAYLOADS, type UnsPayload } from './uns';
-import { describeTyped, typedSetting, type TypedSetting } from '../../model/settings';
+import { typedAssetPath, typedSetting, type TypedSetting } from '../../model/settings';
 
 export type InFormat = PayloadFormat | 'sparkplug';
 
@@ -86,6 +86,7 @@ export interface MqttOutConfig extends NodeConfig, BufferConfig {
   broker?: string;
   mode?: string;
   template?: string;
+  templateType?: string;
   asset?: string;
   /** where the default asset path comes from: str (default), msg, flow, global, env */
   assetType?: string;
@@ -104,6 +105,8 @@ export interface MqttOutConfig extends NodeConfig, BufferConfig {
 export interface MqttOutSettings {
   mode: 'uns' | 'template' | 'sparkplug';
   template: string;
+  /** where the topic template comes from: fixed (`template`), or read per message from msg/flow/global/env (evaluate it, then `typedTemplate`) */
+  templateSource: TypedSetting;
   /** the default asset path when it is a fixed string ('' when it comes from msg/flow/global/env) */
   asset: string;
   /** where the default asset path comes from; evaluate it per message with `defaultAssetPath` */
@@ -123,8 +126,9 @@ export interface MqttOutSettings {
 export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
   const mode = config.mode || 'uns';
   if (mode !== 'uns' && mode !== 'template' && mode !== 'sparkplug') throw new PlantwireError('bad-config', `mode must be uns, template or sparkplug, got ${JSON.stringify(mode)}`, 'bad mode');
-  const template = (config.template ?? '').trim();
-  if (mode === 'template') {
+  const templateSource = typedSetting(config.template, config.templateType, 'topic template');
+  const template = templateSource.type === 'str' ? (config.template ?? '').trim() : '';
+  if (mode === 'template' && templateSource.type === 'str') {
     const problems = templateProblems(template);
     if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
   }
@@ -159,6 +163,7 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
   return {
     mode,
     template,
+    templateSource,
     asset,
     assetSource,
     payload,
@@ -179,9 +184,5 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
  * slashes removed, no MQTT wildcards; nothing (undefined) when it is empty or unset.
  */
 export function defaultAssetPath(value: unknown, source: TypedSetting): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new PlantwireError('bad-asset', `default asset path from ${describeTyped(source)} must be text, got ${typeof value}`, `asset path from ${describeTyped(source)} not text`);
-  const path = value.trim().replace(/^\/+|\/+$/g, '');
-  if (/[+#]/.test(path)) throw new PlantwireError(source.type === 'str' ? 'bad-config' : 'bad-asset', `default asset path "${path}"${source.type === 'str' ? '' : ` from ${describeTyped(source)}`} must not contain + or #`, 'bad asset path');
-  return path === '' ? undefined : path;
+  return typedAssetPath(value, source, 'default asset path');
 }

@@ -6,6 +6,7 @@
 import { PlantwireError } from '../../model/errors';
 import type { TagSample } from '../../model/sample';
 import { topicNameProblems } from './topic';
+import { describeTyped, typedText, type TypedSetting } from '../../model/settings';
 
 export type UnsPayload = 'sample' | 'compact' | 'value';
 export const UNS_PAYLOADS: readonly UnsPayload[] = ['sample', 'compact', 'value'];
@@ -94,6 +95,18 @@ export function templateProblems(template: unknown): string[] {
   }
   if (/[+#]/.test(template)) problems.push('topic template must not contain the wildcards + or #');
   return problems;
+}
+
+/**
+ * A topic template read for one message from msg/flow/global/env: text, with
+ * the rules of a fixed template (`templateProblems`); a bad one refuses the
+ * message (`bad-input`, naming where it was read).
+ */
+export function typedTemplate(value: unknown, source: TypedSetting, label = 'topic template'): string {
+  const text = typedText(value, source, label);
+  const problems = templateProblems(text).map((p) => p.replace(/^topic template/, `${label} from ${describeTyped(source)}`));
+  if (problems.length) throw new PlantwireError('bad-input', `${problems.join('; ')}${text ? `; got ${JSON.stringify(text)}` : ''}`, `bad ${label} in ${describeTyped(source)}`);
+  return text;
 }
 
 /** The payload to publish for a sample. */

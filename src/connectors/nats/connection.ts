@@ -5,7 +5,12 @@
  * (src/model/connector.ts) and supervised by `ConnectionUsers.of` (first
  * connect retried on the one backoff, one log line per outage, the typed
  * ConnectionState on every user's status), and the JetStream stream/consumer
- * set-up both users share.
+ * set-up both users share. The client reconnects by itself for about a
+ * minute (`reconnectAttempts`); a connection it gives up (or the server
+ * closes for good) goes back to the supervisor (`ConnectionUsers.lost`),
+ * which opens a new one on its backoff. The streams this link made sure of
+ * are forgotten on every reconnect and when JetStream says a stream is gone,
+ * so the next publish or consume creates it again as configured.
  *
  * Client: the NATS.js v3 modules `@nats-io/transport-node` +
  * `@nats-io/jetstream`, not the `nats` v2 package. The NATS maintainers moved
@@ -29,8 +34,9 @@ export function clientOptions(s: NatsConnectionSettings): ConnectionOptions {
   const o: ConnectionOptions = {
     servers: s.servers,
     name: s.name,
-    // The client keeps reconnecting on its own once it was connected; the first connect is retried by ConnectionUsers.
-    maxReconnectAttempts: -1,
+    // The client reconnects on its own for a while once it was connected; the first connect, and a connection it gave
+    // up, are retried by ConnectionUsers (NatsLink.closed).
+    maxReconnectAttempts: s.reconnectAttempts,
     reconnectTimeWait: s.reconnectWaitMs,
     timeout: 10_000,
   };
@@ -145,8 +151,10 @@ export class NatsLink implements Connector {
     this.nc = nc;
     this.jsm = jsm;
     this.js = jetstream(nc, { timeout: 10_000 });
+    this.streams.clear();
     this.set('connected', `connected ${nc.getServer()}`);
     void this.watch(nc);
+    void nc.closed().then((err) => this.closed(nc, err));
     const waiting = this.waiters;
     this.waiters = [];
     for (const w of waiting) w(nc);
@@ -155,9 +163,40 @@ export class NatsLink implements Connector {
   private async watch(nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
       if (s.type === 'disconnect') this.set('reconnecting', `disconnected from ${s.server}, reconnecting`);
-      else if (s.type === 'reconnect') this.set('connected', `connected ${s.server}`);
+      else if (s.type === 'reconnect') {
+        // Maybe another server of the cluster, or one that lost its streams: make sure of them again.
+        this.streams.clear();
+        this.set('connected', `connected ${s.server}`);
+      }
       else if (s.type === 'error') this.set(this.current.phase, toError(s.error).message, `${this.settings.label}: ${toError(s.error).message}`);
     }
+  }
+
+  /** The client closed the connection for good (gave up reconnecting, or the server closed it): the supervisor opens a new one. */
+  private closed(nc: NatsConnection, err: void | Error): void {
+    // stop() (ours) cleared this.nc first: nothing lost.
+    if (this.nc !== nc) return;
+    this.nc = null;
+    this.jsm = null;
+    this.js = null;
+    this.streams.clear();
+    const why = err ? toError(err).message : 'the client gave up reconnecting';
+    const text = `connection to ${this.settings.label} closed (${why})`;
+    this.set('retrying', `${text}, reconnecting`, `${this.settings.label}: ${why}`);
+    this.users.lost(new PlantwireError('nats-closed', text, 'connection closed'));
+  }
+
+  /**
+   * Whether `err` says stream `name` is not there (deleted since this link made sure of it): then it is
+   * forgotten here, and the caller may try once more (ensureStream creates it again).
+   */
+  streamGone(name: string, err: unknown): boolean {
+    // JetStream's "stream not found" (API error 10059); a publish to a subject no stream holds has no responder,
+    // which the client reports as JetStream not enabled (the connection was opened with JetStream, so it is the stream).
+    const missing = (err instanceof JetStreamApiError && err.code === 10059) || toError(err).name === 'JetStreamNotEnabled' || /stream not found|no responders/i.test(toError(err).message);
+    if (!missing) return false;
+    this.streams.delete(name);
+    return true;
   }
 
   /** Connector: drains and closes the connection. */
@@ -221,6 +260,16 @@ export class NatsLink implements Connector {
    * flow has the same settings, so they agree).
    */
   async ensureConsumer(s: NatsInSettings): Promise<void> {
+    try {
+      await this.makeConsumer(s);
+    } catch (err) {
+      // The stream was deleted since it was made sure of: create it (and the consumer) again.
+      if (!this.streamGone(s.stream.name, err)) throw err;
+      await this.makeConsumer(s);
+    }
+  }
+
+  private async makeConsumer(s: NatsInSettings): Promise<void> {
     await this.ensureStream(s.stream);
     const { jsm } = await this.jetstream();
     const wanted = {

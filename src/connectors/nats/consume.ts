@@ -15,7 +15,7 @@
  * No Node-RED import.
  */
 import type { JsMsg } from '@nats-io/jetstream';
-import type { Subscription } from '@nats-io/transport-node';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { Backoff } from '../../model/backoff';
 import { toError } from '../../model/errors';
 import type { NatsLink } from './connection';
@@ -109,6 +109,8 @@ export class SharedConsumer {
   private stopped = false;
   private iter: { close(): Promise<void | Error> } | null = null;
   private advisories: Subscription[] = [];
+  /** The connection the advisories are subscribed on. */
+  private advisoriesOn: NatsConnection | null = null;
   private inFlight = 0;
   private freed: (() => void) | null = null;
   private readonly backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
@@ -186,14 +188,25 @@ export class SharedConsumer {
     const s = this.settings;
     while (!this.stopped) {
       try {
+        // Stopped (node closed, redeployed) during any of these waits — e.g. while the link was still
+        // connecting: nothing more is set up, nothing consumed.
         await this.link.ensureConsumer(s);
-        const { js } = await this.link.jetstream();
-        await this.watchAdvisories();
+        if (this.stopped) break;
+        const { js, nc } = await this.link.jetstream();
+        if (this.stopped) break;
+        await this.watchAdvisories(nc);
+        if (this.stopped) break;
         const consumer = await js.consumers.get(s.stream.name, s.durable);
+        if (this.stopped) break;
         // The client pulls ahead at most a quarter of the in-flight limit: messages waiting in its
-        // buffer already run down their ack wait, so the buffer stays small.
-        const iter = await consumer.consume({ max_messages: Math.max(1, Math.min(Math.ceil(s.inFlight / 4), 256)) });
+        // buffer already run down their ack wait, so the buffer stays small. A stream or consumer deleted
+        // meanwhile ends the loop with an error (abort_on_missing_resource): the next round creates them again.
+        const iter = await consumer.consume({ max_messages: Math.max(1, Math.min(Math.ceil(s.inFlight / 4), 256)), abort_on_missing_resource: true });
         this.iter = iter;
+        if (this.stopped) {
+          await iter.close().catch(() => undefined);
+          break;
+        }
         this.backoff.reset();
         this.events.running();
         for await (const m of iter) {
@@ -211,6 +224,8 @@ export class SharedConsumer {
         await new Promise((r) => setTimeout(r, this.backoff.next()));
       }
     }
+    // Subscribed during a wait that stop() did not see end: not left behind.
+    this.unwatchAdvisories();
   }
 
   private take(m: JsMsg): void {
@@ -250,11 +265,19 @@ export class SharedConsumer {
     }
   }
 
-  /** One instance (queue group per durable) turns JetStream's advisories into dead letters. */
-  private async watchAdvisories(): Promise<void> {
-    if (this.advisories.length) return;
+  private unwatchAdvisories(): void {
+    for (const a of this.advisories) a.unsubscribe();
+    this.advisories = [];
+    this.advisoriesOn = null;
+  }
+
+  /** One instance (queue group per durable) turns JetStream's advisories into dead letters; subscribed again on a new connection. */
+  private async watchAdvisories(nc: NatsConnection): Promise<void> {
+    if (this.advisoriesOn === nc && this.advisories.length) return;
+    this.unwatchAdvisories();
     const s = this.settings;
-    const { nc, jsm } = await this.link.jetstream();
+    const { jsm } = await this.link.jetstream();
+    if (this.stopped) return;
     const queue = `plantwire-dlq-${s.stream.name}-${s.durable}`;
     const watch = (kind: 'MAX_DELIVERIES' | 'MSG_TERMINATED', reason: DeadLetter['reason']): Subscription =>
       nc.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.${kind}.${s.stream.name}.${s.durable}`, {
@@ -285,6 +308,7 @@ export class SharedConsumer {
         },
       });
     this.advisories = [watch('MAX_DELIVERIES', 'max-deliveries'), watch('MSG_TERMINATED', 'terminated')];
+    this.advisoriesOn = nc;
   }
 
   /**
@@ -298,8 +322,7 @@ export class SharedConsumer {
     const f = this.freed;
     this.freed = null;
     f?.();
-    for (const a of this.advisories) a.unsubscribe();
-    this.advisories = [];
+    this.unwatchAdvisories();
     await this.iter?.close().catch(() => undefined);
     // A loop still waiting for the connection ends with it; do not hold the close handler for it.
     await Promise.race([this.loop, new Promise((r) => setTimeout(r, 2000).unref?.())]);

@@ -41,6 +41,12 @@ export interface NatsConnectionSettings {
   token?: string;
   tls?: { ca?: string; cert?: string; key?: string };
   reconnectWaitMs: number;
+  /**
+   * Reconnect attempts of the client itself before it gives the connection up for good (then the
+   * connection kit's supervisor takes over: its one backoff, one log line per outage). Not in the editor:
+   * about a minute at the default reconnect wait.
+   */
+  reconnectAttempts: number;
 }
 
 export function natsConnectionSettings(config: NatsConnectionConfig, creds: NatsCredentials = {}): NatsConnectionSettings {
@@ -55,7 +61,9 @@ export function natsConnectionSettings(config: NatsConnectionConfig, creds: Nats
     label: servers.join(', '),
     name: p.clientName.trim() || 'plantwire',
     reconnectWaitMs: p.reconnectWait,
+    reconnectAttempts: 0,
   };
+  settings.reconnectAttempts = Math.max(3, Math.ceil(60_000 / settings.reconnectWaitMs));
   if (user) settings.user = user;
   if (user && creds.password) settings.pass = creds.password;
   if (token) settings.token = token;

@@ -1,6 +1,6 @@
 /**
  * mtconnect-agent: a config node (the agent's base URL, timeout, response
- * size limit, optional basic-auth user), built on @plantwire/node-red/sdk's
+ * size limit, optional basic-auth user), built on @plantwire/sdk's
  * connection kit: defineConfigNode owns one AgentClient (one keep-alive socket
  * pool); the mtconnect-in nodes register as users, the first one "connects"
  * (reads /probe: the device model), retried on the kit's backoff and logged
@@ -9,7 +9,7 @@
  * free loopback port and points the client at it over real HTTP.
  * Credentials are declared here and in editor.html alike.
  */
-import { defineConfigNode, numberSetting, PlantwireError, type NodeConfig, type RedApi } from '@plantwire/node-red/sdk';
+import { defineConfigNode, numberSetting, PlantwireError, type NodeConfig, type RedApi } from '@plantwire/sdk';
 import { openAgent, type AgentHandle, type AgentSettings } from '../../src/agent';
 import { agentUrl } from '../../src/client';
 

@@ -1,5 +1,5 @@
 /**
- * mtconnect-in: runtime of a source node, built on @plantwire/node-red/sdk.
+ * mtconnect-in: runtime of a source node, built on @plantwire/sdk.
  * Reads /current once (the state of every data item), then polls
  * /sample?from=<nextSequence>&count=<count> every interval — at once again
  * while the agent holds more — and sends each observation as a Plantwire tag
@@ -9,7 +9,7 @@
  * SDK's Backoff and are logged once per outage (OutageLog); an input message
  * sends a /current snapshot now (done() once, done(err) on failure via onInput).
  */
-import { Backoff, clearStatus, defineNode, numberSetting, onClose, onInput, OutageLog, PlantwireError, setStatus, useConfig, type NodeConfig, type NodeMessage, type RedApi, type TagSample } from '@plantwire/node-red/sdk';
+import { Backoff, clearStatus, defineNode, numberSetting, onClose, onInput, OutageLog, PlantwireError, setStatus, useConfig, type NodeConfig, type NodeMessage, type RedApi, type TagSample } from '@plantwire/sdk';
 import { MTConnectError, SequenceCursor, type Observation, type StreamsDocument } from '../../src/mtconnect';
 import { toTagSample } from '../../src/samples';
 import type { AgentHandle } from '../../src/agent';
