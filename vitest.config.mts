@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * The order test files start in: the long ones first, so that the two workers
+ * The order test files start in: the long ones first, so that the workers
  * finish together. Vitest orders by the durations of its previous run, but CI
  * runs a fresh clone with no such cache, where vitest keeps the include order —
  * which put the fuzz suite (about a minute) and the editor e2e (1.5 minutes)
@@ -50,8 +50,12 @@ export default defineConfig({
     // Long files first (a fresh clone has no durations cached): LongFirstSequencer above.
     sequence: { sequencer: LongFirstSequencer },
     globalSetup: ['./test/helpers/global-setup.ts'],
-    // Node tests run a real Node-RED per file; two cores: keep to two workers.
-    maxWorkers: 2,
+    // Three workers on the 2-core CI machine: the suite mostly waits (sockets, timers, child
+    // processes) — a full run used 617 s of CPU in 727 s of wall time, so two workers left about
+    // half of the two cores idle (CI 2026-12-05: 712 s with 2 workers; 694 s with 3 on a machine
+    // that other jobs kept at load 7–9, 0 failures). More were not tried: they would load the
+    // timing-sensitive browser and outage tests further.
+    maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 120_000,
     reporters: ['default', './test/helpers/summary-reporter.ts'],

@@ -64,7 +64,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   },
   label: function (this: ModbusReadEditorProps) {
     if (this.name) return this.name;
-    const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).length);
+    const n: string | number = this.mapSource === 'csv' ? 'CSV' : (this.registers || []).length; // a number: i18next picks the singular
     return nodeText(this, 'plantwire-modbus-read.canvas.tags', { count: n }) + (Number(this.interval) > 0 ? ' / ' + (Number(this.interval) % 1000 === 0 ? Number(this.interval) / 1000 + ' s' : this.interval + ' ms') : '');
   },
   labelStyle: function (this: ModbusReadEditorProps) {

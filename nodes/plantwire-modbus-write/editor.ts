@@ -50,7 +50,7 @@ RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
   },
   label: function (this: ModbusWriteEditorProps) {
     if (this.name) return this.name;
-    const n = this.mapSource === 'csv' ? 'CSV' : String((this.registers || []).filter((r) => r && r.writable).length);
+    const n: string | number = this.mapSource === 'csv' ? 'CSV' : (this.registers || []).filter((r) => r && r.writable).length; // a number: i18next picks the singular
     return nodeText(this, 'plantwire-modbus-write.canvas.tags', { count: n });
   },
   labelStyle: function (this: ModbusWriteEditorProps) {

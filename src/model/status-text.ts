@@ -37,7 +37,7 @@ export const NUMERIC_STATUS_PARAMS: ReadonlySet<string> = new Set(['count', 'fai
 const NUMBER = '(-?\\d[\\d,]*(?:\\.\\d+)?)';
 
 /** Parameters that hold another status text (a reason: "refused: __why__"), translated in turn. */
-export const NESTED_STATUS_PARAMS: ReadonlySet<string> = new Set(['why', 'detail', 'reason']);
+export const NESTED_STATUS_PARAMS: ReadonlySet<string> = new Set(['why', 'detail', 'reason', 'what']);
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

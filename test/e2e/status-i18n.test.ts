@@ -3,8 +3,9 @@
  * (mqtt-out to the real Mosquitto; aedes where there is none) show their live status in German in a
  * German Chromium (locale de-DE) and in English in an English one, while a
  * Status node in the flow keeps receiving the stable English text. An error
- * status of the kits (a misconfigured buffer) and the canvas and port labels
- * follow the language too.
+ * status of the kits (a misconfigured buffer), a node's own error status (scale:
+ * an empty raw range) and the canvas and port labels follow the language too,
+ * with the singular of a count of 1 ("Abfüllanlage (1 Linie)").
  * With PLANTWIRE_SHOTS_DIR=<dir> it saves both views (status-de.png, status-en.png).
  */
 import path from 'node:path';
@@ -41,6 +42,8 @@ const flow = (brokerUrl: string): unknown[] => [
   },
   mqttOut('e2e-out', 'e2e-broker', { x: 460, y: 100 }),
   mqttOut('e2e-bad', 'e2e-broker', { x: 460, y: 300, bufferMode: 'tape' }),
+  // A node's own error status (src/transforms/scale.ts: PlantwireError(…, 'raw range is empty')).
+  { id: 'e2e-scale', type: 'plantwire-scale', z: 'tab1', name: '', version: 1, mode: 'range', rawMin: '5', rawMax: '5', engMin: '0', engMax: '100', x: 160, y: 300, wires: [[]] },
   { ...statusOf('e2e-status', ['e2e-out'], 'e2e-status-cap'), x: 160, y: 200 },
   { ...capture('e2e-status-cap'), x: 460, y: 200 },
 ];
@@ -78,8 +81,8 @@ describe.skipIf(!chrome.available)('status texts in the editor follow the browse
   });
 
   for (const [locale, sim, out, words] of [
-    ['de-DE', /^\d+ Tags @ 500 ms$/, /^[\d.]+ veröffentlicht$/, { bad: 'ungültiger Puffermodus', sim: 'Abfüllanlage (1 Linien)', simIn: 'Befehl: "start", "stop" oder "emit"', simOut: 'ein Tag-Sample je Nachricht', outIn: 'Tag-Sample, Batch von Samples oder ein einfacher Wert mit msg.topic' }],
-    ['en-US', /^\d+ tags @ 500 ms$/, /^[\d,]+ published$/, { bad: 'bad buffer mode', sim: 'bottling plant (1 lines)', simIn: 'command: "start", "stop" or "emit"', simOut: 'one tag sample per message', outIn: 'tag sample, batch of samples, or a plain value with msg.topic' }],
+    ['de-DE', /^\d+ Tags @ 500 ms$/, /^[\d.]+ veröffentlicht$/, { bad: 'ungültiger Puffermodus', nodeError: 'Rohbereich ist leer', sim: 'Abfüllanlage (1 Linie)', simIn: 'Befehl: "start", "stop" oder "emit"', simOut: 'ein Tag-Sample je Nachricht', outIn: 'Tag-Sample, Batch von Samples oder ein einfacher Wert mit msg.topic' }],
+    ['en-US', /^\d+ tags @ 500 ms$/, /^[\d,]+ published$/, { bad: 'bad buffer mode', nodeError: 'raw range is empty', sim: 'bottling plant (1 line)', simIn: 'command: "start", "stop" or "emit"', simOut: 'one tag sample per message', outIn: 'tag sample, batch of samples, or a plain value with msg.topic' }],
   ] as const) {
     it(`${locale}: the simulator (source) and mqtt-out (sink) show their status in ${locale}`, async () => {
       const ed = await openEditor(rt.url, ADMIN.username, ADMIN.password, locale);
@@ -89,6 +92,7 @@ describe.skipIf(!chrome.available)('status texts in the editor follow the browse
         await expect.poll(() => statusLabel(page, 'e2e-out'), { message: 'mqtt-out status', timeout: 15_000 }).toMatch(out);
         // An error status of the kits (the sink kit's buffer settings), canvas and port labels.
         await expect.poll(() => statusLabel(page, 'e2e-bad'), { message: 'error status', timeout: 15_000 }).toBe(words.bad);
+        await expect.poll(() => statusLabel(page, 'e2e-scale'), { message: 'node error status', timeout: 15_000 }).toBe(words.nodeError);
         expect(await labels(page, 'e2e-sim')).toEqual({ label: words.sim, input: words.simIn, output: words.simOut });
         expect((await labels(page, 'e2e-out')).input).toBe(words.outIn);
         if (SHOTS) {

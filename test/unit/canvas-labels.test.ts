@@ -81,4 +81,24 @@ describe('canvas and port labels in the reader\'s language', () => {
       if (at >= 0) expect(t.slice(at, at + palette.length), `${type}: "${t}" names the node as "${palette}"`).toBe(palette);
     }
   });
+
+  it.each(TYPES)('%s: a count before a plural noun has a singular form in each language ("1 line", "1 Linie")', (type) => {
+    // Node-RED's i18next picks `<key>_one` for a numeric count of 1 (Intl.PluralRules), else `<key>`.
+    const en = lookup(catalogue(type, 'en-US'), `${type}.canvas`) as Record<string, unknown> | undefined;
+    const de = lookup(catalogue(type, 'de'), `${type}.canvas`) as Record<string, unknown> | undefined;
+    for (const [key, value] of Object.entries(en ?? {})) {
+      if (typeof value !== 'string') continue;
+      if (key.endsWith('_one')) {
+        const base = key.slice(0, -4);
+        expect(typeof en?.[base], `${type} canvas.${key} without canvas.${base}`).toBe('string');
+        expect(value, `${type} en-US canvas.${key}`).toMatch(/__count__/);
+        expect(typeof de?.[key], `${type} de canvas.${key}`).toBe('string');
+        expect(templateParams(de?.[key] as string).sort(), `${type} de canvas.${key} parameters`).toEqual(templateParams(value).sort());
+        expect(de?.[key], `${type} de canvas.${key} is the singular`).not.toBe(de?.[base]);
+        continue;
+      }
+      // "(__count__ lines)": a singular form, unless the label has its own text for one ("opc ua read (1 tag)", "opc ua <tag>").
+      if (/__count__ [a-z]+s\b/.test(value) && typeof en?.one !== 'string') expect(typeof en?.[`${key}_one`], `${type} en-US canvas.${key}_one`).toBe('string');
+    }
+  });
 });
