@@ -2,7 +2,7 @@
 // validators, the runtime's check at deploy and the help's settings table come from here.
 import { defineFields } from '../../src/model/fields';
 import { propertySetting } from '../../src/model/settings';
-import { schemaObject } from '../../src/transforms/schema-text';
+import { schemaObject } from '../../src/transforms/validate';
 
 export const spec = defineFields('plantwire-validate', 1, {
   // JSON text of a schema object; compiled with Ajv at deploy (src/transforms/validate.ts), in the dialog with "check".

@@ -9,7 +9,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import Ajv2019 from 'ajv/dist/2019';
 import Ajv2020 from 'ajv/dist/2020';
 import { PlantwireError } from '../model/errors';
-import { schemaObject } from './schema-text';
+import { describe } from '../model/sample';
 
 /** Common string formats (Ajv ships none; `ajv-formats` is not a dependency). */
 export const FORMATS: Record<string, RegExp | ((s: string) => boolean)> = {
@@ -92,6 +92,22 @@ function ajvFor(schema: Record<string, unknown>): Ajv {
 }
 
 /** Parses and compiles a schema given as JSON text (or an object); throws a PlantwireError naming the problem. */
+/** The schema setting as text: parsed and checked to be a schema object (booleans are the schemas that accept all or nothing). */
+export function schemaObject(schema: unknown): Record<string, unknown> {
+  let obj: unknown = schema;
+  if (typeof schema === 'string') {
+    if (schema.trim() === '') throw new PlantwireError('bad-schema', 'schema is empty: enter a JSON Schema', 'schema is empty');
+    try {
+      obj = JSON.parse(schema);
+    } catch (err) {
+      throw new PlantwireError('bad-schema', `schema is not valid JSON: ${(err as Error).message}`, 'schema is not valid JSON');
+    }
+  }
+  if (typeof obj === 'boolean') obj = obj ? {} : { not: {} };
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new PlantwireError('bad-schema', `schema must be a JSON object, got ${describe(obj)}`, 'schema must be an object');
+  return obj as Record<string, unknown>;
+}
+
 export function compileSchema(schema: string | Record<string, unknown>): ValidateFunction {
   const obj = schemaObject(schema);
   try {
