@@ -1,5 +1,7 @@
 // Editor definition of plantwire-alarm. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-alarm.html.
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface AlarmRuleRow {
   name?: string;
@@ -41,58 +43,7 @@ interface AlarmListEntry {
 RED.nodes.registerType<AlarmEditorProps>('plantwire-alarm', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    rules: {
-      value: [{ tag: '', kind: 'H', limit: '', priority: 'medium', deadband: '0', onDelay: '0', offDelay: '0' }],
-      validate: function (v: unknown, opt?: object) {
-        const ok =
-          Array.isArray(v) &&
-          v.length > 0 &&
-          v.every(function (r: AlarmRuleRow) {
-            if (!r || typeof r.tag !== 'string' || r.tag.trim() === '') return false;
-            if (r.kind === 'discrete') return String(r.values || '').trim() !== '';
-            if (String(r.limit ?? '').trim() === '' || isNaN(Number(r.limit))) return false;
-            if (r.kind === 'deviation' && String(r.setpointTag || '').trim() === '' && (String(r.setpoint ?? '').trim() === '' || isNaN(Number(r.setpoint)))) return false;
-            return true;
-          });
-        return ok || invalid(this, opt, 'plantwire-alarm.validation.rules');
-      },
-    },
-    suppressTag: { value: '' },
-    suppressValues: {
-      value: 'Idle, Maintenance',
-      validate: function (this: AlarmEditorProps, v: string, opt?: object) {
-        return (String(this.suppressTag || '').trim() === '' || String(v || '').trim() !== '') || invalid(this, opt, 'plantwire-alarm.validation.suppressValues');
-      },
-    },
-    floodThreshold: {
-      value: '10',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1)) || invalid(this, opt, 'plantwire-alarm.validation.floodThreshold');
-      },
-    },
-    shelveMinutes: {
-      value: '60',
-      validate: function (this: AlarmEditorProps, v: string, opt?: object) {
-        return (String(v).trim() === '' || (Number(v) >= 1 && Number(v) <= Number(this.maxShelveMinutes || 1440))) || invalid(this, opt, 'plantwire-alarm.validation.shelveMinutes');
-      },
-    },
-    maxShelveMinutes: {
-      value: '1440',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (Number(v) >= 1 && Number(v) <= 525600)) || invalid(this, opt, 'plantwire-alarm.validation.maxShelveMinutes');
-      },
-    },
-    rateEvery: {
-      value: '60',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (Number(v) >= 0 && Number(v) <= 86400)) || invalid(this, opt, 'plantwire-alarm.validation.rateEvery');
-      },
-    },
-    persist: { value: true },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 2,
   icon: 'plantwire-alarm.svg',

@@ -1,5 +1,5 @@
 import { addAdminRoute } from '../../src/runtime/admin';
-import { defineNode, numberSetting } from '../../src/runtime/define';
+import { defineNode } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
 import { onInput, reportError } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
@@ -35,8 +35,9 @@ export = function register(RED: RedApi): void {
       const store = config.persist === false ? null : new StateFile(stateDir(RED), node.id);
       // Removing the node deletes its state, also when it was misconfigured (and never got further than this).
       if (store) onClose(node, (removed) => (removed ? store.remove() : undefined));
+      // The dialog's rules, checked once (src/transforms/alarm.ts: alarmFields).
       const settings = alarmSettings(config);
-      const rateEveryMs = Math.round(numberSetting(config as Record<string, unknown>, 'rateEvery', { min: 0, max: 86_400, default: 60, label: 'rate message every (s)' }) * 1000);
+      const { rateEveryMs } = settings;
       const engine = new AlarmEngine(settings);
       let restored = 0;
       if (store) {

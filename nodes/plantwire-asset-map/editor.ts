@@ -1,5 +1,7 @@
 // Editor definition of plantwire-asset-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-asset-map.html.
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface AssetRuleRow {
   match: string;
@@ -20,23 +22,7 @@ interface AssetMapEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<AssetMapEditorProps>('plantwire-asset-map', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    rules: {
-      value: [],
-      validate: function (v: unknown, opt?: object) {
-        const ok =
-          Array.isArray(v) &&
-          v.length > 0 &&
-          v.every(function (r: AssetRuleRow) {
-            return !!r && typeof r.match === 'string' && r.match.trim() !== '' && typeof r.enterprise === 'string' && r.enterprise.trim() !== '';
-          });
-        return ok || invalid(this, opt, 'plantwire-asset-map.validation.rules');
-      },
-    },
-    output: { value: 'keep' },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 2,
   icon: 'plantwire-asset-map.svg',

@@ -8,6 +8,8 @@ import { LiveStatus } from '../../src/runtime/live-status';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 import { AssetMapper, parseAssetTable, type AssetRule } from '../../src/transforms/asset-map';
 import { readSamples } from '../../src/transforms/samples';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-asset-map';
 
@@ -22,13 +24,10 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
-      const rules = config.rules ?? [];
-      if (!Array.isArray(rules) || rules.length === 0) throw new PlantwireError('bad-config', 'the asset table is empty: add rows or import a CSV/JSON table', 'asset table is empty');
-      const mapper = new AssetMapper(rules);
-      const each = config.output === 'each';
-      if (config.output !== undefined && config.output !== '' && config.output !== 'each' && config.output !== 'keep') {
-        throw new PlantwireError('bad-config', `output must be "keep" or "each", got ${JSON.stringify(config.output)}`, 'bad output mode');
-      }
+      // The dialog's rules, checked once (fields.ts).
+      const settings = parseFields(spec, config as unknown as Record<string, unknown>);
+      const mapper = new AssetMapper(settings.rules);
+      const each = settings.output === 'each';
       const status = new LiveStatus(node);
       let mappedCount = 0;
       let unmappedCount = 0;

@@ -1,5 +1,7 @@
 // Editor definition of plantwire-condition. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-condition.html.
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface CounterRow {
   name?: string;
@@ -35,52 +37,7 @@ interface ConditionEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<ConditionEditorProps>('plantwire-condition', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    counters: {
-      value: [],
-      validate: function (v: unknown, opt?: object) {
-        const ok =
-          Array.isArray(v) &&
-          v.every(function (r: CounterRow) {
-            return !!r && typeof r.tag === 'string' && r.tag.trim() !== '' && Number(r.interval) > 0 && (String(r.dueSoon ?? '').trim() === '' || (Number(r.dueSoon) >= 1 && Number(r.dueSoon) <= 100));
-          });
-        return ok || invalid(this, opt, 'plantwire-condition.validation.counters');
-      },
-    },
-    monitors: {
-      value: [],
-      validate: function (this: ConditionEditorProps, v: unknown, opt?: object) {
-        const known = ['ewma', 'we1', 'we2', 'we3', 'we4', 'trend', 'alternating', 'stratified', 'mixture'];
-        const ok =
-          Array.isArray(v) &&
-          v.length + (this.counters || []).length > 0 &&
-          v.every(function (r: MonitorRow) {
-            const rules = String((r && r.rules) || 'ewma')
-              .split(',')
-              .map(function (s) {
-                return s.trim();
-              })
-              .filter(function (s) {
-                return s !== '';
-              });
-            return (
-              !!r &&
-              typeof r.tag === 'string' &&
-              r.tag.trim() !== '' &&
-              rules.length > 0 &&
-              rules.every(function (x) {
-                return known.indexOf(x) >= 0;
-              }) &&
-              (String(r.learn ?? '').trim() === '' || Number(r.learn) >= 10)
-            );
-          });
-        return ok || invalid(this, opt, 'plantwire-condition.validation.monitors');
-      },
-    },
-    persist: { value: true },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 2,
   icon: 'plantwire-condition.svg',

@@ -25,6 +25,7 @@ export = function register(RED: RedApi): void {
       const store = config.persist === false ? null : new StateFile(stateDir(RED), node.id);
       // Removing the node deletes its state, also when it was misconfigured (and never got further than this).
       if (store) onClose(node, (removed) => (removed ? store.remove() : undefined));
+      // The dialog's rules, checked once (src/transforms/condition.ts: conditionFields).
       const settings = conditionSettings(config);
       const engine = new ConditionEngine(settings);
       let restored = 0;

@@ -5,26 +5,20 @@ import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 import { DeadbandFilter, deadbandSettings, type DeadbandConfig } from '../../src/transforms/deadband';
-import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
+import { freshMessages, sendSeparately } from '../../src/transforms/messages';
 import { readSamples } from '../../src/transforms/samples';
-import { parseFields } from '../../src/model/fields';
-import { spec } from './fields';
 
 const TYPE = 'plantwire-deadband';
 
-interface Config extends DeadbandConfig, NodeConfig {
-  heartbeatOutput?: string;
-}
+type Config = DeadbandConfig & NodeConfig;
 
 export = function register(RED: RedApi): void {
   defineNode<Config>(RED, {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
-      // The dialog's rules (nodes/plantwire-deadband/fields.ts), then the filter's settings.
-      parseFields(spec, config as unknown as Record<string, unknown>);
+      // The dialog's rules, checked once (src/transforms/deadband.ts: deadbandFields).
       const settings = deadbandSettings(config);
-      const hbMode = outputMode(config.heartbeatOutput, 'each');
       const { state: filter, restored } = retainState(node, config, () => new DeadbandFilter(settings));
       const status = new LiveStatus(node);
       const band = settings.mode === 'absolute' ? `±${settings.deadband}` : `±${settings.deadband} % of ${settings.percentOf === 'span' ? `span ${settings.span}` : 'last'}`;
@@ -72,7 +66,7 @@ export = function register(RED: RedApi): void {
             if (filter.nextHeartbeatAt() > Date.now()) return;
             const due = filter.heartbeats(Date.now());
             passed += due.length;
-            const msgs = freshMessages(due, hbMode, config.name || 'heartbeat', { heartbeat: true });
+            const msgs = freshMessages(due, settings.heartbeatOutput, config.name || 'heartbeat', { heartbeat: true });
             sendSeparately((m) => node.send(m), [msgs]);
             show();
           } catch (err) {

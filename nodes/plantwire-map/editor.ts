@@ -1,6 +1,8 @@
 // Editor definition of plantwire-map. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-map.html.
 import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface MapEditorProps extends EditorNodeProperties {
   version: number;
@@ -25,19 +27,7 @@ interface MapPreview {
 RED.nodes.registerType<MapEditorProps>('plantwire-map', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    expression: { value: '{\n  "tag": payload.tag,\n  "value": payload.value,\n  "time": payload.sourceTimestamp\n}', required: true },
-    property: {
-      value: 'payload',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || invalid(this, opt, 'plantwire-map.validation.property');
-      },
-    },
-    onEmpty: { value: 'error' },
-    sample: { value: '{\n  "topic": "Line1/Filler/Speed",\n  "payload": {"tag": "Line1/Filler/Speed", "value": 385, "quality": "good", "sourceTimestamp": "2026-01-05T08:00:00.000Z", "unit": "bottles/min"}\n}' },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-map.svg',

@@ -4,7 +4,9 @@ import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
-import { propertySetting, redUtil } from '../../src/runtime/red-util';
+import { redUtil } from '../../src/runtime/red-util';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
 import { compileExpression, evaluateExpression, previewExpression } from '../../src/transforms/map';
 import { safeCopy } from '../../src/model/safe-object';
@@ -23,10 +25,12 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      // The dialog's rules, checked once (fields.ts); then the expression is compiled.
+      const settings = parseFields(spec, config as unknown as Record<string, unknown>);
       const util = redUtil(RED);
-      const prepared = compileExpression(util, config.expression ?? '', node);
-      const prop = propertySetting(config.property, 'property');
-      const drop = config.onEmpty === 'drop';
+      const prepared = compileExpression(util, settings.expression, node);
+      const prop = settings.property;
+      const drop = settings.onEmpty === 'drop';
       const status = new LiveStatus(node);
       let mapped = 0;
       let dropped = 0;

@@ -2,8 +2,6 @@ import { MqttBroker } from '../../src/connectors/mqtt/broker';
 import { brokerSettings, testBroker, type BrokerConfig, type BrokerSettings } from '../../src/connectors/mqtt/options';
 import { defineConfigNode } from '../../src/runtime/config-node';
 import type { NodeConfig, RedApi } from '../../src/runtime/types';
-import { parseFields } from '../../src/model/fields';
-import { spec } from './fields';
 
 export = function register(RED: RedApi): void {
   defineConfigNode<NodeConfig & BrokerConfig, BrokerSettings, MqttBroker>(RED, {
@@ -11,11 +9,8 @@ export = function register(RED: RedApi): void {
     label: 'MQTT broker',
     field: 'broker',
     credentials: { username: { type: 'text' }, password: { type: 'password' }, passphrase: { type: 'password' } },
-    // The dialog's rules (nodes/plantwire-mqtt-broker/fields.ts) first, then the connector's options.
-    settings: (config, creds) => {
-      parseFields(spec, config as unknown as Record<string, unknown>);
-      return brokerSettings(config, creds);
-    },
+    // The dialog's rules, checked once (src/connectors/mqtt/broker-fields.ts), turned into the connector's options.
+    settings: (config, creds) => brokerSettings(config, creds),
     open: (node, settings) => new MqttBroker(node, settings),
     test: {
       what: 'MQTT broker',

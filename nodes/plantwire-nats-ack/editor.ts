@@ -1,6 +1,8 @@
 // Editor definition of plantwire-nats-ack. Bundled with esbuild and
 // inlined into dist/nodes/plantwire-nats-ack.html by scripts/build.mjs.
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface NatsAckEditorProps extends EditorNodeProperties {
   version: number;
@@ -11,18 +13,7 @@ interface NatsAckEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<NatsAckEditorProps>('plantwire-nats-ack', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    action: { value: 'ack' },
-    nakDelay: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        const s = String(v ?? '').trim();
-        return s === '' || (!isNaN(Number(s)) && Number(s) >= 0) || invalid(this, opt, 'plantwire-nats-ack.validation.nakDelay');
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-nats-ack.svg',

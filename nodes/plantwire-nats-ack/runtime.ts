@@ -1,6 +1,7 @@
 import { settleDelivery, type Settlement } from '../../src/connectors/nats/consume';
 import { PlantwireError } from '../../src/model/errors';
-import { numberSetting } from '../../src/model/settings';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
@@ -14,17 +15,16 @@ interface NatsAckConfig extends NodeConfig {
   nakDelay?: number | string;
 }
 
-const ACTIONS: readonly Settlement[] = ['ack', 'nak', 'term'];
-
 export = function register(RED: RedApi): void {
   defineNode<NatsAckConfig>(RED, {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config: NatsAckConfig) {
-      const action = (String(config.action ?? '').trim() || 'ack') as Settlement;
-      if (!ACTIONS.includes(action)) throw new PlantwireError('bad-config', `action must be ack, nak or term, got "${action}"`, 'bad action');
+      // The dialog's rules, checked once (src/connectors/nats/fields.ts: natsAckFields).
+      const p = parseFields(spec, config as unknown as Record<string, unknown>);
+      const action = p.action as Settlement;
       // Empty: the nak delay of the nats-in node that received the message.
-      const nakDelayMs = String(config.nakDelay ?? '').trim() === '' ? undefined : numberSetting(config as Record<string, unknown>, 'nakDelay', { min: 0, max: 3600, label: 'nak delay (s)' }) * 1000;
+      const nakDelayMs = Number.isNaN(p.nakDelay) ? undefined : p.nakDelay * 1000;
       let settled = 0;
       let late = 0;
       let timer: NodeJS.Timeout | undefined;

@@ -1,6 +1,8 @@
 // Editor definition of plantwire-nats-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-nats-connection.html by scripts/build.mjs.
-import { connectionTest, invalid } from '../editor/kit';
+import { connectionTest } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface NatsConnectionEditorProps extends EditorNodeProperties {
   version: number;
@@ -22,34 +24,7 @@ interface NatsConnectionCredentials {
 RED.nodes.registerType<NatsConnectionEditorProps, NatsConnectionCredentials>('plantwire-nats-connection', {
   category: 'config',
   color: '#A6D1B5',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    servers: {
-      value: 'nats://127.0.0.1:4222',
-      required: true,
-      validate: function (v: string, opt?: object) {
-        const list = String(v || '')
-          .split(/[\s,]+/)
-          .filter(function (s) {
-            return s !== '';
-          });
-        return (
-          (list.length > 0 &&
-            list.every(function (s) {
-              return /^((nats|tls|ws|wss):\/\/)?[^\s/]+(:\d+)?\/?$/i.test(s);
-            })) ||
-          invalid(this, opt, 'plantwire-nats-connection.validation.servers')
-        );
-      },
-    },
-    clientName: { value: '' },
-    reconnectWait: { value: 2000, validate: RED.validators.number(true) },
-    tls: { value: false },
-    ca: { value: '' },
-    cert: { value: '' },
-    key: { value: '' },
-  },
+  defaults: specDefaults(spec),
   credentials: {
     user: { type: 'text' },
     password: { type: 'password' },

@@ -1,23 +1,18 @@
-import { defineNode, numberSetting } from '../../src/runtime/define';
+import { defineNode } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
-import { onInput, reportError } from '../../src/runtime/input';
+import { dueTimer } from '../../src/runtime/due-timer';
+import { onInput } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 import type { TagSample } from '../../src/model/sample';
-import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
+import { freshMessages, sendSeparately } from '../../src/transforms/messages';
 import { OeeCalculator, oeeSettings, type OeeConfig, type OeeLate, type OeeResultValue } from '../../src/transforms/oee';
 import { readSamples } from '../../src/transforms/samples';
 
 const TYPE = 'plantwire-oee';
-/** The timer never sleeps longer than this (clock changes, long periods). */
-const MAX_SLEEP_MS = 60_000;
 
-interface Config extends OeeConfig, NodeConfig {
-  /** Seconds between running values (0: only when a period closes). */
-  update?: number | string;
-  output?: string;
-}
+type Config = OeeConfig & NodeConfig;
 
 function lateMessages(late: OeeLate[]): NodeMessage[] {
   return late.map((l) => ({ topic: l.sample.tag, payload: l.sample, late: { reason: l.reason, message: l.message } }));
@@ -30,9 +25,9 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      // The dialog's rules, checked once (src/transforms/oee.ts: oeeFields).
       const settings = oeeSettings(config);
-      const updateMs = Math.round(numberSetting(config as Record<string, unknown>, 'update', { min: 0, max: 86_400, default: 10, label: 'running value every (s)' }) * 1000);
-      const mode = outputMode(config.output, 'each');
+      const { updateMs } = settings;
       const { state: calc, restored } = retainState(node, config, () => new OeeCalculator(settings));
       const status = new LiveStatus(node);
       const what = calc.describe();
@@ -57,25 +52,18 @@ export = function register(RED: RedApi): void {
       const out = (results: TagSample[], events: TagSample[], late: OeeLate[]): Array<NodeMessage[] | null> | null => {
         note(results);
         if (results.length === 0 && events.length === 0 && late.length === 0) return null;
-        return [results.length ? freshMessages(results, mode, batchTopic) : null, events.length ? freshMessages(events, 'each', batchTopic) : null, late.length ? lateMessages(late) : null];
+        return [results.length ? freshMessages(results, settings.output, batchTopic) : null, events.length ? freshMessages(events, 'each', batchTopic) : null, late.length ? lateMessages(late) : null];
       };
 
       // A timer closes periods by the clock (close mode "clock") and sends running values every `update` seconds.
-      let timer: NodeJS.Timeout | null = null;
-      let closed = false;
       let nextRunning = Date.now() + updateMs;
-      const schedule = (): void => {
-        if (closed || timer) return;
-        const now = Date.now();
-        let due = settings.closeOn === 'clock' ? calc.nextCloseAt(now) : Infinity;
-        if (updateMs > 0 && calc.lines.size > 0) due = Math.min(due, nextRunning);
-        if (!Number.isFinite(due)) return;
-        timer = setTimeout(tick, Math.min(MAX_SLEEP_MS, Math.max(5, due - now)));
-      };
-      const tick = (): void => {
-        timer = null;
-        try {
-          const now = Date.now();
+      const timer = dueTimer(
+        node,
+        (now) => {
+          const due = settings.closeOn === 'clock' ? calc.nextCloseAt(now) : Infinity;
+          return updateMs > 0 && calc.lines.size > 0 ? Math.min(due, nextRunning) : due;
+        },
+        (now) => {
           const results = settings.closeOn === 'clock' ? calc.advance(now) : [];
           if (updateMs > 0 && now >= nextRunning) {
             results.push(...calc.running(now));
@@ -84,14 +72,11 @@ export = function register(RED: RedApi): void {
           const msgs = out(results, [], []);
           if (msgs) sendSeparately((m) => node.send(m), msgs);
           show();
-        } catch (err) {
-          reportError(node, err);
-        }
-        schedule();
-      };
+        },
+      );
 
       status.now('idle', `${what}${restored ? ` · ${calc.lines.size} lines kept` : ''}`);
-      schedule();
+      timer.schedule();
 
       onInput(node, (msg, send) => {
         try {
@@ -111,15 +96,14 @@ export = function register(RED: RedApi): void {
           const msgs = out(results, events, late);
           if (msgs) sendSeparately(send, msgs);
           show();
-          schedule();
+          timer.schedule();
         } catch (err) {
           status.failed();
           throw err;
         }
       });
       onClose(node, () => {
-        closed = true;
-        if (timer) clearTimeout(timer);
+        timer.stop();
         status.cancel();
       });
     },

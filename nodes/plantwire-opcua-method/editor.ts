@@ -1,8 +1,10 @@
 // Editor definition of plantwire-opcua-method. The browse tree comes from
 // nodes/editor/opcua.ts: clicking a
 // method fills the method and its object.
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
-import { invalid, nodeText, pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
 
 interface OpcUaMethodEditorProps extends EditorNodeProperties {
   version: number;
@@ -15,26 +17,7 @@ interface OpcUaMethodEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<OpcUaMethodEditorProps>('plantwire-opcua-method', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
-    objectId: { value: '', required: true },
-    methodId: { value: '', required: true },
-    args: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        if (!v || String(v).trim() === '') return true;
-        try {
-          JSON.parse(v);
-          return true;
-        } catch (e) {
-          // Node-RED 4 shows a returned string as the field's error message.
-          return invalid(this, opt, 'plantwire-opcua-method.validation.args');
-        }
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-method.svg',

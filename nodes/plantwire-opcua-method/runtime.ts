@@ -1,11 +1,13 @@
 import { callMethod, methodArguments, resolveAll, tagSpec } from '../../src/connectors/opcua';
-import { PlantwireError, describe } from '../../src/model';
+import { PlantwireError } from '../../src/model';
 import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { useConfig } from '../../src/runtime/config-node';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, RedApi, RedNode } from '../../src/runtime/types';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-opcua-method';
 const VERSION = 1;
@@ -16,16 +18,6 @@ interface MethodConfig extends NodeConfig {
   methodId: string;
   /** Default arguments as JSON (array in order, or object by name). */
   args: string;
-}
-
-function parseArgs(text: unknown): unknown {
-  if (text === undefined || text === null || (typeof text === 'string' && text.trim() === '')) return undefined;
-  if (typeof text !== 'string') return text;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new PlantwireError('bad-config', `default arguments must be JSON (an array in order or an object by argument name), got ${describe(text)}: ${(err as Error).message}`, 'arguments are not JSON');
-  }
 }
 
 function isArgs(x: unknown): boolean {
@@ -40,7 +32,8 @@ export = function register(RED: RedApi): void {
       const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const object = tagSpec(config.objectId, 'object (NodeId or browse path)');
       const method = tagSpec(config.methodId, 'method (NodeId or browse path)');
-      const defaults = parseArgs(config.args);
+      // The dialog's rules, checked once (fields.ts), after the NodeIds above.
+      const defaults = parseFields(spec, config as unknown as Record<string, unknown>).args;
       endpoint.users.register(node);
 
       onInput(node, async (msg, send) => {

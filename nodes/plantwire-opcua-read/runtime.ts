@@ -6,6 +6,8 @@ import { onInput } from '../../src/runtime/input';
 import { useConfig } from '../../src/runtime/config-node';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-opcua-read';
 const VERSION = 1;
@@ -21,10 +23,10 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: VERSION },
     setup(node: RedNode, config: ReadConfig) {
+      // The dialog's rules, checked once (fields.ts); the tag list read by tagSpecs.
+      const { output } = parseFields(spec, config as unknown as Record<string, unknown>);
       const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const tags = tagSpecs(config.tags ?? [], 'tag list', { allowEmpty: true });
-      const output = config.output || 'batch';
-      if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${describe(config.output)}`, 'bad output mode');
       endpoint.users.register(node);
 
       onInput(node, async (msg, send) => {

@@ -1,5 +1,7 @@
 // Editor definition of plantwire-opcua-write. The tag list and the browse tree
 // come from nodes/editor/opcua.ts.
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 import { opcua, type PlantwireOpcUaTagRow } from '../editor/opcua';
 import { nodeText, pickConfigs } from '../editor/kit';
 
@@ -12,12 +14,7 @@ interface OpcUaWriteEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<OpcUaWriteEditorProps>('plantwire-opcua-write', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    endpoint: { value: '', type: 'plantwire-opcua-endpoint', required: true },
-    tags: { value: [] },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-opcua-write.svg',

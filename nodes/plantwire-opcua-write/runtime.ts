@@ -20,6 +20,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: VERSION },
     setup(node: RedNode, config: WriteConfig) {
+      // Its settings (fields.ts) are the endpoint, checked by useConfig, and the tag list, read by tagSpecs.
       const endpoint = useConfig(RED, config.endpoint, 'plantwire-opcua-endpoint');
       const tags = tagSpecs(config.tags ?? [], 'tag list', { allowEmpty: true });
       endpoint.users.register(node);

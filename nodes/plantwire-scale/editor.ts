@@ -1,5 +1,7 @@
 // Editor definition of plantwire-scale. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-scale.html.
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ScaleEditorProps extends EditorNodeProperties {
   version: number;
@@ -21,68 +23,7 @@ interface ScaleEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<ScaleEditorProps>('plantwire-scale', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    mode: { value: 'range', required: true },
-    rawMin: {
-      value: '0',
-      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.rawMin');
-      },
-    },
-    rawMax: {
-      value: '27648',
-      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)) && Number(v) !== Number(this.rawMin))) || invalid(this, opt, 'plantwire-scale.validation.rawMax');
-      },
-    },
-    engMin: {
-      value: '0',
-      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.engMin');
-      },
-    },
-    engMax: {
-      value: '100',
-      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'range' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.engMax');
-      },
-    },
-    gain: {
-      value: '1',
-      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'gain' || (String(v).trim() !== '' && !isNaN(Number(v)))) || invalid(this, opt, 'plantwire-scale.validation.gain');
-      },
-    },
-    offset: {
-      value: '0',
-      validate: function (this: ScaleEditorProps, v: string, opt?: object) {
-        return (this.mode !== 'gain' || String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-scale.validation.offset');
-      },
-    },
-    clamp: { value: false },
-    clampLow: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-scale.validation.clampLow');
-      },
-    },
-    clampHigh: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-scale.validation.clampHigh');
-      },
-    },
-    engUnit: { value: '' },
-    toUnit: { value: '' },
-    decimals: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) <= 12)) || invalid(this, opt, 'plantwire-scale.validation.decimals');
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-scale.svg',

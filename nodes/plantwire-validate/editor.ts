@@ -1,6 +1,8 @@
 // Editor definition of plantwire-validate. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-validate.html.
 import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ValidateEditorProps extends EditorNodeProperties {
   version: number;
@@ -17,32 +19,7 @@ interface ValidateEditorState {
 RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    schema: {
-      value: '{\n  "type": "object"\n}',
-      required: true,
-      validate: function (v: string, opt?: object) {
-        let ok = false;
-        try {
-          const s = JSON.parse(String(v));
-          ok = s !== null && typeof s === 'object' && !Array.isArray(s);
-        } catch (e) {
-          ok = false;
-        }
-        return ok || invalid(this, opt, 'plantwire-validate.validation.schema');
-      },
-    },
-    property: {
-      value: 'payload',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || /^(msg\.)?[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(String(v).trim())) || invalid(this, opt, 'plantwire-validate.validation.property');
-      },
-    },
-    each: { value: false },
-    onInvalid: { value: 'output' },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 2,
   icon: 'plantwire-validate.svg',

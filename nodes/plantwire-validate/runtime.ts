@@ -4,7 +4,9 @@ import { onClose } from '../../src/runtime/close';
 import { defineNode } from '../../src/runtime/define';
 import { onInput } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
-import { propertySetting, redUtil } from '../../src/runtime/red-util';
+import { redUtil } from '../../src/runtime/red-util';
+import { parseFields } from '../../src/model/fields';
+import { spec } from './fields';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 import { compileSchema, describeIssues, TAG_SAMPLE_SCHEMA, validateWith, type ValidationIssue } from '../../src/transforms/validate';
 
@@ -24,13 +26,12 @@ export = function register(RED: RedApi): void {
     version: { current: 1 },
     setup(node: RedNode, config) {
       const util = redUtil(RED);
-      const fn = compileSchema(config.schema ?? '');
-      const prop = propertySetting(config.property, 'property');
+      // The dialog's rules, checked once (fields.ts); then the schema is compiled.
+      const settings = parseFields(spec, config as unknown as Record<string, unknown>);
+      const fn = compileSchema(settings.schema);
+      const prop = settings.property;
       const where = `msg.${prop}`;
-      const toCatch = config.onInvalid === 'catch';
-      if (config.onInvalid !== undefined && config.onInvalid !== '' && config.onInvalid !== 'catch' && config.onInvalid !== 'output') {
-        throw new PlantwireError('bad-config', `invalid messages must go to "output" or "catch", got ${JSON.stringify(config.onInvalid)}`, 'bad invalid handling');
-      }
+      const toCatch = settings.onInvalid === 'catch';
       const status = new LiveStatus(node);
       let valid = 0;
       let invalid = 0;
@@ -42,7 +43,7 @@ export = function register(RED: RedApi): void {
       onInput(node, (msg, send) => {
         try {
           const value = util.getMessageProperty(msg, prop);
-          if (config.each && Array.isArray(value)) {
+          if (settings.each && Array.isArray(value)) {
             const good: unknown[] = [];
             const bad: unknown[] = [];
             const errors: Array<ValidationIssue & { index: number }> = [];

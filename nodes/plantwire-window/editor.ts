@@ -1,5 +1,7 @@
 // Editor definition of plantwire-window. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-window.html.
-import { invalid, nodeText } from '../editor/kit';
+import { nodeText } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface WindowEditorProps extends EditorNodeProperties {
   version: number;
@@ -26,78 +28,7 @@ interface WindowEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<WindowEditorProps>('plantwire-window', {
   category: 'Plantwire transform',
   color: '#C7D8A0',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    kind: { value: 'tumbling', required: true },
-    by: { value: 'time', required: true },
-    size: {
-      value: '60',
-      validate: function (this: WindowEditorProps, v: string, opt?: object) {
-        return (this.by !== 'time' || (this.kind === 'tumbling' && this.align === 'shifts') || Number(v) > 0) || invalid(this, opt, 'plantwire-window.validation.size');
-      },
-    },
-    hop: {
-      value: '10',
-      validate: function (this: WindowEditorProps, v: string, opt?: object) {
-        return (this.by !== 'time' || this.kind !== 'sliding' || (Number(v) > 0 && Number(v) <= Number(this.size))) || invalid(this, opt, 'plantwire-window.validation.hop');
-      },
-    },
-    count: {
-      value: '10',
-      validate: function (this: WindowEditorProps, v: string, opt?: object) {
-        return (this.by !== 'count' || (/^\d+$/.test(String(v)) && Number(v) >= 1)) || invalid(this, opt, 'plantwire-window.validation.count');
-      },
-    },
-    hopCount: {
-      value: '1',
-      validate: function (this: WindowEditorProps, v: string, opt?: object) {
-        return (this.by !== 'count' || this.kind !== 'sliding' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= Number(this.count))) || invalid(this, opt, 'plantwire-window.validation.hopCount');
-      },
-    },
-    align: { value: 'interval' },
-    offset: {
-      value: '0',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || !isNaN(Number(v))) || invalid(this, opt, 'plantwire-window.validation.offset');
-      },
-    },
-    shifts: {
-      value: '06:00, 14:00, 22:00',
-      validate: function (this: WindowEditorProps, v: string, opt?: object) {
-        return (this.align !== 'shifts' || this.by !== 'time' || /^\s*\d{1,2}:\d{2}(\s*[,;\s]\s*\d{1,2}:\d{2})*\s*$/.test(String(v))) || invalid(this, opt, 'plantwire-window.validation.shifts');
-      },
-    },
-    timezone: { value: 'UTC' },
-    aggregates: {
-      value: ['mean'],
-      validate: function (v: unknown, opt?: object) {
-        return (Array.isArray(v) && v.length > 0) || invalid(this, opt, 'plantwire-window.validation.aggregates');
-      },
-    },
-    rollover: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || Number(v) >= 0) || invalid(this, opt, 'plantwire-window.validation.rollover');
-      },
-    },
-    grace: {
-      value: '2',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || Number(v) >= 0) || invalid(this, opt, 'plantwire-window.validation.grace');
-      },
-    },
-    closeOn: { value: 'clock' },
-    emitEmpty: { value: false },
-    timestamp: { value: 'end' },
-    output: { value: 'each' },
-    maxTags: {
-      value: '10000',
-      validate: function (v: string, opt?: object) {
-        return (String(v).trim() === '' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 1000000)) || invalid(this, opt, 'plantwire-window.validation.maxTags');
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 2,
   icon: 'plantwire-window.svg',

@@ -1,21 +1,18 @@
 import { defineNode } from '../../src/runtime/define';
 import { onClose } from '../../src/runtime/close';
-import { onInput, reportError } from '../../src/runtime/input';
+import { dueTimer } from '../../src/runtime/due-timer';
+import { onInput } from '../../src/runtime/input';
 import { LiveStatus } from '../../src/runtime/live-status';
 import { retainState } from '../../src/runtime/state';
 import type { NodeConfig, NodeMessage, RedApi, RedNode } from '../../src/runtime/types';
 import type { TagSample } from '../../src/model/sample';
-import { freshMessages, outputMode, sendSeparately } from '../../src/transforms/messages';
+import { freshMessages, sendSeparately } from '../../src/transforms/messages';
 import { readSamples } from '../../src/transforms/samples';
 import { WindowAggregator, windowSettings, type LateSample, type WindowConfig } from '../../src/transforms/window';
 
 const TYPE = 'plantwire-window';
-/** The timer never sleeps longer than this (clock changes, long windows). */
-const MAX_SLEEP_MS = 60_000;
 
-interface Config extends WindowConfig, NodeConfig {
-  output?: string;
-}
+type Config = WindowConfig & NodeConfig;
 
 function lateMessages(late: LateSample[]): NodeMessage[] {
   return late.map((l) => ({ topic: l.sample.tag, payload: l.sample, late: { reason: l.reason, message: l.message } }));
@@ -26,8 +23,8 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     version: { current: 1 },
     setup(node: RedNode, config) {
+      // The dialog's rules, checked once (src/transforms/window.ts: windowFields).
       const settings = windowSettings(config);
-      const mode = outputMode(config.output, 'each');
       const { state: agg, restored } = retainState(node, config, () => new WindowAggregator(settings));
       const status = new LiveStatus(node);
       const what = agg.describe();
@@ -47,33 +44,23 @@ export = function register(RED: RedApi): void {
       const out = (aggregates: TagSample[], late: LateSample[]): Array<NodeMessage[] | null> | null => {
         emitted += aggregates.length;
         if (aggregates.length === 0 && late.length === 0) return null;
-        return [aggregates.length ? freshMessages(aggregates, mode, batchTopic) : null, late.length ? lateMessages(late) : null];
+        return [aggregates.length ? freshMessages(aggregates, settings.output, batchTopic) : null, late.length ? lateMessages(late) : null];
       };
 
       // Close mode "clock": a timer closes windows as their end + grace passes.
-      let timer: NodeJS.Timeout | null = null;
-      let closed = false;
-      const schedule = (): void => {
-        if (closed || timer || settings.by !== 'time' || settings.closeOn !== 'clock') return;
-        const now = Date.now();
-        const due = agg.nextCloseAt(now);
-        if (!Number.isFinite(due)) return;
-        timer = setTimeout(tick, Math.min(MAX_SLEEP_MS, Math.max(5, due - now)));
-      };
-      const tick = (): void => {
-        timer = null;
-        try {
-          const msgs = out(agg.advance(Date.now()), []);
+      const clock = settings.by === 'time' && settings.closeOn === 'clock';
+      const timer = dueTimer(
+        node,
+        (now) => (clock ? agg.nextCloseAt(now) : Infinity),
+        (now) => {
+          const msgs = out(agg.advance(now), []);
           if (msgs) sendSeparately((m) => node.send(m), msgs);
           show();
-        } catch (err) {
-          reportError(node, err);
-        }
-        schedule();
-      };
+        },
+      );
 
       status.now('idle', `${what}${restored ? ` · ${agg.tags.size} tags kept` : ''}`);
-      schedule();
+      timer.schedule();
 
       onInput(node, (msg, send) => {
         try {
@@ -86,15 +73,14 @@ export = function register(RED: RedApi): void {
           const msgs = out(result.aggregates, result.late);
           if (msgs) sendSeparately(send, msgs);
           show();
-          schedule();
+          timer.schedule();
         } catch (err) {
           status.failed();
           throw err;
         }
       });
       onClose(node, () => {
-        closed = true;
-        if (timer) clearTimeout(timer);
+        timer.stop();
         status.cancel();
       });
     },

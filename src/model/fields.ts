@@ -25,10 +25,22 @@ interface FieldBase {
   when?: (config: Record<string, unknown>) => boolean;
   /** Further rule on the value (after the kind's own checks), with the other settings at hand. */
   check?: (value: unknown, config: Record<string, unknown>) => boolean;
+  /**
+   * A parser that reads the value (a code table, shift starts, a list of rules): the value is good
+   * when it does not throw, the runtime's error is the parser's own (message and status), and
+   * `parseFields` gives what it returns. At deploy it alone decides (a value not saved at all gets
+   * its default from it); the dialog also applies `required`. Pure, as it runs in the dialog too.
+   */
+  parse?: (value: unknown, config: Record<string, unknown>) => unknown;
   /** Path of the dialog label in the node's catalogue (under `<type>.`) when it is not `label.<field>`. */
   labelKey?: string;
-  /** The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); else derived from the kind ("<label> must be a whole number from 1 to 10"). */
-  explain?: string;
+  /**
+   * The runtime's error text for a bad value, in English ("<label>: <explain>; got …"); one that starts
+   * with "must", "is" or "are" reads as a sentence about the field ("<label> must …, got …"); else derived from the
+   * kind ("<label> must be a whole number from 1 to 10"). A function gets the bad value and the
+   * node's other settings (for texts naming them: "… (120 s) is longer than the window (60 s)").
+   */
+  explain?: string | ((value: unknown, config: Record<string, unknown>) => string);
   /** The short status text of that error (≤ 48 characters), else "bad <label>". */
   status?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
@@ -42,7 +54,8 @@ export interface StringField extends FieldBase {
 }
 export interface NumberField extends FieldBase {
   kind: 'number';
-  default: number;
+  /** `''`: empty unless set (an optional limit); an empty value then parses as NaN. */
+  default: number | '';
   min?: number;
   max?: number;
   integer?: boolean;
@@ -114,7 +127,7 @@ export function editorDefault(f: FieldSpec): { value: unknown; required?: boolea
 export function hasRules(f: FieldSpec): boolean {
   // A config field is checked by Node-RED itself (the node exists, is valid); a validator would replace that check.
   if (f.kind === 'config') return f.check !== undefined;
-  if (f.check || f.required) return true;
+  if (f.check || f.parse || f.required) return true;
   if (f.kind === 'number' || f.kind === 'enum') return true;
   return (f.kind === 'string' || f.kind === 'typed') && f.pattern !== undefined;
 }
@@ -131,38 +144,54 @@ export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unk
   if (isEmpty(value)) {
     if (f.required) return false;
     if (f.kind === 'number') return true; // the default applies
-  } else {
-    switch (f.kind) {
-      case 'number': {
-        const n = typeof value === 'number' ? value : Number(String(value).trim());
-        if (!Number.isFinite(n)) return false;
-        if (f.integer && !Number.isInteger(n)) return false;
-        if (f.min !== undefined && n < f.min) return false;
-        if (f.max !== undefined && n > f.max) return false;
-        break;
-      }
-      case 'enum':
-        if (!f.options.includes(String(value))) return false;
-        break;
-      case 'string':
-        if (f.pattern && !f.pattern.test(String(value))) return false;
-        break;
-      case 'typed': {
-        const t = isEmpty(typeOf) ? 'str' : String(typeOf);
-        if (!(f.types ?? TYPED_SOURCES).includes(t as TypedSource)) return false;
-        if (t === 'str' && f.pattern && !f.pattern.test(String(value))) return false;
-        break;
-      }
-      default:
-        break;
-    }
-  }
+  } else if (!kindOk(f, value, typeOf)) return false;
+  if (f.parse && !parses(f, value, config)) return false;
   return f.check ? f.check(value, config) : true;
 }
 
+function parses(f: FieldSpec, value: unknown, config: Record<string, unknown>): boolean {
+  try {
+    f.parse!(value, config);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A value that is not empty, by its kind's own rule (range, options, pattern, source). */
+function kindOk(f: FieldSpec, value: unknown, typeOf?: unknown): boolean {
+  switch (f.kind) {
+    case 'number': {
+      const n = typeof value === 'number' ? value : Number(String(value).trim());
+      if (!Number.isFinite(n)) return false;
+      if (f.integer && !Number.isInteger(n)) return false;
+      if (f.min !== undefined && n < f.min) return false;
+      if (f.max !== undefined && n > f.max) return false;
+      return true;
+    }
+    case 'enum':
+      return f.options.includes(String(value));
+    case 'string':
+      return !f.pattern || f.pattern.test(String(value));
+    case 'typed': {
+      const t = isEmpty(typeOf) ? 'str' : String(typeOf);
+      if (!(f.types ?? TYPED_SOURCES).includes(t as TypedSource)) return false;
+      return t !== 'str' || !f.pattern || f.pattern.test(String(value));
+    }
+    default:
+      return true;
+  }
+}
+
+/** An enum field's explanation in words: `must be "a", "b" or "c"`. */
+export function mustBeOneOf(options: readonly string[]): string {
+  const q = options.map((o) => `"${o}"`);
+  return `must be ${q.length > 1 ? `${q.slice(0, -1).join(', ')} or ${q[q.length - 1]}` : q.join('')}`;
+}
+
 /** What a field's rule asks for, in English (runtime errors). */
-export function ruleText(f: FieldSpec): string {
-  if (f.explain) return f.explain;
+export function ruleText(f: FieldSpec, value?: unknown, config: Record<string, unknown> = {}): string {
+  if (f.explain) return typeof f.explain === 'function' ? f.explain(value, config) : f.explain;
   switch (f.kind) {
     case 'number': {
       const parts = [f.integer ? 'a whole number' : 'a number'];
@@ -181,7 +210,9 @@ export function ruleText(f: FieldSpec): string {
 }
 
 /** The runtime value of each kind. */
-type ValueOf<F extends FieldSpec> = F extends NumberField
+type ValueOf<F extends FieldSpec> = F extends { parse: (...args: never[]) => infer R }
+  ? R
+  : F extends NumberField
   ? number
   : F extends BooleanField
     ? boolean
@@ -198,15 +229,19 @@ export type Parsed<S extends NodeSpec> = { [K in keyof S['fields']]: ValueOf<S['
  * `{value, type}`; a bad value is a `bad-config` error naming the field.
  */
 export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, unknown>): Parsed<S> {
+  // The other settings as the rules see them: a mode, switch or number not saved at all counts as its default.
+  const view: Record<string, unknown> = { ...config };
+  for (const [key, f] of Object.entries(spec.fields)) if (view[key] === undefined && (f.kind === 'enum' || f.kind === 'boolean' || f.kind === 'number')) view[key] = f.default;
   const out: Record<string, unknown> = {};
   for (const [key, f] of Object.entries(spec.fields)) {
     const raw = config[key];
-    const active = !f.when || f.when(config);
+    const active = !f.when || f.when(view);
     if (f.kind === 'number') {
       // Out of its mode a number still parses leniently (the default when it is not a number).
+      const fallback = f.default === '' ? NaN : f.default;
       out[key] = active
-        ? numberSetting(config, key, { default: f.required ? undefined : f.default, label: f.label, ...(f.min !== undefined ? { min: f.min } : {}), ...(f.max !== undefined ? { max: f.max } : {}), ...(f.integer ? { integer: true } : {}) })
-        : Number.isFinite(Number(raw)) && !isEmpty(raw) ? Number(raw) : f.default;
+        ? numberSetting(config, key, { default: f.required ? undefined : fallback, label: f.label, ...(f.min !== undefined ? { min: f.min } : {}), ...(f.max !== undefined ? { max: f.max } : {}), ...(f.integer ? { integer: true } : {}) })
+        : Number.isFinite(Number(raw)) && !isEmpty(raw) ? Number(raw) : fallback;
     } else if (f.kind === 'boolean') {
       out[key] = raw === undefined || raw === null || raw === '' ? f.default : raw === true || raw === 'true';
     } else if (f.kind === 'typed') {
@@ -219,9 +254,12 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     }
     if (!active) continue;
     const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
-    if (!fieldOk(f, value, config, config[`${key}Type`])) {
+    // A parser decides alone at deploy (it gives a value not saved its default); its own error (message, status) is the field's.
+    if (f.parse) out[key] = f.parse(value, view);
+    if (f.parse ? f.check !== undefined && !f.check(value, view) : !fieldOk(f, value, view, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);
-      throw new PlantwireError('bad-config', f.explain ? `${f.label}: ${f.explain}; got ${got}` : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
+      const explain = f.explain ? ruleText(f, value, view) : '';
+      throw new PlantwireError('bad-config', explain ? (/^(must|is|are)\b/.test(explain) ? `${f.label} ${explain}, got ${got}` : `${f.label}: ${explain}; got ${got}`) : `${f.label} must be ${ruleText(f)}, got ${got}`, f.status ?? `bad ${f.label}`);
     }
   }
   return out as Parsed<S>;

@@ -42,6 +42,15 @@ export function describeTyped(s: TypedSetting): string {
   return s.type === 'env' ? `env ${s.value}` : `${s.type}.${s.value}`;
 }
 
+/** Checks a message property path such as `payload` or `payload.records[0]`. */
+export function propertySetting(value: unknown, label: string): string {
+  const p = typeof value === 'string' && value.trim() !== '' ? value.trim().replace(/^msg\./, '') : 'payload';
+  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(p)) {
+    throw new PlantwireError('bad-config', `${label} "${String(value)}" is not a message property path such as payload or payload.record`, `bad ${label}`);
+  }
+  return p;
+}
+
 /**
  * The text a typed setting gave for one message: a string trimmed, a number
  * as its digits, nothing ('' ) when the property is missing; any other value

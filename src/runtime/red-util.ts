@@ -4,7 +4,6 @@
  * needs; nodes that use these read them with `redUtil(RED)`, which fails
  * clearly in a runtime without them.
  */
-import { PlantwireError } from '../model/errors';
 import type { JsonataUtil } from '../transforms/map';
 import type { RedApi } from './types';
 
@@ -21,11 +20,5 @@ export function redUtil(RED: RedApi): RedUtil {
   return util as RedUtil;
 }
 
-/** Checks a message property path such as `payload` or `payload.records[0]`. */
-export function propertySetting(value: unknown, label: string): string {
-  const p = typeof value === 'string' && value.trim() !== '' ? value.trim().replace(/^msg\./, '') : 'payload';
-  if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*|\[\d+\])*$/.test(p)) {
-    throw new PlantwireError('bad-config', `${label} "${String(value)}" is not a message property path such as payload or payload.record`, `bad ${label}`);
-  }
-  return p;
-}
+// The property path rule is pure (src/model/settings.ts): field specs use it in the dialog too.
+export { propertySetting } from '../model/settings';

@@ -45,6 +45,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import { describe as describeValue, type SampleValue, type TagSample } from '../model/sample';
+import { defineFields, parseFields } from '../model/fields';
 import { numberSetting } from '../model/settings';
 import { isoOf, timestampMs } from './samples';
 
@@ -125,6 +126,10 @@ export interface AlarmConfig {
   shelveMinutes?: number | string;
   /** Longest shelve in minutes (ISA-18.2: shelving is time-limited). */
   maxShelveMinutes?: number | string;
+  /** Seconds between rate messages (0: only when a flood begins or ends). */
+  rateEvery?: number | string;
+  /** Keep the alarm state on disk (default on). */
+  persist?: boolean;
 }
 
 export interface AlarmSettings {
@@ -134,6 +139,8 @@ export interface AlarmSettings {
   floodThreshold: number;
   shelveMs: number;
   maxShelveMs: number;
+  /** Rate messages every this many ms (0: only when a flood begins or ends). */
+  rateEveryMs: number;
 }
 
 const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);
@@ -193,9 +200,9 @@ export function alarmRule(input: AlarmRuleInput, where: string): AlarmRule {
   };
 }
 
-export function alarmSettings(config: AlarmConfig): AlarmSettings {
-  const cfg = config as Record<string, unknown>;
-  let raw = config.rules;
+/** Reads the alarm list the dialog stores (an array, or its JSON text): each row checked, ids unique. */
+export function alarmRules(input: unknown): AlarmRule[] {
+  let raw = input;
   if (typeof raw === 'string') {
     try {
       raw = JSON.parse(raw);
@@ -211,14 +218,40 @@ export function alarmSettings(config: AlarmConfig): AlarmSettings {
     if (seen.has(r.id)) throw bad(`two alarms have the id "${r.id}": give one of them a name`, `duplicate alarm ${r.id}`);
     seen.add(r.id);
   }
-  const suppressTag = typeof config.suppressTag === 'string' ? config.suppressTag.trim() : '';
-  const suppressValues = new Set(list(config.suppressValues ?? ''));
-  if (suppressTag !== '' && suppressValues.size === 0) throw bad('suppression: list the machine states that mean stopped, e.g. Idle, Maintenance', 'no stopped states');
-  const floodThreshold = numberSetting(cfg, 'floodThreshold', { min: 1, max: 1_000_000, integer: true, default: 10, label: 'flood threshold' });
-  const shelveMin = numberSetting(cfg, 'shelveMinutes', { min: 1, max: 525_600, default: 60, label: 'shelve time (min)' });
-  const maxShelveMin = numberSetting(cfg, 'maxShelveMinutes', { min: 1, max: 525_600, default: 1440, label: 'longest shelve (min)' });
-  if (shelveMin > maxShelveMin) throw bad(`the shelve time (${shelveMin} min) is longer than the longest shelve (${maxShelveMin} min)`, 'shelve time > longest');
-  return { rules, suppressTag, suppressValues, floodThreshold, shelveMs: shelveMin * 60_000, maxShelveMs: maxShelveMin * 60_000 };
+  return rules;
+}
+
+/**
+ * The settings of plantwire-alarm, declared once: the dialog's defaults and
+ * validators (nodes/plantwire-alarm/fields.ts), the check at deploy
+ * (`alarmSettings`) and the help's settings table come from here. The alarm
+ * list is read by `alarmRules`, in the dialog too.
+ */
+export const alarmFields = defineFields('plantwire-alarm', 1, {
+  rules: { kind: 'value', default: [{ tag: '', kind: 'H', limit: '', priority: 'medium', deadband: '0', onDelay: '0', offDelay: '0' }], label: 'alarms', message: 'rules', hidden: true, parse: (v) => alarmRules(v) },
+  suppressTag: { kind: 'string', default: '', label: 'suppression tag' },
+  suppressValues: { kind: 'string', default: 'Idle, Maintenance', label: 'suppression', message: 'suppressValues', check: (v, c) => String(c.suppressTag ?? '').trim() === '' || list(v).length > 0, explain: 'list the machine states that mean stopped, e.g. Idle, Maintenance', status: 'no stopped states' },
+  floodThreshold: { kind: 'number', default: 10, min: 1, max: 1_000_000, integer: true, label: 'flood threshold', message: 'floodThreshold' },
+  // ISA-18.2: shelving is time-limited.
+  shelveMinutes: { kind: 'number', default: 60, min: 1, max: 525_600, unit: 'min', label: 'shelve time (min)', message: 'shelveMinutes', check: (v, c) => Number(v) <= Number(c.maxShelveMinutes), explain: (_v, c) => `is longer than the longest shelve (${Number(c.maxShelveMinutes)} min)`, status: 'shelve time > longest' },
+  maxShelveMinutes: { kind: 'number', default: 1440, min: 1, max: 525_600, unit: 'min', label: 'longest shelve (min)', labelKey: 'label.maxShelve', message: 'maxShelveMinutes' },
+  rateEvery: { kind: 'number', default: 60, min: 0, max: 86_400, unit: 's', label: 'rate message every (s)', message: 'rateEvery' },
+  persist: { kind: 'boolean', default: true, label: 'keep state' },
+});
+
+/** Checks the saved settings once, by the field spec, and derives the engine's settings. */
+export function alarmSettings(config: AlarmConfig): AlarmSettings {
+  const p = parseFields(alarmFields, config as Record<string, unknown>);
+  const suppressTag = p.suppressTag.trim();
+  return {
+    rules: p.rules,
+    suppressTag,
+    suppressValues: new Set(suppressTag === '' ? [] : list(config.suppressValues)),
+    floodThreshold: p.floodThreshold,
+    shelveMs: p.shelveMinutes * 60_000,
+    maxShelveMs: p.maxShelveMinutes * 60_000,
+    rateEveryMs: Math.round(p.rateEvery * 1000),
+  };
 }
 
 /** Per-alarm runtime state (JSON-safe: it is what the node writes to disk). */

@@ -56,6 +56,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import { describe as describeValue, type SampleValue, type TagSample } from '../model/sample';
+import { defineFields, parseFields } from '../model/fields';
 import { numberSetting } from '../model/settings';
 import { isoOf, timestampMs } from './samples';
 import { counterIncrease } from './window';
@@ -144,6 +145,8 @@ export interface Monitor {
 export interface ConditionConfig {
   counters?: unknown;
   monitors?: unknown;
+  /** Keep counters and baselines on disk (default on). */
+  persist?: boolean;
 }
 
 export interface ConditionSettings {
@@ -224,10 +227,38 @@ export function monitorRule(input: MonitorInput, where: string): Monitor {
   };
 }
 
+/** How many rows a saved list holds (0 when it is not a list: its parser says why). */
+function rowCount(raw: unknown): number {
+  try {
+    return parseList(raw, 'list').length;
+  } catch {
+    return 0;
+  }
+}
+
+function monitorList(raw: unknown, counters: number): Monitor[] {
+  const monitors = parseList(raw, 'monitors').map((m, i) => monitorRule(m as MonitorInput, `monitor ${i + 1}`));
+  if (counters + monitors.length === 0) throw bad('nothing to watch: add a usage counter or a drift monitor', 'nothing to watch');
+  return monitors;
+}
+
+/**
+ * The settings of plantwire-condition, declared once: the dialog's defaults
+ * and validators (nodes/plantwire-condition/fields.ts), the check at deploy
+ * (`conditionSettings`) and the help's settings table come from here. The
+ * counter and monitor lists are read row by row (counterRule, monitorRule),
+ * in the dialog too.
+ */
+export const conditionFields = defineFields('plantwire-condition', 1, {
+  counters: { kind: 'value', default: [] as unknown[], label: 'counters', message: 'counters', hidden: true, parse: (v) => parseList(v, 'counters').map((c, i) => counterRule(c as CounterInput, `counter ${i + 1}`)) },
+  // At least one counter or monitor.
+  monitors: { kind: 'value', default: [] as unknown[], label: 'monitors', message: 'monitors', hidden: true, parse: (v, c) => monitorList(v, rowCount(c.counters)) },
+  persist: { kind: 'boolean', default: true, label: 'keep state' },
+});
+
+/** Checks the saved settings once, by the field spec: each row, the total, unique names. */
 export function conditionSettings(config: ConditionConfig): ConditionSettings {
-  const counters = parseList(config.counters, 'counters').map((c, i) => counterRule(c as CounterInput, `counter ${i + 1}`));
-  const monitors = parseList(config.monitors, 'monitors').map((m, i) => monitorRule(m as MonitorInput, `monitor ${i + 1}`));
-  if (counters.length + monitors.length === 0) throw bad('nothing to watch: add a usage counter or a drift monitor', 'nothing to watch');
+  const { counters, monitors } = parseFields(conditionFields, config as Record<string, unknown>);
   if (counters.length + monitors.length > MAX_ITEMS) throw bad(`at most ${MAX_ITEMS} counters and monitors per node: split them over several nodes`, 'too many items');
   for (const [what, names] of [
     ['counter', counters.map((c) => c.name)],

@@ -22,10 +22,9 @@
  * (which may differ from the last sent one by less than the deadband),
  * unchanged — its sourceTimestamp stays the time it was measured.
  */
-import { PlantwireError } from '../model/errors';
+import { defineFields, parseFields } from '../model/fields';
 import type { TagSample } from '../model/sample';
-import { numberSetting } from '../model/settings';
-import { maxTagsSetting, TagTable } from './tag-table';
+import { DEFAULT_MAX_TAGS, MAX_MAX_TAGS, TagTable } from './tag-table';
 
 export interface DeadbandConfig {
   mode?: 'absolute' | 'percent' | string;
@@ -35,6 +34,7 @@ export interface DeadbandConfig {
   /** Heartbeat in seconds (0 or blank: off). */
   heartbeat?: number | string;
   maxTags?: number | string;
+  heartbeatOutput?: string;
 }
 
 export interface DeadbandSettings {
@@ -45,26 +45,34 @@ export interface DeadbandSettings {
   /** 0 = no heartbeat. */
   heartbeatMs: number;
   maxTags: number;
+  /** Heartbeats due at once: one message each, or one batch. */
+  heartbeatOutput: 'each' | 'batch';
 }
 
+/**
+ * The settings of plantwire-deadband, declared once: the dialog's defaults and
+ * validators (nodes/plantwire-deadband/fields.ts), the check at deploy
+ * (`deadbandSettings`) and the help's settings table come from here.
+ */
+export const deadbandFields = defineFields('plantwire-deadband', 1, {
+  mode: { kind: 'enum', default: 'absolute', options: ['absolute', 'percent'], required: true, label: 'mode', explain: 'must be "absolute" or "percent"', status: 'bad deadband mode' },
+  // A percentage is at most 100.
+  deadband: { kind: 'number', default: 0, min: 0, required: true, label: 'deadband', message: 'deadband', explain: 'a number ≥ 0, and a percentage at most 100', status: 'deadband must be ≤ 100 %', check: (v, c) => c.mode !== 'percent' || Number(v) <= 100 },
+  percentOf: { kind: 'enum', default: 'last', options: ['last', 'span'], label: 'percent of', explain: 'must be "last" or "span"', status: 'bad percent basis' },
+  // The measuring range, only for a percentage of the span.
+  span: { kind: 'number', default: 0, required: true, label: 'span', message: 'span', explain: 'must be greater than 0 (the measuring range, e.g. 100 for 0–100 °C)', status: 'span must be > 0', when: (c) => c.mode === 'percent' && c.percentOf === 'span', check: (v) => Number(v) > 0 },
+  heartbeat: { kind: 'number', default: 0, min: 0, max: 604_800, unit: 's', label: 'heartbeat', message: 'heartbeat', explain: 'must be 0 (off) or at least 0.1 s, at most 7 days', status: 'heartbeat must be ≥ 0.1 s', check: (v) => String(v ?? '').trim() === '' || Number(v) === 0 || Number(v) >= 0.1 },
+  heartbeatOutput: { kind: 'enum', default: 'each', options: ['each', 'batch'], label: 'heartbeat output' },
+  maxTags: { kind: 'number', default: DEFAULT_MAX_TAGS, min: 1, max: MAX_MAX_TAGS, integer: true, label: 'max tags', message: 'maxTags' },
+});
+
+/** Checks the saved settings once, by the field spec, and derives the filter's settings. */
 export function deadbandSettings(config: DeadbandConfig): DeadbandSettings {
-  const cfg = config as Record<string, unknown>;
-  const mode = config.mode ?? 'absolute';
-  if (mode !== 'absolute' && mode !== 'percent') throw new PlantwireError('bad-config', `mode must be "absolute" or "percent", got ${JSON.stringify(mode)}`, 'bad deadband mode');
-  const deadband = numberSetting(cfg, 'deadband', { min: 0, label: 'deadband', default: 0 });
-  const percentOf = config.percentOf ?? 'last';
-  if (percentOf !== 'last' && percentOf !== 'span') throw new PlantwireError('bad-config', `percent of must be "last" or "span", got ${JSON.stringify(percentOf)}`, 'bad percent basis');
-  let span = 0;
-  if (mode === 'percent') {
-    if (deadband > 100) throw new PlantwireError('bad-config', `deadband is a percentage and must be at most 100, got ${deadband}`, 'deadband must be ≤ 100 %');
-    if (percentOf === 'span') {
-      span = numberSetting(cfg, 'span', { label: 'span' });
-      if (!(span > 0)) throw new PlantwireError('bad-config', `span must be greater than 0 (the measuring range, e.g. 100 for 0–100 °C), got ${span}`, 'span must be > 0');
-    }
-  }
-  const heartbeat = numberSetting(cfg, 'heartbeat', { min: 0, max: 86_400 * 7, label: 'heartbeat (s)', default: 0 });
-  if (heartbeat > 0 && heartbeat < 0.1) throw new PlantwireError('bad-config', `heartbeat must be 0 (off) or at least 0.1 s, got ${heartbeat}`, 'heartbeat must be ≥ 0.1 s');
-  return { mode, deadband, percentOf, span, heartbeatMs: Math.round(heartbeat * 1000), maxTags: maxTagsSetting(cfg) };
+  // Settings given without a deadband (from code, not the dialog) pass every change, as they always did.
+  const p = parseFields(deadbandFields, { ...config, deadband: config.deadband ?? 0 });
+  const mode = p.mode as DeadbandSettings['mode'];
+  const percentOf = p.percentOf as DeadbandSettings['percentOf'];
+  return { mode, deadband: p.deadband, percentOf, span: mode === 'percent' && percentOf === 'span' ? p.span : 0, heartbeatMs: Math.round(p.heartbeat * 1000), maxTags: p.maxTags, heartbeatOutput: p.heartbeatOutput as 'each' | 'batch' };
 }
 
 interface TagState {

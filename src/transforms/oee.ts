@@ -57,7 +57,7 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, SampleValue, TagSample } from '../model/sample';
-import { numberSetting } from '../model/settings';
+import { defineFields, mustBeOneOf, parseFields } from '../model/fields';
 import { checkTimeZone, intervalCalendar, parseShiftStarts, shiftCalendar, type Calendar } from './calendar';
 import { isoOf, sampleWhere, timestampMs } from './samples';
 import { TagTable } from './tag-table';
@@ -101,6 +101,9 @@ export interface OeeConfig {
   grace?: number | string;
   closeOn?: string;
   maxLines?: number | string;
+  /** Seconds between running values (0: only when a period closes). */
+  update?: number | string;
+  output?: string;
 }
 
 interface Pattern {
@@ -137,6 +140,10 @@ export interface OeeSettings {
   graceMs: number;
   closeOn: 'clock' | 'data';
   maxLines: number;
+  /** Running values every this many ms (0: only when a period closes). */
+  updateMs: number;
+  /** Results of one close: one message each, or one batch. */
+  output: 'each' | 'batch';
 }
 
 function bad(message: string, status: string): PlantwireError {
@@ -194,68 +201,93 @@ function parseLineCycles(text: unknown): Map<string, number> {
   return out;
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, label: string): T {
-  const v = value === undefined || value === '' || value === null ? fallback : value;
-  if (!allowed.includes(v as T)) throw bad(`${label} must be ${allowed.map((a) => `"${a}"`).join(' or ')}, got ${JSON.stringify(value)}`, `bad ${label}`);
-  return v as T;
-}
+const enumOf = <T extends string>(options: readonly T[], label: string) => ({ kind: 'enum' as const, options, default: options[0]!, label, explain: mustBeOneOf(options), status: `bad ${label}` });
+const given = (v: unknown): boolean => String(v ?? '').trim() !== '';
 
+/**
+ * The settings of plantwire-oee, declared once: the dialog's defaults and
+ * validators (nodes/plantwire-oee/fields.ts), the check at deploy
+ * (`oeeSettings`) and the help's settings table come from here. Lists and
+ * tables (states, codes, per-line cycle times, shift starts) are read by the
+ * field's parser, in the dialog too.
+ */
+export const oeeFields = defineFields('plantwire-oee', 1, {
+  stateTag: { kind: 'string', default: '+/State', required: true, pattern: /^\S/, label: 'machine state tag', message: 'stateTag', explain: (v) => (given(v) ? 'must not start with a space' : 'is empty: enter the tag holding the machine state, e.g. +/State (+ stands for the line)'), status: 'no machine state tag' },
+  reasonTag: { kind: 'string', default: '', label: 'reason tag' },
+  totalTag: { kind: 'string', default: '+/Filler/FillCount', label: 'total count tag' },
+  goodTag: { kind: 'string', default: '', label: 'good count tag' },
+  // Two of the three counts give the third.
+  rejectTag: { kind: 'string', default: '+/Inspector/RejectCount', label: 'reject count tag', message: 'counts', check: (v, c) => [c.totalTag, c.goodTag, v].filter(given).length >= 2, explain: 'give two of the count tags: total and good, total and reject, or good and reject', status: 'two count tags needed' },
+  countMode: enumOf(['counter', 'increment'] as const, 'count mode'),
+  rollover: { kind: 'number', default: '', min: 0, label: 'counter rollover', message: 'rollover' },
+  idealCycle: { kind: 'number', default: 0.1, min: 1e-6, unit: 's', required: true, label: 'ideal cycle time (s)', message: 'idealCycle' },
+  idealCycleLines: { kind: 'string', default: '', label: 'ideal cycle time per line', message: 'idealCycleLines', parse: (v) => parseLineCycles(v) },
+  runningStates: { kind: 'string', default: 'Running', label: 'running states', message: 'runningStates', check: (v) => v === undefined || v === null || nameList(v, '').size > 0, explain: 'are empty: name the state(s) in which the line produces, e.g. Running', status: 'no running state' },
+  plannedStates: { kind: 'string', default: 'Planned stop, Break, No order', label: 'planned stops' },
+  setupStates: { kind: 'string', default: 'Setup, Changeover', label: 'setup states' },
+  codes: { kind: 'string', default: '', label: 'state codes', message: 'codes', parse: (v) => parseCodes(v) },
+  microStop: { kind: 'number', default: 120, min: 0, max: 86_400, unit: 's', label: 'micro-stop threshold (s)', message: 'seconds' },
+  startup: { kind: 'number', default: 0, min: 0, max: 86_400, unit: 's', label: 'start-up time (s)', message: 'seconds' },
+  align: enumOf(['shifts', 'interval'] as const, 'period'),
+  size: { kind: 'number', default: 3600, min: 1, max: 366 * 86_400, unit: 's', required: true, label: 'period length (s)', message: 'size', when: (c) => c.align === 'interval' },
+  offset: { kind: 'number', default: 0, unit: 's', label: 'offset (s)', message: 'offset' },
+  shifts: { kind: 'string', default: '06:00, 14:00, 22:00', label: 'shift starts', message: 'shifts', when: (c) => c.align === 'shifts', parse: (v) => parseShiftStarts(String(v ?? '06:00, 14:00, 22:00')) },
+  timezone: { kind: 'string', default: 'UTC', label: 'time zone' },
+  grace: { kind: 'number', default: 5, min: 0, max: 86_400, unit: 's', label: 'grace (s)', message: 'seconds' },
+  closeOn: enumOf(['clock', 'data'] as const, 'close on'),
+  update: { kind: 'number', default: 10, min: 0, max: 86_400, unit: 's', label: 'running value every (s)', message: 'seconds' },
+  output: enumOf(['each', 'batch'] as const, 'output'),
+  maxLines: { kind: 'number', default: DEFAULT_MAX_LINES, min: 1, max: 1_000_000, integer: true, label: 'max lines', message: 'maxLines' },
+});
+
+/** Checks the saved settings once, by the field spec, and derives the calculator's settings. */
 export function oeeSettings(config: OeeConfig): OeeSettings {
   const cfg = config as Record<string, unknown>;
+  const p = parseFields(oeeFields, cfg);
+  // Tags not given (settings from code) are left out, not taken from the dialog's starting values.
   const patterns: Partial<Record<Role, Pattern>> = {};
   const labels: Record<Role, string> = { state: 'machine state tag', reason: 'reason tag', total: 'total count tag', good: 'good count tag', reject: 'reject count tag' };
   for (const r of ROLES) {
-    const p = pattern(cfg[`${r}Tag`], labels[r]);
-    if (p) patterns[r] = p;
+    const pt = pattern(cfg[`${r}Tag`], labels[r]);
+    if (pt) patterns[r] = pt;
   }
-  if (!patterns.state) throw bad('machine state tag is empty: enter the tag holding the machine state, e.g. +/State (+ stands for the line)', 'no machine state tag');
-  const counts = ['total', 'good', 'reject'].filter((r) => patterns[r as Role]);
-  if (counts.length < 2) throw bad('give two of the count tags: total and good, total and reject, or good and reject', 'two count tags needed');
-  const lineAt = patterns.state.lineAt;
+  const state = patterns.state!;
   for (const r of ROLES) {
-    const p = patterns[r];
-    if (p && (p.lineAt === -1) !== (lineAt === -1)) throw bad(`all tags must use "+" for the line, or none of them (then the line is the sample's asset): ${labels[r]} "${p.text}" vs machine state tag "${patterns.state.text}"`, 'mixed "+" in tags');
+    const pt = patterns[r];
+    if (pt && (pt.lineAt === -1) !== (state.lineAt === -1)) throw bad(`all tags must use "+" for the line, or none of them (then the line is the sample's asset): ${labels[r]} "${pt.text}" vs machine state tag "${state.text}"`, 'mixed "+" in tags');
   }
-  const align = oneOf(config.align, ['shifts', 'interval'] as const, 'shifts', 'period');
-  let sizeMs = 0;
-  let offsetMs = 0;
-  let shifts: number[] = [];
-  let timezone = 'UTC';
-  if (align === 'shifts') {
-    shifts = parseShiftStarts(String(config.shifts ?? '06:00, 14:00, 22:00'));
-    timezone = checkTimeZone(String(config.timezone ?? 'UTC'));
-  } else {
-    sizeMs = Math.round(numberSetting(cfg, 'size', { min: 1, max: 366 * 86_400, label: 'period length (s)' }) * 1000);
-    offsetMs = Math.round(numberSetting(cfg, 'offset', { default: 0, label: 'offset (s)' }) * 1000);
-  }
+  const align = p.align as OeeSettings['align'];
   const running = nameList(config.runningStates, 'Running');
   const planned = nameList(config.plannedStates, 'Planned stop, Break, No order');
   const setup = nameList(config.setupStates, 'Setup, Changeover');
-  if (running.size === 0) throw bad('running states are empty: name the state(s) in which the line produces, e.g. Running', 'no running state');
   for (const s of running) {
     if (planned.has(s) || setup.has(s)) throw bad(`state "${s}" is listed as running and as a stop`, `"${s}" listed twice`);
   }
   for (const s of planned) if (setup.has(s)) throw bad(`state "${s}" is listed as planned stop and as setup`, `"${s}" listed twice`);
   return {
     patterns,
-    countMode: oneOf(config.countMode, ['counter', 'increment'] as const, 'counter', 'count mode'),
-    rollover: numberSetting(cfg, 'rollover', { min: 0, default: 0, label: 'counter rollover' }),
-    idealCycleS: numberSetting(cfg, 'idealCycle', { min: 1e-6, label: 'ideal cycle time (s)' }),
-    idealCycleLines: parseLineCycles(config.idealCycleLines),
+    countMode: p.countMode as OeeSettings['countMode'],
+    rollover: Number.isNaN(p.rollover) ? 0 : p.rollover,
+    idealCycleS: p.idealCycle,
+    idealCycleLines: p.idealCycleLines,
     running,
     planned,
     setup,
-    codes: parseCodes(config.codes),
-    microStopMs: Math.round(numberSetting(cfg, 'microStop', { min: 0, max: 86_400, default: 120, label: 'micro-stop threshold (s)' }) * 1000),
-    startupMs: Math.round(numberSetting(cfg, 'startup', { min: 0, max: 86_400, default: 0, label: 'start-up time (s)' }) * 1000),
+    codes: p.codes,
+    microStopMs: Math.round(p.microStop * 1000),
+    startupMs: Math.round(p.startup * 1000),
     align,
-    sizeMs,
-    offsetMs,
-    shifts,
-    timezone,
-    graceMs: Math.round(numberSetting(cfg, 'grace', { min: 0, max: 86_400, default: 0, label: 'grace (s)' }) * 1000),
-    closeOn: oneOf(config.closeOn, ['clock', 'data'] as const, 'clock', 'close on'),
-    maxLines: numberSetting(cfg, 'maxLines', { min: 1, max: 1_000_000, integer: true, default: DEFAULT_MAX_LINES, label: 'max lines' }),
+    sizeMs: align === 'interval' ? Math.round(p.size * 1000) : 0,
+    offsetMs: align === 'interval' ? Math.round(p.offset * 1000) : 0,
+    // The zone is checked against the runtime's time zone data.
+    shifts: align === 'shifts' ? p.shifts : [],
+    timezone: align === 'shifts' ? checkTimeZone(String(config.timezone ?? 'UTC')) : 'UTC',
+    // The dialog starts a node with 5 s of grace; settings given without one (from code, not a saved flow) close at once, as they always did.
+    graceMs: config.grace === undefined ? 0 : Math.round(p.grace * 1000),
+    closeOn: p.closeOn as OeeSettings['closeOn'],
+    maxLines: p.maxLines,
+    updateMs: Math.round(p.update * 1000),
+    output: p.output as OeeSettings['output'],
   };
 }
 

@@ -7,8 +7,9 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, TagSample } from '../model/sample';
-import { numberSetting } from '../model/settings';
+import { parseFields } from '../model/fields';
 import { numericValue, sampleWhere, withValue } from './samples';
+import { scaleFields } from './scale-fields';
 import { compileUnitConversion, type UnitConversion } from './units';
 
 export type ScaleMode = 'range' | 'gain' | 'none';
@@ -45,46 +46,35 @@ export interface ScaleSettings {
   decimals: number;
 }
 
-/** Validates the dialog's settings; throws a PlantwireError naming the field. */
+/** Checks the dialog's settings once, by the field spec (./scale-fields.ts), and derives the scaler's; throws a PlantwireError naming the field. */
 export function scaleSettings(config: ScaleConfig): ScaleSettings {
-  const mode = (config.mode ?? 'range') as ScaleMode;
+  // Settings given without a gain (from code, not the dialog) scale by 1, as they always did.
+  const p = parseFields(scaleFields, { ...config, gain: config.gain ?? 1 });
+  const mode = p.mode as ScaleMode;
   let gain = 1;
   let offset = 0;
   let clampLow = -Infinity;
   let clampHigh = Infinity;
-  const cfg = config as Record<string, unknown>;
   if (mode === 'range') {
-    const rawMin = numberSetting(cfg, 'rawMin', { label: 'raw min' });
-    const rawMax = numberSetting(cfg, 'rawMax', { label: 'raw max' });
-    const engMin = numberSetting(cfg, 'engMin', { label: 'engineering min' });
-    const engMax = numberSetting(cfg, 'engMax', { label: 'engineering max' });
-    if (rawMin === rawMax) throw new PlantwireError('bad-config', `raw min and raw max are both ${rawMin}: the raw range must not be empty`, 'raw range is empty');
-    gain = (engMax - engMin) / (rawMax - rawMin);
-    offset = engMin - rawMin * gain;
-    if (config.clamp) {
-      clampLow = Math.min(engMin, engMax);
-      clampHigh = Math.max(engMin, engMax);
-    }
-  } else if (mode === 'gain' || mode === 'none') {
-    if (mode === 'gain') {
-      gain = numberSetting(cfg, 'gain', { label: 'gain', default: 1 });
-      offset = numberSetting(cfg, 'offset', { label: 'offset', default: 0 });
-    }
-    if (config.clamp) {
-      const lowSet = cfg.clampLow !== undefined && cfg.clampLow !== '';
-      const highSet = cfg.clampHigh !== undefined && cfg.clampHigh !== '';
-      if (!lowSet && !highSet) throw new PlantwireError('bad-config', 'clamping is on but neither a low nor a high limit is set: enter at least one limit', 'clamp limits missing');
-      if (lowSet) clampLow = numberSetting(cfg, 'clampLow', { label: 'clamp low' });
-      if (highSet) clampHigh = numberSetting(cfg, 'clampHigh', { label: 'clamp high' });
-      if (clampLow > clampHigh) throw new PlantwireError('bad-config', `clamp low (${clampLow}) is above clamp high (${clampHigh})`, 'clamp low > clamp high');
+    gain = (p.engMax - p.engMin) / (p.rawMax - p.rawMin);
+    offset = p.engMin - p.rawMin * gain;
+    if (p.clamp) {
+      clampLow = Math.min(p.engMin, p.engMax);
+      clampHigh = Math.max(p.engMin, p.engMax);
     }
   } else {
-    throw new PlantwireError('bad-config', `mode must be "range", "gain" or "none", got ${JSON.stringify(config.mode)}`, 'bad scaling mode');
+    if (mode === 'gain') {
+      gain = p.gain;
+      offset = p.offset;
+    }
+    if (p.clamp) {
+      if (Number.isNaN(p.clampLow) && Number.isNaN(p.clampHigh)) throw new PlantwireError('bad-config', 'clamping is on but neither a low nor a high limit is set: enter at least one limit', 'clamp limits missing');
+      if (!Number.isNaN(p.clampLow)) clampLow = p.clampLow;
+      if (!Number.isNaN(p.clampHigh)) clampHigh = p.clampHigh;
+      if (clampLow > clampHigh) throw new PlantwireError('bad-config', `clamp low (${clampLow}) is above clamp high (${clampHigh})`, 'clamp low > clamp high');
+    }
   }
-  const decimals = cfg.decimals === undefined || cfg.decimals === '' ? -1 : numberSetting(cfg, 'decimals', { min: 0, max: 12, integer: true, label: 'decimals' });
-  const engUnit = typeof config.engUnit === 'string' ? config.engUnit.trim() : '';
-  const toUnit = typeof config.toUnit === 'string' ? config.toUnit.trim() : '';
-  return { mode, gain, offset, clampLow, clampHigh, engUnit, toUnit, decimals };
+  return { mode, gain, offset, clampLow, clampHigh, engUnit: p.engUnit.trim(), toUnit: p.toUnit.trim(), decimals: Number.isNaN(p.decimals) ? -1 : p.decimals };
 }
 
 /** Rounds half away from zero, robust to binary fractions (1.005 → 1.01). */

@@ -92,7 +92,8 @@ function ajvFor(schema: Record<string, unknown>): Ajv {
 }
 
 /** Parses and compiles a schema given as JSON text (or an object); throws a PlantwireError naming the problem. */
-export function compileSchema(schema: string | Record<string, unknown>): ValidateFunction {
+/** The schema setting as text: parsed and checked to be a schema object (booleans are the schemas that accept all or nothing). */
+export function schemaObject(schema: unknown): Record<string, unknown> {
   let obj: unknown = schema;
   if (typeof schema === 'string') {
     if (schema.trim() === '') throw new PlantwireError('bad-schema', 'schema is empty: enter a JSON Schema', 'schema is empty');
@@ -104,8 +105,13 @@ export function compileSchema(schema: string | Record<string, unknown>): Validat
   }
   if (typeof obj === 'boolean') obj = obj ? {} : { not: {} };
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new PlantwireError('bad-schema', `schema must be a JSON object, got ${describe(obj)}`, 'schema must be an object');
+  return obj as Record<string, unknown>;
+}
+
+export function compileSchema(schema: string | Record<string, unknown>): ValidateFunction {
+  const obj = schemaObject(schema);
   try {
-    return ajvFor(obj as Record<string, unknown>).compile(obj as Record<string, unknown>);
+    return ajvFor(obj).compile(obj);
   } catch (err) {
     if (err instanceof PlantwireError) throw err;
     const message = (err as Error).message.replace(/^strict mode: /, '');

@@ -45,10 +45,10 @@
  */
 import { PlantwireError } from '../model/errors';
 import type { Quality, SampleValue, TagSample } from '../model/sample';
-import { numberSetting } from '../model/settings';
+import { defineFields, mustBeOneOf, parseFields } from '../model/fields';
 import { checkTimeZone, intervalCalendar, parseShiftStarts, shiftCalendar, type Calendar, type Span } from './calendar';
 import { isoOf, numericValue, sampleWhere, timestampMs, worse } from './samples';
-import { maxTagsSetting, TagTable } from './tag-table';
+import { DEFAULT_MAX_TAGS, MAX_MAX_TAGS, TagTable } from './tag-table';
 
 export const AGGREGATES = ['min', 'max', 'mean', 'twa', 'sum', 'count', 'first', 'last', 'delta', 'stddev'] as const;
 export type AggregateName = (typeof AGGREGATES)[number];
@@ -84,6 +84,7 @@ export interface WindowConfig {
   emitEmpty?: boolean;
   timestamp?: 'end' | 'start' | string;
   maxTags?: number | string;
+  output?: string;
 }
 
 export interface WindowSettings {
@@ -103,76 +104,79 @@ export interface WindowSettings {
   closeOn: 'clock' | 'data';
   emitEmpty: boolean;
   timestamp: 'end' | 'start';
+  /** Aggregates of one close: one message each, or one batch. */
+  output: 'each' | 'batch';
   maxTags: number;
 }
 
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], fallback: T, label: string): T {
-  const v = value === undefined || value === '' ? fallback : value;
-  if (!allowed.includes(v as T)) throw new PlantwireError('bad-config', `${label} must be ${allowed.map((a) => `"${a}"`).join(' or ')}, got ${JSON.stringify(value)}`, `bad ${label}`);
-  return v as T;
-}
+const enumOf = <T extends string>(options: readonly T[], label: string) => ({ kind: 'enum' as const, options, default: options[0]!, label, explain: mustBeOneOf(options), status: `bad ${label}` });
+const isTime = (c: Record<string, unknown>): boolean => c.by === 'time';
+const isShifts = (c: Record<string, unknown>): boolean => isTime(c) && c.kind === 'tumbling' && c.align === 'shifts';
 
+/**
+ * The settings of plantwire-window, declared once: the dialog's defaults and
+ * validators (nodes/plantwire-window/fields.ts), the check at deploy
+ * (`windowSettings`) and the help's settings table come from here.
+ */
+export const windowFields = defineFields('plantwire-window', 1, {
+  kind: { ...enumOf(['tumbling', 'sliding'] as const, 'window kind'), required: true },
+  by: { ...enumOf(['time', 'count'] as const, 'window by'), required: true },
+  // Shift alignment needs tumbling time windows (the dialog switches back to interval for sliding ones).
+  align: { ...enumOf(['interval', 'shifts'] as const, 'alignment'), check: (v, c) => v !== 'shifts' || !isTime(c) || c.kind === 'tumbling', explain: (v) => (v === 'shifts' ? 'shift alignment works with tumbling time windows only: choose tumbling, or interval alignment' : mustBeOneOf(['interval', 'shifts'])), status: 'shifts need tumbling windows' },
+  size: { kind: 'number', default: 60, min: 0.001, max: 366 * 86_400, unit: 's', required: true, label: 'window size (s)', message: 'size', when: (c) => isTime(c) && !isShifts(c) },
+  hop: { kind: 'number', default: 10, min: 0.001, unit: 's', required: true, label: 'emit every (s)', message: 'hop', when: (c) => isTime(c) && c.kind === 'sliding', check: (v, c) => Number(v) <= Number(c.size), explain: (v, c) => `a sliding window must emit at least once per window: "emit every" (${Number(v)} s) is longer than the window (${Number(c.size)} s)`, status: 'hop longer than window' },
+  count: { kind: 'number', default: 10, min: 1, max: MAX_POINTS_PER_TAG, integer: true, required: true, label: 'window count', message: 'count', when: (c) => c.by === 'count' },
+  hopCount: { kind: 'number', default: 1, min: 1, integer: true, required: true, label: 'emit every (samples)', labelKey: 'label.hop', message: 'hopCount', when: (c) => c.by === 'count' && c.kind === 'sliding', check: (v, c) => Number(v) <= Number(c.count), explain: (v, c) => `"emit every" (${Number(v)} samples) is more than the window (${Number(c.count)} samples)`, status: 'hop longer than window' },
+  offset: { kind: 'number', default: 0, unit: 's', label: 'offset (s)', message: 'offset' },
+  shifts: { kind: 'string', default: '06:00, 14:00, 22:00', pattern: /^\s*\d{1,2}:\d{2}(\s*[,;\s]\s*\d{1,2}:\d{2})*\s*$/, label: 'shift starts', message: 'shifts', when: isShifts },
+  timezone: { kind: 'string', default: 'UTC', label: 'time zone' },
+  // A list from the dialog's checkboxes (or "mean, twa" written by hand).
+  aggregates: { kind: 'value', default: ['mean'], label: 'aggregates', message: 'aggregates', explain: 'no aggregate selected: pick at least one (e.g. mean or twa)', status: 'no aggregate selected', check: (v) => v === undefined || (Array.isArray(v) ? v.length > 0 : String(v ?? '').trim() !== '') },
+  rollover: { kind: 'number', default: '', min: 0, label: 'rollover', message: 'rollover' },
+  grace: { kind: 'number', default: 2, min: 0, max: 86_400, unit: 's', label: 'grace (s)', message: 'grace' },
+  closeOn: enumOf(['clock', 'data'] as const, 'close on'),
+  emitEmpty: { kind: 'boolean', default: false, label: 'emit empty windows' },
+  timestamp: enumOf(['end', 'start'] as const, 'timestamp'),
+  output: enumOf(['each', 'batch'] as const, 'output'),
+  maxTags: { kind: 'number', default: DEFAULT_MAX_TAGS, min: 1, max: MAX_MAX_TAGS, integer: true, label: 'max tags', message: 'maxTags' },
+});
+
+/** Checks the saved settings once, by the field spec, and derives the aggregator's settings. */
 export function windowSettings(config: WindowConfig): WindowSettings {
-  const cfg = config as Record<string, unknown>;
-  const kind = oneOf(config.kind, ['tumbling', 'sliding'] as const, 'tumbling', 'window kind');
-  const by = oneOf(config.by, ['time', 'count'] as const, 'time', 'window by');
-  const align = oneOf(config.align, ['interval', 'shifts'] as const, 'interval', 'alignment');
-  const closeOn = oneOf(config.closeOn, ['clock', 'data'] as const, 'clock', 'close on');
-  const timestamp = oneOf(config.timestamp, ['end', 'start'] as const, 'end', 'timestamp');
-  const rawAggs = Array.isArray(config.aggregates) ? config.aggregates : String(config.aggregates ?? 'mean').split(/[,\s]+/).filter(Boolean);
-  if (rawAggs.length === 0) throw new PlantwireError('bad-config', 'no aggregate selected: pick at least one (e.g. mean or twa)', 'no aggregate selected');
+  const p = parseFields(windowFields, config as Record<string, unknown>);
+  const kind = p.kind as WindowSettings['kind'];
+  const by = p.by as WindowSettings['by'];
+  const align = p.align as WindowSettings['align'];
+  const rawAggs = Array.isArray(p.aggregates) ? (p.aggregates as unknown[]).map(String) : String(p.aggregates ?? 'mean').split(/[,\s]+/).filter(Boolean);
   const aggregates: AggregateName[] = [];
   for (const a of rawAggs) {
     if (!(AGGREGATES as readonly string[]).includes(a)) throw new PlantwireError('bad-config', `unknown aggregate "${a}": use ${AGGREGATES.join(', ')}`, `unknown aggregate "${a}"`);
     if (!aggregates.includes(a as AggregateName)) aggregates.push(a as AggregateName);
   }
-  let sizeMs = 0;
-  let hopMs = 0;
-  let count = 0;
-  let hopCount = 0;
-  let shifts: number[] = [];
-  let timezone = 'UTC';
-  let offsetMs = 0;
-  if (by === 'time') {
-    if (kind === 'tumbling' && align === 'shifts') {
-      shifts = parseShiftStarts(String(config.shifts ?? ''));
-      timezone = checkTimeZone(String(config.timezone ?? 'UTC'));
-    } else {
-      if (align === 'shifts') throw new PlantwireError('bad-config', 'shift alignment works with tumbling time windows only: choose tumbling, or interval alignment', 'shifts need tumbling windows');
-      sizeMs = Math.round(numberSetting(cfg, 'size', { min: 0.001, max: 366 * 86_400, label: 'window size (s)' }) * 1000);
-      offsetMs = Math.round(numberSetting(cfg, 'offset', { default: 0, label: 'offset (s)' }) * 1000);
-      if (kind === 'sliding') {
-        hopMs = Math.round(numberSetting(cfg, 'hop', { min: 0.001, label: 'emit every (s)' }) * 1000);
-        if (hopMs > sizeMs) throw new PlantwireError('bad-config', `a sliding window must emit at least once per window: "emit every" (${hopMs / 1000} s) is longer than the window (${sizeMs / 1000} s)`, 'hop longer than window');
-      }
-    }
-  } else {
-    count = numberSetting(cfg, 'count', { min: 1, max: MAX_POINTS_PER_TAG, integer: true, label: 'window count' });
-    if (kind === 'sliding') {
-      hopCount = numberSetting(cfg, 'hopCount', { min: 1, integer: true, default: 1, label: 'emit every (samples)' });
-      if (hopCount > count) throw new PlantwireError('bad-config', `"emit every" (${hopCount} samples) is more than the window (${count} samples)`, 'hop longer than window');
-    }
-  }
-  const rollover = numberSetting(cfg, 'rollover', { min: 0, default: 0, label: 'rollover' });
-  const graceMs = Math.round(numberSetting(cfg, 'grace', { min: 0, max: 86_400, default: 0, label: 'grace (s)' }) * 1000);
+  const time = by === 'time';
+  const shifts = time && kind === 'tumbling' && align === 'shifts';
+  const sliding = kind === 'sliding';
   return {
     kind,
     by,
-    sizeMs,
-    hopMs,
-    count,
-    hopCount,
+    sizeMs: time && !shifts ? Math.round(p.size * 1000) : 0,
+    hopMs: time && !shifts && sliding ? Math.round(p.hop * 1000) : 0,
+    count: time ? 0 : p.count,
+    hopCount: !time && sliding ? p.hopCount : 0,
     align,
-    offsetMs,
-    shifts,
-    timezone,
+    offsetMs: time && !shifts ? Math.round(p.offset * 1000) : 0,
+    // Shift starts are checked as times of day, the zone against the runtime's time zone data.
+    shifts: shifts ? parseShiftStarts(p.shifts) : [],
+    timezone: shifts ? checkTimeZone(p.timezone || 'UTC') : 'UTC',
     aggregates,
-    rollover,
-    graceMs,
-    closeOn,
-    emitEmpty: config.emitEmpty === true,
-    timestamp,
-    maxTags: maxTagsSetting(cfg),
+    rollover: Number.isNaN(p.rollover) ? 0 : p.rollover,
+    // The dialog starts a node with 2 s of grace; settings given without one (from code, not a saved flow) close at once, as they always did.
+    graceMs: config.grace === undefined ? 0 : Math.round(p.grace * 1000),
+    closeOn: p.closeOn as WindowSettings['closeOn'],
+    emitEmpty: p.emitEmpty,
+    timestamp: p.timestamp as WindowSettings['timestamp'],
+    output: p.output as WindowSettings['output'],
+    maxTags: p.maxTags,
   };
 }
 

@@ -114,6 +114,8 @@ describe.each(TYPES)('%s: the built palette follows its fields.ts', (type) => {
       expect(Boolean(defs[key]!.required), `${key}: required`).toBe(Boolean(f.required));
       if (f.kind === 'number' && f.min !== undefined && !f.when) expect(defs[key]!.validate!(f.min - 1), `${key}: below min refused in the dialog`).toBe(false);
       if (f.kind === 'enum') expect(defs[key]!.validate!('no-such-option'), `${key}: unknown option refused`).toBe(false);
+      // A field read by a parser (a table, a list of rows, JSON text) is checked by it in the dialog too.
+      if (f.parse) expect(defs[key]!.validate, `${key}: the dialog runs its parser`).toBeTypeOf('function');
     }
   });
 

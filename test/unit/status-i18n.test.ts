@@ -83,7 +83,8 @@ describe('status texts in every language', () => {
     expect(has('src/runtime/config-node.ts', `${HOLE} misconfigured`)).toBe(true);
     expect(has('src/model/sample.ts', 'missing tag (msg.topic)')).toBe(true);
     expect(has('src/model/settings.ts', `${HOLE} must be ≥ ${HOLE}`)).toBe(true);
-    expect(has('nodes/plantwire-mqtt-broker/fields.ts', 'persistent session needs a client id')).toBe(true);
+    // The broker's spec lives beside brokerSettings, which parses by it (nodes/plantwire-mqtt-broker/fields.ts re-exports it).
+    expect(has('src/connectors/mqtt/broker-fields.ts', 'persistent session needs a client id')).toBe(true);
   });
 
   it('node and connector error statuses are collected too', () => {

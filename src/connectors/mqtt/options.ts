@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import crypto from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
 import { PlantwireError, toError } from '../../model/errors';
-import { numberSetting } from '../../model/settings';
+import { parseFields } from '../../model/fields';
+import { brokerFields, isOff } from './broker-fields';
 import { topicNameProblems } from './topic';
 
 /**
@@ -60,11 +61,6 @@ export interface BrokerSettings {
 
 const PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'ws:', 'wss:'];
 
-function bool(v: unknown, fallback: boolean): boolean {
-  if (v === undefined || v === null || v === '') return fallback;
-  if (typeof v === 'boolean') return v;
-  return v === 'true' || v === 1 || v === '1';
-}
 
 /** A PEM value given as text or as the path of a file holding it. */
 export function pemOrFile(value: string | undefined, field: string): Buffer | undefined {
@@ -88,7 +84,7 @@ export function randomClientId(prefix = 'plantwire_'): string {
   return `${prefix}${crypto.randomBytes(4).toString('hex')}`;
 }
 
-/** Validates the settings; throws a PlantwireError naming the field. */
+/** Validates the settings (the URL's shape first, then the field spec once); throws a PlantwireError naming the field. */
 export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = {}): BrokerSettings {
   const url = (config.url ?? '').trim() || 'mqtt://127.0.0.1:1883';
   let parsed: URL;
@@ -103,27 +99,14 @@ export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = 
   if (parsed.username || parsed.password) {
     throw new PlantwireError('bad-config', 'broker URL must not contain a user name or password: put them into the Security tab (they are kept as credentials)', 'no credentials in the URL');
   }
-  const protocolVersion = numberSetting(config as Record<string, unknown>, 'protocolVersion', { default: 4, integer: true, label: 'MQTT version' });
-  if (protocolVersion !== 4 && protocolVersion !== 5) {
-    throw new PlantwireError('bad-config', `MQTT version must be 4 (3.1.1) or 5, got ${protocolVersion}`, 'MQTT version must be 3.1.1 or 5');
-  }
-  const clean = bool(config.clean, true);
-  const clientId = (config.clientId ?? '').trim();
-  if (!clean && clientId === '') {
-    throw new PlantwireError(
-      'bad-config',
-      'a persistent session (clean session off) needs a fixed client id: the broker finds the session by it; set Client ID',
-      'persistent session needs a client id',
-    );
-  }
-  if (/\s/.test(clientId)) throw new PlantwireError('bad-config', `client id "${clientId}" must not contain spaces`, 'client id has spaces');
-  const keepalive = numberSetting(config as Record<string, unknown>, 'keepalive', { default: 60, min: 0, max: 65535, integer: true, label: 'keep alive (s)' });
-  const reconnectPeriod = numberSetting(config as Record<string, unknown>, 'reconnectPeriod', { default: 2000, min: 100, max: 3_600_000, integer: true, label: 'reconnect period (ms)' });
-  const connectTimeout = numberSetting(config as Record<string, unknown>, 'connectTimeout', { default: 30_000, min: 500, max: 600_000, integer: true, label: 'connect timeout (ms)' });
-  const sessionExpiry = numberSetting(config as Record<string, unknown>, 'sessionExpiry', { default: 86_400, min: 0, max: 4_294_967_295, integer: true, label: 'session expiry (s)' });
+  const p = parseFields(brokerFields, { ...(config as Record<string, unknown>), url });
+  const protocolVersion = Number(p.protocolVersion) as 4 | 5;
+  const clean = p.clean;
+  const clientId = p.clientId.trim();
+  const { keepalive, reconnectPeriod, connectTimeout, sessionExpiry } = p;
 
   const options: IClientOptions = {
-    protocolVersion: protocolVersion as 4 | 5,
+    protocolVersion,
     clientId: clientId || randomClientId(),
     clean,
     keepalive,
@@ -138,7 +121,7 @@ export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = 
     options.properties = { sessionExpiryInterval: sessionExpiry };
   }
 
-  const secure = bool(config.tls, false) || parsed.protocol === 'mqtts:' || parsed.protocol === 'wss:' || parsed.protocol === 'ssl:';
+  const secure = p.tls || parsed.protocol === 'mqtts:' || parsed.protocol === 'wss:' || parsed.protocol === 'ssl:';
   if (secure) {
     const ca = pemOrFile(config.ca, 'TLS CA certificate');
     const cert = pemOrFile(config.cert, 'TLS client certificate');
@@ -150,8 +133,8 @@ export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = 
     if (cert) options.cert = cert;
     if (key) options.key = key;
     if (creds.passphrase) (options as IClientOptions & { passphrase?: string }).passphrase = creds.passphrase;
-    options.rejectUnauthorized = bool(config.rejectUnauthorized, true);
-    const servername = (config.servername ?? '').trim();
+    options.rejectUnauthorized = p.rejectUnauthorized;
+    const servername = p.servername.trim();
     if (servername) options.servername = servername;
     if (parsed.protocol === 'mqtt:' || parsed.protocol === 'tcp:') options.protocol = 'mqtts';
     if (parsed.protocol === 'ws:') options.protocol = 'wss';
@@ -164,12 +147,12 @@ export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = 
     options.password = creds.password;
   }
 
-  const willTopic = (config.willTopic ?? '').trim();
+  const willTopic = p.willTopic.trim();
   if (willTopic) {
+    // Beyond the spec's wildcard rule: the rest of MQTT's topic name rules (empty levels are fine, length, NUL).
     const problems = topicNameProblems(willTopic);
     if (problems.length) throw new PlantwireError('bad-config', `last will topic: ${problems.join('; ')}`, 'bad last will topic');
-    const willQos = numberSetting(config as Record<string, unknown>, 'willQos', { default: 0, min: 0, max: 2, integer: true, label: 'last will QoS' });
-    options.will = { topic: willTopic, payload: Buffer.from(config.willPayload ?? '', 'utf8'), qos: willQos as 0 | 1 | 2, retain: bool(config.willRetain, false) };
+    options.will = { topic: willTopic, payload: Buffer.from(p.willPayload, 'utf8'), qos: Number(p.willQos) as 0 | 1 | 2, retain: p.willRetain };
   }
 
   let target = url;

@@ -1,0 +1,4 @@
+// The settings of plantwire-nats-in are declared once with the other NATS nodes'
+// (src/connectors/nats/fields.ts, read by ./settings.ts there): the dialog's defaults
+// and validators, the runtime's check at deploy and the help's settings table come from there.
+export { natsInFields as spec } from '../../src/connectors/nats/fields';
