@@ -2,11 +2,11 @@
  * The status vocabulary: every status text the runtime composes is English,
  * built from pieces joined by " · " ("avg per 1 min · 3 tags · 12 sent"). Each
  * piece is an entry of the `status` section of the locale files
- * (nodes/locales/<lang>.json, merged into every node's catalog by
- * scripts/build.mjs), written with Node-RED's `__name__` placeholders:
+ * (nodes/locales/<lang>.json: the catalogs of the palette's plantwire-status
+ * plugin, written by scripts/build.mjs), written with Node-RED's `__name__` placeholders:
  * `"sent": "__count__ sent"`. The editor reads a status text back into key and
  * parameters with the English entries and shows it in the browser's language
- * (`node._('status.sent', {count: '12'})` → "12 gesendet"); flows (Status nodes)
+ * (`RED._('<plugin namespace>:status.sent', {count: '12'})` → "12 gesendet"); flows (Status nodes)
  * keep the stable English text. Hand-written: Node-RED's editor translates a
  * status text only when the whole text is a message key, without parameters.
  *
