@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { openQueue, removeQueueFiles, type Queue, type QueueEntry } from '../../src/buffer/queue';
 import type { BufferConfig } from '../../src/buffer/settings';
 import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
-import { MailScheduler } from '../../src/connectors/email/scheduler';
+import { MailScheduler, PartlyEmitted } from '../../src/connectors/email/scheduler';
 import { emailOutSettings, typedRecipients, type EmailOutConfig } from '../../src/connectors/email/settings';
 import { composeMail, parseTemplate } from '../../src/connectors/email/template';
 import { isPermanent } from '../../src/model/delivery';
@@ -58,29 +58,25 @@ export = function register(RED: RedApi): void {
       let refused: string | null = null;
 
       /**
-       * The mails of a batch of alarms (one rate-limit slot or digest window):
-       * one mail per recipient list and subject — alarms whose recipients or
-       * subject came from the message are grouped by what was read, so each
-       * recipient gets a digest of their own alarms only.
+       * The recipient groups of a batch of alarms (one rate-limit slot or digest window): one mail
+       * per recipient list and subject — alarms whose recipients or subject came from the message
+       * are grouped by what was read, so each recipient gets a digest of their own alarms only.
        */
-      const toMails = (batch: Alarm[]): OutgoingMail[] => {
-        const groups = new Map<string, Alarm[]>();
-        for (const a of batch) {
-          const key = JSON.stringify([a.to ?? null, a.subject ?? null]);
+      const groupsOf = (batch: Held[]): Held[][] => {
+        const groups = new Map<string, Held[]>();
+        for (const h of batch) {
+          const key = JSON.stringify([h.alarm.to ?? null, h.alarm.subject ?? null]);
           const g = groups.get(key);
-          if (g) g.push(a);
-          else groups.set(key, [a]);
+          if (g) g.push(h);
+          else groups.set(key, [h]);
         }
-        return [...groups.values()].map((alarms) => {
-          const first = alarms[0]!;
-          const composed = composeMail(alarms, { subject: first.subject ?? settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
-          return { ...composed, from: settings.from, to: first.to ?? settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
-        });
+        return [...groups.values()];
       };
-      const acceptAll = async (batch: Alarm[]): Promise<void> => {
-        for (const mail of toMails(batch)) await sink.accept(mail);
+      const toMail = (alarms: Alarm[]): OutgoingMail => {
+        const first = alarms[0]!;
+        const composed = composeMail(alarms, { subject: first.subject ?? settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
+        return { ...composed, from: settings.from, to: first.to ?? settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
       };
-
       // Disk mode: alarms waiting for their digest are kept on disk too (done() after the commit), so a crash loses none.
       const heldName = `${node.id}-pending`;
       const held: Queue<Alarm> | null = buffering.mode === 'disk' ? openQueue<Alarm>({ dir: bufferDir(RED), name: heldName, mode: 'disk', maxEntries: buffering.maxEntries, maxBytes: buffering.maxBytes, overflow: 'reject' }) : null;
@@ -88,17 +84,31 @@ export = function register(RED: RedApi): void {
         const ids = batch.flatMap((h) => (h.id === undefined ? [] : [h.id]));
         if (held && ids.length > 0) held.ack(ids);
       };
+      /**
+       * Puts a batch's mails into the mail queue, one recipient group after the other. Each group's
+       * alarms leave the store of waiting alarms as soon as its mail is in the queue (a crash in
+       * between sends them twice, never none). When the queue refuses a mail (full, closed), the
+       * groups not handed over are thrown back (PartlyEmitted) — those handed over are not sent again.
+       */
+      const handOver = async (batch: Held[]): Promise<void> => {
+        const groups = groupsOf(batch);
+        for (let i = 0; i < groups.length; i++) {
+          const group = groups[i]!;
+          try {
+            await sink.accept(toMail(group.map((h) => h.alarm)));
+          } catch (err) {
+            throw new PartlyEmitted(groups.slice(i).flat(), err);
+          }
+          release(group);
+        }
+      };
       const scheduler = new MailScheduler<Held>({
         mode: settings.mode,
         digestMs: settings.digestMs,
         rateCount: settings.rateCount,
         ratePeriodMs: settings.ratePeriodMs,
         // async: a throw while composing becomes a rejection (handled), never an exception in a timer.
-        emit: async (batch) => {
-          await acceptAll(batch.map((h) => h.alarm));
-          // In the mail queue now: no longer needed in the store of waiting alarms (a crash in between sends them twice, never none).
-          release(batch);
-        },
+        emit: (batch) => handOver(batch),
         onChange: () => sink.show(),
         onEmitError: (err) => reportError(node, err),
       });
@@ -174,10 +184,10 @@ export = function register(RED: RedApi): void {
           const rest = scheduler.drain();
           if (rest.length > 0 && removed) node.warn(`${rest.length} alarm(s) waiting for the digest are discarded with the deleted node`);
           if (rest.length > 0 && !removed) {
-            await acceptAll(rest.map((h) => h.alarm)).then(
-              () => release(rest),
-              (err: unknown) => node.warn(`${rest.length} pending alarm(s) could not be queued at close: ${toError(err).message}${held ? ' (kept on disk for the next start)' : ''}`),
-            );
+            await handOver(rest).catch((err: unknown) => {
+              const left = err instanceof PartlyEmitted ? (err.remaining as Held[]).length : rest.length;
+              node.warn(`${left} pending alarm(s) could not be queued at close: ${toError(err instanceof PartlyEmitted ? err.reason : err).message}${held ? ' (kept on disk for the next start)' : ''}`);
+            });
           }
           if (held) {
             await held.close().catch((err: unknown) => node.warn(`closing the store of waiting alarms failed: ${toError(err).message}`));

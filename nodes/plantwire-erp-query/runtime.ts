@@ -42,7 +42,7 @@ export = function register(RED: RedApi): void {
       if (fixed) erpQuerySettings(config);
       erp.users.register(node);
       onInput(node, async (msg, send) => {
-        const q = erpQuerySettings(fixed ? config : { ...config, entity: await typedText(s.entity, msg), filter: await typedFilter(s.filter, msg) }, msg.payload);
+        const q = erpQuerySettings(fixed ? config : { ...config, entity: await typedText(s.entity, msg), filter: await typedFilter(s.filter, msg) }, msg.payload, s.entity.type === 'str' ? undefined : `entity from ${describeTyped(s.entity)}`);
         setStatus(node, 'busy', `querying ${q.entity}`);
         const r = await erp.conn.driver.query(q);
         setStatus(node, 'ok', `${r.rows.length} row(s) from ${q.entity}${r.pages > 1 ? ` (${r.pages} pages)` : ''}`);

@@ -360,6 +360,42 @@ describe('plantwire-email-out', () => {
     }
   });
 
+  it('a digest for several recipient lists the buffer takes only in part: the mails handed over are not queued again (disk mode)', async () => {
+    const smtp = await startSmtp();
+    const alarm = (id: string, tag: string, to: string) => withProp(inject(id, 'ed', { tag, value: true, quality: 'good', sourceTimestamp: '2026-01-05T08:00:00.000Z' }), 'to', to);
+    try {
+      await smtp.stop();
+      await rt.deploy([
+        TAB,
+        smtpServerNode('s1', smtp.port),
+        // Room for two mails (and two waiting alarms); a full buffer refuses.
+        emailOut('ed', 's1', { version: 2, mode: 'digest', digestSeconds: 1, to: 'to', toType: 'msg', bufferMode: 'disk', bufferMaxEntries: 2, bufferOverflow: 'reject' }),
+        alarm('a0', 'Line0/A', 'line0@example.com'),
+        alarm('a1', 'Line1/A', 'line1@example.com'),
+        alarm('a2', 'Line2/A', 'line2@example.com'),
+        statusOf('st', ['ed'], 'status'),
+        capture('status'),
+        catcher('c', ['ed'], 'errs'),
+        capture('errs'),
+      ]);
+      // The SMTP server is down: the first digest (line 0) waits in the buffer, one place left.
+      expect((await rt.admin('POST', '/inject/a0')).status).toBe(200);
+      await until(() => rt.captured('status').some((c) => /^buffering 1/.test(c.msg.status?.text ?? '')), 'the first digest buffered');
+      // The next window has two recipient lists: line 1's mail fills the buffer, line 2's is refused and waits.
+      for (const id of ['a1', 'a2']) expect((await rt.admin('POST', `/inject/${id}`)).status).toBe(200);
+      await until(() => rt.captured('errs').some((e) => /full/.test(e.msg.error.message)), 'the buffer refused a mail');
+      // A few more windows while the buffer stays full.
+      await new Promise((r) => setTimeout(r, 2500));
+      await smtp.start();
+      await until(() => smtp.received.length >= 3, 'the three digests', 30_000);
+      await new Promise((r) => setTimeout(r, 2500));
+      const rcpts = smtp.received.map((r) => r.rcpt.join(',')).sort();
+      expect(rcpts, 'each recipient list mailed once').toEqual(['line0@example.com', 'line1@example.com', 'line2@example.com']);
+    } finally {
+      await smtp.stop();
+    }
+  });
+
   it('the rate limit sends at most N mails and folds the rest into the next mail, losing none', async () => {
     const smtp = await startSmtp();
     try {

@@ -134,6 +134,49 @@ describe('plantwire-erp-out and -query against a REST service', () => {
     }
   });
 
+  it('refuses an entity from the message that names another server or leaves the base path: nothing sent, the credentials stay home', async () => {
+    // The ERP (Basic auth) and a second server that must never see a request (nor the password).
+    const erpSvc = await startRestService({ user: 'plant', password: 's3cret' });
+    const foreign = await startRestService();
+    try {
+      const bad = [`${foreign.url}orders`, foreign.url.replace(/^http:/, 'HTTP:'), foreign.url.replace(/^http:/, ''), '../admin/users', 'orders/%2E%2E/%2e%2e/admin', 'orders?role=admin', 'orders#x', 'orders\\..\\admin', 'orders\nX-Injected: 1'];
+      await rt.deploy([
+        TAB,
+        { ...erpConnection('cs', erpSvc.url, { auth: 'basic' }), credentials: { user: 'plant', password: 's3cret' } },
+        erpOut('out', 'cs', [['ok'], ['dead']], { version: 2, entity: 'path', entityType: 'msg', mapping: '{"material": payload.material}' }),
+        erpQuery('q', 'cs', ['rows'], { version: 2, entity: 'path', entityType: 'msg', filter: '', filterType: 'str' }),
+        erpQuery('qp', 'cs', ['rows'], { entity: 'orders' }),
+        { id: 'f', type: 'function', z: 'tab1', func: `const bad = ${JSON.stringify(bad)};\nfor (const path of bad) node.send([{ payload: { material: 'FG-1' }, path }, { payload: {}, path }, { payload: { entity: path } }]);\nnode.send([{ payload: { material: 'FG-2' }, path: 'orders' }, { payload: {}, path: 'orders' }, null]);\nreturn null;`, outputs: 3, x: 100, y: 100, wires: [['out'], ['q'], ['qp']] },
+        inject('go', 'f', ''),
+        catcher('c', ['out', 'q', 'qp'], 'errs'),
+        statusOf('st', ['out'], 'status'),
+        capture('ok'),
+        capture('dead'),
+        capture('rows'),
+        capture('errs'),
+        capture('status'),
+      ]);
+      await fire('go');
+      // The good document and the good query after the refused ones still go through (to the ERP).
+      await rt.waitFor('ok', 1);
+      await rt.waitFor('rows', 1);
+      const errs = await rt.waitFor('errs', bad.length * 3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rt.captured('errs'), 'each refused message reaches Catch once').toHaveLength(bad.length * 3);
+      for (const e of errs) expect(e.msg.error.message).toMatch(/entity from msg\.(path|payload\.entity) .*(is a URL|contains)/);
+      expect(errs.filter((e) => /is a URL/.test(e.msg.error.message))).toHaveLength(9);
+      expect(errs.filter((e) => /"\.\." segment/.test(e.msg.error.message))).toHaveLength(6);
+      expect(rt.captured('status').some((c) => c.msg.status?.fill === 'red' && /entity: URL not allowed/.test(c.msg.status?.text ?? '')), 'a red status').toBe(true);
+      expect(foreign.requests, 'nothing reached the other server').toHaveLength(0);
+      // (GET /api/: the connection's own check of its URL.)
+      expect(erpSvc.requests.filter((r) => r.path !== '/api/').map((r) => `${r.method} ${r.path}`).sort(), 'only the good document and query reached the ERP').toEqual(['GET /api/orders', 'POST /api/orders']);
+      expect(rt.captured('dead')).toHaveLength(0);
+    } finally {
+      await erpSvc.stop();
+      await foreign.stop();
+    }
+  });
+
   it('sends a document the ERP refuses (4xx) to output 2 with the ERP\'s own message, once, and keeps going', async () => {
     await rt.deploy([
       TAB,

@@ -20,6 +20,9 @@ import { sampleProblems } from '../../src/model/sample';
 import { ROOT, childEnv } from '../helpers/pack';
 import { MTCONNECT_DIR, buildPalette } from '../helpers/palettes';
 import { startTestRuntime, type TestRuntime } from '../helpers/runtime';
+import { MTConnectSimulator } from '../../palettes/mtconnect/src/simulator';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const BIN = path.join(ROOT, 'bin', 'plantwire.js');
 
@@ -110,6 +113,49 @@ describe('palettes/mtconnect: the second palette, built only with the SDK and th
       expect(batch.map((s) => s.tag).sort()).toEqual([...tags].sort());
       expect(batch.every((s) => s.quality === 'good')).toBe(true);
     }, 60_000);
+
+    it('an agent whose documents carry an empty creationTime: the samples still flow, stamped with the time they were read', async () => {
+      // The simulated mill behind a proxy that blanks every creationTime (an agent with a broken clock or a bad build).
+      const sim = new MTConnectSimulator({ intervalMs: 200 });
+      const target = await sim.start();
+      const proxy = http.createServer((req, res) => {
+        http.get(new URL(req.url ?? '/', target), (up) => {
+          const chunks: Buffer[] = [];
+          up.on('data', (c: Buffer) => chunks.push(c));
+          up.on('end', () => {
+            res.writeHead(up.statusCode ?? 500, { 'content-type': up.headers['content-type'] ?? 'application/xml' });
+            res.end(Buffer.concat(chunks).toString('utf8').replace(/creationTime="[^"]*"/g, 'creationTime=""'));
+          });
+        }).on('error', () => res.destroy());
+      });
+      await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+      try {
+        const flow = [
+          { id: 'ct-tab', type: 'tab', label: 'creationTime' },
+          { id: 'ct-agent', type: 'mtconnect-agent', name: 'blank clock', version: 1, url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/`, simulate: false, timeout: '10', maxSize: '16' },
+          { id: 'ct-in', type: 'mtconnect-in', z: 'ct-tab', name: '', version: 1, agent: 'ct-agent', device: '', interval: '0.2', count: '1000', output: 'each', assetPrefix: '', wires: [['ct-out']] },
+          { id: 'ct-out', type: 'test-capture', z: 'ct-tab', name: 'ct', wires: [] },
+          { id: 'ct-status', type: 'status', z: 'ct-tab', scope: ['ct-in'], wires: [['ct-st']] },
+          { id: 'ct-st', type: 'test-capture', z: 'ct-tab', name: 'ct status', wires: [] },
+        ];
+        const before = Date.now();
+        await rt.deploy(flow);
+        // The /current snapshot (11 data items) and the changes after it from /sample.
+        const got = await rt.waitFor('ct', 20, 15_000);
+        const samples = got.map((c) => c.msg.payload as Record<string, unknown>);
+        for (const s of samples) {
+          expect(sampleProblems(s)).toEqual([]);
+          expect(Date.parse(String(s.serverTimestamp))).toBeGreaterThanOrEqual(before - 1000);
+        }
+        // Each observation once: no sequence sent twice (the position moved once per page).
+        expect(new Set(samples.map((s) => `${s.tag} ${s.sourceTimestamp} ${s.value}`)).size).toBe(samples.length);
+        expect(rt.captured('ct status').some((c) => c.msg.status?.fill === 'red'), 'no red status').toBe(false);
+      } finally {
+        await rt.deploy([]);
+        await new Promise<void>((r) => proxy.close(() => r()));
+        await sim.stop();
+      }
+    }, 40_000);
 
     it('a count the agent refuses (OUT_OF_RANGE right after /current) is a red status and one warning, not a resync loop', async () => {
       const flow = [

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { classifySmtpError } from '../../src/connectors/email/mailer';
-import { MailScheduler, RateLimiter } from '../../src/connectors/email/scheduler';
+import { MailScheduler, PartlyEmitted, RateLimiter } from '../../src/connectors/email/scheduler';
 import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
 import { CORE_NODE_TYPES } from '../../src/bundle/core-types';
@@ -160,6 +160,53 @@ describe('rate limiter and scheduler', () => {
       expect(mails.length).toBe(1);
       expect(mails[0]).toEqual(Array.from({ length: 201 }, (_, i) => i));
       expect(s.drain()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('scheduler: a batch handed over in part', () => {
+  it('only the items not handed over go back to pending (the others are not mailed again); "each" mode reports the refusal itself', async () => {
+    vi.useFakeTimers();
+    try {
+      let now = 0;
+      const handed: number[][] = [];
+      const errors: unknown[] = [];
+      let room = 1;
+      // One "mail" per group of ten (the recipient groups); the queue takes `room` of them.
+      const s = new MailScheduler<number>({
+        mode: 'digest',
+        digestMs: 1000,
+        rateCount: 10,
+        ratePeriodMs: 1000,
+        now: () => now,
+        emit: async (b) => {
+          const groups = [...new Set(b.map((i) => Math.floor(i / 10)))].map((g) => b.filter((i) => Math.floor(i / 10) === g));
+          for (let k = 0; k < groups.length; k++) {
+            if (room === 0) throw new PartlyEmitted(groups.slice(k).flat(), new Error('buffer full'));
+            room -= 1;
+            handed.push(groups[k]!);
+          }
+        },
+        onEmitError: (err) => errors.push(err),
+      });
+      for (const i of [0, 1, 10, 11, 20]) await s.add(i);
+      now = 1000;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(handed).toEqual([[0, 1]]);
+      expect(s.pendingCount, 'the groups not handed over wait').toBe(3);
+      expect((errors[0] as Error).message, 'the reason is reported, not the wrapper').toBe('buffer full');
+      room = 10;
+      await s.add(21);
+      now = 2000;
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(handed, 'group 0 is not handed over again').toEqual([[0, 1], [10, 11], [20, 21]]);
+      expect(s.drain()).toEqual([]);
+      // "each": the item sent at once is refused to the caller with the reason itself.
+      const reason = Object.assign(new Error('the buffer is full'), { code: 'buffer-full' });
+      const each = new MailScheduler<number>({ mode: 'each', digestMs: 0, rateCount: 5, ratePeriodMs: 1000, now: () => now, emit: async (b) => Promise.reject(new PartlyEmitted(b, reason)) });
+      await expect(each.add(1)).rejects.toBe(reason);
     } finally {
       vi.useRealTimers();
     }

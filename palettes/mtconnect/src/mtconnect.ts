@@ -143,9 +143,12 @@ function header(doc: XNode): StreamsHeader {
   if (!h) throw new DocumentError('MTConnectStreams without a Header');
   const instanceId = attr(h, 'instanceId');
   if (!instanceId) throw new DocumentError('Header without instanceId');
+  // The document's time stamps every sample (serverTimestamp, and sourceTimestamp when an observation's own does not parse):
+  // a missing, empty or unparsable creationTime is replaced by the time it was read, never a reason to refuse the observations.
+  const created = attr(h, 'creationTime');
   return {
     instanceId,
-    creationTime: attr(h, 'creationTime') ?? new Date().toISOString(),
+    creationTime: created !== undefined && !Number.isNaN(Date.parse(created)) ? created : new Date().toISOString(),
     bufferSize: int(h, 'bufferSize', 'Header'),
     nextSequence: int(h, 'nextSequence', 'Header'),
     firstSequence: int(h, 'firstSequence', 'Header'),
@@ -275,6 +278,23 @@ export class SequenceCursor {
   start(doc: StreamsDocument): void {
     this.instanceId = doc.header.instanceId;
     this.next = doc.header.nextSequence;
+  }
+
+  /**
+   * A copy to move instead of this one: the caller steps the copy, builds its samples and only then
+   * takes its position (`adopt`), so a failure in between leaves the position where it was and the
+   * same observations are asked for again.
+   */
+  copy(): SequenceCursor {
+    const c = new SequenceCursor();
+    c.adopt(this);
+    return c;
+  }
+
+  /** Takes the position of `other` (a copy that was moved). */
+  adopt(other: SequenceCursor): void {
+    this.instanceId = other.instanceId;
+    this.next = other.next;
   }
 
   /** Forget the position: the next poll reads /current. */

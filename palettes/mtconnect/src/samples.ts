@@ -6,6 +6,10 @@
  * sourceTimestamp = the observation's timestamp, serverTimestamp = the
  * document's creationTime, unit from /probe, asset = device name / component
  * path (Mill1/Axes/X). Built with the SDK's sample model.
+ * Timestamps that do not parse lose no observation: an observation's own
+ * goes as the document's creationTime (quality unchanged: the value is the
+ * agent's), and a document without a parsable creationTime is stamped with
+ * the time it was read (parseStreams).
  */
 import { makeSample, type TagSample } from '@plantwire/sdk';
 import type { DeviceModel, Observation, StreamsHeader } from './mtconnect';

@@ -136,6 +136,54 @@ describe('the sequence cursor: /current, then /sample?from=<nextSequence>', () =
   });
 });
 
+describe('timestamps that do not parse lose no observation', () => {
+  const streams = (creationTime: string | undefined, timestamp: string): string =>
+    `<?xml version="1.0"?><MTConnectStreams xmlns="urn:mtconnect.org:MTConnectStreams:2.0"><Header${creationTime === undefined ? '' : ` creationTime="${creationTime}"`} instanceId="9" bufferSize="100" nextSequence="8" firstSequence="1" lastSequence="7"/>` +
+    `<Streams><DeviceStream name="Mill1" uuid="m1"><ComponentStream component="Linear" name="X" componentId="x"><Samples><Position dataItemId="Xact" name="Xact" sequence="7" timestamp="${timestamp}">12.5</Position></Samples></ComponentStream></DeviceStream></Streams></MTConnectStreams>`;
+
+  it('a header whose creationTime is empty, missing or not a time is stamped with the time it was read; the samples are built', () => {
+    for (const bad of ['', 'not-a-time', '2026-13-45T99:00:00Z', undefined]) {
+      const before = Date.now();
+      const doc = parseStreams(streams(bad, '2026-01-05T08:00:00.000Z'));
+      const at = Date.parse(doc.header.creationTime);
+      expect(at, String(bad)).toBeGreaterThanOrEqual(before - 1);
+      expect(at).toBeLessThanOrEqual(Date.now());
+      const sample = toTagSample(doc.observations[0]!, doc.header, undefined);
+      expect(sampleProblems(sample)).toEqual([]);
+      expect(sample).toMatchObject({ tag: 'Xact', value: 12.5, quality: 'good', sourceTimestamp: '2026-01-05T08:00:00.000Z', serverTimestamp: new Date(at).toISOString() });
+    }
+    expect(parseStreams(streams('2026-01-05T08:00:01Z', 'x')).header.creationTime).toBe('2026-01-05T08:00:01Z');
+  });
+
+  it('an observation whose own timestamp does not parse takes the document\'s time, quality unchanged', () => {
+    for (const bad of ['', 'soon', '  ']) {
+      const doc = parseStreams(streams('2026-01-05T08:00:01Z', bad));
+      const sample = toTagSample(doc.observations[0]!, doc.header, undefined);
+      expect(sample, JSON.stringify(bad)).toMatchObject({ value: 12.5, quality: 'good', sourceTimestamp: '2026-01-05T08:00:01.000Z', serverTimestamp: '2026-01-05T08:00:01.000Z' });
+    }
+  });
+
+  it('the cursor moves a copy: the position stays until the copy is adopted (samples built)', () => {
+    const doc = (next: number, seqs: number[]): ReturnType<typeof parseStreams> => ({
+      header: { instanceId: '7', creationTime: '2026-01-01T00:00:00Z', bufferSize: 10, firstSequence: 1, nextSequence: next, lastSequence: next - 1 },
+      observations: seqs.map((sequence) => ({ device: 'M', component: 'c', componentId: 'c', category: 'SAMPLE', type: 'Position', dataItemId: 'x', sequence, timestamp: '2026-01-01T00:00:00Z', value: '1', unavailable: false })),
+    });
+    const cursor = new SequenceCursor();
+    const first = cursor.copy();
+    first.start(doc(5, []));
+    expect(cursor.started, 'not started until adopted').toBe(false);
+    cursor.adopt(first);
+    expect(cursor).toMatchObject({ instanceId: '7', next: 5 });
+    const moved = cursor.copy();
+    expect(moved.step(doc(8, [5, 6, 7]))).toMatchObject({ action: 'emit', observations: [{ sequence: 5 }, { sequence: 6 }, { sequence: 7 }] });
+    // Building the samples failed: the position is unchanged and the same observations are asked for again.
+    expect(cursor.next).toBe(5);
+    expect(moved.next).toBe(8);
+    cursor.adopt(moved);
+    expect(cursor.next).toBe(8);
+  });
+});
+
 describe('observations as Plantwire tag samples', () => {
   it('typed values, units, asset path, timestamps; every sample passes the SDK check', async () => {
     const model = await client.probe();

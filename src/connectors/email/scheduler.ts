@@ -42,13 +42,28 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Thrown by `emit` when only part of a batch was handed over (one mail per recipient group: the
+ * k-th was refused): `remaining` are the items whose mail was not handed over; only they go back
+ * to pending (the others are in the mail queue and must not be sent again).
+ */
+export class PartlyEmitted<T> extends Error {
+  constructor(
+    readonly remaining: T[],
+    readonly reason: unknown,
+  ) {
+    super(reason instanceof Error ? reason.message : String(reason));
+    this.name = 'PartlyEmitted';
+  }
+}
+
 export interface SchedulerOptions<T> {
   /** 'each': a mail per item while the rate allows, the rest folded into one mail when a token is back; 'digest': one mail per window. */
   mode: 'each' | 'digest';
   digestMs: number;
   rateCount: number;
   ratePeriodMs: number;
-  /** Hands a batch over for sending (one mail). A rejection puts the batch back in front of the pending items. */
+  /** Hands a batch over for sending (one mail, or one per recipient group). A rejection puts the batch back in front of the pending items — only `remaining` when it is a PartlyEmitted. */
   emit(batch: T[]): Promise<void>;
   /** Pending count or the next mail time changed (for the status). */
   onChange?(): void;
@@ -88,7 +103,10 @@ export class MailScheduler<T> {
     if (this.closed) throw new Error('the mail scheduler is closed');
     if (this.opts.mode === 'each' && this.pending.length === 0 && this.bucket.take(this.now())) {
       this.emitted += 1;
-      await this.opts.emit([item]);
+      // Sent at once: a refusal goes to the caller as it is (the item was not kept).
+      await this.opts.emit([item]).catch((err: unknown) => {
+        throw err instanceof PartlyEmitted ? err.reason : err;
+      });
       return;
     }
     this.pending.push(item);
@@ -149,9 +167,11 @@ export class MailScheduler<T> {
     this.opts.emit(batch).then(
       () => this.opts.onChange?.(),
       (err: unknown) => {
-        // Not handed over (e.g. the buffer refused it): back to the front, tried again with the next mail.
-        this.pending = [...batch, ...this.pending];
-        this.opts.onEmitError?.(err);
+        // Not handed over (e.g. the buffer refused it): back to the front, tried again with the next mail —
+        // only what was not handed over when part of the batch went (PartlyEmitted).
+        const back = err instanceof PartlyEmitted ? (err.remaining as T[]) : batch;
+        this.pending = [...back, ...this.pending];
+        this.opts.onEmitError?.(err instanceof PartlyEmitted ? err.reason : err);
         this.schedule();
         this.opts.onChange?.();
       },

@@ -65,7 +65,24 @@ export function checkEntity(entity: string, kind: ErpKind | undefined, code: 'ba
     if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(f)) throw fail(`entity${where}: placeholder {${f}} must name a field of the document or the message (e.g. {key}, {OrderID}, {payload.order})`, 'entity: bad placeholder');
   }
   if (kind && kind !== 'rest' && /[{}]/.test(entity)) throw fail(`entity "${entity}"${where}: {placeholders} are for REST paths; for ${kind} enter the entity set or model name and set the key`, 'entity: placeholders are REST only');
+  // An entity read per message must stay a path under the connection's URL: the requests carry its credentials.
+  if (code === 'bad-input') checkEntityPath(entity, `entity${where}`, fail);
   return entity;
+}
+
+/**
+ * An entity from a message (or msg.payload) is a path below the connection's URL, nothing else:
+ * no URL scheme or `//host` (another server would receive the ERP credentials), no `..` segment
+ * (plain or %2e-encoded: it leaves the base path), no `?` or `#` (the query belongs in the filter),
+ * no backslash (read as `/` by URL parsers) and no control characters.
+ */
+export function checkEntityPath(entity: string, what: string, fail: (message: string, status: string) => PlantwireError): void {
+  const shown = excerpt(entity, 80);
+  if (/^\s*[A-Za-z][A-Za-z0-9+.-]*:/.test(entity) || /^\s*[/\\]{2}/.test(entity)) throw fail(`${what} ${shown} is a URL: give a path below the ERP connection's URL (e.g. orders/{key}); other servers are set up as their own connection`, 'entity: URL not allowed');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(entity)) throw fail(`${what} ${shown} contains control characters`, 'entity: control characters');
+  if (/[?#\\]/.test(entity)) throw fail(`${what} ${shown} contains ${/\\/.test(entity) ? 'a backslash' : `"${/[?#]/.exec(entity)![0]}"`}: give only the path (a query goes in the filter)`, 'entity: ?, # or \\ not allowed');
+  if (entity.split('/').some((seg) => /^(\.|%2e){2}$/i.test(seg.trim()))) throw fail(`${what} ${shown} contains a ".." segment: it would leave the ERP connection's base path`, 'entity: ".." not allowed');
 }
 
 export function erpOutSettings(config: ErpOutConfig, kind?: ErpKind): ErpOutSettings {
@@ -115,6 +132,8 @@ export function fillEntity(template: string, vars: { key?: unknown; document: un
     if (v === undefined || v === null) v = lookup(vars.msg, name);
     if (v === undefined || v === null || v === '') throw new PlantwireError('bad-input', `entity path "${template}": no value for {${name}} in the document or the message`, `no value for {${name}}`);
     if (typeof v === 'object') throw new PlantwireError('bad-input', `entity path "${template}": {${name}} is an object, not a single value`, `{${name}} is not a value`);
+    // encodeURIComponent keeps "." and "..", which a URL reads as this or the parent path segment.
+    if (/^\.{1,2}$/.test(String(v))) throw new PlantwireError('bad-input', `entity path "${template}": {${name}} is "${String(v)}", which would change the path instead of naming a document`, `{${name}} is "${String(v)}"`);
     return encodeURIComponent(String(v));
   });
 }
@@ -231,12 +250,15 @@ export interface ErpQueryConfig {
   top?: unknown;
 }
 
-/** The query node's fields, optionally overridden by the same names in msg.payload. */
-export function erpQuerySettings(config: ErpQueryConfig, override: unknown = undefined): ErpQuery {
+/** The query node's fields, optionally overridden by the same names in msg.payload; `perMessage` names where config.entity was read from when it came from the message. */
+export function erpQuerySettings(config: ErpQueryConfig, override: unknown = undefined, perMessage?: string): ErpQuery {
   const o = override && typeof override === 'object' && !Array.isArray(override) ? (override as Record<string, unknown>) : {};
   const pick = (k: keyof ErpQueryConfig): unknown => (o[k] !== undefined ? o[k] : config[k]);
   const entity = text(pick('entity'));
   if (entity === '') throw bad('entity is empty: enter the entity set (e.g. A_ProductionOrder_2), the Odoo model (e.g. mrp.production) or the REST path', 'entity is empty');
+  // An entity read per message (a typed input, or msg.payload.entity) stays a path below the connection's URL.
+  const from = o.entity !== undefined ? 'entity from msg.payload.entity' : perMessage;
+  if (from) checkEntityPath(entity, from, (m, st) => new PlantwireError('bad-input', m, st));
   const q: ErpQuery = { entity };
   const filter = pick('filter');
   if (Array.isArray(filter)) q.filter = filter;

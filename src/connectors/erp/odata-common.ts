@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import { ClientCredentialsToken, CookieJar, HttpClient, HttpError, bodyExcerpt, responseError, type HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import { ErpBusinessError, type ErpRequest, type ErpSettings } from './types';
+import { checkErpOrigin, ErpBusinessError, type ErpRequest, type ErpSettings } from './types';
 
 export type KeyValue = ErpRequest['key'];
 
@@ -448,6 +448,8 @@ export class ODataSession {
   private async raw(req: SessionRequest, retry401: boolean): Promise<HttpResponse> {
     const headers: Record<string, string> = { accept: 'application/json', ...(this.settings.headers ?? {}), ...(await this.authHeaders()), ...(req.headers ?? {}) };
     const url = /^https?:/i.test(req.path) ? this.withClient(req.path) : this.url(req.path);
+    // The credentials go only to the service's own server (an entity set or a next link may name another).
+    checkErpOrigin(this.root, url);
     const cookie = this.jar.header(url);
     if (cookie) headers.cookie = cookie;
     const res = await this.http.request({ method: req.method, url, headers, body: req.body, throwOnError: false, timeoutMs: this.settings.timeoutMs });

@@ -16,7 +16,7 @@
  */
 import { ClientCredentialsToken, HttpClient, HttpError, bodyExcerpt, responseError, type HttpResponse } from '../http';
 import { PlantwireError } from '../../model/errors';
-import { ErpBusinessError, type ErpDriver, type ErpOperation, type ErpOutcomeUnknown, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
+import { checkErpOrigin, ErpBusinessError, type ErpDriver, type ErpOperation, type ErpOutcomeUnknown, type ErpQuery, type ErpQueryResult, type ErpRequest, type ErpResult, type ErpSettings } from './types';
 
 export const REST_METHODS: Record<ErpOperation, string> = { create: 'POST', update: 'PATCH', upsert: 'PUT', delete: 'DELETE', action: 'POST' };
 
@@ -143,6 +143,8 @@ export class RestDriver implements ErpDriver {
 
   /** One request with auth; a 401 with an OAuth2 token fetches a new token and tries once more. */
   private async send(method: string, url: URL, body: unknown, extra: Record<string, string> = {}): Promise<HttpResponse> {
+    // The credentials go only to the connection's own server (an entity or a next link may name another).
+    checkErpOrigin(this.settings.url, url);
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { accept: 'application/json', ...(this.settings.headers ?? {}), ...(await this.auth.headers()), ...extra };
       const res = await this.http.request({ method, url, headers, ...(body === undefined ? {} : { json: body }), throwOnError: false });

@@ -142,3 +142,15 @@ export class ErpOutcomeUnknown extends PlantwireError {
     this.httpStatus = httpStatus;
   }
 }
+
+/**
+ * Defence in depth: every request of an ERP driver goes to the connection's own server (scheme,
+ * host and port of its URL), the only one meant to receive its credentials. A URL built from an
+ * entity or taken from a server's next link that points elsewhere is refused, never sent (a
+ * document-shaped error: dead-lettered, not retried).
+ */
+export function checkErpOrigin(configured: string, url: URL | string): void {
+  const own = new URL(configured).origin;
+  const target = typeof url === 'string' ? new URL(url) : url;
+  if (target.origin !== own) throw new PlantwireError('erp-bad-request', `refused to send a request to ${target.origin}: the ERP connection sends its requests and credentials only to ${own}`, 'request to another server refused');
+}

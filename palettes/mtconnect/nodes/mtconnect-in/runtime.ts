@@ -60,11 +60,15 @@ export = function (RED: RedApi): void {
         const ac = new AbortController();
         inflight = ac;
         try {
+          // The position moves only once the samples are built (a failure asks for the same observations again).
           if (!cursor.started) {
             const doc = await agent.client.current(device, ac.signal);
-            cursor.start(doc);
+            const moved = cursor.copy();
+            moved.start(doc);
+            const samples = samplesOf(doc, doc.observations);
+            cursor.adopt(moved);
             fresh = true;
-            emit(samplesOf(doc, doc.observations));
+            emit(samples);
           } else {
             let doc: StreamsDocument;
             try {
@@ -77,14 +81,18 @@ export = function (RED: RedApi): void {
               return 0;
             }
             fresh = false;
-            const step = cursor.step(doc);
+            const moved = cursor.copy();
+            const step = moved.step(doc);
             if (step.action === 'resync') {
+              cursor.adopt(moved);
               node.warn(`${step.reason}: reading /probe and /current again`);
               await agent.reprobe();
               return 0;
             }
+            const samples = samplesOf(doc, step.observations);
+            cursor.adopt(moved);
             if (step.lost > 0) node.warn(`${step.lost} observation(s) lost: the agent's buffer no longer held them`);
-            emit(samplesOf(doc, step.observations));
+            emit(samples);
             if (step.more) return 0;
           }
           backoff.reset();
