@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { QueueEntry } from '../../src/buffer/queue';
 import type { BufferConfig } from '../../src/buffer/settings';
-import { cloudOutSettings, toCloudRecords, type CloudOutConfig, type CloudRecordBody } from '../../src/connectors/cloud/out';
+import { cloudOutSettings, partSettler, toCloudRecords, type CloudOutConfig, type CloudRecordBody } from '../../src/connectors/cloud/out';
 import type { CloudRecord, CloudState } from '../../src/connectors/cloud/types';
 import { useConfig } from '../../src/runtime/config-node';
 import { typedTemplate } from '../../src/connectors/mqtt/uns';
@@ -36,9 +36,20 @@ export = function register(RED: RedApi): void {
         },
         // The targets' errors carry `transient` (src/model/delivery.ts): e.g. S3 AccessDenied or a webhook 400 is dead-lettered, not retried.
         // Each part the target confirms (an S3 object, a PUBACK) restarts the delivery timeout (the sink kit's per-part timeout).
-        deliver: async (entries: QueueEntry<BufferedRecords>[], _settle, _send, ctx) => {
-          const records: CloudRecord[] = entries.flatMap((e) => e.body.records.map((r, i) => ({ ...r, key: e.body.records.length === 1 ? String(e.key) : `${e.key}-${i}`, ts: e.ts })));
-          await conn.deliver(records, ctx.progress);
+        // Entries whose parts all landed are settled at once (partSettler): an attempt cut short (timeout, redeploy) sends only the rest again,
+        // and ctx.signal stops the target sending further parts (no object PUT or record published twice by the old and the new attempt).
+        deliver: async (entries: QueueEntry<BufferedRecords>[], settle, _send, ctx) => {
+          const keyed = entries.map((e) => ({ id: e.id, records: e.body.records.map((r, i) => ({ ...r, key: e.body.records.length === 1 ? String(e.key) : `${e.key}-${i}`, ts: e.ts })) }));
+          const part = partSettler(keyed.map((e) => ({ id: e.id, keys: e.records.map((r) => r.key) })), (ids) => settle(ids, 'delivered'));
+          const records: CloudRecord[] = keyed.flatMap((e) => e.records);
+          await conn.deliver(
+            records,
+            (keys) => {
+              ctx.progress();
+              part(keys);
+            },
+            ctx.signal,
+          );
         },
         // Unbuffered: the message is done once the target acknowledged every record (PUBACKs).
         async direct(body, msg) {

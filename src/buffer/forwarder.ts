@@ -59,8 +59,9 @@ export type SettleFn = (ids: number[], outcome: 'delivered' | 'dead-letter') => 
  * What a delivery attempt gets besides its batch. The timeout (`deliverTimeoutMs`) is per part, not per
  * attempt: it starts again whenever the sink settles an entry or calls `progress()` (a part of the batch —
  * an object, a request, an entry sent alone — was confirmed), so a big batch on a slow but working target
- * is not cut off and retried from the start for ever. `signal` is aborted when the attempt timed out: the
- * sink stops sending further parts (the forwarder has moved on; what it did not settle is sent again).
+ * is not cut off and retried from the start for ever. `signal` is aborted when the attempt timed out or the
+ * forwarder stopped while it ran (after a 2 s grace): the sink stops sending further parts and aborts the one in
+ * flight (the forwarder has moved on; what it did not settle is sent again).
  */
 export interface DeliveryContext {
   progress(): void;
@@ -111,6 +112,15 @@ const sleep = (ms: number, signal: { wake?: () => void }): Promise<void> =>
     signal.wake = done;
   });
 
+/** true when `p` settled within `ms` (the timer is cleared either way). */
+async function settlesWithin(p: Promise<unknown> | null, ms: number): Promise<boolean> {
+  if (!p) return true;
+  let t: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([p.then(() => true, () => true), new Promise<boolean>((r) => (t = setTimeout(() => r(false), ms)))]);
+  clearTimeout(t);
+  return settled;
+}
+
 export class Forwarder<T = unknown> {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -135,6 +145,10 @@ export class Forwarder<T = unknown> {
   private backingOff = false;
   /** Failures of the current streak that were retried at once (retryAtOnce). */
   private prompted = 0;
+  /** Ends the delivery attempt in flight (aborts its signal, fails it): stop() calls it when the attempt outlives the grace time. */
+  private cancel: ((err: Error) => void) | null = null;
+  /** stop() cut the attempt in flight short: the loop ends without reporting that as a delivery failure. */
+  private halted = false;
 
   constructor(readonly queue: Queue<T>, private readonly opts: ForwarderOptions<T>) {
     this.flush = opts.flush ? flushPolicy(opts.flush) : null;
@@ -147,6 +161,7 @@ export class Forwarder<T = unknown> {
     if (this.running) return;
     this.running = true;
     this.draining = false;
+    this.halted = false;
     // Entries left from before a restart are a backlog: replay them at the replay rate.
     if (this.queue.metrics().depth > 0) this.replaying = true;
     this.loop = this.run().catch((err: unknown) => {
@@ -178,9 +193,15 @@ export class Forwarder<T = unknown> {
     this.running = false;
     this.waker.wake?.();
     // A delivery in flight is not waited for beyond a moment: its entries stay queued (at-least-once).
-    let t: NodeJS.Timeout | undefined;
-    await Promise.race([this.loop, new Promise<void>((r) => (t = setTimeout(r, 2000)))]);
-    clearTimeout(t);
+    // After that moment the attempt is aborted (its signal tells the sink to send no further part) and the loop
+    // ends: what the sink settled so far is written to the queue before the caller closes it, and no part of the
+    // batch is still being sent while a redeployed node sends the batch again.
+    if (!(await settlesWithin(this.loop, 2000)) && this.cancel) {
+      this.halted = true;
+      this.draining = false;
+      this.cancel(new Error('the sink stopped before the target confirmed delivery'));
+      await settlesWithin(this.loop, 2000);
+    }
     this.setPhase('stopped');
   }
 
@@ -218,6 +239,8 @@ export class Forwarder<T = unknown> {
             this.opts.deliver(
               rest,
               (ids, how) => {
+                // A settle after the attempt was cut short (stop): the queue may be closed; those entries are sent again.
+                if (ctx.signal.aborted) return;
                 ctx.progress();
                 const fresh = ids.filter((id) => !done.has(id));
                 fresh.forEach((id) => done.add(id));
@@ -235,7 +258,7 @@ export class Forwarder<T = unknown> {
           const left = rest.filter((b) => !done.has(b.id));
           if (left.length) this.queue.ack(left.map((b) => b.id), 'delivered');
         } catch (err) {
-          this.opts.onError?.(toError(err), -1);
+          if (!this.halted) this.opts.onError?.(toError(err), -1);
           break;
         }
         continue;
@@ -316,6 +339,8 @@ export class Forwarder<T = unknown> {
         failure = toError(err);
       }
       writeAcks();
+      // stop() cut the attempt short: what was settled is written, the rest stays queued for the next start.
+      if (this.halted) break;
       if (failure) {
         const e = failure;
         const rest = batch.filter((b) => !settled.has(b.id));
@@ -372,28 +397,39 @@ export class Forwarder<T = unknown> {
     let t: NodeJS.Timeout | undefined;
     let fail: (err: Error) => void = () => undefined;
     const expired = new Promise<never>((_, reject) => (fail = reject));
+    // Once the attempt ended (resolved, failed, timed out or stopped) nothing re-arms the timer: a late progress()
+    // (a target confirming queued parts after the attempt gave up) would leave a timer behind.
+    let finished = false;
+    const end = (err: Error): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(t);
+      abort.abort(err);
+      fail(err);
+    };
     const arm = (): void => {
       clearTimeout(t);
-      t = setTimeout(() => {
-        const err = new Error(`the sink did not confirm delivery within ${ms} ms`);
-        abort.abort(err);
-        fail(err);
-      }, ms);
+      t = setTimeout(() => end(new Error(`the sink did not confirm delivery within ${ms} ms`)), ms);
     };
     arm();
     const ctx: DeliveryContext = {
       progress: () => {
-        if (!abort.signal.aborted) arm();
+        if (!finished) arm();
       },
       signal: abort.signal,
     };
+    this.cancel = end;
     let p: Promise<R>;
     try {
       p = run(ctx);
     } catch (err) {
       p = Promise.reject(err);
     }
-    return Promise.race([p, expired]).finally(() => clearTimeout(t));
+    return Promise.race([p, expired]).finally(() => {
+      finished = true;
+      clearTimeout(t);
+      if (this.cancel === end) this.cancel = null;
+    });
   }
 }
 

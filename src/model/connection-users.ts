@@ -49,6 +49,10 @@ export class ConnectionUsers {
   private readonly users = new Map<string, ConnectionUser>();
   private state: { state: StatusState; text: string } = { state: 'idle', text: 'not connected' };
   private opening: Promise<void> | null = null;
+  /** A connect is in progress (set before it is called: a connector may report a loss synchronously). */
+  private connecting = false;
+  /** A loss reported while the connect was still finishing (the new connection closed at once): handled once it resolved. */
+  private lostWhileOpening: Error | null = null;
   private open = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private lingerTimer: NodeJS.Timeout | null = null;
@@ -158,10 +162,16 @@ export class ConnectionUsers {
    * The connection that was open is gone for good (e.g. the client gave up
    * reconnecting, or the server closed it): back to the retry loop on the one
    * backoff, logged once per outage, shown on every user — as a refused
-   * connect is. Ignored while nothing is open (a stop or a connect in progress).
+   * connect is. Ignored while nothing is open (a stop); during a connect in
+   * progress it is kept and handled once that connect resolved (the server
+   * closed the new connection at once: it is not taken as open).
    */
   lost(err: unknown): void {
-    if (!this.open || this.opening) return;
+    if (this.connecting) {
+      this.lostWhileOpening = toError(err);
+      return;
+    }
+    if (!this.open) return;
     this.open = false;
     this.retryLater(toError(err));
   }
@@ -180,16 +190,33 @@ export class ConnectionUsers {
 
   private start(): void {
     this.setState('busy', 'connecting');
-    this.opening = this.hooks
-      .connect()
+    this.lostWhileOpening = null;
+    this.connecting = true;
+    let connecting: Promise<void>;
+    try {
+      connecting = this.hooks.connect();
+    } catch (err) {
+      connecting = Promise.reject(err);
+    }
+    this.opening = connecting
       .then(() => {
+        // From here a loss is one of an open connection (handled by lost() at once).
+        this.connecting = false;
+        const lost = this.lostWhileOpening;
+        if (lost) {
+          this.lostWhileOpening = null;
+          this.retryLater(lost);
+          return;
+        }
         this.open = true;
         this.backoff.reset();
         this.outage.succeeded();
       })
       .catch((err: unknown) => this.retryLater(toError(err)))
       .finally(() => {
+        this.connecting = false;
         this.opening = null;
+        this.lostWhileOpening = null;
       });
   }
 

@@ -11,7 +11,9 @@
  * in test/integration/cloud-s3.test.ts), and checks x-amz-content-sha256 and
  * Content-MD5 against the body. A mismatch gets S3's own 403
  * SignatureDoesNotMatch / 400 BadDigest XML; a good request is forwarded to
- * s3rver. It also lets tests inject faults (503 SlowDown with Retry-After).
+ * s3rver. It also lets tests inject faults (503 SlowDown with Retry-After)
+ * and delay every answer (a slow S3); a request whose client aborted it
+ * during the delay is logged as 'client-gone' and not forwarded.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -158,11 +160,18 @@ export async function startTestS3(opts: { bucket?: string; accessKeyId?: string;
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
+    // A client that gave up (aborted the request) before the answer: the request is not carried out.
+    let gone = false;
+    res.on('close', () => (gone = !res.writableFinished));
     // Answered after `delayMs` (a slow but working S3).
     req.on('end', () => setTimeout(() => {
       const body = Buffer.concat(chunks);
       const method = req.method ?? 'GET';
       const url = req.url ?? '/';
+      if (gone) {
+        log.push({ method, url, headers: req.headers, verdict: 'client-gone' });
+        return;
+      }
       const reply = (status: number, code: string, message: string, headers: Record<string, string> = {}): void => {
         log.push({ method, url, headers: req.headers, verdict: code });
         res.writeHead(status, { 'content-type': 'application/xml', ...headers });

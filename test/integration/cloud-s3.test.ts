@@ -13,6 +13,10 @@ import { HttpClient, HttpError, type HttpRequest, type HttpResponse } from '../.
 import { Forwarder } from '../../src/buffer/forwarder';
 import { openQueue } from '../../src/buffer/queue';
 import { startTestS3, verifySigV4, type TestS3 } from '../helpers/s3-server';
+import { partSettler } from '../../src/connectors/cloud/out';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 let s3: TestS3;
 const targets: S3Target[] = [];
@@ -306,5 +310,53 @@ describe('S3 target against s3rver', () => {
     const puts = s3.log.filter((l) => l.method === 'PUT' && l.url.startsWith('/plant/perpart/'));
     expect(puts.map((l) => l.url.split('/')[3]).sort(), 'each object PUT once (no attempt cut off and sent again)').toEqual(assets);
     expect((await s3.listKeys()).filter((k) => k.startsWith('perpart/'))).toHaveLength(assets.length);
+  }, 30_000);
+
+  it('a forwarder stopped in the middle of a batch on a slow S3 (redeploy, the target stays open): it stops sending, the next instance sends the rest — each object PUT once', async () => {
+    const t = target({ keyPattern: 'restart/{asset}/{seq}' });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plantwire-s3-restart-'));
+    const assets = Array.from({ length: 8 }, (_, i) => `r${i + 1}`);
+    // As plantwire-cloud-out wires it: each confirmed object settles its entries, ctx.signal stops the target.
+    const forwarder = (q: ReturnType<typeof openQueue<unknown>>): Forwarder<unknown> =>
+      new Forwarder<unknown>(q, {
+        flush: { count: assets.length, ms: 200 },
+        minBackoffMs: 5,
+        maxBackoffMs: 20,
+        isPermanent: (e) => (e as { transient?: boolean }).transient === false,
+        deliver: async (batch, settle, ctx) => {
+          const part = partSettler(batch.map((e) => ({ id: e.id, keys: [e.key] })), (ids) => settle(ids, 'delivered'));
+          await t.deliver(batch.map((e) => ({ key: e.key, ts: e.ts, body: e.body })), (keys) => part(keys), ctx.signal);
+        },
+      });
+    const puts = (verdict?: string): string[] => s3.log.filter((l) => l.method === 'PUT' && l.url.startsWith('/plant/restart/') && (!verdict || l.verdict === verdict)).map((l) => l.url.split('/')[3]!);
+    // 8 objects × 500 ms = 4 s: longer than the 2 s stop() waits for the attempt in flight.
+    s3.delayMs = 500;
+    try {
+      const q1 = openQueue<unknown>({ name: 'restart', mode: 'disk', dir });
+      const f1 = forwarder(q1);
+      f1.start();
+      for (const [i, a] of assets.entries()) await q1.enqueue({ tag: 't', value: i, quality: 'good', sourceTimestamp: new Date(T0).toISOString(), asset: a });
+      f1.notify();
+      while (puts('ok').length < 1) await new Promise((r) => setTimeout(r, 20));
+      await f1.stop();
+      await q1.close();
+      const byOld = puts().length;
+      expect(byOld, 'the old instance stopped before the end of the batch').toBeLessThan(assets.length);
+      const q2 = openQueue<unknown>({ name: 'restart', mode: 'disk', dir });
+      expect(q2.metrics().depth, 'what the old instance finished left the queue').toBe(assets.length - puts('ok').length);
+      const f2 = forwarder(q2);
+      f2.start();
+      const deadline = Date.now() + 15_000;
+      while (q2.metrics().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // Whatever the old instance might still send would land by now.
+      await new Promise((r) => setTimeout(r, 1500));
+      await f2.stop();
+      await q2.close();
+    } finally {
+      s3.delayMs = 0;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    expect(puts('ok').sort(), `requests ${JSON.stringify(puts().map((u, i) => `${u} ${s3.log.filter((l) => l.url.startsWith('/plant/restart/'))[i]?.verdict}`))}`).toEqual(assets);
+    expect((await s3.listKeys()).filter((k) => k.startsWith('restart/'))).toHaveLength(assets.length);
   }, 30_000);
 });

@@ -229,6 +229,40 @@ describe('S3 through the node (batch target: flush on count)', () => {
     expect(counts.sort(), `objects ${JSON.stringify([...objects])}, requests ${JSON.stringify(s3.log.map((l) => `${l.method} ${l.verdict}`))}`).toEqual([1, 3, 3]);
     expect(rt.captured('errs')).toEqual([]);
   });
+
+  it('a redeploy of the out node in the middle of a batch on a slow S3: the old node stops sending, the new one sends the rest — each object PUT once', async () => {
+    const assets = ['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((a) => `acme/berlin/redeploy/${a}`);
+    const flows = [
+      TAB,
+      cloudConnection('s3r', { target: 's3', s3Endpoint: s3.endpoint, bucket: 'plant-data', region: 'us-east-1', keyPattern: 'redeploy/{asset}/{seq}.ndjson', flushCount: assets.length, flushSeconds: 3 }, { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }),
+      cloudOut('outr', 's3r', { bufferMode: 'disk' }),
+      ...assets.map((a, i) => inject(`ir${i}`, 'outr', makeSample('Filler/Temperature', i, { asset: a, sourceTimestamp: '2026-01-05T08:00:00.000Z' }))),
+      catcher('cr', ['outr'], 'errs'),
+      capture('errs'),
+    ];
+    await rt.deploy(flows);
+    const puts = (verdict?: string): string[] => s3.log.filter((l) => l.method === 'PUT' && l.url.startsWith('/plant-data/redeploy/') && (!verdict || l.verdict === verdict)).map((l) => decodeURIComponent(l.url.split('/').slice(3, -1).join('/')));
+    // One object per asset, 700 ms each: the batch takes 4.2 s, longer than the 2 s a stopping node waits for it.
+    s3.delayMs = 700;
+    try {
+      for (let i = 0; i < assets.length; i++) await press(`ir${i}`);
+      await until(() => puts('ok').length >= 1, 'the first object written', 10_000);
+      // Its answer has arrived, the next object is under way: redeploy the out node alone (the connection stays open).
+      await new Promise((r) => setTimeout(r, 300));
+      const changed = flows.map((n) => (n === flows[2] ? { ...(n as Record<string, unknown>), name: 'renamed' } : n));
+      const res = await rt.admin('POST', '/flows', changed, { 'Node-RED-Deployment-Type': 'nodes', 'Node-RED-API-Version': 'v1' });
+      expect([200, 204]).toContain(res.status);
+      // The new node finds the rest in the disk buffer and writes it (at the latest after the flush time).
+      await until(() => puts('ok').length >= assets.length, `every object written (${JSON.stringify(puts())})`, 20_000);
+      // Nothing the old node still had under way lands later.
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      s3.delayMs = 0;
+    }
+    expect(puts('ok').sort(), `requests ${JSON.stringify(s3.log.filter((l) => l.url.startsWith('/plant-data/redeploy/')).map((l) => `${l.url} ${l.verdict}`))}`).toEqual(assets);
+    expect((await s3.listKeys('plant-data')).filter((k) => k.startsWith('redeploy/'))).toHaveLength(assets.length);
+    expect(rt.captured('errs')).toEqual([]);
+  }, 60_000);
 });
 
 describe('configuration and input errors', () => {

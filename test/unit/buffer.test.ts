@@ -279,6 +279,67 @@ describe('Forwarder', () => {
     expect(q.metrics().delivered).toBe(10);
   });
 
+  it('stop() aborts an attempt that keeps reporting progress: no part is sent after stop, what was settled is acknowledged', async () => {
+    const q = openQueue<number>({ name: fresh(), mode: 'memory' });
+    for (let i = 0; i < 40; i++) await q.enqueue(i);
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    const sent: number[] = [];
+    let signal: AbortSignal | undefined;
+    const f = new Forwarder<number>(q, {
+      batchSize: 40,
+      deliverTimeoutMs: 500,
+      deliver: async (batch, settle, ctx) => {
+        signal = ctx.signal;
+        // 40 parts × 100 ms: 4 s, far beyond stop()'s 2 s grace; each part restarts the per-part timeout.
+        for (const e of batch) {
+          if (ctx.signal.aborted) return;
+          await sleep(100);
+          sent.push(e.body);
+          settle([e.id], 'delivered');
+        }
+      },
+    });
+    f.start();
+    await until(() => sent.length >= 3, 'sending');
+    const t0 = Date.now();
+    await f.stop();
+    expect(Date.now() - t0, 'stop() finishes after the grace').toBeLessThan(3000);
+    expect(signal?.aborted, 'the attempt in flight was aborted').toBe(true);
+    const atStop = sent.length;
+    expect(atStop).toBeLessThan(40);
+    // Settled entries were written to the queue before stop() returned (the caller closes the queue next).
+    expect(q.metrics().delivered).toBe(atStop);
+    expect(q.metrics().depth).toBe(40 - atStop);
+    await sleep(400);
+    expect(sent.length, 'no part sent after stop()').toBeLessThanOrEqual(atStop + 1);
+    expect(q.metrics().delivered, 'a late settle is not written').toBe(atStop);
+  });
+
+  it('a progress() after the attempt ended starts no timer: the finished attempt is never aborted later', async () => {
+    const q = openQueue<number>({ name: fresh(), mode: 'memory' });
+    await q.enqueue(1);
+    let ctx: { progress(): void; signal: AbortSignal } | undefined;
+    const errors: Error[] = [];
+    const f = new Forwarder<number>(q, {
+      deliverTimeoutMs: 100,
+      onError: (e) => errors.push(e),
+      deliver: async (_b, _s, c) => {
+        ctx = c;
+      },
+    });
+    f.start();
+    await until(() => q.metrics().delivered === 1, 'delivered');
+    await f.stop();
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    // A target confirming a queued part after the attempt resolved (mqtt.js finishing publishes after a drop).
+    ctx!.progress();
+    expect(timers(), 'no timer left behind').toBe(before);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(ctx!.signal.aborted, 'no late timeout aborts the finished attempt').toBe(false);
+    expect(errors).toEqual([]);
+  });
+
   it("waits as long as the target's Retry-After asks (retryAfterMs on the error), not just the backoff", async () => {
     const q = openQueue<number>({ name: fresh(), mode: 'memory' });
     await q.enqueue(1);

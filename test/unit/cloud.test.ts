@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { azureEventTopic } from '../../src/connectors/cloud/azure-iot';
 import { cloudSettings, createCloudTarget } from '../../src/connectors/cloud/index';
-import { cloudOutSettings, toCloudRecords } from '../../src/connectors/cloud/out';
+import { cloudOutSettings, partSettler, toCloudRecords } from '../../src/connectors/cloud/out';
 import { deviceResourceUri, deviceSasToken, sasExpiry, sasToken } from '../../src/connectors/cloud/sas';
 import { makeSample } from '../../src/model/sample';
 import { nodeRule } from '../../src/bundle/rules';
@@ -161,5 +161,40 @@ describe('bundle rules for the cloud nodes', () => {
     expect(conn.check!({ id: 'c', type: 'plantwire-cloud-connection', target: 'azure-iot', hubHost: 'h.azure-devices.net', deviceId: '' }, ctx)).toEqual([{ field: 'deviceId', message: 'deviceId is required for the azure-iot target' }]);
     expect(conn.check!({ id: 'c', type: 'plantwire-cloud-connection', target: 'gcp' }, ctx)[0]).toMatchObject({ field: 'target' });
     expect(conn.check!({ id: 'c', type: 'plantwire-cloud-connection', target: 'webhook', url: 'https://x.example/h' }, ctx)).toEqual([]);
+  });
+});
+
+describe('partSettler (cloud-out: entries finished part by part)', () => {
+  it('settles an entry once all its records landed, holding back entries that share a part with an unfinished one', () => {
+    const settled: number[][] = [];
+    // Entry 1: one record; entry 2: records in two parts (assets A and B); entry 3: one record.
+    const part = partSettler(
+      [
+        { id: 1, keys: ['k1'] },
+        { id: 2, keys: ['k2-0', 'k2-1'] },
+        { id: 3, keys: ['k3'] },
+      ],
+      (ids) => settled.push(ids),
+    );
+    // Part A holds entry 1 and half of entry 2: settling entry 1 alone would make a retry form part A from entry 2's record (another object).
+    part(['k1', 'k2-0']);
+    expect(settled).toEqual([]);
+    part(['k3']);
+    expect(settled).toEqual([[3]]);
+    // Part B completes entry 2: part A now holds only finished entries.
+    part(['k2-1']);
+    expect(settled).toEqual([[3], [1, 2]]);
+    // A part confirmed twice (or an unknown key) settles nothing again.
+    part(['k1', 'k2-0']);
+    part(['other']);
+    expect(settled).toEqual([[3], [1, 2]]);
+  });
+
+  it('one record per entry (MQTT targets, PUBACK per record): each entry as its record is confirmed', () => {
+    const settled: number[] = [];
+    const part = partSettler([1, 2, 3].map((id) => ({ id, keys: [`k${id}`] })), (ids) => settled.push(...ids));
+    part(['k2']);
+    part(['k1']);
+    expect(settled).toEqual([2, 1]);
   });
 });

@@ -206,6 +206,63 @@ describe('ConnectionUsers.lost(err): a connection gone for good after it was ope
     expect(attempts).toBe(before);
     expect(users.connected).toBe(false);
   });
+
+  it('a connection lost while its connect is still finishing (the server closed it at once) is retried, not taken as open', async () => {
+    const owner = fakeNode('cfg');
+    let attempts = 0;
+    // The connector's own view, as NatsLink's nc: set when its open() finished, cleared by its closed() handler.
+    let live = false;
+    const users: ConnectionUsers = new ConnectionUsers(
+      owner,
+      {
+        connect: async () => {
+          attempts += 1;
+          live = true;
+          if (attempts === 1) {
+            // The server closes the new connection before connect() resolved: the connector reports the loss now.
+            live = false;
+            users.lost(new Error('connection closed (server shut down)'));
+          }
+          await new Promise((r) => setTimeout(r, 5));
+        },
+        disconnect: async () => {
+          live = false;
+        },
+      },
+      { minMs: 5, maxMs: 10 },
+    );
+    users.register(fakeNode('a'));
+    await vi.waitFor(() => expect(attempts).toBe(2), { timeout: 3000 });
+    await vi.waitFor(() => expect(users.connected).toBe(true), { timeout: 3000 });
+    expect(live, 'connected again for real').toBe(true);
+    expect(users.status.state).not.toBe('error');
+    await users.close();
+  });
+
+  it('a loss reported during a connect that then fails is not replayed later', async () => {
+    const owner = fakeNode('cfg');
+    let attempts = 0;
+    const users: ConnectionUsers = new ConnectionUsers(
+      owner,
+      {
+        connect: async () => {
+          attempts += 1;
+          if (attempts === 1) {
+            users.lost(new Error('closed'));
+            throw new Error('ECONNRESET');
+          }
+        },
+        disconnect: async () => undefined,
+      },
+      { minMs: 5, maxMs: 10 },
+    );
+    users.register(fakeNode('a'));
+    await vi.waitFor(() => expect(users.connected).toBe(true), { timeout: 3000 });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(users.connected).toBe(true);
+    expect(attempts).toBe(2);
+    await users.close();
+  });
 });
 
 describe('the connection kit in src/runtime: defineConfigNode, useConfig, Connector', () => {

@@ -79,9 +79,9 @@ export class CloudConnection {
   }
 
   /** Delivers records, or fails with the reason the connection is not set up. */
-  deliver(records: CloudRecord[], onPart?: () => void): Promise<void> {
+  deliver(records: CloudRecord[], onPart?: (keys: string[]) => void, signal?: AbortSignal): Promise<void> {
     if ('problem' in this.settings) return Promise.reject(this.settings.problem);
-    return this.target!.deliver(records, onPart);
+    return this.target!.deliver(records, onPart, signal);
   }
 
   onState(listener: (state: CloudState) => void): () => void {

@@ -4,6 +4,7 @@
  * nothing to connect before the first batch, and close().
  */
 import { HttpClient } from '../http/client';
+import { toError } from '../../model/errors';
 import { StateHolder, TargetError } from './batch-format';
 import type { CloudRecord, CloudStateEvent, CloudTarget, CloudKind } from './types';
 
@@ -35,11 +36,16 @@ export abstract class HttpBatchTarget implements CloudTarget {
     return Promise.resolve();
   }
 
-  abstract deliver(records: CloudRecord[], onPart?: () => void): Promise<void>;
+  abstract deliver(records: CloudRecord[], onPart?: (keys: string[]) => void, signal?: AbortSignal): Promise<void>;
 
   /** Throws (transient) once the target is closed: a late delivery stays buffered. */
   protected assertOpen(name: string): void {
     if (this.closed) throw new TargetError('closed', `the ${name} target is closed`, true, 'closed');
+  }
+
+  /** Throws (transient) once the delivery was aborted (timed out, node stopping): no further part is sent. */
+  protected assertNotAborted(name: string, signal: AbortSignal | undefined): void {
+    if (signal?.aborted) throw new TargetError('aborted', `${name}: delivery aborted (${toError(signal.reason).message})`, true, 'aborted');
   }
 
   close(): Promise<void> {

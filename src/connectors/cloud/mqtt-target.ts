@@ -93,7 +93,7 @@ export abstract class MqttCloudTarget implements CloudTarget {
     await this.openConnection();
   }
 
-  async deliver(records: CloudRecord[], onPart?: () => void): Promise<void> {
+  async deliver(records: CloudRecord[], onPart?: (keys: string[]) => void, signal?: AbortSignal): Promise<void> {
     if (records.length === 0) return;
     // Every record is rendered first: one that can never be sent fails the batch before anything is published.
     const pubs = records.map((r) => this.toPublish(r));
@@ -111,19 +111,27 @@ export abstract class MqttCloudTarget implements CloudTarget {
         throw new PlantwireError('cloud-offline', `${this.kind}: not connected (${conn.state.text})`, conn.state.text);
       }
     }
-    // A connection lost meanwhile fails the batch at once: the buffer sends it again (at-least-once).
+    // Aborted while waiting for the connection (timed out, the node stopping): nothing is published.
+    const aborted = (): PlantwireError => new PlantwireError('cloud-aborted', `${this.kind}: delivery aborted (${toError(signal?.reason).message})`, 'aborted');
+    if (signal?.aborted) throw aborted();
+    // A connection lost meanwhile fails the batch at once: the buffer sends it again (at-least-once). So does an abort
+    // (publishes already handed to the client may still be confirmed; their records are not settled any more).
     let onLost: ((s: StateEvent) => void) | undefined;
+    let onAbort: (() => void) | undefined;
     const lost = new Promise<never>((_, reject) => {
       onLost = (s) => {
         if (s.state !== 'connected' && s.state !== 'connecting') reject(new PlantwireError('cloud-offline', `${this.kind}: ${s.text}`, s.text));
       };
       conn.on('state', onLost);
+      onAbort = () => reject(aborted());
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     lost.catch(() => undefined);
     try {
-      await Promise.race([lost, Promise.all(pubs.map((p) => conn.publish(p.topic, p.payload, p.properties ? { qos: 1, properties: p.properties } : { qos: 1 }).then(() => onPart?.())))]);
+      await Promise.race([lost, Promise.all(pubs.map((p, i) => conn.publish(p.topic, p.payload, p.properties ? { qos: 1, properties: p.properties } : { qos: 1 }).then(() => onPart?.([records[i]!.key]))))]);
     } finally {
       if (onLost) conn.off('state', onLost);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -107,3 +107,46 @@ export function toCloudRecords(msg: { payload?: unknown; topic?: unknown; proper
     return r;
   });
 }
+
+/**
+ * Finishes a batch's buffer entries as the target confirms its parts (an S3 object, a PUBACK), so that entries whose
+ * parts landed are not sent again when the attempt is cut short (timeout, redeploy) — with S3 the object of a
+ * finished part is not PUT a second time, with AWS IoT the record not published twice. A part is the record keys it
+ * held. An entry is finished once all its records are confirmed and every part holding one of them holds only
+ * finished entries: a retry then forms the same objects from the rest (an object's key comes from its first record),
+ * and no record lands in a second object.
+ */
+export function partSettler(entries: Array<{ id: number; keys: string[] }>, settle: (ids: number[]) => void): (keys: string[]) => void {
+  const owner = new Map<string, number>();
+  const open = new Map<number, Set<string>>();
+  for (const e of entries) {
+    open.set(e.id, new Set(e.keys));
+    for (const k of e.keys) owner.set(k, e.id);
+  }
+  const parts: Array<Set<number>> = [];
+  const done = new Set<number>();
+  return (keys) => {
+    const part = new Set<number>();
+    for (const k of keys) {
+      const id = owner.get(k);
+      if (id === undefined) continue;
+      open.get(id)?.delete(k);
+      part.add(id);
+    }
+    parts.push(part);
+    const ready = new Set([...open].filter(([id, left]) => left.size === 0 && !done.has(id)).map(([id]) => id));
+    // A part that holds an entry not finished keeps its other entries back (until that entry's other parts land).
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const p of parts) {
+        if ([...p].some((id) => !done.has(id) && !ready.has(id))) {
+          for (const id of p) changed = ready.delete(id) || changed;
+        }
+      }
+    }
+    const ids = entries.map((e) => e.id).filter((id) => ready.has(id));
+    if (!ids.length) return;
+    ids.forEach((id) => done.add(id));
+    settle(ids);
+  };
+}

@@ -191,7 +191,7 @@ export class S3Target extends HttpBatchTarget {
   }
 
   /** Writes the batch: one object, or one per asset when the key pattern has {asset}. Resolves once S3 confirmed every object. */
-  async deliver(records: CloudRecord[], onPart?: () => void): Promise<void> {
+  async deliver(records: CloudRecord[], onPart?: (keys: string[]) => void, signal?: AbortSignal): Promise<void> {
     this.assertOpen('S3');
     if (records.length === 0) return;
     const groups = new Map<string, CloudRecord[]>();
@@ -205,8 +205,10 @@ export class S3Target extends HttpBatchTarget {
     } else groups.set(recordAsset(records[0]!), records);
     const keys: string[] = [];
     for (const [asset, group] of groups) {
-      keys.push((await this.put(group, asset)).key);
-      onPart?.();
+      // Aborted (timed out, the node stopping): no further object; the buffer sends what is not confirmed again.
+      this.assertNotAborted('S3', signal);
+      keys.push((await this.put(group, asset, signal)).key);
+      onPart?.(group.map((r) => r.key));
     }
     this.written += keys.length;
     this.lastKeys = keys;
@@ -214,8 +216,8 @@ export class S3Target extends HttpBatchTarget {
     this.holder.set({ state: 'connected', text: `s3://${this.settings.bucket}: ${n} record${n === 1 ? '' : 's'} → ${keys.length === 1 ? keys[0]!.split('/').pop() : `${keys.length} objects`}` });
   }
 
-  /** One PUT Object for a group of records. */
-  async put(records: CloudRecord[], asset = records[0] ? recordAsset(records[0]) : ''): Promise<S3PutResult> {
+  /** One PUT Object for a group of records (`signal` aborts the request). */
+  async put(records: CloudRecord[], asset = records[0] ? recordAsset(records[0]) : '', signal?: AbortSignal): Promise<S3PutResult> {
     const key = this.objectKey(records, asset);
     const text = this.settings.format === 'csv' ? toCsv(records) : toNdjson(records);
     const body = this.settings.gzip ? await gzip(text) : Buffer.from(text, 'utf8');
@@ -232,7 +234,7 @@ export class S3Target extends HttpBatchTarget {
     const where = `s3://${this.settings.bucket}/${key}`;
     let res: HttpResponse;
     try {
-      res = await this.http.request({ method: 'PUT', url, headers: signed.headers, body, throwOnError: false });
+      res = await this.http.request({ method: 'PUT', url, headers: signed.headers, body, throwOnError: false, ...(signal ? { signal } : {}) });
     } catch (err) {
       const e = toError(err);
       const status = e instanceof HttpError ? e.status : e.message;

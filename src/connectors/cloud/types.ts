@@ -41,8 +41,12 @@ export interface CloudTarget {
   readonly batching: boolean;
   /** Connects (MQTT) or checks reachability lazily (HTTP); never throws, reports through onState. */
   start(): Promise<void>;
-  /** Delivers records; a target that sends them in parts (S3: an object per asset; MQTT: a PUBACK per record) calls `onPart` after each confirmed part. */
-  deliver(records: CloudRecord[], onPart?: () => void): Promise<void>;
+  /**
+   * Delivers records; a target that sends them in parts (S3: an object per asset; MQTT: a PUBACK per record) calls `onPart`
+   * with the keys of the records of each confirmed part. Once `signal` is aborted (the delivery timed out or the node
+   * stops) the target sends no further part, aborts the request in flight where it can, and fails.
+   */
+  deliver(records: CloudRecord[], onPart?: (keys: string[]) => void, signal?: AbortSignal): Promise<void>;
   readonly state: CloudStateEvent;
   onState(listener: (s: CloudStateEvent) => void): () => void;
   close(): Promise<void>;

@@ -114,8 +114,9 @@ export class WebhookTarget extends HttpBatchTarget {
     return batchId(records);
   }
 
-  async deliver(records: CloudRecord[]): Promise<void> {
+  async deliver(records: CloudRecord[], _onPart?: (keys: string[]) => void, signal?: AbortSignal): Promise<void> {
     this.assertOpen('webhook');
+    this.assertNotAborted('webhook', signal);
     if (records.length === 0) return;
     const s = this.settings;
     const text = s.format === 'ndjson' ? toNdjson(records) : toJsonArray(records);
@@ -130,7 +131,7 @@ export class WebhookTarget extends HttpBatchTarget {
     if (s.authHeaderValue) headers[s.authHeaderName || 'Authorization'] = s.authHeaderValue;
     let res: HttpResponse;
     try {
-      res = await this.http.request({ method: s.method, url: s.url, headers, body, throwOnError: false });
+      res = await this.http.request({ method: s.method, url: s.url, headers, body, throwOnError: false, ...(signal ? { signal } : {}) });
     } catch (err) {
       const e = toError(err);
       const status = e instanceof HttpError ? e.status : e.message;
