@@ -237,9 +237,9 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
     const raw = config[key];
     const active = !f.when || f.when(view);
     if (f.kind === 'number') {
-      // Out of its mode a number still parses leniently (the default when it is not a number).
+      // Out of its mode a number still parses leniently (the default when it is not a number); a parser decides alone (below).
       const fallback = f.default === '' ? NaN : f.default;
-      out[key] = active
+      out[key] = active && !f.parse
         ? numberSetting(config, key, { default: f.required ? undefined : fallback, label: f.label, ...(f.min !== undefined ? { min: f.min } : {}), ...(f.max !== undefined ? { max: f.max } : {}), ...(f.integer ? { integer: true } : {}) })
         : Number.isFinite(Number(raw)) && !isEmpty(raw) ? Number(raw) : fallback;
     } else if (f.kind === 'boolean') {

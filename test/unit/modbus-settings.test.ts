@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clientState } from '../../src/connectors/modbus/device';
 import { connectionStatus } from '../../src/model/status';
 import { pollStatus } from '../../src/connectors/modbus/status';
+import { modbusDeviceFields } from '../../src/connectors/modbus/fields';
 import { modbusDeviceSettings, modbusReadSettings, modbusWriteSettings } from '../../src/connectors/modbus/settings';
 import { makeSample } from '../../src/model/sample';
 
@@ -20,6 +21,10 @@ describe('Modbus node settings', () => {
       maxGap: 0,
     });
     expect(modbusDeviceSettings({ host: '::1', port: 5020, unitId: '0' })).toMatchObject({ host: '::1', unitId: 0 });
+    // The dialog starts a new device at the simulator's port; a device saved without a port is a Modbus TCP device on 502.
+    expect(modbusDeviceFields.fields.port.default).toBe(5020);
+    expect(modbusDeviceSettings({ host: 'plc' }).port).toBe(502);
+    expect(() => modbusDeviceSettings({ host: 'plc', port: '' })).not.toThrow();
   });
 
   it.each([

@@ -1,6 +1,7 @@
 import { PlantwireError } from '../../model/errors';
 import { numberSetting } from '../../model/settings';
-import { MAX_READ_BITS, MAX_READ_REGISTERS } from './plan';
+import { parseFields } from '../../model/fields';
+import { modbusDeviceFields } from './fields';
 import { parseRegisterCsv, parseRegisterMap, type RegisterRow } from './register-map';
 
 /** Configuration of the Modbus nodes, validated without Node-RED (errors name the field). */
@@ -18,21 +19,18 @@ export interface ModbusDeviceSettings {
 }
 
 export function modbusDeviceSettings(config: Record<string, unknown>): ModbusDeviceSettings {
-  const host = typeof config.host === 'string' ? config.host.trim() : '';
-  if (host === '' || /[\s/]/.test(host)) {
-    throw new PlantwireError('bad-config', `host must be a host name or IP address (e.g. 192.168.0.10), got ${JSON.stringify(config.host ?? '')}`, host === '' ? 'host is empty' : 'host is invalid');
-  }
+  const f = parseFields(modbusDeviceFields, config);
   return {
-    host,
-    port: numberSetting(config, 'port', { min: 1, max: 65535, integer: true, default: 502, label: 'port' }),
-    unitId: numberSetting(config, 'unitId', { min: 0, max: 255, integer: true, default: 1, label: 'unit id' }),
-    timeoutMs: numberSetting(config, 'timeout', { min: 50, max: 60_000, integer: true, default: 1000, label: 'timeout (ms)' }),
-    resetAfterTimeouts: numberSetting(config, 'resetAfter', { min: 1, max: 100, integer: true, default: 3, label: 'reset after timeouts' }),
-    reconnectMaxMs: numberSetting(config, 'reconnectMax', { min: 100, max: 600_000, integer: true, default: 10_000, label: 'longest reconnect delay (ms)' }),
-    maxQueue: numberSetting(config, 'maxQueue', { min: 1, max: 100_000, integer: true, default: 1000, label: 'queue limit' }),
-    maxRegisters: numberSetting(config, 'maxRegisters', { min: 1, max: MAX_READ_REGISTERS, integer: true, default: MAX_READ_REGISTERS, label: 'registers per read' }),
-    maxBits: numberSetting(config, 'maxBits', { min: 1, max: MAX_READ_BITS, integer: true, default: MAX_READ_BITS, label: 'bits per read' }),
-    maxGap: numberSetting(config, 'maxGap', { min: 0, max: 124, integer: true, default: 0, label: 'gap to read over' }),
+    host: f.host as string,
+    port: f.port,
+    unitId: f.unitId,
+    timeoutMs: f.timeout,
+    resetAfterTimeouts: f.resetAfter,
+    reconnectMaxMs: f.reconnectMax,
+    maxQueue: f.maxQueue,
+    maxRegisters: f.maxRegisters,
+    maxBits: f.maxBits,
+    maxGap: f.maxGap,
   };
 }
 

@@ -1,0 +1,34 @@
+/**
+ * The settings of the Modbus nodes as field specs (src/model/fields.ts),
+ * declared once: the dialogs' defaults and validators, the checks at deploy
+ * (./settings.ts parses by them) and the help's settings tables come from
+ * here. Pure: bundled into the dialogs (no Node.js module, no client library).
+ */
+import { PlantwireError } from '../../model/errors';
+import { defineFields } from '../../model/fields';
+import { numberSetting } from '../../model/settings';
+import { MAX_READ_BITS, MAX_READ_REGISTERS } from './plan';
+
+/** A host name or IP address (no scheme, path or spaces). */
+export function modbusHost(v: unknown): string {
+  const host = typeof v === 'string' ? v.trim() : '';
+  if (host === '' || /[\s/]/.test(host)) {
+    throw new PlantwireError('bad-config', `host must be a host name or IP address (e.g. 192.168.0.10), got ${JSON.stringify(v ?? '')}`, host === '' ? 'host is empty' : 'host is invalid');
+  }
+  return host;
+}
+
+export const modbusDeviceFields = defineFields('plantwire-modbus-device', 1, {
+  host: { kind: 'string', default: '127.0.0.1', required: true, label: 'host', message: 'host', parse: modbusHost },
+  // A new device starts at the built-in simulator's port; a device saved without a port (a flow
+  // written by hand) uses 502, the port of Modbus TCP devices.
+  port: { kind: 'number', default: 5020, required: true, min: 1, max: 65535, integer: true, label: 'port', parse: (v) => numberSetting({ port: v }, 'port', { min: 1, max: 65535, integer: true, default: 502, label: 'port' }) },
+  unitId: { kind: 'number', default: 1, min: 0, max: 255, integer: true, label: 'unit id', message: 'unitId' },
+  timeout: { kind: 'number', default: 1000, min: 50, max: 60_000, integer: true, unit: 'ms', label: 'timeout (ms)' },
+  resetAfter: { kind: 'number', default: 3, min: 1, max: 100, integer: true, label: 'reset after timeouts' },
+  reconnectMax: { kind: 'number', default: 10_000, min: 100, max: 600_000, integer: true, unit: 'ms', label: 'longest reconnect delay (ms)' },
+  maxQueue: { kind: 'number', default: 1000, min: 1, max: 100_000, integer: true, label: 'queue limit' },
+  maxRegisters: { kind: 'number', default: MAX_READ_REGISTERS, min: 1, max: MAX_READ_REGISTERS, integer: true, label: 'registers per read', message: 'maxRegisters' },
+  maxBits: { kind: 'number', default: MAX_READ_BITS, min: 1, max: MAX_READ_BITS, integer: true, label: 'bits per read', message: 'maxBits' },
+  maxGap: { kind: 'number', default: 0, min: 0, max: 124, integer: true, label: 'gap to read over' },
+});
