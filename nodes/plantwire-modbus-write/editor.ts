@@ -1,7 +1,9 @@
 // Editor definition of plantwire-modbus-write. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-write.html.
 // The register map editor is nodes/editor/modbus.ts.
 import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
-import { invalid, nodeText, pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ModbusWriteEditorProps extends EditorNodeProperties {
   version: number;
@@ -15,28 +17,7 @@ interface ModbusWriteEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<ModbusWriteEditorProps>('plantwire-modbus-write', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    device: { value: '', type: 'plantwire-modbus-device', required: true },
-    mapSource: { value: 'table', required: true },
-    registers: {
-      value: [],
-      validate: function (this: ModbusWriteEditorProps, v: unknown, opt?: object) {
-        return (this.mapSource === 'csv' || (Array.isArray(v) && v.some((r: PlantwireModbusRow) => !!r && r.writable === true))) || invalid(this, opt, 'plantwire-modbus-write.validation.registers');
-      },
-    },
-    csv: {
-      value: '',
-      validate: function (this: ModbusWriteEditorProps, v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        // While the dialog is open, the map source is the dialog's choice, not the saved one.
-        const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
-        return source !== 'csv' || String(v || '').trim().indexOf('\n') > 0 || invalid(this, opt, 'plantwire-modbus-write.validation.csv');
-      },
-    },
-    singleRegisterFc: { value: '6', required: true },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-modbus-write.svg',

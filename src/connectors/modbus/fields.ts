@@ -5,9 +5,10 @@
  * here. Pure: bundled into the dialogs (no Node.js module, no client library).
  */
 import { PlantwireError } from '../../model/errors';
-import { defineFields } from '../../model/fields';
+import { defineFields, mustBeOneOf } from '../../model/fields';
 import { numberSetting } from '../../model/settings';
 import { MAX_READ_BITS, MAX_READ_REGISTERS } from './plan';
+import { parseRegisterCsv, parseRegisterMap, type RegisterRow } from './register-map';
 
 /** A host name or IP address (no scheme, path or spaces). */
 export function modbusHost(v: unknown): string {
@@ -31,4 +32,30 @@ export const modbusDeviceFields = defineFields('plantwire-modbus-device', 1, {
   maxRegisters: { kind: 'number', default: MAX_READ_REGISTERS, min: 1, max: MAX_READ_REGISTERS, integer: true, label: 'registers per read', message: 'maxRegisters' },
   maxBits: { kind: 'number', default: MAX_READ_BITS, min: 1, max: MAX_READ_BITS, integer: true, label: 'bits per read', message: 'maxBits' },
   maxGap: { kind: 'number', default: 0, min: 0, max: 124, integer: true, label: 'gap to read over' },
+});
+
+/** A map with a row this node may write (coils and holding registers ticked "writable"). */
+function withWritableRow(rows: RegisterRow[]): RegisterRow[] {
+  if (!rows.some((r) => r.writable)) {
+    throw new PlantwireError('bad-config', 'register map has no writable row: tick "writable" for the coils and holding registers this node may write', 'no writable row in the map');
+  }
+  return rows;
+}
+
+/**
+ * The register map of a read or write node: the dialog's table, or the CSV text when `mapSource` is "csv"
+ * (the rows are read by the runtime's parser in the dialog as well, so an error names the same row either way).
+ */
+function registerMapFields(rows: (r: RegisterRow[]) => RegisterRow[]) {
+  return {
+    device: { kind: 'config', default: '', configType: 'plantwire-modbus-device', required: true, label: 'device' },
+    mapSource: { kind: 'enum', default: 'table', options: ['table', 'csv'], required: true, label: 'register map source', labelKey: 'label.map', explain: mustBeOneOf(['table', 'csv']) },
+    registers: { kind: 'value', default: [] as unknown[], label: 'register map', message: 'registers', hidden: true, when: (c: Record<string, unknown>) => c.mapSource !== 'csv', parse: (v: unknown) => rows(parseRegisterMap(v ?? [])) },
+    csv: { kind: 'string', default: '', label: 'register map CSV', message: 'csv', hidden: true, when: (c: Record<string, unknown>) => c.mapSource === 'csv', parse: (v: unknown) => rows(parseRegisterCsv(typeof v === 'string' ? v : '')) },
+  } as const;
+}
+
+export const modbusWriteFields = defineFields('plantwire-modbus-write', 1, {
+  ...registerMapFields(withWritableRow),
+  singleRegisterFc: { kind: 'enum', default: '6', options: ['6', '16'], required: true, label: 'single-register writes', explain: 'must use function 6 or 16', status: 'bad write function' },
 });

@@ -1,7 +1,7 @@
 import { PlantwireError } from '../../model/errors';
 import { numberSetting } from '../../model/settings';
 import { parseFields } from '../../model/fields';
-import { modbusDeviceFields } from './fields';
+import { modbusDeviceFields, modbusWriteFields } from './fields';
 import { parseRegisterCsv, parseRegisterMap, type RegisterRow } from './register-map';
 
 /** Configuration of the Modbus nodes, validated without Node-RED (errors name the field). */
@@ -68,11 +68,6 @@ export interface ModbusWriteSettings {
 }
 
 export function modbusWriteSettings(config: Record<string, unknown>): ModbusWriteSettings {
-  const rows = registerMapSetting(config);
-  if (!rows.some((r) => r.writable)) {
-    throw new PlantwireError('bad-config', 'register map has no writable row: tick "writable" for the coils and holding registers this node may write', 'no writable row in the map');
-  }
-  const fc = String(config.singleRegisterFc ?? '6');
-  if (fc !== '6' && fc !== '16') throw new PlantwireError('bad-config', `single-register writes must use function 6 or 16, got ${JSON.stringify(config.singleRegisterFc)}`, 'bad write function');
-  return { rows, singleRegisterFc: fc === '6' ? 6 : 16 };
+  const f = parseFields(modbusWriteFields, config);
+  return { rows: (f.mapSource === 'csv' ? f.csv : f.registers) as RegisterRow[], singleRegisterFc: f.singleRegisterFc === '16' ? 16 : 6 };
 }
