@@ -5,7 +5,7 @@
 // editor.ts is what that literal replaces, and gives the same object when the
 // script is run unbundled.
 import { editorDefault, fieldOk, hasRules, type FieldSpec, type NodeSpec } from '../../src/model/fields';
-import { current, invalid } from './kit';
+import { current, invalid, kitText } from './kit';
 
 type Validator = (this: unknown, v: unknown, opt?: object) => boolean;
 
@@ -26,6 +26,7 @@ function message(spec: NodeSpec, key: string, f: FieldSpec, node: unknown, opt: 
   if (!opt) return false;
   const empty = v === undefined || v === null || String(v).trim() === '';
   if (empty && f.required) return RED._('validator.errors.missing-required-prop', { prop: key }) as unknown as boolean;
+  if (empty && f.kind === 'typed') return kitText('validation.typedProperty') as unknown as boolean;
   if (f.kind === 'number') {
     const range = f.min !== undefined && f.max !== undefined ? ' (' + f.min + ' – ' + f.max + ')' : f.min !== undefined ? ' (≥ ' + f.min + ')' : f.max !== undefined ? ' (≤ ' + f.max + ')' : '';
     return (RED._('validator.errors.invalid-num-prop', { prop: key }) + range) as unknown as boolean;

@@ -1,7 +1,9 @@
 // Editor definition of plantwire-modbus-read. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-modbus-read.html.
 // The register map editor is nodes/editor/modbus.ts.
 import { plantwireModbusMapEditor, plantwireModbusMapResize, plantwireModbusOpenMap, type PlantwireModbusRow } from '../editor/modbus';
-import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
+import { nodeText, pickConfigs, typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ModbusReadEditorProps extends EditorNodeProperties {
   version: number;
@@ -19,39 +21,7 @@ interface ModbusReadEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 2 },
-    device: { value: '', type: 'plantwire-modbus-device', required: true },
-    mapSource: { value: 'table', required: true },
-    registers: {
-      value: [],
-      validate: function (this: ModbusReadEditorProps, v: unknown, opt?: object) {
-        return (this.mapSource === 'csv' || (Array.isArray(v) && v.length > 0 && v.every((r: PlantwireModbusRow) => !!r && String(r.tag || '') !== '' && String(r.address ?? '') !== ''))) || invalid(this, opt, 'plantwire-modbus-read.validation.registers');
-      },
-    },
-    csv: {
-      value: '',
-      validate: function (this: ModbusReadEditorProps, v: string, opt?: object) {
-        // While the dialog is open, the map source is the dialog's choice, not the saved one.
-        const source = $('#node-input-mapSource').length ? $('#node-input-mapSource').val() : this.mapSource;
-        return (source !== 'csv' || String(v || '').trim().indexOf('\n') > 0) || invalid(this, opt, 'plantwire-modbus-read.validation.csv');
-      },
-    },
-    interval: {
-      value: 1000,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+$/.test(String(v)) && (Number(v) === 0 || Number(v) >= 50) || invalid(this, opt, 'plantwire-modbus-read.validation.interval');
-      },
-    },
-    output: { value: 'each', required: true },
-    changesOnly: { value: false },
-    // Version 2: fixed, or read from msg (a poll asked for by a message) / flow / global / env for each poll.
-    asset: { value: '', validate: typedValidator('plantwire-modbus-read', 'asset') },
-    assetType: { value: 'str' },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-modbus-read.svg',

@@ -1,5 +1,6 @@
 import { ChangeFilter, ModbusPoller, type PollResult } from '../../src/connectors/modbus/poller';
 import { modbusReadSettings } from '../../src/connectors/modbus/settings';
+import { spec } from './fields';
 import { onClose } from '../../src/runtime/close';
 import { useConfig } from '../../src/runtime/config-node';
 import { defineNode } from '../../src/runtime/define';
@@ -7,7 +8,7 @@ import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeConfig, NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
 import { pollStatus } from '../../src/connectors/modbus/status';
-import { typedAssetPath, typedSetting } from '../../src/model/settings';
+import { typedAssetPath } from '../../src/model/settings';
 import { evaluateTyped } from '../../src/runtime/typed-input';
 import { typedFieldsMigration } from '../../src/runtime/migrate';
 
@@ -17,13 +18,13 @@ export = function register(RED: RedApi): void {
   defineNode<NodeConfig>(RED, {
     type: TYPE,
     // Version 2: the asset path is a typed input (fixed, or read from msg/flow/global/env); version 1 flows keep it as fixed text.
-    version: { current: 2, migrations: { 1: typedFieldsMigration({ asset: 'str' }) } },
+    version: { current: spec.version, migrations: { 1: typedFieldsMigration({ asset: 'str' }) } },
     setup(node: RedNode, config: NodeConfig) {
       const settings = modbusReadSettings(config);
       const { device, users } = useConfig(RED, config.device, 'plantwire-modbus-device');
       const s = device.settings;
       // The asset path: fixed, or read for each poll from flow/global/env, or from the message that asked for it (msg; a timed poll has none).
-      const assetSource = typedSetting(config.asset, config.assetType, 'asset path');
+      const assetSource = settings.assetSource;
       const assetFor = async (msg: NodeMessage): Promise<string | undefined> =>
         assetSource.type === 'str' ? undefined : typedAssetPath(await evaluateTyped(RED.util?.evaluateNodeProperty, assetSource, node, msg), assetSource, 'asset path');
       const poller = new ModbusPoller(settings.rows, device.client, { unitId: s.unitId, maxRegisters: s.maxRegisters, maxBits: s.maxBits, maxGap: s.maxGap, asset: assetSource.type === 'str' ? settings.asset : '' });

@@ -144,6 +144,8 @@ export function fieldOk(f: FieldSpec, value: unknown, config: Record<string, unk
   if (isEmpty(value)) {
     if (f.required) return false;
     if (f.kind === 'number') return true; // the default applies
+    // A value read from msg/flow/global/env needs the name of what to read (the runtime's typedSetting refuses it too).
+    if (f.kind === 'typed' && !isEmpty(typeOf) && String(typeOf) !== 'str') return false;
   } else if (!kindOk(f, value, typeOf)) return false;
   if (f.parse && !parses(f, value, config)) return false;
   return f.check ? f.check(value, config) : true;

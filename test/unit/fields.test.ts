@@ -70,6 +70,27 @@ describe('field specs: runtime parsing', () => {
       expect(fieldOk(f, v, { host: 'h' }), `every = ${JSON.stringify(v)}`).toBe(runtime);
     }
     expect(fieldOk(demo.fields.topic, 'msg.#', {}, 'msg'), 'a message property name is not a topic').toBe(true);
+    // A typed input read from msg/flow/global/env needs a name, in the dialog as at deploy; a fixed text may be empty.
+    for (const [v, t] of [['', 'msg'], [' ', 'env'], ['', 'str'], ['', undefined], ['site', 'flow']] as const) {
+      let runtime = true;
+      try {
+        parseFields(demo, { host: 'h', topic: v, topicType: t });
+      } catch {
+        runtime = false;
+      }
+      expect(fieldOk(demo.fields.topic, v, { host: 'h' }, t), `topic = ${JSON.stringify(v)} from ${t}`).toBe(runtime);
+      expect(runtime, `topic = ${JSON.stringify(v)} from ${t}`).toBe(v.trim() !== '' || t === 'str' || t === undefined);
+    }
+  });
+
+  it('a number field with its own parser: the parser alone decides at deploy (its default for a value not saved)', () => {
+    const spec = defineFields('demo-port', 1, {
+      port: { kind: 'number', default: 5020, required: true, min: 1, max: 65535, integer: true, label: 'port', parse: (v) => (v === undefined ? 502 : Number(v)) },
+    });
+    expect(parseFields(spec, {}).port).toBe(502);
+    expect(parseFields(spec, { port: '1502' }).port).toBe(1502);
+    expect(fieldOk(spec.fields.port, '', {}), 'the dialog still requires it').toBe(false);
+    expect(fieldOk(spec.fields.port, '70000', {}), 'and checks its range').toBe(false);
   });
 });
 

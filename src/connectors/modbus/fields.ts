@@ -59,3 +59,19 @@ export const modbusWriteFields = defineFields('plantwire-modbus-write', 1, {
   ...registerMapFields(withWritableRow),
   singleRegisterFc: { kind: 'enum', default: '6', options: ['6', '16'], required: true, label: 'single-register writes', explain: 'must use function 6 or 16', status: 'bad write function' },
 });
+
+/** The poll interval in ms: 0 polls only when a message arrives, else at least 50 (not saved at all: 1 s). */
+function pollInterval(v: unknown): number {
+  const interval = numberSetting({ interval: v }, 'interval', { min: 0, max: 86_400_000, default: 1000, label: 'poll interval (ms)' });
+  if (interval > 0 && interval < 50) throw new PlantwireError('bad-config', `poll interval (ms) must be 0 (only on input) or at least 50, got ${interval}`, 'poll interval must be 0 or ≥ 50');
+  return interval;
+}
+
+export const modbusReadFields = defineFields('plantwire-modbus-read', 2, {
+  ...registerMapFields((rows) => rows),
+  interval: { kind: 'number', default: 1000, required: true, min: 0, max: 86_400_000, integer: true, unit: 'ms', label: 'poll interval (ms)', message: 'interval', parse: pollInterval },
+  output: { kind: 'enum', default: 'each', options: ['each', 'batch'], required: true, label: 'output', explain: mustBeOneOf(['each', 'batch']), status: 'bad output mode' },
+  changesOnly: { kind: 'boolean', default: false, label: 'only changed values' },
+  // Version 2: fixed, or read from msg (a poll asked for by a message) / flow / global / env for each poll.
+  asset: { kind: 'typed', default: '', label: 'asset path' },
+});

@@ -1,8 +1,7 @@
-import { PlantwireError } from '../../model/errors';
-import { numberSetting } from '../../model/settings';
+import type { TypedSetting } from '../../model/settings';
 import { parseFields } from '../../model/fields';
-import { modbusDeviceFields, modbusWriteFields } from './fields';
-import { parseRegisterCsv, parseRegisterMap, type RegisterRow } from './register-map';
+import { modbusDeviceFields, modbusReadFields, modbusWriteFields } from './fields';
+import type { RegisterRow } from './register-map';
 
 /** Configuration of the Modbus nodes, validated without Node-RED (errors name the field). */
 export interface ModbusDeviceSettings {
@@ -34,14 +33,6 @@ export function modbusDeviceSettings(config: Record<string, unknown>): ModbusDev
   };
 }
 
-/** The register map of a read or write node: the dialog's table, or the CSV text when `mapSource` is "csv". */
-export function registerMapSetting(config: Record<string, unknown>): RegisterRow[] {
-  const source = config.mapSource ?? 'table';
-  if (source === 'csv') return parseRegisterCsv(typeof config.csv === 'string' ? config.csv : '');
-  if (source !== 'table') throw new PlantwireError('bad-config', `register map source must be "table" or "csv", got ${JSON.stringify(source)}`, 'bad register map source');
-  return parseRegisterMap(config.registers ?? []);
-}
-
 export interface ModbusReadSettings {
   rows: RegisterRow[];
   /** Poll interval in ms; 0 = only when a message arrives. */
@@ -49,17 +40,16 @@ export interface ModbusReadSettings {
   output: 'each' | 'batch';
   /** Report by exception: only samples whose value or quality changed. */
   changesOnly: boolean;
+  /** The fixed asset path (trimmed, no leading or trailing "/"). */
   asset: string;
+  /** Where the asset path comes from: fixed, or read per poll from msg/flow/global/env. */
+  assetSource: TypedSetting;
 }
 
 export function modbusReadSettings(config: Record<string, unknown>): ModbusReadSettings {
-  const rows = registerMapSetting(config);
-  const interval = numberSetting(config, 'interval', { min: 0, max: 86_400_000, default: 1000, label: 'poll interval (ms)' });
-  if (interval > 0 && interval < 50) throw new PlantwireError('bad-config', `poll interval (ms) must be 0 (only on input) or at least 50, got ${interval}`, 'poll interval must be 0 or ≥ 50');
-  const output = config.output ?? 'each';
-  if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${JSON.stringify(output)}`, 'bad output mode');
+  const f = parseFields(modbusReadFields, config);
   const asset = typeof config.asset === 'string' ? config.asset.trim().replace(/^\/+|\/+$/g, '') : '';
-  return { rows, interval, output, changesOnly: config.changesOnly === true || config.changesOnly === 'true', asset };
+  return { rows: (f.mapSource === 'csv' ? f.csv : f.registers) as RegisterRow[], interval: f.interval, output: f.output as 'each' | 'batch', changesOnly: f.changesOnly, asset, assetSource: f.asset };
 }
 
 export interface ModbusWriteSettings {
