@@ -128,8 +128,9 @@ export function hasRules(f: FieldSpec): boolean {
   // A config field is checked by Node-RED itself (the node exists, is valid); a validator would replace that check.
   if (f.kind === 'config') return f.check !== undefined;
   if (f.check || f.parse || f.required) return true;
-  if (f.kind === 'number' || f.kind === 'enum') return true;
-  return (f.kind === 'string' || f.kind === 'typed') && f.pattern !== undefined;
+  // A typed input always has one: its source must be known, and one read from msg/flow/global/env needs a name.
+  if (f.kind === 'number' || f.kind === 'enum' || f.kind === 'typed') return true;
+  return f.kind === 'string' && f.pattern !== undefined;
 }
 
 /**
