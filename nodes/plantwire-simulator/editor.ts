@@ -1,5 +1,7 @@
 // Editor definition of plantwire-simulator. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-simulator.html.
-import { invalid, nodeText, typedField, typedValidator } from '../editor/kit';
+import { nodeText, typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface SimulatorSignalRow {
   tag: string;
@@ -27,37 +29,7 @@ interface SimulatorEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 2 },
-    source: { value: 'bottling', required: true },
-    lines: {
-      value: 2,
-      validate: function (this: SimulatorEditorProps, v: string, opt?: object) {
-        return (this.source !== 'bottling' || (/^\d+$/.test(String(v)) && Number(v) >= 1 && Number(v) <= 50)) || invalid(this, opt, 'plantwire-simulator.validation.lines');
-      },
-    },
-    signals: {
-      value: [],
-      validate: function (this: SimulatorEditorProps, v: unknown, opt?: object) {
-        return (this.source !== 'custom' || (Array.isArray(v) && v.length > 0)) || invalid(this, opt, 'plantwire-simulator.validation.signals');
-      },
-    },
-    interval: {
-      value: 1000,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // Node-RED 4 shows a returned string as the field's error message.
-        return /^\d+(\.\d+)?$/.test(String(v)) && Number(v) >= 50 || invalid(this, opt, 'plantwire-simulator.validation.interval');
-      },
-    },
-    output: { value: 'each', required: true },
-    // Version 2: fixed, or read from msg (the command message) / flow / global / env for each round.
-    asset: { value: '', validate: typedValidator('plantwire-simulator', 'asset') },
-    assetType: { value: 'str' },
-    autostart: { value: true },
-    seed: { value: 1, validate: RED.validators.number() },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 1,
   icon: 'plantwire-simulator.svg',

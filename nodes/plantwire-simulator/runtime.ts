@@ -5,16 +5,17 @@ import { defineNode } from '../../src/runtime/define';
 import { onInput, reportError } from '../../src/runtime/input';
 import { setStatus } from '../../src/runtime/status';
 import type { NodeMessage, RedApi, RedNode, SendFn } from '../../src/runtime/types';
-import { typedAssetPath, typedSetting } from '../../src/model/settings';
+import { typedAssetPath } from '../../src/model/settings';
 import { evaluateTyped } from '../../src/runtime/typed-input';
 import { typedFieldsMigration } from '../../src/runtime/migrate';
 import { createSignal } from '../../src/sim/signals';
 import { sampleRound, simulatorSettings, type SimulatorConfig } from '../../src/sim/simulator';
 import { excerpt } from '../../src/model/limits';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-simulator';
 // Version 2: the asset path is a typed input (fixed, or read from msg/flow/global/env); version 1 flows keep it as fixed text.
-const VERSION = 2;
+const VERSION = spec.version;
 
 interface Controller {
   start(): void;
@@ -44,7 +45,7 @@ export = function register(RED: RedApi): void {
       let timer: NodeJS.Timeout | null = null;
 
       // The asset path: fixed, or read for each round from flow/global/env, or from the command message (msg; a timed round has none).
-      const assetSource = typedSetting(config.asset, (config as { assetType?: unknown }).assetType, 'asset path');
+      const assetSource = settings.assetSource;
       const assetFor = async (msg: NodeMessage): Promise<string> =>
         assetSource.type === 'str' ? settings.asset : typedAssetPath(await evaluateTyped(RED.util?.evaluateNodeProperty, assetSource, node, msg), assetSource, 'asset path') ?? '';
 

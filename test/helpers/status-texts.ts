@@ -64,7 +64,7 @@ export function statusSourceFiles(root: string): string[] {
   return [...nodes, ...specs, ...src, ...sim];
 }
 
-const SIM_NODE_FILES = ['simulator.ts', 'signals.ts'];
+const SIM_NODE_FILES = ['simulator.ts', 'simulator-fields.ts', 'signals.ts'];
 
 /**
  * The PlantwireError family: class name → index of the status argument of its

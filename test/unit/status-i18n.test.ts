@@ -95,7 +95,7 @@ describe('status texts in every language', () => {
     expect(has('src/connectors/email/settings.ts', `${HOLE}: no recipient`)).toBe(true);
     expect(has('src/transforms/validate.ts', 'schema is empty')).toBe(true);
     expect(has('nodes/plantwire-nats-ack/runtime.ts', 'not from nats-in')).toBe(true);
-    expect(has('src/sim/simulator.ts', 'no signals configured')).toBe(true);
+    expect(has('src/sim/simulator-fields.ts', 'no signals configured')).toBe(true);
     // Subclasses: the parameter named status (MailError, HistorianError), the text a subclass gives super (RegisterMapError, ErpOutcomeUnknown).
     expect(has('src/connectors/email/mailer.ts', 'TLS: server refused STARTTLS')).toBe(true);
     expect(has('src/connectors/historian/influx.ts', '404 database/bucket not found')).toBe(true);
