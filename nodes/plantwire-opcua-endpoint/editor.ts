@@ -1,6 +1,8 @@
 // Editor definition of plantwire-opcua-endpoint (config node). The OPC UA
 // dialog pieces the other OPC UA nodes share are in nodes/editor/opcua.ts.
-import { connectionTest, invalid } from '../editor/kit';
+import { connectionTest } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface OpcUaEndpointEditorProps extends EditorNodeProperties {
   version: number;
@@ -27,32 +29,7 @@ interface OpcUaEndpointCreds {
 RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-opcua-endpoint', {
   category: 'config',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 2 },
-    url: {
-      value: 'opc.tcp://127.0.0.1:4840',
-      required: true,
-      validate: function (v: string, opt?: object) {
-        // ${ENV_VAR}: Node-RED puts the environment variable's value in at deploy.
-        const text = String(v || '').trim();
-        return (/^opc\.tcp:\/\/[^\s/:]+(:\d{1,5})?(\/\S*)?$/.test(text) || /^\$\{\w+\}$/.test(text)) || invalid(this, opt, 'plantwire-opcua-endpoint.validation.url');
-      },
-    },
-    // Secure by default: a new endpoint signs and encrypts (trust the server's certificate below); flows saved as version 1 keep their mode.
-    securityMode: { value: 'SignAndEncrypt', required: true },
-    securityPolicy: { value: 'Basic256Sha256' },
-    allowDeprecated: { value: false },
-    auth: { value: 'anonymous', required: true },
-    userCertificate: { value: '' },
-    userPrivateKey: { value: '' },
-    maxMessageSizeMB: { value: 16, validate: RED.validators.number() },
-    reconnectInitialMs: { value: 500, validate: RED.validators.number() },
-    reconnectMaxMs: { value: 5000, validate: RED.validators.number() },
-    requestTimeoutMs: { value: 10000, validate: RED.validators.number() },
-    sessionTimeoutMs: { value: 60000, validate: RED.validators.number() },
-    maxItemsPerCall: { value: 200, validate: RED.validators.number() },
-  },
+  defaults: specDefaults(spec),
   credentials: {
     username: { type: 'text' },
     password: { type: 'password' },

@@ -6,9 +6,10 @@ import { defineConfigNode, findConfig, useConfig } from '../../src/runtime/confi
 import { closeEndpointHandle, createEndpointHandle, ENDPOINT_MIGRATIONS, opcuaPkiDir, OPCUA_ENDPOINT_TYPE, secureEndpointDefaults, type OpcUaEndpointHandle } from '../../src/runtime/opcua';
 import { reuseSecrets } from '../../src/runtime/secret-origin';
 import type { AdminRequest, NodeConfig, RedApi } from '../../src/runtime/types';
+import { spec } from './fields';
 
 const TYPE = OPCUA_ENDPOINT_TYPE;
-const VERSION = 2;
+const VERSION = spec.version;
 
 
 interface EndpointConfig extends NodeConfig {

@@ -256,8 +256,8 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
       if (f.kind === 'enum' && isEmpty(raw)) out[key] = f.default;
     }
     if (!active) continue;
-    const value = f.kind === 'enum' && isEmpty(raw) ? f.default : raw;
     // A parser decides alone at deploy (it gives a value not saved its default); its own error (message, status) is the field's.
+    const value = f.kind === 'enum' && isEmpty(raw) && !f.parse ? f.default : raw;
     if (f.parse) out[key] = f.parse(value, view);
     if (f.parse ? f.check !== undefined && !f.check(value, view) : !fieldOk(f, value, view, config[`${key}Type`])) {
       const got = JSON.stringify(raw ?? null);

@@ -92,6 +92,15 @@ describe('field specs: runtime parsing', () => {
     expect(fieldOk(spec.fields.port, '', {}), 'the dialog still requires it').toBe(false);
     expect(fieldOk(spec.fields.port, '70000', {}), 'and checks its range').toBe(false);
   });
+
+  it('an enum field with its own parser gets the saved value as it is (not the dialog default) and gives its own default', () => {
+    const spec = defineFields('demo-mode', 1, {
+      mode: { kind: 'enum', default: 'secure', options: ['open', 'secure'], required: true, label: 'mode', parse: (v) => (v === undefined ? 'open' : String(v)) },
+    });
+    expect(parseFields(spec, {}).mode, 'not saved: the parser\'s default, not the dialog\'s').toBe('open');
+    expect(parseFields(spec, { mode: 'secure' }).mode).toBe('secure');
+    expect(spec.fields.mode.default).toBe('secure');
+  });
 });
 
 describe('field specs: the help table', () => {

@@ -5,7 +5,7 @@
  * fix in every error.
  */
 import { PlantwireError, describe } from '../../model';
-import { numberSetting } from '../../model/settings';
+import { defineFields, parseFields } from '../../model/fields';
 
 export const SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type SecurityModeName = (typeof SECURITY_MODES)[number];
@@ -84,6 +84,33 @@ function oneOf<T extends string>(raw: unknown, allowed: readonly T[], field: str
   throw new PlantwireError('bad-config', `${field} must be one of ${allowed.join(', ')}, got ${describe(raw)}`, `bad ${field}`);
 }
 
+/** A whole `${ENV_VAR}`: Node-RED puts the environment variable's value in at deploy (checked then). */
+const ENV_REF = /^\$\{\w+\}$/;
+
+/**
+ * The settings of plantwire-opcua-endpoint as a field spec (src/model/fields.ts), declared once: the
+ * dialog's defaults and validators, the checks of `endpointSettings` below and the help's settings
+ * table. A new endpoint signs and encrypts (the dialog's defaults); settings read without a mode at
+ * all (the CLI, a version 1 flow before its migration) keep `ENDPOINT_DEFAULTS` (the parsers' defaults).
+ * The rules between fields (policy and mode, deprecated policies, the identity's credentials) are
+ * checked by `endpointSettings`.
+ */
+export const endpointFields = defineFields('plantwire-opcua-endpoint', 2, {
+  url: { kind: 'string', default: 'opc.tcp://127.0.0.1:4840', required: true, label: 'endpoint URL', message: 'url', when: (c) => !ENV_REF.test(String(c.url ?? '').trim()), parse: (v) => checkEndpointUrl(v) },
+  securityMode: { kind: 'enum', default: 'SignAndEncrypt', options: SECURITY_MODES, required: true, label: 'security mode', parse: (v) => oneOf(v, SECURITY_MODES, 'security mode', ENDPOINT_DEFAULTS.securityMode) },
+  securityPolicy: { kind: 'enum', default: 'Basic256Sha256', options: [...SECURITY_POLICIES, ...DEPRECATED_POLICIES], label: 'security policy', parse: (v) => (v === undefined || v === null || v === '' ? undefined : oneOf<SecurityPolicyName>(v, [...SECURITY_POLICIES, ...DEPRECATED_POLICIES], 'security policy', 'None')) },
+  allowDeprecated: { kind: 'boolean', default: false, label: 'allow deprecated policies' },
+  auth: { kind: 'enum', default: 'anonymous', options: AUTH_MODES, required: true, label: 'user identity', parse: (v) => oneOf(v, AUTH_MODES, 'user identity', ENDPOINT_DEFAULTS.auth) },
+  userCertificate: { kind: 'string', default: '', label: 'user certificate file', hidden: true },
+  userPrivateKey: { kind: 'string', default: '', label: 'user private key file', hidden: true },
+  maxMessageSizeMB: { kind: 'number', default: ENDPOINT_DEFAULTS.maxMessageSize / (1024 * 1024), min: 1, max: 512, unit: 'MB', label: 'max message size (MB)' },
+  reconnectInitialMs: { kind: 'number', default: ENDPOINT_DEFAULTS.reconnectInitialMs, min: 100, max: 60_000, integer: true, unit: 'ms', label: 'first reconnect delay (ms)' },
+  reconnectMaxMs: { kind: 'number', default: ENDPOINT_DEFAULTS.reconnectMaxMs, min: 500, max: 600_000, integer: true, unit: 'ms', label: 'max reconnect delay (ms)' },
+  requestTimeoutMs: { kind: 'number', default: ENDPOINT_DEFAULTS.requestTimeoutMs, min: 1000, max: 600_000, integer: true, unit: 'ms', label: 'request timeout (ms)' },
+  sessionTimeoutMs: { kind: 'number', default: ENDPOINT_DEFAULTS.sessionTimeoutMs, min: 10_000, max: 3_600_000, integer: true, unit: 'ms', label: 'session timeout (ms)' },
+  maxItemsPerCall: { kind: 'number', default: ENDPOINT_DEFAULTS.maxItemsPerCall, min: 1, max: 100_000, integer: true, label: 'items per call' },
+});
+
 export interface EndpointCredentials {
   username?: string;
   password?: string;
@@ -95,9 +122,9 @@ export interface EndpointCredentials {
  */
 export function endpointSettings(config: Record<string, unknown>, credentials: EndpointCredentials = {}): EndpointSettings {
   const url = checkEndpointUrl(config.url);
-  const securityMode = oneOf(config.securityMode, SECURITY_MODES, 'security mode', ENDPOINT_DEFAULTS.securityMode);
-  const allPolicies: readonly SecurityPolicyName[] = [...SECURITY_POLICIES, ...DEPRECATED_POLICIES];
-  let securityPolicy = oneOf<SecurityPolicyName>(config.securityPolicy, allPolicies, 'security policy', securityMode === 'None' ? 'None' : 'Basic256Sha256');
+  const f = parseFields(endpointFields, config);
+  const securityMode = f.securityMode;
+  let securityPolicy: SecurityPolicyName = f.securityPolicy ?? (securityMode === 'None' ? 'None' : 'Basic256Sha256');
   if (securityMode === 'None') {
     securityPolicy = 'None';
   } else if (securityPolicy === 'None') {
@@ -107,27 +134,26 @@ export function endpointSettings(config: Record<string, unknown>, credentials: E
       'choose a security policy',
     );
   }
-  const allowDeprecated = config.allowDeprecated === true || config.allowDeprecated === 'true';
-  if ((DEPRECATED_POLICIES as readonly string[]).includes(securityPolicy) && !allowDeprecated) {
+  if ((DEPRECATED_POLICIES as readonly string[]).includes(securityPolicy) && !f.allowDeprecated) {
     throw new PlantwireError(
       'deprecated-policy',
       `security policy ${securityPolicy} is deprecated (SHA-1, weak padding) and refused: use Basic256Sha256, Aes128_Sha256_RsaOaep or Aes256_Sha256_RsaPss, or tick "allow deprecated policies" if the server offers nothing else`,
       `${securityPolicy} is deprecated`,
     );
   }
-  const auth = oneOf(config.auth, AUTH_MODES, 'user identity', ENDPOINT_DEFAULTS.auth);
+  const auth = f.auth;
   const settings: EndpointSettings = {
     url,
     securityMode,
     securityPolicy,
     auth,
-    maxMessageSize: Math.round(numberSetting(config, 'maxMessageSizeMB', { min: 1, max: 512, default: ENDPOINT_DEFAULTS.maxMessageSize / (1024 * 1024), label: 'max message size (MB)' }) * 1024 * 1024),
+    maxMessageSize: Math.round(f.maxMessageSizeMB * 1024 * 1024),
     maxChunkCount: 0,
-    reconnectInitialMs: numberSetting(config, 'reconnectInitialMs', { min: 100, max: 60_000, integer: true, default: ENDPOINT_DEFAULTS.reconnectInitialMs, label: 'first reconnect delay (ms)' }),
-    reconnectMaxMs: numberSetting(config, 'reconnectMaxMs', { min: 500, max: 600_000, integer: true, default: ENDPOINT_DEFAULTS.reconnectMaxMs, label: 'max reconnect delay (ms)' }),
-    requestTimeoutMs: numberSetting(config, 'requestTimeoutMs', { min: 1000, max: 600_000, integer: true, default: ENDPOINT_DEFAULTS.requestTimeoutMs, label: 'request timeout (ms)' }),
-    sessionTimeoutMs: numberSetting(config, 'sessionTimeoutMs', { min: 10_000, max: 3_600_000, integer: true, default: ENDPOINT_DEFAULTS.sessionTimeoutMs, label: 'session timeout (ms)' }),
-    maxItemsPerCall: numberSetting(config, 'maxItemsPerCall', { min: 1, max: 100_000, integer: true, default: ENDPOINT_DEFAULTS.maxItemsPerCall, label: 'items per call' }),
+    reconnectInitialMs: f.reconnectInitialMs,
+    reconnectMaxMs: f.reconnectMaxMs,
+    requestTimeoutMs: f.requestTimeoutMs,
+    sessionTimeoutMs: f.sessionTimeoutMs,
+    maxItemsPerCall: f.maxItemsPerCall,
     applicationName: ENDPOINT_DEFAULTS.applicationName,
   };
   settings.maxChunkCount = Math.ceil(settings.maxMessageSize / MIN_CHUNK_SIZE);
