@@ -4,7 +4,7 @@
 // registerType literal (for `node-red-dev validate`); `specDefaults(spec)` in
 // editor.ts is what that literal replaces, and gives the same object when the
 // script is run unbundled.
-import { editorDefault, fieldOk, hasRules, type FieldSpec, type NodeSpec } from '../../src/model/fields';
+import { editorDefault, ENV_REFERENCE, fieldOk, hasRules, type FieldSpec, type NodeSpec } from '../../src/model/fields';
 import { current, invalid } from './kit';
 
 type Validator = (this: unknown, v: unknown, opt?: object) => boolean;
@@ -40,6 +40,8 @@ export function specValidator(spec: NodeSpec, key: string): Validator {
   return function (this: unknown, v: unknown, opt?: object): boolean {
     const settings = settingsOf(spec, this);
     settings[key] = v;
+    // An environment variable is put in by Node-RED at deploy (the runtime checks its value).
+    if (f.env && ENV_REFERENCE.test(String(v ?? '').trim())) return true;
     return fieldOk(f, v, settings, settings[key + 'Type']) || message(spec, key, f, this, opt, v);
   };
 }

@@ -45,6 +45,11 @@ interface FieldBase {
   status?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
   hidden?: boolean;
+  /**
+   * The dialog also accepts a whole environment-variable reference (`${PORT}`): Node-RED puts the
+   * variable's value in at deploy, where the field's own rule then applies.
+   */
+  env?: boolean;
 }
 export interface StringField extends FieldBase {
   kind: 'string';
@@ -122,6 +127,9 @@ export function editorDefault(f: FieldSpec): { value: unknown; required?: boolea
   if (f.required) out.required = true;
   return out;
 }
+
+/** A whole `${NAME}` reference to an environment variable (see `env`). */
+export const ENV_REFERENCE = /^\$\{\w+\}$/;
 
 /** Whether a field gets a dialog validator (anything beyond "any value"). */
 export function hasRules(f: FieldSpec): boolean {
@@ -236,7 +244,9 @@ export function parseFields<S extends NodeSpec>(spec: S, config: Record<string, 
   for (const [key, f] of Object.entries(spec.fields)) {
     const raw = config[key];
     const active = !f.when || f.when(view);
-    if (f.kind === 'number') {
+    if (f.parse && active) {
+      // Its parser gives the value (below), also for a number (e.g. a default that depends on a mode).
+    } else if (f.kind === 'number') {
       // Out of its mode a number still parses leniently (the default when it is not a number).
       const fallback = f.default === '' ? NaN : f.default;
       out[key] = active
