@@ -21,8 +21,8 @@ function settingsOf(spec: NodeSpec, node: unknown): Record<string, unknown> {
 }
 
 /** A message for a bad value: the field's own (node catalogue), else Node-RED's words plus the allowed range. */
-function message(spec: NodeSpec, key: string, f: FieldSpec, node: unknown, opt: object | undefined, v: unknown): boolean {
-  if (f.message) return invalid(node, opt, spec.type + '.validation.' + f.message);
+function message(spec: NodeSpec, key: string, f: FieldSpec, node: unknown, opt: object | undefined, v: unknown, settings: Record<string, unknown>): boolean {
+  if (f.message) return invalid(node, opt, spec.type + '.validation.' + (typeof f.message === 'function' ? f.message(v, settings) : f.message));
   if (!opt) return false;
   const empty = v === undefined || v === null || String(v).trim() === '';
   if (empty && f.required) return RED._('validator.errors.missing-required-prop', { prop: key }) as unknown as boolean;
@@ -42,7 +42,7 @@ export function specValidator(spec: NodeSpec, key: string): Validator {
     settings[key] = v;
     // An environment variable is put in by Node-RED at deploy (the runtime checks its value).
     if (f.env && ENV_REFERENCE.test(String(v ?? '').trim())) return true;
-    return fieldOk(f, v, settings, settings[key + 'Type']) || message(spec, key, f, this, opt, v);
+    return fieldOk(f, v, settings, settings[key + 'Type']) || message(spec, key, f, this, opt, v, settings);
   };
 }
 

@@ -17,8 +17,11 @@ import { numberSetting, typedSetting, TYPED_SOURCES, type TypedSetting, type Typ
 interface FieldBase {
   /** English name for runtime errors ("publishing interval (ms)"). */
   label: string;
-  /** Locale key (under `<type>.validation.`) of the dialog's message for a bad value. */
-  message?: string;
+  /**
+   * Locale key (under `<type>.validation.`) of the dialog's message for a bad value; a function picks
+   * it by the value and the other settings (a typed input: one message for a fixed text, one for a property name).
+   */
+  message?: string | ((value: unknown, config: Record<string, unknown>) => string);
   /** Must not be empty (the dialog marks it; the runtime refuses an empty value). */
   required?: boolean;
   /** The field counts only when this holds for the node's settings (e.g. a mode); else any value is accepted. */
