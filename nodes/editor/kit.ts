@@ -4,7 +4,8 @@
 // the others.
 
 /** Text from plantwire-opcua-endpoint's catalogue, which holds the kit's shared words ("test.running", …). */
-function kitText(key: string): string {
+/** A text of the palette's shared dialog catalogue (`validation.typedProperty`, …). */
+export function kitText(key: string): string {
   const def = RED.nodes.getType('plantwire-opcua-endpoint') as unknown as { _?: (k: string) => string } | null;
   return def && def._ ? def._('plantwire-opcua-endpoint.' + key) : key;
 }

@@ -5,7 +5,7 @@
 // editor.ts is what that literal replaces, and gives the same object when the
 // script is run unbundled.
 import { editorDefault, ENV_REFERENCE, fieldOk, hasRules, type FieldSpec, type NodeSpec } from '../../src/model/fields';
-import { current, invalid } from './kit';
+import { current, invalid, kitText } from './kit';
 
 type Validator = (this: unknown, v: unknown, opt?: object) => boolean;
 
@@ -22,9 +22,12 @@ function settingsOf(spec: NodeSpec, node: unknown): Record<string, unknown> {
 
 /** A message for a bad value: the field's own (node catalogue), else Node-RED's words plus the allowed range. */
 function message(spec: NodeSpec, key: string, f: FieldSpec, node: unknown, opt: object | undefined, v: unknown, settings: Record<string, unknown>): boolean {
+  const empty = v === undefined || v === null || String(v).trim() === '';
+  // A typed input read from msg/flow/global/env needs the name of what holds the value (the kit's message, as typedValidator gives).
+  const source = settings[key + 'Type'];
+  if (f.kind === 'typed' && empty && source && source !== 'str' && !(typeof f.message === 'function')) return (opt ? kitText('validation.typedProperty') : false) as unknown as boolean;
   if (f.message) return invalid(node, opt, spec.type + '.validation.' + (typeof f.message === 'function' ? f.message(v, settings) : f.message));
   if (!opt) return false;
-  const empty = v === undefined || v === null || String(v).trim() === '';
   if (empty && f.required) return RED._('validator.errors.missing-required-prop', { prop: key }) as unknown as boolean;
   if (f.kind === 'number') {
     const range = f.min !== undefined && f.max !== undefined ? ' (' + f.min + ' – ' + f.max + ')' : f.min !== undefined ? ' (≥ ' + f.min + ')' : f.max !== undefined ? ' (≤ ' + f.max + ')' : '';

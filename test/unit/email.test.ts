@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { classifySmtpError } from '../../src/connectors/email/mailer';
 import { MailScheduler, PartlyEmitted, RateLimiter } from '../../src/connectors/email/scheduler';
-import { smtpServerFields } from '../../src/connectors/email/fields';
+import { emailOutFields, smtpServerFields } from '../../src/connectors/email/fields';
 import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
 import { fieldOk } from '../../src/model/fields';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
@@ -274,6 +274,20 @@ describe('settings', () => {
     expect(() => smtpSettings({ host: 'h', from: 'plant' }, {})).toThrow(/from: "plant" is not a mail address/);
     expect(() => smtpSettings({ host: 'h', maxConnections: 21 }, {})).toThrow(/connections must be at most 20/);
     expect(smtpSettings({ host: 'h', timeout: '' }, {}).timeoutMs).toBe(30_000);
+  });
+
+  it('email-out field spec: the dialog refuses what the deploy refuses (fixed recipients, cc, subject braces, numbers)', () => {
+    const f = emailOutFields.fields;
+    expect(fieldOk(f.to, 'shift lead', { toType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.to, 'shift-lead@example.com, Maintenance <maint@example.com>', { toType: 'str' }, 'str')).toBe(true);
+    expect(fieldOk(f.to, 'recipients', { toType: 'msg' }, 'msg')).toBe(true);
+    expect(fieldOk(f.to, '', { toType: 'msg' }, 'msg')).toBe(false);
+    expect(fieldOk(f.cc, 'shift lead', {})).toBe(false);
+    expect(fieldOk(f.subject, 'Alarm {{topic', { subjectType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.rateCount, '1.5', {})).toBe(false);
+    expect(fieldOk(f.bufferMaxEntries, '0', {})).toBe(false);
+    expect(() => emailOutSettings({ to: 'a@example.com', subject: 'Alarm\nsecond line' })).toThrow('subject must be one line with every {{ closed by }}, got "Alarm\\nsecond line"');
+    expect(() => emailOutSettings({ to: 'a@example.com', bufferOverflow: 'spill' })).toThrow(/buffer overflow policy must be one of drop-oldest, drop-newest, reject/);
   });
 
   it('email-out: recipients, mode and numbers', () => {

@@ -5,6 +5,7 @@
  * and the help's settings table come from here. Pure: bundled into the dialog.
  */
 import { PlantwireError } from '../../model/errors';
+import { bufferFields } from '../../buffer/fields';
 import { defineFields } from '../../model/fields';
 import { numberSetting } from '../../model/settings';
 
@@ -81,4 +82,55 @@ export const smtpServerFields = defineFields('plantwire-smtp-server', 1, {
   },
   maxConnections: { kind: 'number', default: 2, min: 1, max: 20, integer: true, label: 'connections', message: 'maxConnections' },
   timeout: { kind: 'number', default: 30, min: 1, max: 600, unit: 's', label: 'timeout (s)', message: 'timeout' },
+});
+
+/** Addresses separated by commas or semicolons, each name@example.com or Name <name@example.com>, as the dialog checks them. */
+const ADDRESS_ITEM = /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/;
+const addresses = (v: unknown): string[] =>
+  String(v ?? '')
+    .split(/[,;]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+const fixedText = (c: Record<string, unknown>, key: string): boolean => !c[`${key}Type`] || c[`${key}Type`] === 'str';
+
+/**
+ * The settings of plantwire-email-out (version 2: to and subject are typed
+ * inputs), with the sink kit's buffer fields: `emailOutSettings` ends with
+ * them, after its own checks that name each address.
+ */
+export const emailOutFields = defineFields('plantwire-email-out', 2, {
+  server: { kind: 'config', default: '', configType: 'plantwire-smtp-server', required: true, label: 'server' },
+  // Fixed: at least one address; from msg/flow/global/env the addresses are checked per message.
+  to: {
+    kind: 'typed',
+    default: '',
+    required: true,
+    label: 'to',
+    message: 'to',
+    check: (v, c) => !fixedText(c, 'to') || (addresses(v).length > 0 && addresses(v).every((a) => ADDRESS_ITEM.test(a))),
+  },
+  cc: { kind: 'string', default: '', label: 'cc', message: 'cc', check: (v) => addresses(v).every((a) => ADDRESS_ITEM.test(a)) },
+  from: { kind: 'string', default: '', pattern: /^\s*(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)\s*$/, label: 'from', message: 'from' },
+  // Not saved at all (a flow written by hand): emailOutSettings takes each.
+  mode: { kind: 'enum', default: 'digest', options: ['each', 'digest'], required: true, label: 'mode', explain: 'must be "each" (a mail per message, rate-limited) or "digest"', status: 'bad mode' },
+  digestSeconds: { kind: 'number', default: 300, min: 1, max: 86_400, unit: 's', label: 'digest interval (s)', message: 'digestSeconds' },
+  rateCount: { kind: 'number', default: 10, min: 1, max: 100_000, integer: true, label: 'rate limit (mails)', labelKey: 'label.rate', message: 'rateCount' },
+  ratePeriod: { kind: 'number', default: 3600, min: 1, max: 604_800, unit: 's', label: 'rate limit period (s)', labelKey: 'label.rate', message: 'ratePeriod' },
+  // Fixed: one line, every {{ with its }}; from msg/flow/global/env checked per message.
+  subject: {
+    kind: 'typed',
+    default: '',
+    label: 'subject',
+    message: 'subject',
+    explain: 'must be one line with every {{ closed by }}',
+    check: (v, c) => {
+      const s = String(v ?? '');
+      return fixedText(c, 'subject') ? s.split('{{').length === s.split('}}').length && !/[\r\n]/.test(s) : s.trim() !== '';
+    },
+  },
+  html: { kind: 'string', default: '', label: 'HTML template' },
+  text: { kind: 'string', default: '', label: 'text template' },
+  csv: { kind: 'boolean', default: true, label: 'CSV attachment' },
+  maxRows: { kind: 'number', default: 500, min: 1, max: 100_000, integer: true, label: 'rows per mail', message: 'maxRows' },
+  ...bufferFields('memory', 10_000),
 });

@@ -3,7 +3,7 @@ import { PlantwireError } from '../../model/errors';
 import { describeTyped, numberSetting, typedSetting, type TypedSetting } from '../../model/settings';
 import { parseFields } from '../../model/fields';
 import { pemOrFile } from '../mqtt/options';
-import { checkAddress, smtpAccessUrl, smtpServerFields, smtpTenant } from './fields';
+import { checkAddress, emailOutFields, smtpAccessUrl, smtpServerFields, smtpTenant } from './fields';
 
 /**
  * `starttls`: STARTTLS required (unless requireTLS is off); `tls`: TLS from the start;
@@ -186,7 +186,7 @@ export function emailOutSettings(config: EmailOutConfig): EmailOutSettings {
   // Version 2: recipients and subject are fixed, or read per message from msg/flow/global/env (typedRecipients, the subject checked as a template).
   const toSource = typedSetting(config.to, config.toType, 'to');
   const subjectSource = typedSetting(config.subject, config.subjectType, 'subject');
-  return {
+  const settings: EmailOutSettings = {
     to: toSource.type === 'str' ? addressList(config.to, 'to') : [],
     toSource,
     cc: addressList(config.cc, 'cc', false),
@@ -202,4 +202,7 @@ export function emailOutSettings(config: EmailOutConfig): EmailOutSettings {
     ratePeriodMs: numberSetting(c, 'ratePeriod', { default: 3600, min: 1, max: 604_800, label: 'rate limit period (s)' }) * 1000,
     maxRows: numberSetting(c, 'maxRows', { default: 500, min: 1, max: 100_000, integer: true, label: 'rows per mail' }),
   };
+  // The rest of the dialog's rules (./fields.ts), after the checks above that name each address.
+  parseFields(emailOutFields, c);
+  return settings;
 }
