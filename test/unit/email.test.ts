@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { classifySmtpError } from '../../src/connectors/email/mailer';
 import { MailScheduler, PartlyEmitted, RateLimiter } from '../../src/connectors/email/scheduler';
 import { emailOutFields, smtpServerFields } from '../../src/connectors/email/fields';
-import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
+import { emailOutSettings, smtpSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
 import { fieldOk } from '../../src/model/fields';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
 import { CORE_NODE_TYPES } from '../../src/bundle/core-types';
@@ -287,7 +287,7 @@ describe('settings', () => {
     expect(fieldOk(f.rateCount, '1.5', {})).toBe(false);
     expect(fieldOk(f.bufferMaxEntries, '0', {})).toBe(false);
     expect(() => emailOutSettings({ to: 'a@example.com', subject: 'Alarm\nsecond line' })).toThrow('subject must be one line with every {{ closed by }}, got "Alarm\\nsecond line"');
-    expect(() => emailOutSettings({ to: 'a@example.com', bufferOverflow: 'spill' })).toThrow(/buffer overflow policy must be one of drop-oldest, drop-newest, reject/);
+    expect(() => emailOutSettings({ to: 'a@example.com', bufferOverflow: 'spill' } as EmailOutConfig)).toThrow(/buffer overflow policy must be one of drop-oldest, drop-newest, reject/);
   });
 
   it('email-out: recipients, mode and numbers', () => {
