@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { azureEventTopic } from '../../src/connectors/cloud/azure-iot';
 import { cloudConnectionFields } from '../../src/connectors/cloud/fields';
+import { cloudOutFields } from '../../src/connectors/cloud/out-fields';
 import { cloudSettings, createCloudTarget } from '../../src/connectors/cloud/index';
 import { fieldOk } from '../../src/model/fields';
 import { cloudOutSettings, partSettler, toCloudRecords } from '../../src/connectors/cloud/out';
@@ -105,6 +106,16 @@ describe('cloudSettings: validation with clear messages', () => {
     expect(() => cloudSettings({ ...hook, ca: 'not\na certificate' })).toThrow(/^CA certificate must be PEM text \(-----BEGIN CERTIFICATE----- …\) or one file path, got/);
     expect(cloudSettings({ ...hook, method: 'post' })).toMatchObject({ webhook: { method: 'POST' } });
     expect(cloudSettings({ ...hook, bucket: 'A_B' }).kind).toBe('webhook');
+  });
+
+  it('cloud-out field spec (src/connectors/cloud/out-fields.ts): a fixed topic without wildcards, properties a JSON object; an empty fixed topic is the default', () => {
+    const f = cloudOutFields.fields;
+    expect(fieldOk(f.topic, 'dt/#', { topicType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.topic, 'cloudTopic', { topicType: 'msg' }, 'msg')).toBe(true);
+    expect(fieldOk(f.properties, '["a"]', {})).toBe(false);
+    expect(() => cloudOutSettings({ topic: 'dt/#' }, 'webhook')).toThrow('topic template must not be empty nor contain the MQTT wildcards + or #, got "dt/#"');
+    expect(cloudOutSettings({ topic: '' }, 'webhook').topic).toBe('{asset}/{tag}');
+    expect(() => cloudOutSettings({ topic: 'dt/{asset}', bufferMode: 'tape' } as Parameters<typeof cloudOutSettings>[0], 'webhook')).toThrow(/buffer must be one of off, memory, disk/);
   });
 
   it('unknown target, bad webhook headers, bad S3 bucket', () => {
