@@ -18,6 +18,17 @@ const KEY_PLACEHOLDERS = ['yyyy', 'MM', 'dd', 'HH', 'mm', 'asset', 'uuid', 'seq'
 function forTargets<F extends FieldSpec>(targets: readonly CloudKind[], key: string, field: F): F {
   return { ...field, message: key, when: (c: Record<string, unknown>) => targets.includes(c.target as CloudKind) };
 }
+/** Empty, or JSON text of an object (headers, message properties). */
+export function jsonObjectOrEmpty(v: unknown): boolean {
+  const t = text(v);
+  if (t === '') return true;
+  try {
+    const o = JSON.parse(t) as unknown;
+    return !!o && typeof o === 'object' && !Array.isArray(o);
+  } catch {
+    return false;
+  }
+}
 const rule = (ok: (v: string) => boolean) => (v: unknown): boolean => ok(text(v));
 
 export const cloudConnectionFields = defineFields('plantwire-cloud-connection', 1, {
@@ -51,15 +62,7 @@ export const cloudConnectionFields = defineFields('plantwire-cloud-connection', 
     kind: 'string',
     default: '',
     label: 'webhook headers',
-    check: rule((v) => {
-      if (v === '') return true;
-      try {
-        const o = JSON.parse(v) as unknown;
-        return !!o && typeof o === 'object' && !Array.isArray(o);
-      } catch {
-        return false;
-      }
-    }),
+    check: jsonObjectOrEmpty,
   }),
   webhookFormat: { kind: 'enum', default: 'json', options: ['json', 'ndjson'], label: 'webhook format' },
   authHeaderName: forTargets(['webhook'], 'authHeaderName', { kind: 'string', default: 'Authorization', label: 'auth header name', check: rule((v) => v === '' || /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(v)) }),

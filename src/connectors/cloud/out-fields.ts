@@ -8,6 +8,7 @@
  */
 import { bufferFields } from '../../buffer/fields';
 import { defineFields } from '../../model/fields';
+import { jsonObjectOrEmpty } from './fields';
 
 const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v)).trim();
 const fixedText = (c: Record<string, unknown>, key: string): boolean => !c[`${key}Type`] || c[`${key}Type`] === 'str';
@@ -29,16 +30,7 @@ export const cloudOutFields = defineFields('plantwire-cloud-out', 2, {
     default: '',
     label: 'message properties',
     message: 'properties',
-    check: (v) => {
-      const t = text(v);
-      if (t === '') return true;
-      try {
-        const o = JSON.parse(t) as unknown;
-        return !!o && typeof o === 'object' && !Array.isArray(o);
-      } catch {
-        return false;
-      }
-    },
+    check: jsonObjectOrEmpty,
   },
   ...bufferFields('memory'),
 });
