@@ -4,7 +4,7 @@
 // registerType literal (for `node-red-dev validate`); `specDefaults(spec)` in
 // editor.ts is what that literal replaces, and gives the same object when the
 // script is run unbundled.
-import { editorDefault, fieldOk, hasRules, type FieldSpec, type NodeSpec } from '../../src/model/fields';
+import { editorDefault, ENV_REFERENCE, fieldOk, hasRules, type FieldSpec, type NodeSpec } from '../../src/model/fields';
 import { current, invalid, kitText } from './kit';
 
 type Validator = (this: unknown, v: unknown, opt?: object) => boolean;
@@ -21,10 +21,13 @@ function settingsOf(spec: NodeSpec, node: unknown): Record<string, unknown> {
 }
 
 /** A message for a bad value: the field's own (node catalogue), else Node-RED's words plus the allowed range. */
-function message(spec: NodeSpec, key: string, f: FieldSpec, node: unknown, opt: object | undefined, v: unknown): boolean {
-  if (f.message) return invalid(node, opt, spec.type + '.validation.' + f.message);
-  if (!opt) return false;
+function message(spec: NodeSpec, key: string, f: FieldSpec, node: unknown, opt: object | undefined, v: unknown, settings: Record<string, unknown>): boolean {
   const empty = v === undefined || v === null || String(v).trim() === '';
+  // A typed input read from msg/flow/global/env needs the name of what holds the value (the kit's message, as typedValidator gives).
+  const source = settings[key + 'Type'];
+  if (f.kind === 'typed' && empty && source && source !== 'str' && !(typeof f.message === 'function')) return (opt ? kitText('validation.typedProperty') : false) as unknown as boolean;
+  if (f.message) return invalid(node, opt, spec.type + '.validation.' + (typeof f.message === 'function' ? f.message(v, settings) : f.message));
+  if (!opt) return false;
   if (empty && f.required) return RED._('validator.errors.missing-required-prop', { prop: key }) as unknown as boolean;
   if (empty && f.kind === 'typed') return kitText('validation.typedProperty') as unknown as boolean;
   if (f.kind === 'number') {
@@ -41,7 +44,9 @@ export function specValidator(spec: NodeSpec, key: string): Validator {
   return function (this: unknown, v: unknown, opt?: object): boolean {
     const settings = settingsOf(spec, this);
     settings[key] = v;
-    return fieldOk(f, v, settings, settings[key + 'Type']) || message(spec, key, f, this, opt, v);
+    // An environment variable is put in by Node-RED at deploy (the runtime checks its value).
+    if (f.env && ENV_REFERENCE.test(String(v ?? '').trim())) return true;
+    return fieldOk(f, v, settings, settings[key + 'Type']) || message(spec, key, f, this, opt, v, settings);
   };
 }
 

@@ -1,7 +1,9 @@
 // Editor definition of plantwire-cloud-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-cloud-out.html.
 // The durable-buffer rows are nodes/editor/buffer.ts.
 import { prepareBuffer } from '../editor/buffer';
-import { invalid, nodeText, pickConfigs, typedField, typedValidator } from '../editor/kit';
+import { nodeText, pickConfigs, typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface CloudOutBufferProps {
   bufferMode: string;
@@ -22,41 +24,7 @@ interface CloudOutEditorProps extends EditorNodeProperties, CloudOutBufferProps 
 RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 2 },
-    connection: { value: '', type: 'plantwire-cloud-connection', required: true },
-    // Version 2: a fixed template, or read per message from msg/flow/global/env (checked per message).
-    topic: {
-      value: 'dt/{asset}/{tag}',
-      validate: typedValidator('plantwire-cloud-out', 'topic', function (v: string) {
-        const t = v.trim();
-        return t !== '' && !/[+#]/.test(t);
-      }),
-    },
-    topicType: { value: 'str' },
-    properties: {
-      value: '',
-      validate: function (this: CloudOutEditorProps, v: string, opt?: object) {
-        const t = String(v === undefined || v === null ? '' : v).trim();
-        let ok = t === '';
-        if (!ok) {
-          try {
-            const o = JSON.parse(t) as unknown;
-            ok = !!o && typeof o === 'object' && !Array.isArray(o);
-          } catch (e) {
-            ok = false;
-          }
-        }
-        return ok || invalid(this, opt, 'plantwire-cloud-out.validation.properties');
-      },
-    },
-    bufferMode: { value: 'memory' },
-    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
-    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
-    bufferOverflow: { value: 'drop-oldest' },
-    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 0,
   icon: 'plantwire-cloud-out.svg',

@@ -1,6 +1,7 @@
 // Editor definition of plantwire-erp-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-erp-connection.html by scripts/build.mjs.
-import { invalid } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ErpConnectionEditorProps extends EditorNodeProperties {
   version: number;
@@ -29,78 +30,7 @@ interface ErpConnectionCredentials {
 RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plantwire-erp-connection', {
   category: 'config',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    kind: { value: 'sap-odata-v2', required: true },
-    url: {
-      value: '',
-      required: true,
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        return /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || /^\$\{\w+\}$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.url');
-      },
-    },
-    sapClient: {
-      value: '',
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'sap-odata-v2' || /^(\d{3})?$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.sapClient');
-      },
-    },
-    database: {
-      value: '',
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        const kind = $('#node-config-input-kind').length ? $('#node-config-input-kind').val() : this.kind;
-        return kind !== 'odoo' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-connection.validation.database');
-      },
-    },
-    auth: { value: 'basic' },
-    tokenUrl: {
-      value: '',
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        const auth = $('#node-config-input-auth').length ? $('#node-config-input-auth').val() : this.auth;
-        return auth !== 'oauth2' || /^https?:\/\/[^\s/]+/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.tokenUrl');
-      },
-    },
-    scope: { value: '' },
-    apiKeyHeader: {
-      value: 'x-api-key',
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        return /^[A-Za-z0-9!#$%&'*+.^_`|~-]*$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-connection.validation.apiKeyHeader');
-      },
-    },
-    headers: {
-      value: '',
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        const text = String(v || '').trim();
-        let ok = text === '';
-        if (!ok) {
-          try {
-            const j = JSON.parse(text);
-            ok = !!j && typeof j === 'object' && !Array.isArray(j);
-          } catch (e) {
-            ok = false;
-          }
-        }
-        return ok || invalid(this, opt, 'plantwire-erp-connection.validation.headers');
-      },
-    },
-    timeout: {
-      value: 30,
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        const n = Number(v);
-        return (String(v).trim() !== '' && n >= 0.1 && n <= 600) || invalid(this, opt, 'plantwire-erp-connection.validation.timeout');
-      },
-    },
-    ca: {
-      value: '',
-      validate: function (this: ErpConnectionEditorProps, v: string, opt?: object) {
-        const text = String(v || '').trim();
-        return text === '' || text.indexOf('-----BEGIN CERTIFICATE-----') >= 0 || invalid(this, opt, 'plantwire-erp-connection.validation.ca');
-      },
-    },
-    rejectUnauthorized: { value: true },
-  },
+  defaults: specDefaults(spec),
   credentials: {
     user: { type: 'text' },
     password: { type: 'password' },

@@ -1,6 +1,8 @@
 // Editor definition of plantwire-mqtt-out, bundled into dist/nodes/plantwire-mqtt-out.html by scripts/build.mjs.
 import { prepareBuffer, type PlantwireBufferProps } from '../editor/buffer';
-import { invalid, nodeText, pickConfigs, typedField, typedType } from '../editor/kit';
+import { nodeText, pickConfigs, typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface MqttOutMetricRow {
   name: string;
@@ -30,71 +32,7 @@ interface MqttOutEditorProps extends EditorNodeProperties, PlantwireBufferProps 
 RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 2 },
-    broker: { value: '', type: 'plantwire-mqtt-broker', required: true },
-    mode: { value: 'uns', required: true },
-    template: {
-      value: '{asset}/{tag}',
-      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
-        const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        // Version 2: from msg/flow/global/env the template is checked per message; here it needs the property name.
-        if (mode === 'template' && typedType(this, 'template') !== 'str') return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-mqtt-out.validation.templateProperty');
-        // Node-RED 4 shows a returned string as the field's error message.
-        return mode !== 'template' || (String(v || '').trim() !== '' && !/[+#]/.test(String(v))) || invalid(this, opt, 'plantwire-mqtt-out.validation.template');
-      },
-    },
-    templateType: { value: 'str' },
-    asset: {
-      value: '',
-      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
-        // A fixed path must not hold MQTT wildcards; from msg/flow/global/env it is checked per message.
-        const type = $('#node-input-assetType').length ? $('#node-input-assetType').val() : this.assetType;
-        if (type && type !== 'str') return String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-mqtt-out.validation.assetProperty');
-        // Node-RED 4 shows a returned string as the field's error message.
-        return !/[+#]/.test(String(v || '')) || invalid(this, opt, 'plantwire-mqtt-out.validation.asset');
-      },
-    },
-    assetType: { value: 'str' },
-    payload: { value: 'sample' },
-    qos: { value: '1' },
-    retain: { value: false },
-    group: {
-      value: 'Plantwire',
-      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
-        const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.group');
-      },
-    },
-    edgeNode: {
-      value: '',
-      validate: function (this: MqttOutEditorProps, v: string, opt?: object) {
-        const mode = $('#node-input-mode').length ? $('#node-input-mode').val() : this.mode;
-        return (mode !== 'sparkplug' || /^[^/+#]+$/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.edgeNode');
-      },
-    },
-    device: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.device');
-      },
-    },
-    aliases: { value: true },
-    primaryHost: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-out.validation.primaryHost');
-      },
-    },
-    buffer: { value: 10000, validate: RED.validators.number(true) },
-    metrics: { value: [] },
-    bufferMode: { value: 'off' },
-    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
-    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
-    bufferOverflow: { value: 'drop-oldest' },
-    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 0,
   icon: 'plantwire-mqtt-out.svg',

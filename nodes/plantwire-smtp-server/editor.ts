@@ -1,6 +1,7 @@
 // Editor definition of plantwire-smtp-server (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-smtp-server.html by scripts/build.mjs.
-import { invalid } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface SmtpServerEditorProps extends EditorNodeProperties {
   version: number;
@@ -30,65 +31,7 @@ interface SmtpServerCredentials {
 RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-smtp-server', {
   category: 'config',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    host: {
-      value: '127.0.0.1',
-      required: true,
-      validate: function (v: string, opt?: object) {
-        return /^[^\s/:]+$/.test(String(v || '')) || invalid(this, opt, 'plantwire-smtp-server.validation.host');
-      },
-    },
-    port: {
-      value: 2525,
-      required: true,
-      validate: function (v: string, opt?: object) {
-        const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 65535) || /^\$\{\w+\}$/.test(String(v)) || invalid(this, opt, 'plantwire-smtp-server.validation.port');
-      },
-    },
-    security: { value: 'none', required: true },
-    requireTLS: { value: true },
-    rejectUnauthorized: { value: true },
-    ca: { value: '' },
-    authType: { value: 'none', required: true },
-    oauthPreset: { value: 'microsoft' },
-    tenant: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return /^[A-Za-z0-9.-]*$/.test(String(v || '')) || invalid(this, opt, 'plantwire-smtp-server.validation.tenant');
-      },
-    },
-    accessUrl: {
-      value: '',
-      validate: function (this: SmtpServerEditorProps, v: string, opt?: object) {
-        const auth = $('#node-config-input-authType').length ? $('#node-config-input-authType').val() : this.authType;
-        const preset = $('#node-config-input-oauthPreset').length ? $('#node-config-input-oauthPreset').val() : this.oauthPreset;
-        return auth !== 'oauth2' || preset !== 'custom' || /^https?:\/\/\S+$/.test(String(v || '')) || invalid(this, opt, 'plantwire-smtp-server.validation.accessUrl');
-      },
-    },
-    from: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return /^(|[^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-smtp-server.validation.from');
-      },
-    },
-    maxConnections: {
-      value: 2,
-      validate: function (v: string, opt?: object) {
-        const n = Number(v);
-        return (/^\d+$/.test(String(v)) && n >= 1 && n <= 20) || invalid(this, opt, 'plantwire-smtp-server.validation.maxConnections');
-      },
-    },
-    timeout: {
-      value: 30,
-      validate: function (v: string, opt?: object) {
-        const n = Number(v);
-        return (String(v).trim() !== '' && n >= 1 && n <= 600) || invalid(this, opt, 'plantwire-smtp-server.validation.timeout');
-      },
-    },
-  },
+  defaults: specDefaults(spec),
   credentials: {
     user: { type: 'text' },
     password: { type: 'password' },

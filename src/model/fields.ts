@@ -17,8 +17,11 @@ import { numberSetting, typedSetting, TYPED_SOURCES, type TypedSetting, type Typ
 interface FieldBase {
   /** English name for runtime errors ("publishing interval (ms)"). */
   label: string;
-  /** Locale key (under `<type>.validation.`) of the dialog's message for a bad value. */
-  message?: string;
+  /**
+   * Locale key (under `<type>.validation.`) of the dialog's message for a bad value; a function picks
+   * it by the value and the other settings (a typed input: one message for a fixed text, one for a property name).
+   */
+  message?: string | ((value: unknown, config: Record<string, unknown>) => string);
   /** Must not be empty (the dialog marks it; the runtime refuses an empty value). */
   required?: boolean;
   /** The field counts only when this holds for the node's settings (e.g. a mode); else any value is accepted. */
@@ -45,6 +48,11 @@ interface FieldBase {
   status?: string;
   /** Left out of the help's settings table (name, version, lists edited by their own widgets). */
   hidden?: boolean;
+  /**
+   * The dialog also accepts a whole environment-variable reference (`${PORT}`): Node-RED puts the
+   * variable's value in at deploy, where the field's own rule then applies.
+   */
+  env?: boolean;
 }
 export interface StringField extends FieldBase {
   kind: 'string';
@@ -122,6 +130,9 @@ export function editorDefault(f: FieldSpec): { value: unknown; required?: boolea
   if (f.required) out.required = true;
   return out;
 }
+
+/** A whole `${NAME}` reference to an environment variable (see `env`). */
+export const ENV_REFERENCE = /^\$\{\w+\}$/;
 
 /** Whether a field gets a dialog validator (anything beyond "any value"). */
 export function hasRules(f: FieldSpec): boolean {

@@ -6,7 +6,10 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { azureEventTopic } from '../../src/connectors/cloud/azure-iot';
+import { cloudConnectionFields } from '../../src/connectors/cloud/fields';
+import { cloudOutFields } from '../../src/connectors/cloud/out-fields';
 import { cloudSettings, createCloudTarget } from '../../src/connectors/cloud/index';
+import { fieldOk } from '../../src/model/fields';
 import { cloudOutSettings, partSettler, toCloudRecords } from '../../src/connectors/cloud/out';
 import { deviceResourceUri, deviceSasToken, sasExpiry, sasToken } from '../../src/connectors/cloud/sas';
 import { makeSample } from '../../src/model/sample';
@@ -88,6 +91,31 @@ describe('cloudSettings: validation with clear messages', () => {
     expect(() => cloudSettings({ target: 'azure-iot', hubHost: 'hub', deviceId: 'd/1' }, { deviceKey: key })).toThrow(/device id "d\/1" is not valid/);
     expect(() => cloudSettings({ target: 'azure-iot', hubHost: 'hub', deviceId: 'd1', sasTtl: 10 }, { deviceKey: key })).toThrow(/SAS token lifetime \(s\) must be at least 60/);
     expect(() => cloudSettings({ target: 'azure-iot', hubHost: 'hub', deviceId: 'd1', apiVersion: 'latest' }, { deviceKey: key })).toThrow(/API version "latest" is not a date/);
+  });
+
+  it('the field spec (src/connectors/cloud/fields.ts): a field counts for its targets only, the dialog and the deploy refuse alike', () => {
+    const f = cloudConnectionFields.fields;
+    expect(fieldOk(f.bucket, 'A_B', { target: 's3' })).toBe(false);
+    expect(fieldOk(f.bucket, 'A_B', { target: 'webhook' })).toBe(true);
+    expect(fieldOk(f.flushCount, '1.5', { target: 'webhook' })).toBe(false);
+    expect(fieldOk(f.thingName, 'bad name', { target: 'aws-iot' })).toBe(false);
+    expect(fieldOk(f.keyPattern, 'plant/{yyyy}/{asset}', { target: 's3' })).toBe(false);
+    expect(fieldOk(f.ca, '/etc/ssl/ca.pem', { target: 'webhook' })).toBe(true);
+    const hook = { target: 'webhook', url: 'https://x.example/hook' };
+    expect(() => cloudSettings({ ...hook, flushCount: '1.5' })).toThrow('flush count must be a whole number, got 1.5');
+    expect(() => cloudSettings({ ...hook, ca: 'not\na certificate' })).toThrow(/^CA certificate must be PEM text \(-----BEGIN CERTIFICATE----- …\) or one file path, got/);
+    expect(cloudSettings({ ...hook, method: 'post' })).toMatchObject({ webhook: { method: 'POST' } });
+    expect(cloudSettings({ ...hook, bucket: 'A_B' }).kind).toBe('webhook');
+  });
+
+  it('cloud-out field spec (src/connectors/cloud/out-fields.ts): a fixed topic without wildcards, properties a JSON object; an empty fixed topic is the default', () => {
+    const f = cloudOutFields.fields;
+    expect(fieldOk(f.topic, 'dt/#', { topicType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.topic, 'cloudTopic', { topicType: 'msg' }, 'msg')).toBe(true);
+    expect(fieldOk(f.properties, '["a"]', {})).toBe(false);
+    expect(() => cloudOutSettings({ topic: 'dt/#' }, 'webhook')).toThrow('topic template must not be empty nor contain the MQTT wildcards + or #, got "dt/#"');
+    expect(cloudOutSettings({ topic: '' }, 'webhook').topic).toBe('{asset}/{tag}');
+    expect(() => cloudOutSettings({ topic: 'dt/{asset}', bufferMode: 'tape' } as Parameters<typeof cloudOutSettings>[0], 'webhook')).toThrow(/buffer must be one of off, memory, disk/);
   });
 
   it('unknown target, bad webhook headers, bad S3 bucket', () => {

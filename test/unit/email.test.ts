@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { classifySmtpError } from '../../src/connectors/email/mailer';
 import { MailScheduler, PartlyEmitted, RateLimiter } from '../../src/connectors/email/scheduler';
-import { emailOutSettings, smtpSettings } from '../../src/connectors/email/settings';
+import { emailOutFields, smtpServerFields } from '../../src/connectors/email/fields';
+import { emailOutSettings, smtpSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
+import { fieldOk } from '../../src/model/fields';
 import { composeMail, escapeHtml, renderTemplate, samplesCsv, sampleRow } from '../../src/connectors/email/template';
 import { CORE_NODE_TYPES } from '../../src/bundle/core-types';
 import { plantwireModule } from '../../src/bundle/manifest';
@@ -249,6 +251,43 @@ describe('settings', () => {
     expect(() => smtpSettings({ host: 'h', authType: 'password' }, { user: 'u' })).toThrow(/password authentication needs a password/);
     expect(() => smtpSettings({ host: 'h', authType: 'oauth2', oauthPreset: 'google' }, { user: 'u@x.y', clientId: 'c' })).toThrow(/needs a refresh token/);
     expect(() => smtpSettings({ host: 'h', port: 70000 }, {})).toThrow(/port must be at most 65535/);
+  });
+
+  it('SMTP field spec: the dialog refuses what the deploy refuses, with the same texts at deploy', () => {
+    const f = smtpServerFields.fields;
+    const saved = { host: '127.0.0.1', port: 2525, security: 'none', authType: 'oauth2', oauthPreset: 'custom' };
+    expect(fieldOk(f.host, 'smtp.example.com', saved)).toBe(true);
+    expect(fieldOk(f.host, 'smtp.example.com:25', saved)).toBe(false);
+    expect(fieldOk(f.port, '70000', saved)).toBe(false);
+    expect(fieldOk(f.accessUrl, 'ftp://x', saved)).toBe(false);
+    expect(fieldOk(f.accessUrl, 'ftp://x', { ...saved, oauthPreset: 'google' })).toBe(true);
+    expect(fieldOk(f.from, ' Plant <plant@example.com> ', saved)).toBe(true);
+    expect(fieldOk(f.from, 'plant', saved)).toBe(false);
+    expect(fieldOk(f.tenant, 'contoso onmicrosoft', { ...saved, oauthPreset: 'microsoft' })).toBe(false);
+    // The dialog takes an environment variable for the port (test/unit/fields.test.ts); Node-RED puts its value in at deploy, where the rule applies.
+    expect(() => smtpSettings({ host: 'h', port: '${SMTP_PORT}' }, {})).toThrow(/port must be a number/);
+    expect(() => smtpSettings({ host: 'h', security: 'maybe' }, {})).toThrow('security must be starttls, tls, none (STARTTLS when offered) or off (no TLS at all), got "maybe"');
+    expect(() => smtpSettings({ host: 'h', authType: 'kerberos' }, {})).toThrow('authentication must be none, password or oauth2, got "kerberos"');
+    expect(() => smtpSettings({ host: 'h', authType: 'oauth2', oauthPreset: 'yahoo' }, {})).toThrow('OAuth2 provider must be microsoft, google or custom, got "yahoo"');
+    expect(() => smtpSettings({ host: 'h', authType: 'oauth2', oauthPreset: 'custom', accessUrl: 'x' }, { user: 'a@b.c', clientId: 'c', refreshToken: 'r' })).toThrow(/^token URL: give the OAuth2 token endpoint/);
+    expect(() => smtpSettings({ host: 'h', authType: 'oauth2', oauthPreset: 'microsoft', tenant: 'a b' }, { user: 'a@b.c', clientId: 'c', refreshToken: 'r' })).toThrow(/tenant: "a b" is not a tenant id/);
+    expect(() => smtpSettings({ host: 'h', from: 'plant' }, {})).toThrow(/from: "plant" is not a mail address/);
+    expect(() => smtpSettings({ host: 'h', maxConnections: 21 }, {})).toThrow(/connections must be at most 20/);
+    expect(smtpSettings({ host: 'h', timeout: '' }, {}).timeoutMs).toBe(30_000);
+  });
+
+  it('email-out field spec: the dialog refuses what the deploy refuses (fixed recipients, cc, subject braces, numbers)', () => {
+    const f = emailOutFields.fields;
+    expect(fieldOk(f.to, 'shift lead', { toType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.to, 'shift-lead@example.com, Maintenance <maint@example.com>', { toType: 'str' }, 'str')).toBe(true);
+    expect(fieldOk(f.to, 'recipients', { toType: 'msg' }, 'msg')).toBe(true);
+    expect(fieldOk(f.to, '', { toType: 'msg' }, 'msg')).toBe(false);
+    expect(fieldOk(f.cc, 'shift lead', {})).toBe(false);
+    expect(fieldOk(f.subject, 'Alarm {{topic', { subjectType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.rateCount, '1.5', {})).toBe(false);
+    expect(fieldOk(f.bufferMaxEntries, '0', {})).toBe(false);
+    expect(() => emailOutSettings({ to: 'a@example.com', subject: 'Alarm\nsecond line' })).toThrow('subject must be one line with every {{ closed by }}, got "Alarm\\nsecond line"');
+    expect(() => emailOutSettings({ to: 'a@example.com', bufferOverflow: 'spill' } as EmailOutConfig)).toThrow(/buffer overflow policy must be one of drop-oldest, drop-newest, reject/);
   });
 
   it('email-out: recipients, mode and numbers', () => {

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { nodeRule } from '../../src/bundle/rules';
 import { localizeDemo } from '../../src/host/workspace';
+import { erpConnectionFields } from '../../src/connectors/erp/fields';
 import { erpSettings } from '../../src/connectors/erp/index';
+import { fieldOk } from '../../src/model/fields';
 import { documentKey, documentOf, erpOutSettings, erpQuerySettings, fillEntity, idempotencyKey } from '../../src/connectors/erp/node-settings';
 import { joinUrl, keyFromLocation, restErrorText, restNextLink, restRows } from '../../src/connectors/erp/rest';
 import type { HttpResponse } from '../../src/connectors/http';
@@ -46,6 +48,30 @@ describe('erpSettings (the connection dialog)', () => {
     [{ kind: 'rest', url: 'http://x/', ca: 'not pem' }, {}, /^CA certificate must be PEM text/],
   ])('refuses %j naming the field', (config, creds, message) => {
     expect(() => erpSettings(config, creds)).toThrow(message);
+  });
+
+  it('the dialog refuses by the same spec (src/connectors/erp/fields.ts), in the mode the field counts in', () => {
+    const f = erpConnectionFields.fields;
+    const sap = { kind: 'sap-odata-v2', auth: 'basic' };
+    expect(fieldOk(f.url, 'https://erp.example.com/odata/', sap)).toBe(true);
+    expect(fieldOk(f.url, 'ftp://erp.example.com/', sap)).toBe(false);
+    expect(fieldOk(f.url, 'https://erp example/', sap)).toBe(false);
+    expect(fieldOk(f.sapClient, '1000', sap)).toBe(false);
+    expect(fieldOk(f.sapClient, '1000', { ...sap, kind: 'rest' })).toBe(true);
+    expect(fieldOk(f.database, '', { kind: 'odoo' })).toBe(false);
+    expect(fieldOk(f.database, '', sap)).toBe(true);
+    expect(fieldOk(f.tokenUrl, '', { kind: 'rest', auth: 'oauth2' })).toBe(false);
+    expect(fieldOk(f.tokenUrl, '', { kind: 'odoo', auth: 'oauth2' })).toBe(true);
+    expect(fieldOk(f.apiKeyHeader, 'x key', { kind: 'rest', auth: 'apikey' })).toBe(false);
+    expect(fieldOk(f.headers, '{"x-tenant": "acme"}', sap)).toBe(true);
+    expect(fieldOk(f.headers, '["a"]', sap)).toBe(false);
+    expect(fieldOk(f.timeout, '0.05', sap)).toBe(false);
+    expect(fieldOk(f.timeout, '', sap)).toBe(true);
+    expect(fieldOk(f.ca, 'not pem', sap)).toBe(false);
+    expect(erpSettings({ kind: 'rest', url: 'http://x/', timeout: '' }).timeoutMs).toBe(30_000);
+    expect(() => erpSettings({ kind: 'rest', url: 'http://x/', auth: 'apikey', apiKeyHeader: 'x key' }, { apiKey: 'k' })).toThrow('API key header "x key" is not a valid header name');
+    expect(() => erpSettings({ kind: 'rest', url: 'http://x/', auth: 'kerberos' })).toThrow('authentication must be one of none, basic, oauth2, apikey, got "kerberos"');
+    expect(() => erpSettings({ url: 'http://x/' })).toThrow(/^system must be one of sap-odata-v2, odata-v4, odoo, rest, got undefined/);
   });
 
   it('keeps extra headers (lower-cased), the API key header and the TLS options', () => {

@@ -160,6 +160,19 @@ describe.each(TYPES)('%s: the built palette follows its fields.ts', (type) => {
   });
 });
 
+describe('environment variables in the dialog', () => {
+  it('a field with `env` takes a whole ${VAR} reference in the built dialog; its value is checked at deploy', () => {
+    const port = builtDefaults('plantwire-smtp-server').port!.validate!;
+    expect(port('${SMTP_PORT}')).toBe(true);
+    expect(port('${SMTP PORT}')).toBe(false);
+    expect(port('x${SMTP_PORT}')).toBe(false);
+    expect(port('70000')).toBe(false);
+    expect(port('587')).toBe(true);
+    // Not `env`: the reference is refused as any other text.
+    expect(builtDefaults('plantwire-smtp-server').maxConnections!.validate!('${CONNS}')).toBe(false);
+  });
+});
+
 describe('typed-input migrations', () => {
   it('erp-query version 1 → 2: the existing entity and filter become fixed texts (type "str")', () => {
     const spec = erpQuerySpec;

@@ -6,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { makeSample, sampleProblems } from '../../src/model/sample';
 import { decodePayload, plainValue, tagFromTopic } from '../../src/connectors/mqtt/decode';
 import { mqttInSettings, mqttOutSettings } from '../../src/connectors/mqtt/node-settings';
+import { mqttOutFields } from '../../src/connectors/mqtt/out-fields';
+import { fieldOk, type FieldSpec } from '../../src/model/fields';
 import { brokerSettings, pemOrFile } from '../../src/connectors/mqtt/options';
 import { filterProblems, parseFilter, splitFilters, topicMatches, topicNameProblems } from '../../src/connectors/mqtt/topic';
 import { templateProblems, templateTopic, unsPayload, unsTopic } from '../../src/connectors/mqtt/uns';
@@ -202,5 +204,26 @@ describe('mqtt-in / mqtt-out dialog settings', () => {
     expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'a', type: 'Double' }, { name: 'a', type: 'Float' }] })).toThrow(/metric row 2: "a" is listed twice/);
     expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: '', type: 'Double' }] })).toThrow(/metric row 1: the name is empty/);
     expect(mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'Count', type: 'UInt16' }] }).metrics).toEqual([{ name: 'Count', type: 'UInt16' }]);
+  });
+
+  it('mqtt-out field spec (src/connectors/mqtt/out-fields.ts): the dialog refuses what the deploy refuses, with the message for a fixed text or a property name', () => {
+    const f = mqttOutFields.fields;
+    const tpl = { mode: 'template', templateType: 'str' };
+    expect(fieldOk(f.template, 'plant/#/{tag}', tpl, 'str')).toBe(false);
+    expect(fieldOk(f.template, 'plant/{line}/{tag}', tpl, 'str')).toBe(true);
+    expect(fieldOk(f.template, '', { mode: 'template', templateType: 'msg' }, 'msg')).toBe(false);
+    expect(fieldOk(f.template, 'plant/#', { mode: 'uns' }, 'str')).toBe(true);
+    const key = (fld: FieldSpec, c: Record<string, unknown>): unknown => (typeof fld.message === 'function' ? fld.message('', c) : fld.message);
+    expect(key(f.template, tpl)).toBe('template');
+    expect(key(f.template, { mode: 'template', templateType: 'flow' })).toBe('templateProperty');
+    expect(key(f.asset, { assetType: 'env' })).toBe('assetProperty');
+    expect(key(f.asset, {})).toBe('asset');
+    expect(fieldOk(f.asset, 'line/+', { assetType: 'str' }, 'str')).toBe(false);
+    expect(fieldOk(f.edgeNode, '', { mode: 'sparkplug' })).toBe(false);
+    expect(fieldOk(f.edgeNode, '', { mode: 'uns' })).toBe(true);
+    expect(fieldOk(f.buffer, '-1', {})).toBe(false);
+    // A rule only the dialog had before: a device id with a wildcard in UNS mode is refused at deploy too.
+    expect(() => mqttOutSettings({ ...base, device: 'd/1' })).toThrow('device id must not contain /, + or #, got "d/1"');
+    expect(() => mqttOutSettings({ ...base, qos: '3' })).toThrow(/QoS must be at most 2/);
   });
 });

@@ -5,7 +5,9 @@
  * `createCloudTarget(settings)` makes the target. No Node-RED import.
  */
 import { PlantwireError } from '../../model/errors';
+import { parseFields, type NumberField } from '../../model/fields';
 import { numberSetting } from '../../model/settings';
+import { CLOUD_KINDS, cloudConnectionFields } from './fields';
 import { AwsIotTarget, checkAwsIotSettings, type AwsIotSettings } from './aws-iot';
 import { AZURE_API_VERSION, AzureIotTarget, checkAzureIotSettings, type AzureIotSettings } from './azure-iot';
 import { S3_DEFAULT_KEY_PATTERN, S3Target, s3SettingsProblems, type S3Settings } from './s3';
@@ -16,7 +18,7 @@ export * from './types';
 export { AwsIotTarget, AzureIotTarget, S3Target, WebhookTarget, AZURE_API_VERSION };
 export type { AwsIotSettings, AzureIotSettings, S3Settings, WebhookSettings };
 
-export const CLOUD_KINDS: readonly CloudKind[] = ['aws-iot', 'azure-iot', 's3', 'webhook'];
+export { CLOUD_KINDS };
 
 /** The plantwire-cloud-connection dialog fields (numbers may arrive as strings). */
 export interface CloudConfig {
@@ -78,17 +80,34 @@ function tls(config: CloudConfig): { ca?: string; rejectUnauthorized: boolean } 
   return ca ? { ca, rejectUnauthorized: bool(config.rejectUnauthorized, true) } : { rejectUnauthorized: bool(config.rejectUnauthorized, true) };
 }
 
-/** Validates the dialog fields and credentials for the selected target. */
+/** A number of the dialog, by its field spec (./fields.ts): limits, default and the label its error names. */
+function numberField(c: Record<string, unknown>, key: 'timeout' | 'flushCount' | 'flushBytes' | 'flushSeconds' | 'sasTtl'): number {
+  const f = cloudConnectionFields.fields[key] as NumberField;
+  return numberSetting(c, key, { default: Number(f.default), min: f.min!, max: f.max!, ...(f.integer ? { integer: true } : {}), label: f.label });
+}
+
+/**
+ * Validates the dialog fields and credentials for the selected target: the
+ * target's own checks first (they name every problem of the target at once),
+ * then the rest of the field spec's rules (the dialog's).
+ */
 export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {}): CloudSettings {
+  const settings = targetSettings(config, creds);
+  // The method is read case-insensitively (a flow written by hand: "post").
+  parseFields(cloudConnectionFields, { ...(config as Record<string, unknown>), method: str(config.method).toUpperCase() || undefined });
+  return settings;
+}
+
+function targetSettings(config: CloudConfig, creds: CloudCredentials): CloudSettings {
   const kind = str(config.target) as CloudKind;
   if (!CLOUD_KINDS.includes(kind)) {
     throw new PlantwireError('bad-config', `target must be one of ${CLOUD_KINDS.join(', ')}, got ${JSON.stringify(config.target ?? '')}`, 'no cloud target selected');
   }
   const c = config as Record<string, unknown>;
-  const timeoutMs = numberSetting(c, 'timeout', { default: 30, min: 1, max: 600, label: 'timeout (s)' }) * 1000;
-  const flushCount = numberSetting(c, 'flushCount', { default: 500, min: 1, max: 1_000_000, integer: true, label: 'flush count' });
-  const flushBytes = numberSetting(c, 'flushBytes', { default: 1_048_576, min: 1024, max: 1024 * 1024 * 1024, integer: true, label: 'flush size (bytes)' });
-  const flushMs = numberSetting(c, 'flushSeconds', { default: 60, min: 0.1, max: 86_400, label: 'flush interval (s)' }) * 1000;
+  const timeoutMs = numberField(c, 'timeout') * 1000;
+  const flushCount = numberField(c, 'flushCount');
+  const flushBytes = numberField(c, 'flushBytes');
+  const flushMs = numberField(c, 'flushSeconds') * 1000;
   const t = tls(config);
   switch (kind) {
     case 'aws-iot': {
@@ -103,7 +122,7 @@ export function cloudSettings(config: CloudConfig, creds: CloudCredentials = {})
         deviceId: str(config.deviceId),
         deviceKey: creds.deviceKey ?? '',
         apiVersion: str(config.apiVersion) || AZURE_API_VERSION,
-        sasTtlS: numberSetting(c, 'sasTtl', { default: 3600, min: 60, max: 365 * 86_400, integer: true, label: 'SAS token lifetime (s)' }),
+        sasTtlS: numberField(c, 'sasTtl'),
         timeoutMs,
         ...t,
       };

@@ -6,6 +6,8 @@
 import { templateProblems, templateTopic } from '../mqtt/uns';
 import { typedSetting, type TypedSetting } from '../../model/settings';
 import { PlantwireError } from '../../model/errors';
+import { parseFields } from '../../model/fields';
+import { cloudOutFields } from './out-fields';
 import { toSamples, type TagSample } from '../../model/sample';
 import type { CloudKind, CloudRecord } from './types';
 
@@ -56,6 +58,8 @@ export function cloudOutSettings(config: CloudOutConfig, kind: CloudKind | null)
       properties[k] = value;
     }
   }
+  // The rest of the dialog's rules (./out-fields.ts), after the checks above that name each problem; an empty fixed topic is the default one.
+  parseFields(cloudOutFields, { ...(config as Record<string, unknown>), ...(topicSource.type === 'str' ? { topic } : {}) });
   return { topic, topicSource, properties };
 }
 

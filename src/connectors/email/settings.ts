@@ -1,7 +1,9 @@
 /** Settings of the SMTP server (config node) and of email-out, validated without Node-RED. */
 import { PlantwireError } from '../../model/errors';
 import { describeTyped, numberSetting, typedSetting, type TypedSetting } from '../../model/settings';
+import { parseFields } from '../../model/fields';
 import { pemOrFile } from '../mqtt/options';
+import { checkAddress, emailOutFields, smtpAccessUrl, smtpServerFields, smtpTenant } from './fields';
 
 /**
  * `starttls`: STARTTLS required (unless requireTLS is off); `tls`: TLS from the start;
@@ -59,16 +61,7 @@ export interface SmtpSettings {
   label: string;
 }
 
-const ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+$/;
-
-/** A mail address or "Name <address>"; the address part is checked. `where` names a per-message source ("from msg.to"): the error is then bad input. */
-export function checkAddress(value: string, field: string, where = ''): string {
-  const v = value.trim();
-  const m = /<([^<>]+)>\s*$/.exec(v);
-  const addr = m ? m[1]!.trim() : v;
-  if (!ADDRESS.test(addr)) throw new PlantwireError(where ? 'bad-input' : 'bad-config', `${field}${where}: "${value}" is not a mail address (name@example.com or Name <name@example.com>)`, `${field}: not a mail address`);
-  return v;
-}
+export { checkAddress };
 
 /** A comma/semicolon separated list of addresses (or an array of them); at least one when required. */
 export function addressList(value: unknown, field: string, required = true, where = ''): string[] {
@@ -91,16 +84,16 @@ export function typedRecipients(value: unknown, source: TypedSetting): string[] 
   return addressList(value, 'to', true, where);
 }
 
+/** The SMTP server's settings, parsed by its field spec (./fields.ts) plus the credentials the login needs. */
 export function smtpSettings(config: SmtpServerConfig, creds: SmtpCredentials): SmtpSettings {
-  const host = String(config.host ?? '').trim();
-  if (!host || /[\s/]/.test(host)) throw new PlantwireError('bad-config', `host: give the SMTP server's host name or IP address (e.g. smtp.office365.com), got ${JSON.stringify(config.host ?? '')}`, 'host: missing or invalid');
+  const f = parseFields(smtpServerFields, config as Record<string, unknown>);
+  const host = f.host;
+  // A flow written by hand without a security mode gets the strict one (the dialog saves its choice).
   const security = (config.security || 'starttls') as SmtpSecurity;
-  if (!['starttls', 'tls', 'none', 'off'].includes(security)) throw new PlantwireError('bad-config', `security must be starttls, tls, none (STARTTLS when offered) or off (no TLS at all), got ${JSON.stringify(config.security)}`, 'bad security mode');
-  const c = config as Record<string, unknown>;
-  const port = numberSetting(c, 'port', { default: security === 'tls' ? 465 : 587, min: 1, max: 65535, integer: true, label: 'port' });
-  const maxConnections = numberSetting(c, 'maxConnections', { default: 2, min: 1, max: 20, integer: true, label: 'connections' });
-  const timeoutMs = numberSetting(c, 'timeout', { default: 30, min: 1, max: 600, label: 'timeout (s)' }) * 1000;
-  const authType = (config.authType || 'none') as SmtpAuth;
+  const port = f.port;
+  const maxConnections = f.maxConnections;
+  const timeoutMs = f.timeout * 1000;
+  const authType = f.authType as SmtpAuth;
   const user = (creds.user ?? '').trim();
   let auth: SmtpSettings['auth'];
   if (authType === 'none') auth = { type: 'none' };
@@ -108,30 +101,26 @@ export function smtpSettings(config: SmtpServerConfig, creds: SmtpCredentials): 
     if (!user) throw new PlantwireError('bad-config', 'user: password authentication needs a user name', 'user name missing');
     if (!creds.password) throw new PlantwireError('bad-config', 'password: password authentication needs a password', 'password missing');
     auth = { type: 'password', user, pass: creds.password };
-  } else if (authType === 'oauth2') {
+  } else {
     if (!user) throw new PlantwireError('bad-config', 'user: OAuth2 needs the mailbox address to send as (e.g. alarms@contoso.com)', 'user (mailbox) missing');
     const clientId = (creds.clientId ?? '').trim();
     const refreshToken = (creds.refreshToken ?? '').trim();
     if (!clientId) throw new PlantwireError('bad-config', 'client id: OAuth2 needs the application (client) id of your app registration', 'OAuth2: client id missing');
     if (!refreshToken) throw new PlantwireError('bad-config', 'refresh token: OAuth2 needs a refresh token (see docs/email.md for how to get one)', 'OAuth2: refresh token missing');
+    // A provider not saved (a flow written by hand): a token URL of one's own.
     const preset = (config.oauthPreset || 'custom') as OAuthPreset;
     let accessUrl: string;
     let scope: string | undefined;
     if (preset === 'microsoft') {
-      const tenant = String(config.tenant ?? '').trim() || 'common';
-      if (!/^[A-Za-z0-9.-]+$/.test(tenant)) throw new PlantwireError('bad-config', `tenant: "${tenant}" is not a tenant id or domain (e.g. contoso.onmicrosoft.com or a GUID)`, 'OAuth2: bad tenant');
-      accessUrl = OAUTH_PRESETS.microsoft.accessUrl.replace('{tenant}', tenant);
+      accessUrl = OAUTH_PRESETS.microsoft.accessUrl.replace('{tenant}', smtpTenant(config.tenant));
       scope = OAUTH_PRESETS.microsoft.scope;
     } else if (preset === 'google') {
       accessUrl = OAUTH_PRESETS.google.accessUrl;
-    } else if (preset === 'custom') {
-      accessUrl = String(config.accessUrl ?? '').trim();
-      if (!/^https?:\/\/\S+$/.test(accessUrl)) throw new PlantwireError('bad-config', `token URL: give the OAuth2 token endpoint (https://…), got ${JSON.stringify(config.accessUrl ?? '')}`, 'OAuth2: token URL missing');
-    } else throw new PlantwireError('bad-config', `OAuth2 provider must be microsoft, google or custom, got ${JSON.stringify(config.oauthPreset)}`, 'OAuth2: bad provider');
+    } else accessUrl = smtpAccessUrl(config.accessUrl);
     auth = { type: 'oauth2', user, clientId, clientSecret: creds.clientSecret ?? '', refreshToken, accessUrl };
     if (scope) auth.scope = scope;
-  } else throw new PlantwireError('bad-config', `authentication must be none, password or oauth2, got ${JSON.stringify(config.authType)}`, 'bad authentication type');
-  const from = String(config.from ?? '').trim() || (auth.type !== 'none' && user.includes('@') ? user : '');
+  }
+  const from = f.from || (auth.type !== 'none' && user.includes('@') ? user : '');
   if (from) checkAddress(from, 'from');
   const settings: SmtpSettings = {
     host,
@@ -197,7 +186,7 @@ export function emailOutSettings(config: EmailOutConfig): EmailOutSettings {
   // Version 2: recipients and subject are fixed, or read per message from msg/flow/global/env (typedRecipients, the subject checked as a template).
   const toSource = typedSetting(config.to, config.toType, 'to');
   const subjectSource = typedSetting(config.subject, config.subjectType, 'subject');
-  return {
+  const settings: EmailOutSettings = {
     to: toSource.type === 'str' ? addressList(config.to, 'to') : [],
     toSource,
     cc: addressList(config.cc, 'cc', false),
@@ -213,4 +202,7 @@ export function emailOutSettings(config: EmailOutConfig): EmailOutSettings {
     ratePeriodMs: numberSetting(c, 'ratePeriod', { default: 3600, min: 1, max: 604_800, label: 'rate limit period (s)' }) * 1000,
     maxRows: numberSetting(c, 'maxRows', { default: 500, min: 1, max: 100_000, integer: true, label: 'rows per mail' }),
   };
+  // The rest of the dialog's rules (./fields.ts), after the checks above that name each address.
+  parseFields(emailOutFields, c);
+  return settings;
 }

@@ -3,7 +3,9 @@
  * without Node-RED: each problem is a PlantwireError naming the field.
  */
 import { PlantwireError } from '../../model/errors';
+import { parseFields } from '../../model/fields';
 import { numberSetting } from '../../model/settings';
+import { mqttOutFields } from './out-fields';
 import type { NodeConfig } from '../../model/node-red-types';
 import type { BufferConfig } from '../../buffer/settings';
 import { PAYLOAD_FORMATS, type PayloadFormat } from './decode';
@@ -160,7 +162,7 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
       metrics.push({ name, type: type as DataTypeName });
     });
   }
-  return {
+  const settings: MqttOutSettings = {
     mode,
     template,
     templateSource,
@@ -177,6 +179,9 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
     metrics,
     buffer: numberSetting(config, 'buffer', { default: 10_000, min: 0, max: 10_000_000, integer: true, label: 'store and forward buffer' }),
   };
+  // The rest of the dialog's rules (./out-fields.ts), after the checks above that name each problem.
+  parseFields(mqttOutFields, config as unknown as Record<string, unknown>);
+  return settings;
 }
 
 /**
