@@ -52,9 +52,9 @@ export default defineConfig({
     globalSetup: ['./test/helpers/global-setup.ts'],
     // Three workers on the 2-core CI machine: the suite mostly waits (sockets, timers, child
     // processes) — a full run used 617 s of CPU in 727 s of wall time, so two workers left about
-    // half of the two cores idle (CI 2026-12-05: 712 s with 2 workers; 694 s with 3 on a machine
-    // that other jobs kept at load 7–9, 0 failures). More were not tried: they would load the
-    // timing-sensitive browser and outage tests further.
+    // half of the two cores idle. CI 2026-12-05: 712 s with 2 workers; with 3, 459 s in a clean
+    // clone on a quiet machine (and 694 s, 0 failures, with other jobs keeping the load at 7–9).
+    // More were not tried: they would load the timing-sensitive browser and outage tests further.
     maxWorkers: 3,
     testTimeout: 30_000,
     hookTimeout: 120_000,
