@@ -23,8 +23,10 @@ export interface CodeFields {
   /** Writes every editor into its hidden input (oneditsave). */
   save(): void;
   /**
-   * Destroys the editors one event-loop turn later (on Done, Cancel and
-   * Delete: the node's oneditsave, oneditcancel and oneditdelete): the click on Done blurs a
+   * Destroys the editors one event-loop turn later (on Done and Cancel: the
+   * node's oneditsave and oneditcancel; on Delete, Node-RED's own clean-up of
+   * editors left without a dialog disposes them, editor first, then model —
+   * destroying them here too made Monaco compute on a disposed model): the click on Done blurs a
    * focused editor, and Monaco finishes that blur after the click; disposing
    * the model before that makes it throw "Model is disposed!".
    */
@@ -80,7 +82,7 @@ export function codeFields(fields: CodeField[]): CodeFields {
   };
 }
 
-/** Closes a dialog's code editors (oneditcancel, oneditdelete): destroys them and forgets them. */
+/** Closes a dialog's code editors (oneditcancel): destroys them and forgets them. */
 export function dropCodeFields(node: { code?: CodeFields }): void {
   if (node.code) node.code.destroy();
   delete node.code;

@@ -222,8 +222,4 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   oneditcancel: function (this: ErpOutEditorProps & ErpOutEditorState) {
     dropCodeFields(this);
   },
-  // Delete in the dialog closes it without oneditcancel: destroy the code editors here too.
-  oneditdelete: function (this: ErpOutEditorProps & ErpOutEditorState) {
-    dropCodeFields(this);
-  },
 });

@@ -99,8 +99,4 @@ RED.nodes.registerType<MapEditorProps>('plantwire-map', {
   oneditcancel: function (this: MapEditorProps & MapEditorState) {
     dropCodeFields(this);
   },
-  // Delete in the dialog closes it without oneditcancel: destroy the code editors here too.
-  oneditdelete: function (this: MapEditorProps & MapEditorState) {
-    dropCodeFields(this);
-  },
 });

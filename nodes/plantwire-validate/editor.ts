@@ -86,10 +86,6 @@ RED.nodes.registerType<ValidateEditorProps>('plantwire-validate', {
   oneditcancel: function (this: ValidateEditorProps & ValidateEditorState) {
     dropCodeFields(this);
   },
-  // Delete in the dialog closes it without oneditcancel: destroy the code editors here too.
-  oneditdelete: function (this: ValidateEditorProps & ValidateEditorState) {
-    dropCodeFields(this);
-  },
   oneditresize: function (this: ValidateEditorProps & ValidateEditorState, size: { height: number }) {
     const rows = $('#dialog-form>div:not(.node-text-editor-row)');
     let height = size.height;
