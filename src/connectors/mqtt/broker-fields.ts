@@ -21,7 +21,7 @@ export const brokerFields = defineFields('plantwire-mqtt-broker', 1, {
   clean: { kind: 'boolean', default: true, label: 'clean session' },
   sessionExpiry: { kind: 'number', default: 86_400, min: 0, max: 4_294_967_295, integer: true, unit: 's', label: 'session expiry (s)' },
   keepalive: { kind: 'number', default: 60, min: 0, max: 65_535, integer: true, unit: 's', label: 'keep alive (s)' },
-  reconnectPeriod: { kind: 'number', default: 2000, min: 100, max: 3_600_000, integer: true, unit: 'ms', label: 'reconnect period (ms)' },
+  reconnectPeriod: { kind: 'number', default: 2000, min: 100, max: 3_600_000, integer: true, unit: 'ms', label: 'first reconnect delay (ms)' },
   connectTimeout: { kind: 'number', default: 30_000, min: 500, max: 600_000, integer: true, unit: 'ms', label: 'connect timeout (ms)' },
   tls: { kind: 'boolean', default: false, label: 'TLS' },
   ca: { kind: 'string', default: '', label: 'CA certificate', hidden: true },

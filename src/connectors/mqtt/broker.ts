@@ -50,6 +50,7 @@ export class MqttBroker {
     readonly settings: BrokerSettings,
   ) {
     const connection = new MqttConnection(settings);
+    connection.logOutagesTo(owner, `MQTT broker ${settings.label}`);
     this.connection = connection;
     // The connection as a Connector: open() rejects when the first connect fails (the supervisor retries), MQTT's phases are connection phases.
     this.users = ConnectionUsers.of(owner, {
@@ -84,6 +85,7 @@ export class MqttBroker {
     }
     const last = this.bdSeqs.get(key);
     const session = new EdgeSession(this.settings, { ...opts, bdSeq: last === undefined ? opts.bdSeq : last + 1 });
+    session.conn.logOutagesTo(this.owner, `MQTT broker ${this.settings.label} (Sparkplug edge node ${key})`);
     const users = new ConnectionUsers(this.owner, {
       connect: () => session.start(),
       disconnect: async () => {
@@ -106,6 +108,7 @@ export class MqttBroker {
     const existing = this.hosts.get(hostId);
     if (existing) return existing;
     const session = new HostSession(this.settings, hostId);
+    session.conn.logOutagesTo(this.owner, `MQTT broker ${this.settings.label} (Sparkplug host ${hostId})`);
     const users = new ConnectionUsers(this.owner, {
       connect: () => session.start(),
       disconnect: async () => {

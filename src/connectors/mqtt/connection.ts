@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { Backoff } from '../../model/backoff';
 import { PlantwireError, toError } from '../../model/errors';
+import { OutageLog, type OutageLogger } from '../../model/outage-log';
 import type { ConnectionPhase } from '../../model/status';
 import type { BrokerSettings } from './options';
 import { levelsMatch, parseFilter, type ParsedFilter } from './topic';
@@ -9,9 +11,14 @@ import { levelsMatch, parseFilter, type ParsedFilter } from './topic';
  * One MQTT connection (mqtt.js v5) shared by several users: each user
  * registers the topic filters it wants with a handler, the connection keeps
  * one broker subscription per filter (highest QoS wins) and hands every
- * incoming message to the handlers whose filters match it. Reconnects are
- * mqtt.js's; subscriptions are restored after a reconnect unless the broker
- * kept the session. State changes are events, never thrown errors.
+ * incoming message to the handlers whose filters match it. mqtt.js
+ * reconnects, with its delays drawn from the one backoff (src/model/backoff.ts):
+ * the reconnect period is the first delay, doubled per failed attempt up to
+ * `MQTT_RECONNECT_MAX_MS` (or the period, if larger), jittered, reset once the
+ * broker accepts us — so a fleet of clients that lost the same broker does not
+ * come back in lockstep. Subscriptions are restored after a reconnect unless
+ * the broker kept the session. State changes are events, never thrown errors;
+ * with `logOutagesTo` an outage is logged once (down, still down, back).
  */
 
 export type MessageHandler = (topic: string, payload: Buffer, packet: IPublishPacket) => void;
@@ -103,6 +110,15 @@ const TLS_TEXT: Record<string, string> = {
   ERR_OSSL_BAD_DECRYPT: 'cannot decrypt the client key: check the key passphrase',
 };
 
+/** The longest delay between two reconnect attempts (unless the reconnect period itself is longer). */
+export const MQTT_RECONNECT_MAX_MS = 30_000;
+
+/** A refusal only the user can fix (CONNACK refusal, TLS trust): logged as a warning, not as an info line. */
+function isRefusal(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' || (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|ERR_OSSL/.test(code));
+}
+
 export function describeMqttError(err: unknown): string {
   const e = toError(err) as Error & { code?: unknown };
   if (typeof e.code === 'number' && CONNACK_TEXT[e.code]) return `connection refused: ${CONNACK_TEXT[e.code]}`;
@@ -129,6 +145,7 @@ export class MqttConnection extends EventEmitter {
   private lastState: StateEvent = { state: 'closed', text: 'not connected' };
   private everConnected = false;
   private ending: Promise<void> | null = null;
+  private outage: OutageLog | null = null;
 
   constructor(settings: BrokerSettings, extra: Partial<IClientOptions> = {}) {
     super();
@@ -139,6 +156,15 @@ export class MqttConnection extends EventEmitter {
 
   get state(): StateEvent {
     return this.lastState;
+  }
+
+  /**
+   * Logs this connection's outages through the one outage log (one line when it
+   * goes down, a "still down" warning, one when it is back), as every other
+   * connection does; call before `open()`.
+   */
+  logOutagesTo(logger: OutageLogger, what: string): void {
+    this.outage = new OutageLog(logger, what);
   }
 
   get connected(): boolean {
@@ -171,7 +197,22 @@ export class MqttConnection extends EventEmitter {
     }
     this.client = client;
     this.setState({ state: 'connecting', text: `connecting to ${this.settings.label}` });
+    // The delay before mqtt.js's next attempt, from the one backoff: mqtt.js reads
+    // options.reconnectPeriod when a close schedules the reconnect, so it is set
+    // just before (a listener put in front of mqtt.js's own). 0 keeps "no reconnects".
+    const period = Number(client.options.reconnectPeriod ?? 0);
+    const backoff = period > 0 ? new Backoff({ initialMs: period, maxMs: Math.max(period, MQTT_RECONNECT_MAX_MS) }) : null;
+    if (backoff) {
+      client.prependListener('close', () => {
+        client.options.reconnectPeriod = backoff.next();
+      });
+    }
+    // Did this attempt end in a refusal only the user can fix? (for the outage log's level)
+    let refused = false;
     client.on('connect', (packet) => {
+      backoff?.reset();
+      refused = false;
+      this.outage?.succeeded();
       const first = !this.everConnected;
       this.everConnected = true;
       this.setState({ state: 'connected', text: `connected to ${this.settings.label}` });
@@ -198,11 +239,15 @@ export class MqttConnection extends EventEmitter {
       if (!accepted && !failed && this.client === client && !this.ending) {
         // Closed before CONNACK without an error: e.g. a TLS broker that does not trust the client certificate.
         this.setState({ state: 'error', text: 'the broker closed the connection before accepting it: check the TLS client certificate, client id and credentials' });
+        refused = true;
       }
+      // A failed attempt or a lost connection (not our own end): one line per outage.
+      if (this.client === client && !this.ending) this.outage?.failed(this.lastState.text, refused);
       this.emit('disconnect');
     });
     client.on('error', (err) => {
       failed = true;
+      refused = isRefusal(err);
       this.setState({ state: 'error', text: describeMqttError(err), error: toError(err) });
     });
     client.on('message', (topic, payload, packet) => this.dispatch(topic, payload, packet));
@@ -250,6 +295,8 @@ export class MqttConnection extends EventEmitter {
       client.on('error', () => undefined);
       this.client = null;
       this.ending = null;
+      // Ended on purpose: an outage in progress is over without a "back" line.
+      this.outage?.clear();
       this.setState({ state: 'closed', text: 'disconnected' });
     });
     return this.ending;

@@ -115,6 +115,9 @@ export function brokerSettings(config: BrokerConfig, creds: BrokerCredentials = 
     // A QoS 0 message published while offline is dropped (as MQTT intends), not queued in memory without bound.
     queueQoSZero: false,
     resubscribe: true,
+    // A refused login (CONNACK) is retried too, on the same backoff: a password or ACL fixed at the broker
+    // is picked up without a redeploy. mqtt.js would otherwise stop for good after the first refusal.
+    reconnectOnConnackError: true,
   };
   if (protocolVersion === 5 && !clean) {
     // MQTT 5: clean start off alone is not enough; without an expiry interval the session ends with the connection.
