@@ -20,6 +20,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { defaultsLiteral, specOf, withSettingsTable } from './fields.mjs';
+import { editorTemplate } from './rows.mjs';
 import { badPropertyLines, helpForNodeRed } from './help.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +54,9 @@ function upToDate() {
     ...walk(path.join(root, 'nodes')),
     ...walk(path.join(root, 'flows')),
     path.join(root, 'scripts', 'build.mjs'),
+    path.join(root, 'scripts', 'fields.mjs'),
+    path.join(root, 'scripts', 'help.mjs'),
+    path.join(root, 'scripts', 'rows.mjs'),
     path.join(root, 'scripts', 'vendor', 'mathjs-units.mjs'),
     path.join(root, 'package.json'),
     path.join(root, 'tsconfig.json'),
@@ -115,7 +119,13 @@ function buildEditor(type) {
   if (!new RegExp(`RED\\.nodes\\.registerType\\(\\s*"${type}"\\s*,\\s*\\{`).test(js)) {
     fail(`nodes/${type}/editor.ts: the bundle lost the inline RED.nodes.registerType('${type}', { ... }) literal`);
   }
-  const template = fs.readFileSync(path.join(dir, 'editor.html'), 'utf8');
+  // The standard form rows (<plantwire-field …>) written out (scripts/rows.mjs).
+  let template;
+  try {
+    template = editorTemplate(type);
+  } catch (err) {
+    fail(err.message);
+  }
   if (!template.includes(`data-template-name="${type}"`)) fail(`nodes/${type}/editor.html must hold <script type="text/html" data-template-name="${type}">`);
   return `<script type="text/javascript">\n${escapeScriptEnd(js)}</script>\n\n${template.trim()}\n`;
 }
