@@ -3,7 +3,8 @@
  * declared once: the dialog's defaults and validators, the parsing at deploy
  * (`mqttInSettings` in ./node-settings.ts reads by it) and the help's settings
  * table come from here. The payload formats show the topics and asset levels,
- * Sparkplug B (host) the group, host id and rebirth fields (`when`).
+ * Sparkplug B (host) the group, host id and rebirth fields (`when`; the
+ * tag names select, a plain choice, is checked in every format as before).
  * Pure: bundled into the dialog.
  */
 import { defineFields, mustBeOneOf } from '../../model/fields';
@@ -28,7 +29,7 @@ export const mqttInFields = defineFields('plantwire-mqtt-in', 1, {
   assetLevels: { kind: 'number', default: 0, min: 0, max: 10, integer: true, label: 'asset levels', when: payloadFormat },
   group: readSparkplugIdField('Sparkplug group id', 'group', sparkplug),
   hostId: readSparkplugIdField('host id', 'hostId', sparkplug),
-  tagNames: { kind: 'enum', default: 'path', options: TAG_NAMES, label: 'tag names', explain: mustBeOneOf(TAG_NAMES), status: 'bad tag naming', when: sparkplug },
+  tagNames: { kind: 'enum', default: 'path', options: TAG_NAMES, label: 'tag names', explain: mustBeOneOf(TAG_NAMES), status: 'bad tag naming' },
   rebirth: { kind: 'boolean', default: true, label: 'rebirth requests', when: sparkplug },
   rebirthHoldoff: { kind: 'number', default: 5000, min: 100, max: 3_600_000, integer: true, unit: 'ms', label: 'rebirth hold-off (ms)', when: (c) => sparkplug(c) && !isOff(c.rebirth) },
   qos: qosField,
