@@ -1,5 +1,7 @@
 // Editor definition of plantwire-mqtt-in. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-mqtt-in.html.
-import { invalid, nodeText, pickConfigs } from '../editor/kit';
+import { nodeText, pickConfigs } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface MqttInEditorProps extends EditorNodeProperties {
   version: number;
@@ -19,57 +21,7 @@ interface MqttInEditorProps extends EditorNodeProperties {
 RED.nodes.registerType<MqttInEditorProps>('plantwire-mqtt-in', {
   category: 'Plantwire OT',
   color: '#87A9C4',
-  defaults: {
-    name: { value: '' },
-    version: { value: 1 },
-    broker: { value: '', type: 'plantwire-mqtt-broker', required: true },
-    format: { value: 'json', required: true },
-    topics: {
-      value: '',
-      validate: function (this: MqttInEditorProps, v: string, opt?: object) {
-        const format = $('#node-input-format').length ? $('#node-input-format').val() : this.format;
-        if (format === 'sparkplug') return true;
-        const list = String(v || '')
-          .split(/[\n,]/)
-          .map(function (t) {
-            return t.trim();
-          })
-          .filter(function (t) {
-            return t !== '';
-          });
-        // Node-RED 4 shows a returned string as the field's error message.
-        const message = invalid(this, opt, 'plantwire-mqtt-in.validation.topics');
-        return (
-          (list.length > 0 &&
-          list.every(function (t) {
-            const levels = t.replace(/^\$share\/[^/+#]+\//, '').split('/');
-            return levels.every(function (l, i) {
-              return (l.indexOf('#') < 0 || (l === '#' && i === levels.length - 1)) && (l.indexOf('+') < 0 || l === '+');
-            });
-          })) ||
-          message
-        );
-      },
-    },
-    qos: { value: '1' },
-    assetLevels: { value: 0, validate: RED.validators.number(true) },
-    group: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-in.validation.group');
-      },
-    },
-    tagNames: { value: 'path' },
-    rebirth: { value: true },
-    rebirthHoldoff: { value: 5000, validate: RED.validators.number(true) },
-    hostId: {
-      value: '',
-      validate: function (v: string, opt?: object) {
-        return (!/[/+#]/.test(String(v || ''))) || invalid(this, opt, 'plantwire-mqtt-in.validation.hostId');
-      },
-    },
-    output: { value: 'each' },
-  },
+  defaults: specDefaults(spec),
   inputs: 0,
   outputs: 1,
   icon: 'plantwire-mqtt-in.svg',

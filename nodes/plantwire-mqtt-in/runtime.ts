@@ -3,6 +3,7 @@ import { useConfig } from '../../src/runtime/config-node';
 import type { ConnectEvent, StateEvent, Subscription } from '../../src/connectors/mqtt/connection';
 import { decodePayload } from '../../src/connectors/mqtt/decode';
 import { mqttInSettings, type MqttInConfig } from '../../src/connectors/mqtt/node-settings';
+import { spec } from './fields';
 import { SparkplugHost, type HostResult } from '../../src/connectors/mqtt/sparkplug/host';
 import { PlantwireError } from '../../src/model/errors';
 import { checkBytes } from '../../src/model/limits';
@@ -20,7 +21,7 @@ const STATUS_EVERY_MS = 1000;
 export = function register(RED: RedApi): void {
   defineNode<MqttInConfig>(RED, {
     type: TYPE,
-    version: { current: 1 },
+    version: { current: spec.version },
     setup(node: RedNode, config: MqttInConfig) {
       const settings = mqttInSettings(config);
       const broker = useConfig(RED, config.broker, 'plantwire-mqtt-broker');

@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { makeSample, sampleProblems } from '../../src/model/sample';
 import { decodePayload, plainValue, tagFromTopic } from '../../src/connectors/mqtt/decode';
 import { mqttInSettings, mqttOutSettings } from '../../src/connectors/mqtt/node-settings';
+import { mqttInFields } from '../../src/connectors/mqtt/in-fields';
 import { mqttOutFields } from '../../src/connectors/mqtt/out-fields';
+import { PlantwireError } from '../../src/model/errors';
 import { fieldOk, type FieldSpec } from '../../src/model/fields';
 import { brokerSettings, pemOrFile } from '../../src/connectors/mqtt/options';
 import { filterProblems, parseFilter, splitFilters, topicMatches, topicNameProblems } from '../../src/connectors/mqtt/topic';
@@ -204,6 +206,66 @@ describe('mqtt-in / mqtt-out dialog settings', () => {
     expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'a', type: 'Double' }, { name: 'a', type: 'Float' }] })).toThrow(/metric row 2: "a" is listed twice/);
     expect(() => mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: '', type: 'Double' }] })).toThrow(/metric row 1: the name is empty/);
     expect(mqttOutSettings({ ...base, mode: 'sparkplug', group: 'G', edgeNode: 'E', metrics: [{ name: 'Count', type: 'UInt16' }] }).metrics).toEqual([{ name: 'Count', type: 'UInt16' }]);
+  });
+
+  it('mqtt-in field spec (src/connectors/mqtt/in-fields.ts): the dialog refuses what the deploy refuses, per payload format', () => {
+    const f = mqttInFields.fields;
+    const json = { format: 'json' };
+    const sp = { format: 'sparkplug', rebirth: true };
+    // Topics: the subscription filter rules of the deploy (./topic.ts), not a copy in the dialog.
+    expect(fieldOk(f.topics, '', json)).toBe(false);
+    expect(fieldOk(f.topics, 'plant/#/line1', json)).toBe(false);
+    expect(fieldOk(f.topics, '$share/+/a', json)).toBe(false);
+    expect(fieldOk(f.topics, 'plant/+/line1/#\n$share/g/acme/#', json)).toBe(true);
+    expect(fieldOk(f.topics, '', sp)).toBe(true);
+    expect(fieldOk(f.assetLevels, '11', json)).toBe(false);
+    expect(fieldOk(f.assetLevels, '11', sp)).toBe(true);
+    // Sparkplug ids: only in Sparkplug mode.
+    expect(fieldOk(f.group, 'G/1', sp)).toBe(false);
+    expect(fieldOk(f.group, 'G/1', json)).toBe(true);
+    expect(fieldOk(f.group, '', sp)).toBe(true);
+    expect(fieldOk(f.hostId, 'a+b', sp)).toBe(false);
+    expect(f.hostId.message).toBe('hostId');
+    // The hold-off counts while rebirth requests are on.
+    expect(fieldOk(f.rebirthHoldoff, '50', sp)).toBe(false);
+    expect(fieldOk(f.rebirthHoldoff, '50', { ...sp, rebirth: false })).toBe(true);
+    expect(fieldOk(f.qos, '3', {})).toBe(false);
+    expect(fieldOk(f.qos, '2', {})).toBe(true);
+    expect(fieldOk(f.format, 'xml', {})).toBe(false);
+  });
+
+  it('mqtt-in settings by the spec: old flows read as before, errors name the field, out-of-mode fields are not read', () => {
+    // A node saved before some fields existed: the deploy defaults (QoS saved as a number by older flows).
+    expect(mqttInSettings({ ...base, topics: ' a/# ', qos: 2 })).toEqual({ filters: ['a/#'], qos: 2, format: 'json', assetLevels: 0, output: 'each', group: '', tagNames: 'path', rebirth: true, rebirthHoldoffMs: 5000, hostId: '' });
+    expect(mqttInSettings({ ...base, format: 'sparkplug', group: ' G1 ', hostId: ' scada ', rebirth: 'false', rebirthHoldoff: '250', tagNames: 'metric', output: 'batch' })).toEqual({
+      filters: ['spBv1.0/G1/#'], qos: 1, format: 'sparkplug', assetLevels: 0, output: 'batch', group: 'G1', tagNames: 'metric', rebirth: false, rebirthHoldoffMs: 250, hostId: 'scada',
+    });
+    // A host id left over from Sparkplug mode opens no host connection in a payload format; its group is not read either.
+    expect(mqttInSettings({ ...base, topics: 'a', hostId: 'a+b', group: 'x/y' })).toMatchObject({ hostId: '', group: '' });
+    const err = (c: Record<string, unknown>): PlantwireError => {
+      try {
+        mqttInSettings({ ...base, ...c });
+      } catch (e) {
+        return e as PlantwireError;
+      }
+      throw new Error('no error');
+    };
+    expect(err({ topics: '' }).status).toBe('no topic');
+    expect(err({ topics: 'a, b+' }).status).toBe('bad topic "b+"');
+    expect(err({ topics: 'a', output: 'all' }).message).toBe('output must be "each" or "batch", got "all"');
+    expect(err({ topics: 'a', output: 'all' }).status).toBe('bad output mode');
+    expect(err({ format: 'sparkplug', tagNames: 'id' }).message).toBe('tag names must be "path" or "metric", got "id"');
+    expect(err({ format: 'sparkplug', rebirthHoldoff: '50' }).message).toBe('rebirth hold-off (ms) must be at least 100, got 50');
+    expect(err({ topics: 'a', assetLevels: '1.5' }).message).toBe('asset levels must be a whole number, got 1.5');
+    expect(err({ topics: 'a', format: 'xml' }).status).toBe('bad payload format');
+    expect(err({ topics: 'a', format: 'xml' }).code).toBe('bad-config');
+  });
+
+  it('topic length in UTF-8 bytes without Node.js Buffer (the filter rules run in the dialog)', () => {
+    expect(filterProblems('ä'.repeat(32_768))).toEqual(['topic filter is longer than 65535 bytes']);
+    expect(filterProblems('ä'.repeat(32_767))).toEqual([]);
+    expect(topicNameProblems('a'.repeat(65_536))).toEqual(['topic is longer than 65535 bytes']);
+    expect(topicNameProblems('a'.repeat(65_535))).toEqual([]);
   });
 
   it('mqtt-out field spec (src/connectors/mqtt/out-fields.ts): the dialog refuses what the deploy refuses, with the message for a fixed text or a property name', () => {

@@ -1,6 +1,7 @@
 // The settings of plantwire-mqtt-broker as a field spec (src/model/fields.ts).
 // Pure data: bundled into the dialog's script too, so nothing here may touch Node.js.
 import { defineFields } from '../../model/fields';
+import { QOS_LEVELS } from './field-pieces';
 
 /** A saved switch that is off (`false`, `'false'`). */
 export function isOff(v: unknown): boolean {
@@ -31,7 +32,7 @@ export const brokerFields = defineFields('plantwire-mqtt-broker', 1, {
   servername: { kind: 'string', default: '', label: 'server name (SNI)' },
   willTopic: { kind: 'string', default: '', pattern: /^[^+#]*$/, label: 'last will topic', message: 'willTopic', explain: 'no MQTT wildcards (+ or #) in a topic to publish to' },
   willPayload: { kind: 'string', default: '', label: 'will payload' },
-  willQos: { kind: 'enum', default: '0', options: ['0', '1', '2'], label: 'last will QoS' },
+  willQos: { kind: 'enum', default: '0', options: QOS_LEVELS, label: 'last will QoS' },
   willRetain: { kind: 'boolean', default: false, label: 'will retain' },
 });
 

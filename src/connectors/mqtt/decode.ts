@@ -23,7 +23,6 @@ import { checkJsonDepth } from '../../model/limits';
 import { QUALITIES, describe, isTagSample, makeSample, sampleProblems, type Quality, type SampleValue, type TagSample } from '../../model/sample';
 
 export type PayloadFormat = 'auto' | 'json' | 'plain';
-export const PAYLOAD_FORMATS: readonly PayloadFormat[] = ['auto', 'json', 'plain'];
 
 export interface DecodeOptions {
   format: PayloadFormat;

@@ -5,18 +5,18 @@
 import { PlantwireError } from '../../model/errors';
 import { parseFields } from '../../model/fields';
 import { numberSetting } from '../../model/settings';
+import { qosField } from './field-pieces';
+import { mqttInFields, type InFormat } from './in-fields';
 import { mqttOutFields } from './out-fields';
 import type { NodeConfig } from '../../model/node-red-types';
 import type { BufferConfig } from '../../buffer/settings';
-import { PAYLOAD_FORMATS, type PayloadFormat } from './decode';
 import { DataType, PUBLISHABLE_TYPES, type DataTypeName } from './sparkplug/payload';
 import { edgeOptionProblems } from './sparkplug/edge';
-import { sparkplugIdProblems, NAMESPACE } from './sparkplug/topic';
-import { filterProblems, splitFilters } from './topic';
+import { NAMESPACE, readSparkplugId } from './sparkplug/topic';
 import { templateProblems, UNS_PAYLOADS, type UnsPayload } from './uns';
 import { typedAssetPath, typedSetting, type TypedSetting } from '../../model/settings';
 
-export type InFormat = PayloadFormat | 'sparkplug';
+export type { InFormat } from './in-fields';
 
 export interface MqttInConfig extends NodeConfig {
   broker?: string;
@@ -52,36 +52,26 @@ function bool(v: unknown, fallback: boolean): boolean {
   return v === true || v === 'true';
 }
 
+/** mqtt-in's settings, read by its field spec (./in-fields.ts): a bad value is a `bad-config` error naming the field. */
 export function mqttInSettings(config: MqttInConfig): MqttInSettings {
-  const format = (config.format || 'json') as InFormat;
-  if (format !== 'sparkplug' && !PAYLOAD_FORMATS.includes(format)) {
-    throw new PlantwireError('bad-config', `payload format must be auto, json, plain or sparkplug, got ${JSON.stringify(config.format)}`, 'bad payload format');
-  }
-  const qos = numberSetting(config, 'qos', { default: 1, min: 0, max: 2, integer: true, label: 'QoS' }) as 0 | 1 | 2;
-  const output = config.output || 'each';
-  if (output !== 'each' && output !== 'batch') throw new PlantwireError('bad-config', `output must be "each" or "batch", got ${JSON.stringify(output)}`, 'bad output mode');
-  const assetLevels = numberSetting(config, 'assetLevels', { default: 0, min: 0, max: 10, integer: true, label: 'asset levels' });
-  const tagNames = config.tagNames || 'path';
-  if (tagNames !== 'path' && tagNames !== 'metric') throw new PlantwireError('bad-config', `tag names must be "path" or "metric", got ${JSON.stringify(tagNames)}`, 'bad tag naming');
-  const rebirthHoldoffMs = numberSetting(config, 'rebirthHoldoff', { default: 5000, min: 100, max: 3_600_000, integer: true, label: 'rebirth hold-off (ms)' });
-  const group = (config.group ?? '').trim();
-  const hostId = format === 'sparkplug' ? (config.hostId ?? '').trim() : '';
-  const hp = sparkplugIdProblems(hostId, 'host id', true);
-  if (hp.length) throw new PlantwireError('bad-config', hp.join('; '), hp[0]);
-  let filters: string[];
-  if (format === 'sparkplug') {
-    const problems = sparkplugIdProblems(group, 'Sparkplug group id', true);
-    if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
-    filters = [group ? `${NAMESPACE}/${group}/#` : `${NAMESPACE}/#`];
-  } else {
-    filters = splitFilters(config.topics);
-    if (filters.length === 0) throw new PlantwireError('bad-config', 'topics: add at least one topic or filter, e.g. plant/+/temperature or acme/#', 'no topic');
-    for (const f of filters) {
-      const problems = filterProblems(f);
-      if (problems.length) throw new PlantwireError('bad-config', `topics: ${problems.join('; ')}`, `bad topic "${f}"`);
-    }
-  }
-  return { filters, qos, format, assetLevels, output, group, tagNames, rebirth: bool(config.rebirth, true), rebirthHoldoffMs, hostId };
+  const s = parseFields(mqttInFields, config as unknown as Record<string, unknown>);
+  const format = s.format as InFormat;
+  const sparkplug = format === 'sparkplug';
+  // Out of Sparkplug mode the group and host id are not read (a host id would open a host connection).
+  const group = sparkplug ? s.group : '';
+  const filters = sparkplug ? [group ? `${NAMESPACE}/${group}/#` : `${NAMESPACE}/#`] : s.topics;
+  return {
+    filters,
+    qos: s.qos,
+    format,
+    assetLevels: s.assetLevels,
+    output: s.output as MqttInSettings['output'],
+    group,
+    tagNames: s.tagNames as MqttInSettings['tagNames'],
+    rebirth: s.rebirth,
+    rebirthHoldoffMs: s.rebirthHoldoff,
+    hostId: sparkplug ? s.hostId : '',
+  };
 }
 
 export interface MqttOutConfig extends NodeConfig, BufferConfig {
@@ -136,7 +126,7 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
   }
   const payload = (config.payload || 'sample') as UnsPayload;
   if (!UNS_PAYLOADS.includes(payload)) throw new PlantwireError('bad-config', `payload must be sample, compact or value, got ${JSON.stringify(config.payload)}`, 'bad payload shape');
-  const qos = numberSetting(config, 'qos', { default: 1, min: 0, max: 2, integer: true, label: 'QoS' }) as 0 | 1 | 2;
+  const qos = qosField.parse(config.qos);
   const assetSource = typedSetting(config.asset, config.assetType, 'default asset path');
   const asset = assetSource.type === 'str' ? defaultAssetPath(assetSource.value, assetSource) ?? '' : '';
   const group = (config.group ?? '').trim();
@@ -146,9 +136,7 @@ export function mqttOutSettings(config: MqttOutConfig): MqttOutSettings {
   if (mode === 'sparkplug') {
     const problems = edgeOptionProblems({ group, edgeNode, device: device || undefined });
     if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
-    const host = (config.primaryHost ?? '').trim();
-    const hp = sparkplugIdProblems(host, 'primary host id', true);
-    if (hp.length) throw new PlantwireError('bad-config', hp.join('; '), hp[0]);
+    readSparkplugId(config.primaryHost, 'primary host id');
     const seen = new Set<string>();
     (Array.isArray(config.metrics) ? config.metrics : []).forEach((m, i) => {
       const name = typeof m?.name === 'string' ? m.name.trim() : '';

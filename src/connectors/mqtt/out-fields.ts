@@ -8,17 +8,15 @@
  */
 import { bufferFields } from '../../buffer/fields';
 import { defineFields } from '../../model/fields';
+import { brokerField, qosField, sparkplugId, sparkplugIdField, text } from './field-pieces';
 import { UNS_PAYLOADS } from './uns';
 
-const text = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 /** A typed input's source as the dialog holds it (not saved: a fixed text). */
 const fixed = (c: Record<string, unknown>, key: string): boolean => !c[`${key}Type`] || c[`${key}Type`] === 'str';
 const sparkplug = (c: Record<string, unknown>): boolean => c.mode === 'sparkplug';
-/** A Sparkplug id: required, no /, + or #. */
-const sparkplugId = (v: unknown): boolean => /^[^/+#]+$/.test(text(v));
 
 export const mqttOutFields = defineFields('plantwire-mqtt-out', 2, {
-  broker: { kind: 'config', default: '', configType: 'plantwire-mqtt-broker', required: true, label: 'broker' },
+  broker: brokerField,
   mode: { kind: 'enum', default: 'uns', options: ['uns', 'template', 'sparkplug'], required: true, label: 'mode', explain: 'must be uns, template or sparkplug', status: 'bad mode' },
   // Fixed: not empty, no wildcards; from msg/flow/global/env the name of what holds it (the template is checked per message).
   template: {
@@ -38,13 +36,13 @@ export const mqttOutFields = defineFields('plantwire-mqtt-out', 2, {
     check: (v, c) => (fixed(c, 'asset') ? !/[+#]/.test(text(v)) : text(v).trim() !== ''),
   },
   payload: { kind: 'enum', default: 'sample', options: UNS_PAYLOADS, label: 'payload', explain: 'must be sample, compact or value', status: 'bad payload shape' },
-  qos: { kind: 'enum', default: '1', options: ['0', '1', '2'], label: 'QoS' },
+  qos: qosField,
   retain: { kind: 'boolean', default: false, label: 'retain' },
   group: { kind: 'string', default: 'Plantwire', label: 'group id', message: 'group', when: sparkplug, check: sparkplugId },
   edgeNode: { kind: 'string', default: '', label: 'edge node id', message: 'edgeNode', when: sparkplug, check: sparkplugId },
-  device: { kind: 'string', default: '', pattern: /^[^/+#]*$/, label: 'device id', message: 'device', explain: 'must not contain /, + or #' },
+  device: sparkplugIdField('device id', 'device'),
   aliases: { kind: 'boolean', default: true, label: 'aliases' },
-  primaryHost: { kind: 'string', default: '', pattern: /^[^/+#]*$/, label: 'primary host id', message: 'primaryHost', explain: 'must not contain /, + or #' },
+  primaryHost: sparkplugIdField('primary host id', 'primaryHost'),
   buffer: { kind: 'number', default: 10_000, min: 0, max: 10_000_000, integer: true, label: 'store and forward buffer' },
   // Sparkplug metrics declared in the birth certificate: rows {name, type}, checked by mqttOutSettings.
   metrics: { kind: 'value', default: [], label: 'metrics', hidden: true },

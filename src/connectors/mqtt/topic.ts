@@ -8,6 +8,15 @@ import { PlantwireError } from '../../model/errors';
  * with their real topic (so matching uses the filter after the group).
  */
 
+/**
+ * Longer than MQTT's 65535 bytes in UTF-8. No Node.js Buffer: the filter and
+ * topic rules run in the dialog too (./in-fields.ts, ./out-fields.ts).
+ */
+function tooLong(s: string): boolean {
+  // A UTF-16 code unit is at most 3 bytes in UTF-8: a short string needs no encoding.
+  return s.length > 21_845 && new TextEncoder().encode(s).length > 65_535;
+}
+
 export interface ParsedFilter {
   /** The filter as given (what is sent to the broker). */
   raw: string;
@@ -21,7 +30,7 @@ export interface ParsedFilter {
 /** Lists what is wrong with a subscription filter (empty when valid). */
 export function filterProblems(filter: unknown): string[] {
   if (typeof filter !== 'string' || filter === '') return [`topic filter must be a non-empty string, got ${JSON.stringify(filter)}`];
-  if (Buffer.byteLength(filter, 'utf8') > 65535) return ['topic filter is longer than 65535 bytes'];
+  if (tooLong(filter)) return ['topic filter is longer than 65535 bytes'];
   if (filter.includes('\u0000')) return ['topic filter must not contain the NUL character'];
   let match = filter;
   if (filter.startsWith('$share/')) {
@@ -84,7 +93,7 @@ export function topicNameProblems(topic: unknown): string[] {
   const problems: string[] = [];
   if (/[+#]/.test(topic)) problems.push(`topic "${topic}" must not contain the wildcards + or # (they are only for subscriptions)`);
   if (topic.includes('\u0000')) problems.push(`topic "${topic}" must not contain the NUL character`);
-  if (Buffer.byteLength(topic, 'utf8') > 65535) problems.push('topic is longer than 65535 bytes');
+  if (tooLong(topic)) problems.push('topic is longer than 65535 bytes');
   return problems;
 }
 
@@ -102,4 +111,18 @@ export function splitFilters(text: unknown): string[] {
     .split(/[\n,]/)
     .map((t) => t.trim())
     .filter((t) => t !== '');
+}
+
+/**
+ * The subscription filters of mqtt-in's Topics field (one per line or comma
+ * separated): at least one, each valid; else a `bad-config` error naming the field.
+ */
+export function readFilters(text: unknown): string[] {
+  const filters = splitFilters(text);
+  if (filters.length === 0) throw new PlantwireError('bad-config', 'topics: add at least one topic or filter, e.g. plant/+/temperature or acme/#', 'no topic');
+  for (const f of filters) {
+    const problems = filterProblems(f);
+    if (problems.length) throw new PlantwireError('bad-config', `topics: ${problems.join('; ')}`, `bad topic "${f}"`);
+  }
+  return filters;
 }

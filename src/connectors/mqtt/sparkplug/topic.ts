@@ -1,3 +1,5 @@
+import { PlantwireError } from '../../../model/errors';
+
 /** Sparkplug B topic namespace (spec 3.0 §4.1): `spBv1.0/<group>/<type>/<edge node>[/<device>]`. */
 export const NAMESPACE = 'spBv1.0';
 
@@ -46,4 +48,16 @@ export function sparkplugIdProblems(value: unknown, label: string, optional = fa
   if (typeof value !== 'string') return [`${label} must be text, got ${JSON.stringify(value)}`];
   if (/[/+#]/.test(value)) return [`${label} "${value}" must not contain /, + or #`];
   return [];
+}
+
+/**
+ * An optional Sparkplug id from a node's settings (a group to subscribe to, a
+ * host id), trimmed; '' when empty; a `bad-config` error naming it when it has
+ * /, + or #. Pure: a field spec's parser (dialog and deploy).
+ */
+export function readSparkplugId(value: unknown, label: string): string {
+  const id = value === undefined || value === null ? '' : String(value).trim();
+  const problems = sparkplugIdProblems(id, label, true);
+  if (problems.length) throw new PlantwireError('bad-config', problems.join('; '), problems[0]);
+  return id;
 }
