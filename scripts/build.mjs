@@ -93,7 +93,15 @@ function editorSource(type, text) {
   const spec = specOf(type);
   if (!spec) fail(`nodes/${type}/editor.ts uses specDefaults() but nodes/${type}/fields.ts is missing`);
   if (!/import\s*\{[^}]*\bspecValidator\b[^}]*\}\s*from\s*'\.\.\/editor\/spec'/.test(text)) fail(`nodes/${type}/editor.ts: import specValidator from '../editor/spec' (the written-out defaults use it)`);
-  return text.replace(m[0], `defaults: ${defaultsLiteral(spec, m[1], 'specValidator')}`);
+  let out = text.replace(m[0], `defaults: ${defaultsLiteral(spec, m[1], 'specValidator')}`);
+  // The credentials as the spec declares them (the same object the runtime registers with), written out too.
+  const c = /credentials:\s*specCredentials\(\w+\)/.exec(out);
+  if (c) {
+    if (!spec.credentials) fail(`nodes/${type}/editor.ts uses specCredentials() but its spec declares no credentials`);
+    const entries = Object.entries(spec.credentials).map(([k, v]) => `    ${JSON.stringify(k)}: { type: ${JSON.stringify(v.type)} },`);
+    out = out.replace(c[0], `credentials: {\n${entries.join('\n')}\n  }`);
+  }
+  return out;
 }
 
 function buildEditor(type) {

@@ -50,6 +50,15 @@ export function specValidator(spec: NodeSpec, key: string): Validator {
   };
 }
 
+/**
+ * The registerType `credentials` of a spec (the build writes them out into the inline literal, as it
+ * does the defaults), the same declaration the runtime registers with.
+ */
+export function specCredentials<C>(spec: NodeSpec): import('@node-red/editor-client').NodeCredentials<C> {
+  if (!spec.credentials) throw new Error(spec.type + ': its fields.ts declares no credentials');
+  return spec.credentials as unknown as import('@node-red/editor-client').NodeCredentials<C>;
+}
+
 /** The registerType `defaults` of a spec: value, required, config type, validator (typed as the dialog's properties). */
 export function specDefaults<P extends EditorNodeProperties>(spec: NodeSpec): import('@node-red/editor-client').NodePropertiesDef<P> {
   return specDefaultsOf(spec) as unknown as import('@node-red/editor-client').NodePropertiesDef<P>;

@@ -1,7 +1,7 @@
 // Editor definition of plantwire-cloud-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-cloud-connection.html by scripts/build.mjs.
 import { connectionTest } from '../editor/kit';
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface CloudConnectionEditorProps extends EditorNodeProperties {
@@ -49,16 +49,7 @@ RED.nodes.registerType<CloudConnectionEditorProps, CloudConnectionCredentials>('
   category: 'config',
   color: '#C7E9F9',
   defaults: specDefaults(spec),
-  credentials: {
-    cert: { type: 'text' },
-    key: { type: 'password' },
-    passphrase: { type: 'password' },
-    deviceKey: { type: 'password' },
-    accessKeyId: { type: 'text' },
-    secretAccessKey: { type: 'password' },
-    sessionToken: { type: 'password' },
-    authHeader: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-cloud-connection.svg',
   paletteLabel: 'cloud connection',
   label: function (this: CloudConnectionEditorProps) {

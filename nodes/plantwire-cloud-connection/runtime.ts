@@ -4,22 +4,14 @@ import type { CloudKind } from '../../src/connectors/cloud/types';
 import { PlantwireError } from '../../src/model/errors';
 import { defineConfigNode } from '../../src/runtime/config-node';
 import type { NodeConfig, RedApi } from '../../src/runtime/types';
+import { spec } from './fields';
 
 export = function register(RED: RedApi): void {
   defineConfigNode<NodeConfig & CloudConfig, CloudSettings, CloudConnection>(RED, {
     type: 'plantwire-cloud-connection',
     label: 'cloud connection',
     field: 'Connection',
-    credentials: {
-      cert: { type: 'text' },
-      key: { type: 'password' },
-      passphrase: { type: 'password' },
-      deviceKey: { type: 'password' },
-      accessKeyId: { type: 'text' },
-      secretAccessKey: { type: 'password' },
-      sessionToken: { type: 'password' },
-      authHeader: { type: 'password' },
-    },
+    credentials: spec.credentials,
     settings: (config, creds) => cloudSettings(config, creds as CloudCredentials),
     open: (node, settings) => new CloudConnection(node, settings),
     // Users get a connection that says what is wrong (status, and each delivery fails with it) and keep their buffers.

@@ -1,6 +1,6 @@
 // Editor definition of plantwire-erp-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-erp-connection.html by scripts/build.mjs.
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface ErpConnectionEditorProps extends EditorNodeProperties {
@@ -31,13 +31,7 @@ RED.nodes.registerType<ErpConnectionEditorProps, ErpConnectionCredentials>('plan
   category: 'config',
   color: '#E2C08D',
   defaults: specDefaults(spec),
-  credentials: {
-    user: { type: 'text' },
-    password: { type: 'password' },
-    clientId: { type: 'text' },
-    clientSecret: { type: 'password' },
-    apiKey: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-erp-connection.svg',
   paletteLabel: 'erp connection',
   label: function (this: ErpConnectionEditorProps) {

@@ -1,7 +1,7 @@
 // Editor definition of plantwire-mqtt-broker (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-mqtt-broker.html by scripts/build.mjs.
 import { connectionTest } from '../editor/kit';
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface MqttBrokerEditorProps extends EditorNodeProperties {
@@ -36,11 +36,7 @@ RED.nodes.registerType<MqttBrokerEditorProps, MqttBrokerCredentials>('plantwire-
   category: 'config',
   color: '#D8BFD8',
   defaults: specDefaults(spec),
-  credentials: {
-    username: { type: 'text' },
-    password: { type: 'password' },
-    passphrase: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-mqtt-broker.svg',
   paletteLabel: 'mqtt broker',
   label: function (this: MqttBrokerEditorProps) {

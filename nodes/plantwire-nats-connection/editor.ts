@@ -1,7 +1,7 @@
 // Editor definition of plantwire-nats-connection (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-nats-connection.html by scripts/build.mjs.
 import { connectionTest } from '../editor/kit';
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface NatsConnectionEditorProps extends EditorNodeProperties {
@@ -25,11 +25,7 @@ RED.nodes.registerType<NatsConnectionEditorProps, NatsConnectionCredentials>('pl
   category: 'config',
   color: '#A6D1B5',
   defaults: specDefaults(spec),
-  credentials: {
-    user: { type: 'text' },
-    password: { type: 'password' },
-    token: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-nats-connection.svg',
   paletteLabel: 'nats connection',
   label: function (this: NatsConnectionEditorProps) {

@@ -1,7 +1,7 @@
 // Editor definition of plantwire-opcua-endpoint (config node). The OPC UA
 // dialog pieces the other OPC UA nodes share are in nodes/editor/opcua.ts.
 import { connectionTest } from '../editor/kit';
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface OpcUaEndpointEditorProps extends EditorNodeProperties {
@@ -30,10 +30,7 @@ RED.nodes.registerType<OpcUaEndpointEditorProps, OpcUaEndpointCreds>('plantwire-
   category: 'config',
   color: '#87A9C4',
   defaults: specDefaults(spec),
-  credentials: {
-    username: { type: 'text' },
-    password: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-opcua-endpoint.svg',
   paletteLabel: 'opc ua endpoint',
   label: function (this: OpcUaEndpointEditorProps) {

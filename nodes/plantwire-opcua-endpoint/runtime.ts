@@ -93,7 +93,7 @@ export = function register(RED: RedApi): void {
     label: 'OPC UA endpoint',
     field: 'endpoint',
     version: { current: VERSION, migrations: ENDPOINT_MIGRATIONS },
-    credentials: { username: { type: 'text' }, password: { type: 'password' } },
+    credentials: spec.credentials,
     settings: (config, creds) => endpointSettings(secureEndpointDefaults(config), creds),
     open: (node, settings) => createEndpointHandle(RED, node, settings),
     close: closeEndpointHandle,

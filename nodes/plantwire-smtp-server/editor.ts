@@ -1,6 +1,6 @@
 // Editor definition of plantwire-smtp-server (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-smtp-server.html by scripts/build.mjs.
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface SmtpServerEditorProps extends EditorNodeProperties {
@@ -32,13 +32,7 @@ RED.nodes.registerType<SmtpServerEditorProps, SmtpServerCredentials>('plantwire-
   category: 'config',
   color: '#E2C08D',
   defaults: specDefaults(spec),
-  credentials: {
-    user: { type: 'text' },
-    password: { type: 'password' },
-    clientId: { type: 'text' },
-    clientSecret: { type: 'password' },
-    refreshToken: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-smtp-server.svg',
   paletteLabel: 'smtp server',
   label: function (this: SmtpServerEditorProps) {

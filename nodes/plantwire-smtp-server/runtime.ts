@@ -4,6 +4,7 @@ import { PlantwireError } from '../../src/model/errors';
 import { addAdminRoute } from '../../src/runtime/admin';
 import { defineConfigNode, useConfig } from '../../src/runtime/config-node';
 import type { NodeConfig, RedApi } from '../../src/runtime/types';
+import { spec } from './fields';
 
 const TYPE = 'plantwire-smtp-server';
 
@@ -12,13 +13,7 @@ export = function register(RED: RedApi): void {
     type: TYPE,
     label: 'SMTP server',
     field: 'server',
-    credentials: {
-      user: { type: 'text' },
-      password: { type: 'password' },
-      clientId: { type: 'text' },
-      clientSecret: { type: 'password' },
-      refreshToken: { type: 'password' },
-    },
+    credentials: spec.credentials,
     settings: (config, creds) => smtpSettings(config, creds),
     open: (node, settings) => new SmtpServer(node, settings),
     routes() {

@@ -105,10 +105,15 @@ export interface NodeSpec<F extends Record<string, FieldSpec> = Record<string, F
   /** The configuration version (the `version` default; migrations in the runtime). */
   version: number;
   fields: F;
+  /**
+   * The node's secrets (Node-RED credentials, never in the flow file): the same declaration for the
+   * runtime's registerType and, written out by the build, for the dialog's registerType literal.
+   */
+  credentials?: Record<string, { type: 'text' | 'password' }>;
 }
 
-/** Declares a node's fields; `name` and `version` are added. */
-export function defineFields<F extends Record<string, FieldSpec>>(type: string, version: number, fields: F): NodeSpec<F & { name: StringField; version: ValueField }> {
+/** Declares a node's fields (and its credentials: name → `text` or `password`); `name` and `version` are added. */
+export function defineFields<F extends Record<string, FieldSpec>>(type: string, version: number, fields: F, credentials?: Record<string, 'text' | 'password'>): NodeSpec<F & { name: StringField; version: ValueField }> {
   const all: Record<string, FieldSpec> = {
     name: { kind: 'string', default: '', label: 'name', hidden: true },
     version: { kind: 'value', default: version, label: 'version', hidden: true },
@@ -118,7 +123,9 @@ export function defineFields<F extends Record<string, FieldSpec>>(type: string, 
     // A typed input stores its source next to it (`<field>Type`), saved with the node like any default.
     if (f.kind === 'typed') all[`${key}Type`] = { kind: 'value', default: 'str', label: `${f.label} source`, hidden: true };
   }
-  return { type, version, fields: all as F & { name: StringField; version: ValueField } };
+  const spec: NodeSpec<F & { name: StringField; version: ValueField }> = { type, version, fields: all as F & { name: StringField; version: ValueField } };
+  if (credentials) spec.credentials = Object.fromEntries(Object.entries(credentials).map(([k, t]) => [k, { type: t }]));
+  return spec;
 }
 
 const isEmpty = (v: unknown): boolean => v === undefined || v === null || (typeof v === 'string' && v.trim() === '');

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defineFields, fieldOk, parseFields, settingsTable, SETTINGS_MARKER, type NodeSpec } from '../../src/model/fields';
 import { PlantwireError } from '../../src/model/errors';
 import { migrateConfig } from '../../src/runtime/migrate';
+import { editorCredentials, editorScript, parseEditor } from '../../src/conformance/editor';
 import { spec as erpQuerySpec, typedSince2 } from '../../nodes/plantwire-erp-query/fields';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -116,6 +117,13 @@ describe('field specs: the help table', () => {
   });
 });
 
+/** The inline registerType literal of a built editor, read statically as node-red-dev and the conformance kit do. */
+function parseEditorLiteral(html: string, type: string): { credentials: Record<string, string> | undefined } {
+  const call = parseEditor(editorScript(html)!, `${type}.html`).calls.find((c) => c.type === type);
+  expect(call?.literal, `${type}: inline registerType literal`).toBeDefined();
+  return { credentials: editorCredentials(call!.literal!) };
+}
+
 /** The registerType definitions of the built editor scripts (run with a stub RED that records them). */
 function builtDefaults(type: string): Record<string, { value: unknown; type?: string; required?: boolean; validate?: (v: unknown, opt?: object) => unknown }> {
   const html = fs.readFileSync(path.join(ROOT, 'dist', 'nodes', `${type}.html`), 'utf8');
@@ -147,6 +155,18 @@ describe.each(TYPES)('%s: the built palette follows its fields.ts', (type) => {
       // A field read by a parser (a table, a list of rows, JSON text) is checked by it in the dialog too.
       if (f.parse) expect(defs[key]!.validate, `${key}: the dialog runs its parser`).toBeTypeOf('function');
     }
+  });
+
+  it("the registerType literal holds the spec's credentials, as the runtime registers them", () => {
+    const html = fs.readFileSync(path.join(ROOT, 'dist', 'nodes', `${type}.html`), 'utf8');
+    const literal = parseEditorLiteral(html, type).credentials;
+    if (!spec.credentials) {
+      expect(literal, 'a node without credentials in its spec declares none in the dialog').toBeUndefined();
+      return;
+    }
+    expect(literal, 'credentials written out as a literal (node-red-dev and the conformance kit read it statically)').toEqual(Object.fromEntries(Object.entries(spec.credentials).map(([k, v]) => [k, v.type])));
+    const runtime = fs.readFileSync(path.join(ROOT, 'nodes', type, 'runtime.ts'), 'utf8');
+    expect(runtime, 'the runtime registers the same declaration').toMatch(/credentials: spec\.credentials/);
   });
 
   it('the help in every language has the generated settings table', () => {

@@ -72,4 +72,4 @@ export const cloudConnectionFields = defineFields('plantwire-cloud-connection', 
   timeout: forTargets(CLOUD_KINDS, 'timeout', { kind: 'number', default: 30, min: 1, max: 600, unit: 's', label: 'timeout (s)' }),
   ca: forTargets(CLOUD_KINDS, 'ca', { kind: 'string', default: '', label: 'CA certificate', explain: 'must be PEM text (-----BEGIN CERTIFICATE----- …) or one file path', status: 'CA: not PEM', check: rule((v) => v === '' || v.includes('-----BEGIN CERTIFICATE-----') || !/[\r\n]/.test(v)) }),
   rejectUnauthorized: { kind: 'boolean', default: true, label: 'verify the server certificate' },
-});
+}, { cert: 'text', key: 'password', passphrase: 'password', deviceKey: 'password', accessKeyId: 'text', secretAccessKey: 'password', sessionToken: 'password', authHeader: 'password' });

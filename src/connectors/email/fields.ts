@@ -82,7 +82,7 @@ export const smtpServerFields = defineFields('plantwire-smtp-server', 1, {
   },
   maxConnections: { kind: 'number', default: 2, min: 1, max: 20, integer: true, label: 'connections', message: 'maxConnections' },
   timeout: { kind: 'number', default: 30, min: 1, max: 600, unit: 's', label: 'timeout (s)', message: 'timeout' },
-});
+}, { user: 'text', password: 'password', clientId: 'text', clientSecret: 'password', refreshToken: 'password' });
 
 /** Addresses separated by commas or semicolons, each name@example.com or Name <name@example.com>, as the dialog checks them. */
 const ADDRESS_ITEM = /^([^\s@<>]+@[^\s@<>]+|[^<>]*<[^\s@<>]+@[^\s@<>]+>)$/;

@@ -125,4 +125,4 @@ export const erpConnectionFields = defineFields('plantwire-erp-connection', 1, {
     },
   },
   rejectUnauthorized: { kind: 'boolean', default: true, label: "verify the server's certificate" },
-});
+}, { user: 'text', password: 'password', clientId: 'text', clientSecret: 'password', apiKey: 'password' });

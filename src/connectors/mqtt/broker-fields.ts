@@ -34,5 +34,5 @@ export const brokerFields = defineFields('plantwire-mqtt-broker', 1, {
   willPayload: { kind: 'string', default: '', label: 'will payload' },
   willQos: { kind: 'enum', default: '0', options: QOS_LEVELS, label: 'last will QoS' },
   willRetain: { kind: 'boolean', default: false, label: 'will retain' },
-});
+}, { username: 'text', password: 'password', passphrase: 'password' });
 

@@ -56,7 +56,7 @@ export const natsConnectionFields = defineFields('plantwire-nats-connection', 1,
   ca: { kind: 'string', default: '', label: 'CA certificate', hidden: true },
   cert: { kind: 'string', default: '', label: 'client certificate', hidden: true },
   key: { kind: 'string', default: '', label: 'client key', hidden: true },
-});
+}, { user: 'text', password: 'password', token: 'password' });
 
 /** The stream both nats-out and nats-in create when it is absent; `message` is the node's catalogue key for a bad stream name. */
 function streamFields(message: string) {

@@ -109,7 +109,7 @@ export const endpointFields = defineFields('plantwire-opcua-endpoint', 2, {
   requestTimeoutMs: { kind: 'number', default: ENDPOINT_DEFAULTS.requestTimeoutMs, min: 1000, max: 600_000, integer: true, unit: 'ms', label: 'request timeout (ms)' },
   sessionTimeoutMs: { kind: 'number', default: ENDPOINT_DEFAULTS.sessionTimeoutMs, min: 10_000, max: 3_600_000, integer: true, unit: 'ms', label: 'session timeout (ms)' },
   maxItemsPerCall: { kind: 'number', default: ENDPOINT_DEFAULTS.maxItemsPerCall, min: 1, max: 100_000, integer: true, label: 'items per call' },
-});
+}, { username: 'text', password: 'password' });
 
 export interface EndpointCredentials {
   username?: string;
