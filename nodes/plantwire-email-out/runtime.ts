@@ -1,14 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { openQueue, removeQueueFiles, type Queue, type QueueEntry } from '../../src/buffer/queue';
 import type { BufferConfig } from '../../src/buffer/settings';
 import { MailError, type OutgoingMail } from '../../src/connectors/email/mailer';
 import { MailScheduler, PartlyEmitted } from '../../src/connectors/email/scheduler';
 import { emailOutSettings, typedRecipients, type EmailOutConfig } from '../../src/connectors/email/settings';
-import { composeMail, parseTemplate } from '../../src/connectors/email/template';
+import { alarmMail, mailGroups, type Alarm } from '../../src/connectors/email/alarm-mail';
+import { parseTemplate } from '../../src/connectors/email/template';
 import { isPermanent } from '../../src/model/delivery';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { checkBytes, payloadBytes } from '../../src/model/limits';
-import { toSamples, type TagSample } from '../../src/model/sample';
+import { toSamples } from '../../src/model/sample';
 import { bufferDir } from '../../src/runtime/buffer';
 import { useConfig } from '../../src/runtime/config-node';
 import { reportError } from '../../src/runtime/input';
@@ -19,16 +19,6 @@ import { typedFieldsMigration } from '../../src/runtime/migrate';
 import { evaluateTyped } from '../../src/runtime/typed-input';
 
 type EmailOutNodeConfig = NodeConfig & EmailOutConfig & BufferConfig & { server?: string };
-
-interface Alarm {
-  samples: TagSample[];
-  payload: unknown;
-  topic?: string;
-  /** Recipients read from this message (a typed `to`); else the node's. */
-  to?: string[];
-  /** Subject template read from this message (a typed `subject`); else the node's. */
-  subject?: string;
-}
 
 /** An alarm waiting for its mail; `id` is its entry in the disk store of waiting alarms (disk mode). */
 interface Held {
@@ -57,26 +47,6 @@ export = function register(RED: RedApi): void {
       // The last permanent refusal (shown until a mail goes through again).
       let refused: string | null = null;
 
-      /**
-       * The recipient groups of a batch of alarms (one rate-limit slot or digest window): one mail
-       * per recipient list and subject — alarms whose recipients or subject came from the message
-       * are grouped by what was read, so each recipient gets a digest of their own alarms only.
-       */
-      const groupsOf = (batch: Held[]): Held[][] => {
-        const groups = new Map<string, Held[]>();
-        for (const h of batch) {
-          const key = JSON.stringify([h.alarm.to ?? null, h.alarm.subject ?? null]);
-          const g = groups.get(key);
-          if (g) g.push(h);
-          else groups.set(key, [h]);
-        }
-        return [...groups.values()];
-      };
-      const toMail = (alarms: Alarm[]): OutgoingMail => {
-        const first = alarms[0]!;
-        const composed = composeMail(alarms, { subject: first.subject ?? settings.subject, html: settings.html, text: settings.text, maxRows: settings.maxRows, csv: settings.csv }, source);
-        return { ...composed, from: settings.from, to: first.to ?? settings.to, cc: settings.cc, messageId: `<${randomUUID()}@plantwire>` };
-      };
       // Disk mode: alarms waiting for their digest are kept on disk too (done() after the commit), so a crash loses none.
       const heldName = `${node.id}-pending`;
       const held: Queue<Alarm> | null = buffering.mode === 'disk' ? openQueue<Alarm>({ dir: bufferDir(RED), name: heldName, mode: 'disk', maxEntries: buffering.maxEntries, maxBytes: buffering.maxBytes, overflow: 'reject' }) : null;
@@ -91,11 +61,12 @@ export = function register(RED: RedApi): void {
        * groups not handed over are thrown back (PartlyEmitted) — those handed over are not sent again.
        */
       const handOver = async (batch: Held[]): Promise<void> => {
-        const groups = groupsOf(batch);
+        // One mail per recipient list and subject (src/connectors/email/alarm-mail.ts).
+        const groups = mailGroups(batch, (h) => h.alarm);
         for (let i = 0; i < groups.length; i++) {
           const group = groups[i]!;
           try {
-            await sink.accept(toMail(group.map((h) => h.alarm)));
+            await sink.accept(alarmMail(group.map((h) => h.alarm), settings, source));
           } catch (err) {
             throw new PartlyEmitted(groups.slice(i).flat(), err);
           }

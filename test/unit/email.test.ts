@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { classifySmtpError } from '../../src/connectors/email/mailer';
+import { alarmMail, mailGroups, type Alarm } from '../../src/connectors/email/alarm-mail';
 import { MailScheduler, PartlyEmitted, RateLimiter } from '../../src/connectors/email/scheduler';
 import { emailOutFields, smtpServerFields } from '../../src/connectors/email/fields';
 import { emailOutSettings, smtpSettings, type EmailOutConfig } from '../../src/connectors/email/settings';
@@ -347,5 +348,27 @@ describe('bundle validation rules', () => {
     const bad = validate([tab, smtp, out({ to: 'nobody' })]);
     expect(bad.map((p) => [p.field, p.message])).toEqual([['to', 'to: "nobody" is not a mail address (name@example.com or Name <name@example.com>)']]);
     expect(validate([tab, { ...smtp, host: '' }, out()]).map((p) => p.field)).toEqual(['host']);
+  });
+});
+
+describe('alarm mails: one per recipient list and subject', () => {
+  const settings = emailOutSettings({ to: 'ops@plant.example', from: 'plant@plant.example', mode: 'digest' } as never);
+  const alarm = (tag: string, to?: string[], subject?: string): Alarm => ({ samples: [{ tag, value: 1, quality: 'good', ts: '2026-12-05T10:00:00.000Z' } as never], payload: 1, ...(to ? { to } : {}), ...(subject ? { subject } : {}) });
+
+  it('groups alarms by what was read from the message, in order of first appearance', () => {
+    const batch = [alarm('a'), alarm('b', ['x@plant.example']), alarm('c'), alarm('d', ['x@plant.example'], 'S {{first.tag}}'), alarm('e', ['x@plant.example'])];
+    const groups = mailGroups(batch, (a) => a);
+    expect(groups.map((g) => g.map((a) => a.samples[0]!.tag))).toEqual([['a', 'c'], ['b', 'e'], ['d']]);
+  });
+
+  it("one group's mail goes to its recipients with its subject; the node's settings fill the rest", () => {
+    const own = alarmMail([alarm('a'), alarm('c')], settings, 'Line 1');
+    expect(own.to).toEqual(['ops@plant.example']);
+    expect(own.from).toBe('plant@plant.example');
+    expect(own.messageId).toMatch(/^<[0-9a-f-]{36}@plantwire>$/);
+    const theirs = alarmMail([alarm('d', ['x@plant.example'], 'S {{first.tag}}')], settings, 'Line 1');
+    expect(theirs.to).toEqual(['x@plant.example']);
+    expect(theirs.subject).toBe('S d');
+    expect(alarmMail([alarm('a')], settings, 'Line 1').messageId, 'a new Message-ID per mail').not.toBe(own.messageId);
   });
 });
