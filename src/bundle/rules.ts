@@ -9,7 +9,6 @@ import { toError } from '../model/errors';
 import { erpSettings, type ErpConnectionConfig } from '../connectors/erp/index';
 import { erpOutSettings, erpQuerySettings, type ErpOutConfig, type ErpQueryConfig } from '../connectors/erp/node-settings';
 import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
-import { influxSettingsProblem } from '../connectors/historian/influx';
 import { historianOutSettings } from '../connectors/historian/out-settings';
 import { historianDbSettings } from '../connectors/historian/settings';
 import { simulatorSettings } from '../sim/simulator';
@@ -158,19 +157,16 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
     },
   },
   'plantwire-historian-db': {
-    check(node) {
-      try {
-        const s = historianDbSettings(node, {}, { readFiles: false });
-        const problem = s.kind === 'influx' ? influxSettingsProblem(s.influx) : null;
-        if (!problem) return [];
-        const field = /URL/.test(problem) ? 'url' : /database/.test(problem) ? 'db' : /bucket/.test(problem) ? 'bucket' : /organisation/.test(problem) ? 'org' : 'measurement';
-        return [{ field, message: problem }];
-      } catch (err) {
-        const message = toError(err).message;
-        const field = /^(host|database|schema|table|port|precision)\b/.exec(message)?.[1] ?? (/InfluxDB URL/.test(message) ? 'url' : /API/.test(message) ? 'api' : 'kind');
-        return [{ field, message }];
-      }
-    },
+    // The node's field spec checks every setting (src/connectors/historian/db-fields.ts); its error names the field.
+    check: (node) =>
+      findings(() => historianDbSettings(node, {}, { readFiles: false }), /^(database kind|host|port|database|schema|table|InfluxDB URL|InfluxDB API|InfluxDB v1 needs a database|InfluxDB v2 needs a bucket|InfluxDB v2 needs an organisation|measurement|precision)\b/, {
+        'database kind': 'kind',
+        'InfluxDB URL': 'url',
+        'InfluxDB API': 'api',
+        'InfluxDB v1 needs a database': 'db',
+        'InfluxDB v2 needs a bucket': 'bucket',
+        'InfluxDB v2 needs an organisation': 'org',
+      }),
   },
 };
 

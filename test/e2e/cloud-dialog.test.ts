@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { PACKAGE_ROOT } from '../../src/host/index';
-import { chromiumCheck, expectFieldMessage, openEditor, type EditorSession } from '../helpers/browser';
+import { chromiumCheck, expectFieldMessage, isMarked, openEditor, typeInto, type EditorSession } from '../helpers/browser';
 import { ADMIN, startTestRuntime, type TestRuntime } from '../helpers/runtime';
 
 const chrome = chromiumCheck();
@@ -30,11 +30,6 @@ describe.skipIf(!chrome.available)('cloud out + cloud connection dialogs (Chromi
     await rt?.stop();
   });
 
-  const marked = (field: Locator): Promise<boolean> => field.evaluate((el) => el.classList.contains('input-error'));
-  async function typeInto(field: Locator, value: string): Promise<void> {
-    await field.fill(value);
-    await field.dispatchEvent('change');
-  }
   const expectMessage = (page: Page, field: Locator, text: string): Promise<void> => expectFieldMessage(page, field, text);
 
   it('fields follow the target, invalid values are marked with their message, deploy shows "not set up"', async () => {
@@ -57,20 +52,20 @@ describe.skipIf(!chrome.available)('cloud out + cloud connection dialogs (Chromi
     // AWS IoT (the default): its fields show, Azure's do not.
     expect(await conn.locator('#node-config-input-hubHost').isVisible()).toBe(false);
     await typeInto(endpoint, 'https://not a host/');
-    await expect.poll(() => marked(endpoint)).toBe(true);
+    await expect.poll(() => isMarked(endpoint)).toBe(true);
     await expectMessage(page, endpoint, cm.endpoint!);
     await typeInto(endpoint, 'abc123-ats.iot.eu-central-1.amazonaws.com');
-    await expect.poll(() => marked(endpoint)).toBe(false);
+    await expect.poll(() => isMarked(endpoint)).toBe(false);
 
     // S3: an object key pattern with an unknown placeholder (and neither {uuid} nor {seq}) is marked.
     await conn.locator('#node-config-input-target').selectOption('s3');
     const keyPattern = conn.locator('#node-config-input-keyPattern');
     await expect.poll(() => keyPattern.isVisible()).toBe(true);
     await typeInto(keyPattern, 'plant/{date}.ndjson');
-    await expect.poll(() => marked(keyPattern)).toBe(true);
+    await expect.poll(() => isMarked(keyPattern)).toBe(true);
     await expectMessage(page, keyPattern, cm.keyPattern!);
     await typeInto(keyPattern, 'plant/{asset}/{yyyy}/{MM}/{seq}.ndjson');
-    await expect.poll(() => marked(keyPattern)).toBe(false);
+    await expect.poll(() => isMarked(keyPattern)).toBe(false);
 
     // Azure IoT Hub: the AWS rows hide, a device id with "/" is marked.
     await conn.locator('#node-config-input-target').selectOption('azure-iot');
@@ -79,10 +74,10 @@ describe.skipIf(!chrome.available)('cloud out + cloud connection dialogs (Chromi
     const deviceId = conn.locator('#node-config-input-deviceId');
     await typeInto(hubHost, 'myhub.azure-devices.net');
     await typeInto(deviceId, 'line/1');
-    await expect.poll(() => marked(deviceId)).toBe(true);
+    await expect.poll(() => isMarked(deviceId)).toBe(true);
     await expectMessage(page, deviceId, cm.deviceId!);
     await typeInto(deviceId, 'filler-1');
-    await expect.poll(() => marked(deviceId)).toBe(false);
+    await expect.poll(() => isMarked(deviceId)).toBe(false);
     await page.locator('#node-config-dialog-ok').click();
     await hubHost.waitFor({ state: 'detached' });
     expect(await tray.locator('#node-input-connection').inputValue()).toMatch(/^[0-9a-f]+$/);
@@ -92,10 +87,10 @@ describe.skipIf(!chrome.available)('cloud out + cloud connection dialogs (Chromi
     expect(await tray.locator('#node-input-topic').isVisible()).toBe(false);
     const props = tray.locator('#node-input-properties');
     await typeInto(props, '{"line": ');
-    await expect.poll(() => marked(props)).toBe(true);
+    await expect.poll(() => isMarked(props)).toBe(true);
     await expectMessage(page, props, messages('plantwire-cloud-out').properties!);
     await typeInto(props, '{"line": "{asset}"}');
-    await expect.poll(() => marked(props)).toBe(false);
+    await expect.poll(() => isMarked(props)).toBe(false);
     await tray.locator('#node-dialog-ok').click();
 
     await page.locator('#red-ui-header-button-deploy').click();

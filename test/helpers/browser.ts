@@ -102,6 +102,17 @@ export async function expectFieldMessage(page: Page, field: Locator, text: strin
     .toContain(text);
 }
 
+/** Whether a dialog field is marked invalid (red). */
+export function isMarked(field: Locator): Promise<boolean> {
+  return field.evaluate((el) => el.classList.contains('input-error'));
+}
+
+/** Types a value into a dialog field as a user would and lets the dialog validate it. */
+export async function typeInto(field: Locator, value: string): Promise<void> {
+  await field.fill(value);
+  await field.dispatchEvent('change');
+}
+
 /**
  * Drags a node of `type` from the palette into the workspace at (x, y) (searching
  * the palette when its category is closed) and returns its node group.

@@ -11,7 +11,9 @@ import { encodeLines, escapeKey, escapeMeasurement, escapeStringField, influxErr
 import { encodePgRows, ensureSchema, identifierProblem, insertStatement, quoteIdent, schemaStatements, type Queryable } from '../../src/connectors/historian/postgres';
 import { nodeRule } from '../../src/bundle/rules';
 import { copyField, copyText } from '../../src/connectors/historian/pg-copy';
+import { historianDbFields } from '../../src/connectors/historian/db-fields';
 import { historianDbSettings } from '../../src/connectors/historian/settings';
+import { fieldOk } from '../../src/model/fields';
 import { HttpError, type HttpResponse } from '../../src/connectors/http/client';
 import { makeSample } from '../../src/model/sample';
 import { parseLine } from '../helpers/line-protocol';
@@ -196,6 +198,59 @@ describe('plantwire-historian-db settings', () => {
     expect(JSON.stringify(v2)).not.toContain('ignored');
     expect(() => historianDbSettings({ kind: 'influx', api: '3' })).toThrow(/API must be 1 or 2/);
     expect(() => historianDbSettings({ kind: 'mongo' })).toThrow(/postgres or influx/);
+  });
+
+  it('a node saved without a host or database is still refused at deploy (the dialog starts a new one at 127.0.0.1, database plantwire)', () => {
+    const { fields } = historianDbFields;
+    expect([fields.host.default, fields.database.default, fields.port.default, fields.table.default]).toEqual(['127.0.0.1', 'plantwire', 5432, 'plantwire_samples']);
+    const err = (cfg: Record<string, unknown>): unknown => {
+      try {
+        historianDbSettings(cfg);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    };
+    // Not saved at all (a flow written by hand, before the dialog defaults existed): the old deploy errors, not the dialog's values.
+    expect(err({ kind: 'postgres', database: 'd' })).toMatchObject({ code: 'bad-config', message: 'host must not be empty: the PostgreSQL server, e.g. 127.0.0.1', status: 'host missing' });
+    expect(err({ kind: 'postgres', host: 'h' })).toMatchObject({ code: 'bad-config', message: 'database must not be empty: the PostgreSQL database to write into', status: 'database missing' });
+    expect(err({ host: 'h' }), 'no kind: PostgreSQL').toMatchObject({ status: 'database missing' });
+    // The rest not saved (or empty) is what the dialog's defaults and placeholders say.
+    expect(historianDbSettings({ host: ' h ', database: 'd' })).toEqual({ kind: 'postgres', postgres: { host: 'h', port: 5432, database: 'd', schema: 'public', table: 'plantwire_samples', ssl: false, rejectUnauthorized: true, skipDuplicates: true } });
+    expect(historianDbSettings({ kind: 'influx', org: 'o', bucket: 'b' })).toEqual({ kind: 'influx', influx: { url: 'http://127.0.0.1:8086', api: 2, org: 'o', bucket: 'b', measurement: 'plantwire', precision: 'ms', rejectUnauthorized: true } });
+    expect(historianDbSettings({ kind: 'influx', url: '', api: 1, db: 'plant', retentionPolicy: ' week ', measurement: '', precision: '' }, { user: 'u', password: 'p', token: 'ignored' })).toEqual({
+      kind: 'influx',
+      influx: { url: 'http://127.0.0.1:8086', api: 1, database: 'plant', retentionPolicy: 'week', user: 'u', password: 'p', measurement: 'plantwire', precision: 'ms', rejectUnauthorized: true },
+    });
+    // In the dialog the empty host and database are refused (a host also without spaces or slashes).
+    for (const [key, v] of [['host', ''], ['host', 'a b'], ['database', ' ']] as const) expect(fieldOk(fields[key], v, { kind: 'postgres' }), `${key} = ${JSON.stringify(v)}`).toBe(false);
+    expect(fieldOk(fields.host, '', { kind: 'influx' }), 'a PostgreSQL field does not count for InfluxDB').toBe(true);
+  });
+
+  it('the InfluxDB rules (and the kind): the same words in the dialog, at deploy and in the bundle check', () => {
+    const { fields } = historianDbFields;
+    const influx = (extra: Record<string, unknown>): Record<string, unknown> => ({ kind: 'influx', url: 'http://h:8086', api: '2', org: 'o', bucket: 'b', ...extra });
+    const cases: Array<[Record<string, unknown>, keyof typeof fields, string]> = [
+      [influx({ url: 'ftp://x' }), 'url', 'InfluxDB URL must start with http:// or https://, got "ftp://x"'],
+      [influx({ url: 'http://a b' }), 'url', 'InfluxDB URL "http://a b" is not a URL: use e.g. http://127.0.0.1:8086'],
+      [influx({ bucket: ' ' }), 'bucket', 'InfluxDB v2 needs a bucket'],
+      [influx({ org: '' }), 'org', 'InfluxDB v2 needs an organisation (name or id)'],
+      [influx({ api: '1', db: '' }), 'db', 'InfluxDB v1 needs a database'],
+      [influx({ measurement: 'a\nb' }), 'measurement', 'measurement must not contain a line break'],
+      [influx({ measurement: 'plant\\' }), 'measurement', 'measurement must not end with a backslash'],
+      [influx({ precision: 'h' }), 'precision', 'precision must be ns, us, ms or s, got "h"'],
+      [influx({ api: '3' }), 'api', 'InfluxDB API must be 1 or 2, got "3"'],
+      [{ kind: 'mongo' }, 'kind', 'database kind must be postgres or influx, got "mongo"'],
+    ];
+    const ctx = { byId: new Map() };
+    for (const [cfg, key, message] of cases) {
+      expect(() => historianDbSettings(cfg), message).toThrow(message);
+      expect(fieldOk(fields[key], cfg[key], cfg), `dialog: ${key} = ${JSON.stringify(cfg[key])}`).toBe(false);
+      expect(nodeRule('plantwire-historian-db')!.check!({ id: 'd', type: 'plantwire-historian-db', ...cfg } as never, ctx)).toEqual([{ field: key, message }]);
+    }
+    // The v2 names do not count for v1, nor the InfluxDB ones for PostgreSQL.
+    expect(() => historianDbSettings(influx({ api: '1', db: 'plant', org: '', bucket: '' }))).not.toThrow();
+    expect(() => historianDbSettings({ kind: 'postgres', host: 'h', database: 'd', url: 'ftp://x', measurement: '' })).not.toThrow();
   });
 });
 

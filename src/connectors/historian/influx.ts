@@ -14,6 +14,7 @@
 import { PlantwireError } from '../../model/errors';
 import { describe, type TagSample } from '../../model/sample';
 import { bodyExcerpt, HttpClient, HttpError, type HttpResponse } from '../http/client';
+import { INFLUX_NEEDS, influxSettingsError, influxUrlProblem, measurementProblem } from './db-fields';
 import { HistorianError, type HistorianBackend } from './types';
 
 export type InfluxPrecision = 'ns' | 'us' | 'ms' | 's';
@@ -135,21 +136,14 @@ export function writeUrl(s: InfluxSettings): URL {
   return u;
 }
 
-/** Checks the settings; returns the first problem or null. */
+/** Checks the settings; returns the first problem or null (the config node's field spec, ./db-fields.ts, applies the same rules). */
 export function influxSettingsProblem(s: InfluxSettings): string | null {
-  let url: URL;
-  try {
-    url = new URL(s.url);
-  } catch {
-    return `InfluxDB URL ${describe(s.url)} is not a URL: use e.g. http://127.0.0.1:8086`;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `InfluxDB URL must start with http:// or https://, got ${describe(s.url)}`;
-  if (s.api === 1 && !s.database) return 'InfluxDB v1 needs a database';
-  if (s.api === 2 && !s.bucket) return 'InfluxDB v2 needs a bucket';
-  if (s.api === 2 && !s.org) return 'InfluxDB v2 needs an organisation (name or id)';
-  if (!s.measurement) return 'measurement must not be empty';
-  if (LINE_BREAK.test(s.measurement)) return 'measurement must not contain a line break';
-  return null;
+  const url = influxUrlProblem(s.url);
+  if (url) return url;
+  if (s.api === 1 && !s.database) return INFLUX_NEEDS.db;
+  if (s.api === 2 && !s.bucket) return INFLUX_NEEDS.bucket;
+  if (s.api === 2 && !s.org) return INFLUX_NEEDS.org;
+  return measurementProblem(s.measurement);
 }
 
 /**
@@ -191,7 +185,7 @@ export class InfluxHistorian implements HistorianBackend<string> {
 
   constructor(readonly settings: InfluxSettings) {
     const problem = influxSettingsProblem(settings);
-    if (problem) throw new PlantwireError('bad-config', problem, problem.length > 48 ? 'InfluxDB settings incomplete' : problem);
+    if (problem) throw influxSettingsError(problem);
     this.url = writeUrl(settings);
     const target = settings.api === 1 ? `db ${settings.database}${settings.retentionPolicy ? `.${settings.retentionPolicy}` : ''}` : `bucket ${settings.bucket}`;
     this.label = `InfluxDB v${settings.api} ${this.url.host} ${target}`;

@@ -23,8 +23,12 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { PlantwireError, toError } from '../../model/errors';
 import { describe, type TagSample } from '../../model/sample';
+import { identifierProblem } from './db-fields';
 import { copyFrom } from './pg-copy';
 import { HistorianError, type HistorianBackend } from './types';
+
+/** Checks a schema or table name (./db-fields.ts: the config node's field spec uses it too). */
+export { identifierProblem };
 
 /** One stored row: [time (ISO), tag, value, value_text, quality, unit, asset]. Plain JSON, so the durable buffer can keep it. */
 export type PgRow = [string, string, number | null, string | null, string, string | null, string | null];
@@ -55,15 +59,6 @@ export interface PostgresSettings {
   copyMinRows?: number;
   connectTimeoutMs?: number;
   statementTimeoutMs?: number;
-}
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
-
-/** Checks a schema or table name from the configuration: letters, digits, `_` and `$`, starting with a letter or `_`, at most 63 characters. */
-export function identifierProblem(name: string, what: string): string | null {
-  if (typeof name !== 'string' || name === '') return `${what} must not be empty`;
-  if (!IDENT.test(name)) return `${what} ${describe(name)} is not a plain SQL name: use letters, digits, _ and $ (starting with a letter or _), at most 63 characters`;
-  return null;
 }
 
 /** Double-quotes an identifier (doubling any quote inside; validated names have none). */

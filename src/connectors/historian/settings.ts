@@ -4,10 +4,10 @@
  */
 import fs from 'node:fs';
 import { PlantwireError, toError } from '../../model/errors';
-import { describe } from '../../model/sample';
-import { numberSetting } from '../../model/settings';
+import { parseFields } from '../../model/fields';
+import { historianDbFields } from './db-fields';
 import { InfluxHistorian, type InfluxPrecision, type InfluxSettings } from './influx';
-import { identifierProblem, PostgresHistorian, type PostgresSettings } from './postgres';
+import { PostgresHistorian, type PostgresSettings } from './postgres';
 import type { HistorianBackend } from './types';
 
 export interface HistorianDbConfig {
@@ -53,57 +53,44 @@ export function pemOrFile(value: string, label: string): string {
   }
 }
 
-const bool = (v: unknown, dflt: boolean): boolean => (v === undefined || v === '' ? dflt : v === true || v === 'true');
-const str = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
-
-/** `readFiles: false` (bundle validation on another machine) keeps a CA path as it is instead of reading it. */
+/**
+ * `readFiles: false` (bundle validation on another machine) keeps a CA path as it is instead of reading it.
+ * The fields are read by the node's field spec (./db-fields.ts, the dialog's rules); the credentials and
+ * the CA file are read here.
+ */
 export function historianDbSettings(config: HistorianDbConfig, creds: HistorianDbCredentials = {}, opts: { readFiles?: boolean } = {}): HistorianDbSettings {
-  const ca = (v: unknown): string => (opts.readFiles === false ? String(v) : pemOrFile(String(v), 'CA certificate'));
-  const kind = config.kind || 'postgres';
-  if (kind === 'postgres') {
-    const host = str(config.host);
-    if (!host) throw new PlantwireError('bad-config', 'host must not be empty: the PostgreSQL server, e.g. 127.0.0.1', 'host missing');
-    const database = str(config.database);
-    if (!database) throw new PlantwireError('bad-config', 'database must not be empty: the PostgreSQL database to write into', 'database missing');
-    const schema = str(config.schema) || 'public';
-    const table = str(config.table) || 'plantwire_samples';
-    const p = identifierProblem(schema, 'schema') ?? identifierProblem(table, 'table');
-    if (p) throw new PlantwireError('bad-config', p, p.startsWith('schema') ? 'bad schema name' : 'bad table name');
+  const f = parseFields(historianDbFields, config);
+  const caText = typeof config.ca === 'string' ? config.ca : '';
+  const ca = caText.trim() === '' ? undefined : opts.readFiles === false ? caText : pemOrFile(caText, 'CA certificate');
+  if (f.kind === 'postgres') {
     const pgs: PostgresSettings = {
-      host,
-      port: numberSetting(config, 'port', { default: 5432, min: 1, max: 65535, integer: true, label: 'port' }),
-      database,
-      schema,
-      table,
-      ssl: bool(config.ssl, false),
-      rejectUnauthorized: bool(config.rejectUnauthorized, true),
-      skipDuplicates: bool(config.skipDuplicates, true),
+      host: f.host,
+      port: f.port,
+      database: f.database,
+      schema: f.schema,
+      table: f.table,
+      ssl: f.ssl,
+      rejectUnauthorized: f.rejectUnauthorized,
+      skipDuplicates: f.skipDuplicates,
     };
-    if (str(config.ca)) pgs.ca = ca(config.ca);
+    if (ca !== undefined) pgs.ca = ca;
     if (creds.user) pgs.user = creds.user;
     if (creds.password) pgs.password = creds.password;
     return { kind: 'postgres', postgres: pgs };
   }
-  if (kind === 'influx') {
-    const api = String(config.api ?? '2');
-    if (api !== '1' && api !== '2') throw new PlantwireError('bad-config', `InfluxDB API must be 1 or 2, got ${describe(config.api)}`, 'bad InfluxDB API');
-    const precision = (str(config.precision) || 'ms') as InfluxPrecision;
-    if (!['ns', 'us', 'ms', 's'].includes(precision)) throw new PlantwireError('bad-config', `precision must be ns, us, ms or s, got ${describe(config.precision)}`, 'bad precision');
-    const s: InfluxSettings = { url: str(config.url) || 'http://127.0.0.1:8086', api: api === '1' ? 1 : 2, measurement: str(config.measurement) || 'plantwire', precision, rejectUnauthorized: bool(config.rejectUnauthorized, true) };
-    if (s.api === 1) {
-      s.database = str(config.db);
-      if (str(config.retentionPolicy)) s.retentionPolicy = str(config.retentionPolicy);
-      if (creds.user) s.user = creds.user;
-      if (creds.password) s.password = creds.password;
-    } else {
-      s.org = str(config.org);
-      s.bucket = str(config.bucket);
-      if (creds.token) s.token = creds.token;
-    }
-    if (str(config.ca)) s.ca = ca(config.ca);
-    return { kind: 'influx', influx: s };
+  const s: InfluxSettings = { url: f.url, api: f.api === '1' ? 1 : 2, measurement: f.measurement, precision: f.precision as InfluxPrecision, rejectUnauthorized: f.rejectUnauthorized };
+  if (s.api === 1) {
+    s.database = f.db;
+    if (f.retentionPolicy.trim()) s.retentionPolicy = f.retentionPolicy.trim();
+    if (creds.user) s.user = creds.user;
+    if (creds.password) s.password = creds.password;
+  } else {
+    s.org = f.org;
+    s.bucket = f.bucket;
+    if (creds.token) s.token = creds.token;
   }
-  throw new PlantwireError('bad-config', `database kind must be postgres or influx, got ${describe(config.kind)}`, 'bad database kind');
+  if (ca !== undefined) s.ca = ca;
+  return { kind: 'influx', influx: s };
 }
 
 /** The backend for validated settings (throws PlantwireError on a bad table name, URL, …). */
