@@ -1,7 +1,7 @@
 // Editor definition of plantwire-historian-db (config node). Compiled to a plain
 // script and inlined into dist/nodes/plantwire-historian-db.html by scripts/build.mjs.
 import { connectionTest } from '../editor/kit';
-import { specDefaults, specValidator } from '../editor/spec';
+import { specCredentials, specDefaults, specValidator } from '../editor/spec';
 import { spec } from './fields';
 
 interface HistorianDbEditorProps extends EditorNodeProperties {
@@ -36,11 +36,7 @@ RED.nodes.registerType<HistorianDbEditorProps, HistorianDbCredentials>('plantwir
   category: 'config',
   color: '#E2C08D',
   defaults: specDefaults(spec),
-  credentials: {
-    user: { type: 'text' },
-    password: { type: 'password' },
-    token: { type: 'password' },
-  },
+  credentials: specCredentials(spec),
   icon: 'plantwire-historian-db.svg',
   paletteLabel: 'historian database',
   label: function (this: HistorianDbEditorProps) {

@@ -2,13 +2,14 @@ import { HistorianConnection } from '../../src/connectors/historian/connection';
 import { createHistorian, historianDbSettings, testHistorian, type HistorianDbConfig } from '../../src/connectors/historian/settings';
 import { defineConfigNode } from '../../src/runtime/config-node';
 import type { NodeConfig, RedApi } from '../../src/runtime/types';
+import { spec } from './fields';
 
 export = function register(RED: RedApi): void {
   defineConfigNode<NodeConfig & HistorianDbConfig, ReturnType<typeof historianDbSettings>, HistorianConnection>(RED, {
     type: 'plantwire-historian-db',
     label: 'historian database',
     field: 'database',
-    credentials: { user: { type: 'text' }, password: { type: 'password' }, token: { type: 'password' } },
+    credentials: spec.credentials,
     settings: (config, creds) => historianDbSettings(config, creds),
     open: (node, settings) => new HistorianConnection(node, createHistorian(settings)),
     test: {

@@ -127,4 +127,4 @@ export const historianDbFields = defineFields('plantwire-historian-db', 1, {
   ssl: { kind: 'boolean', default: false, label: 'use SSL/TLS', when: postgres },
   ca: { kind: 'string', default: '', label: 'CA certificate' },
   rejectUnauthorized: { kind: 'boolean', default: true, label: "verify the server's certificate" },
-});
+}, { user: 'text', password: 'password', token: 'password' });
