@@ -31,7 +31,7 @@ import { bufferFields } from '../../buffer/fields';
 import { PlantwireError } from '../../model/errors';
 import { defineFields } from '../../model/fields';
 import { jsonataSyntaxError } from '../../model/jsonata-syntax';
-import { TYPED_SOURCES, typedSetting } from '../../model/settings';
+import { TYPED_SOURCES, typedSetting, type TypedSetting } from '../../model/settings';
 import { checkEntity, templateFields } from './entity';
 import type { ErpKind, ErpOperation } from './types';
 
@@ -60,42 +60,51 @@ function jsonataOk(expression: string, label: string): void {
   if (syntax) throw bad(`${label}: the JSONata expression has a syntax error: ${syntax}`, `${label}: syntax error`);
 }
 
+/** A fixed entity by the entity rules (placeholders naming fields; REST only where the system is known); one read per message is checked when it arrives. */
+function entitySource(v: unknown, c: Record<string, unknown>): TypedSetting {
+  const source = typedSetting(v, c.entityType, 'entity');
+  if (source.type === 'str') checkEntity(text(v), kindOf(c), 'bad-config');
+  return source;
+}
+
+/** The key: a JSONata expression, or the name of what holds it (or the key itself); update and delete need one unless the path carries it. */
+function documentKeySetting(v: unknown, c: Record<string, unknown>): string {
+  const key = text(v);
+  const type = keyTypeOf(c);
+  if (type === 'jsonata') {
+    if (key !== '') jsonataOk(key, 'key');
+  } else typedSetting(key, type, 'key');
+  const op = operationOf(c);
+  if ((op === 'update' || op === 'delete') && key === '' && !pathMayCarryKey(c)) {
+    throw bad(`${op} needs the document key: enter a key expression (e.g. payload.order)${kindOf(c) === 'rest' ? ' or put {placeholders} in the path' : ''}`, 'key is empty');
+  }
+  return key;
+}
+
+/** The mapping: JSONata building the document (a delete may send none). */
+function mappingSetting(v: unknown, c: Record<string, unknown>): string {
+  const mapping = text(v);
+  if (mapping === '') {
+    if (operationOf(c) === 'delete') return '';
+    throw bad('mapping is empty: enter a JSONata expression that builds the document, e.g. {"OrderID": payload.order, "Quantity": payload.good}', 'mapping is empty');
+  }
+  jsonataOk(mapping, 'mapping');
+  return mapping;
+}
+
+/** Odoo: the field holding the external (idempotency) key, empty for none. */
+function externalKeySetting(v: unknown): string {
+  const field = text(v);
+  if (field !== '' && !/^[A-Za-z_][\w.]*$/.test(field)) throw bad(`external key field "${field}" must be a field name such as x_plantwire_key`, 'bad external key field');
+  return field;
+}
+
 export const erpOutFields = defineFields('plantwire-erp-out', 2, {
   connection: { kind: 'config', default: '', configType: 'plantwire-erp-connection', required: true, label: 'connection' },
   operation: { kind: 'enum', default: 'create', options: ERP_OPERATIONS, required: true, label: 'operation', explain: `must be one of ${ERP_OPERATIONS.join(', ')}`, status: 'bad operation' },
-  // Fixed: the entity set, Odoo model or REST path (its {placeholders} naming fields); else the name of what holds it (checked per message).
-  entity: {
-    kind: 'typed',
-    default: '',
-    required: true,
-    label: 'entity',
-    message: 'entity',
-    parse: (v, c) => {
-      const source = typedSetting(v, c.entityType, 'entity');
-      if (source.type === 'str') checkEntity(text(v), kindOf(c), 'bad-config');
-      return source;
-    },
-  },
+  entity: { kind: 'typed', default: '', required: true, label: 'entity', message: 'entity', parse: entitySource },
   keyType: { kind: 'enum', default: 'jsonata', options: ERP_KEY_SOURCES, hidden: true, label: 'key', explain: (v) => `unknown source type ${JSON.stringify(v)}; use one of ${ERP_KEY_SOURCES.join(', ')}`, status: 'bad key type' },
-  // A JSONata expression over the message, or the property/variable the key is read from (or the key itself); update and delete need one unless the path carries it.
-  key: {
-    kind: 'string',
-    default: '',
-    label: 'key',
-    message: 'key',
-    parse: (v, c) => {
-      const key = text(v);
-      const type = keyTypeOf(c);
-      if (type === 'jsonata') {
-        if (key !== '') jsonataOk(key, 'key');
-      } else typedSetting(key, type, 'key');
-      const op = operationOf(c);
-      if ((op === 'update' || op === 'delete') && key === '' && !pathMayCarryKey(c)) {
-        throw bad(`${op} needs the document key: enter a key expression (e.g. payload.order)${kindOf(c) === 'rest' ? ' or put {placeholders} in the path' : ''}`, 'key is empty');
-      }
-      return key;
-    },
-  },
+  key: { kind: 'string', default: '', label: 'key', message: 'key', parse: documentKeySetting },
   // An action call names the action or method (a REST connection may post to the path alone).
   action: {
     kind: 'string',
@@ -107,33 +116,8 @@ export const erpOutFields = defineFields('plantwire-erp-out', 2, {
     explain: 'is empty: enter the action or method name (e.g. ConfirmOrder, action_done)',
     status: 'action is empty',
   },
-  // JSONata building the document (a delete may send none).
-  mapping: {
-    kind: 'string',
-    default: 'payload',
-    label: 'mapping',
-    message: 'mapping',
-    parse: (v, c) => {
-      const mapping = text(v);
-      if (mapping === '') {
-        if (operationOf(c) === 'delete') return '';
-        throw bad('mapping is empty: enter a JSONata expression that builds the document, e.g. {"OrderID": payload.order, "Quantity": payload.good}', 'mapping is empty');
-      }
-      jsonataOk(mapping, 'mapping');
-      return mapping;
-    },
-  },
-  externalKeyField: {
-    kind: 'string',
-    default: '',
-    label: 'external key field',
-    message: 'externalKeyField',
-    parse: (v) => {
-      const field = text(v);
-      if (field !== '' && !/^[A-Za-z_][\w.]*$/.test(field)) throw bad(`external key field "${field}" must be a field name such as x_plantwire_key`, 'bad external key field');
-      return field;
-    },
-  },
+  mapping: { kind: 'string', default: 'payload', label: 'mapping', message: 'mapping', parse: mappingSetting },
+  externalKeyField: { kind: 'string', default: '', label: 'external key field', message: 'externalKeyField', parse: externalKeySetting },
   // Documents per call (1 = one request per document; more = executeBatch, e.g. one OData $batch).
   batchSize: { kind: 'number', default: 1, min: 1, max: 1000, integer: true, label: 'batch size', message: 'batchSize' },
   // Wait up to this long for a batch to fill (0 = send what is there).
