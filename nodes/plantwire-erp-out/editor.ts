@@ -67,9 +67,9 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   oneditprepare: function (this: ErpOutEditorProps & ErpOutEditorState) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
-    typedField('entity', undefined, this);
+    typedField(this, 'entity');
     // The key: a JSONata expression over the message (flows before version 2), or read from msg/flow/global/env, or fixed.
-    typedField('key', ['jsonata', 'msg', 'flow', 'global', 'env', 'str'], this);
+    typedField(this, 'key', ['jsonata', 'msg', 'flow', 'global', 'env', 'str']);
     if (!this.keyType) $('#node-input-key').typedInput('type', 'jsonata');
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
     const toggle = function () {
