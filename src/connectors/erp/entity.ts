@@ -45,4 +45,3 @@ export function checkEntityPath(entity: string, what: string, fail: (message: st
   if (/[?#\\]/.test(entity)) throw fail(`${what} ${shown} contains ${/\\/.test(entity) ? 'a backslash' : `"${/[?#]/.exec(entity)![0]}"`}: give only the path (a query goes in the filter)`, 'entity: ?, # or \\ not allowed');
   if (entity.split('/').some((seg) => /^(\.|%2e){2}$/i.test(seg.trim()))) throw fail(`${what} ${shown} contains a ".." segment: it would leave the ERP connection's base path`, 'entity: ".." not allowed');
 }
-
