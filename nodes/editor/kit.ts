@@ -114,12 +114,18 @@ export function connectionTest(node: unknown): void {
  * A Node-RED typedInput on `#node-input-<field>` with its type in
  * `#node-input-<field>Type` (msg, flow, global, env or a fixed string), as
  * the change node offers. The runtime reads it per message
- * (src/runtime/typed-input.ts).
+ * (src/runtime/typed-input.ts). The hidden type input is made here, after
+ * Node-RED filled the dialog's inputs from the node, so it starts at the
+ * node's saved type (left empty, the typedInput would open at "str" whatever
+ * was saved). Call in oneditprepare with the node (`this`).
  */
-export function typedField(field: string, types?: string[]): void {
+export function typedField(node: unknown, field: string, types?: string[]): void {
   const input = $('#node-input-' + field);
   if (!input.length) return;
-  if (!$('#node-input-' + field + 'Type').length) $('<input/>', { type: 'hidden', id: 'node-input-' + field + 'Type' }).insertAfter(input);
+  if (!$('#node-input-' + field + 'Type').length) {
+    const saved = (node as Record<string, unknown> | null)?.[field + 'Type'];
+    $('<input/>', { type: 'hidden', id: 'node-input-' + field + 'Type', value: typeof saved === 'string' ? saved : '' }).insertAfter(input);
+  }
   input.typedInput({ default: 'str', types: (types || ['str', 'msg', 'flow', 'global', 'env']) as never, typeField: '#node-input-' + field + 'Type' });
 }
 

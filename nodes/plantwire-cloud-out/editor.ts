@@ -44,7 +44,7 @@ RED.nodes.registerType<CloudOutEditorProps>('plantwire-cloud-out', {
   oneditprepare: function (this: CloudOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
-    typedField('topic');
+    typedField(this, 'topic');
     // Topic (AWS IoT) and properties (Azure, AWS IoT) rows follow the selected connection's target.
     const toggle = function () {
       const conn = RED.nodes.node(String($('#node-input-connection').val() || '')) as unknown as { target?: string } | null;

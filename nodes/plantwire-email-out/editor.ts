@@ -52,8 +52,8 @@ RED.nodes.registerType<EmailOutEditorProps>('plantwire-email-out', {
   oneditprepare: function (this: EmailOutEditorProps) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
-    typedField('to');
-    typedField('subject');
+    typedField(this, 'to');
+    typedField(this, 'subject');
     const toggle = function () {
       $('.plantwire-email-digest').toggle($('#node-input-mode').val() === 'digest');
     };

@@ -1,10 +1,10 @@
 // Editor definition of plantwire-erp-out. Bundled by scripts/build.mjs (esbuild) into dist/nodes/plantwire-erp-out.html.
-// The durable-buffer rows are nodes/editor/buffer.ts.
+// The durable-buffer rows are nodes/editor/buffer.ts; the defaults and validators come from the field spec (./fields.ts).
 import { prepareBuffer } from '../editor/buffer';
 import { codeFields, dropCodeFields, type CodeFields } from '../editor/code';
-import { current, invalid, nodeText, pickConfigs, typedField, typedType, typedValidator } from '../editor/kit';
-
-declare const jsonata: ((expr: string) => unknown) | undefined;
+import { nodeText, pickConfigs, typedField } from '../editor/kit';
+import { specDefaults, specValidator } from '../editor/spec';
+import { spec } from './fields';
 
 interface ErpOutEditorProps extends EditorNodeProperties {
   version: number;
@@ -42,91 +42,7 @@ interface ErpOutEditorState {
 RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   category: 'Plantwire IT',
   color: '#E2C08D',
-  defaults: {
-    name: { value: '' },
-    version: { value: 2 },
-    connection: { value: '', type: 'plantwire-erp-connection', required: true },
-    operation: { value: 'create', required: true },
-    // Version 2: entity fixed or read per message from msg/flow/global/env; key a JSONata expression (as before) or read from msg/flow/global/env.
-    entity: {
-      value: '',
-      required: true,
-      validate: typedValidator('plantwire-erp-out', 'entity', function (v: string) {
-        return v.trim() !== '';
-      }),
-    },
-    entityType: { value: 'str' },
-    key: {
-      value: '',
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
-        const entity = String(($('#node-input-entity').length ? $('#node-input-entity').val() : this.entity) || '');
-        // Flows before version 2 have no keyType: their key is a JSONata expression.
-        const keyType = String(current(this, 'keyType') || 'jsonata');
-        const text = String(v || '').trim();
-        let ok = true;
-        if (text === '') ok = !(op === 'update' || op === 'delete') || entity.indexOf('{') >= 0 || typedType(this, 'entity') !== 'str';
-        else if (keyType !== 'jsonata') ok = true;
-        else if (typeof jsonata === 'function') {
-          try {
-            jsonata(text);
-          } catch (e) {
-            ok = false;
-          }
-        }
-        return ok || invalid(this, opt, 'plantwire-erp-out.validation.key');
-      },
-    },
-    keyType: { value: 'jsonata' },
-    action: {
-      value: '',
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        const op = $('#node-input-operation').length ? $('#node-input-operation').val() : this.operation;
-        return op !== 'action' || String(v || '').trim() !== '' || invalid(this, opt, 'plantwire-erp-out.validation.action');
-      },
-    },
-    mapping: {
-      value: 'payload',
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        const text = String(v || '').trim();
-        let ok = text !== '';
-        if (ok && typeof jsonata === 'function') {
-          try {
-            jsonata(text);
-          } catch (e) {
-            ok = false;
-          }
-        }
-        return ok || invalid(this, opt, 'plantwire-erp-out.validation.mapping');
-      },
-    },
-    externalKeyField: {
-      value: '',
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        return /^([A-Za-z_][\w.]*)?$/.test(String(v || '').trim()) || invalid(this, opt, 'plantwire-erp-out.validation.externalKeyField');
-      },
-    },
-    batchSize: {
-      value: 1,
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        const n = Number(v);
-        return (/^\d+$/.test(String(v).trim()) && n >= 1 && n <= 1000) || invalid(this, opt, 'plantwire-erp-out.validation.batchSize');
-      },
-    },
-    batchMs: {
-      value: 0,
-      validate: function (this: ErpOutEditorProps, v: string, opt?: object) {
-        const n = Number(v);
-        return (/^\d+$/.test(String(v).trim()) && n <= 3600000) || invalid(this, opt, 'plantwire-erp-out.validation.batchMs');
-      },
-    },
-    sample: { value: '{"payload": {"order": "1000001", "good": 120}}' },
-    bufferMode: { value: 'disk' },
-    bufferMaxEntries: { value: 100000, validate: RED.validators.number(true) },
-    bufferMaxMB: { value: 64, validate: RED.validators.number(true) },
-    bufferOverflow: { value: 'reject' },
-    bufferReplayRate: { value: 0, validate: RED.validators.number(true) },
-  },
+  defaults: specDefaults(spec),
   inputs: 1,
   outputs: 2,
   icon: 'plantwire-erp-out.svg',
@@ -151,9 +67,9 @@ RED.nodes.registerType<ErpOutEditorProps>('plantwire-erp-out', {
   oneditprepare: function (this: ErpOutEditorProps & ErpOutEditorState) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
-    typedField('entity');
+    typedField(this, 'entity');
     // The key: a JSONata expression over the message (flows before version 2), or read from msg/flow/global/env, or fixed.
-    typedField('key', ['jsonata', 'msg', 'flow', 'global', 'env', 'str']);
+    typedField(this, 'key', ['jsonata', 'msg', 'flow', 'global', 'env', 'str']);
     if (!this.keyType) $('#node-input-key').typedInput('type', 'jsonata');
     const i18n = (this as unknown as { _: (key: string) => string })._.bind(this);
     const toggle = function () {

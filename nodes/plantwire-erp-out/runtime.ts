@@ -16,6 +16,7 @@ import { redUtil } from '../../src/runtime/red-util';
 import { defineSink, type Look } from '../../src/runtime/sink';
 import type { NodeConfig, NodeMessage, RedApi, SendFn } from '../../src/runtime/types';
 import { compileExpression, evaluateExpression } from '../../src/transforms/map';
+import { spec } from './fields';
 
 type Config = NodeConfig & ErpOutConfig & BufferConfig & { connection?: unknown };
 
@@ -86,7 +87,7 @@ export = function register(RED: RedApi): void {
   defineSink<Config, PendingDocument>(RED, {
     type: 'plantwire-erp-out',
     // Version 2: entity and key are typed inputs; flows of version 1 keep their entity as fixed text and their key as a JSONata expression.
-    version: { current: 2, migrations: { 1: typedFieldsMigration({ entity: 'str', key: 'jsonata' }) } },
+    version: { current: spec.version, migrations: { 1: typedFieldsMigration({ entity: 'str', key: 'jsonata' }) } },
     setup(node, config, _buffering, sink) {
       const erp = useConfig(RED, config.connection, 'plantwire-erp-connection');
       const settings = erpOutSettings(config, erp.conn.settings.kind);

@@ -41,7 +41,7 @@ RED.nodes.registerType<ErpQueryEditorProps>('plantwire-erp-query', {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
     // Entity and filter: a fixed text, or read per message from msg/flow/global/env.
-    typedField('entity');
-    typedField('filter');
+    typedField(this, 'entity');
+    typedField(this, 'filter');
   },
 });

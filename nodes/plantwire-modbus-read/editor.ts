@@ -43,7 +43,7 @@ RED.nodes.registerType<ModbusReadEditorProps>('plantwire-modbus-read', {
   oneditprepare: function (this: ModbusReadEditorProps & { _: (k: string) => string }) {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
-    typedField('asset');
+    typedField(this, 'asset');
     plantwireModbusMapEditor(this.registers || [], this._, 'plantwire-modbus-read', false);
   },
   oneditsave: function (this: ModbusReadEditorProps) {

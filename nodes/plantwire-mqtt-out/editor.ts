@@ -55,8 +55,8 @@ RED.nodes.registerType<MqttOutEditorProps>('plantwire-mqtt-out', {
     // A node just dropped in takes the only config node of its type (not "none").
     pickConfigs(this);
     // The default asset path may come from the message, context or an environment variable.
-    typedField('asset');
-    typedField('template');
+    typedField(this, 'asset');
+    typedField(this, 'template');
     const types = ['Double', 'Float', 'Boolean', 'Int8', 'Int16', 'Int32', 'Int64', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'String', 'Text', 'DateTime'];
     const list = $('#node-input-metric-list');
     list.editableList({

@@ -39,9 +39,9 @@ RED.nodes.registerType<NormalizeEditorProps>('plantwire-normalize', {
   },
   oneditprepare: function () {
     // Tag, unit and asset path: a fixed text, or read per message from msg/flow/global/env.
-    typedField('tag');
-    typedField('unit');
-    typedField('asset');
+    typedField(this, 'tag');
+    typedField(this, 'unit');
+    typedField(this, 'asset');
     const toggle = function () {
       $('.plantwire-norm-field').toggle($('#node-input-timestamp').val() === 'field');
     };

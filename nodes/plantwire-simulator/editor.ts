@@ -70,7 +70,7 @@ RED.nodes.registerType<SimulatorEditorProps>('plantwire-simulator', {
     },
   },
   oneditprepare: function (this: SimulatorEditorProps) {
-    typedField('asset');
+    typedField(this, 'asset');
     const kinds = ['sine', 'randomWalk', 'counter', 'state', 'alarm', 'constant'];
     const list = $('#node-input-signal-list');
     list.editableList({

@@ -6,6 +6,7 @@
  * applies it.
  */
 import { toError } from '../model/errors';
+import { jsonataSyntaxError, type JsonataCompile } from '../model/jsonata-syntax';
 import { erpSettings, type ErpConnectionConfig } from '../connectors/erp/index';
 import { erpOutSettings, erpQuerySettings, type ErpOutConfig, type ErpQueryConfig } from '../connectors/erp/node-settings';
 import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
@@ -102,7 +103,7 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
         // A key read from msg/flow/global/env (version 2) is a property name, not an expression.
         if (field === 'key' && node.keyType !== undefined && node.keyType !== '' && node.keyType !== 'jsonata') continue;
         const text = typeof node[field] === 'string' ? (node[field] as string).trim() : '';
-        const syntax = text ? jsonataSyntaxError(text) : null;
+        const syntax = text ? syntaxError(text) : null;
         if (syntax) out.push({ field, message: `${field}: the JSONata expression has a syntax error: ${syntax}` });
       }
       return out;
@@ -183,24 +184,17 @@ function findings(parse: () => unknown, fieldRe: RegExp, names: Record<string, s
   }
 }
 
-let jsonataFn: ((expr: string) => unknown) | null | undefined;
+let jsonataFn: JsonataCompile | null | undefined;
 /** The syntax error of a JSONata expression, or null (also when JSONata is not installed). */
-function jsonataSyntaxError(expr: string): string | null {
+function syntaxError(expr: string): string | null {
   if (jsonataFn === undefined) {
     try {
-      jsonataFn = require('jsonata') as (expr: string) => unknown;
+      jsonataFn = require('jsonata') as JsonataCompile;
     } catch {
       jsonataFn = null;
     }
   }
-  if (!jsonataFn) return null;
-  try {
-    jsonataFn(expr);
-    return null;
-  } catch (err) {
-    const e = err as { message?: string; position?: number };
-    return `${e.message ?? String(err)}${typeof e.position === 'number' ? ` (at ${e.position})` : ''}`;
-  }
+  return jsonataSyntaxError(expr, jsonataFn);
 }
 
 const RULES = new Map<string, NodeRule>([...Object.entries(CORE_RULES), ...Object.entries(PLANTWIRE_RULES)]);

@@ -51,7 +51,8 @@ const INVALID: Record<string, InvalidRow> = {
   // A new asset map starts with one empty rule: its required match cell is marked.
   'plantwire-asset-map': { field: '#node-input-rule-list .rule-match' },
   // A mapping with a JSONata syntax error is marked (and refused at deploy).
-  'plantwire-erp-out': { field: '#node-input-batchSize', invalid: '0', valid: '5', message: 'batchSize' },
+  // The key (a JSONata expression by default) is checked with the editor's global jsonata (the field spec's rule).
+  'plantwire-erp-out': { field: '#node-input-batchSize', invalid: '0', valid: '5', message: 'batchSize', typed: { field: '#node-input-key', invalid: 'payload.', valid: 'payload.order' } },
   'plantwire-erp-query': { field: '#node-input-top', invalid: '-5', valid: '10', message: 'top' },
   'plantwire-email-out': { field: '#node-input-cc', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>', message: 'cc', typed: { field: '#node-input-to', invalid: 'shift lead', valid: 'shift-lead@example.com, Maintenance <maint@example.com>' } },
   // A new alarm node / condition node starts with one empty row: its required tag cell is marked.

@@ -36,6 +36,9 @@ describe.skipIf(!chrome.available)('ERP dialogs (Chromium)', () => {
     const id = await page.evaluate(() => (globalThis as unknown as { RED: { nodes: { filterNodes(f: { type: string }): Array<{ id: string }> } } }).RED.nodes.filterNodes({ type: 'plantwire-erp-out' }).at(-1)?.id ?? '');
     await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
     const tray = page.locator('.red-ui-tray').last();
+    // A new node's key is a JSONata expression, its entity a fixed text (the spec's defaults), as its typed inputs show them.
+    await expect.poll(() => tray.locator('#node-input-keyType').inputValue(), { message: 'the key starts as JSONata' }).toBe('jsonata');
+    expect(await tray.locator('#node-input-entityType').inputValue()).toBe('str');
     // Mapping and sample are code editors (Node-RED's Monaco, as in map and validate): set their text as a user's paste would.
     await tray.locator('#node-input-mapping-editor').waitFor({ state: 'visible' });
     // Monaco's sticky scroll is off in these small fields: its asynchronous update read the model
@@ -84,4 +87,26 @@ describe.skipIf(!chrome.available)('ERP dialogs (Chromium)', () => {
     await expect.poll(() => result.textContent(), { message: 'the refusal' }).toMatch(/^✘ .*401 unauthorized/);
     expect(svc.orders.size).toBe(0);
   }, 90_000);
+
+  it('reopens a saved node with its saved sources', async () => {
+    const { page } = ed;
+    // The dialogs the test before left open (the connection's on top of the node's).
+    await page.locator('#node-config-dialog-cancel').click();
+    await page.locator('#node-dialog-cancel').click();
+    await page.locator('.red-ui-tray').first().waitFor({ state: 'detached' });
+    const id = await page.evaluate(() => {
+      const red = (globalThis as unknown as { RED: { workspaces: { active(): string }; view: { redraw(full: boolean): void }; nodes: { import(n: unknown[], o?: object): void; filterNodes(f: { type: string }): Array<{ id: string; entityType?: string }> } } }).RED;
+      red.nodes.import([{ id: 'e2e-erp-saved', type: 'plantwire-erp-out', z: red.workspaces.active(), x: 300, y: 320, version: 2, connection: '', operation: 'update', entity: 'ERP_ENTITY', entityType: 'env', key: 'order', keyType: 'msg', mapping: 'payload', wires: [[], []] }]);
+      red.view.redraw(true);
+      return red.nodes.filterNodes({ type: 'plantwire-erp-out' }).find((n) => n.entityType === 'env')?.id ?? '';
+    });
+    expect(id).not.toBe('');
+    await page.locator(`#red-ui-workspace-chart g.red-ui-flow-node-group[id="${id}"] rect.red-ui-flow-node`).dblclick();
+    const tray = page.locator('.red-ui-tray').last();
+    await tray.locator('#node-input-name').waitFor({ state: 'visible' });
+    expect(await tray.locator('#node-input-keyType').inputValue(), 'the saved key source').toBe('msg');
+    expect(await tray.locator('#node-input-entityType').inputValue(), 'the saved entity source').toBe('env');
+    // A JSONata key's syntax check in the dialog: test/e2e/editor.test.ts (INVALID, the typed row).
+    await tray.locator('#node-dialog-cancel').click();
+  }, 60_000);
 });

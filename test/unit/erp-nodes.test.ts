@@ -3,6 +3,7 @@
  * query's fields, REST path templates and keys, REST error bodies, paging
  * links and Location keys, the idempotency key, and the bundle rules.
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { nodeRule } from '../../src/bundle/rules';
@@ -11,6 +12,9 @@ import { erpConnectionFields } from '../../src/connectors/erp/fields';
 import { erpSettings } from '../../src/connectors/erp/index';
 import { fieldOk } from '../../src/model/fields';
 import { documentKey, documentOf, erpOutSettings, erpQuerySettings, fillEntity, idempotencyKey } from '../../src/connectors/erp/node-settings';
+import { CONNECTION_KIND } from '../../src/connectors/erp/out-fields';
+import { jsonataSyntaxError } from '../../src/model/jsonata-syntax';
+import { spec as erpOutSpec } from '../../nodes/plantwire-erp-out/fields';
 import { joinUrl, keyFromLocation, restErrorText, restNextLink, restRows } from '../../src/connectors/erp/rest';
 import type { HttpResponse } from '../../src/connectors/http';
 
@@ -94,6 +98,61 @@ describe('erp-out and erp-query fields', () => {
     expect(() => erpOutSettings({ entity: 'X', mapping: 'payload', batchSize: '0' })).toThrow(/^batch size must be at least 1/);
     expect(() => erpOutSettings({ entity: 'X', mapping: '' })).toThrow(/^mapping is empty/);
     expect(() => erpOutSettings({ entity: 'a/{b c}', mapping: 'payload' })).toThrow(/placeholder \{b c\} must name a field/);
+  });
+
+  it('the field spec: the dialog\'s rules without the connection, the runtime\'s with its system', () => {
+    const f = erpOutSpec.fields;
+    // Version, property names and dialog defaults as before the spec (no migration): keyType defaults to jsonata.
+    expect(erpOutSpec.version).toBe(2);
+    expect(Object.fromEntries(Object.entries(f).map(([k, v]) => [k, v.default]))).toMatchObject({ operation: 'create', entity: '', entityType: 'str', key: '', keyType: 'jsonata', action: '', mapping: 'payload', externalKeyField: '', batchSize: 1, batchMs: 0, bufferMode: 'disk', bufferOverflow: 'reject' });
+    // A key not needed, or carried by a REST path (or a connection the dialog does not know) with {placeholders} or read per message.
+    expect(fieldOk(f.key, '', { operation: 'create', entity: 'X' })).toBe(true);
+    expect(fieldOk(f.key, '', { operation: 'update', entity: 'X' })).toBe(false);
+    expect(fieldOk(f.key, '', { operation: 'delete', entity: 'orders/{key}' })).toBe(true);
+    expect(fieldOk(f.key, '', { operation: 'update', entity: 'path', entityType: 'msg' })).toBe(true);
+    expect(fieldOk(f.key, '', { operation: 'update', entity: 'path', entityType: 'msg', [CONNECTION_KIND]: 'odoo' })).toBe(false);
+    expect(fieldOk(f.key, '', { operation: 'update', entity: 'X', keyType: 'msg' })).toBe(false);
+    expect(() => erpOutSettings({ entity: 'orders/{key}', operation: 'update', key: '', mapping: 'payload' }, 'rest')).not.toThrow();
+    expect(() => erpOutSettings({ entity: 'X', operation: 'delete', mapping: 'payload' }, 'rest')).toThrow('delete needs the document key: enter a key expression (e.g. payload.order) or put {placeholders} in the path');
+    // The source of the key: none saved is JSONata (flows before version 2); an unknown one names the choices.
+    expect(erpOutSettings({ entity: 'X', key: 'payload.order', mapping: 'payload' })).toMatchObject({ key: 'payload.order', keyType: 'jsonata' });
+    expect(erpOutSettings({ entity: 'X', key: 'order', keyType: 'flow', mapping: 'payload' })).toMatchObject({ key: 'order', keyType: 'flow' });
+    expect(() => erpOutSettings({ entity: 'X', key: 'k', keyType: 'jsonnet', mapping: 'payload' })).toThrow(/^key: unknown source type "jsonnet"; use one of jsonata, str, msg, flow, global, env/);
+    // An action names what to call, except on a REST connection (POST to the path); the dialog does not know the system and asks for one.
+    expect(fieldOk(f.action, '', { operation: 'action' })).toBe(false);
+    expect(fieldOk(f.action, '', { operation: 'create' })).toBe(true);
+    expect(erpOutSettings({ entity: 'orders/{key}', operation: 'action', key: 'payload.order', mapping: '{}' }, 'rest')).toMatchObject({ action: '' });
+    // A delete may send no document; anything else needs the mapping.
+    expect(fieldOk(f.mapping, '', { operation: 'delete' })).toBe(true);
+    expect(fieldOk(f.mapping, '', { operation: 'create' })).toBe(false);
+    expect(erpOutSettings({ entity: 'X', operation: 'delete', key: 'payload.k', mapping: '' })).toMatchObject({ mapping: 'payload' });
+    // Fixed entities by the entity rules in the dialog too; one read per message is checked when it arrives.
+    expect(fieldOk(f.entity, 'a/{b c}', {}, 'str')).toBe(false);
+    expect(fieldOk(f.entity, 'a/{b c}', { entityType: 'msg' }, 'msg')).toBe(true);
+    expect(() => erpOutSettings({ entity: 'X', externalKeyField: 'x key', mapping: 'payload' })).toThrow('external key field "x key" must be a field name such as x_plantwire_key');
+  });
+
+  it('the JSONata syntax of mapping and key: checked with the editor\'s global jsonata, left to Node-RED\'s compiler where there is none', () => {
+    const f = erpOutSpec.fields;
+    const g = globalThis as { jsonata?: unknown };
+    expect(g.jsonata).toBeUndefined();
+    // Without a compiler at hand (the runtime: runtime.ts compiles with RED.util.prepareJSONataExpression) the rule cannot judge the syntax.
+    expect(fieldOk(f.mapping, '{"a": payload.', {})).toBe(true);
+    expect(jsonataSyntaxError('{"a": payload.')).toBeNull();
+    // Node-RED's own JSONata (the one its editor loads into the page as the global `jsonata`).
+    g.jsonata = createRequire(createRequire(require.resolve('node-red')).resolve('@node-red/util'))('jsonata') as unknown;
+    try {
+      expect(fieldOk(f.mapping, '{"a": payload.', {})).toBe(false);
+      expect(fieldOk(f.mapping, '{"a": payload.b}', {})).toBe(true);
+      expect(fieldOk(f.key, 'payload.', { operation: 'update', entity: 'X' })).toBe(false);
+      expect(fieldOk(f.key, 'payload.order', { operation: 'update', entity: 'X' })).toBe(true);
+      // A key read from msg/flow/global/env is a name, not an expression.
+      expect(fieldOk(f.key, 'payload.', { operation: 'update', entity: 'X', keyType: 'msg' })).toBe(true);
+      expect(() => erpOutSettings({ entity: 'X', mapping: '{"a": payload.' })).toThrow(/^mapping: the JSONata expression has a syntax error: .+ \(at \d+\)$/);
+      expect(() => erpOutSettings({ entity: 'X', key: '(', mapping: 'payload' })).toThrow(expect.objectContaining({ code: 'bad-config', status: 'key: syntax error' }));
+    } finally {
+      delete g.jsonata;
+    }
   });
 
   it('query fields, overridden by msg.payload', () => {

@@ -3,13 +3,17 @@
  * Node-RED, and the per-message pieces that do not need the runtime (the
  * entity path template, the dead-letter and result messages).
  */
-import { describeTyped, numberSetting, TYPED_SOURCES, typedSetting, type TypedSetting, type TypedSource } from '../../model/settings';
+import { type TypedSetting, type TypedSource } from '../../model/settings';
 import { PlantwireError } from '../../model/errors';
+import { parseFields } from '../../model/fields';
+import { checkEntityPath } from './entity';
+import { CONNECTION_KIND, erpOutFields } from './out-fields';
 import type { ErpKind, ErpOperation, ErpQuery } from './types';
 import { excerpt } from '../../model/limits';
 import { setOwn } from '../../model/safe-object';
 
-export const ERP_OPERATIONS: readonly ErpOperation[] = ['create', 'update', 'upsert', 'delete', 'action'];
+export { ERP_OPERATIONS } from './out-fields';
+export { checkEntity, checkEntityPath, templateFields } from './entity';
 
 export interface ErpOutConfig {
   operation?: unknown;
@@ -47,68 +51,25 @@ export interface ErpOutSettings {
 const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);
 const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
 
-/** Names of the {placeholders} in an entity path template. */
-export function templateFields(template: string): string[] {
-  return [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!.trim());
-}
-
 /**
- * The rules of an entity (set, model or REST path): not empty, placeholders
- * naming fields, placeholders only in REST paths. `code` is `bad-config` for
- * the fixed setting, `bad-input` for one read per message (`from` says where).
+ * The node's settings, read by its field spec (./out-fields.ts: the dialog's
+ * rules) with the connection's system at hand for the rules that depend on it.
  */
-export function checkEntity(entity: string, kind: ErpKind | undefined, code: 'bad-config' | 'bad-input', from?: TypedSetting): string {
-  const where = from ? ` from ${describeTyped(from)}` : '';
-  const fail = (message: string, status: string): PlantwireError => new PlantwireError(code, message, status);
-  if (entity === '') throw fail(`entity${where} is empty: enter the entity set (e.g. ProdnOrdConf2), the Odoo model (e.g. maintenance.request) or the REST path (e.g. orders/{key})`, 'entity is empty');
-  for (const f of templateFields(entity)) {
-    if (!/^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/.test(f)) throw fail(`entity${where}: placeholder {${f}} must name a field of the document or the message (e.g. {key}, {OrderID}, {payload.order})`, 'entity: bad placeholder');
-  }
-  if (kind && kind !== 'rest' && /[{}]/.test(entity)) throw fail(`entity "${entity}"${where}: {placeholders} are for REST paths; for ${kind} enter the entity set or model name and set the key`, 'entity: placeholders are REST only');
-  // An entity read per message must stay a path under the connection's URL: the requests carry its credentials.
-  if (code === 'bad-input') checkEntityPath(entity, `entity${where}`, fail);
-  return entity;
-}
-
-/**
- * An entity from a message (or msg.payload) is a path below the connection's URL, nothing else:
- * no URL scheme or `//host` (another server would receive the ERP credentials), no `..` segment
- * (plain or %2e-encoded: it leaves the base path), no `?` or `#` (the query belongs in the filter),
- * no backslash (read as `/` by URL parsers) and no control characters.
- */
-export function checkEntityPath(entity: string, what: string, fail: (message: string, status: string) => PlantwireError): void {
-  const shown = excerpt(entity, 80);
-  if (/^\s*[A-Za-z][A-Za-z0-9+.-]*:/.test(entity) || /^\s*[/\\]{2}/.test(entity)) throw fail(`${what} ${shown} is a URL: give a path below the ERP connection's URL (e.g. orders/{key}); other servers are set up as their own connection`, 'entity: URL not allowed');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(entity)) throw fail(`${what} ${shown} contains control characters`, 'entity: control characters');
-  if (/[?#\\]/.test(entity)) throw fail(`${what} ${shown} contains ${/\\/.test(entity) ? 'a backslash' : `"${/[?#]/.exec(entity)![0]}"`}: give only the path (a query goes in the filter)`, 'entity: ?, # or \\ not allowed');
-  if (entity.split('/').some((seg) => /^(\.|%2e){2}$/i.test(seg.trim()))) throw fail(`${what} ${shown} contains a ".." segment: it would leave the ERP connection's base path`, 'entity: ".." not allowed');
-}
-
 export function erpOutSettings(config: ErpOutConfig, kind?: ErpKind): ErpOutSettings {
-  const operation = (text(config.operation) || 'create') as ErpOperation;
-  if (!ERP_OPERATIONS.includes(operation)) throw bad(`operation must be one of ${ERP_OPERATIONS.join(', ')}, got ${JSON.stringify(config.operation)}`, 'bad operation');
-  const entitySource = typedSetting(config.entity, config.entityType, 'entity');
-  const entity = entitySource.type === 'str' ? checkEntity(text(config.entity), kind, 'bad-config') : '';
-  const key = text(config.key);
-  // Flows before version 2 hold a JSONata expression (the migration names it); a typed source names the property or variable, or is the key itself (str).
-  const keyType = (config.keyType === undefined || config.keyType === null || config.keyType === '' ? 'jsonata' : config.keyType) as ErpOutSettings['keyType'];
-  if (keyType !== 'jsonata' && !TYPED_SOURCES.includes(keyType)) throw bad(`key: unknown source type ${JSON.stringify(config.keyType)}; use one of jsonata, ${TYPED_SOURCES.join(', ')}`, 'bad key type');
-  if (keyType !== 'jsonata' && keyType !== 'str' && key === '') throw bad(`key: name the ${keyType === 'env' ? 'environment variable' : `${keyType} property`} to read`, 'key: property missing');
-  const action = text(config.action);
-  if (operation === 'action' && action === '' && kind !== 'rest') throw bad('action is empty: enter the action or method name (e.g. ConfirmOrder, action_done)', 'action is empty');
-  // A REST path read per message may carry the key as a {placeholder}: checked per message then.
-  if ((operation === 'update' || operation === 'delete') && key === '' && !(kind === 'rest' && (entitySource.type !== 'str' || templateFields(entity).length > 0))) {
-    throw bad(`${operation} needs the document key: enter a key expression (e.g. payload.order)${kind === 'rest' ? ' or put {placeholders} in the path' : ''}`, 'key is empty');
-  }
-  const mapping = text(config.mapping);
-  if (mapping === '' && operation !== 'delete') throw bad('mapping is empty: enter a JSONata expression that builds the document, e.g. {"OrderID": payload.order, "Quantity": payload.good}', 'mapping is empty');
-  const externalKeyField = text(config.externalKeyField);
-  if (externalKeyField && !/^[A-Za-z_][\w.]*$/.test(externalKeyField)) throw bad(`external key field "${externalKeyField}" must be a field name such as x_plantwire_key`, 'bad external key field');
-  const c = config as Record<string, unknown>;
-  const batchSize = numberSetting(c, 'batchSize', { default: 1, min: 1, max: 1000, integer: true, label: 'batch size' });
-  const batchMs = numberSetting(c, 'batchMs', { default: 0, min: 0, max: 3_600_000, integer: true, label: 'batch wait (ms)' });
-  return { operation, entity, entitySource, key, keyType, action, mapping: mapping || 'payload', externalKeyField, batchSize, batchMs };
+  const p = parseFields(erpOutFields, { ...(config as Record<string, unknown>), [CONNECTION_KIND]: kind });
+  const entitySource = p.entity;
+  return {
+    operation: p.operation as ErpOperation,
+    entity: entitySource.type === 'str' ? text(entitySource.value) : '',
+    entitySource,
+    key: p.key,
+    keyType: p.keyType as ErpOutSettings['keyType'],
+    action: text(p.action),
+    mapping: p.mapping || 'payload',
+    externalKeyField: p.externalKeyField,
+    batchSize: p.batchSize,
+    batchMs: p.batchMs,
+  };
 }
 
 function lookup(obj: unknown, path: string): unknown {
