@@ -2,13 +2,12 @@ import crypto from 'node:crypto';
 import type { DeliveryOutcome, SettleFn } from '../../src/buffer/forwarder';
 import type { QueueEntry } from '../../src/buffer/queue';
 import type { BufferConfig } from '../../src/buffer/settings';
-import { ErpOutcomeUnknown, type ErpRequest, type ErpResult } from '../../src/connectors/erp/types';
-import { HttpError } from '../../src/connectors/http';
+import { errorFields, lostAnswer, sendDocuments, type Refusal } from '../../src/connectors/erp/delivery';
+import type { ErpRequest, ErpResult } from '../../src/connectors/erp/types';
 import { checkEntity, documentKey, documentOf, erpOutSettings, fillEntity, idempotencyKey, type ErpOutConfig } from '../../src/connectors/erp/node-settings';
 import { describeTyped, typedText, type TypedSetting } from '../../src/model/settings';
 import { typedFieldsMigration } from '../../src/runtime/migrate';
 import { evaluateTyped } from '../../src/runtime/typed-input';
-import { isPermanent } from '../../src/model/delivery';
 import { PlantwireError, toError } from '../../src/model/errors';
 import { useConfig } from '../../src/runtime/config-node';
 import { addErpRoutes } from '../../src/runtime/erp';
@@ -35,29 +34,6 @@ const SINGLE_ROUND = 50;
 /** Consecutive lost answers retried at once (the ERP is there: it took the request) before the backoff applies: at 30 % loss 7 in a row happen for ~0.02 % of the documents. */
 const PROMPT_RETRIES = 6;
 
-type Refusal = PlantwireError & { httpStatus: number | null; erpCode?: string | undefined };
-
-/** Failures that come from the document itself (a retry sends the same document and fails the same way): the drivers' checks of its shape. */
-const DOCUMENT_CODES = /^(bad-input|erp-bad-(key|operation|document|request)|erp-no-(key|entity|action|idempotency-key))$/;
-
-/**
- * A refusal (dead-letter on output 2, never retried) in the one delivery contract (src/model/delivery.ts): a permanent
- * error — the ERP's business error, a permanent HTTP error (4xx but 408/425/429) — or the document's own shape.
- */
-function refusal(err: unknown): Refusal | null {
-  if (err instanceof ErpOutcomeUnknown || !(err instanceof PlantwireError)) return null;
-  if (!isPermanent(err) && !DOCUMENT_CODES.test(err.code)) return null;
-  const r = err as Refusal;
-  if (r.httpStatus === undefined) Object.assign(err, { httpStatus: null });
-  return r;
-}
-
-/** The request went out and no answer came back (connection reset or closed): the outcome is unknown, the ERP is there. */
-function lostAnswer(err: Error): boolean {
-  if (err instanceof ErpOutcomeUnknown) return true;
-  return err instanceof HttpError && err.httpStatus === null && /connection (reset|closed)|socket hang up|ECONNRESET|EPIPE/i.test(err.message);
-}
-
 /** The message's properties that survive a JSON round trip, without payload and the http-in req/res (kept only in memory). */
 function storableMessage(msg: NodeMessage): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -71,14 +47,6 @@ function storableMessage(msg: NodeMessage): Record<string, unknown> {
     }
   }
   return out;
-}
-
-/** The fields an ERP error names (OData target / details[].target), for msg.error.fields. */
-function fieldsOf(err: unknown): string[] {
-  const info = (err as { details?: unknown }).details as { target?: unknown; details?: Array<{ target?: unknown }> } | undefined;
-  if (!info || typeof info !== 'object') return [];
-  const all = [info.target, ...(Array.isArray(info.details) ? info.details.map((d) => d?.target) : [])];
-  return [...new Set(all.filter((t): t is string => typeof t === 'string' && t !== ''))];
 }
 
 export = function register(RED: RedApi): void {
@@ -174,60 +142,35 @@ export = function register(RED: RedApi): void {
         lastRefused = true;
         const msg = outMessage(doc, live);
         msg.payload = doc.req.data;
-        msg.error = { message: err.message, code: err.erpCode ?? err.code, httpStatus: err.httpStatus, ...(fieldsOf(err).length ? { fields: fieldsOf(err) } : {}) };
+        const fields = errorFields(err);
+        msg.error = { message: err.message, code: err.erpCode ?? err.code, httpStatus: err.httpStatus, ...(fields.length ? { fields } : {}) };
         msg.erp = { operation: doc.req.operation, entity: doc.req.entity, idempotencyKey, ...(doc.req.key !== undefined ? { key: doc.req.key } : {}) };
         send([null, msg]);
         sink.refused(`refused: ${err.message}`);
       };
 
-      type Item = { id: number; doc: PendingDocument; key: string; ts: number; live?: NodeMessage };
+      type Item = { id: number; doc: PendingDocument; key: string; ts: number; live?: NodeMessage; request: ErpRequest };
+      const item = (id: number, doc: PendingDocument, key: string, ts: number, live?: NodeMessage): Item => ({ id, doc, key, ts, request: request(doc, key, ts), ...(live ? { live } : {}) });
       // Looked up when the answer is there: the input handler records the live message just after the entry is stored,
       // possibly after the forwarder has already taken the entry.
       const liveOf = (it: Item): NodeMessage | undefined => it.live ?? live.get(it.id);
       /**
-       * Sends documents: one request each (batchSize 1) or one executeBatch call. Each document ends in exactly one of:
-       * answered (output 1, settled 'delivered'), refused (output 2, settled 'dead-letter'), or not known (left for a
-       * retry with the same idempotency key). Settled documents leave the buffer at once.
+       * Sends documents (src/connectors/erp/delivery.ts): one request each (batchSize 1) or one executeBatch call. Each
+       * document ends in exactly one of: answered (output 1, settled 'delivered'), refused (output 2, settled
+       * 'dead-letter'), or not known (left for a retry with the same idempotency key). Settled documents leave the buffer at once.
        */
       const deliverAll = async (send: SendFn, items: Item[], settle: SettleFn): Promise<DeliveryOutcome> => {
-        if (settings.batchSize === 1) {
-          for (const it of items) {
-            let r: ErpResult;
-            try {
-              r = await erp.conn.driver.execute(request(it.doc, it.key, it.ts));
-            } catch (err) {
-              const refusedErr = refusal(err);
-              // Not refused: the ERP is unreachable, busy or its answer was lost. The rest of the round waits (in order).
-              if (!refusedErr) return { error: toError(err) };
-              deadLetter(send, it.doc, liveOf(it), refusedErr, it.key);
-              settle([it.id], 'dead-letter');
-              continue;
-            }
+        const error = await sendDocuments(erp.conn.driver, items, settings.batchSize === 1, {
+          answered(it, r) {
             ok(send, it.doc, liveOf(it), r, it.key);
             settle([it.id], 'delivered');
-          }
-          return {};
-        }
-        const results = await erp.conn.driver.executeBatch(items.map((it) => request(it.doc, it.key, it.ts)));
-        let unknown: Error | undefined;
-        items.forEach((it, i) => {
-          const r = results[i];
-          if (r === undefined) {
-            unknown ??= new ErpOutcomeUnknown(`the ERP answered ${results.length} results for ${items.length} documents`);
-            return;
-          }
-          if (r instanceof Error) {
-            const refusedErr = refusal(r);
-            if (refusedErr) {
-              deadLetter(send, it.doc, liveOf(it), refusedErr, it.key);
-              settle([it.id], 'dead-letter');
-            } else unknown ??= r;
-            return;
-          }
-          ok(send, it.doc, liveOf(it), r, it.key);
-          settle([it.id], 'delivered');
+          },
+          refused(it, err) {
+            deadLetter(send, it.doc, liveOf(it), err, it.key);
+            settle([it.id], 'dead-letter');
+          },
         });
-        return unknown ? { error: unknown } : {};
+        return error ? { error } : {};
       };
 
       /** The input messages of buffered documents while this process lives (with http-in's req/res): outputs are clones of them. */
@@ -248,7 +191,7 @@ export = function register(RED: RedApi): void {
             settle(ids, how);
             for (const id of ids) live.delete(id);
           };
-          return deliverAll(send, batch.map((e) => ({ id: e.id, doc: e.body, key: idempotencyKey(e), ts: e.ts })), forget);
+          return deliverAll(send, batch.map((e) => item(e.id, e.body, idempotencyKey(e), e.ts)), forget);
         },
         // Without a buffer the message waits for the ERP's answer (output 1 or 2); a transport failure goes to Catch.
         // The idempotency key is the message id plus the document's digest: the same message sent again is recognised,
@@ -257,7 +200,7 @@ export = function register(RED: RedApi): void {
           seq += 1;
           const digest = crypto.createHash('sha256').update(JSON.stringify(doc.req)).digest('hex').slice(0, 16);
           const key = `${node.id}:${typeof msg._msgid === 'string' ? msg._msgid : `${Date.now()}-${seq}`}:${digest}`;
-          const r = await deliverAll(send, [{ id: seq, doc, live: msg, key, ts: Date.now() }], () => undefined);
+          const r = await deliverAll(send, [item(seq, doc, key, Date.now(), msg)], () => undefined);
           if (r.error) throw r.error;
         },
         idleStatus: idle,
