@@ -98,4 +98,46 @@ describe('MQTT reconnects on the one backoff, one log line per outage', () => {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
+
+  it('a connection lost to the keepalive (a half-open link) after a grown backoff: the first attempt comes after the first delay again', async () => {
+    // A relay in front of the broker: refuses logins, passes traffic, or swallows it (a dead link that stays open).
+    let mode: 'refuse' | 'pass' | 'blackhole' = 'refuse';
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((c) => {
+      sockets.add(c);
+      c.on('error', () => undefined);
+      // Refused: CONNACK "not authorised" (a login fixed at the broker meanwhile is picked up: refusals are retried).
+      if (mode === 'refuse') return void c.once('data', () => c.end(Buffer.from([0x20, 0x02, 0x00, 0x05])));
+      const up = net.connect(broker.port, '127.0.0.1');
+      up.on('error', () => undefined);
+      c.on('data', (d) => void (mode === 'pass' && up.write(d)));
+      up.on('data', (d) => void (mode === 'pass' && c.write(d)));
+      c.on('close', () => up.destroy());
+      // A dead link stays open on the client's side (the broker side gives up on its own keepalive).
+      up.on('close', () => void (mode !== 'blackhole' && c.destroy()));
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const port = (relay.address() as net.AddressInfo).port;
+    const conn = new MqttConnection(brokerSettings({ url: `mqtt://127.0.0.1:${port}`, reconnectPeriod: 100, keepalive: 1, connectTimeout: 2000 }));
+    const w = watch(conn);
+    let lostAt = 0;
+    await conn.open();
+    conn.raw!.on('reconnect', () => void w.attempts.push(Date.now()));
+    // mqtt.js goes offline the moment it gives the connection up (here: the keepalive timed out), and schedules the reconnect then.
+    conn.raw!.on('offline', () => void (lostAt = Date.now()));
+    try {
+      await until(() => w.attempts.length >= 5, 'refused attempts (the backoff grows to ~1.6 s)', 15_000);
+      mode = 'pass';
+      await until(() => conn.connected, 'connected through the relay', 15_000);
+      const before = w.attempts.length;
+      mode = 'blackhole';
+      await until(() => w.attempts.length > before, 'an attempt after the keepalive gave up', 15_000);
+      expect(w.attempts[before]! - lostAt, 'the first wait after a loss is the reconnect period again (100 ms, not the last grown delay)').toBeLessThan(700);
+    } finally {
+      mode = 'refuse';
+      for (const c of sockets) c.destroy();
+      await conn.end(true);
+      await new Promise<void>((resolve) => relay.close(() => resolve()));
+    }
+  }, 60_000);
 });

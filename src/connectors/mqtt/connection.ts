@@ -197,20 +197,27 @@ export class MqttConnection extends EventEmitter {
     }
     this.client = client;
     this.setState({ state: 'connecting', text: `connecting to ${this.settings.label}` });
-    // The delay before mqtt.js's next attempt, from the one backoff: mqtt.js reads
-    // options.reconnectPeriod when a close schedules the reconnect, so it is set
-    // just before (a listener put in front of mqtt.js's own). 0 keeps "no reconnects".
+    // The delay before mqtt.js's next attempt, from the one backoff. mqtt.js reads
+    // options.reconnectPeriod whenever it schedules a reconnect — on a close, but also
+    // before the close event (keepalive or connect timeout, a refused CONNACK) — so the
+    // option always holds the delay the next failure gets: advanced when an attempt
+    // starts, back to the first delay once the broker accepted us. 0 keeps "no reconnects".
     const period = Number(client.options.reconnectPeriod ?? 0);
     const backoff = period > 0 ? new Backoff({ initialMs: period, maxMs: Math.max(period, MQTT_RECONNECT_MAX_MS) }) : null;
     if (backoff) {
-      client.prependListener('close', () => {
-        client.options.reconnectPeriod = backoff.next();
+      client.options.reconnectPeriod = backoff.peek();
+      client.on('reconnect', () => {
+        backoff.next();
+        client.options.reconnectPeriod = backoff.peek();
       });
     }
     // Did this attempt end in a refusal only the user can fix? (for the outage log's level)
     let refused = false;
     client.on('connect', (packet) => {
-      backoff?.reset();
+      if (backoff) {
+        backoff.reset();
+        client.options.reconnectPeriod = backoff.peek();
+      }
       refused = false;
       this.outage?.succeeded();
       const first = !this.everConnected;
@@ -239,7 +246,9 @@ export class MqttConnection extends EventEmitter {
       if (!accepted && !failed && this.client === client && !this.ending) {
         // Closed before CONNACK without an error: e.g. a TLS broker that does not trust the client certificate.
         this.setState({ state: 'error', text: 'the broker closed the connection before accepting it: check the TLS client certificate, client id and credentials' });
-        refused = true;
+        // Over TLS that is the broker refusing us (a warning); on plain TCP a proxy or load balancer in front of a
+        // broker that is down does the same, which is an outage like any other.
+        refused = /^(mqtts|wss|ssl|tls)$/.test(String(client.options.protocol ?? ''));
       }
       // A failed attempt or a lost connection (not our own end): one line per outage.
       if (this.client === client && !this.ending) this.outage?.failed(this.lastState.text, refused);
