@@ -22,7 +22,8 @@ const ATTR = /([\w:-]+)(?:="([^"]*)"|='([^']*)')?/g;
 
 /** The `<plantwire-field …>` lines of a template expanded into form rows. */
 export function expandRows(html, { type, config, labels }) {
-  return html.replace(TAG, (_line, indent, attrText) => {
+  const out = html.replace(TAG, (_line, indent, attrText) => {
+    if (/=\s*[^"'\s]/.test(attrText.replace(/"[^"]*"|'[^']*'/g, '""'))) throw new Error(`nodes/${type}/editor.html: <plantwire-field${attrText}>: quote every attribute value`);
     const attrs = [...attrText.matchAll(ATTR)].map((m) => [m[1], m[2] ?? m[3]]);
     const take = (name) => {
       const i = attrs.findIndex(([k]) => k === name);
@@ -58,6 +59,9 @@ export function expandRows(html, { type, config, labels }) {
       `${indent}</div>`,
     ].join('\n');
   });
+  // A row that shares its line with other markup is not expanded: say so rather than ship it.
+  if (out.includes('<plantwire-field')) throw new Error(`nodes/${type}/editor.html: a <plantwire-field …> must stand on a line of its own`);
+  return out;
 }
 
 /** Every key of a catalogue as `<a>.<b>.<c>`. */

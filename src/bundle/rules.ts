@@ -8,6 +8,7 @@
 import { toError } from '../model/errors';
 import { jsonataSyntaxError, type JsonataCompile } from '../model/jsonata-syntax';
 import { erpSettings, type ErpConnectionConfig } from '../connectors/erp/index';
+import type { ErpKind } from '../connectors/erp/types';
 import { erpOutSettings, erpQuerySettings, type ErpOutConfig, type ErpQueryConfig } from '../connectors/erp/node-settings';
 import { emailOutSettings, type EmailOutConfig } from '../connectors/email/settings';
 import { historianOutSettings } from '../connectors/historian/out-settings';
@@ -96,8 +97,10 @@ const PLANTWIRE_RULES: Record<string, NodeRule> = {
   },
   'plantwire-erp-out': {
     refs: { connection: { types: ['plantwire-erp-connection'], required: true } },
-    check(node) {
-      const out = findings(() => erpOutSettings(node as ErpOutConfig), /^(operation|entity|action|mapping|external key field|batch size|batch wait)\b/i, { 'external key field': 'externalKeyField', 'batch size': 'batchSize', 'batch wait': 'batchMs' });
+    check(node, ctx) {
+      // The connection's system decides some rules (a key in a REST path, an action's name): read as the runtime does.
+      const kind = ctx.byId.get(String(node.connection ?? ''))?.kind;
+      const out = findings(() => erpOutSettings(node as ErpOutConfig, typeof kind === 'string' && kind !== '' ? (kind as ErpKind) : undefined), /^(operation|entity|action|mapping|external key field|batch size|batch wait)\b/i, { 'external key field': 'externalKeyField', 'batch size': 'batchSize', 'batch wait': 'batchMs' });
       // A malformed mapping or key fails at deploy: say so before (when JSONata is at hand, as with Node-RED installed).
       for (const field of ['mapping', 'key'] as const) {
         // A key read from msg/flow/global/env (version 2) is a property name, not an expression.

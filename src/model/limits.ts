@@ -192,7 +192,8 @@ export function excerpt(value: unknown, max = 40): string {
   if (typeof value === 'string') return value.length <= max ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, max))}… (${value.length} characters)`;
   if (value === null || value === undefined || typeof value === 'number' || typeof value === 'boolean') return String(value);
   if (typeof value === 'bigint') return `${value.toString().slice(0, max)}n`;
-  if (Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
+  // (typeof: this also runs in the dialog, where there is no Buffer)
+  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
   if (Array.isArray(value)) return `an array of ${value.length} items`;
   if (value instanceof Date) return `a Date`;
   if (typeof value === 'object') {

@@ -287,3 +287,25 @@ describe('JSON error positions', () => {
     );
   });
 });
+
+describe('erp-out in a flow file: rules that depend on the connection system', () => {
+  const conn = (kind: string): FlowNode => ({ id: 'erp1', type: 'plantwire-erp-connection', name: 'ERP', kind, url: 'https://erp.example.com/api', auth: 'none' });
+  const out = (extra: Partial<FlowNode> = {}): FlowNode => ({ id: 'eo1', type: 'plantwire-erp-out', z: 'tab1', name: 'Confirm', version: 2, connection: 'erp1', operation: 'update', entity: 'Orders', entityType: 'str', key: '', keyType: 'jsonata', mapping: '{"a": 1}', x: 1, y: 1, wires: [[], []], ...extra });
+  const keyProblems = (kind: string, extra: Partial<FlowNode> = {}): Problem[] => errors(check([tab, conn(kind), out(extra)])).filter((p) => /needs the document key/.test(p.message));
+
+  it('an update without a key is flagged on an OData or Odoo connection, as deploy would refuse it', () => {
+    expect(keyProblems('odata-v4')).toHaveLength(1);
+    expect(keyProblems('odoo')).toHaveLength(1);
+  });
+
+  it('{placeholders} in the path are read by the system of the connection the node uses (only REST fills them)', () => {
+    const problems = (kind: string): Problem[] => errors(check([tab, conn(kind), out({ entity: 'Orders/{OrderID}' })]));
+    expect(problems('odata-v4').length, 'OData: the path is refused, or the missing key is').toBeGreaterThan(0);
+    expect(problems('rest')).toEqual([]);
+  });
+
+  it('a REST path with {placeholders} may carry the key: not flagged there', () => {
+    expect(keyProblems('rest', { entity: 'orders/{OrderID}' })).toEqual([]);
+    expect(keyProblems('rest')).toHaveLength(1);
+  });
+});

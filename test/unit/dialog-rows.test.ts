@@ -37,8 +37,10 @@ describe('dialog field rows', () => {
     expect(out).toContain('<label for="node-config-input-clean" style="width:70%" data-i18n="plantwire-x.label.clean"></label>');
   });
 
-  it('a row whose label is not in the catalogue, or without an icon, fails the build', () => {
+  it('a row whose label is not in the catalogue, without an icon, with an unquoted value or not on its own line fails the build', () => {
     expect(() => expandRows('<plantwire-field name="nope" icon="tag">', { type: 'plantwire-x', config: false, labels })).toThrow(/needs the label "label.nope"/);
     expect(() => expandRows('<plantwire-field name="url">', { type: 'plantwire-x', config: false, labels })).toThrow(/needs name and icon/);
+    expect(() => expandRows('<plantwire-field name="url" icon="server" min=0>', { type: 'plantwire-x', config: false, labels })).toThrow(/quote every attribute value/);
+    expect(() => expandRows('<div><plantwire-field name="url" icon="server"></div>', { type: 'plantwire-x', config: false, labels })).toThrow(/on a line of its own/);
   });
 });

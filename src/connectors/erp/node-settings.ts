@@ -7,7 +7,7 @@ import { type TypedSetting, type TypedSource } from '../../model/settings';
 import { PlantwireError } from '../../model/errors';
 import { parseFields } from '../../model/fields';
 import { checkEntityPath } from './entity';
-import { CONNECTION_KIND, erpOutFields } from './out-fields';
+import { bad, CONNECTION_KIND, erpOutFields, text } from './out-fields';
 import type { ErpKind, ErpOperation, ErpQuery } from './types';
 import { excerpt } from '../../model/limits';
 import { setOwn } from '../../model/safe-object';
@@ -48,8 +48,6 @@ export interface ErpOutSettings {
   batchMs: number;
 }
 
-const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);
-const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
 
 /**
  * The node's settings, read by its field spec (./out-fields.ts: the dialog's

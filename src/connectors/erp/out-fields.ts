@@ -41,8 +41,10 @@ export const ERP_KEY_SOURCES = ['jsonata', ...TYPED_SOURCES] as const;
 /** The setting under which `erpOutSettings` hands the connection's system to the rules. */
 export const CONNECTION_KIND = 'connectionKind';
 
-const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);
-const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
+/** A configuration error with its short status (shared with node-settings.ts). */
+export const bad = (message: string, status: string): PlantwireError => new PlantwireError('bad-config', message, status);
+/** A setting as trimmed text (a number as its digits, anything else empty). */
+export const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
 const kindOf = (c: Record<string, unknown>): ErpKind | undefined => c[CONNECTION_KIND] as ErpKind | undefined;
 const operationOf = (c: Record<string, unknown>): string => text(c.operation) || 'create';
 /** The key's source as saved: none is a JSONata expression (flows before version 2). */
@@ -53,6 +55,13 @@ const pathMayCarryKey = (c: Record<string, unknown>): boolean => {
   if (kind !== undefined && kind !== 'rest') return false;
   return (c.entityType !== undefined && c.entityType !== null && c.entityType !== '' && c.entityType !== 'str') || templateFields(text(c.entity)).length > 0;
 };
+
+/** The key's source (none saved: JSONata), in the words deploy has always used for an unknown one. */
+function keySource(v: unknown): string {
+  const t = keyTypeOf({ keyType: v });
+  if (!(ERP_KEY_SOURCES as readonly string[]).includes(t)) throw bad(`key: unknown source type ${JSON.stringify(v)}; use one of ${ERP_KEY_SOURCES.join(', ')}`, 'bad key type');
+  return t;
+}
 
 /** A JSONata expression's syntax, where a compiler is at hand (see the opening comment). */
 function jsonataOk(expression: string, label: string): void {
@@ -103,7 +112,7 @@ export const erpOutFields = defineFields('plantwire-erp-out', 2, {
   connection: { kind: 'config', default: '', configType: 'plantwire-erp-connection', required: true, label: 'connection' },
   operation: { kind: 'enum', default: 'create', options: ERP_OPERATIONS, required: true, label: 'operation', explain: `must be one of ${ERP_OPERATIONS.join(', ')}`, status: 'bad operation' },
   entity: { kind: 'typed', default: '', required: true, label: 'entity', message: 'entity', parse: entitySource },
-  keyType: { kind: 'enum', default: 'jsonata', options: ERP_KEY_SOURCES, hidden: true, label: 'key', explain: (v) => `unknown source type ${JSON.stringify(v)}; use one of ${ERP_KEY_SOURCES.join(', ')}`, status: 'bad key type' },
+  keyType: { kind: 'enum', default: 'jsonata', options: ERP_KEY_SOURCES, hidden: true, label: 'key', parse: keySource, status: 'bad key type' },
   key: { kind: 'string', default: '', label: 'key', message: 'key', parse: documentKeySetting },
   // An action call names the action or method (a REST connection may post to the path alone).
   action: {

@@ -63,10 +63,10 @@ const influx = (c: Record<string, unknown>): boolean => c.kind === 'influx';
 const apiOf = (c: Record<string, unknown>): string => String(c.api || '2');
 
 /** A text that must not be empty (the backend's own words when it is). */
-function needed(message: string, status: string) {
+function needed(error: () => Error) {
   return (v: unknown): string => {
     const t = text(v);
-    if (!t) throw new PlantwireError('bad-config', message, status);
+    if (!t) throw error();
     return t;
   };
 }
@@ -92,13 +92,7 @@ function influxText(dflt: string, problem: (v: string) => string | null) {
 }
 
 /** An InfluxDB name the chosen API needs. */
-function influxNeeds(key: keyof typeof INFLUX_NEEDS) {
-  return (v: unknown): string => {
-    const t = text(v);
-    if (!t) throw influxSettingsError(INFLUX_NEEDS[key]);
-    return t;
-  };
-}
+const influxNeeds = (key: keyof typeof INFLUX_NEEDS): ((v: unknown) => string) => needed(() => influxSettingsError(INFLUX_NEEDS[key]));
 
 export const PRECISIONS = ['ms', 'us', 'ns', 's'] as const;
 
@@ -107,9 +101,9 @@ export const historianDbFields = defineFields('plantwire-historian-db', 1, {
   // PostgreSQL / TimescaleDB. A new node starts at 127.0.0.1, database plantwire; one saved without
   // a host or database (a flow written by hand) is refused at deploy, as before, not sent to the dialog's.
   // The dialog also refuses spaces and slashes in the host; at deploy any non-empty host goes to pg.
-  host: { kind: 'string', default: '127.0.0.1', pattern: /^[^\s/]+$/, label: 'host', message: 'host', when: postgres, parse: needed('host must not be empty: the PostgreSQL server, e.g. 127.0.0.1', 'host missing') },
+  host: { kind: 'string', default: '127.0.0.1', pattern: /^[^\s/]+$/, label: 'host', message: 'host', when: postgres, parse: needed(() => new PlantwireError('bad-config', 'host must not be empty: the PostgreSQL server, e.g. 127.0.0.1', 'host missing')) },
   port: { kind: 'number', default: 5432, min: 1, max: 65535, integer: true, label: 'port', when: postgres },
-  database: { kind: 'string', default: 'plantwire', label: 'database', message: 'database', when: postgres, parse: needed('database must not be empty: the PostgreSQL database to write into', 'database missing') },
+  database: { kind: 'string', default: 'plantwire', label: 'database', message: 'database', when: postgres, parse: needed(() => new PlantwireError('bad-config', 'database must not be empty: the PostgreSQL database to write into', 'database missing')) },
   // Empty: public, plantwire_samples (the dialog's placeholders).
   schema: { kind: 'string', default: 'public', label: 'schema', message: 'identifier', when: postgres, parse: identifier('schema', 'public', 'bad schema name') },
   table: { kind: 'string', default: DEFAULT_TABLE, label: 'table', message: 'identifier', when: postgres, parse: identifier('table', DEFAULT_TABLE, 'bad table name') },
