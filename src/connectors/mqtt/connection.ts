@@ -113,10 +113,13 @@ const TLS_TEXT: Record<string, string> = {
 /** The longest delay between two reconnect attempts (unless the reconnect period itself is longer). */
 export const MQTT_RECONNECT_MAX_MS = 30_000;
 
+/** Node's and OpenSSL's error codes of a TLS failure (certificate, trust, key). */
+const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|ERR_OSSL/;
+
 /** A refusal only the user can fix (CONNACK refusal, TLS trust): logged as a warning, not as an info line. */
 function isRefusal(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' || (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL|ERR_OSSL/.test(code));
+  return typeof code === 'number' || (typeof code === 'string' && TLS_CODE.test(code));
 }
 
 export function describeMqttError(err: unknown): string {
@@ -128,7 +131,7 @@ export function describeMqttError(err: unknown): string {
   if (typeof e.code === 'string') {
     const tls = TLS_TEXT[e.code];
     if (tls) return `TLS: ${tls}`;
-    if (/CERT|SELF_SIGNED|UNABLE_TO|ERR_TLS|ERR_SSL/.test(e.code)) {
+    if (TLS_CODE.test(e.code)) {
       // OpenSSL messages carry a long prefix ("8090…:error:0A00045C:SSL routines:…:tlsv13 alert …:…"): keep the words.
       const words = /:([a-z0-9 ._-]+):[^:]*$/i.exec(e.message)?.[1] ?? e.message;
       return `TLS: ${words}`;
